@@ -1,0 +1,152 @@
+"""The validated notes: the source format's schema and the immutable model every writer reads.
+
+Each class here is both the documentation of a YAML file's keys and the frozen object the loader
+returns. Unknown keys are rejected, so a typo in a key name is an error, not a silently ignored field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+class Kind(StrEnum):
+    """What a note is about; decides its colour, subdeck, grid section and card kinds."""
+
+    SERVICE = "service"
+    ALGORITHM = "algorithm"
+    DEPLOYMENT = "deployment"
+    CONCEPT = "concept"
+    METRIC = "metric"
+    RESOURCE = "resource"
+
+
+class Learning(StrEnum):
+    """How an algorithm learns."""
+
+    SUPERVISED = "supervised"
+    UNSUPERVISED = "unsupervised"
+    BOTH = "both"
+    NOT_LEARNING = "not-learning"
+
+
+def _check_url(value: str) -> str:
+    if not _URL_RE.match(value):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, Strict(), StringConstraints(pattern=SLUG_PATTERN)]
+Url = Annotated[str, Strict(), StringConstraints(strip_whitespace=True), AfterValidator(_check_url)]
+Tag = Annotated[str, Strict(), StringConstraints(pattern=r"^[^\s]+$")]
+Flag = Annotated[bool, Strict()]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reference(_Strict):
+    """A link, with an optional label (a bare URL string in YAML becomes a label-less reference)."""
+
+    url: Url
+    label: Text | None = None
+
+
+def _reference_from_url(value: object) -> object:
+    return {"url": value} if isinstance(value, str) else value
+
+
+Ref = Annotated[Reference, BeforeValidator(_reference_from_url)]
+
+
+class Note(_Strict):
+    """One topic: a service, an algorithm, a metric … Its `id` is its identity in Anki forever."""
+
+    id: Slug
+    title: Text
+    kind: Kind
+    summary: Text
+    body: Annotated[str, Strict()] = ""
+    references: tuple[Ref, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    # Grid fields: which apply depends on `kind`.
+    use_case: Text | None = None
+    domain: Text | None = None
+    learning: Learning | None = None
+    task: Text | None = None
+    input: Text | None = None
+    formula: Text | None = None
+    related: tuple[Slug, ...] = ()
+    image: Text | None = None
+
+
+class CardKinds(_Strict):
+    """Which card kinds the deck makes; each can be switched off."""
+
+    term: Flag = True
+    reverse: Flag = True
+    learning: Flag = True
+    cloze: Flag = True
+    contrast: Flag = True
+
+
+class Deck(_Strict):
+    """The deck-level file (`deck.yaml`): the title and the stable identity of the whole deck."""
+
+    id: Slug = Field(description="Stable identity: Anki deck and note-type ids derive from it.")
+    title: Text
+    description: Annotated[str, Strict()] = ""
+    author: Annotated[str, Strict()] = ""
+    subject: Annotated[str, Strict()] = ""
+    keywords: tuple[Text, ...] = ()
+    source_url: Url | None = None
+    cards: CardKinds = CardKinds()
+
+
+class NotesFile(_Strict):
+    """A notes file: a `notes:` list of notes."""
+
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: a file and a 1-based line."""
+
+    path: Path
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """The whole validated source tree: the deck settings and its notes, in source order."""
+
+    deck: Deck
+    notes: tuple[Note, ...]
+    locations: dict[str, Location]
+    source_dir: Path
+
+    def by_kind(self, kind: Kind) -> tuple[Note, ...]:
+        """Return the notes of one kind, in source order."""
+        return tuple(n for n in self.notes if n.kind == kind)
+
+    def note(self, note_id: str) -> Note:
+        """Return the note with this id."""
+        return next(n for n in self.notes if n.id == note_id)
+
+
+KIND_ORDER: tuple[Kind, ...] = tuple(Kind)
+LEARNING_VALUES: tuple[str, ...] = tuple(v.value for v in Learning)
