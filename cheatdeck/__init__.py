@@ -1,0 +1,3 @@
+"""cheatdeck: study notes in YAML → an Anki deck, a printable cheat sheet and a comparison grid."""
+
+__version__ = "0.1.0"

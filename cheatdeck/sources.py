@@ -1,0 +1,328 @@
+"""Load the source folder into a validated `Notebook`; the only code that sees raw YAML.
+
+Every problem in every file is collected first and raised once as a `SourceError`, each as
+`path:line: field: message`, so a learner fixes them all in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
+
+DECK_FILE = "deck.yaml"
+MEDIA_DIR = "media"
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the sources, with where it is."""
+
+    path: Path
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        return f"{self.path}:{self.line}:{field} {self.message}"
+
+
+class SourceError(Exception):
+    """The sources are invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+@dataclass(frozen=True)
+class _Document:
+    path: Path
+    data: Any
+    lines: dict[Loc, int]
+
+    def line_of(self, loc: Loc) -> int:
+        """Return the line of the deepest part of `loc` that exists in the file."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.lines:
+                return self.lines[loc[:end]]
+        return 1
+
+
+def load_sources(source_dir: Path) -> Notebook:
+    """Load and validate every YAML file under `source_dir`; raise `SourceError` listing all problems."""
+    problems: list[Problem] = []
+    if not source_dir.is_dir():
+        raise SourceError([Problem(source_dir, 1, "", "source folder not found")])
+
+    deck_path = source_dir / DECK_FILE
+    deck: Deck | None = None
+    if deck_path.is_file():
+        document = _read_yaml(deck_path, problems)
+        if document is not None:
+            deck = _validate(Deck, document, problems, (), document.data)
+    else:
+        problems.append(
+            Problem(deck_path, 1, "", f"missing deck file (title and id of the deck): {DECK_FILE}")
+        )
+
+    notes: list[Note] = []
+    locations: dict[str, Location] = {}
+    places: dict[str, tuple[_Document, int]] = {}
+    for path in _note_files(source_dir):
+        document = _read_yaml(path, problems)
+        if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
+            continue
+        for index, raw_note in enumerate(document.data.get("notes") or ()):
+            raw_id = raw_note.get("id") if isinstance(raw_note, dict) else None
+            if isinstance(raw_id, str) and raw_id in locations:
+                problems.append(
+                    Problem(
+                        path,
+                        document.line_of(("notes", index, "id")),
+                        f"notes[{index}].id",
+                        f"duplicate id {raw_id!r} (first defined at {locations[raw_id]})",
+                    )
+                )
+                continue
+            if isinstance(raw_id, str):
+                locations[raw_id] = Location(path, document.line_of(("notes", index)))
+                places[raw_id] = (document, index)
+            note = _validate(Note, document, problems, ("notes", index), raw_note)
+            if note is not None:
+                notes.append(note)
+                problems.extend(_check_note(note, index, document, source_dir))
+
+    if not notes and not problems:
+        problems.append(
+            Problem(source_dir, 1, "", "no notes found (expected *.yaml files with a `notes:` list)")
+        )
+    problems.extend(_check_related(notes, places))
+    problems.sort(key=lambda problem: (str(problem.path), problem.line))
+    if problems or deck is None:
+        raise SourceError(problems)
+    locations = {note.id: locations[note.id] for note in notes}
+    return Notebook(deck=deck, notes=tuple(notes), locations=locations, source_dir=source_dir)
+
+
+def _note_files(source_dir: Path) -> Iterator[Path]:
+    candidates = sorted({*source_dir.rglob("*.yaml"), *source_dir.rglob("*.yml")})
+    for path in candidates:
+        relative = path.relative_to(source_dir)
+        if relative.parts[0] == MEDIA_DIR or relative == Path(DECK_FILE) or path.name.startswith("."):
+            continue
+        yield path
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> _Document | None:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                path, line, "", f"not UTF-8: byte 0x{raw[error.start]:02x} cannot be decoded; save as UTF-8"
+            )
+        )
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = mark.line + 1 if mark else 1
+        what = getattr(error, "problem", None) or str(error)
+        problems.append(Problem(path, line, "", f"invalid YAML: {what}"))
+        return None
+    if node is None:
+        return _Document(path, {}, {})
+    lines: dict[Loc, int] = {}
+    data = _construct(node, (), lines, path, problems)
+    return _Document(path, data, lines)
+
+
+def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path, problems: list[Problem]) -> Any:
+    """Turn a YAML node into plain data, recording the line of every key and item."""
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            child = (*loc, key)
+            if key in result:
+                problems.append(
+                    Problem(path, key_node.start_mark.line + 1, _format_loc(child), "duplicate key")
+                )
+            lines[child] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, child, lines, path, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(item, (*loc, index), lines, path, problems) for index, item in enumerate(node.value)
+        ]
+    return _scalar(node)
+
+
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        return f"<{node.id}>"
+    return _SCALARS.construct_object(node)
+
+
+def _shell(data: Any) -> Any:
+    """Return a notes file with each note emptied, to check the file's own shape."""
+    if isinstance(data, dict) and isinstance(data.get("notes"), list):
+        return {**data, "notes": []}
+    return data
+
+
+def _validate(schema: type[M], document: _Document, problems: list[Problem], at: Loc, data: Any) -> M | None:
+    """Validate `data`, found at `at` in `document`, against `schema`."""
+    if not isinstance(data, dict):
+        what = "the top of the file" if not at else _format_loc(at)
+        problems.append(
+            Problem(
+                document.path,
+                document.line_of(at),
+                _format_loc(at),
+                f"expected a mapping at {what}, got {_describe(data)}",
+            )
+        )
+        return None
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            loc = (*at, *detail["loc"])
+            problems.append(
+                Problem(document.path, document.line_of(loc), _format_loc(loc), _explain(schema, detail))
+            )
+        return None
+
+
+def _check_note(note: Note, index: int, document: _Document, source_dir: Path) -> Iterator[Problem]:
+    """Check what the schema cannot: rules that span fields or reach outside the file."""
+
+    def problem(field: str, message: str) -> Problem:
+        return Problem(
+            document.path, document.line_of(("notes", index, field)), f"notes[{index}].{field}", message
+        )
+
+    if note.formula is not None:
+        name, equals, expression = note.formula.partition("=")
+        if not equals or not name.strip() or not expression.strip():
+            yield problem("formula", f"expected 'Name = expression', got {note.formula!r}")
+    if note.image is not None and not (source_dir / MEDIA_DIR / note.image).is_file():
+        yield problem("image", f"no such file: {source_dir / MEDIA_DIR / note.image}")
+    if note.id in note.related:
+        yield problem("related", "a note cannot be related to itself")
+
+
+def _check_related(notes: list[Note], places: dict[str, tuple[_Document, int]]) -> Iterator[Problem]:
+    known = list(places)
+    for note in notes:
+        document, index = places[note.id]
+        for position, other in enumerate(note.related):
+            if other not in places:
+                loc = ("notes", index, "related", position)
+                yield Problem(
+                    document.path,
+                    document.line_of(loc),
+                    _format_loc(loc),
+                    f"unknown note id {other!r}{_did_you_mean(other, known)}",
+                )
+
+
+def _format_loc(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_TYPE_NAMES = {
+    "string_type": "text",
+    "bool_type": "true or false",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def _explain(schema: type[BaseModel], detail: Any) -> str:
+    """Turn a pydantic error into 'expected X, got Y' wording."""
+    kind, value, loc = detail["type"], detail.get("input"), tuple(detail["loc"])
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return f"unknown field{_did_you_mean(str(loc[-1]), _fields_at(schema, loc[:-1]))}"
+    if kind in ("enum", "literal_error"):
+        choices = [
+            choice.strip(" '") for choice in detail["ctx"]["expected"].replace(" or ", ", ").split(",")
+        ]
+        return f"expected one of {', '.join(choices)}; got {value!r}{_did_you_mean(str(value), choices)}"
+    if kind in _TYPE_NAMES:
+        return f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        if loc and loc[-2:-1] == ("tags",):
+            return f"expected a tag without spaces, got {value!r}"
+        return f"expected a slug (lowercase letters and digits joined by '-' or '_'), got {value!r}"
+    if kind == "value_error":
+        return str(detail["ctx"]["error"])
+    return f"{detail['msg']}, got {_describe(value)}"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _fields_at(schema: type[BaseModel], loc: Loc) -> list[str]:
+    """Return the field names allowed at `loc` inside `schema`."""
+    current: Any = schema
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = current.model_fields[part].annotation
+        current = next(
+            (t for t in _flatten(annotation) if isinstance(t, type) and issubclass(t, BaseModel)), None
+        )
+        if current is None:
+            return []
+    return list(current.model_fields)
+
+
+def _flatten(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for argument in typing.get_args(annotation):
+        if argument is not Ellipsis and not isinstance(argument, types.NoneType):
+            yield from _flatten(argument)
+
+
+def _did_you_mean(value: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
