@@ -324,5 +324,7 @@ def _flatten(annotation: Any) -> Iterator[Any]:
 
 
 def _did_you_mean(value: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1)
+    close = [choice for choice in choices if choice.startswith(value)] or difflib.get_close_matches(
+        value, choices, n=1
+    )
     return f" (did you mean {close[0]!r}?)" if close else ""

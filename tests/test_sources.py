@@ -1,0 +1,175 @@
+"""The source format: the shipped notes are complete, and every kind of bad input is reported precisely."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html import unescape
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cheatdeck.cli import main
+from cheatdeck.model import Kind, Learning, Notebook
+from cheatdeck.sources import SourceError, load_sources
+from tests.conftest import FIXTURES, SOURCE
+
+SEED = FIXTURES / "mls-c01-seed.html"
+BAD = FIXTURES / "bad"
+
+# Each heading of the seed post → the id of the note that carries it.
+SEED_HEADINGS = {
+    "Amazon Comprehend": "comprehend",
+    "Amazon Rekognition": "rekognition",
+    "Amazon Polly": "polly",
+    "Amazon Lex": "lex",
+    "Amazon Transcribe": "transcribe",
+    "Latent Dirichlet Allocation (LDA) Algorithm": "lda",
+    "Multinomial Logistic Regression Algorithm": "multinomial-logistic-regression",
+    "Factorization Machines Algorithm": "factorization-machines",
+    "Sequence to Sequence (seq2seq) Algorithm": "seq2seq",
+    "Term frequency-inverse document frequency Algorithm": "tf-idf",
+    "BlazingText Algorithm": "blazingtext",
+    "Amazon SageMaker Batch Transform": "batch-transform",
+    "Amazon SageMaker Real-time inference / Hosting Services": "real-time-inference",
+    "Amazon SageMaker Inference Pipeline": "inference-pipeline",
+    "Amazon SageMaker Neo": "neo",
+    "LSTM / Long Short-Term Memory": "lstm",
+    "Semantic Segmentation Algorithm": "semantic-segmentation",
+    "Accuracy": "accuracy",
+    "Precision": "precision",
+    "Recall": "recall",
+    "L1 regularization": "l1-regularization",
+    "L2 regularization": "l2-regularization",
+    "K-means": "k-means",
+    "K-nearest neighbors": "k-nearest-neighbours",
+    "Exam Readiness: AWS Certified Machine Learning - Specialty": "exam-readiness",
+    "ACloudGuru AWS Certified Machine Learning - Specialty 2020": "acloudguru",
+    "Practice Projects": "practice-projects",
+    "Practice Dumps": "practice-exams",
+    "Other Tips": "reddit",
+}
+SECTION_HEADINGS = {"About", "Notes", "Courses"}
+
+
+def _seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+def _all_text(notebook: Notebook) -> str:
+    parts = []
+    for note in notebook.notes:
+        parts += [note.title, note.summary, note.body, *(ref.url for ref in note.references)]
+        parts += [note.use_case or "", note.formula or ""]
+    return "\n".join(parts)
+
+
+def test_every_seed_heading_has_a_note(notebook: Notebook) -> None:
+    headings = {unescape(h) for h in re.findall(r'<h[12] id="[^"]*">([^<]*)', _seed_text())}
+    assert headings - SECTION_HEADINGS == set(SEED_HEADINGS)
+    ids = {note.id for note in notebook.notes}
+    assert set(SEED_HEADINGS.values()) <= ids
+    assert len(notebook.notes) == len(SEED_HEADINGS)
+
+
+def test_every_seed_link_reaches_the_sources(notebook: Notebook) -> None:
+    links = {unescape(link) for link in re.findall(r'href="(https?://[^"]+)"', _seed_text())}
+    text = _all_text(notebook)
+    assert len(links) >= 26
+    assert sorted(link for link in links if link not in text) == []
+
+
+def test_the_seed_counts_24_topics_plus_resources(notebook: Notebook) -> None:
+    topics = [note for note in notebook.notes if note.kind != Kind.RESOURCE]
+    assert len(topics) == 24
+    assert len(notebook.by_kind(Kind.SERVICE)) == 5
+    assert len(notebook.by_kind(Kind.DEPLOYMENT)) == 4
+    assert len(notebook.by_kind(Kind.RESOURCE)) == 5
+
+
+def test_no_mojibake_survives(notebook: Notebook) -> None:
+    assert "â€™" in _seed_text()  # the seed is damaged …
+    text = _all_text(notebook)
+    for damaged in ("â€", "Ã", "Â"):
+        assert damaged not in text
+    assert "Transcribe’s" in text  # … and the sources are not
+
+
+def test_grid_fields_are_filled_where_they_apply(notebook: Notebook) -> None:
+    for note in notebook.by_kind(Kind.SERVICE) + notebook.by_kind(Kind.DEPLOYMENT):
+        assert note.use_case, note.id
+    for note in notebook.by_kind(Kind.ALGORITHM):
+        assert note.learning is not None and note.task, note.id
+    for note in notebook.by_kind(Kind.METRIC):
+        assert note.formula and "=" in note.formula, note.id
+    assert notebook.note("k-means").learning == Learning.UNSUPERVISED
+    assert notebook.note("k-nearest-neighbours").learning == Learning.SUPERVISED
+    assert notebook.note("precision").formula == "Precision = TP / (TP + FP)"
+
+
+def test_related_pairs_point_both_ways(notebook: Notebook) -> None:
+    for note in notebook.notes:
+        for other in note.related:
+            assert note.id in notebook.note(other).related, (note.id, other)
+    assert "k-nearest-neighbours" in notebook.note("k-means").related
+
+
+def test_model_is_immutable(notebook: Notebook) -> None:
+    with pytest.raises(Exception, match="frozen"):
+        notebook.notes[0].title = "changed"  # type: ignore[misc]
+
+
+BAD_CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
+
+
+def test_every_bad_input_kind_has_a_case() -> None:
+    expected = {
+        "unknown-key", "missing-field", "empty-field", "wrong-type", "unknown-kind", "unknown-learning",
+        "duplicate-id", "related-missing", "bad-url", "invalid-yaml", "non-utf8", "empty-folder",
+    }  # fmt: skip
+    assert expected <= set(BAD_CASES)
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_bad_input_is_reported_with_file_line_and_field(case: str, tmp_path: Path) -> None:
+    source = tmp_path / case
+    shutil.copytree(BAD / case, source)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "previous.apkg").write_bytes(b"last good build")
+
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(dist)])
+
+    expected = (BAD / f"{case}.expected").read_text(encoding="utf-8").replace("{s}", str(source))
+    count = len(expected.splitlines())
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    plural = "s" if count != 1 else ""
+    assert result.output == f"{expected}{count} error{plural} in {source}/; nothing written\n"
+    assert [p.name for p in dist.iterdir()] == ["previous.apkg"]
+    assert (dist / "previous.apkg").read_bytes() == b"last good build"
+
+
+def test_load_sources_raises_source_error_with_all_problems() -> None:
+    with pytest.raises(SourceError) as caught:
+        load_sources(BAD / "several-errors")
+    assert len(caught.value.problems) == 2
+
+
+def test_check_summarises_the_shipped_sources() -> None:
+    result = CliRunner().invoke(main, ["check", "--source", str(SOURCE)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "29 notes (service 5, algorithm 10, deployment 4, concept 2, metric 3, resource 5)" in result.output
+    )
+    assert "grid algorithm: learning 10/10, task 10/10, input 10/10" in result.output
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    for name, command in main.commands.items():
+        assert command.help, name
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and "Example:" in result.output, name
