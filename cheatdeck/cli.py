@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from cheatdeck.sources import SourceError
+from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.errors import LockError, SourceError
 
 SOURCE_OPTION = click.option(
     "--source",
@@ -86,7 +87,14 @@ def check_command(source: Path) -> None:
 @main.command("build")
 @SOURCE_OPTION
 @OUT_OPTION
-def build_command(source: Path, out: Path) -> None:
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=SHIPPED_TEMPLATES,
+    help="Folder of templates to use instead of the shipped ones (copy templates/ and edit it).",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would change in the deck; write nothing.")
+def build_command(source: Path, out: Path, templates: Path, dry_run: bool) -> None:
     """Validate the sources, then write the deck, cheat sheet and grid.
 
     Example: python build.py build --source source --out dist
@@ -94,6 +102,12 @@ def build_command(source: Path, out: Path) -> None:
     from cheatdeck.pipeline import BuildOptions, build
 
     try:
-        build(BuildOptions(source=source, out=out))
+        report = build(BuildOptions(source=source, out=out, templates=templates, dry_run=dry_run))
     except SourceError as error:
         raise SourceProblems(error, source) from None
+    except LockError as error:
+        raise click.ClickException(f"{error}; nothing written") from None
+    if dry_run:
+        click.echo("dry run: nothing written")
+    elif not report.written:
+        click.echo("nothing to do: every output is up to date")

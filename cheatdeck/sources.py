@@ -17,34 +17,15 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from cheatdeck.errors import Problem, SourceError
 from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
+
+__all__ = ["Problem", "SourceError", "load_sources"]
 
 DECK_FILE = "deck.yaml"
 MEDIA_DIR = "media"
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the sources, with where it is."""
-
-    path: Path
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        field = f" {self.field}:" if self.field else ""
-        return f"{self.path}:{self.line}:{field} {self.message}"
-
-
-class SourceError(Exception):
-    """The sources are invalid; `problems` lists every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
 
 
 @dataclass(frozen=True)
