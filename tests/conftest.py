@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from anki.collection import Collection
 
 from cheatdeck.model import Notebook
+from cheatdeck.pipeline import BuildOptions, BuildReport, build
 from cheatdeck.sources import load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,3 +23,47 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def notebook() -> Notebook:
     """The shipped MLS-C01 notes, validated."""
     return load_sources(SOURCE)
+
+
+@dataclass(frozen=True)
+class Built:
+    """The shipped sources built once: a copy of source/ (with its lock) and the dist folder."""
+
+    source: Path
+    out: Path
+    report: BuildReport
+
+    @property
+    def deck(self) -> Path:
+        return self.out / "aws-mls-c01.apkg"
+
+
+def build_into(source: Path, out: Path, **options: object) -> BuildReport:
+    """Build `source` into `out` through the pipeline (the CLI's own code path)."""
+    return build(BuildOptions(source=source, out=out, **options))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """Build the shipped sources once per session, from a copy so the repo's lock is never touched."""
+    root = tmp_path_factory.mktemp("shipped")
+    source = root / "source"
+    shutil.copytree(SOURCE, source)
+    report = build_into(source, root / "dist")
+    return Built(source, root / "dist", report)
+
+
+@pytest.fixture
+def scratch_source(tmp_path: Path) -> Path:
+    """A private, editable copy of the shipped sources (lock included)."""
+    source = tmp_path / "source"
+    shutil.copytree(SOURCE, source)
+    return source
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Iterator[Collection]:
+    """A fresh, empty Anki collection."""
+    col = Collection(str(tmp_path / "collection.anki2"))
+    yield col
+    col.close()

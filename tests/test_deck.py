@@ -1,0 +1,340 @@
+"""The Anki deck, imported with the real Anki backend: counts, fields, in-place updates, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from anki.collection import Collection
+from click.testing import CliRunner
+from syrupy.assertion import SnapshotAssertion
+
+from cheatdeck.cli import main
+from cheatdeck.deck import NOTETYPES, RETIRED_TAG
+from cheatdeck.errors import LockError
+from cheatdeck.lock import LOCK_FILE
+from cheatdeck.model import Kind, Notebook
+from tests.anki_helpers import card_html, import_package, note_by_id
+from tests.conftest import SOURCE, Built, build_into
+
+DECK_NAME = "aws-mls-c01.apkg"
+TITLE = "AWS Certified Machine Learning – Specialty (MLS-C01)"
+
+
+def _expected_cards(notebook: Notebook) -> dict[str, int]:
+    """Count the cards the sources call for, by card kind, from the notes' own fields."""
+    reverse_kinds = {Kind.SERVICE, Kind.ALGORITHM, Kind.DEPLOYMENT}
+    return {
+        "term": len(notebook.notes),
+        "reverse": sum(note.kind in reverse_kinds for note in notebook.notes),
+        "learning": sum(note.learning is not None for note in notebook.notes),
+        "cloze": sum(note.formula is not None for note in notebook.notes),
+        "contrast": sum(len(note.related) for note in notebook.notes) // 2,
+    }
+
+
+def test_fresh_import_has_exact_notes_cards_and_decks(
+    built: Built, notebook: Notebook, collection: Collection
+) -> None:
+    counts = import_package(collection, built.deck)
+    expected = _expected_cards(notebook)
+    notes = len(notebook.notes) + expected["cloze"] + expected["contrast"]
+    assert (counts.new, counts.updated, counts.duplicate, counts.conflicting) == (notes, 0, 0, 0)
+    assert collection.note_count() == notes == 35
+    assert collection.card_count() == sum(expected.values()) == 64
+    decks = {deck.name for deck in collection.decks.all_names_and_ids()} - {"Default"}
+    assert decks == {TITLE} | {
+        f"{TITLE}::{name}"
+        for name in ("Services", "Algorithms", "Deployment", "Concepts", "Metrics", "Resources", "Contrasts")
+    }
+    for kind, count in expected.items():
+        template = "Formula" if kind == "cloze" else kind.capitalize()
+        assert len(collection.find_cards(f'"card:{template}" "note:cheatdeck*"')) == count, kind
+
+
+def test_fields_and_tags_match_the_sources(built: Built, notebook: Notebook, collection: Collection) -> None:
+    import_package(collection, built.deck)
+    k_means = note_by_id(collection, "k-means")
+    source = notebook.note("k-means")
+    assert k_means["Title"] == source.title
+    assert k_means["Summary"] == source.summary
+    assert "<strong>unsupervised</strong>" in k_means["Body"]
+    assert k_means["Learning"] == "<b>unsupervised</b> — clustering"
+    assert set(k_means.tags) >= {"kind::algorithm", "learning::unsupervised", *source.tags}
+    comprehend = note_by_id(collection, "comprehend")
+    assert '<a href="https://aws.amazon.com/comprehend/">' in comprehend["References"]
+    for note in notebook.notes:
+        assert note_by_id(collection, note.id)["Title"].replace("&amp;", "&") == note.title
+
+
+def test_reverse_card_hides_the_name(built: Built, collection: Collection) -> None:
+    import_package(collection, built.deck)
+    for note_id in ("comprehend", "lda", "neo"):
+        note = note_by_id(collection, note_id)
+        question, answer = card_html(note.cards()[1])
+        assert "Which" in question
+        assert note["Title"] not in question
+        assert note["Title"] in answer
+    assert "LDA" not in note_by_id(collection, "lda")["Reverse"]
+
+
+def test_formula_cloze_hides_the_expression(built: Built, collection: Collection) -> None:
+    import_package(collection, built.deck)
+    precision = note_by_id(collection, "precision", "formula")
+    question, answer = card_html(precision.cards()[0])
+    assert "Precision" in question and "[...]" in question and "TP + FP" not in question
+    assert '<span class="num">TP</span><span class="den">TP + FP</span>' in answer
+
+
+def test_contrast_cards_pair_related_notes(built: Built, collection: Collection) -> None:
+    import_package(collection, built.deck)
+    pair = note_by_id(collection, "k-means+k-nearest-neighbours", "contrast")
+    question, answer = card_html(pair.cards()[0])
+    assert "K-means" in question and "K-nearest neighbors" in question
+    assert "unsupervised" in answer and "supervised" in answer
+
+
+def test_two_builds_of_unchanged_sources_are_byte_identical(built: Built, tmp_path: Path) -> None:
+    report = build_into(built.source, tmp_path / "again")
+    assert report.deck_changes == "no changes"
+    assert (tmp_path / "again" / DECK_NAME).read_bytes() == built.deck.read_bytes()
+
+
+def test_the_committed_lock_is_current(built: Built) -> None:
+    """A build of the shipped sources must not need a new lock: else CI builds would not be reproducible."""
+    assert (built.source / LOCK_FILE).read_text() == (SOURCE / LOCK_FILE).read_text()
+
+
+def _edit(source: Path, filename: str, note_id: str, **changes: object) -> None:
+    path = source / filename
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    note = next(note for note in data["notes"] if note["id"] == note_id)
+    note.update(changes)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _remove(source: Path, filename: str, note_id: str) -> None:
+    path = source / filename
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notes"] = [note for note in data["notes"] if note["id"] != note_id]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _add(source: Path, note: dict[str, object]) -> None:
+    path = source / "extra.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {"notes": []}
+    data["notes"].append(note)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _history(collection: Collection) -> dict[int, tuple[int, int, int, int, int]]:
+    return {
+        cid: (card.reps, card.ivl, card.due, card.queue, card.type)
+        for cid in collection.find_cards("")
+        for card in [collection.get_card(cid)]
+    }
+
+
+def test_edit_rebuild_reimport_keeps_history_and_adds_no_duplicates(
+    scratch_source: Path, tmp_path: Path, collection: Collection
+) -> None:
+    out = tmp_path / "dist"
+    build_into(scratch_source, out)
+    import_package(collection, out / DECK_NAME)
+    for cid in collection.find_cards("tag:kind::service OR tag:kind::metric"):
+        card = collection.get_card(cid)
+        card.start_timer()
+        collection.sched.answerCard(card, 3)
+    notes_before = collection.note_count()
+
+    for cycle in range(3):
+        history = _history(collection)
+        reviewed = {cid for cid, state in history.items() if state[0] > 0}
+        assert reviewed
+        summary = f"Edited summary, cycle {cycle}: extracts insights from text."
+        _edit(scratch_source, "services.yaml", "comprehend", summary=summary)
+        _edit(scratch_source, "algorithms.yaml", "lda", tags=["nlp", f"retagged-{cycle}"])
+        _add(
+            scratch_source,
+            {"id": f"new-{cycle}", "title": f"New {cycle}", "kind": "concept", "summary": "Added."},
+        )
+        removed = ["polly", "lex", "accuracy"][cycle]
+        _remove(scratch_source, "metrics.yaml" if removed == "accuracy" else "services.yaml", removed)
+
+        report = build_into(scratch_source, out)
+        assert f"added: new-{cycle}" in report.deck_changes
+        assert f"retired: {removed}" in report.deck_changes
+        counts = import_package(collection, out / DECK_NAME)
+
+        assert counts.conflicting == 0
+        assert counts.new == 1
+        assert note_by_id(collection, "comprehend")["Summary"] == summary
+        assert f"retagged-{cycle}" in note_by_id(collection, "lda").tags
+        assert RETIRED_TAG in note_by_id(collection, removed).tags
+        after = _history(collection)
+        assert {cid: after[cid] for cid in history} == history
+        assert collection.note_count() == notes_before + cycle + 1
+        ids = [collection.get_note(nid)["Id"] for nid in collection.find_notes("")]
+        assert len(ids) == len(set(ids)) + len(collection.find_notes('"note:cheatdeck formula*"'))
+
+    retired = collection.find_notes(f"tag:{RETIRED_TAG}")
+    assert len(retired) == 4  # polly, lex, accuracy and accuracy's formula note
+
+
+def test_template_change_reaches_the_collection(
+    scratch_source: Path, tmp_path: Path, collection: Collection
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(SOURCE.parent / "templates", templates)
+    out = tmp_path / "dist"
+    build_into(scratch_source, out, templates=templates)
+    import_package(collection, out / DECK_NAME)
+    css = templates / "anki" / "card.css"
+    css.write_text(css.read_text() + "\n.cheatdeck-test-marker { color: red; }\n")
+    front = templates / "anki" / "term.front.html"
+    front.write_text(front.read_text().replace('<div class="title">', '<div class="title changed">'))
+
+    report = build_into(scratch_source, out, templates=templates)
+    assert "note types changed" in report.deck_changes
+    counts = import_package(collection, out / DECK_NAME)
+    assert counts.conflicting == 0
+    path = collection.path
+    collection.close()
+    reopened = Collection(path)
+    try:
+        topic = note_by_id(reopened, "k-means").note_type()
+        assert "cheatdeck-test-marker" in topic["css"]
+        assert 'class="title changed"' in topic["tmpls"][0]["qfmt"]
+        assert reopened.note_count() == 35
+    finally:
+        reopened.close()
+        collection.reopen()
+
+
+def test_changing_a_note_type_field_list_is_refused(scratch_source: Path, tmp_path: Path) -> None:
+    lock_path = scratch_source / LOCK_FILE
+    lock = json.loads(lock_path.read_text())
+    model_id = next(key for key, value in lock["notetypes"].items() if "topic" in value["name"])
+    lock["notetypes"][model_id]["fields"] = ["Id", "Title"]
+    lock_path.write_text(json.dumps(lock))
+    out = tmp_path / "dist"
+    with pytest.raises(LockError, match="Bump NOTETYPES"):
+        build_into(scratch_source, out)
+    result = CliRunner().invoke(main, ["build", "--source", str(scratch_source), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "would change its fields" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(scratch_source: Path, tmp_path: Path) -> None:
+    _edit(scratch_source, "services.yaml", "polly", summary="Polly speaks.")
+    lock_before = (scratch_source / LOCK_FILE).read_bytes()
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(
+        main, ["build", "--dry-run", "--source", str(scratch_source), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "edited: polly" in result.output
+    assert "dry run: nothing written" in result.output
+    assert not out.exists()
+    assert (scratch_source / LOCK_FILE).read_bytes() == lock_before
+
+
+def test_script_in_a_note_never_becomes_markup(
+    scratch_source: Path, tmp_path: Path, collection: Collection
+) -> None:
+    evil = "<script>alert('x')</script>"
+    _add(
+        scratch_source,
+        {
+            "id": "evil",
+            "title": f"Evil {evil}",
+            "kind": "service",
+            "summary": f"Does {evil} things.",
+            "body": f"Body {evil} and <b>bold</b> and [link](javascript:alert(1))",
+            "use_case": evil,
+        },
+    )
+    out = tmp_path / "dist"
+    build_into(scratch_source, out)
+    import_package(collection, out / DECK_NAME)
+    note = note_by_id(collection, "evil")
+    for card in note.cards():
+        for html in card_html(card):
+            assert "<script" not in html.lower()
+            assert "javascript:" not in html.replace("[link](javascript:alert(1))", "")
+    assert "&lt;script&gt;" in note["Body"] and "&lt;b&gt;bold&lt;/b&gt;" in note["Body"]
+
+
+def _normalised_contents(package: Path, scratch: Path) -> dict[str, object]:
+    """Read an .apkg back into sorted, JSON-friendly data (modification times left out)."""
+    database = scratch / "collection.anki2"
+    with zipfile.ZipFile(package) as archive:
+        database.write_bytes(archive.read("collection.anki2"))
+        media = json.loads(archive.read("media"))
+    connection = sqlite3.connect(database)
+    try:
+        models = json.loads(connection.execute("SELECT models FROM col").fetchone()[0])
+        decks = json.loads(connection.execute("SELECT decks FROM col").fetchone()[0])
+        rows = connection.execute("SELECT guid, mid, tags, flds FROM notes ORDER BY guid").fetchall()
+        cards = connection.execute(
+            "SELECT n.guid, c.ord, c.did FROM cards c JOIN notes n ON n.id = c.nid"
+        ).fetchall()
+    finally:
+        connection.close()
+    model_names = {int(key): model["name"] for key, model in models.items()}
+    deck_names = {int(key): deck["name"] for key, deck in decks.items()}
+    return {
+        "decks": sorted(deck_names.values()),
+        "media": media,
+        "notetypes": {
+            model["name"]: {
+                "id": int(model["id"]),
+                "fields": [field["name"] for field in model["flds"]],
+                "templates": [template["name"] for template in model["tmpls"]],
+            }
+            for model in models.values()
+        },
+        "notes": [
+            {
+                "guid": guid,
+                "notetype": model_names[mid],
+                "tags": tags.split(),
+                "fields": flds.split("\x1f"),
+                "cards": sorted((ord_, deck_names[did]) for g, ord_, did in cards if g == guid),
+            }
+            for guid, mid, tags, flds in rows
+        ],
+    }
+
+
+def test_deck_contents_snapshot(built: Built, tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    assert _normalised_contents(built.deck, tmp_path) == snapshot
+
+
+def test_note_type_field_lists_are_the_documented_ones() -> None:
+    """Changing these breaks every learner's updates: bump the version instead (see README)."""
+    assert {key: (spec.version, spec.fields) for key, spec in NOTETYPES.items()} == {
+        "topic": (
+            1,
+            (
+                "Id", "Title", "Kind", "Summary", "Body", "Details", "References", "Image",
+                "Term", "Reverse", "Learning",
+            ),
+        ),
+        "formula": (1, ("Id", "Title", "Text", "Extra")),
+        "contrast": (1, ("Id", "Question", "Left", "Right")),
+    }  # fmt: skip
+
+
+def test_build_prints_summary_and_changes(built: Built) -> None:
+    assert built.report.deck_summary == (
+        "35 notes, 64 cards (cloze 3, contrast 3, learning 10, reverse 19, term 29)"
+    )
+    assert re.fullmatch(r"no changes", built.report.deck_changes)
