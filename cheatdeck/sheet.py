@@ -1,0 +1,143 @@
+"""The printable cheat sheet: notes rendered to HTML by Jinja, then to PDF by WeasyPrint.
+
+The PDF is reproducible: its dates are the date the sources last changed, its identifier is a hash of
+the HTML, and WeasyPrint's font subsetting is pinned with SOURCE_DATE_EPOCH.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cheatdeck.grid import grid_rows
+from cheatdeck.model import KIND_ORDER, Kind, Note, Notebook
+from cheatdeck.templating import format_day, make_environment
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {
+    Kind.SERVICE: ("Services", "S"),
+    Kind.ALGORITHM: ("Algorithms", "A"),
+    Kind.DEPLOYMENT: ("Deployment", "D"),
+    Kind.CONCEPT: ("Concepts", "C"),
+    Kind.METRIC: ("Metrics", "M"),
+    Kind.RESOURCE: ("Resources", "R"),
+}
+PAPERS = ("a4", "letter")
+ORIENTATIONS = ("landscape", "portrait")
+
+
+@dataclass(frozen=True)
+class SheetOptions:
+    """How the sheet is laid out and which notes it prints."""
+
+    paper: str = "a4"
+    orientation: str = "landscape"
+    only_kinds: tuple[Kind, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> int:
+        """Return the number of text columns for this page shape."""
+        return 5 if self.orientation == "landscape" else 3
+
+
+@dataclass(frozen=True)
+class Section:
+    """The notes of one kind, with the label and badge the sheet shows."""
+
+    kind: Kind
+    label: str
+    badge: str
+    notes: tuple[Note, ...]
+
+
+def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
+    """Return the notes the sheet prints: all, or those of the chosen kinds and tags."""
+    notes = notebook.notes
+    if options.only_kinds:
+        notes = tuple(note for note in notes if note.kind in options.only_kinds)
+    if options.tags:
+        notes = tuple(note for note in notes if set(note.tags) & set(options.tags))
+    return notes
+
+
+def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions, changed: int) -> str:
+    """Render the cheat sheet (notes by kind, then the grid page) to an HTML string."""
+    notes = select_notes(notebook, options)
+    sections = [
+        Section(kind, *KIND_LABELS[kind], tuple(note for note in notes if note.kind == kind))
+        for kind in KIND_ORDER
+        if kind != Kind.RESOURCE and any(note.kind == kind for note in notes)
+    ]
+    selected = notebook if len(notes) == len(notebook.notes) else _subset(notebook, notes)
+    resources = tuple(note for note in notes if note.kind == Kind.RESOURCE)
+    badges = [(section.badge, section.label) for section in sections]
+    if resources:
+        badges.append(KIND_LABELS[Kind.RESOURCE][::-1])
+    legend = "   ".join(f"{badge} {label.lower()}" for badge, label in badges)
+    environment = make_environment(templates)
+    return environment.get_template("sheet.html.j2").render(
+        deck=notebook.deck,
+        sections=sections,
+        resources=resources,
+        grid=grid_rows(selected),
+        titles={note.id: note.title for note in notebook.notes},
+        note_href=lambda note: f"#note-{note.id}",
+        changed=format_day(changed),
+        paper=options.paper,
+        orientation=options.orientation,
+        columns=options.columns,
+        legend_text=legend,
+    )
+
+
+def write_sheet_pdf(html: str, target: Path, changed: int, base_url: Path) -> int:
+    """Render HTML to a reproducible PDF at `target`; return its page count."""
+    import weasyprint
+
+    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"file", "data"})
+    with _source_date_epoch(changed), _forward_weasyprint_warnings():
+        document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).render()
+        identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+        document.write_pdf(target, pdf_identifier=identifier)
+    return len(document.pages)
+
+
+def _subset(notebook: Notebook, notes: tuple[Note, ...]) -> Notebook:
+    return Notebook(notebook.deck, notes, notebook.locations, notebook.source_dir)
+
+
+@contextmanager
+def _source_date_epoch(timestamp: int) -> Iterator[None]:
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(timestamp)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+class _Forward(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        log.warning("weasyprint: %s", record.getMessage())
+
+
+@contextmanager
+def _forward_weasyprint_warnings() -> Iterator[None]:
+    """Route WeasyPrint's warnings (silent when used as a library) into the build's output."""
+    weasy = logging.getLogger("weasyprint")
+    handler = _Forward(level=logging.WARNING)
+    weasy.addHandler(handler)
+    try:
+        yield
+    finally:
+        weasy.removeHandler(handler)

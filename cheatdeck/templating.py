@@ -1,0 +1,69 @@
+"""The Jinja environment shared by the cheat sheet and the grid: autoescaping on, note text filters."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from cheatdeck.render import render_formula, render_markdown
+
+
+def make_environment(templates: Path) -> Environment:
+    """Return a Jinja environment over `templates` that escapes everything not marked safe."""
+    environment = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(["html", "j2", "css"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["markdown"] = lambda text: Markup(render_markdown(text))
+    environment.filters["formula"] = lambda text: Markup(render_formula(text))
+    environment.filters["short_url"] = short_url
+    environment.filters["inline_paragraphs"] = inline_paragraphs
+    environment.filters["css_string"] = css_string
+    environment.filters["groupby_ordered"] = groupby_ordered
+    return environment
+
+
+def inline_paragraphs(html: str) -> Markup:
+    """Unwrap rendered paragraphs so a short body runs on after a bold lead-in."""
+    return Markup(html.replace("<p>", "").replace("</p>", " ").strip())
+
+
+def css_string(text: str) -> Markup:
+    """Quote text as a CSS string literal that cannot close its <style> element."""
+    escaped = "".join(
+        char if char.isalnum() or char in " -_.,:;()/–—'’" else f"\\{ord(char):x} " for char in text
+    )
+    return Markup(f'"{escaped}"')
+
+
+def groupby_ordered(items: Iterable[Any], attribute: str) -> list[tuple[Any, list[Any]]]:
+    """Group consecutive items by an attribute, keeping their order (Jinja's groupby sorts)."""
+    return [
+        (key, list(group))
+        for key, group in itertools.groupby(items, key=lambda item: getattr(item, attribute))
+    ]
+
+
+def short_url(url: str) -> str:
+    """Return a URL without its scheme and 'www.', for printing: 'https://www.a.com/x/' → 'a.com/x'."""
+    parts = urlsplit(url)
+    text = parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
+    if parts.query:
+        text += "?…"
+    return text
+
+
+def format_day(timestamp: int) -> str:
+    """Format a Unix time as an ISO date (UTC): the day the sources last changed."""
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
