@@ -1,29 +1,108 @@
-"""The command line: parse options, call the pipeline, turn the project's errors into messages."""
+"""The command line: parse options, call the pipeline, turn the project's errors into messages.
+
+Only Click and the standard library are imported at start-up, so `--help` answers at once; each command
+imports what it needs.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import IO, Any
 
 import click
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.errors import LockError, SourceError
+from cheatdeck.options import ARTEFACTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
 
-SOURCE_OPTION = click.option(
-    "--source",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("source"),
-    show_default=True,
-    help="Folder of note sources (deck.yaml and *.yaml notes).",
-)
-OUT_OPTION = click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("dist"),
-    show_default=True,
-    help="Folder the artefacts are written to.",
-)
+KINDS = ("service", "algorithm", "deployment", "concept", "metric", "resource")
+
+
+def _source_option(function: Any) -> Any:
+    return click.option(
+        "--source",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=Path("source"),
+        show_default=True,
+        help="Folder of note sources (deck.yaml and *.yaml notes).",
+    )(function)
+
+
+def _build_options(function: Any) -> Any:
+    """Attach the options shared by `build` and `watch`."""
+    options = [
+        _source_option,
+        click.option(
+            "--out",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=Path("dist"),
+            show_default=True,
+            help="Folder the artefacts are written to.",
+        ),
+        click.option(
+            "--templates",
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
+            default=SHIPPED_TEMPLATES,
+            help="Templates to use instead of the shipped ones (copy templates/ and edit the copy).",
+        ),
+        click.option(
+            "--paper", type=click.Choice(PAPERS), default="a4", show_default=True, help="Sheet paper size."
+        ),
+        click.option(
+            "--orientation",
+            type=click.Choice(ORIENTATIONS),
+            default="landscape",
+            show_default=True,
+            help="Sheet orientation.",
+        ),
+        click.option(
+            "--only",
+            "only_kinds",
+            type=click.Choice(KINDS),
+            multiple=True,
+            help="Print only notes of this kind on the sheet (repeatable).",
+        ),
+        click.option(
+            "--tag", "tags", multiple=True, help="Print only notes with this tag on the sheet (repeatable)."
+        ),
+        click.option(
+            "--artefact",
+            "artefacts",
+            type=click.Choice(ARTEFACTS),
+            multiple=True,
+            help="Build only this artefact (repeatable; default: all).",
+        ),
+        click.option(
+            "--force", is_flag=True, help="Rebuild every artefact even if its inputs are unchanged."
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _options(
+    source: Path,
+    out: Path,
+    templates: Path,
+    paper: str,
+    orientation: str,
+    only_kinds: tuple[str, ...],
+    tags: tuple[str, ...],
+    artefacts: tuple[str, ...],
+    force: bool,
+    dry_run: bool = False,
+) -> BuildOptions:
+    return BuildOptions(
+        source=source,
+        out=out,
+        templates=templates,
+        sheet=SheetOptions(paper=paper, orientation=orientation, only_kinds=only_kinds, tags=tags),
+        artefacts=artefacts or ARTEFACTS,
+        force=force,
+        dry_run=dry_run,
+    )
 
 
 class SourceProblems(click.ClickException):
@@ -34,7 +113,7 @@ class SourceProblems(click.ClickException):
         count = len(self.problems)
         super().__init__(f"{count} error{'s' if count != 1 else ''} in {source}/; nothing written")
 
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+    def show(self, file: IO[Any] | None = None) -> None:
         for problem in self.problems:
             click.echo(str(problem), err=True)
         click.echo(self.format_message(), err=True)
@@ -67,7 +146,7 @@ def main(context: click.Context, verbose: bool) -> None:
 
 
 @main.command("check")
-@SOURCE_OPTION
+@_source_option
 def check_command(source: Path) -> None:
     """Validate the sources and summarise them; write nothing.
 
@@ -85,29 +164,54 @@ def check_command(source: Path) -> None:
 
 
 @main.command("build")
-@SOURCE_OPTION
-@OUT_OPTION
-@click.option(
-    "--templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=SHIPPED_TEMPLATES,
-    help="Folder of templates to use instead of the shipped ones (copy templates/ and edit it).",
-)
+@_build_options
 @click.option("--dry-run", is_flag=True, help="Print what would change in the deck; write nothing.")
-def build_command(source: Path, out: Path, templates: Path, dry_run: bool) -> None:
-    """Validate the sources, then write the deck, cheat sheet and grid.
+def build_command(**arguments: Any) -> None:
+    """Validate the sources, then write the deck, cheat sheet and grid that changed.
 
-    Example: python build.py build --source source --out dist
+    Example: python build.py build --source source --out dist --paper letter
     """
-    from cheatdeck.pipeline import BuildOptions, build
+    from cheatdeck.pipeline import build
 
+    options = _options(**arguments)
     try:
-        report = build(BuildOptions(source=source, out=out, templates=templates, dry_run=dry_run))
+        build(options)
     except SourceError as error:
-        raise SourceProblems(error, source) from None
+        raise SourceProblems(error, options.source) from None
     except LockError as error:
         raise click.ClickException(f"{error}; nothing written") from None
-    if dry_run:
+    if options.dry_run:
         click.echo("dry run: nothing written")
-    elif not report.written:
-        click.echo("nothing to do: every output is up to date")
+
+
+@main.command("watch")
+@_build_options
+def watch_command(**arguments: Any) -> None:
+    """Rebuild whenever a source or template file is saved; stop with Ctrl-C.
+
+    A validation error is printed and the last good outputs stay in place.
+
+    Example: python build.py watch --source source --out dist
+    """
+    from cheatdeck.watch import watch
+
+    watch(_options(**arguments), echo=click.echo)
+
+
+@main.command("new")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--title", default="My exam notes", show_default=True, help="The deck's title.")
+def new_command(folder: Path, title: str) -> None:
+    """Create a notes folder for another exam, ready for `check` and `build`.
+
+    Example: python build.py new ~/notes/cka --title "Certified Kubernetes Administrator"
+    """
+    from cheatdeck.scaffold import scaffold
+
+    try:
+        written = scaffold(folder, title)
+    except FileExistsError as error:
+        raise click.ClickException(str(error)) from None
+    for path in written:
+        click.echo(f"created {path}")
+    click.echo(f"next: python build.py check --source {folder}")

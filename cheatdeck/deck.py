@@ -158,6 +158,17 @@ class DeckPlan:
     lock: Lock
     changes: DeckChanges
 
+    def digest(self) -> str:
+        """Hash everything the package will contain (ids, modification times, content, media names)."""
+        return content_hash(
+            self.title,
+            self.description,
+            sorted(self.deck_ids.items()),
+            [(t.model_id, t.mod, t.digest()) for t in self.notetypes.values()],
+            [(n.guid, n.mod, n.digest()) for n in self.notes],
+            sorted(self.media),
+        )
+
     def card_counts(self) -> Counter[str]:
         """Count the cards per card kind (retired notes included)."""
         return Counter(card for note in self.notes for card in note.cards)

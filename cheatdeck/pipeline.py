@@ -1,112 +1,191 @@
-"""Run a build: load and validate everything first, then write each artefact atomically."""
+"""Run a build: validate everything, render every changed artefact to temporary files, then move them in.
+
+A build whose inputs are unchanged stops before loading anything and touches no file. Otherwise only the
+artefacts whose content changed are rendered; if any step fails, nothing in `out/` changes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
-from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.lock import LOCK_FILE, dump_lock, read_lock
-from cheatdeck.sheet import SheetOptions
-from cheatdeck.sources import load_sources
+from cheatdeck.options import BuildOptions
+from cheatdeck.state import STATE_FILE, BuildState, dump_state, file_hash, input_fingerprint, read_state
 
 log = logging.getLogger(__name__)
 
 SHEET_FILE = "cheatsheet.pdf"
 GRID_CSV = "grid.csv"
 GRID_HTML = "grid.html"
-ARTEFACTS = ("deck", "sheet", "grid")
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """What to build and how."""
-
-    source: Path = Path("source")
-    out: Path = Path("dist")
-    templates: Path = SHIPPED_TEMPLATES
-    sheet: SheetOptions = field(default_factory=SheetOptions)
-    artefacts: tuple[str, ...] = ARTEFACTS
-    dry_run: bool = False
 
 
 @dataclass
 class BuildReport:
-    """What a build wrote, and what changed in the deck."""
+    """What a build wrote, what it found unchanged, and what changed in the deck."""
 
     written: list[Path] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    up_to_date: bool = False
     deck_changes: str = ""
     deck_summary: str = ""
-    sheet_pages: int = 0
+    sheet_pages: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Artefact:
+    """One artefact: a stamp of its content and a writer per output file."""
+
+    name: str
+    stamp: str
+    writers: dict[str, Callable[[Path], object]]
 
 
 def build(options: BuildOptions) -> BuildReport:
-    """Validate the sources and plan every artefact, then write them into `options.out`."""
-    from cheatdeck.deck import plan_deck, write_deck
-    from cheatdeck.grid import grid_rows, render_grid_csv, render_grid_html
-    from cheatdeck.sheet import render_sheet_html, write_sheet_pdf
+    """Build every requested artefact whose inputs changed (all of them with `force`)."""
+    started = time.perf_counter()
+    state = read_state(options.out)
+    if _up_to_date(options, state):
+        log.info("nothing to do: every output is up to date")
+        return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
 
-    notebook = load_sources(options.source)
-    lock_path = options.source / LOCK_FILE
-    plan = plan_deck(notebook, options.templates, read_lock(lock_path))
-    changed = plan.lock.latest()
-    sheet_html = render_sheet_html(notebook, options.templates, options.sheet, changed)
-    grid_csv = render_grid_csv(grid_rows(notebook))
-    grid_html = render_grid_html(notebook, options.templates, changed, SHEET_FILE)
-    report = BuildReport(deck_changes=plan.changes.describe(), deck_summary=plan.describe())
-    log.info("deck: %s", report.deck_summary)
-    log.info("changes since the last build: %s", report.deck_changes.replace("\n", "; "))
+    report, artefacts, lock_text = _plan(options)
     if options.dry_run:
         return report
+    lock_path = options.source / LOCK_FILE
+    todo = [a for a in artefacts if options.force or not _intact(a, state, options.out)]
+    report.unchanged = [a.name for a in artefacts if a not in todo]
+    _write_all(options.out, [(name, writer) for a in todo for name, writer in a.writers.items()], report)
+    if not lock_path.is_file() or lock_path.read_text(encoding="utf-8") != lock_text:
+        write_text_atomically(lock_path, lock_text)
 
-    out = options.out
-    out.mkdir(parents=True, exist_ok=True)
-    report.written.append(
-        write_atomically(out / f"{notebook.deck.id}.apkg", lambda tmp: write_deck(plan, tmp))
-    )
-
-    def write_sheet(tmp: Path) -> None:
-        report.sheet_pages = write_sheet_pdf(sheet_html, tmp, changed, options.source)
-
-    report.written.append(write_atomically(out / SHEET_FILE, write_sheet))
-    log.info("cheat sheet: %d pages", report.sheet_pages)
-    report.written.append(write_text_atomically(out / GRID_CSV, grid_csv))
-    report.written.append(write_text_atomically(out / GRID_HTML, grid_html))
-    write_text_atomically(lock_path, dump_lock(plan.lock), only_if_changed=True)
+    new_state = BuildState(fingerprint=input_fingerprint(options))
+    for artefact in artefacts:
+        new_state.stamps[artefact.name] = artefact.stamp
+        for name in artefact.writers:
+            new_state.outputs[name] = file_hash(options.out / name)
+    write_text_atomically(options.out / STATE_FILE, dump_state(new_state))
+    report.seconds = time.perf_counter() - started
     for path in report.written:
         log.info("wrote %s", path)
+    if report.unchanged:
+        log.info("unchanged: %s", ", ".join(report.unchanged))
     return report
 
 
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it onto `target` only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _up_to_date(options: BuildOptions, state: BuildState) -> bool:
+    return (
+        not options.force
+        and not options.dry_run
+        and set(options.artefacts) <= set(state.stamps)
+        and state.fingerprint == input_fingerprint(options)
+        and state.outputs_intact(options.out)
+    )
+
+
+def _intact(artefact: _Artefact, state: BuildState, out: Path) -> bool:
+    return state.stamps.get(artefact.name) == artefact.stamp and all(
+        (out / name).is_file() and file_hash(out / name) == state.outputs.get(name)
+        for name in artefact.writers
+    )
+
+
+def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
+    """Load and validate the sources, then render what each artefact will contain."""
+    from cheatdeck.deck import plan_deck, write_deck
+    from cheatdeck.grid import grid_rows, render_grid_csv, render_grid_html
+    from cheatdeck.sheet import render_sheet_html, write_sheet_pdf
+    from cheatdeck.sources import load_sources
+
+    notebook = load_sources(options.source)
+    plan = plan_deck(notebook, options.templates, read_lock(options.source / LOCK_FILE))
+    changed = plan.lock.latest()
+    report = BuildReport(deck_changes=plan.changes.describe(), deck_summary=plan.describe())
+    log.info("deck: %s", report.deck_summary)
+    log.info("changes since the last build: %s", report.deck_changes.replace("\n", "; "))
+
+    artefacts = []
+    if "deck" in options.artefacts:
+        stamp = _stamp(version("genanki"), plan.digest())
+        artefacts.append(
+            _Artefact("deck", stamp, {f"{notebook.deck.id}.apkg": lambda tmp: write_deck(plan, tmp)})
+        )
+    if "sheet" in options.artefacts:
+        html = render_sheet_html(notebook, options.templates, options.sheet, changed)
+
+        def write_sheet(tmp: Path) -> None:
+            report.sheet_pages = write_sheet_pdf(html, tmp, changed, options.source)
+            log.info("cheat sheet: %d pages", report.sheet_pages)
+
+        artefacts.append(_Artefact("sheet", _stamp(version("weasyprint"), html), {SHEET_FILE: write_sheet}))
+    if "grid" in options.artefacts:
+        csv_text = render_grid_csv(grid_rows(notebook))
+        html_text = render_grid_html(notebook, options.templates, changed, SHEET_FILE)
+        artefacts.append(
+            _Artefact(
+                "grid",
+                _stamp(csv_text, html_text),
+                {
+                    GRID_CSV: lambda tmp: _write_text(tmp, csv_text),
+                    GRID_HTML: lambda tmp: _write_text(tmp, html_text),
+                },
+            )
+        )
+    return report, artefacts, dump_lock(plan.lock)
+
+
+def _stamp(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _write_all(out: Path, writers: list[tuple[str, Callable[[Path], object]]], report: BuildReport) -> None:
+    """Write every file to a temporary name first; move them into place only once all succeeded."""
+    out.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, write in writers:
+            temporary = _temporary_beside(out / name)
+            staged.append((temporary, out / name))
+            write(temporary)
+        for temporary, target in staged:
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+            report.written.append(target)
+    finally:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+
+
+def _temporary_beside(target: Path) -> Path:
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
-    temporary = Path(name)
+    return Path(name)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="")
+
+
+def write_text_atomically(target: Path, text: str) -> Path:
+    """Write UTF-8 text (LF line endings) to `target` through a temporary file and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_beside(target)
     try:
-        yield temporary
+        _write_text(temporary, text)
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def write_atomically(target: Path, write: Callable[[Path], object]) -> Path:
-    """Call `write(tmp)` and move the result onto `target`."""
-    with atomic_path(target) as temporary:
-        write(temporary)
     return target
-
-
-def write_text_atomically(target: Path, text: str, only_if_changed: bool = False) -> Path:
-    """Write UTF-8 text (LF line endings) to `target` atomically; optionally skip identical content."""
-    if only_if_changed and target.is_file() and target.read_text(encoding="utf-8") == text:
-        return target
-    return write_atomically(target, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))

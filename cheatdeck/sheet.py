@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cheatdeck.grid import grid_rows
 from cheatdeck.model import KIND_ORDER, Kind, Note, Notebook
+from cheatdeck.options import SheetOptions
 from cheatdeck.templating import format_day, make_environment
 
 log = logging.getLogger(__name__)
@@ -28,23 +29,6 @@ KIND_LABELS = {
     Kind.METRIC: ("Metrics", "M"),
     Kind.RESOURCE: ("Resources", "R"),
 }
-PAPERS = ("a4", "letter")
-ORIENTATIONS = ("landscape", "portrait")
-
-
-@dataclass(frozen=True)
-class SheetOptions:
-    """How the sheet is laid out and which notes it prints."""
-
-    paper: str = "a4"
-    orientation: str = "landscape"
-    only_kinds: tuple[Kind, ...] = ()
-    tags: tuple[str, ...] = ()
-
-    @property
-    def columns(self) -> int:
-        """Return the number of text columns for this page shape."""
-        return 5 if self.orientation == "landscape" else 3
 
 
 @dataclass(frozen=True)
@@ -61,7 +45,7 @@ def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
     """Return the notes the sheet prints: all, or those of the chosen kinds and tags."""
     notes = notebook.notes
     if options.only_kinds:
-        notes = tuple(note for note in notes if note.kind in options.only_kinds)
+        notes = tuple(note for note in notes if note.kind.value in options.only_kinds)
     if options.tags:
         notes = tuple(note for note in notes if set(note.tags) & set(options.tags))
     return notes

@@ -11,7 +11,8 @@ import pytest
 from anki.collection import Collection
 
 from cheatdeck.model import Notebook
-from cheatdeck.pipeline import BuildOptions, BuildReport, build
+from cheatdeck.options import BuildOptions
+from cheatdeck.pipeline import BuildReport, build
 from cheatdeck.sources import load_sources
 
 ROOT = Path(__file__).resolve().parent.parent

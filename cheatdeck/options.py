@@ -1,0 +1,40 @@
+"""Build options: plain data, importable without any heavy dependency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cheatdeck import SHIPPED_TEMPLATES
+
+ARTEFACTS = ("deck", "sheet", "grid")
+PAPERS = ("a4", "letter")
+ORIENTATIONS = ("landscape", "portrait")
+
+
+@dataclass(frozen=True)
+class SheetOptions:
+    """How the cheat sheet is laid out and which notes it prints."""
+
+    paper: str = "a4"
+    orientation: str = "landscape"
+    only_kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> int:
+        """Return the number of text columns for this page shape."""
+        return 5 if self.orientation == "landscape" else 3
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build, from where, and how."""
+
+    source: Path = Path("source")
+    out: Path = Path("dist")
+    templates: Path = SHIPPED_TEMPLATES
+    sheet: SheetOptions = field(default_factory=SheetOptions)
+    artefacts: tuple[str, ...] = ARTEFACTS
+    dry_run: bool = False
+    force: bool = False

@@ -1,0 +1,67 @@
+"""What the last build consumed and produced, so an unchanged build touches nothing.
+
+`dist/.cheatdeck-state.json` records a fingerprint of every input (sources, lock, templates, options,
+the tool's own code) and the hash of every output. A build whose fingerprint matches, with every output
+still as written, stops before loading anything. Otherwise each artefact is rebuilt only if what it
+would contain changed. The file holds hashes only, never times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cheatdeck import __version__
+from cheatdeck.options import BuildOptions
+
+STATE_FILE = ".cheatdeck-state.json"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass
+class BuildState:
+    """The fingerprint of the last build's inputs and, per artefact, its stamp and output hashes."""
+
+    fingerprint: str = ""
+    stamps: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # file name in out/ → sha256
+
+    def outputs_intact(self, out: Path) -> bool:
+        """Return True if every recorded output still exists with the recorded content."""
+        return bool(self.outputs) and all(
+            (out / name).is_file() and file_hash(out / name) == digest
+            for name, digest in self.outputs.items()
+        )
+
+
+def file_hash(path: Path) -> str:
+    """Return the sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def input_fingerprint(options: BuildOptions) -> str:
+    """Hash everything a build reads: source and template files, options, and the tool's own code."""
+    digest = hashlib.sha256()
+    digest.update(__version__.encode())
+    settings = asdict(options) | {"out": None, "dry_run": None, "force": None}
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for label, folder in (("source", options.source), ("templates", options.templates), ("code", _PACKAGE)):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{label}/{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def read_state(out: Path) -> BuildState:
+    """Read the state of the last build into `out` (empty if there is none or it is unreadable)."""
+    try:
+        return BuildState(**json.loads((out / STATE_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return BuildState()
+
+
+def dump_state(state: BuildState) -> str:
+    """Serialise the state deterministically."""
+    return json.dumps(asdict(state), indent=1, sort_keys=True) + "\n"

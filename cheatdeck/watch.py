@@ -1,0 +1,64 @@
+"""Watch mode: rebuild on every save, keep the last good outputs when a save is invalid."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from cheatdeck.errors import LockError, SourceError
+from cheatdeck.lock import LOCK_FILE
+from cheatdeck.options import BuildOptions
+from cheatdeck.pipeline import BuildReport, build
+
+Echo = Callable[[str], object]
+
+
+def build_once(options: BuildOptions, echo: Echo) -> BuildReport | Exception:
+    """Build, and describe the outcome in a line or two; never raise for bad sources."""
+    try:
+        report = build(options)
+    except SourceError as error:
+        for problem in error.problems:
+            echo(str(problem))
+        echo(f"{len(error.problems)} error(s) in {options.source}/; last good outputs kept")
+        return error
+    except LockError as error:
+        echo(f"{error}; last good outputs kept")
+        return error
+    if report.up_to_date:
+        echo("up to date")
+    else:
+        rebuilt = ", ".join(path.name for path in report.written) or "nothing (content unchanged)"
+        echo(f"rebuilt {rebuilt} in {report.seconds:.2f} s")
+    return report
+
+
+def _is_input(change: object, path: str) -> bool:
+    name = Path(path).name
+    return name != LOCK_FILE and not name.startswith(".") and not name.endswith((".tmp", "~"))
+
+
+def watch(
+    options: BuildOptions,
+    echo: Echo,
+    stop: threading.Event | None = None,
+    on_result: Callable[[BuildReport | Exception], object] | None = None,
+) -> None:
+    """Build now, then again after every change under the sources or templates, until `stop` is set."""
+    from watchfiles import watch as watch_files
+
+    def run() -> None:
+        result = build_once(options, echo)
+        if on_result is not None:
+            on_result(result)
+
+    run()
+    echo(f"watching {options.source} and {options.templates} (Ctrl-C to stop)")
+    folders = [options.source, options.templates]
+    for changes in watch_files(
+        *folders, watch_filter=_is_input, stop_event=stop, rust_timeout=500, yield_on_timeout=False
+    ):
+        names = sorted({Path(path).name for _, path in changes})
+        echo(f"changed: {', '.join(names)}")
+        run()
