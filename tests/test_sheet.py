@@ -1,0 +1,222 @@
+"""The cheat sheet PDF and the comparison grid, read back as a reader would."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pypdf import PdfReader
+from syrupy.assertion import SnapshotAssertion
+
+from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.grid import CSV_COLUMNS, grid_rows
+from cheatdeck.model import Kind, Notebook
+from cheatdeck.options import SheetOptions
+from cheatdeck.sheet import render_sheet_html
+from cheatdeck.sources import load_sources
+from tests.conftest import Built, build_into
+
+MAX_PAGES = 3  # two pages of notes plus the grid page
+
+
+@pytest.fixture(scope="session")
+def pdf(built: Built) -> PdfReader:
+    return PdfReader(built.out / "cheatsheet.pdf")
+
+
+def _flat(text: str) -> str:
+    """Join a PDF's text lines back into running text (undo wrapping at spaces and hyphens)."""
+    return re.sub(r"\s+", " ", text.replace("-\n", "-"))
+
+
+def _pdf_text(reader: PdfReader) -> str:
+    return _flat("\n".join(page.extract_text() for page in reader.pages))
+
+
+def test_every_note_title_is_printed(pdf: PdfReader, notebook: Notebook) -> None:
+    text = _pdf_text(pdf)
+    missing = [note.title for note in notebook.notes if _flat(note.title) not in text]
+    assert missing == []
+
+
+def test_page_count_is_within_budget(pdf: PdfReader, built: Built) -> None:
+    assert len(pdf.pages) <= MAX_PAGES
+    assert built.report.sheet_pages == len(pdf.pages)
+
+
+def test_grid_page_lists_every_grid_row(pdf: PdfReader, notebook: Notebook) -> None:
+    last = _flat(pdf.pages[-1].extract_text())
+    assert "Comparison grid" in last
+    for row in grid_rows(notebook).rows():
+        assert _flat(row.note.title) in last
+        for value in (row.note.use_case, row.note.task, row.note.input):
+            if value:
+                assert _flat(value) in last, (row.note.id, value)
+
+
+def test_metadata_and_outline(pdf: PdfReader, notebook: Notebook) -> None:
+    metadata = pdf.metadata
+    assert metadata is not None
+    assert metadata.title == notebook.deck.title
+    assert metadata.author == notebook.deck.author
+    assert metadata["/Subject"] == notebook.deck.subject
+    assert "sagemaker" in metadata["/Keywords"]
+    assert metadata["/CreationDate"] == metadata["/ModDate"]
+    top_level = [item.title for item in pdf.outline if not isinstance(item, list)]
+    assert top_level == [
+        "Services",
+        "Algorithms",
+        "Deployment",
+        "Concepts",
+        "Metrics",
+        "Comparison grid",
+        "Resources",
+    ]
+
+
+def test_links_are_clickable_and_grid_rows_link_to_notes(pdf: PdfReader, notebook: Notebook) -> None:
+    uris, destinations = set(), set()
+    for page in pdf.pages:
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            if "/A" in annotation and "/URI" in annotation["/A"]:
+                uris.add(annotation["/A"]["/URI"])
+            if "/Dest" in annotation:
+                destinations.add(str(annotation["/Dest"]))
+    references = {reference.url for note in notebook.notes for reference in note.references}
+    assert references <= uris
+    grid_ids = {f"note-{row.note.id}" for row in grid_rows(notebook).rows()}
+    assert grid_ids <= destinations
+
+
+def test_footer_shows_page_numbers_and_source_date_not_the_clock(pdf: PdfReader) -> None:
+    first = pdf.pages[0].extract_text()
+    assert f"page 1 of {len(pdf.pages)}" in first
+    assert re.search(r"Sources last changed \d{4}-\d{2}-\d{2}", first)
+
+
+def test_grid_csv(built: Built, notebook: Notebook, snapshot: SnapshotAssertion) -> None:
+    text = (built.out / "grid.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    services = [r for r in rows if r["table"] == "services"]
+    algorithms = [r for r in rows if r["table"] == "algorithms"]
+    assert len(services) == len(notebook.by_kind(Kind.SERVICE)) + len(notebook.by_kind(Kind.DEPLOYMENT))
+    assert len(algorithms) == len(notebook.by_kind(Kind.ALGORITHM))
+    k_means = next(r for r in rows if r["note_id"] == "k-means")
+    assert (k_means["learning"], k_means["task"]) == ("unsupervised", "clustering")
+    assert [r["group"] for r in algorithms] == sorted(
+        (r["group"] for r in algorithms), key=["supervised", "unsupervised", "both", "not-learning"].index
+    )
+    assert text == snapshot
+
+
+def test_grid_html_links_rows_to_the_sheet(built: Built, notebook: Notebook) -> None:
+    html = (built.out / "grid.html").read_text(encoding="utf-8")
+    for row in grid_rows(notebook).rows():
+        assert f'href="cheatsheet.pdf#note-{row.note.id}"' in html
+
+
+def test_empty_grid_cells_stay_empty(tmp_path: Path) -> None:
+    """The grid shows what the sources say; a missing value is an empty cell, never a guess."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    (source / "notes.yaml").write_text(
+        "notes:\n  - {id: svc, title: Svc, kind: service, summary: S.}\n"
+        "  - {id: alg, title: Alg, kind: algorithm, summary: A.}\n"
+    )
+    build_into(source, tmp_path / "dist", artefacts=("grid",))
+    rows = list(csv.DictReader((tmp_path / "dist" / "grid.csv").open(encoding="utf-8")))
+    for row in rows:
+        assert all(row[column] == "" for column in ("use_case", "domain", "learning", "task", "input"))
+
+
+def test_rendered_html_snapshot(notebook: Notebook, snapshot: SnapshotAssertion) -> None:
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    assert html == snapshot
+
+
+def test_pdf_text_snapshot(pdf: PdfReader, snapshot: SnapshotAssertion) -> None:
+    assert [page.extract_text() for page in pdf.pages] == snapshot
+
+
+def test_two_builds_are_byte_identical(built: Built, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    report = build_into(built.source, out, force=True)
+    assert report.sheet_pages is not None
+    for name in ("cheatsheet.pdf", "grid.csv", "grid.html"):
+        assert (out / name).read_bytes() == (built.out / name).read_bytes(), name
+
+
+def test_paper_and_orientation_options(built: Built, tmp_path: Path) -> None:
+    build_into(
+        built.source, tmp_path / "letter", artefacts=("sheet",), sheet=SheetOptions("letter", "portrait")
+    )
+    box = PdfReader(tmp_path / "letter" / "cheatsheet.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    a4 = PdfReader(built.out / "cheatsheet.pdf").pages[0].mediabox
+    assert (round(float(a4.width)), round(float(a4.height))) == (842, 595)
+
+
+def _nasty_source(tmp_path: Path) -> Path:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: nasty\ntitle: Nasty <i>notes</i>\n")
+    long_word = "x" * 200
+    long_url = "https://example.com/" + "a" * 200
+    notes = [
+        {
+            "id": "evil",
+            "title": "Evil <script>alert(1)</script> <b>bold</b>",
+            "kind": "service",
+            "summary": f"Summary with {long_word}",
+            "body": f"Body <script>alert(2)</script> <b>raw</b> {long_word}\n\n{long_url}\n\n"
+            "| a | very wide table |\n|---|---|\n| " + " | ".join(["y" * 120] * 2) + " |\n",
+            "references": [long_url],
+            "use_case": f"<script>alert(3)</script> {long_word}",
+        },
+        {"id": "plain", "title": "Plain", "kind": "concept", "summary": "Nothing special."},
+    ]
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}))
+    return source
+
+
+def test_markup_in_notes_is_escaped_in_html(tmp_path: Path) -> None:
+    notebook = load_sources(_nasty_source(tmp_path))
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>bold</b>" not in html and "<b>raw</b>" not in html
+
+
+def test_long_words_urls_and_wide_tables_stay_inside_their_column(tmp_path: Path) -> None:
+    import weasyprint
+
+    notebook = load_sources(_nasty_source(tmp_path))
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    document = weasyprint.HTML(string=html).render()
+    checked = 0
+    for page in document.pages:
+        for note in _boxes(page._page_box):
+            if note.element is None or "note" not in (note.element.get("class") or "").split():
+                continue
+            right = note.position_x + note.margin_width()
+            for box in _boxes(note):
+                if isinstance(box, weasyprint.formatting_structure.boxes.TextBox):
+                    checked += 1
+                    assert box.position_x + box.width <= right + 0.5, box.text[:40]
+    assert checked > 10
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    """Walk a WeasyPrint layout box and its descendants."""
+    yield box
+    for child in getattr(box, "children", []):
+        yield from _boxes(child)
