@@ -13,7 +13,7 @@ from typing import IO, Any
 import click
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.errors import LockError, SourceError
+from cheatdeck.errors import LockError, SourceError, TemplateProblem
 from cheatdeck.options import ARTEFACTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
 
 KINDS = ("service", "algorithm", "deployment", "concept", "metric", "resource")
@@ -178,7 +178,7 @@ def build_command(**arguments: Any) -> None:
         build(options)
     except SourceError as error:
         raise SourceProblems(error, options.source) from None
-    except LockError as error:
+    except (LockError, TemplateProblem) as error:
         raise click.ClickException(f"{error}; nothing written") from None
     if options.dry_run:
         click.echo("dry run: nothing written")

@@ -30,3 +30,7 @@ class SourceError(Exception):
 
 class LockError(Exception):
     """The lock file is unreadable, or a build would break the learner's existing cards."""
+
+
+class TemplateProblem(Exception):
+    """A template (shipped or given with --templates) failed to load or render."""

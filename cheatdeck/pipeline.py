@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+from cheatdeck.errors import TemplateProblem
 from cheatdeck.lock import LOCK_FILE, dump_lock, read_lock
 from cheatdeck.options import BuildOptions
 from cheatdeck.state import STATE_FILE, BuildState, dump_state, file_hash, input_fingerprint, read_state
@@ -57,7 +58,7 @@ def build(options: BuildOptions) -> BuildReport:
         log.info("nothing to do: every output is up to date")
         return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
 
-    report, artefacts, lock_text = _plan(options)
+    report, artefacts, lock_text = _plan_or_explain(options)
     if options.dry_run:
         return report
     lock_path = options.source / LOCK_FILE
@@ -96,6 +97,21 @@ def _intact(artefact: _Artefact, state: BuildState, out: Path) -> bool:
         (out / name).is_file() and file_hash(out / name) == state.outputs.get(name)
         for name in artefact.writers
     )
+
+
+def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
+    """Plan the build; turn a broken template into a `TemplateProblem` naming the file and line."""
+    import jinja2
+
+    try:
+        return _plan(options)
+    except jinja2.TemplateSyntaxError as error:
+        where = f"{error.filename or error.name}:{error.lineno}"
+        raise TemplateProblem(f"{where}: template syntax error: {error.message}") from None
+    except jinja2.TemplateError as error:
+        raise TemplateProblem(f"{options.templates}: template error: {error}") from None
+    except FileNotFoundError as error:
+        raise TemplateProblem(f"{error.filename}: template file missing") from None
 
 
 def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:

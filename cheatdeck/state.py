@@ -45,7 +45,9 @@ def input_fingerprint(options: BuildOptions) -> str:
     """Hash everything a build reads: source and template files, options, and the tool's own code."""
     digest = hashlib.sha256()
     digest.update(__version__.encode())
-    settings = asdict(options) | {"out": None, "dry_run": None, "force": None}
+    # Folders count by content, not by path: a copied project is as up to date as the original.
+    ignored = ("source", "templates", "out", "dry_run", "force")
+    settings = {key: value for key, value in asdict(options).items() if key not in ignored}
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for label, folder in (("source", options.source), ("templates", options.templates), ("code", _PACKAGE)):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cheatdeck.errors import LockError, SourceError
+from cheatdeck.errors import LockError, SourceError, TemplateProblem
 from cheatdeck.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
 from cheatdeck.pipeline import BuildReport, build
@@ -23,7 +23,7 @@ def build_once(options: BuildOptions, echo: Echo) -> BuildReport | Exception:
             echo(str(problem))
         echo(f"{len(error.problems)} error(s) in {options.source}/; last good outputs kept")
         return error
-    except LockError as error:
+    except (LockError, TemplateProblem) as error:
         echo(f"{error}; last good outputs kept")
         return error
     if report.up_to_date:

@@ -1,0 +1,195 @@
+"""The edit → rebuild loop: no-op builds touch nothing, edits rebuild only what depends on them, failures
+leave dist/ as it was, and watch mode survives an invalid save."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cheatdeck.sheet
+from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.cli import main
+from cheatdeck.errors import SourceError, TemplateProblem
+from cheatdeck.lock import LOCK_FILE
+from cheatdeck.options import BuildOptions
+from cheatdeck.pipeline import BuildReport
+from cheatdeck.watch import watch
+from tests.conftest import Built, build_into
+
+Snapshot = dict[str, tuple[int, bytes]]
+
+
+def _snapshot(*folders: Path) -> Snapshot:
+    """Every file's modification time (ns) and bytes, by path."""
+    return {
+        str(path): (path.stat().st_mtime_ns, path.read_bytes())
+        for folder in folders
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def project(built: Built, tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the session's built project: sources, lock, outputs and build state."""
+    source, out = tmp_path / "source", tmp_path / "dist"
+    shutil.copytree(built.source, source)
+    shutil.copytree(built.out, out)
+    return source, out
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_no_op_build_touches_no_file(project: tuple[Path, Path]) -> None:
+    source, out = project
+    before = _snapshot(source, out)
+    report = build_into(source, out)
+    assert report.up_to_date and report.written == []
+    assert _snapshot(source, out) == before
+
+
+def test_no_op_build_says_so_on_the_command_line(project: tuple[Path, Path]) -> None:
+    source, out = project
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)])
+    assert result.exit_code == 0
+    assert "nothing to do: every output is up to date" in result.output
+
+
+def test_body_edit_rebuilds_deck_and_sheet_but_not_grid(project: tuple[Path, Path]) -> None:
+    source, out = project
+    grid_files = {name: (out / name).stat().st_mtime_ns for name in ("grid.csv", "grid.html")}
+    _replace(source / "algorithms.yaml", "It is **unsupervised** because", "It is **unsupervised**, since")
+    report = build_into(source, out)
+    assert sorted(path.name for path in report.written) == ["aws-mls-c01.apkg", "cheatsheet.pdf"]
+    assert report.unchanged == ["grid"]
+    assert report.deck_changes == "edited: k-means"
+    assert {name: (out / name).stat().st_mtime_ns for name in grid_files} == grid_files
+
+
+def test_grid_field_edit_rebuilds_all_three(project: tuple[Path, Path]) -> None:
+    source, out = project
+    _replace(
+        source / "services.yaml", "use_case: turn text into lifelike speech", "use_case: read text aloud"
+    )
+    report = build_into(source, out)
+    assert sorted(path.name for path in report.written) == [
+        "aws-mls-c01.apkg",
+        "cheatsheet.pdf",
+        "grid.csv",
+        "grid.html",
+    ]
+    assert "read text aloud" in (out / "grid.csv").read_text()
+
+
+def test_deleted_output_is_rebuilt(project: tuple[Path, Path]) -> None:
+    source, out = project
+    (out / "grid.csv").unlink()
+    report = build_into(source, out)
+    assert not report.up_to_date
+    assert [path.name for path in report.written] == ["grid.csv", "grid.html"]
+
+
+def test_force_rebuilds_everything_with_identical_bytes(project: tuple[Path, Path]) -> None:
+    source, out = project
+    before = {path.name: path.read_bytes() for path in out.iterdir() if not path.name.startswith(".")}
+    report = build_into(source, out, force=True)
+    assert sorted(path.name for path in report.written) == sorted(before)
+    assert {path.name: path.read_bytes() for path in out.iterdir() if not path.name.startswith(".")} == before
+
+
+def test_invalid_source_leaves_dist_byte_for_byte_intact(project: tuple[Path, Path]) -> None:
+    source, out = project
+    before = _snapshot(out)
+    lock_before = (source / LOCK_FILE).read_bytes()
+    _replace(source / "services.yaml", "kind: service", "kind: servise")
+    with pytest.raises(SourceError):
+        build_into(source, out, force=True)
+    assert _snapshot(out) == before
+    assert (source / LOCK_FILE).read_bytes() == lock_before
+
+
+def test_broken_template_is_reported_and_writes_nothing(project: tuple[Path, Path], tmp_path: Path) -> None:
+    source, out = project
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    _replace(templates / "sheet.html.j2", "{% endfor %}", "{% endfour %}")
+    before = _snapshot(out)
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source), "--out", str(out), "--templates", str(templates)]
+    )
+    assert result.exit_code == 1
+    assert "sheet.html.j2:" in result.output and "template syntax error" in result.output
+    assert "Traceback" not in result.output
+    assert _snapshot(out) == before
+    with pytest.raises(TemplateProblem):
+        build_into(source, out, templates=templates)
+
+
+def test_failure_while_writing_keeps_every_previous_output(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deck is rendered before the sheet: if the sheet then fails, the new deck must not land alone."""
+    source, out = project
+    _replace(source / "services.yaml", "use_case: turn text into lifelike speech", "use_case: speak text")
+    before = _snapshot(out)
+
+    def disk_full(*_: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cheatdeck.sheet, "write_sheet_pdf", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        build_into(source, out)
+    assert _snapshot(out) == before
+    assert not [path for path in out.iterdir() if path.name.endswith(".tmp")]
+
+
+def test_watch_survives_an_invalid_edit(project: tuple[Path, Path]) -> None:
+    source, out = project
+    stop = threading.Event()
+    results: list[BuildReport | Exception] = []
+    arrived = threading.Condition()
+    lines: list[str] = []
+
+    def on_result(result: BuildReport | Exception) -> None:
+        with arrived:
+            results.append(result)
+            arrived.notify_all()
+
+    def wait_for(count: int) -> BuildReport | Exception:
+        with arrived:
+            assert arrived.wait_for(lambda: len(results) >= count, timeout=20), lines
+            return results[count - 1]
+
+    options = BuildOptions(source=source, out=out, artefacts=("deck", "grid"))
+    thread = threading.Thread(target=watch, args=(options, lines.append, stop, on_result), daemon=True)
+    thread.start()
+    try:
+        first = wait_for(1)
+        assert isinstance(first, BuildReport)
+        good = _snapshot(out)
+
+        _replace(source / "services.yaml", "kind: service", "kind: servise")
+        broken = wait_for(2)
+        assert isinstance(broken, SourceError)
+        assert _snapshot(out) == good
+        assert any("servise" in line for line in lines)
+
+        text = (source / "services.yaml").read_text(encoding="utf-8")
+        text = text.replace("kind: servise", "kind: service", 1)
+        text = text.replace("use_case: turn text into lifelike speech", "use_case: speak")
+        (source / "services.yaml").write_text(text, encoding="utf-8")
+        fixed = wait_for(3)
+        assert isinstance(fixed, BuildReport) and fixed.written
+        assert "speak" in (out / "grid.csv").read_text()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
