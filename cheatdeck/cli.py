@@ -159,6 +159,8 @@ def check_command(source: Path) -> None:
         notebook = load_sources(source)
     except SourceError as error:
         raise SourceProblems(error, source) from None
+    for warning in notebook.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for line in describe_notebook(notebook):
         click.echo(line)
 

@@ -353,7 +353,9 @@ def _plan_notes(notebook: Notebook, note: Note, media: dict[str, Path]) -> list[
         "Title": render_text(note.title),
         "Kind": note.kind.value.capitalize(),
         "Summary": render_text(note.summary),
-        "Body": render_markdown(note.body),
+        "Body": render_markdown(
+            note.body, mathjax=True, images=lambda src: _media(notebook.source_dir / src, media)
+        ),
         "Details": _details(note),
         "References": render_references(note),
         "Image": _image(notebook, note, media),
@@ -477,8 +479,13 @@ def _learning_answer(note: Note) -> str:
 def _image(notebook: Notebook, note: Note, media: dict[str, Path]) -> str:
     if not note.image:
         return ""
-    path = notebook.source_dir / MEDIA_DIR / note.image
+    name = _media(notebook.source_dir / MEDIA_DIR / note.image, media)
+    return f'<img src="{name}" alt="{render_text(note.title)}">'
+
+
+def _media(path: Path, media: dict[str, Path]) -> str:
+    """Register a file for the package's media under a flat, content-hashed name; return that name."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     name = f"cheatdeck-{digest}{path.suffix.lower()}"
     media[name] = path
-    return f'<img src="{name}" alt="{render_text(note.title)}">'
+    return name

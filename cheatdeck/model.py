@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
+from cheatdeck.errors import Problem
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -138,6 +140,7 @@ class Notebook:
     notes: tuple[Note, ...]
     locations: dict[str, Location]
     source_dir: Path
+    warnings: tuple[Problem, ...] = ()  # things repaired or worth knowing; not errors
 
     def by_kind(self, kind: Kind) -> tuple[Note, ...]:
         """Return the notes of one kind, in source order."""

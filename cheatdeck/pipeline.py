@@ -122,6 +122,8 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     from cheatdeck.sources import load_sources
 
     notebook = load_sources(options.source)
+    for warning in notebook.warnings:
+        log.warning("%s", warning)
     plan = plan_deck(notebook, options.templates, read_lock(options.source / LOCK_FILE))
     changed = plan.lock.latest()
     report = BuildReport(deck_changes=plan.changes.describe(), deck_summary=plan.describe())

@@ -7,22 +7,85 @@ note is shown as text, and unsafe link schemes (`javascript:`) are not turned in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from html import escape
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from cheatdeck.model import Note, Reference
+
+ImageResolver = Callable[[str], str]
 
 
 @cache
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"])
+    markdown = (
+        MarkdownIt("commonmark", {"html": False, "typographer": False})
+        .enable(["table", "strikethrough"])
+        .use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    )
+    markdown.add_render_rule("math_inline", _render_math_inline)
+    markdown.add_render_rule("math_inline_double", _render_math_block)
+    markdown.add_render_rule("math_block", _render_math_block)
+    markdown.add_render_rule("image", _render_image)
+    return markdown
 
 
-def render_markdown(text: str) -> str:
-    """Render a note body (Markdown) to HTML; raw HTML in the text is escaped."""
-    return _markdown().render(text).strip() if text.strip() else ""
+def render_markdown(text: str, *, mathjax: bool = False, images: ImageResolver | None = None) -> str:
+    """Render a note body (Markdown) to HTML; raw HTML in the text is escaped.
+
+    Math (`$x$`, `$$x$$`) is kept as TeX: wrapped in MathJax delimiters for Anki when `mathjax`,
+    shown as set text otherwise (WeasyPrint runs no JavaScript). A local image's path goes through
+    `images`; a remote image is never fetched: it becomes a link.
+    """
+    if not text.strip():
+        return ""
+    return _markdown().render(text, {"mathjax": mathjax, "images": images}).strip()
+
+
+def image_sources(text: str) -> list[str]:
+    """Return the `src` of every image a Markdown text shows, in order."""
+    sources = []
+    for token in _markdown().parse(text):
+        for child in token.children or ():
+            if child.type == "image":
+                sources.append(str(child.attrGet("src") or ""))
+    return sources
+
+
+def is_remote(src: str) -> bool:
+    """Return True for a URL with a scheme or host (never fetched), False for a path in the notes folder."""
+    return bool(re.match(r"^([a-z][a-z0-9+.-]*:|//)", src, re.IGNORECASE))
+
+
+def _render_math_inline(
+    renderer: Any, tokens: list[Token], index: int, options: Any, env: dict[str, Any]
+) -> str:
+    tex = escape(tokens[index].content)
+    return (
+        f'<span class="math">\\({tex}\\)</span>' if env.get("mathjax") else f'<span class="math">{tex}</span>'
+    )
+
+
+def _render_math_block(
+    renderer: Any, tokens: list[Token], index: int, options: Any, env: dict[str, Any]
+) -> str:
+    tex = escape(tokens[index].content.strip())
+    return f'<div class="math">\\[{tex}\\]</div>' if env.get("mathjax") else f'<div class="math">{tex}</div>'
+
+
+def _render_image(renderer: Any, tokens: list[Token], index: int, options: Any, env: dict[str, Any]) -> str:
+    token = tokens[index]
+    src = str(token.attrGet("src") or "")
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    if is_remote(src):
+        return f'<a class="remote-image" href="{escape(src)}">{escape(alt or src)}</a>'
+    resolve = env.get("images")
+    return f'<img src="{escape(resolve(src) if resolve else src)}" alt="{escape(alt)}">'
 
 
 def render_text(text: str) -> str:

@@ -9,16 +9,18 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import ftfy
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from cheatdeck.errors import Problem, SourceError
 from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
+from cheatdeck.render import image_sources, is_remote
 
 __all__ = ["Problem", "SourceError", "load_sources"]
 
@@ -45,13 +47,14 @@ class _Document:
 def load_sources(source_dir: Path) -> Notebook:
     """Load and validate every YAML file under `source_dir`; raise `SourceError` listing all problems."""
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     if not source_dir.is_dir():
         raise SourceError([Problem(source_dir, 1, "", "source folder not found")])
 
     deck_path = source_dir / DECK_FILE
     deck: Deck | None = None
     if deck_path.is_file():
-        document = _read_yaml(deck_path, problems)
+        document = _read_yaml(deck_path, problems, warnings)
         if document is not None:
             deck = _validate(Deck, document, problems, (), document.data)
     else:
@@ -63,7 +66,7 @@ def load_sources(source_dir: Path) -> Notebook:
     locations: dict[str, Location] = {}
     places: dict[str, tuple[_Document, int]] = {}
     for path in _note_files(source_dir):
-        document = _read_yaml(path, problems)
+        document = _read_yaml(path, problems, warnings)
         if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
             continue
         for index, raw_note in enumerate(document.data.get("notes") or ()):
@@ -84,7 +87,7 @@ def load_sources(source_dir: Path) -> Notebook:
             note = _validate(Note, document, problems, ("notes", index), raw_note)
             if note is not None:
                 notes.append(note)
-                problems.extend(_check_note(note, index, document, source_dir))
+                problems.extend(_check_note(note, index, document, source_dir, warnings))
 
     if not notes and not problems:
         problems.append(
@@ -95,7 +98,7 @@ def load_sources(source_dir: Path) -> Notebook:
     if problems or deck is None:
         raise SourceError(problems)
     locations = {note.id: locations[note.id] for note in notes}
-    return Notebook(deck=deck, notes=tuple(notes), locations=locations, source_dir=source_dir)
+    return Notebook(deck, tuple(notes), locations, source_dir, tuple(warnings))
 
 
 def _note_files(source_dir: Path) -> Iterator[Path]:
@@ -107,20 +110,25 @@ def _note_files(source_dir: Path) -> Iterator[Path]:
         yield path
 
 
-def _read_yaml(path: Path, problems: list[Problem]) -> _Document | None:
+def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
+        byte = raw[error.start]
         problems.append(
-            Problem(
-                path, line, "", f"not UTF-8: byte 0x{raw[error.start]:02x} cannot be decoded; save as UTF-8"
-            )
+            Problem(path, line, "", f"not UTF-8: byte 0x{byte:02x} cannot be decoded; save as UTF-8")
         )
         return None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        problems.append(
+            Problem(path, line, "", f"invalid YAML: character U+{error.character:04X} is not allowed")
+        )
+        return None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = mark.line + 1 if mark else 1
@@ -129,31 +137,48 @@ def _read_yaml(path: Path, problems: list[Problem]) -> _Document | None:
         return None
     if node is None:
         return _Document(path, {}, {})
-    lines: dict[Loc, int] = {}
-    data = _construct(node, (), lines, path, problems)
-    return _Document(path, data, lines)
+    composer = _Composer(path, problems, warnings)
+    data = composer.construct(node, ())
+    return _Document(path, data, composer.lines)
 
 
-def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path, problems: list[Problem]) -> Any:
-    """Turn a YAML node into plain data, recording the line of every key and item."""
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node)
-            child = (*loc, key)
-            if key in result:
-                problems.append(
-                    Problem(path, key_node.start_mark.line + 1, _format_loc(child), "duplicate key")
-                )
-            lines[child] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, child, lines, path, problems)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, (*loc, index), lines, path, problems) for index, item in enumerate(node.value)
-        ]
-    return _scalar(node)
+@dataclass
+class _Composer:
+    """Turn a YAML node tree into plain data, recording the line of every key and item."""
+
+    path: Path
+    problems: list[Problem]
+    warnings: list[Problem]
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def construct(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
+        line = node.start_mark.line + 1
+        self.lines.setdefault(loc, line)
+        if depth > _MAX_DEPTH:
+            self.problems.append(Problem(self.path, line, _format_loc(loc), "nested too deeply"))
+            return None
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = _scalar(key_node)
+                key = key if isinstance(key, str | int | float | bool) or key is None else str(key)
+                child = (*loc, key)
+                if key in result:
+                    self.problems.append(
+                        Problem(self.path, key_node.start_mark.line + 1, _format_loc(child), "duplicate key")
+                    )
+                self.lines[child] = key_node.start_mark.line + 1
+                result[key] = self.construct(value_node, child, depth + 1)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.construct(item, (*loc, index), depth + 1) for index, item in enumerate(node.value)]
+        value = _scalar(node)
+        if isinstance(value, str):
+            value = clean_text(
+                value,
+                lambda message: self.warnings.append(Problem(self.path, line, _format_loc(loc), message)),
+            )
+        return value
 
 
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -162,7 +187,27 @@ _SCALARS = yaml.constructor.SafeConstructor()
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return f"<{node.id}>"
-    return _SCALARS.construct_object(node)
+    try:
+        return _SCALARS.construct_object(node)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return node.value  # e.g. an invalid timestamp or a tag PyYAML's safe loader refuses: keep the text
+
+
+_MAX_DEPTH = 20
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), None) | {0x2028: "\n", 0x2029: "\n\n"}
+
+
+def clean_text(text: str, warn: Callable[[str], object]) -> str:
+    """Normalise text as the format promises: drop invisible characters, repair mojibake (with a warning)."""
+    text = text.translate(_INVISIBLE)
+    if ftfy.badness.is_bad(text):
+        fixed = ftfy.fix_encoding(text)
+        if fixed != text:
+            start = next(i for i, (a, b) in enumerate(zip(text, fixed, strict=False)) if a != b)
+            before, after = text[start : start + 12], fixed[start : start + 10]
+            warn(f"repaired mojibake (text saved in the wrong encoding): {before!r} → {after!r}")
+            return fixed
+    return text
 
 
 def _shell(data: Any) -> Any:
@@ -196,7 +241,9 @@ def _validate(schema: type[M], document: _Document, problems: list[Problem], at:
         return None
 
 
-def _check_note(note: Note, index: int, document: _Document, source_dir: Path) -> Iterator[Problem]:
+def _check_note(
+    note: Note, index: int, document: _Document, source_dir: Path, warnings: list[Problem]
+) -> Iterator[Problem]:
     """Check what the schema cannot: rules that span fields or reach outside the file."""
 
     def problem(field: str, message: str) -> Problem:
@@ -204,14 +251,26 @@ def _check_note(note: Note, index: int, document: _Document, source_dir: Path) -
             document.path, document.line_of(("notes", index, field)), f"notes[{index}].{field}", message
         )
 
+    for src in image_sources(note.body):
+        if is_remote(src):
+            warnings.append(problem("body", f"remote image {src} is not fetched; it is shown as a link"))
+        elif not is_inside(source_dir, src):
+            yield problem("body", f"image not found: {src} (paths are relative to {source_dir})")
+
     if note.formula is not None:
         name, equals, expression = note.formula.partition("=")
         if not equals or not name.strip() or not expression.strip():
             yield problem("formula", f"expected 'Name = expression', got {note.formula!r}")
-    if note.image is not None and not (source_dir / MEDIA_DIR / note.image).is_file():
+    if note.image is not None and not is_inside(source_dir / MEDIA_DIR, note.image):
         yield problem("image", f"no such file: {source_dir / MEDIA_DIR / note.image}")
     if note.id in note.related:
         yield problem("related", "a note cannot be related to itself")
+
+
+def is_inside(folder: Path, relative: str) -> bool:
+    """Return True if `relative` names an existing file inside `folder` (no escaping with `..`)."""
+    path = (folder / relative).resolve()
+    return path.is_file() and path.is_relative_to(folder.resolve())
 
 
 def _check_related(notes: list[Note], places: dict[str, tuple[_Document, int]]) -> Iterator[Problem]:
