@@ -118,7 +118,7 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     """Load and validate the sources, then render what each artefact will contain."""
     from cheatdeck.deck import plan_deck, write_deck
     from cheatdeck.grid import grid_rows, render_grid_csv, render_grid_html
-    from cheatdeck.sheet import render_sheet_html, write_sheet_pdf
+    from cheatdeck.sheet import glyph_warnings, render_sheet_html, write_sheet_pdf
     from cheatdeck.sources import load_sources
 
     notebook = load_sources(options.source)
@@ -138,6 +138,8 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
         )
     if "sheet" in options.artefacts:
         html = render_sheet_html(notebook, options.templates, options.sheet, changed)
+        for warning in glyph_warnings(notebook):
+            log.warning("%s", warning)
 
         def write_sheet(tmp: Path) -> None:
             report.sheet_pages = write_sheet_pdf(html, tmp, changed, options.source)

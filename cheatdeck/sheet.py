@@ -125,3 +125,21 @@ def _forward_weasyprint_warnings() -> Iterator[None]:
         yield
     finally:
         weasy.removeHandler(handler)
+
+
+def glyph_warnings(notebook: Notebook) -> list[str]:
+    """Name each note holding characters no installed font can draw, with the font packages to install."""
+    from cheatdeck.fonts import FONT_PACKAGES, missing_glyphs
+
+    warnings = []
+    for note in notebook.notes:
+        texts = (note.title, note.summary, note.body, note.use_case or "", note.task or "", note.input or "")
+        missing = missing_glyphs(texts)
+        if missing:
+            chars = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            warnings.append(
+                f"{notebook.locations[note.id]}: {note.id}: no installed font can draw {chars}{more}; "
+                f"the PDF would show empty boxes. Install {FONT_PACKAGES}."
+            )
+    return warnings

@@ -1,0 +1,47 @@
+"""Which characters of the notes no installed font can draw (the PDF would show a box for them)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
+
+log = logging.getLogger(__name__)
+
+FONT_PACKAGES = "fonts-noto-cjk (Chinese, Japanese, Korean) or fonts-noto-color-emoji (emoji)"
+
+
+@cache
+def covered_codepoints() -> frozenset[int] | None:
+    """Return every code point some installed font covers, or None if fontconfig cannot be asked."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        log.debug("fc-list not found: glyph coverage not checked")
+        return None
+    listing = subprocess.run(
+        [fc_list, "--format", "%{charset}\n"], capture_output=True, text=True, check=False
+    ).stdout
+    covered: set[int] = set()
+    for line in listing.splitlines():
+        for span in line.split():
+            first, _, last = span.partition("-")
+            covered.update(range(int(first, 16), int(last or first, 16) + 1))
+    return frozenset(covered)
+
+
+def missing_glyphs(texts: Iterable[str]) -> list[str]:
+    """Return the visible characters of `texts` that no installed font covers, in order of appearance."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        for char in text:
+            if ord(char) > 0x7E and char not in seen and unicodedata.category(char)[0] not in "CZM":
+                seen[char] = None
+    if not seen:
+        return []
+    covered = covered_codepoints()
+    if covered is None:
+        return []
+    return [char for char in seen if ord(char) not in covered]
