@@ -1,0 +1,235 @@
+"""Real-world notes: Markdown features, images, text hygiene and every script, on cards and on paper."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from anki.collection import Collection
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from cheatdeck.cli import main
+from cheatdeck.fonts import covered_codepoints, missing_glyphs
+from cheatdeck.render import render_markdown
+from cheatdeck.sheet import glyph_warnings
+from cheatdeck.sources import SourceError, load_sources
+from tests.anki_helpers import card_html, import_package, note_by_id
+from tests.conftest import build_into
+
+# The smallest valid PNG: 1×1 pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+MESSY_BODY = """\
+Pasted from a blog, with everything real notes contain.
+
+1. Ordered
+   - nested *emphasis* and **strong**
+   - `inline code` and a [link](https://example.com/page)
+
+> A block quote.
+
+```python
+def loss(w):
+    return (w ** 2).sum()
+```
+
+    indented code block
+
+| Model | Learning | Output |
+|---|---|---|
+| k-means | unsupervised | clusters |
+
+Inline math $\\lambda \\|w\\|_1$ and display math:
+
+$$
+\\hat{y} = \\sigma(w^T x + b)
+$$
+
+Costs $5 and $6, which is not math.
+
+![diagram](media/diagram.png)
+
+![remote](https://example.com/remote.png)
+"""
+
+
+def _write(folder: Path, notes: list[dict[str, object]], prefix: bytes = b"") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deck.yaml").write_text("id: messy\ntitle: Messy notes\n", encoding="utf-8")
+    (folder / "notes.yaml").write_bytes(
+        prefix + yaml.safe_dump({"notes": notes}, allow_unicode=True).encode()
+    )
+    return folder
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    source = _write(
+        tmp_path / "source",
+        [
+            {
+                "id": "messy",
+                "title": "Messy \u200bnote",
+                "kind": "concept",
+                "summary": "Smart “quotes”, non\u00a0breaking, λ, Ж, 中文, 😀, and Itâ€™s mojibake.",
+                "body": MESSY_BODY,
+            }
+        ],
+        prefix="\ufeff".encode(),
+    )
+    (source / "media").mkdir()
+    (source / "media" / "diagram.png").write_bytes(PNG)
+    return source
+
+
+def test_text_hygiene_rules(messy: Path) -> None:
+    notebook = load_sources(messy)
+    note = notebook.note("messy")
+    assert note.title == "Messy note"  # zero-width space dropped silently; the BOM never shows
+    assert "It’s mojibake" in note.summary and "â€" not in note.summary
+    assert "non\u00a0breaking" in note.summary and "“quotes”" in note.summary  # kept as written
+    warnings = [str(w) for w in notebook.warnings]
+    assert any(w.startswith(f"{messy / 'notes.yaml'}:") and "repaired mojibake" in w for w in warnings)
+    assert any("remote image https://example.com/remote.png is not fetched" in w for w in warnings)
+
+
+def test_line_and_paragraph_separators_become_line_breaks(tmp_path: Path) -> None:
+    source = _write(
+        tmp_path, [{"id": "a", "title": "A", "kind": "concept", "summary": "one\u2028two\u2029three"}]
+    )
+    assert load_sources(source).note("a").summary == "one\ntwo\n\nthree"
+
+
+def test_missing_local_image_is_an_error(tmp_path: Path) -> None:
+    body = "![gone](media/gone.png)\n\n![escape](../outside.png)"
+    source = _write(tmp_path, [{"id": "a", "title": "A", "kind": "concept", "summary": "S.", "body": body}])
+    with pytest.raises(SourceError) as caught:
+        load_sources(source)
+    messages = [str(problem) for problem in caught.value.problems]
+    assert any("notes[0].body: image not found: media/gone.png" in m for m in messages)
+    assert any("image not found: ../outside.png" in m for m in messages)
+
+
+def test_check_reports_warnings_and_succeeds(messy: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--source", str(messy)])
+    assert result.exit_code == 0
+    assert "warning:" in result.output and "repaired mojibake" in result.output
+
+
+def test_markdown_renders_every_feature() -> None:
+    html = render_markdown(MESSY_BODY)
+    for fragment in (
+        "<ol>",
+        "<ul>",
+        "<em>emphasis</em>",
+        "<strong>strong</strong>",
+        "<code>inline code</code>",
+        '<a href="https://example.com/page">link</a>',
+        "<blockquote>",
+        '<code class="language-python">',
+        "<pre><code>indented code block",
+        "<table>",
+        '<span class="math">\\lambda \\|w\\|_1</span>',
+        '<div class="math">\\hat{y} = \\sigma(w^T x + b)</div>',
+        "Costs $5 and $6",
+        '<img src="media/diagram.png" alt="diagram">',
+        '<a class="remote-image" href="https://example.com/remote.png">remote</a>',
+    ):
+        assert fragment in html, fragment
+    mathjax = render_markdown(MESSY_BODY, mathjax=True)
+    assert "\\(\\lambda \\|w\\|_1\\)" in mathjax and "\\[\\hat{y}" in mathjax
+
+
+def test_cards_carry_media_math_and_links(messy: Path, tmp_path: Path, collection: Collection) -> None:
+    out = tmp_path / "dist"
+    build_into(messy, out, artefacts=("deck",))
+    with zipfile.ZipFile(out / "messy.apkg") as package:
+        media = json.loads(package.read("media"))
+        assert list(media.values()) == [next(iter(media.values()))]
+        name = next(iter(media.values()))
+        assert name.startswith("cheatdeck-") and name.endswith(".png")
+        assert package.read(next(iter(media))) == PNG
+    import_package(collection, out / "messy.apkg")
+    note = note_by_id(collection, "messy")
+    _, answer = card_html(note.cards()[0])
+    assert f'<img src="{name}"' in answer
+    assert "\\(\\lambda" in answer
+    assert '<a class="remote-image" href="https://example.com/remote.png">' in answer
+    assert "中文" in answer and "😀" in answer
+    assert (Path(collection.media.dir()) / name).read_bytes() == PNG
+
+
+def test_sheet_prints_every_script_without_missing_glyphs(messy: Path, tmp_path: Path) -> None:
+    if covered_codepoints() is None:
+        pytest.skip("fontconfig's fc-list is not installed: coverage cannot be checked")
+    out = tmp_path / "dist"
+    report = build_into(messy, out, artefacts=("sheet",))
+    assert report.sheet_pages == 1
+    text = PdfReader(out / "cheatsheet.pdf").pages[0].extract_text()
+    for word in ("Messy note", "λ", "Ж", "中文", "It’s mojibake", "\\hat{y}"):
+        assert word in text, word
+    notebook = load_sources(messy)
+    note = notebook.note("messy")
+    # CI installs fonts-noto-cjk and fonts-noto-color-emoji (see .ci/run); the sheet then has every glyph.
+    assert missing_glyphs([note.title, note.summary, note.body]) == []
+
+
+def test_missing_glyphs_are_named_with_the_note(tmp_path: Path) -> None:
+    if covered_codepoints() is None:
+        pytest.skip("fontconfig's fc-list is not installed")
+    hieroglyph = "\U00013000"  # Egyptian hieroglyphs: in no font this project names
+    note = {"id": "pua", "title": "PUA", "kind": "concept", "summary": hieroglyph}
+    source = _write(tmp_path / "source", [note])
+    warnings = glyph_warnings(load_sources(source))
+    assert len(warnings) == 1
+    expected = f"{source / 'notes.yaml'}:2: pua: no installed font can draw {hieroglyph} (U+13000)"
+    assert warnings[0].startswith(expected)
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 0 and expected in result.output
+
+
+def test_ten_thousand_character_note_and_long_tokens_build(tmp_path: Path) -> None:
+    long_body = (
+        ("A long paragraph of study notes. " * 310)[:10_000] + "\n\n" + "https://example.com/" + "x" * 200
+    )
+    source = _write(
+        tmp_path / "source",
+        [{"id": "long", "title": "Long", "kind": "concept", "summary": "L" * 200, "body": long_body}],
+    )
+    report = build_into(source, tmp_path / "dist")
+    assert report.sheet_pages is not None and report.sheet_pages >= 1
+    pages = PdfReader(tmp_path / "dist" / "cheatsheet.pdf").pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert text.count("A long paragraph of study notes.") >= 300
+
+
+def test_sheet_subset_by_kind_and_tag(built_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "metrics"
+    result = CliRunner().invoke(
+        main,
+        ["build", "--source", str(built_copy), "--out", str(out), "--only", "metric", "--artefact", "sheet"],
+    )
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(out / "cheatsheet.pdf").pages)
+    assert "Precision" in text and "Amazon Comprehend" not in text
+    out = tmp_path / "nlp"
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(built_copy), "--out", str(out), "--tag", "nlp", "--artefact", "sheet"]
+    )
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(out / "cheatsheet.pdf").pages)
+    assert "Latent Dirichlet" in text and "K-means" not in text
+
+
+@pytest.fixture
+def built_copy(tmp_path: Path) -> Path:
+    source = tmp_path / "source"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "source", source)
+    return source
