@@ -17,7 +17,8 @@ def describe_notebook(notebook: Notebook) -> list[str]:
     counts = ", ".join(
         f"{kind.value} {len(notebook.by_kind(kind))}" for kind in Kind if notebook.by_kind(kind)
     )
-    lines = [f"{notebook.deck.title}: {len(notebook.notes)} notes ({counts})"]
+    plural = "" if len(notebook.notes) == 1 else "s"
+    lines = [f"{notebook.deck.title}: {len(notebook.notes)} note{plural} ({counts})"]
     for kind, fields in _GRID_FIELDS.items():
         notes = notebook.by_kind(kind)
         if not notes:
