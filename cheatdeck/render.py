@@ -142,11 +142,16 @@ def render_formula(formula: str) -> str:
 def render_formula_cloze(formula: str) -> str:
     """Typeset a formula with its expression hidden as Anki cloze 1."""
     name, expression = split_formula(formula)
-    hidden = render_expression(expression).replace("}}", "} }")
+    hidden = _cloze_safe(render_expression(expression))
     return (
-        f'<span class="formula"><span class="formula-name">{escape(name)}</span>'
+        f'<span class="formula"><span class="formula-name">{_cloze_safe(escape(name))}</span>'
         f' <span class="eq">=</span> {{{{c1::{hidden}}}}}</span>'
     )
+
+
+def _cloze_safe(html: str) -> str:
+    """Encode the characters of Anki's cloze syntax (`{{c1::…::hint}}`) so note text cannot form one."""
+    return html.replace("{", "&#123;").replace("}", "&#125;").replace(":", "&#58;")
 
 
 def _unwrap(part: str) -> str:
