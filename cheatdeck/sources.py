@@ -7,6 +7,7 @@ Every problem in every file is collected first and raised once as a `SourceError
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -135,11 +136,22 @@ def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> 
         what = getattr(error, "problem", None) or str(error)
         problems.append(Problem(path, line, "", f"invalid YAML: {what}"))
         return None
+    except RecursionError:
+        problems.append(Problem(path, 1, "", f"invalid YAML: nested more than {_MAX_DEPTH} levels deep"))
+        return None
     if node is None:
         return _Document(path, {}, {})
     composer = _Composer(path, problems, warnings)
-    data = composer.construct(node, ())
+    try:
+        data = composer.construct(node, ())
+    except _TooLarge:
+        problems.append(Problem(path, 1, "", f"too many values (aliases expand to over {_MAX_VALUES:,})"))
+        return None
     return _Document(path, data, composer.lines)
+
+
+class _TooLarge(Exception):
+    """The document expands (through YAML aliases) to more values than any notes file needs."""
 
 
 @dataclass
@@ -150,56 +162,74 @@ class _Composer:
     problems: list[Problem]
     warnings: list[Problem]
     lines: dict[Loc, int] = field(default_factory=dict)
+    values: int = 0
 
     def construct(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
         line = node.start_mark.line + 1
         self.lines.setdefault(loc, line)
+        self.values += 1
+        if self.values > _MAX_VALUES:
+            raise _TooLarge
         if depth > _MAX_DEPTH:
-            self.problems.append(Problem(self.path, line, _format_loc(loc), "nested too deeply"))
+            self.problem(line, loc, f"nested more than {_MAX_DEPTH} levels deep")
             return None
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = _scalar(key_node)
+                key = self.scalar(key_node, loc)
                 key = key if isinstance(key, str | int | float | bool) or key is None else str(key)
                 child = (*loc, key)
                 if key in result:
-                    self.problems.append(
-                        Problem(self.path, key_node.start_mark.line + 1, _format_loc(child), "duplicate key")
-                    )
+                    self.problem(key_node.start_mark.line + 1, child, "duplicate key")
                 self.lines[child] = key_node.start_mark.line + 1
                 result[key] = self.construct(value_node, child, depth + 1)
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.construct(item, (*loc, index), depth + 1) for index, item in enumerate(node.value)]
-        value = _scalar(node)
+        value = self.scalar(node, loc)
         if isinstance(value, str):
-            value = clean_text(
-                value,
-                lambda message: self.warnings.append(Problem(self.path, line, _format_loc(loc), message)),
-            )
+            value = clean_text(value, lambda message: self.warnings.append(self.at(line, loc, message)))
+            control = _CONTROL.search(value)
+            if control:
+                self.problem(line, loc, f"control character U+{ord(control[0]):04X} is not allowed in text")
         return value
+
+    def scalar(self, node: yaml.Node, loc: Loc) -> Any:
+        """Construct a scalar with PyYAML's safe rules; report a value it cannot read."""
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node.start_mark.line + 1, loc, "expected a plain key, got a list or mapping")
+            return f"<{node.id}>"
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(node.start_mark.line + 1, loc, f"unsupported YAML tag {node.tag}")
+            return node.value
+        try:
+            return _SCALARS.construct_object(node)
+        except Exception:  # PyYAML raises KeyError, IndexError, AttributeError … on malformed tagged values
+            self.problem(node.start_mark.line + 1, loc, f"cannot read {node.value!r} as {node.tag}")
+            return node.value
+
+    def at(self, line: int, loc: Loc, message: str) -> Problem:
+        return Problem(self.path, line, _format_loc(loc), message)
+
+    def problem(self, line: int, loc: Loc, message: str) -> None:
+        self.problems.append(self.at(line, loc, message))
 
 
 _SCALARS = yaml.constructor.SafeConstructor()
-
-
-def _scalar(node: yaml.Node) -> Any:
-    if not isinstance(node, yaml.ScalarNode):
-        return f"<{node.id}>"
-    try:
-        return _SCALARS.construct_object(node)
-    except (yaml.YAMLError, ValueError, OverflowError):
-        return node.value  # e.g. an invalid timestamp or a tag PyYAML's safe loader refuses: keep the text
-
-
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAX_VALUES = 200_000
 _MAX_DEPTH = 20
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), None) | {0x2028: "\n", 0x2029: "\n\n"}
 
 
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def clean_text(text: str, warn: Callable[[str], object]) -> str:
     """Normalise text as the format promises: drop invisible characters, repair mojibake (with a warning)."""
-    text = text.translate(_INVISIBLE)
+    text = _newlines(text).translate(_INVISIBLE)
     if ftfy.badness.is_bad(text):
         fixed = ftfy.fix_encoding(text)
         if fixed != text:
@@ -265,6 +295,8 @@ def _check_note(
         yield problem("image", f"no such file: {source_dir / MEDIA_DIR / note.image}")
     if note.id in note.related:
         yield problem("related", "a note cannot be related to itself")
+    if len(set(note.related)) != len(note.related):
+        yield problem("related", "lists the same note twice")
 
 
 def is_inside(folder: Path, relative: str) -> bool:
@@ -320,6 +352,8 @@ def _explain(schema: type[BaseModel], detail: Any) -> str:
         return f"expected one of {', '.join(choices)}; got {value!r}{_did_you_mean(str(value), choices)}"
     if kind in _TYPE_NAMES:
         return f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}"
+    if kind == "string_unicode":
+        return "expected text, got an invalid Unicode character (a lone surrogate)"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_pattern_mismatch":
