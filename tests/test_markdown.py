@@ -237,3 +237,21 @@ def built_copy(tmp_path: Path) -> Path:
     source = tmp_path / "source"
     shutil.copytree(Path(__file__).resolve().parent.parent / "source", source)
     return source
+
+
+def test_image_field_travels_in_the_deck_media(tmp_path: Path, collection: Collection) -> None:
+    source = _write(
+        tmp_path / "source",
+        [{"id": "pic", "title": "Pic", "kind": "concept", "summary": "S.", "image": "diagram.png"}],
+    )
+    (source / "media").mkdir()
+    (source / "media" / "diagram.png").write_bytes(PNG)
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    import_package(collection, tmp_path / "dist" / "messy.apkg")
+    image = note_by_id(collection, "pic")["Image"]
+    assert image.startswith('<img src="cheatdeck-') and image.endswith('.png" alt="Pic">')
+    name = image.split('"')[1]
+    assert (Path(collection.media.dir()) / name).read_bytes() == PNG
+    (source / "media" / "diagram.png").unlink()
+    with pytest.raises(SourceError, match=r"notes\[0\]\.image: no such file"):
+        load_sources(source)
