@@ -450,9 +450,8 @@ def _reverse_clue(note: Note) -> str:
     """Return the front of the 'which service/algorithm does this?' card, with the note's name hidden."""
     if note.kind not in REVERSE_KINDS:
         return ""
-    clue = note.use_case or note.summary
-    for name in _names(note.title):
-        clue = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "\u2026", clue, flags=re.IGNORECASE)
+    names = "|".join(map(re.escape, _names(note.title)))
+    clue = re.sub(rf"(?<!\w)(?:{names})(?!\w)", "\u2026", note.use_case or note.summary, flags=re.IGNORECASE)
     return render_text(clue)
 
 

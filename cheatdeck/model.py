@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -148,7 +149,11 @@ class Notebook:
 
     def note(self, note_id: str) -> Note:
         """Return the note with this id."""
-        return next(n for n in self.notes if n.id == note_id)
+        return self._by_id[note_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, Note]:
+        return {note.id: note for note in self.notes}
 
 
 KIND_ORDER: tuple[Kind, ...] = tuple(Kind)
