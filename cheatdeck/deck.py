@@ -450,9 +450,28 @@ def _reverse_clue(note: Note) -> str:
     """Return the front of the 'which service/algorithm does this?' card, with the note's name hidden."""
     if note.kind not in REVERSE_KINDS:
         return ""
-    names = "|".join(map(re.escape, _names(note.title)))
-    clue = re.sub(rf"(?<!\w)(?:{names})(?!\w)", "\u2026", note.use_case or note.summary, flags=re.IGNORECASE)
+    clue = note.use_case or note.summary
+    for name in _names(note.title):
+        clue = _blank_word(clue, name)
     return render_text(clue)
+
+
+def _blank_word(text: str, word: str) -> str:
+    """Replace every whole-word, case-insensitive occurrence of `word` with an ellipsis (no regex:
+    a pattern per title would be compiled thousands of times in a large deck)."""
+    lower, target, parts, start = text.lower(), word.lower(), [], 0
+    if len(lower) != len(text):  # lowercasing changed lengths (e.g. 'İ'): positions would not match
+        return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "\u2026", text, flags=re.IGNORECASE)
+    position = lower.find(target)
+    while position != -1 and target:
+        end = position + len(target)
+        before = text[position - 1] if position else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            parts.append(text[start:position] + "\u2026")
+            start = end
+        position = lower.find(target, end if start == end else position + 1)
+    return "".join(parts) + text[start:]
 
 
 def _names(title: str) -> list[str]:

@@ -345,3 +345,17 @@ def test_build_prints_summary_and_changes(built: Built) -> None:
         "35 notes, 64 cards (cloze 3, contrast 3, learning 10, reverse 19, term 29)"
     )
     assert re.fullmatch(r"no changes", built.report.deck_changes)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ("Amazon Polly speaks; polly! Pollyanna xPolly", "Polly", "Amazon … speaks; …! Pollyanna xPolly"),
+        ("LDA is LDA-like", "LDA", "… is …-like"),
+        ("İstanbul polly", "Polly", "İstanbul …"),
+    ],
+)
+def test_reverse_clue_blanks_whole_words_only(text: str, name: str, expected: str) -> None:
+    from cheatdeck.deck import _blank_word
+
+    assert _blank_word(text, name) == expected
