@@ -157,4 +157,3 @@ class Notebook:
 
 
 KIND_ORDER: tuple[Kind, ...] = tuple(Kind)
-LEARNING_VALUES: tuple[str, ...] = tuple(v.value for v in Learning)
