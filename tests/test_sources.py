@@ -173,3 +173,30 @@ def test_every_command_has_help() -> None:
         assert command.help, name
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output, name
+
+
+def _write_notes(folder: Path, text: str) -> Path:
+    folder.mkdir()
+    (folder / "deck.yaml").write_text("id: t\ntitle: T\n")
+    (folder / "notes.yaml").write_text(text)
+    return folder
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    """Six levels of ten aliases expand to a million values: refused, not expanded for minutes."""
+    lines = ['a0: &a0 ["x"]']
+    lines += [f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 10)}]" for level in range(1, 7)]
+    source = _write_notes(tmp_path / "bomb", "\n".join(lines) + "\nnotes: []\n")
+    with pytest.raises(SourceError) as caught:
+        load_sources(source)
+    assert [p.message for p in caught.value.problems] == ["too many values (aliases expand to over 200,000)"]
+
+
+@pytest.mark.parametrize(
+    ("depth", "message"), [(50, "nested more than 20 levels deep"), (3000, "nesting depth")]
+)
+def test_deep_nesting_is_reported(depth: int, message: str, tmp_path: Path) -> None:
+    source = _write_notes(tmp_path / "deep", "notes: " + "[" * depth + "]" * depth + "\n")
+    with pytest.raises(SourceError) as caught:
+        load_sources(source)
+    assert message in str(caught.value)
