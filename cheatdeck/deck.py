@@ -159,13 +159,15 @@ class DeckPlan:
     changes: DeckChanges
 
     def digest(self) -> str:
-        """Hash everything the package will contain (ids, modification times, content, media names)."""
+        """Hash everything the package will contain (ids, modification times, content, media names).
+
+        The lock already holds each note's and note type's content hash and time: reuse them."""
         return content_hash(
             self.title,
             self.description,
             sorted(self.deck_ids.items()),
-            [(t.model_id, t.mod, t.digest()) for t in self.notetypes.values()],
-            [(n.guid, n.mod, n.digest()) for n in self.notes],
+            sorted((key, t.hash, t.mod) for key, t in self.lock.notetypes.items()),
+            sorted((guid, n.hash, n.mod) for guid, n in self.lock.notes.items()),
             sorted(self.media),
         )
 
