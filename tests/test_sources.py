@@ -206,4 +206,4 @@ def test_cli_kind_choices_match_the_model() -> None:
     """The CLI lists the kinds itself so `--help` need not import pydantic; keep the two in step."""
     from cheatdeck.cli import KINDS
 
-    assert KINDS == tuple(kind.value for kind in Kind)
+    assert tuple(kind.value for kind in Kind) == KINDS
