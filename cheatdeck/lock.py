@@ -82,7 +82,7 @@ def read_lock(path: Path) -> Lock:
             notes={guid: LockedNote(**note) for guid, note in data["notes"].items()},
             notetypes={key: LockedNotetype(**notetype) for key, notetype in data["notetypes"].items()},
         )
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise LockError(f"{path}: unreadable lock file ({error}); restore it from version control") from None
 
 

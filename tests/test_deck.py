@@ -359,3 +359,24 @@ def test_reverse_clue_blanks_whole_words_only(text: str, name: str, expected: st
     from cheatdeck.deck import _blank_word
 
     assert _blank_word(text, name) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "unreadable lock file"),
+        ("[1, 2]", "unreadable lock file"),
+        ('{"version": 99, "notes": {}, "notetypes": {}}', "unsupported lock version 99"),
+        ('{"version": 1, "notes": {"g": {"note_id": "x"}}, "notetypes": {}}', "unreadable lock file"),
+    ],
+)
+def test_a_damaged_lock_is_reported_not_a_traceback(
+    content: str, message: str, scratch_source: Path, tmp_path: Path
+) -> None:
+    (scratch_source / LOCK_FILE).write_text(content)
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(scratch_source), "--out", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "d").exists()
