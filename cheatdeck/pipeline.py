@@ -21,7 +21,16 @@ from pathlib import Path
 from cheatdeck.errors import TemplateProblem
 from cheatdeck.lock import LOCK_FILE, dump_lock, read_lock
 from cheatdeck.options import BuildOptions
-from cheatdeck.state import STATE_FILE, BuildState, dump_state, file_hash, input_fingerprint, read_state
+from cheatdeck.state import (
+    STATE_FILE,
+    BuildState,
+    current_fingerprint,
+    dump_state,
+    file_hash,
+    input_fingerprint,
+    read_state,
+    with_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +69,8 @@ def build(options: BuildOptions) -> BuildReport:
         log.info("nothing to do: every output is up to date")
         return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
 
+    # Fingerprint the inputs before reading them: a file saved during the build makes the next build run.
+    inputs = input_fingerprint(options)
     with _cyclic_gc_paused():
         report, artefacts, lock_text = _plan_or_explain(options)
     if options.dry_run:
@@ -67,11 +78,16 @@ def build(options: BuildOptions) -> BuildReport:
     lock_path = options.source / LOCK_FILE
     todo = [a for a in artefacts if options.force or not _intact(a, state, options.out)]
     report.unchanged = [a.name for a in artefacts if a not in todo]
-    _write_all(options.out, [(name, writer) for a in todo for name, writer in a.writers.items()], report)
-    if not lock_path.is_file() or lock_path.read_text(encoding="utf-8") != lock_text:
-        write_text_atomically(lock_path, lock_text)
+    writers = [(options.out / name, writer) for a in todo for name, writer in a.writers.items()]
+    if "deck" in options.artefacts:  # the lock records what the deck gave Anki: only a deck build moves it
+        old_lock = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
+        if old_lock != lock_text:
+            writers.append((lock_path, lambda tmp: _write_text(tmp, lock_text)))
+    _write_all(options.out, writers, report)
+    report.written = [path for path in report.written if path != lock_path]
 
-    new_state = BuildState(fingerprint=input_fingerprint(options))
+    written_lock = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else ""
+    new_state = BuildState(with_lock(inputs, written_lock), dict(state.stamps), dict(state.outputs))
     for artefact in artefacts:
         new_state.stamps[artefact.name] = artefact.stamp
         for name in artefact.writers:
@@ -104,7 +120,7 @@ def _up_to_date(options: BuildOptions, state: BuildState) -> bool:
         not options.force
         and not options.dry_run
         and set(options.artefacts) <= set(state.stamps)
-        and state.fingerprint == input_fingerprint(options)
+        and state.fingerprint == current_fingerprint(options)
         and state.outputs_intact(options.out)
     )
 
@@ -187,14 +203,14 @@ def _stamp(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def _write_all(out: Path, writers: list[tuple[str, Callable[[Path], object]]], report: BuildReport) -> None:
+def _write_all(out: Path, writers: list[tuple[Path, Callable[[Path], object]]], report: BuildReport) -> None:
     """Write every file to a temporary name first; move them into place only once all succeeded."""
     out.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
-        for name, write in writers:
-            temporary = _temporary_beside(out / name)
-            staged.append((temporary, out / name))
+        for target, write in writers:
+            temporary = _temporary_beside(target)
+            staged.append((temporary, target))
             write(temporary)
         for temporary, target in staged:
             os.chmod(temporary, 0o644)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cheatdeck import __version__
+from cheatdeck.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
 
 STATE_FILE = ".cheatdeck-state.json"
@@ -42,18 +44,53 @@ def file_hash(path: Path) -> str:
 
 
 def input_fingerprint(options: BuildOptions) -> str:
-    """Hash everything a build reads: source and template files, options, and the tool's own code."""
+    """Hash everything a build reads except the lock: source and template files, options, the tool's
+    own code and the versions of the libraries that shape the outputs."""
     digest = hashlib.sha256()
     digest.update(__version__.encode())
+    for library in _LIBRARIES:
+        digest.update(f"{library}={_version(library)}\0".encode())
     # Folders count by content, not by path: a copied project is as up to date as the original.
     ignored = ("source", "templates", "out", "dry_run", "force")
     settings = {key: value for key, value in asdict(options).items() if key not in ignored}
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for label, folder in (("source", options.source), ("templates", options.templates), ("code", _PACKAGE)):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            if label == "source" and path == options.source / LOCK_FILE:
+                continue
             digest.update(f"{label}/{path.relative_to(folder).as_posix()}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def with_lock(inputs: str, lock_text: str) -> str:
+    """Combine the inputs' fingerprint with the lock's text into the build's fingerprint."""
+    return hashlib.sha256(f"{inputs}\0{lock_text}".encode()).hexdigest()
+
+
+def current_fingerprint(options: BuildOptions) -> str:
+    """Return the fingerprint of the inputs as they are on disk now, lock included."""
+    lock = options.source / LOCK_FILE
+    return with_lock(input_fingerprint(options), lock.read_text(encoding="utf-8") if lock.is_file() else "")
+
+
+def _version(library: str) -> str:
+    try:
+        return version(library)
+    except PackageNotFoundError:
+        return "absent"
+
+
+_LIBRARIES = (
+    "genanki",
+    "weasyprint",
+    "jinja2",
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "ftfy",
+    "pyyaml",
+    "pydantic",
+)
 
 
 def read_state(out: Path) -> BuildState:
