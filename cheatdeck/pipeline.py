@@ -92,7 +92,9 @@ def build(options: BuildOptions) -> BuildReport:
         new_state.stamps[artefact.name] = artefact.stamp
         for name in artefact.writers:
             new_state.outputs[name] = file_hash(options.out / name)
-    write_text_atomically(options.out / STATE_FILE, dump_state(new_state))
+    state_path, state_text = options.out / STATE_FILE, dump_state(new_state)
+    if not state_path.is_file() or state_path.read_text(encoding="utf-8") != state_text:
+        write_text_atomically(state_path, state_text)
     report.seconds = time.perf_counter() - started
     for path in report.written:
         log.info("wrote %s", path)

@@ -23,14 +23,12 @@ from tests.conftest import Built, build_into
 Snapshot = dict[str, tuple[int, bytes]]
 
 
-def _snapshot(*folders: Path) -> Snapshot:
-    """Every file's modification time (ns) and bytes, by path."""
-    return {
-        str(path): (path.stat().st_mtime_ns, path.read_bytes())
-        for folder in folders
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+def _snapshot(*places: Path) -> Snapshot:
+    """Every file's modification time (ns) and bytes, by path (folders are walked)."""
+    files = [path for place in places for path in ([place] if place.is_file() else sorted(place.rglob("*")))]
+    snapshot = {str(path): (path.stat().st_mtime_ns, path.read_bytes()) for path in files if path.is_file()}
+    assert snapshot, places
+    return snapshot
 
 
 @pytest.fixture
@@ -193,3 +191,43 @@ def test_watch_survives_an_invalid_edit(project: tuple[Path, Path]) -> None:
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_a_save_during_the_build_is_not_mistaken_for_built(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, out = project
+    import cheatdeck.pipeline as pipeline
+
+    plan = pipeline._plan_or_explain
+
+    def plan_then_save(options: BuildOptions) -> object:
+        result = plan(options)
+        _replace(
+            source / "services.yaml", "use_case: build conversational", "use_case: design conversational"
+        )
+        return result
+
+    monkeypatch.setattr(pipeline, "_plan_or_explain", plan_then_save)
+    _replace(source / "services.yaml", "use_case: turn text into lifelike speech", "use_case: speak")
+    build_into(source, out)
+    monkeypatch.undo()
+    report = build_into(source, out)
+    assert not report.up_to_date
+    assert "design conversational" in (out / "grid.csv").read_text()
+
+
+def test_partial_builds_neither_move_the_lock_nor_cost_a_later_full_build(project: tuple[Path, Path]) -> None:
+    source, out = project
+    lock_before = (source / LOCK_FILE).read_bytes()
+    _replace(source / "services.yaml", "use_case: turn text into lifelike speech", "use_case: speak")
+    build_into(source, out, artefacts=("grid",))
+    assert (source / LOCK_FILE).read_bytes() == lock_before
+    assert "edited: polly" in build_into(source, out, dry_run=True).deck_changes
+    build_into(source, out)
+    outputs = [path for path in out.iterdir() if not path.name.startswith(".")]
+    before = _snapshot(*outputs)
+    build_into(source, out, artefacts=("deck",))
+    report = build_into(source, out)
+    assert report.written == []
+    assert _snapshot(*outputs) == before  # only the build-state cache file may change
