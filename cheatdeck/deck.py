@@ -2,12 +2,13 @@
 
 Identity never drifts: deck ids, note-type ids and note GUIDs are hashes of the deck id, the note-type
 name and version, and the note ids, never of text or time. Modification times come from the lock
-(`cheatdeck.lock`): they move only when what a note or note type would show changes.
+(`cheatdeck.lock.json`): they move only when what a note or note type would show changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shutil
 import tempfile
@@ -34,6 +35,8 @@ from cheatdeck.render import (
     render_text,
 )
 from cheatdeck.sources import MEDIA_DIR
+
+log = logging.getLogger(__name__)
 
 RETIRED_TAG = "cheatdeck::retired"
 SUBDECKS = {
@@ -201,7 +204,15 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
     planned: list[PlannedNote] = []
     for note in notebook.notes:
         planned.extend(_plan_notes(notebook, note, media))
+    pairs = sorted({tuple(sorted((note.id, other))) for note in notebook.notes for other in note.related})
+    if deck.cards.contrast:  # a pair counts once, whichever side (or both) lists it
+        planned.extend(_contrast(notebook, notebook.note(a), notebook.note(b)) for a, b in pairs)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
+    # Notes still in the sources are never retired, even when every card kind they had is switched off.
+    in_sources = {
+        stable_guid(deck.id, key, note.id) for note in notebook.notes for key in ("topic", "formula")
+    }
+    in_sources |= {stable_guid(deck.id, "contrast", f"{a}+{b}") for a, b in pairs}
 
     changes = DeckChanges()
     new_lock = Lock()
@@ -226,6 +237,12 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
     current = {note.guid for note in planned}
     for guid, locked_note in sorted(lock.notes.items()):
         if guid in current or locked_note.notetype not in notetypes:
+            continue
+        if guid in in_sources:  # switched off for now: keep its record, so switching back changes nothing
+            new_lock.notes[guid] = locked_note
+            continue
+        if len(locked_note.fields) != len(notetypes[locked_note.notetype].spec.fields):
+            log.warning("lock: note %s has a stale field list; it is no longer shipped", locked_note.note_id)
             continue
         if RETIRED_TAG not in locked_note.tags:
             changes.retired.append(locked_note.note_id)
@@ -390,10 +407,6 @@ def _plan_notes(notebook: Notebook, note: Note, media: dict[str, Path]) -> list[
                 cards=("cloze",),
             )
         )
-    if switches.contrast:
-        for other_id in note.related:
-            if note.id < other_id:
-                planned.append(_contrast(notebook, note, notebook.note(other_id)))
     return planned
 
 
@@ -423,7 +436,13 @@ def _contrast_side(note: Note) -> str:
 def _retired(guid: str, locked: LockedNote) -> PlannedNote:
     tags = tuple(sorted({*locked.tags, RETIRED_TAG}))
     spec = NOTETYPES[locked.notetype]
-    cards = ("cloze",) if spec.cloze else tuple(spec.cards)
+    if spec.cloze:
+        cards: tuple[str, ...] = ("cloze",)
+    elif locked.notetype == "contrast":
+        cards = spec.cards
+    else:  # a topic note has the cards whose trigger field is filled
+        fields = dict(zip(spec.fields, locked.fields, strict=True))
+        cards = tuple(card for card, trigger in _CARD_TRIGGERS.items() if fields[trigger])
     return PlannedNote(guid, locked.note_id, locked.notetype, locked.deck, tuple(locked.fields), tags, cards)
 
 

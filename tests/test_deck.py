@@ -380,3 +380,25 @@ def test_a_damaged_lock_is_reported_not_a_traceback(
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "d").exists()
+
+
+def test_one_sided_related_still_makes_one_contrast_card(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: pair\ntitle: Pair\n")
+    notes = [
+        {"id": "a", "title": "A", "kind": "concept", "summary": "S."},
+        {"id": "b", "title": "B", "kind": "concept", "summary": "T.", "related": ["a"]},
+    ]
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}))
+    report = build_into(source, tmp_path / "dist")
+    assert report.deck_summary == "3 notes, 3 cards (contrast 1, term 2)"
+
+
+def test_switching_a_card_kind_off_retires_nothing(scratch_source: Path, tmp_path: Path) -> None:
+    deck = scratch_source / "deck.yaml"
+    deck.write_text(deck.read_text() + "cards:\n  term: false\n  cloze: false\n")
+    report = build_into(scratch_source, tmp_path / "dist")
+    assert "retired" not in report.deck_changes
+    assert "edited" in report.deck_changes  # the term trigger emptied: the same notes, fewer cards
+    assert report.deck_summary == "22 notes, 32 cards (contrast 3, learning 10, reverse 19)"
