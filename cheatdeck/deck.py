@@ -196,6 +196,13 @@ def stable_guid(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(("cheatdeck", *parts)).encode()).hexdigest()[:20]
 
 
+def note_guid(deck_id: str, notetype: str, note_id: str) -> str:
+    """Return a note's GUID. A note type's version 2 and later is part of it: after a version bump the
+    notes arrive as new notes (Anki would refuse to move an existing GUID to another note type)."""
+    version = NOTETYPES[notetype].version
+    return stable_guid(deck_id, notetype if version == 1 else f"{notetype}-v{version}", note_id)
+
+
 def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
     """Work out every note, note type and modification time; raise `LockError` on a breaking change."""
     deck = notebook.deck
@@ -209,10 +216,8 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
         planned.extend(_contrast(notebook, notebook.note(a), notebook.note(b)) for a, b in pairs)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
     # Notes still in the sources are never retired, even when every card kind they had is switched off.
-    in_sources = {
-        stable_guid(deck.id, key, note.id) for note in notebook.notes for key in ("topic", "formula")
-    }
-    in_sources |= {stable_guid(deck.id, "contrast", f"{a}+{b}") for a, b in pairs}
+    in_sources = {note_guid(deck.id, key, note.id) for note in notebook.notes for key in ("topic", "formula")}
+    in_sources |= {note_guid(deck.id, "contrast", f"{a}+{b}") for a, b in pairs}
 
     changes = DeckChanges()
     new_lock = Lock()
@@ -235,11 +240,16 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
         )
 
     current = {note.guid for note in planned}
+    outdated: list[str] = []
     for guid, locked_note in sorted(lock.notes.items()):
         if guid in current or locked_note.notetype not in notetypes:
             continue
         if guid in in_sources:  # switched off for now: keep its record, so switching back changes nothing
             new_lock.notes[guid] = locked_note
+            continue
+        model_id = notetypes[locked_note.notetype].model_id
+        if locked_note.model_id not in (0, model_id):
+            outdated.append(locked_note.note_id)
             continue
         if len(locked_note.fields) != len(notetypes[locked_note.notetype].spec.fields):
             log.warning("lock: note %s has a stale field list; it is no longer shipped", locked_note.note_id)
@@ -248,6 +258,12 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
             changes.retired.append(locked_note.note_id)
         planned.append(_retired(guid, locked_note))
 
+    if outdated:
+        log.warning(
+            "%d notes of an older note-type version are no longer shipped; in Anki, find them with "
+            '"note:cheatdeck*" and sort by note type (see README, Note types)',
+            len(outdated),
+        )
     notes: list[PlannedNote] = []
     for note in planned:
         locked_note = lock.notes.get(note.guid)
@@ -259,7 +275,14 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
         mod = locked_note.mod if locked_note and locked_note.hash == digest else now
         notes.append(replace(note, mod=mod))
         new_lock.notes[note.guid] = LockedNote(
-            note.note_id, note.notetype, note.deck, list(note.fields), list(note.tags), digest, mod
+            note.note_id,
+            note.notetype,
+            note.deck,
+            list(note.fields),
+            list(note.tags),
+            digest,
+            mod,
+            notetypes[note.notetype].model_id,
         )
 
     deck_names = sorted({note.deck for note in notes})
@@ -381,7 +404,7 @@ def _plan_notes(notebook: Notebook, note: Note, media: dict[str, Path]) -> list[
         **triggers,
     }
     topic = PlannedNote(
-        guid=stable_guid(deck.id, "topic", note.id),
+        guid=note_guid(deck.id, "topic", note.id),
         note_id=note.id,
         notetype="topic",
         deck=subdeck,
@@ -393,7 +416,7 @@ def _plan_notes(notebook: Notebook, note: Note, media: dict[str, Path]) -> list[
     if note.formula and switches.cloze:
         planned.append(
             PlannedNote(
-                guid=stable_guid(deck.id, "formula", note.id),
+                guid=note_guid(deck.id, "formula", note.id),
                 note_id=note.id,
                 notetype="formula",
                 deck=subdeck,
@@ -414,7 +437,7 @@ def _contrast(notebook: Notebook, first: Note, second: Note) -> PlannedNote:
     deck = notebook.deck
     pair = f"{first.id}+{second.id}"
     return PlannedNote(
-        guid=stable_guid(deck.id, "contrast", pair),
+        guid=note_guid(deck.id, "contrast", pair),
         note_id=pair,
         notetype="contrast",
         deck=f"{deck.title}::{CONTRAST_SUBDECK}",

@@ -34,6 +34,7 @@ class LockedNote:
     tags: list[str]
     hash: str
     mod: int
+    model_id: int = 0  # the note type it was shipped with (0: not recorded by older locks)
 
 
 @dataclass

@@ -402,3 +402,26 @@ def test_switching_a_card_kind_off_retires_nothing(scratch_source: Path, tmp_pat
     assert "retired" not in report.deck_changes
     assert "edited" in report.deck_changes  # the term trigger emptied: the same notes, fewer cards
     assert report.deck_summary == "22 notes, 32 cards (contrast 3, learning 10, reverse 19)"
+
+
+def test_a_note_type_version_bump_adds_new_notes_and_leaves_old_ones(
+    scratch_source: Path, tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    import cheatdeck.deck
+
+    out = tmp_path / "dist"
+    build_into(scratch_source, out)
+    import_package(collection, out / DECK_NAME)
+    before = collection.note_count()
+    bumped = dict(NOTETYPES, topic=dataclasses.replace(NOTETYPES["topic"], version=2))
+    monkeypatch.setattr(cheatdeck.deck, "NOTETYPES", bumped)
+
+    report = build_into(scratch_source, out, force=True)  # a real bump edits deck.py, which forces this
+    assert "retired" not in report.deck_changes
+    counts = import_package(collection, out / DECK_NAME)
+    assert (counts.new, counts.conflicting) == (29, 0)
+    assert collection.note_count() == before + 29
+    assert len(collection.find_notes('"note:cheatdeck topic v2*"')) == 29
+    assert len(collection.find_notes('"note:cheatdeck topic v1*"')) == 29
