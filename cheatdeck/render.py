@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from html import escape
 from typing import Any
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -48,13 +49,29 @@ def render_markdown(text: str, *, mathjax: bool = False, images: ImageResolver |
 
 
 def image_sources(text: str) -> list[str]:
-    """Return the `src` of every image a Markdown text shows, in order."""
+    """Return the `src` of every image a Markdown text shows, in order (local paths percent-decoded)."""
     sources = []
     for token in _markdown().parse(text):
         for child in token.children or ():
             if child.type == "image":
-                sources.append(str(child.attrGet("src") or ""))
+                src = str(child.attrGet("src") or "")
+                sources.append(src if is_remote(src) else unquote(src))
     return sources
+
+
+def link_targets(text: str) -> set[str]:
+    """Return the href of every link a Markdown text holds, as the renderer writes them."""
+    return {
+        str(child.attrGet("href"))
+        for token in _markdown().parse(text)
+        for child in token.children or ()
+        if child.type == "link_open"
+    }
+
+
+def normalise_link(url: str) -> str:
+    """Return a URL as the Markdown renderer would write it in an href."""
+    return str(_markdown().normalizeLink(url))
 
 
 def is_remote(src: str) -> bool:
@@ -85,7 +102,7 @@ def _render_image(renderer: Any, tokens: list[Token], index: int, options: Any, 
     if is_remote(src):
         return f'<a class="remote-image" href="{escape(src)}">{escape(alt or src)}</a>'
     resolve = env.get("images")
-    return f'<img src="{escape(resolve(src) if resolve else src)}" alt="{escape(alt)}">'
+    return f'<img src="{escape(resolve(unquote(src)) if resolve else src)}" alt="{escape(alt)}">'
 
 
 def render_text(text: str) -> str:

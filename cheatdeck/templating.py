@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from cheatdeck.render import render_formula, render_markdown
+from cheatdeck.render import link_targets, normalise_link, render_formula, render_markdown
 
 
 def make_environment(templates: Path) -> Environment:
@@ -28,6 +28,7 @@ def make_environment(templates: Path) -> Environment:
     environment.filters["markdown"] = lambda text: Markup(render_markdown(text))
     environment.filters["formula"] = lambda text: Markup(render_formula(text))
     environment.filters["short_url"] = short_url
+    environment.filters["unlinked"] = unlinked
     environment.filters["inline_paragraphs"] = inline_paragraphs
     environment.filters["css_string"] = css_string
     environment.filters["groupby_ordered"] = groupby_ordered
@@ -53,6 +54,12 @@ def groupby_ordered(items: Iterable[Any], attribute: str) -> list[tuple[Any, lis
         (key, list(group))
         for key, group in itertools.groupby(items, key=lambda item: getattr(item, attribute))
     ]
+
+
+def unlinked(references: Iterable[Any], body: str) -> list[Any]:
+    """Return the references the body does not already link to (links are printed once)."""
+    linked = link_targets(body) if body else set()
+    return [reference for reference in references if normalise_link(reference.url) not in linked]
 
 
 def short_url(url: str) -> str:

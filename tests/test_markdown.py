@@ -13,10 +13,12 @@ from anki.collection import Collection
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cli import main
 from cheatdeck.fonts import covered_codepoints, missing_glyphs
+from cheatdeck.options import SheetOptions
 from cheatdeck.render import render_markdown
-from cheatdeck.sheet import glyph_warnings
+from cheatdeck.sheet import glyph_warnings, render_sheet_html
 from cheatdeck.sources import SourceError, load_sources
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import build_into
@@ -255,3 +257,34 @@ def test_image_field_travels_in_the_deck_media(tmp_path: Path, collection: Colle
     (source / "media" / "diagram.png").unlink()
     with pytest.raises(SourceError, match=r"notes\[0\]\.image: no such file"):
         load_sources(source)
+
+
+def test_image_paths_with_spaces_and_accents_are_found(tmp_path: Path) -> None:
+    body = "![a](<media/my pic.png>) ![b](media/diagrämm.png)"
+    source = _write(
+        tmp_path / "source", [{"id": "a", "title": "A", "kind": "concept", "summary": "S.", "body": body}]
+    )
+    (source / "media").mkdir()
+    (source / "media" / "my pic.png").write_bytes(PNG)
+    (source / "media" / "diagrämm.png").write_bytes(PNG)
+    load_sources(source)  # no "image not found"
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    with zipfile.ZipFile(tmp_path / "dist" / "messy.apkg") as package:
+        assert len(json.loads(package.read("media"))) == 1  # the same bytes: one content-hashed file
+
+
+def test_a_reference_is_dropped_from_the_sheet_only_when_the_body_links_to_it(tmp_path: Path) -> None:
+    notes = [
+        {
+            "id": "a",
+            "title": "A",
+            "kind": "concept",
+            "summary": "S.",
+            "body": "See [pricing](https://example.com/sagemaker/pricing/) and [home](https://example.com/x).",
+            "references": ["https://example.com/sagemaker/", "https://example.com/x"],
+        }
+    ]
+    notebook = load_sources(_write(tmp_path / "source", notes))
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    assert html.count('href="https://example.com/sagemaker/"') == 1
+    assert html.count('href="https://example.com/x"') == 1
