@@ -182,6 +182,11 @@ def build_command(**arguments: Any) -> None:
         raise SourceProblems(error, options.source) from None
     except (LockError, TemplateProblem) as error:
         raise click.ClickException(f"{error}; nothing written") from None
+    except OSError as error:
+        where = error.filename or options.out
+        raise click.ClickException(
+            f"{where}: {error.strerror or error}; the previous outputs are kept"
+        ) from None
     if options.dry_run:
         click.echo("dry run: nothing written")
 
@@ -210,10 +215,14 @@ def new_command(folder: Path, title: str) -> None:
     """
     from cheatdeck.scaffold import scaffold
 
+    if not title.strip():
+        raise click.ClickException("--title must not be empty")
     try:
         written = scaffold(folder, title)
     except FileExistsError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"{error.filename or folder}: {error.strerror or error}") from None
     for path in written:
         click.echo(f"created {path}")
     click.echo(f"next: python build.py check --source {folder}")

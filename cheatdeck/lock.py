@@ -79,12 +79,25 @@ def read_lock(path: Path) -> Lock:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != LOCK_VERSION:
             raise LockError(f"{path}: unsupported lock version {data.get('version')!r}")
-        return Lock(
+        lock = Lock(
             notes={guid: LockedNote(**note) for guid, note in data["notes"].items()},
             notetypes={key: LockedNotetype(**notetype) for key, notetype in data["notetypes"].items()},
         )
+        for entry in [*lock.notes.values(), *lock.notetypes.values()]:
+            _check_types(entry)
+        return lock
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise LockError(f"{path}: unreadable lock file ({error}); restore it from version control") from None
+
+
+def _check_types(entry: LockedNote | LockedNotetype) -> None:
+    """Raise TypeError if a lock entry's values are not of the declared types."""
+    for name, value in vars(entry).items():
+        expected = {"mod": int, "model_id": int, "fields": list, "tags": list}.get(name, str)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise TypeError(f"{name} should be {expected.__name__}, got {value!r}")
+        if expected is list and not all(isinstance(item, str) for item in value):
+            raise TypeError(f"{name} should be a list of text")
 
 
 def dump_lock(lock: Lock) -> str:

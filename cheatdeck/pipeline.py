@@ -128,10 +128,7 @@ def _up_to_date(options: BuildOptions, state: BuildState) -> bool:
 
 
 def _intact(artefact: _Artefact, state: BuildState, out: Path) -> bool:
-    return state.stamps.get(artefact.name) == artefact.stamp and all(
-        (out / name).is_file() and file_hash(out / name) == state.outputs.get(name)
-        for name in artefact.writers
-    )
+    return state.stamps.get(artefact.name) == artefact.stamp and state.outputs_intact(out, artefact.writers)
 
 
 def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
@@ -145,8 +142,8 @@ def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[_Artefact
         raise TemplateProblem(f"{where}: template syntax error: {error.message}") from None
     except jinja2.TemplateError as error:
         raise TemplateProblem(f"{options.templates}: template error: {error}") from None
-    except FileNotFoundError as error:
-        raise TemplateProblem(f"{error.filename}: template file missing") from None
+    except UnicodeDecodeError as error:
+        raise TemplateProblem(f"{options.templates}: a template is not UTF-8 ({error.reason})") from None
 
 
 def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
@@ -172,7 +169,7 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
             _Artefact("deck", stamp, {f"{notebook.deck.id}.apkg": lambda tmp: write_deck(plan, tmp)})
         )
     if "sheet" in options.artefacts:
-        html = render_sheet_html(notebook, options.templates, options.sheet, changed)
+        html = _rendered(lambda: render_sheet_html(notebook, options.templates, options.sheet, changed))
         for warning in glyph_warnings(notebook):
             log.warning("%s", warning)
 
@@ -183,7 +180,7 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
         artefacts.append(_Artefact("sheet", _stamp(version("weasyprint"), html), {SHEET_FILE: write_sheet}))
     if "grid" in options.artefacts:
         csv_text = render_grid_csv(grid_rows(notebook))
-        html_text = render_grid_html(notebook, options.templates, changed, SHEET_FILE)
+        html_text = _rendered(lambda: render_grid_html(notebook, options.templates, changed, SHEET_FILE))
         artefacts.append(
             _Artefact(
                 "grid",
@@ -195,6 +192,19 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
             )
         )
     return report, artefacts, dump_lock(plan.lock)
+
+
+def _rendered(render: Callable[[], str]) -> str:
+    """Run a template; an error raised inside a user's template (say, a division by zero) is a
+    `TemplateProblem`, not a traceback. Jinja's own errors are explained by the caller."""
+    import jinja2
+
+    try:
+        return render()
+    except jinja2.TemplateError:
+        raise
+    except Exception as error:
+        raise TemplateProblem(f"template failed while rendering: {type(error).__name__}: {error}") from None
 
 
 def _stamp(*parts: str) -> str:

@@ -107,6 +107,8 @@ def load_sources(source_dir: Path) -> Notebook:
 def _note_files(source_dir: Path) -> Iterator[Path]:
     candidates = sorted({*source_dir.rglob("*.yaml"), *source_dir.rglob("*.yml")})
     for path in candidates:
+        if not path.is_file():
+            continue
         relative = path.relative_to(source_dir)
         if relative.parts[0] == MEDIA_DIR or relative == Path(DECK_FILE) or path.name.startswith("."):
             continue

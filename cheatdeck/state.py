@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -30,11 +31,11 @@ class BuildState:
     stamps: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)  # file name in out/ → sha256
 
-    def outputs_intact(self, out: Path) -> bool:
-        """Return True if every recorded output still exists with the recorded content."""
-        return bool(self.outputs) and all(
-            (out / name).is_file() and file_hash(out / name) == digest
-            for name, digest in self.outputs.items()
+    def outputs_intact(self, out: Path, names: Iterable[str] | None = None) -> bool:
+        """Return True if the named outputs (default: all recorded) still hold what was written."""
+        names = list(self.outputs if names is None else names)
+        return bool(names) and all(
+            (out / name).is_file() and file_hash(out / name) == self.outputs.get(name) for name in names
         )
 
 

@@ -368,6 +368,11 @@ def test_reverse_clue_blanks_whole_words_only(text: str, name: str, expected: st
         ("[1, 2]", "unreadable lock file"),
         ('{"version": 99, "notes": {}, "notetypes": {}}', "unsupported lock version 99"),
         ('{"version": 1, "notes": {"g": {"note_id": "x"}}, "notetypes": {}}', "unreadable lock file"),
+        (
+            '{"version": 1, "notetypes": {}, "notes": {"g": {"note_id": "x", "notetype": "topic",'
+            ' "deck": "D", "fields": [], "tags": [], "hash": "h", "mod": "1700000000"}}}',
+            "mod should be int",
+        ),
     ],
 )
 def test_a_damaged_lock_is_reported_not_a_traceback(

@@ -231,3 +231,37 @@ def test_partial_builds_neither_move_the_lock_nor_cost_a_later_full_build(projec
     report = build_into(source, out)
     assert report.written == []
     assert _snapshot(*outputs) == before  # only the build-state cache file may change
+
+
+def test_an_unusable_out_folder_is_a_message_not_a_traceback(
+    project: tuple[Path, Path], tmp_path: Path
+) -> None:
+    source, _ = project
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(blocker / "dist")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "the previous outputs are kept" in result.output
+
+
+def test_a_template_that_fails_while_rendering_is_reported(
+    project: tuple[Path, Path], tmp_path: Path
+) -> None:
+    source, out = project
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    _replace(templates / "grid.html.j2", "<h1>", "<h1>{{ 1 / 0 }}")
+    before = _snapshot(out)
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source), "--out", str(out), "--templates", str(templates)]
+    )
+    assert result.exit_code == 1
+    assert "template failed while rendering: ZeroDivisionError" in result.output
+    assert _snapshot(out) == before
+
+
+def test_a_folder_named_like_a_notes_file_is_skipped(project: tuple[Path, Path]) -> None:
+    source, _ = project
+    (source / "old.yaml").mkdir()
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 0, result.output
