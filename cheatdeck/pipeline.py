@@ -80,11 +80,9 @@ def build(options: BuildOptions) -> BuildReport:
     report.unchanged = [a.name for a in artefacts if a not in todo]
     writers = [(options.out / name, writer) for a in todo for name, writer in a.writers.items()]
     if "deck" in options.artefacts:  # the lock records what the deck gave Anki: only a deck build moves it
-        old_lock = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
-        if old_lock != lock_text:
-            writers.append((lock_path, lambda tmp: _write_text(tmp, lock_text)))
-    _write_all(options.out, writers, report)
-    report.written = [path for path in report.written if path != lock_path]
+        writers += _text_if_changed(lock_path, lock_text)
+    options.out.mkdir(parents=True, exist_ok=True)
+    report.written = [path for path in _write_all(writers) if path != lock_path]
 
     written_lock = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else ""
     new_state = BuildState(with_lock(inputs, written_lock), dict(state.stamps), dict(state.outputs))
@@ -92,9 +90,7 @@ def build(options: BuildOptions) -> BuildReport:
         new_state.stamps[artefact.name] = artefact.stamp
         for name in artefact.writers:
             new_state.outputs[name] = file_hash(options.out / name)
-    state_path, state_text = options.out / STATE_FILE, dump_state(new_state)
-    if not state_path.is_file() or state_path.read_text(encoding="utf-8") != state_text:
-        write_text_atomically(state_path, state_text)
+    _write_all(_text_if_changed(options.out / STATE_FILE, dump_state(new_state)))
     report.seconds = time.perf_counter() - started
     for path in report.written:
         log.info("wrote %s", path)
@@ -215,10 +211,20 @@ def _stamp(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def _write_all(out: Path, writers: list[tuple[Path, Callable[[Path], object]]], report: BuildReport) -> None:
+Writer = tuple[Path, Callable[[Path], object]]
+
+
+def _text_if_changed(target: Path, text: str) -> list[Writer]:
+    """Return a writer of `text` to `target`, or none if the file already holds exactly that."""
+    if target.is_file() and target.read_text(encoding="utf-8") == text:
+        return []
+    return [(target, lambda tmp: _write_text(tmp, text))]
+
+
+def _write_all(writers: list[Writer]) -> list[Path]:
     """Write every file to a temporary name first; move them into place only once all succeeded."""
-    out.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
+    written: list[Path] = []
     try:
         for target, write in writers:
             temporary = _temporary_beside(target)
@@ -227,10 +233,11 @@ def _write_all(out: Path, writers: list[tuple[Path, Callable[[Path], object]]], 
         for temporary, target in staged:
             os.chmod(temporary, 0o644)
             os.replace(temporary, target)
-            report.written.append(target)
+            written.append(target)
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
+    return written
 
 
 def _temporary_beside(target: Path) -> Path:
@@ -241,16 +248,3 @@ def _temporary_beside(target: Path) -> Path:
 
 def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="")
-
-
-def write_text_atomically(target: Path, text: str) -> Path:
-    """Write UTF-8 text (LF line endings) to `target` through a temporary file and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_beside(target)
-    try:
-        _write_text(temporary, text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return target
