@@ -13,7 +13,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 
 from cheatdeck.errors import Problem
 
@@ -71,6 +80,48 @@ def _reference_from_url(value: object) -> object:
 
 Ref = Annotated[Reference, BeforeValidator(_reference_from_url)]
 
+CLOZE_SPAN = re.compile(r"==(?P<hidden>[^=\n](?:[^\n]*?[^=\n])?)==")
+"""A `==marked==` span in a fact: the part its cloze card hides (Obsidian's highlight syntax)."""
+
+
+class Fact(_Strict):
+    """One thing to remember, one card: a statement (`text`) whose `==marked==` part a cloze card hides,
+    or a question (`q`) with its answer (`a`). In YAML a bare string is a statement."""
+
+    text: Text | None = None
+    q: Text | None = None
+    a: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Fact:
+        if self.text is not None and (self.q is not None or self.a is not None):
+            raise ValueError("a fact is either a statement (text) or a question (q) with its answer (a)")
+        if self.text is None and (self.q is None or self.a is None):
+            raise ValueError("a question fact needs both q and a")
+        return self
+
+    @property
+    def is_question(self) -> bool:
+        """True for a question/answer pair, False for a statement."""
+        return self.q is not None
+
+    def hidden_spans(self) -> list[str]:
+        """Return the `==marked==` parts of a statement (empty for a question)."""
+        return [match["hidden"] for match in CLOZE_SPAN.finditer(self.text or "")]
+
+    def plain(self) -> str:
+        """Return the fact as one line of plain text, marks removed (question — answer for a pair)."""
+        if self.q is not None:
+            return f"{self.q} — {self.a}"
+        return CLOZE_SPAN.sub(lambda match: match["hidden"], self.text or "")
+
+
+def _fact_from_text(value: object) -> object:
+    return {"text": value} if isinstance(value, str) else value
+
+
+FactItem = Annotated[Fact, BeforeValidator(_fact_from_text)]
+
 
 class Note(_Strict):
     """One topic: a service, an algorithm, a metric … Its `id` is its identity in Anki forever."""
@@ -80,6 +131,7 @@ class Note(_Strict):
     kind: Kind
     summary: Text
     body: Annotated[str, Strict()] = ""
+    facts: tuple[FactItem, ...] = ()
     references: tuple[Ref, ...] = ()
     tags: tuple[Tag, ...] = ()
     # Grid fields: which apply depends on `kind`.

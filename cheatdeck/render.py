@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from cheatdeck.model import Note, Reference
+from cheatdeck.model import CLOZE_SPAN, Fact, Note, Reference
 
 ImageResolver = Callable[[str], str]
 
@@ -46,6 +46,38 @@ def render_markdown(text: str, *, mathjax: bool = False, images: ImageResolver |
     if not text.strip():
         return ""
     return _markdown().render(text, {"mathjax": mathjax, "images": images}).strip()
+
+
+def render_inline(text: str, *, mathjax: bool = False) -> str:
+    """Render a one-line field (summary, use case, task, fact …) as inline Markdown: `**bold**`, `*em*`,
+    `` `code` ``, `[text](url)` and `$math$` become markup, never raw text; raw HTML is escaped."""
+    if not text.strip():
+        return ""
+    return str(_markdown().renderInline(text, {"mathjax": mathjax})).strip()
+
+
+def render_fact(fact: Fact, *, mathjax: bool = False) -> str:
+    """Render a fact on one line: a statement with its `==marked==` parts in `<mark>`, or question and answer.
+
+    Each piece between marks is rendered as inline Markdown on its own, so a mark never splits a tag."""
+    if fact.q is not None and fact.a is not None:
+        question, answer = render_inline(fact.q, mathjax=mathjax), render_inline(fact.a, mathjax=mathjax)
+        return f'<span class="q">{question}</span> <span class="a">{answer}</span>'
+    text, parts, start = fact.text or "", [], 0
+    for match in CLOZE_SPAN.finditer(text):
+        parts.append(_inline_piece(text[start : match.start()], mathjax))
+        parts.append(f"<mark>{render_inline(match['hidden'], mathjax=mathjax)}</mark>")
+        start = match.end()
+    parts.append(_inline_piece(text[start:], mathjax))
+    return "".join(parts)
+
+
+def _inline_piece(text: str, mathjax: bool) -> str:
+    """Render a piece of a sentence, keeping the spaces at its ends that `render_inline` would strip."""
+    if not text.strip():
+        return text and " "
+    inner = render_inline(text, mathjax=mathjax)
+    return (" " if text[0].isspace() else "") + inner + (" " if text[-1].isspace() else "")
 
 
 def image_sources(text: str) -> list[str]:
