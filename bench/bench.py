@@ -317,7 +317,7 @@ def deck_floor_inputs(notebook: Any) -> dict[str, Any]:
 
     from markdown_it import MarkdownIt
 
-    from cheatdeck.deck import NOTETYPES
+    from cheatdeck.cards import NOTETYPES
 
     markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     spec = NOTETYPES["topic"]
@@ -390,9 +390,9 @@ def deck_floor(inputs: dict[str, Any], target: Path) -> None:
 def sheet_html(source: Path) -> str:
     """Return the exact HTML cheatdeck renders for the cheat sheet of `source` (untimed)."""
     from cheatdeck import SHIPPED_TEMPLATES
-    from cheatdeck.deck import plan_deck
     from cheatdeck.lock import LOCK_FILE, read_lock
     from cheatdeck.options import SheetOptions
+    from cheatdeck.reconcile import plan_deck
     from cheatdeck.sheet import render_sheet_html
     from cheatdeck.sources import load_sources
 

@@ -144,8 +144,9 @@ def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[_Artefact
 
 def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     """Load and validate the sources, then render what each artefact will contain."""
-    from cheatdeck.deck import plan_deck, write_deck
+    from cheatdeck.deck import write_deck
     from cheatdeck.grid import grid_rows, render_grid_csv, render_grid_html
+    from cheatdeck.reconcile import plan_deck
     from cheatdeck.sheet import glyph_warnings, render_sheet_html, write_sheet_pdf
     from cheatdeck.sources import load_sources
 

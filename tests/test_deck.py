@@ -15,12 +15,13 @@ from anki.collection import Collection
 from click.testing import CliRunner
 from syrupy.assertion import SnapshotAssertion
 
+from cheatdeck.cards import NOTETYPES
 from cheatdeck.cli import main
-from cheatdeck.deck import NOTETYPES, RETIRED_TAG
 from cheatdeck.errors import LockError
 from cheatdeck.lock import LOCK_FILE
 from cheatdeck.model import Kind, Notebook
 from cheatdeck.pipeline import BuildReport
+from cheatdeck.reconcile import RETIRED_TAG
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import SOURCE, Built
 from tests.conftest import build_into as _build_into
@@ -356,7 +357,7 @@ def test_build_prints_summary_and_changes(built: Built) -> None:
     ],
 )
 def test_reverse_clue_blanks_whole_words_only(text: str, name: str, expected: str) -> None:
-    from cheatdeck.deck import _blank_word
+    from cheatdeck.cards import _blank_word
 
     assert _blank_word(text, name) == expected
 
@@ -414,14 +415,11 @@ def test_a_note_type_version_bump_adds_new_notes_and_leaves_old_ones(
 ) -> None:
     import dataclasses
 
-    import cheatdeck.deck
-
     out = tmp_path / "dist"
     build_into(scratch_source, out)
     import_package(collection, out / DECK_NAME)
     before = collection.note_count()
-    bumped = dict(NOTETYPES, topic=dataclasses.replace(NOTETYPES["topic"], version=2))
-    monkeypatch.setattr(cheatdeck.deck, "NOTETYPES", bumped)
+    monkeypatch.setitem(NOTETYPES, "topic", dataclasses.replace(NOTETYPES["topic"], version=2))
 
     report = build_into(scratch_source, out, force=True)  # a real bump edits deck.py, which forces this
     assert "retired" not in report.deck_changes
