@@ -69,7 +69,7 @@ def load_sources(source_dir: Path) -> Notebook:
     locations: dict[str, Location] = {}
     places: dict[str, tuple[_Document, int]] = {}
     for path in _note_files(source_dir):
-        document = _read_yaml(path, problems, warnings)
+        document = _read_notes_file(path, problems, warnings)
         if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
             continue
         for index, raw_note in enumerate(document.data.get("notes") or ()):
@@ -94,10 +94,16 @@ def load_sources(source_dir: Path) -> Notebook:
 
     if not notes and not problems:
         problems.append(
-            Problem(source_dir, 1, "", "no notes found (expected *.yaml files with a `notes:` list)")
+            Problem(
+                source_dir,
+                1,
+                "",
+                "no notes found (expected *.yaml files with a `notes:` list"
+                " or *.md files with {#id} headings)",
+            )
         )
     problems.extend(_check_related(notes, places))
-    problems.sort(key=lambda problem: (str(problem.path), problem.line))
+    problems = sorted(dict.fromkeys(problems), key=lambda problem: (str(problem.path), problem.line))
     if problems or deck is None:
         raise SourceError(problems)
     locations = {note.id: locations[note.id] for note in notes}
@@ -105,17 +111,34 @@ def load_sources(source_dir: Path) -> Notebook:
 
 
 def _note_files(source_dir: Path) -> Iterator[Path]:
-    candidates = sorted({*source_dir.rglob("*.yaml"), *source_dir.rglob("*.yml")})
+    candidates = sorted({*source_dir.rglob("*.yaml"), *source_dir.rglob("*.yml"), *source_dir.rglob("*.md")})
     for path in candidates:
         if not path.is_file():
             continue
         relative = path.relative_to(source_dir)
         if relative.parts[0] == MEDIA_DIR or relative == Path(DECK_FILE) or path.name.startswith("."):
             continue
+        if path.suffix == ".md" and path.stem.lower() == "readme":
+            continue  # the format guide `new` copies beside the notes
         yield path
 
 
-def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
+def _read_notes_file(path: Path, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
+    """Read a notes file: Markdown (`*.md`) or YAML."""
+    if path.suffix != ".md":
+        return _read_yaml(path, problems, warnings)
+    from cheatdeck.markdown_sources import read_markdown
+
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    composer = _Composer(path, problems, warnings)
+    data, lines = read_markdown(path, _newlines(text), problems, composer.clean)
+    return _Document(path, data, lines)
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    """Return a file's text (UTF-8, byte-order mark dropped), or None after reporting why it cannot."""
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -125,6 +148,13 @@ def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> 
         problems.append(
             Problem(path, line, "", f"not UTF-8: byte 0x{byte:02x} cannot be decoded; save as UTF-8")
         )
+        return None
+    return text
+
+
+def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
+    text = _read_text(path, problems)
+    if text is None:
         return None
     try:
         node = yaml.compose(text, Loader=_LOADER)
@@ -191,11 +221,14 @@ class _Composer:
         if isinstance(node, yaml.SequenceNode):
             return [self.construct(item, (*loc, index), depth + 1) for index, item in enumerate(node.value)]
         value = self.scalar(node, loc)
-        if isinstance(value, str):
-            value = clean_text(value, lambda message: self.warnings.append(self.at(line, loc, message)))
-            control = _CONTROL.search(value)
-            if control:
-                self.problem(line, loc, f"control character U+{ord(control[0]):04X} is not allowed in text")
+        return self.clean(value, line, loc) if isinstance(value, str) else value
+
+    def clean(self, value: str, line: int, loc: Loc) -> str:
+        """Normalise a text value found at `line` (see `clean_text`); report a control character."""
+        value = clean_text(value, lambda message: self.warnings.append(self.at(line, loc, message)))
+        control = _CONTROL.search(value)
+        if control:
+            self.problem(line, loc, f"control character U+{ord(control[0]):04X} is not allowed in text")
         return value
 
     def scalar(self, node: yaml.Node, loc: Loc) -> Any:
