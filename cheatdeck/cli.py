@@ -14,7 +14,7 @@ import click
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.errors import LockError, SourceError, TemplateProblem
-from cheatdeck.options import ARTEFACTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
+from cheatdeck.options import ARTEFACTS, LAYOUTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
 
 KINDS = ("service", "algorithm", "deployment", "concept", "metric", "resource")
 
@@ -57,6 +57,13 @@ def _build_options(function: Any) -> Any:
             help="Sheet orientation.",
         ),
         click.option(
+            "--layout",
+            type=click.Choice(LAYOUTS),
+            default="sheet",
+            show_default=True,
+            help="Sheet layout: the condensed cheat sheet, or the full notes as a study guide.",
+        ),
+        click.option(
             "--only",
             "only_kinds",
             type=click.Choice(KINDS),
@@ -88,6 +95,7 @@ def _options(
     templates: Path,
     paper: str,
     orientation: str,
+    layout: str,
     only_kinds: tuple[str, ...],
     tags: tuple[str, ...],
     artefacts: tuple[str, ...],
@@ -98,7 +106,9 @@ def _options(
         source=source,
         out=out,
         templates=templates,
-        sheet=SheetOptions(paper=paper, orientation=orientation, only_kinds=only_kinds, tags=tags),
+        sheet=SheetOptions(
+            paper=paper, orientation=orientation, only_kinds=only_kinds, tags=tags, layout=layout
+        ),
         artefacts=artefacts or ARTEFACTS,
         force=force,
         dry_run=dry_run,

@@ -10,11 +10,20 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup
+
 from cheatdeck.model import Kind, Learning, Note, Notebook
+from cheatdeck.render import render_inline
 from cheatdeck.templating import format_day, make_environment
 
 _DOMAIN_ORDER = ("language", "vision", "speech", "conversation")
 _LEARNING_ORDER = tuple(Learning)
+NO_LEARNING_TYPE = "no learning type"
+GROUP_LABELS = {
+    "both": "supervised and unsupervised",
+    "not-learning": "not learning",
+}
+"""How a group key reads on the grid page, where it differs from the key itself."""
 CSV_COLUMNS = ("table", "group", "name", "use_case", "domain", "learning", "task", "input", "note_id")
 
 
@@ -26,10 +35,16 @@ class GridRow:
     group: str
     note: Note
 
+    @property
+    def label(self) -> str:
+        """Return the group's name as the grid page prints it."""
+        label = GROUP_LABELS.get(self.group, self.group)
+        return label[:1].upper() + label[1:]
+
     def cells(self) -> dict[str, str]:
         """Return the row as CSV cells (empty string where the source has no value)."""
         note = self.note
-        return {
+        cells = {
             "table": self.table,
             "group": self.group,
             "name": note.title,
@@ -40,6 +55,7 @@ class GridRow:
             "input": note.input or "",
             "note_id": note.id,
         }
+        return {column: " ".join(value.split()) for column, value in cells.items()}  # one line per cell
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,7 @@ def grid_rows(notebook: Notebook) -> Grid:
         key=lambda row: row.note.title.lower(),
     )
     algorithms = [
-        GridRow("algorithms", note.learning.value if note.learning else "", note)
+        GridRow("algorithms", note.learning.value if note.learning else NO_LEARNING_TYPE, note)
         for note in notebook.by_kind(Kind.ALGORITHM)
     ]
     algorithms.sort(
@@ -92,6 +108,7 @@ def render_grid_csv(grid: Grid) -> str:
 def render_grid_html(notebook: Notebook, templates: Path, changed: int, sheet_name: str) -> str:
     """Render the standalone grid page; each name links to its note in the cheat sheet PDF."""
     environment = make_environment(templates)
+    environment.filters["inline"] = lambda text: Markup(render_inline(text))
     return environment.get_template("grid.html.j2").render(
         deck=notebook.deck,
         grid=grid_rows(notebook),

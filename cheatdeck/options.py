@@ -10,6 +10,8 @@ from cheatdeck import SHIPPED_TEMPLATES
 ARTEFACTS = ("deck", "sheet", "grid")
 PAPERS = ("a4", "letter")
 ORIENTATIONS = ("landscape", "portrait")
+LAYOUTS = ("sheet", "guide")
+"""`sheet`: the condensed cheat sheet (summary, facts, formula, fields); `guide`: the full notes."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class SheetOptions:
     orientation: str = "landscape"
     only_kinds: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    layout: str = "sheet"
 
     @property
     def columns(self) -> int:

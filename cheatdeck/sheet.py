@@ -13,11 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
 
 from cheatdeck.grid import grid_rows
-from cheatdeck.model import KIND_ORDER, Kind, Note, Notebook
+from cheatdeck.model import KIND_ORDER, Kind, Note, Notebook, Reference
 from cheatdeck.options import SheetOptions
+from cheatdeck.render import render_fact, render_inline, render_markdown
 from cheatdeck.templating import format_day, make_environment
+from cheatdeck.typeset import typeset_formula, typeset_math
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +73,14 @@ def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions
     if resources:
         badges.append(KIND_LABELS[Kind.RESOURCE][::-1])
     legend = "   ".join(f"{badge} {label.lower()}" for badge, label in badges)
+    printed = tuple(note for section in sections for note in section.notes) + resources
+    numbered, numbers = number_references(printed) if options.layout == "sheet" else ((), {})
     environment = make_environment(templates)
+    add_sheet_filters(environment)
     return environment.get_template("sheet.html.j2").render(
+        layout=options.layout,
+        numbered_references=numbered,
+        reference_numbers=numbers,
         deck=notebook.deck,
         sections=sections,
         resources=resources,
@@ -79,6 +93,27 @@ def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions
         columns=options.columns,
         legend_text=legend,
     )
+
+
+def number_references(notes: tuple[Note, ...]) -> tuple[tuple[Reference, ...], dict[str, list[int]]]:
+    """Number every reference once, in the order the notes cite them; return them and each note's numbers."""
+    numbered: dict[str, tuple[int, Reference]] = {}
+    numbers: dict[str, list[int]] = {}
+    for note in notes:
+        for reference in note.references:
+            number, _ = numbered.setdefault(reference.url, (len(numbered) + 1, reference))
+            if number not in numbers.setdefault(note.id, []):
+                numbers[note.id].append(number)
+    return tuple(reference for _, reference in numbered.values()), numbers
+
+
+def add_sheet_filters(environment: Environment) -> None:
+    """Give the sheet's templates its renderers: inline Markdown and facts with math typeset for paper."""
+    filters = environment.filters
+    filters["inline"] = lambda text: Markup(typeset_math(render_inline(text), blocks=False))
+    filters["fact"] = lambda fact: Markup(typeset_math(render_fact(fact), blocks=False))
+    filters["markdown"] = lambda text: Markup(typeset_math(render_markdown(text)))
+    filters["formula"] = lambda text: Markup(typeset_formula(text))
 
 
 def write_sheet_pdf(html: str, target: Path, changed: int, base_url: Path) -> int:

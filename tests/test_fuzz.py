@@ -528,7 +528,7 @@ def test_a_unit_separator_in_a_field_is_reported_not_written(field: str, tmp_pat
 def test_a_carriage_return_becomes_a_line_break_and_the_csv_stays_readable(
     field: str, tmp_path: Path
 ) -> None:
-    """A lone CR (old Mac line ending) is read as a line break; the CSV quotes it, so rows stay whole."""
+    """A lone CR (old Mac line ending) is read as a line break; the CSV keeps each cell on one line."""
     note = {"id": "a", "title": "A", "kind": "service", "summary": "S", "use_case": "U", "domain": "D"}
     note[field] = "left\rright"
     notebook, imported = _build_and_import([note], tmp_path)
@@ -537,7 +537,7 @@ def test_a_carriage_return_becomes_a_line_break_and_the_csv_stays_readable(
     with (tmp_path / "dist" / GRID_CSV).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["note_id"] for row in rows] == ["a"]
-    assert rows[0][{"title": "name"}.get(field, field)] == "left\nright"
+    assert rows[0][{"title": "name"}.get(field, field)] == "left right"
 
 
 def test_a_repeated_related_id_is_reported(tmp_path: Path) -> None:

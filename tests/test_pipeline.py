@@ -62,13 +62,16 @@ def test_no_op_build_says_so_on_the_command_line(project: tuple[Path, Path]) -> 
     assert "nothing to do: every output is up to date" in result.output
 
 
-def test_body_edit_rebuilds_deck_and_sheet_but_not_grid(project: tuple[Path, Path]) -> None:
+def test_body_edit_rebuilds_the_deck_only(project: tuple[Path, Path]) -> None:
+    """The condensed sheet prints no body prose, so a body edit leaves the sheet and the grid alone."""
     source, out = project
-    grid_files = {name: (out / name).stat().st_mtime_ns for name in ("grid.csv", "grid.html")}
+    grid_files = {
+        name: (out / name).stat().st_mtime_ns for name in ("grid.csv", "grid.html", "cheatsheet.pdf")
+    }
     _replace(source / "algorithms.yaml", "It is **unsupervised** because", "It is **unsupervised**, since")
     report = build_into(source, out)
-    assert sorted(path.name for path in report.written) == ["aws-mls-c01.apkg", "cheatsheet.pdf"]
-    assert report.unchanged == ["grid"]
+    assert sorted(path.name for path in report.written) == ["aws-mls-c01.apkg"]
+    assert report.unchanged == ["sheet", "grid"]
     assert report.deck_changes == "edited: k-means"
     assert {name: (out / name).stat().st_mtime_ns for name in grid_files} == grid_files
 

@@ -1,0 +1,101 @@
+"""Math on paper: TeX typeset to inline SVG paths by ziamath (pure Python, no TeX installation).
+
+The sheet shows the same TeX the cards give MathJax: `$…$`, `$$…$$` and the `formula` field. Each
+expression becomes an `<svg>` of glyph outlines (so nothing depends on an installed font), sized in `em`
+so it follows the surrounding text, and shifted so its baseline sits on the text baseline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import cache
+from html import escape, unescape
+
+from cheatdeck.render import split_formula
+
+log = logging.getLogger(__name__)
+
+_SIZE = 10.0  # ziamath's font size; the SVG is then scaled to 1 em per _SIZE units
+_MATH = re.compile(r'<(?P<tag>span|div) class="math">(?P<tex>[^<]*)</(?P=tag)>')
+_VIEWBOX = re.compile(r'<svg [^>]*viewBox="(?P<box>[^"]+)"[^>]*>')
+_FRACTION = re.compile(r"^(?P<numerator>\(.*\)|[^/]+?)\s*/\s*(?P<denominator>\(.*\)|[^/]+)$")
+_TEX_SPECIALS = {c: "\\" + c for c in "#$%&{}"} | {"\\": r"\backslash ", "~": r"\sim "}
+
+
+def typeset_math(html: str, *, blocks: bool = True) -> str:
+    """Replace every `<span class="math">TeX</span>` (inline) and `<div class="math">` (display) the
+    Markdown renderer wrote with the typeset expression. Without `blocks` (a one-line field), display
+    math stays in the line, set in text style."""
+    if 'class="math"' not in html:
+        return html
+    return _MATH.sub(lambda m: _math_html(unescape(m["tex"]), blocks and m["tag"] == "div"), html)
+
+
+def typeset_formula(formula: str) -> str:
+    """Typeset a `formula` field (`Name = a / b`, or TeX) as display math, with its name upright."""
+    return _math_html(formula_tex(formula), display=True)
+
+
+def formula_tex(formula: str) -> str:
+    """Return the TeX of a `formula` field: TeX as written, or `Name = a / b` as a stacked fraction."""
+    if "\\" in formula or "$" in formula:
+        return formula.strip().strip("$").strip()
+    name, expression = split_formula(formula)
+    match = _FRACTION.match(expression)
+    if match:
+        numerator, denominator = (_plain_tex(_unwrap(match[part])) for part in ("numerator", "denominator"))
+        body = f"\\frac{{{numerator}}}{{{denominator}}}"
+    else:
+        body = _plain_tex(expression)
+    return f"\\text{{{_escape_tex(name)}}} = {body}" if name and expression else _plain_tex(formula)
+
+
+def _math_html(tex: str, display: bool) -> str:
+    svg = _svg(tex, display)
+    if svg is None:  # not TeX ziamath understands: print the source rather than nothing
+        return f'<code class="math-source">{escape(tex)}</code>'
+    tag = "div" if display else "span"
+    return f'<{tag} class="math{" display" if display else ""}">{svg}</{tag}>'
+
+
+@cache
+def _svg(tex: str, display: bool) -> str | None:
+    """Return the expression as an `<svg>` sized in em with its baseline on the text's, or None."""
+    from ziamath.config import config
+    from ziamath.zmath import Latex
+
+    previous = config.svg2
+    config.svg2 = False  # glyphs as plain <path>s: no <symbol>/<use> ids shared across the page
+    try:
+        svg = Latex(tex, size=_SIZE, inline=not display).svg()
+    except Exception as error:  # ziamath raises bare AssertionError, KeyError … on TeX it cannot parse
+        log.warning("cannot typeset $%s$ (%s); printed as TeX", tex, type(error).__name__)
+        return None
+    finally:
+        config.svg2 = previous
+    match = _VIEWBOX.match(svg)
+    if match is None:
+        return None
+    _, top, width, height = (float(value) for value in match["box"].split())
+    below = top + height  # how far the drawing reaches under the baseline (y = 0)
+    style = f"width:{width / _SIZE:.3f}em;height:{height / _SIZE:.3f}em;vertical-align:{-below / _SIZE:.3f}em"
+    opening = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{match["box"]}" style="{style}">'
+    return opening + svg[match.end() :]
+
+
+def _plain_tex(text: str) -> str:
+    """Turn a plain expression (`TP + FP`, `2 * P * R`) into TeX: words upright, operators as signs."""
+    text = _escape_tex(text).replace("*", r" \cdot ")
+    return re.sub(r"(?<![\\A-Za-z])[A-Za-z]{4,}", lambda m: f"\\text{{{m[0]}}}", text)
+
+
+def _escape_tex(text: str) -> str:
+    return "".join(_TEX_SPECIALS.get(char, char) for char in text)
+
+
+def _unwrap(part: str) -> str:
+    part = part.strip()
+    if part.startswith("(") and part.endswith(")") and part.count("(") == 1:
+        return part[1:-1].strip()
+    return part
