@@ -54,8 +54,8 @@ def test_fresh_import_has_exact_notes_cards_and_decks(
     expected = _expected_cards(notebook)
     notes = len(notebook.notes) + expected["cloze"] + expected["contrast"]
     assert (counts.new, counts.updated, counts.duplicate, counts.conflicting) == (notes, 0, 0, 0)
-    assert collection.note_count() == notes == 35
-    assert collection.card_count() == sum(expected.values()) == 64
+    assert collection.note_count() == notes == 37
+    assert collection.card_count() == sum(expected.values()) == 66
     decks = {deck.name for deck in collection.decks.all_names_and_ids()} - {"Default"}
     assert decks == {TITLE} | {
         f"{TITLE}::{name}"
@@ -172,7 +172,7 @@ def test_edit_rebuild_reimport_keeps_history_and_adds_no_duplicates(
             scratch_source,
             {"id": f"new-{cycle}", "title": f"New {cycle}", "kind": "concept", "summary": "Added."},
         )
-        removed = ["polly", "lex", "accuracy"][cycle]
+        removed = ["rekognition", "lex", "accuracy"][cycle]  # notes no other note relates to
         _remove(scratch_source, "metrics.yaml" if removed == "accuracy" else "services.yaml", removed)
 
         report = build_into(scratch_source, out)
@@ -192,7 +192,7 @@ def test_edit_rebuild_reimport_keeps_history_and_adds_no_duplicates(
         assert len(ids) == len(set(ids)) + len(collection.find_notes('"note:cheatdeck formula*"'))
 
     retired = collection.find_notes(f"tag:{RETIRED_TAG}")
-    assert len(retired) == 4  # polly, lex, accuracy and accuracy's formula note
+    assert len(retired) == 4  # rekognition, lex, accuracy and accuracy's formula note
 
 
 def test_template_change_reaches_the_collection(
@@ -219,7 +219,7 @@ def test_template_change_reaches_the_collection(
         topic = note_by_id(reopened, "k-means").note_type()
         assert "cheatdeck-test-marker" in topic["css"]
         assert 'class="title changed"' in topic["tmpls"][0]["qfmt"]
-        assert reopened.note_count() == 35
+        assert reopened.note_count() == 37
     finally:
         reopened.close()
         collection.reopen()
@@ -343,7 +343,7 @@ def test_note_type_field_lists_are_the_documented_ones() -> None:
 
 def test_build_prints_summary_and_changes(built: Built) -> None:
     assert built.report.deck_summary == (
-        "35 notes, 64 cards (cloze 3, contrast 3, learning 10, reverse 19, term 29)"
+        "37 notes, 66 cards (cloze 3, contrast 5, learning 10, reverse 19, term 29)"
     )
     assert re.fullmatch(r"no changes", built.report.deck_changes)
 
@@ -407,7 +407,7 @@ def test_switching_a_card_kind_off_retires_nothing(scratch_source: Path, tmp_pat
     report = build_into(scratch_source, tmp_path / "dist")
     assert "retired" not in report.deck_changes
     assert "edited" in report.deck_changes  # the term trigger emptied: the same notes, fewer cards
-    assert report.deck_summary == "22 notes, 32 cards (contrast 3, learning 10, reverse 19)"
+    assert report.deck_summary == "24 notes, 34 cards (contrast 5, learning 10, reverse 19)"
 
 
 def test_a_note_type_version_bump_adds_new_notes_and_leaves_old_ones(
