@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from cheatdeck.lock import content_hash
@@ -34,6 +35,8 @@ SUBDECKS = {
 CONTRAST_SUBDECK = "Contrasts"
 
 REVERSE_KINDS = (Kind.SERVICE, Kind.ALGORITHM, Kind.DEPLOYMENT)
+
+_SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")  # a media name is built only from safe characters
 
 
 @dataclass(frozen=True)
@@ -259,12 +262,13 @@ def _image(notebook: Notebook, note: Note, media: dict[str, Path]) -> str:
     if not note.image:
         return ""
     name = _media(notebook.source_dir / MEDIA_DIR / note.image, media)
-    return f'<img src="{name}" alt="{render_text(note.title)}">'
+    return f'<img src="{escape(name, quote=True)}" alt="{render_text(note.title)}">'
 
 
 def _media(path: Path, media: dict[str, Path]) -> str:
     """Register a file for the package's media under a flat, content-hashed name; return that name."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    name = f"cheatdeck-{digest}{path.suffix.lower()}"
+    suffix = path.suffix.lower()
+    name = f"cheatdeck-{digest}{suffix if _SAFE_SUFFIX.fullmatch(suffix) else ''}"
     media[name] = path
     return name
