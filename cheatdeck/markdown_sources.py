@@ -30,12 +30,13 @@ Loc = tuple[str | int, ...]
 NOTE_HEADING = re.compile(r"^(?P<title>.*?)\s*\{#(?P<id>[^}\s]*)\}$")
 _KEY = re.compile(r"^(?P<key>[a-z_][a-z0-9_-]*):(?:[ \t]+(?P<value>.*?))?[ \t]*$")
 _ITEM = re.compile(r"^[ \t]*[-*+][ \t]+(?P<value>.*?)[ \t]*$")
+_PAIR_KEY = re.compile(r"^(?P<key>q|a):[ \t]+(?P<value>.*)$")  # a question fact: `- q: …` then `  a: …`
 _LINK_ITEM = re.compile(r"^\[(?P<label>.+)\]\((?P<url>\S+)\)$")
 _FROM_HEADING = ("id", "title")
 _NOT_KEYS = {*_FROM_HEADING, "body"}
 _ADDED_UP = ("tags",)  # a group's value is added to the note's own, not replaced by it
 # The order `format_markdown_note` writes keys in: what the note is first, links last; others follow.
-_KEY_ORDER = ("kind", "summary", "use_case", "domain", "learning", "task", "input", "formula", "image")
+_KEY_ORDER = ("kind", "summary", "use_case", "domain", "learning", "task", "input", "formula", "image", "tags", "related")
 
 
 def _list_fields() -> frozenset[str]:
@@ -205,7 +206,11 @@ def _read_block(
             block.lines[(*at, key, len(items))] = index + 1
             block.values[key] = [*items, _item_value(key, item["value"])]
         elif key is not None and text[0] in " \t":
-            block.values[key] = _continue(block.values[key], text.strip())
+            value = block.values[key]
+            pair = _PAIR_KEY.match(text.strip())
+            if isinstance(value, list) and value and isinstance(value[-1], dict) and pair:
+                block.lines[(*at, key, len(value) - 1, pair["key"])] = index + 1
+            block.values[key] = _continue(value, text.strip())
         else:
             break  # the body starts here
         index += 1
@@ -225,6 +230,9 @@ def _inline_value(key: str, value: str | None) -> Any:
 
 
 def _item_value(key: str, value: str) -> Any:
+    pair = _PAIR_KEY.match(value)
+    if key == "facts" and pair and pair["key"] == "q":
+        return {"q": pair["value"]}
     if key == "references":
         link = _LINK_ITEM.match(value)
         if link:
@@ -238,6 +246,14 @@ def _continue(value: Any, more: str) -> Any:
     """Append an indented continuation line to a value (or to the last item of a list)."""
     if isinstance(value, list) and value and isinstance(value[-1], str):
         return [*value[:-1], f"{value[-1]} {more}"]
+    if isinstance(value, list) and value and isinstance(value[-1], dict):
+        pair, last = _PAIR_KEY.match(more), dict(value[-1])
+        if pair:
+            last[pair["key"]] = pair["value"]
+        else:
+            name = list(last)[-1]
+            last[name] = f"{last[name]} {more}"
+        return [*value[:-1], last]
     if isinstance(value, str):
         return f"{value} {more}"
     return value if value is not None else more
@@ -330,7 +346,9 @@ def _format_item(item: Any) -> str:
         if "url" in item:
             label = item.get("label")
             return f"[{_one_line(str(label))}]({item['url']})" if label else str(item["url"])
-        return "; ".join(f"{key}: {_one_line(str(value))}" for key, value in item.items())
+        if "text" in item:
+            return _one_line(str(item["text"]))
+        return "\n  ".join(f"{key}: {_one_line(str(value))}" for key, value in item.items())
     return _one_line(str(item))
 
 
