@@ -36,7 +36,19 @@ _FROM_HEADING = ("id", "title")
 _NOT_KEYS = {*_FROM_HEADING, "body"}
 _ADDED_UP = ("tags",)  # a group's value is added to the note's own, not replaced by it
 # The order `format_markdown_note` writes keys in: what the note is first, links last; others follow.
-_KEY_ORDER = ("kind", "summary", "use_case", "domain", "learning", "task", "input", "formula", "image", "tags", "related")
+_KEY_ORDER = (
+    "kind",
+    "summary",
+    "use_case",
+    "domain",
+    "learning",
+    "task",
+    "input",
+    "formula",
+    "image",
+    "tags",
+    "related",
+)
 
 
 def _list_fields() -> frozenset[str]:

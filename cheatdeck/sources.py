@@ -19,9 +19,11 @@ import ftfy
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from cheatdeck import yaml_help
 from cheatdeck.errors import Problem, SourceError
 from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
 from cheatdeck.render import image_sources, is_remote
+from cheatdeck.yaml_help import restore_breaks
 
 __all__ = ["Problem", "SourceError", "load_sources"]
 
@@ -156,6 +158,7 @@ def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> 
     text = _read_text(path, problems)
     if text is None:
         return None
+    text = yaml_help.hide_breaks(text)
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.reader.ReaderError as error:
@@ -165,17 +168,16 @@ def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> 
         )
         return None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = mark.line + 1 if mark else 1
-        what = getattr(error, "problem", None) or str(error)
-        problems.append(Problem(path, line, "", f"invalid YAML: {what}"))
+        problems.extend(
+            Problem(path, line, "", what) for line, what in yaml_help.syntax_problems(text, error)
+        )
         return None
     except RecursionError:
         problems.append(Problem(path, 1, "", f"invalid YAML: nested more than {_MAX_DEPTH} levels deep"))
         return None
     if node is None:
         return _Document(path, {}, {})
-    composer = _Composer(path, problems, warnings)
+    composer = _Composer(path, problems, warnings, text.split("\n"))
     try:
         data = composer.construct(node, ())
     except _TooLarge:
@@ -195,6 +197,7 @@ class _Composer:
     path: Path
     problems: list[Problem]
     warnings: list[Problem]
+    text: list[str] = field(default_factory=list)  # the file's lines, to check what YAML dropped
     lines: dict[Loc, int] = field(default_factory=dict)
     values: int = 0
 
@@ -216,12 +219,40 @@ class _Composer:
                 if key in result:
                     self.problem(key_node.start_mark.line + 1, child, "duplicate key")
                 self.lines[child] = key_node.start_mark.line + 1
+                self.check_dropped(key_node, value_node, child)
                 result[key] = self.construct(value_node, child, depth + 1)
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.construct(item, (*loc, index), depth + 1) for index, item in enumerate(node.value)]
         value = self.scalar(node, loc)
         return self.clean(value, line, loc) if isinstance(value, str) else value
+
+    def check_dropped(self, key_node: yaml.Node, node: yaml.Node, loc: Loc) -> None:
+        """Warn about text YAML drops as a comment: after ` #` in a plain value, or after a `|` block."""
+        if not isinstance(node, yaml.ScalarNode) or not self.text:
+            return
+        end = node.end_mark
+        if not node.style and node.value and yaml_help.dropped_comment(self.text[end.line][end.column :]):
+            self.warnings.append(
+                self.at(
+                    end.line + 1,
+                    loc,
+                    f"' #' ends the value: YAML keeps {node.value!r} and drops the rest of the line as a"
+                    " comment; quote the value to keep it (a comment after a value takes two spaces)",
+                )
+            )
+        elif node.style in ("|", ">"):
+            for line in yaml_help.dropped_block_lines(
+                self.text, key_node.start_mark.column, node.start_mark.line + 1
+            ):
+                self.warnings.append(
+                    self.at(
+                        line,
+                        loc,
+                        f"{self.text[line - 1].strip()!r} is dropped as a comment: it is indented less than"
+                        f" the block's first line; give the block's indentation ({node.style}2 or more)",
+                    )
+                )
 
     def clean(self, value: str, line: int, loc: Loc) -> str:
         """Normalise a text value found at `line` (see `clean_text`); report a control character."""
@@ -240,7 +271,8 @@ class _Composer:
             self.problem(node.start_mark.line + 1, loc, f"unsupported YAML tag {node.tag}")
             return node.value
         try:
-            return _SCALARS.construct_object(node)
+            value = _SCALARS.construct_object(node)
+            return restore_breaks(value) if isinstance(value, str) else value
         except Exception:  # PyYAML raises KeyError, IndexError, AttributeError … on malformed tagged values
             self.problem(node.start_mark.line + 1, loc, f"cannot read {node.value!r} as {node.tag}")
             return node.value

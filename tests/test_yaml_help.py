@@ -1,0 +1,68 @@
+"""YAML that helps: fixes in syntax errors, warnings for text YAML drops, real line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cheatdeck.model import Notebook
+from cheatdeck.sources import SourceError, load_sources
+
+
+def _source(tmp_path: Path, notes: str) -> Path:
+    source = tmp_path / "notes"
+    source.mkdir(parents=True)
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    (source / "notes.yaml").write_text(notes, encoding="utf-8")
+    return source
+
+
+def test_a_hash_after_one_space_that_cuts_a_value_is_a_warning(tmp_path: Path) -> None:
+    source = _source(
+        tmp_path,
+        "notes:\n  - id: c\n    title: C# and F#\n    kind: concept\n    summary: Use C # sharp\n"
+        "    task: x  # a comment, two spaces: meant\n",
+    )
+    notebook = load_sources(source)
+    assert notebook.note("c").summary == "Use C"
+    assert notebook.note("c").title == "C# and F#"
+    assert [str(w) for w in notebook.warnings] == [
+        f"{source}/notes.yaml:5: notes[0].summary: ' #' ends the value: YAML keeps 'Use C' and drops the rest"
+        " of the line as a comment; quote the value to keep it (a comment after a value takes two spaces)"
+    ]
+
+
+def test_a_heading_dropped_from_a_block_is_a_warning(tmp_path: Path) -> None:
+    source = _source(
+        tmp_path,
+        "notes:\n  - id: c\n    title: C\n    kind: concept\n    summary: S.\n    body: |\n"
+        "        - sub-bullet first\n      ### Heading YAML reads as a comment\n    tags: [x]\n",
+    )
+    notebook = load_sources(source)
+    assert "Heading" not in notebook.note("c").body
+    assert [str(w) for w in notebook.warnings] == [
+        f"{source}/notes.yaml:8: notes[0].body: '### Heading YAML reads as a comment' is dropped as a"
+        " comment: it is indented less than the block's first line; give the block's indentation (|2 or more)"
+    ]
+    fixed = _source(tmp_path / "fixed", (source / "notes.yaml").read_text().replace("body: |", "body: |2"))
+    assert load_sources(fixed).note("c").body == "  - sub-bullet first\n### Heading YAML reads as a comment\n"
+
+
+def test_line_separators_neither_split_values_nor_shift_line_numbers(tmp_path: Path) -> None:
+    source = _source(
+        tmp_path,
+        "notes:\n  - id: a\n    title: A\n    kind: concept\n    summary: one\u2028two\u2029three\n"
+        "    body: |\n      line\u2028next\n  - id: b\n    title: B\n    kind: konzept\n    summary: S.\n",
+    )
+    with pytest.raises(SourceError) as caught:
+        load_sources(source)
+    assert [f"{p.line}: {p.field}" for p in caught.value.problems] == ["10: notes[1].kind"]
+    notes = (source / "notes.yaml").read_text().replace("konzept", "concept")
+    notebook = load_sources(_source(tmp_path / "fixed", notes))
+    assert notebook.note("a").summary == "one\ntwo\n\nthree"
+    assert notebook.note("a").body == "line\nnext\n"
+
+
+def test_the_shipped_sources_raise_no_warning(notebook: Notebook) -> None:
+    assert notebook.warnings == ()
