@@ -16,8 +16,6 @@ from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.errors import LockError, SourceError, TemplateProblem
 from cheatdeck.options import ARTEFACTS, LAYOUTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
 
-KINDS = ("service", "algorithm", "deployment", "concept", "metric", "resource")
-
 
 def _source_option(function: Any) -> Any:
     return click.option(
@@ -66,9 +64,10 @@ def _build_options(function: Any) -> Any:
         click.option(
             "--only",
             "only_kinds",
-            type=click.Choice(KINDS),
+            metavar="KIND",
             multiple=True,
-            help="Print only notes of this kind on the sheet (repeatable).",
+            help="Print only notes of this kind on the sheet (repeatable): a built-in kind (service, "
+            "algorithm, deployment, concept, metric, resource) or one deck.yaml declares.",
         ),
         click.option(
             "--tag", "tags", multiple=True, help="Print only notes with this tag on the sheet (repeatable)."
@@ -102,6 +101,7 @@ def _options(
     force: bool,
     dry_run: bool = False,
 ) -> BuildOptions:
+    _check_kinds(source, only_kinds)
     return BuildOptions(
         source=source,
         out=out,
@@ -113,6 +113,19 @@ def _options(
         force=force,
         dry_run=dry_run,
     )
+
+
+def _check_kinds(source: Path, names: tuple[str, ...]) -> None:
+    """Refuse a kind `--only` names that the deck does not have (its own kinds, or the built-in ones)."""
+    if not names:
+        return
+    from cheatdeck.sources import read_kinds
+
+    kinds = read_kinds(source).names
+    for name in names:
+        if name not in kinds:
+            choices = ", ".join(map(repr, kinds))
+            raise click.BadParameter(f"{name!r} is not one of {choices}.", param_hint="'--only'")
 
 
 class SourceProblems(click.ClickException):

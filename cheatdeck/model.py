@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from cheatdeck.errors import Problem
+from cheatdeck.kinds import BUILTIN, Kinds
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -195,7 +196,12 @@ class Notebook:
     source_dir: Path
     warnings: tuple[Problem, ...] = ()  # things repaired or worth knowing; not errors
 
-    def by_kind(self, kind: Kind) -> tuple[Note, ...]:
+    @property
+    def kinds(self) -> Kinds:
+        """The deck's kinds and grid tables."""
+        return BUILTIN
+
+    def by_kind(self, kind: str) -> tuple[Note, ...]:
         """Return the notes of one kind, in source order."""
         return tuple(n for n in self.notes if n.kind == kind)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from cheatdeck.grid import grid_rows
+from cheatdeck.kinds import labelled_values
 from cheatdeck.model import KIND_ORDER, Kind, Note, Notebook, Reference
 from cheatdeck.options import SheetOptions
 from cheatdeck.render import render_fact, render_inline, render_markdown
@@ -168,7 +169,8 @@ def glyph_warnings(notebook: Notebook) -> list[str]:
 
     warnings = []
     for note in notebook.notes:
-        texts = (note.title, note.summary, note.body, note.use_case or "", note.task or "", note.input or "")
+        labelled = [text for _, text in labelled_values(note)]
+        texts = (note.title, note.summary, note.body, *labelled, note.formula or "")
         missing = missing_glyphs(texts)
         if missing:
             chars = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing[:5])

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from cheatdeck import yaml_help
 from cheatdeck.errors import Problem, SourceError
+from cheatdeck.kinds import BUILTIN, Kinds
 from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
 from cheatdeck.render import image_sources, is_remote
 from cheatdeck.yaml_help import restore_breaks
@@ -110,6 +111,11 @@ def load_sources(source_dir: Path) -> Notebook:
         raise SourceError(problems)
     locations = {note.id: locations[note.id] for note in notes}
     return Notebook(deck, tuple(notes), locations, source_dir, tuple(warnings))
+
+
+def read_kinds(source_dir: Path) -> Kinds:
+    """Return the kinds the deck in `source_dir` has (the built-in ones until deck.yaml declares any)."""
+    return BUILTIN
 
 
 def _note_files(source_dir: Path) -> Iterator[Path]:

@@ -1,31 +1,28 @@
-"""Describe a loaded notebook in a few lines: notes per kind and grid coverage."""
+"""Describe a loaded notebook in a few lines: notes per kind and how fully each kind fills its fields."""
 
 from __future__ import annotations
 
-from cheatdeck.model import Kind, Notebook
-
-_GRID_FIELDS: dict[Kind, tuple[str, ...]] = {
-    Kind.SERVICE: ("use_case", "domain"),
-    Kind.DEPLOYMENT: ("use_case",),
-    Kind.ALGORITHM: ("learning", "task", "input"),
-    Kind.METRIC: ("formula",),
-}
+from cheatdeck.kinds import field_text
+from cheatdeck.model import Notebook
 
 
 def describe_notebook(notebook: Notebook) -> list[str]:
     """Return the summary lines `check` prints."""
+    kinds = notebook.kinds
     counts = ", ".join(
-        f"{kind.value} {len(notebook.by_kind(kind))}" for kind in Kind if notebook.by_kind(kind)
+        f"{kind.name} {len(notebook.by_kind(kind.name))}" for kind in kinds if notebook.by_kind(kind.name)
     )
     plural = "" if len(notebook.notes) == 1 else "s"
     lines = [f"{notebook.deck.title}: {len(notebook.notes)} note{plural} ({counts})"]
-    for kind, fields in _GRID_FIELDS.items():
-        notes = notebook.by_kind(kind)
-        if not notes:
+    gridded = [rows.kind for table in kinds.grid for rows in table.rows]
+    for name in dict.fromkeys([*gridded, *kinds.names]):  # the grid's order, then the other kinds
+        kind = kinds[name]
+        notes = notebook.by_kind(name)
+        if not notes or not kind.fields:
             continue
         filled = ", ".join(
-            f"{field} {sum(getattr(note, field) is not None for note in notes)}/{len(notes)}"
-            for field in fields
+            f"{field} {sum(field_text(note, field) is not None for note in notes)}/{len(notes)}"
+            for field in kind.fields
         )
-        lines.append(f"  grid {kind.value}: {filled}")
+        lines.append(f"  grid {name}: {filled}")
     return lines

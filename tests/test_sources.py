@@ -200,10 +200,3 @@ def test_deep_nesting_is_reported(depth: int, message: str, tmp_path: Path) -> N
     with pytest.raises(SourceError) as caught:
         load_sources(source)
     assert message in str(caught.value)
-
-
-def test_cli_kind_choices_match_the_model() -> None:
-    """The CLI lists the kinds itself so `--help` need not import pydantic; keep the two in step."""
-    from cheatdeck.cli import KINDS
-
-    assert tuple(kind.value for kind in Kind) == KINDS

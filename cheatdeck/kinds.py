@@ -1,0 +1,336 @@
+"""What kinds of notes a deck has and which labelled fields they use: the one place both are described.
+
+A kind says how its notes look (label, plural, badge letter, colour and a greyscale cue), where they go
+(Anki subdeck, a sheet section or the list after the grid), which labelled fields they use and require,
+which topic cards they make, and the comparison grid's tables say which kinds they compare. The six
+built-in kinds and the two grid tables below are the defaults; `deck.yaml` may declare its own
+(`kinds:` and `grid:`), validated like every other key.
+
+This module is the bottom layer of the model: it imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+
+Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, Strict(), StringConstraints(pattern=SLUG_PATTERN)]
+
+
+@dataclass(frozen=True)
+class LabelledField:
+    """A short note field shown with its label: on the cards, the sheet and in the grid."""
+
+    name: str  # the key in a note and the attribute of `Note`
+    label: str
+
+
+LABELLED_FIELDS: tuple[LabelledField, ...] = (
+    LabelledField("use_case", "Use case"),
+    LabelledField("domain", "Domain"),
+    LabelledField("learning", "Learning"),
+    LabelledField("task", "Task"),
+    LabelledField("input", "Input"),
+)
+"""The labelled fields, in the order every output shows them. A new one is a `Note` attribute plus a line
+here; the cards, the sheet, the grid's CSV, `check` and the glyph check all follow."""
+
+FORMULA_FIELD = LabelledField("formula", "Formula")
+"""The formula: labelled too, but rendered as mathematics, so outputs place it themselves."""
+
+KIND_FIELDS: tuple[str, ...] = (*(field.name for field in LABELLED_FIELDS), FORMULA_FIELD.name)
+"""The fields a kind may list as its own (and require)."""
+
+_LABELS = {field.name: field.label for field in (*LABELLED_FIELDS, FORMULA_FIELD)}
+
+
+def field_label(name: str) -> str:
+    """Return the label of a labelled field (or the formula)."""
+    return _LABELS[name]
+
+
+def field_text(note: object, name: str) -> str | None:
+    """Return a note's value of one field as text (an enum gives its value), or None when it is unset."""
+    value = getattr(note, name)
+    return None if value is None else str(value)
+
+
+def labelled_values(note: object) -> list[tuple[str, str]]:
+    """Return (label, text) for each labelled field the note fills, in order (the formula is not one)."""
+    pairs = ((field.label, field_text(note, field.name)) for field in LABELLED_FIELDS)
+    return [(label, text) for label, text in pairs if text]
+
+
+def choice_error(choices: Iterable[str]) -> PydanticCustomError:
+    """Return the error pydantic gives a value outside an enum, for choices known only at run time."""
+    names = [repr(choice) for choice in choices]
+    expected = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return PydanticCustomError("enum", "Input should be {expected}", {"expected": expected})
+
+
+def _one_of(choices: tuple[str, ...]) -> BeforeValidator:
+    def check(value: object) -> object:
+        if not isinstance(value, str) or value not in choices:
+            raise choice_error(choices)
+        return value
+
+    return BeforeValidator(check)
+
+
+FieldName = Annotated[str, _one_of(KIND_FIELDS)]
+CardKind = Literal["term", "reverse", "learning"]
+Cue = Literal["solid", "double", "dashed", "dotted", "thin", "groove"]
+Layout = Literal["section", "list"]
+Colour = Annotated[str, Strict(), StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KindSpec(_Spec):
+    """One kind of note: how it looks, where it goes, which fields and topic cards it has."""
+
+    name: Slug
+    label: Text  # singular, shown on the card ("Service"); default: the name, capitalised
+    plural: Text  # the sheet's section heading and legend; default: the label's plural
+    badge: Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2)]
+    colour: Colour
+    tint: Colour  # the background of its notes on the sheet; default: the colour, faded
+    cue: Cue = "solid"  # the border that tells kinds apart in greyscale
+    subdeck: Text  # the Anki subdeck; default: the plural
+    fields: tuple[FieldName, ...] = ()
+    required: tuple[FieldName, ...] = ()
+    cards: tuple[CardKind, ...] = ("term",)
+    layout: Layout = "section"  # a sheet section, or a compact list after the grid
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        """Fill the presentation a declaration leaves out from its name and colour."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return data
+        filled = dict(data)
+        label = filled.setdefault("label", data["name"].replace("-", " ").replace("_", " ").capitalize())
+        if isinstance(label, str):
+            filled.setdefault("plural", _plural(label))
+            filled.setdefault("badge", label[:1].upper())
+        if isinstance(filled.get("plural"), str):
+            filled.setdefault("subdeck", filled["plural"])
+        colour = filled.get("colour")
+        if isinstance(colour, str) and len(colour) == 7 and colour.startswith("#"):
+            filled.setdefault("tint", faded(colour))
+        return filled
+
+    @model_validator(mode="after")
+    def _required_are_fields(self) -> KindSpec:
+        extra = [name for name in self.required if name not in self.fields]
+        if extra:
+            raise ValueError(f"required fields must also be listed in fields: {', '.join(extra)}")
+        return self
+
+    @property
+    def value(self) -> str:
+        """The kind's name (as `Kind.SERVICE.value` gave it)."""
+        return self.name
+
+    @property
+    def border(self) -> str:
+        """The CSS declaration of the left border that tells a note of this kind apart in greyscale."""
+        if self.cue == "thin":
+            return "border-left-width: 0.7mm"
+        return "" if self.cue == "solid" else f"border-left-style: {self.cue}"
+
+
+def _plural(label: str) -> str:
+    """Return an English plural good enough for a default ("Class" → "Classes", "Policy" → "Policies")."""
+    if label.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{label}es"
+    if label.endswith("y") and label[-2:-1] not in tuple("aeiou"):
+        return f"{label[:-1]}ies"
+    return f"{label}s"
+
+
+def faded(colour: str, strength: float = 0.06) -> str:
+    """Return `colour` mixed into white: a background tint for text printed in that colour."""
+    channels = (int(colour[index : index + 2], 16) for index in (1, 3, 5))
+    return "#" + "".join(f"{round(255 - (255 - channel) * strength):02x}" for channel in channels)
+
+
+class GridColumn(_Spec):
+    """A column of a grid table: a labelled field (its label may be reworded for the grid)."""
+
+    field: FieldName
+    label: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"field": data} if isinstance(data, str) else data
+
+    @property
+    def heading(self) -> str:
+        """The column's heading."""
+        return self.label or field_label(self.field)
+
+
+class GridRows(_Spec):
+    """The notes of one kind in a table; `group` puts them all in one named group."""
+
+    kind: Slug
+    group: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"kind": data} if isinstance(data, str) else data
+
+
+class GridTable(_Spec):
+    """One comparison table: which kinds it lists, grouped by which field, with which columns."""
+
+    name: Slug
+    caption: Text
+    name_label: Text  # the heading of the column of note titles
+    rows: tuple[GridRows, ...]
+    columns: tuple[GridColumn, ...] = ()
+    group_by: FieldName | None = None
+    group_label: Text | None = None  # default: the label of `group_by`
+    group_order: tuple[Text, ...] = ()  # groups listed here come first, in this order; others by name
+    ungrouped: Annotated[str, Strict()] = ""  # the group of a note that leaves `group_by` empty
+    sort_by: tuple[FieldName, ...] = ()  # within a group, before the title; empty values last
+    group_classes: bool = False  # mark each group's heading cell with a `<field>-<group>` class
+
+    @property
+    def group_heading(self) -> str:
+        """The heading of the group column."""
+        if self.group_label is not None:
+            return self.group_label
+        return field_label(self.group_by) if self.group_by else ""
+
+
+class KindName(str):
+    """A note's kind: its name, as text. `.value` is kept for templates written when kinds were an enum."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        """The kind's name."""
+        return str(self)
+
+
+def _builtin(**values: Any) -> KindSpec:
+    return KindSpec.model_validate(values)
+
+
+BUILTIN_KINDS: tuple[KindSpec, ...] = (
+    _builtin(
+        name="service",
+        colour="#1565c0",
+        tint="#f1f6fd",
+        fields=("use_case", "domain"),
+        cards=("term", "reverse"),
+    ),
+    _builtin(
+        name="algorithm",
+        colour="#2e7d32",
+        tint="#f2f8f2",
+        cue="double",
+        fields=("learning", "task", "input"),
+        cards=("term", "reverse", "learning"),
+    ),
+    _builtin(
+        name="deployment",
+        plural="Deployment",
+        colour="#6a1b9a",
+        tint="#f7f1fa",
+        cue="dashed",
+        fields=("use_case",),
+        cards=("term", "reverse"),
+    ),
+    _builtin(name="concept", colour="#ad5a00", tint="#fdf6ee", cue="dotted"),
+    _builtin(name="metric", colour="#b71c1c", tint="#fdf1f1", cue="thin", fields=("formula",)),
+    _builtin(name="resource", colour="#455a64", tint="#f3f5f6", cue="groove", layout="list"),
+)
+
+BUILTIN_GRID: tuple[GridTable, ...] = (
+    GridTable.model_validate(
+        {
+            "name": "services",
+            "caption": "Services and deployment options → use case",
+            "name_label": "Service",
+            "rows": ["service", {"kind": "deployment", "group": "deployment"}],
+            "columns": ["use_case"],
+            "group_by": "domain",
+            "group_order": ("language", "vision", "speech", "conversation"),
+            "ungrouped": "other",
+        }
+    ),
+    GridTable.model_validate(
+        {
+            "name": "algorithms",
+            "caption": "Algorithms → learning type, task and typical input",
+            "name_label": "Algorithm",
+            "rows": ["algorithm"],
+            "columns": ["task", {"field": "input", "label": "Typical input"}],
+            "group_by": "learning",
+            "group_order": ("supervised", "unsupervised", "both", "not-learning"),
+            "sort_by": ("task",),
+            "group_classes": True,
+        }
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """A deck's kinds, in the order the sheet and `check` list them, and its grid tables."""
+
+    specs: tuple[KindSpec, ...] = BUILTIN_KINDS
+    grid: tuple[GridTable, ...] = BUILTIN_GRID
+
+    @classmethod
+    def declared(cls, specs: tuple[KindSpec, ...], grid: tuple[GridTable, ...] | None) -> Kinds:
+        """Return a deck's kinds: its own if it declares any, else the built-ins; likewise its grid.
+
+        The default grid keeps only the rows of kinds the deck has."""
+        specs = specs or BUILTIN_KINDS
+        if grid is None:
+            names = {spec.name for spec in specs}
+            kept = (table.model_copy(update={"rows": _rows_of(table, names)}) for table in BUILTIN_GRID)
+            grid = tuple(table for table in kept if table.rows)
+        return cls(specs, grid)
+
+    @cached_property
+    def _by_name(self) -> Mapping[str, KindSpec]:
+        return {spec.name: spec for spec in self.specs}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The kinds' names, in order."""
+        return tuple(self._by_name)
+
+    def __getitem__(self, name: str) -> KindSpec:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[KindSpec]:
+        return iter(self.specs)
+
+
+def _rows_of(table: GridTable, names: set[str]) -> tuple[GridRows, ...]:
+    return tuple(rows for rows in table.rows if rows.kind in names)
+
+
+BUILTIN = Kinds()
