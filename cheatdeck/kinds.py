@@ -1,8 +1,9 @@
 """What kinds of notes a deck has and which labelled fields they use: the one place both are described.
 
-A kind says how its notes look (label, plural, badge letter, colour and a greyscale cue), where they go
-(Anki subdeck, a sheet section or the list after the grid), which labelled fields they use and require,
-which topic cards they make, and the comparison grid's tables say which kinds they compare. The six
+A kind says how its notes look (label, plural, colour, and a badge letter that keeps kinds apart in
+greyscale), where they go (Anki subdeck, a sheet section or the list after the grid), which labelled
+fields they use and require, and which topic cards they make; the grid's tables say which kinds they
+compare, grouped by which field. The six
 built-in kinds and the two grid tables below are the defaults; `deck.yaml` may declare its own
 (`kinds:` and `grid:`), validated like every other key.
 
@@ -87,7 +88,6 @@ def _one_of(choices: tuple[str, ...]) -> BeforeValidator:
 
 FieldName = Annotated[str, _one_of(KIND_FIELDS)]
 CardKind = Literal["term", "reverse", "learning"]
-Cue = Literal["solid", "double", "dashed", "dotted", "thin", "groove"]
 Layout = Literal["section", "list"]
 Colour = Annotated[str, Strict(), StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 
@@ -102,10 +102,10 @@ class KindSpec(_Spec):
     name: Slug
     label: Text  # singular, shown on the card ("Service"); default: the name, capitalised
     plural: Text  # the sheet's section heading and legend; default: the label's plural
+    # the letter on its notes: with the colour, it tells kinds apart even when printed in greyscale
     badge: Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2)]
     colour: Colour
     tint: Colour  # the background of its notes on the sheet; default: the colour, faded
-    cue: Cue = "solid"  # the border that tells kinds apart in greyscale
     subdeck: Text  # the Anki subdeck; default: the plural
     fields: tuple[FieldName, ...] = ()
     required: tuple[FieldName, ...] = ()
@@ -141,13 +141,6 @@ class KindSpec(_Spec):
     def value(self) -> str:
         """The kind's name (as `Kind.SERVICE.value` gave it)."""
         return self.name
-
-    @property
-    def border(self) -> str:
-        """The CSS declaration of the left border that tells a note of this kind apart in greyscale."""
-        if self.cue == "thin":
-            return "border-left-width: 0.7mm"
-        return "" if self.cue == "solid" else f"border-left-style: {self.cue}"
 
 
 def _plural(label: str) -> str:
@@ -244,7 +237,6 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
         name="algorithm",
         colour="#2e7d32",
         tint="#f2f8f2",
-        cue="double",
         fields=("learning", "task", "input"),
         cards=("term", "reverse", "learning"),
     ),
@@ -253,13 +245,12 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
         plural="Deployment",
         colour="#6a1b9a",
         tint="#f7f1fa",
-        cue="dashed",
         fields=("use_case",),
         cards=("term", "reverse"),
     ),
-    _builtin(name="concept", colour="#ad5a00", tint="#fdf6ee", cue="dotted"),
-    _builtin(name="metric", colour="#b71c1c", tint="#fdf1f1", cue="thin", fields=("formula",)),
-    _builtin(name="resource", colour="#455a64", tint="#f3f5f6", cue="groove", layout="list"),
+    _builtin(name="concept", colour="#ad5a00", tint="#fdf6ee"),
+    _builtin(name="metric", colour="#b71c1c", tint="#fdf1f1", fields=("formula",)),
+    _builtin(name="resource", colour="#455a64", tint="#f3f5f6", layout="list"),
 )
 
 BUILTIN_GRID: tuple[GridTable, ...] = (

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from cheatdeck.grid import grid_rows
-from cheatdeck.kinds import labelled_values
-from cheatdeck.model import KIND_ORDER, Kind, Note, Notebook, Reference
+from cheatdeck.kinds import KindSpec, labelled_values
+from cheatdeck.model import Note, Notebook, Reference
 from cheatdeck.options import SheetOptions
 from cheatdeck.render import render_fact, render_inline, render_markdown
 from cheatdeck.templating import format_day, make_environment
@@ -30,24 +30,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KIND_LABELS = {
-    Kind.SERVICE: ("Services", "S"),
-    Kind.ALGORITHM: ("Algorithms", "A"),
-    Kind.DEPLOYMENT: ("Deployment", "D"),
-    Kind.CONCEPT: ("Concepts", "C"),
-    Kind.METRIC: ("Metrics", "M"),
-    Kind.RESOURCE: ("Resources", "R"),
-}
-
 
 @dataclass(frozen=True)
 class Section:
     """The notes of one kind, with the label and badge the sheet shows."""
 
-    kind: Kind
-    label: str
-    badge: str
+    kind: KindSpec
     notes: tuple[Note, ...]
+
+    @property
+    def label(self) -> str:
+        """The section's heading: the kind's plural."""
+        return self.kind.plural
+
+    @property
+    def badge(self) -> str:
+        """The kind's badge letter."""
+        return self.kind.badge
 
 
 def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
@@ -63,17 +62,13 @@ def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
 def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions, changed: int) -> str:
     """Render the cheat sheet (notes by kind, then the grid page) to an HTML string."""
     notes = select_notes(notebook, options)
-    sections = [
-        Section(kind, *KIND_LABELS[kind], tuple(note for note in notes if note.kind == kind))
-        for kind in KIND_ORDER
-        if kind != Kind.RESOURCE and any(note.kind == kind for note in notes)
-    ]
+    kinds = notebook.kinds
+    by_kind = [Section(kind, tuple(note for note in notes if note.kind == kind.name)) for kind in kinds]
+    sections = [section for section in by_kind if section.notes and section.kind.layout == "section"]
+    lists = [section for section in by_kind if section.notes and section.kind.layout == "list"]
     selected = notebook if len(notes) == len(notebook.notes) else _subset(notebook, notes)
-    resources = tuple(note for note in notes if note.kind == Kind.RESOURCE)
-    badges = [(section.badge, section.label) for section in sections]
-    if resources:
-        badges.append(KIND_LABELS[Kind.RESOURCE][::-1])
-    legend = "   ".join(f"{badge} {label.lower()}" for badge, label in badges)
+    resources = tuple(note for section in lists for note in section.notes)
+    legend = "   ".join(f"{section.badge} {section.label.lower()}" for section in sections + lists)
     printed = tuple(note for section in sections for note in section.notes) + resources
     numbered, numbers = number_references(printed) if options.layout == "sheet" else ((), {})
     environment = make_environment(templates)
@@ -83,7 +78,9 @@ def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions
         numbered_references=numbered,
         reference_numbers=numbers,
         deck=notebook.deck,
+        kinds=kinds,
         sections=sections,
+        lists=lists,
         resources=resources,
         grid=grid_rows(selected),
         titles={note.id: note.title for note in notebook.notes},

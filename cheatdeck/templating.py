@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from cheatdeck.kinds import labelled_values
 from cheatdeck.render import link_targets, normalise_link, render_formula, render_markdown
 
 
@@ -32,6 +33,7 @@ def make_environment(templates: Path) -> Environment:
     environment.filters["inline_paragraphs"] = inline_paragraphs
     environment.filters["css_string"] = css_string
     environment.filters["groupby_ordered"] = groupby_ordered
+    environment.filters["labelled"] = labelled_values
     return environment
 
 

@@ -37,7 +37,7 @@ def test_a_declaration_fills_presentation_from_its_name_and_colour() -> None:
         "Drug classes",
     )
     assert spec.tint == faded("#1565c0") == "#f1f6fb"
-    assert spec.cards == ("term",) and spec.layout == "section" and spec.border == ""
+    assert spec.cards == ("term",) and spec.layout == "section"
 
 
 def test_required_fields_must_be_fields() -> None:
