@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,11 @@ from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.grid import CSV_COLUMNS, grid_rows
 from cheatdeck.model import Kind, Notebook
 from cheatdeck.options import SheetOptions
+from cheatdeck.render import render_fact
 from cheatdeck.sheet import render_sheet_html
+from cheatdeck.sheet_layout import notes_pages
 from cheatdeck.sources import load_sources
-from tests.conftest import Built, build_into
+from tests.conftest import ROOT, Built, build_into
 
 MAX_PAGES = 2  # one page of notes plus the grid page
 
@@ -203,7 +206,7 @@ def test_long_words_urls_and_wide_tables_stay_inside_their_column(tmp_path: Path
     import weasyprint
 
     notebook = load_sources(_nasty_source(tmp_path))
-    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(layout="guide"), changed=0)
     document = weasyprint.HTML(string=html).render()
     checked = 0
     for page in document.pages:
@@ -223,3 +226,208 @@ def _boxes(box: Any) -> Iterator[Any]:
     yield box
     for child in getattr(box, "children", []):
         yield from _boxes(child)
+
+
+# --- The condensed sheet: one page of notes, columns filled, every fact, math typeset -------------------
+
+BODY_PT = 6.5
+SMALL_MARKS = {"badge", "refnum"}  # kind letters and reference numbers: labels, not body text
+
+
+@pytest.fixture(scope="session")
+def shipped_layout(notebook: Notebook) -> Any:
+    """The shipped sheet laid out by WeasyPrint once, to read its boxes back."""
+    import weasyprint
+
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    return weasyprint.HTML(string=html, base_url=str(ROOT / "source")).render()
+
+
+def test_shipped_notes_fill_one_page_with_no_heading_alone(shipped_layout: Any) -> None:
+    fills = notes_pages(shipped_layout)
+    assert [fill.page for fill in fills] == [1]  # one page of notes; the grid page follows
+    assert len(shipped_layout.pages) == MAX_PAGES
+    assert all(fill.blank <= 0.10 for fill in fills[:-1])
+    assert [fill.lonely_headings for fill in fills] == [()]
+
+
+def test_body_text_is_at_least_6_5_pt(shipped_layout: Any) -> None:
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    sizes = {
+        round(box.style["font_size"] * 72 / 96, 2)
+        for page in shipped_layout.pages
+        for box in _boxes(page._page_box)
+        if isinstance(box, TextBox) and box.text.strip() and not SMALL_MARKS & set(_classes(box))
+    }
+    assert sizes and min(sizes) >= BODY_PT, sorted(sizes)
+
+
+def _classes(box: Any) -> list[str]:
+    return (box.element.get("class") or "").split() if box.element is not None else []
+
+
+def _plain_html(html: str) -> str:
+    from html import unescape
+
+    return _flat(unescape(re.sub(r"<[^>]+>", "", html)))
+
+
+def test_every_fact_is_on_the_sheet(pdf: PdfReader, notebook: Notebook) -> None:
+    text = _pdf_text(pdf)
+    facts = [fact for note in notebook.notes for fact in note.facts]
+    assert len(facts) >= 20  # the shipped notes carry facts: this test reads them all
+    missing = []
+    for fact in facts:
+        parts = [fact.q, fact.a] if fact.is_question else [fact.text]
+        for part in parts:
+            assert part is not None
+            expected = _plain_html(render_fact(type(fact)(text=part)))
+            if "$" not in part and expected not in text:
+                missing.append(expected)
+    assert missing == []
+
+
+MATH_NOTE = {
+    "id": "precision",
+    "title": "Precision",
+    "kind": "metric",
+    "summary": r"Of the predicted positives, the share that are real: $\frac{TP}{TP+FP}$.",
+    "body": "Ridge penalty:\n\n$$\\sum_i w_i^2$$\n",
+    "facts": [r"L2 adds ==$$\sum_i w_i^2$$== to the loss"],
+    "formula": "Precision = TP / (TP + FP)",
+}
+
+
+def test_math_is_typeset_on_paper_and_builds_are_byte_identical(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: maths\ntitle: Maths\n")
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": [MATH_NOTE]}))
+    for layout in ("sheet", "guide"):
+        first, second = tmp_path / f"{layout}-1", tmp_path / f"{layout}-2"
+        for out in (first, second):
+            build_into(source, out, artefacts=("sheet",), sheet=SheetOptions(layout=layout), force=True)
+        assert (first / "cheatsheet.pdf").read_bytes() == (second / "cheatsheet.pdf").read_bytes()
+        text = _pdf_text(PdfReader(first / "cheatsheet.pdf"))
+        assert "Of the predicted positives" in text
+        assert ("Ridge penalty" in text) == (layout == "guide")
+        for tex in ("\\frac", "\\sum", "\\text", "w_i", "$"):
+            assert tex not in text, (layout, tex)
+    notebook = load_sources(source)
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    # summary, fact and formula: three expressions drawn as glyph outlines, sized in em on the baseline
+    assert len(re.findall(r'<svg [^>]*style="width:[\d.]+em;height:[\d.]+em;vertical-align:-', html)) == 3
+    assert "<path" in html and "<text" not in html
+
+
+def test_math_baseline_sits_on_the_text_baseline(tmp_path: Path) -> None:
+    """An inline fraction reaches below the line's baseline by its denominator, not by its whole height."""
+    import weasyprint
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: maths\ntitle: Maths\n")
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": [MATH_NOTE]}))
+    html = render_sheet_html(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    document = weasyprint.HTML(string=html).render()
+    summary = next(box for box in _boxes(document.pages[0]._page_box) if "summary" in _classes(box))
+    svg = next(box for box in _boxes(summary) if box.element is not None and box.element.tag.endswith("svg"))
+    [line] = [box for box in _boxes(summary) if type(box).__name__ == "LineBox" and svg in _boxes(box)]
+    text = next(box for box in _boxes(line) if type(box).__name__ == "TextBox")
+    baseline = text.position_y + text.baseline
+    assert svg.position_y < baseline - 3  # the numerator rises above the baseline
+    assert baseline < svg.position_y + svg.height < baseline + svg.height / 2  # the denominator hangs below
+
+
+def test_no_raw_markdown_in_one_line_fields(tmp_path: Path) -> None:
+    import html5lib
+
+    from cheatdeck.grid import render_grid_html
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: md\ntitle: Markdown\n")
+    notes = [
+        {
+            "id": "svc",
+            "title": "Svc",
+            "kind": "service",
+            "summary": "**Input**: `text`, see [docs](https://example.com/docs)",
+            "use_case": "**bold** use with `code`",
+            "facts": ["It *really* needs ==`two` containers=="],
+        },
+        {"id": "alg", "title": "Alg", "kind": "algorithm", "summary": "A.", "task": "*emphasised* task"},
+    ]
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}))
+    notebook = load_sources(source)
+    pages = {
+        "sheet": render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0),
+        "grid": render_grid_html(notebook, SHIPPED_TEMPLATES, 0, "cheatsheet.pdf"),
+    }
+    for name, page in pages.items():
+        tree = html5lib.parse(page, namespaceHTMLElements=False)
+        body = "".join(tree.find("body").itertext())
+        for raw in ("**", "`", "](", "==", "*really*", "*emphasised*"):
+            assert raw not in body, (name, raw)
+        assert tree.find(".//strong") is not None and tree.find(".//code") is not None, name
+    assert tree.find(".//em") is not None  # the grid's task
+    assert "No learning type" in body  # an algorithm without a learning type has a named group
+
+
+def test_condensed_sheet_leaves_body_prose_to_the_guide(notebook: Notebook) -> None:
+    note = next(note for note in notebook.notes if note.body.strip() and note.kind != Kind.RESOURCE)
+    sheet = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    guide = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(layout="guide"), changed=0)
+    assert 'class="body"' not in sheet and 'class="body"' in guide
+    assert 'id="references"' in sheet and 'id="references"' not in guide
+    url = note.references[0].url
+    assert sheet.count(f'href="{url}"') == 1  # printed once, in the numbered list on the last page
+
+
+def test_grid_group_labels_repeat_on_continuation_pages(tmp_path: Path) -> None:
+    """A group longer than a column repeats its name (the table header) wherever it continues."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: many\ntitle: Many\n")
+    notes = [
+        {
+            "id": f"algo-{i:03d}",
+            "title": f"Algo {i:03d}",
+            "kind": "algorithm",
+            "summary": "S.",
+            "learning": "supervised",
+            "task": f"task {i}",
+        }
+        for i in range(150)
+    ]
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}))
+    build_into(source, tmp_path / "dist", artefacts=("sheet",))
+    pages = [_flat(page.extract_text()) for page in PdfReader(tmp_path / "dist" / "cheatsheet.pdf").pages]
+    start = next(i for i, text in enumerate(pages) if "Comparison grid" in text)
+    grid_pages = pages[start:]
+    assert len(grid_pages) >= 2  # the one group spans pages
+    for text in grid_pages:
+        if re.search(r"Algo \d{3} task", text):
+            assert "Supervised Task Typical input" in text
+    assert sum(text.count("Supervised Task Typical input") for text in grid_pages) >= 3  # columns too
+
+
+@pytest.mark.slow
+def test_thousand_synthetic_notes_fill_their_columns(tmp_path: Path) -> None:
+    import importlib.util
+
+    import weasyprint
+
+    spec = importlib.util.spec_from_file_location("sheet_bench", ROOT / "bench" / "sheet_bench.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up there
+    spec.loader.exec_module(bench)
+    source = bench.write_synthetic_source(tmp_path / "source", 1000)
+    html = render_sheet_html(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    fills = notes_pages(weasyprint.HTML(string=html, base_url=str(source)).render())
+    assert len(fills) > 20
+    over = [(fill.page, round(fill.blank, 3)) for fill in fills[:-1] if fill.blank > 0.10]
+    assert over == []
+    assert [fill for fill in fills if fill.lonely_headings] == []
