@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from cheatdeck.templating import format_day, make_environment
 
 _DOMAIN_ORDER = ("language", "vision", "speech", "conversation")
 _LEARNING_ORDER = tuple(Learning)
+_LINE_BREAK = re.compile(r"[^\S\r\n]*[\r\n]+\s*")
 NO_LEARNING_TYPE = "no learning type"
 GROUP_LABELS = {
     "both": "supervised and unsupervised",
@@ -55,7 +57,7 @@ class GridRow:
             "input": note.input or "",
             "note_id": note.id,
         }
-        return {column: " ".join(value.split()) for column, value in cells.items()}  # one line per cell
+        return {column: one_line(value) for column, value in cells.items()}
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,11 @@ def render_grid_html(notebook: Notebook, templates: Path, changed: int, sheet_na
         note_href=lambda note: f"{sheet_name}#note-{note.id}",
         changed=format_day(changed),
     )
+
+
+def one_line(text: str) -> str:
+    """Join the lines of a cell with single spaces, so every CSV row is one line of text."""
+    return _LINE_BREAK.sub(" ", text)
 
 
 def _rank(value: str, order: tuple[str, ...] | list[str]) -> int:
