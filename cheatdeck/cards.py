@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from cheatdeck.kinds import FORMULA_FIELD, labelled_values
 from cheatdeck.lock import content_hash
-from cheatdeck.model import Kind, Note, Notebook
+from cheatdeck.model import Note, Notebook
 from cheatdeck.render import (
     render_formula,
     render_formula_cloze,
@@ -23,18 +24,7 @@ from cheatdeck.render import (
 )
 from cheatdeck.sources import MEDIA_DIR
 
-SUBDECKS = {
-    Kind.SERVICE: "Services",
-    Kind.ALGORITHM: "Algorithms",
-    Kind.DEPLOYMENT: "Deployment",
-    Kind.CONCEPT: "Concepts",
-    Kind.METRIC: "Metrics",
-    Kind.RESOURCE: "Resources",
-}
-
 CONTRAST_SUBDECK = "Contrasts"
-
-REVERSE_KINDS = (Kind.SERVICE, Kind.ALGORITHM, Kind.DEPLOYMENT)
 
 _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")  # a media name is built only from safe characters
 
@@ -110,17 +100,19 @@ def note_guid(deck_id: str, notetype: str, note_id: str) -> str:
 def plan_notes(notebook: Notebook, note: Note, media: dict[str, Path]) -> list[PlannedNote]:
     deck = notebook.deck
     switches = deck.cards
-    subdeck = f"{deck.title}::{SUBDECKS[note.kind]}"
+    kind = notebook.kinds[note.kind]
+    subdeck = f"{deck.title}::{kind.subdeck}"
     tags = _tags(note)
+    cards = kind.cards
     triggers = {
-        "Term": "y" if switches.term else "",
-        "Reverse": _reverse_clue(note) if switches.reverse else "",
-        "Learning": _learning_answer(note) if switches.learning else "",
+        "Term": "y" if switches.term and "term" in cards else "",
+        "Reverse": _reverse_clue(note) if switches.reverse and "reverse" in cards else "",
+        "Learning": _learning_answer(note) if switches.learning and "learning" in cards else "",
     }
     fields = {
         "Id": note.id,
         "Title": render_text(note.title),
-        "Kind": note.kind.value.capitalize(),
+        "Kind": kind.label,
         "Summary": render_text(note.summary),
         "Body": render_markdown(
             note.body, mathjax=True, images=lambda src: _media(notebook.source_dir / src, media)
@@ -190,30 +182,22 @@ def _contrast_side(note: Note) -> str:
 
 
 def _tags(note: Note) -> tuple[str, ...]:
-    tags = {f"kind::{note.kind.value}", *note.tags}
+    tags = {f"kind::{note.kind}", *note.tags}
     if note.learning is not None:
         tags.add(f"learning::{note.learning.value}")
     return tuple(sorted(tags))
 
 
 def _details(note: Note) -> str:
-    rows = [
-        ("Use case", note.use_case),
-        ("Domain", note.domain),
-        ("Learning", note.learning.value if note.learning else None),
-        ("Task", note.task),
-        ("Input", note.input),
-    ]
-    cells = "".join(f"<dt>{label}</dt><dd>{render_text(value)}</dd>" for label, value in rows if value)
+    rows = labelled_values(note)
+    cells = "".join(f"<dt>{label}</dt><dd>{render_text(value)}</dd>" for label, value in rows)
     if note.formula:
-        cells += f"<dt>Formula</dt><dd>{render_formula(note.formula)}</dd>"
+        cells += f"<dt>{FORMULA_FIELD.label}</dt><dd>{render_formula(note.formula)}</dd>"
     return f'<dl class="details">{cells}</dl>' if cells else ""
 
 
 def _reverse_clue(note: Note) -> str:
     """Return the front of the 'which service/algorithm does this?' card, with the note's name hidden."""
-    if note.kind not in REVERSE_KINDS:
-        return ""
     clue = note.use_case or note.summary
     for name in _names(note.title):
         clue = _blank_word(clue, name)
@@ -250,7 +234,7 @@ def _names(title: str) -> list[str]:
 
 
 def _learning_answer(note: Note) -> str:
-    if note.kind != Kind.ALGORITHM or note.learning is None:
+    if note.learning is None:
         return ""
     answer = f"<b>{render_text(note.learning.value)}</b>"
     if note.task:
