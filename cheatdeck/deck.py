@@ -17,7 +17,7 @@ from cheatdeck.reconcile import DeckPlan, PlannedNotetype
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
-_ID_BASE = 1_500_000_000_000  # first note/card id in the package; Anki matches notes by GUID, not id
+_ID_BASE = 1_500_000_000_000  # genanki's own id counter (unused: every id is set below)
 
 
 def write_deck(plan: DeckPlan, target: Path) -> Path:
@@ -43,22 +43,27 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
             return super().to_json(self.mod, deck_id)
 
     class _Note(genanki.Note):
-        def __init__(self, model: _Model, planned: PlannedNote):
+        def __init__(self, model: _Model, planned: PlannedNote, suspended: tuple[int, ...]):
             super().__init__(
                 model=model, fields=list(planned.fields), tags=list(planned.tags), guid=planned.guid
             )
             self.mod = planned.mod
+            self.ids: list[int] = []
+            for card in self.cards:
+                card.suspend = card.ord in suspended
 
         def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-            super().write_to_db(cursor, self.mod, deck_id, id_gen)
+            super().write_to_db(cursor, self.mod, deck_id, iter(self.ids))
 
     models = {key: _Model(notetype) for key, notetype in plan.notetypes.items()}
     decks = {
         name: genanki.Deck(deck_id, name, description=plan.description if name == plan.title else "")
-        for name, deck_id in plan.deck_ids.items()
+        for name, deck_id in sorted(plan.deck_ids.items())
     }
-    for note in plan.notes:
-        decks[note.deck].add_note(_Note(models[note.notetype], note))
+    notes = [_Note(models[note.notetype], note, plan.suspended.get(note.guid, ())) for note in plan.notes]
+    _assign_ids(notes, [plan.lock.notes[note.guid].added for note in plan.notes])
+    for planned, note in zip(plan.notes, notes, strict=True):
+        decks[planned.deck].add_note(note)
 
     with tempfile.TemporaryDirectory(prefix="cheatdeck-") as scratch:
         media_paths = []
@@ -71,6 +76,18 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
         package.write_to_file(str(raw), timestamp=_ID_BASE / 1000)
         _normalise_zip(raw, target)
     return target
+
+
+def _assign_ids(notes: list[Any], added: list[int]) -> None:
+    """Give each note and its cards ids from the time a build first shipped the note (Anki shows them as
+    the *Added* date), unique and increasing, in a reproducible order."""
+    last = 0
+    for index in sorted(range(len(notes)), key=lambda i: (added[i], notes[i].guid)):
+        note = notes[index]
+        note.ids = []
+        for _ in range(1 + len(note.cards)):
+            last = max(added[index] * 1000, last + 1)
+            note.ids.append(last)
 
 
 def _normalise_zip(raw: Path, target: Path) -> None:

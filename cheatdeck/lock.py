@@ -4,14 +4,23 @@ Anki's default import updates a note only when the incoming modification time is
 note type only when its modification time is newer. The lock records, for every note GUID and note type id,
 a hash of what was written and the time it was first written that way. An unchanged note keeps its time
 (byte-identical builds); a changed one gets a time newer than anything in the lock (so Anki takes it).
-The lock also keeps each note's last fields, so a note removed from the sources can still be shipped,
-tagged as retired, and each note type's field list, to refuse a change that would break updates.
+
+The lock also records where each note is in its life cycle (`state`, see README *Removed notes*): `active`
+(in the sources), `retired` (removed from the sources; still shipped, marked as removed, so the learner
+can find and delete it) or `deleted` (the learner deleted it; never shipped again). It keeps a retired
+note's last fields, the cards each note was shipped with, the time a build first shipped it (its *Added*
+date in Anki), each note type's field list (to refuse a change that would break updates), and the deck it
+belongs to (a lock of another deck is refused).
+
+The lock is data, never markup: every value is checked when read, and fields taken from it are escaped
+before they reach a card.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +29,27 @@ from typing import Any
 from cheatdeck.errors import LockError
 
 LOCK_FILE = "cheatdeck.lock.json"
-LOCK_VERSION = 1
+LOCK_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # version 1 (no states, no deck) is upgraded when read
+
+ACTIVE = "active"
+RETIRED = "retired"
+DELETED = "deleted"
+STATES = (ACTIVE, RETIRED, DELETED)
+RETIRED_TAG = "cheatdeck::retired"
+
+_GUID = re.compile(r"[0-9a-f]{20}")
+_HASH = re.compile(r"[0-9a-f]{16}")
+_SLUG = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
+_NOTE_ID = re.compile(rf"{_SLUG}(?:\+{_SLUG})?")  # a note id, or a contrast pair `a+b`
+_KEY = re.compile(_SLUG)
+_TAG = re.compile(r"[^\s]+")
+_MAX_TIME = 2**31 - 1  # seconds; note and card ids are these times in milliseconds
 
 
 @dataclass
 class LockedNote:
-    """What an earlier build wrote for one Anki note."""
+    """What an earlier build wrote for one Anki note, and where the note is in its life cycle."""
 
     note_id: str
     notetype: str
@@ -35,6 +59,10 @@ class LockedNote:
     hash: str
     mod: int
     model_id: int = 0  # the note type it was shipped with (0: not recorded by older locks)
+    added: int = 0  # when a build first shipped it: its *Added* date in Anki
+    state: str = ACTIVE
+    cards: list[str] = field(default_factory=list)  # the cards it was shipped with ([]: not recorded)
+    retired_cards: list[str] = field(default_factory=list)  # cards no longer made, shipped as removed
 
 
 @dataclass
@@ -49,10 +77,12 @@ class LockedNotetype:
 
 @dataclass
 class Lock:
-    """The whole lock: notes by GUID and note types by id."""
+    """The whole lock: the deck it belongs to, notes by GUID and note types by id."""
 
     notes: dict[str, LockedNote] = field(default_factory=dict)
     notetypes: dict[str, LockedNotetype] = field(default_factory=dict)
+    deck: str = ""  # the deck's `id` ("" for an empty lock or one written before version 2)
+    title: str = ""  # the deck's title when this lock was written (to notice a rename)
 
     def latest(self) -> int:
         """Return the newest modification time recorded (0 for an empty lock)."""
@@ -72,38 +102,124 @@ def next_modification_time(lock: Lock) -> int:
 
 
 def read_lock(path: Path) -> Lock:
-    """Read the lock file; a missing file is an empty lock."""
+    """Read the lock file; a missing file is an empty lock. Every value is checked."""
     if not path.is_file():
         return Lock()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != LOCK_VERSION:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        if data.get("version") not in _READABLE_VERSIONS:
             raise LockError(f"{path}: unsupported lock version {data.get('version')!r}")
-        lock = Lock(
-            notes={guid: LockedNote(**note) for guid, note in data["notes"].items()},
-            notetypes={key: LockedNotetype(**notetype) for key, notetype in data["notetypes"].items()},
-        )
-        for entry in [*lock.notes.values(), *lock.notetypes.values()]:
-            _check_types(entry)
-        return lock
+        return _parse(data, path)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise LockError(f"{path}: unreadable lock file ({error}); restore it from version control") from None
 
 
-def _check_types(entry: LockedNote | LockedNotetype) -> None:
-    """Raise TypeError if a lock entry's values are not of the declared types."""
+def _parse(data: dict[str, Any], path: Path) -> Lock:
+    problems: list[str] = []
+    notes: dict[str, LockedNote] = {}
+    for guid, entry in _mapping(data, "notes").items():
+        where = f"notes.{guid}"
+        if not _GUID.fullmatch(guid):
+            problems.append(f"{where}: expected a 20-digit hexadecimal GUID")
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected an object, got {type(entry).__name__}")
+            continue
+        if data["version"] == 1:  # upgrade: a retired note was recognised by its tag alone
+            retired = RETIRED_TAG in entry.get("tags", [])
+            entry = {"added": entry.get("mod", 0), "state": RETIRED if retired else ACTIVE, **entry}
+        try:
+            note = LockedNote(**entry)
+        except TypeError as error:
+            problems.append(f"{where}: {error}")
+            continue
+        problems += [f"{where}.{problem}" for problem in _check_note(note)]
+        notes[guid] = note
+    notetypes: dict[str, LockedNotetype] = {}
+    for key, entry in _mapping(data, "notetypes").items():
+        try:
+            notetype = LockedNotetype(**entry) if isinstance(entry, dict) else None
+        except TypeError as error:
+            problems.append(f"notetypes.{key}: {error}")
+            continue
+        if notetype is None or not key.isdigit():
+            problems.append(f"notetypes.{key}: expected a numeric id and an object")
+            continue
+        problems += [f"notetypes.{key}.{problem}" for problem in _check_values(notetype)]
+        notetypes[key] = notetype
+    deck, title = data.get("deck", ""), data.get("title", "")
+    if not (isinstance(deck, str) and (deck == "" or _KEY.fullmatch(deck))):
+        problems.append(f"deck: expected a deck id, got {deck!r}")
+    if not isinstance(title, str):
+        problems.append(f"title: expected text, got {title!r}")
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise LockError(f"{path}: invalid lock file:\n  {shown}{more}\nrestore it from version control")
+    return Lock(notes=notes, notetypes=notetypes, deck=deck, title=title)
+
+
+def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data[key]
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} should be an object")
+    return value
+
+
+def _check_values(entry: LockedNote | LockedNotetype) -> list[str]:
+    """Return a message for each value that is not of the declared type and form."""
+    problems = []
+    value: Any
     for name, value in vars(entry).items():
-        expected = {"mod": int, "model_id": int, "fields": list, "tags": list}.get(name, str)
+        expected = _TYPES.get(name, str)
         if not isinstance(value, expected) or isinstance(value, bool):
-            raise TypeError(f"{name} should be {expected.__name__}, got {value!r}")
-        if expected is list and not all(isinstance(item, str) for item in value):
-            raise TypeError(f"{name} should be a list of text")
+            problems.append(f"{name}: {name} should be {expected.__name__}, got {value!r}")
+        elif isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            problems.append(f"{name}: {name} should be a list of text")
+        elif isinstance(value, int) and not 0 <= value <= _MAX_TIME and name != "model_id":
+            problems.append(f"{name}: expected a time in seconds, got {value!r}")
+        elif name == "hash" and isinstance(value, str) and not _HASH.fullmatch(value):
+            problems.append(f"hash: expected 16 hexadecimal digits, got {value!r}")
+    return problems
+
+
+def _check_note(note: LockedNote) -> list[str]:
+    problems = _check_values(note)
+    if problems:
+        return problems
+    checks = [
+        ("note_id", _NOTE_ID.fullmatch(note.note_id), "expected a note id"),
+        ("notetype", _KEY.fullmatch(note.notetype), "expected a note type key"),
+        ("state", note.state in STATES, f"expected one of {', '.join(STATES)}"),
+        ("tags", all(_TAG.fullmatch(tag) for tag in note.tags), "expected tags without spaces"),
+        (
+            "cards",
+            all(_KEY.fullmatch(card) for card in note.cards + note.retired_cards),
+            "expected card names",
+        ),
+        ("model_id", 0 <= note.model_id < 2**63, "expected a note type id"),
+    ]
+    return [f"{name}: {message}, got {getattr(note, name)!r}" for name, ok, message in checks if not ok]
+
+
+_TYPES: dict[str, type] = {
+    "mod": int,
+    "model_id": int,
+    "added": int,
+    "fields": list,
+    "tags": list,
+    "cards": list,
+    "retired_cards": list,
+}
 
 
 def dump_lock(lock: Lock) -> str:
     """Serialise the lock deterministically (sorted keys, one entry per line block)."""
     data = {
         "version": LOCK_VERSION,
+        "deck": lock.deck,
+        "title": lock.title,
         "notetypes": {key: vars(value) for key, value in sorted(lock.notetypes.items())},
         "notes": {guid: vars(value) for guid, value in sorted(lock.notes.items())},
     }

@@ -2,28 +2,46 @@
 
 Modification times come from the lock (`cheatdeck.lock.json`): they move only when what a note or note type
 would show changes, so Anki's import (which updates only when the incoming time is newer) takes every edit.
+
+Retirement (README, *Removed notes and cards*). An `.apkg` import never deletes anything and never changes a
+learner's existing cards (Anki's importer adds missing cards and leaves existing ones alone), so removal is
+a life cycle the lock records:
+- A note the build no longer makes (removed from the sources, every card kind it had switched off, a metric
+  whose formula was removed) is `retired`: still shipped, tagged `cheatdeck::retired`, each card's front
+  saying it was removed, its new cards suspended in the package. Its fields are the lock's, escaped.
+- The learner deletes it in Anki (one search) and runs `build --forget-retired` (or `sync` deletes it):
+  it becomes `deleted` and is never shipped again. Should its id come back to the sources, it is a new note.
+- A card the build stops making in a note it still ships (a card kind switched off, a kind changed) keeps
+  a non-empty front: the fields that made it are kept, holding a notice that the card was removed, and the
+  note is tagged `cheatdeck::removed-card::<card>`. Never a blank-front card.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 
 from cheatdeck.cards import (
-    CARD_TRIGGERS,
     NOTETYPES,
     Notetype,
     PlannedNote,
     contrast_note,
     contrast_pairs,
-    note_guid,
     plan_notes,
+    stable_guid,
 )
 from cheatdeck.errors import LockError
 from cheatdeck.lock import (
+    ACTIVE,
+    DELETED,
+    RETIRED,
+    RETIRED_TAG,
     Lock,
     LockedNote,
     LockedNotetype,
@@ -35,7 +53,25 @@ from cheatdeck.render import render_markdown
 
 log = logging.getLogger(__name__)
 
-RETIRED_TAG = "cheatdeck::retired"
+REMOVED_CARD_TAG = "cheatdeck::removed-card"  # + "::<card>": a card of a live note no longer made
+REMOVED_CLASS = "cheatdeck-removed"
+_NOTE_NOTICE = (
+    f'<div class="{REMOVED_CLASS}">Removed from your notes: delete this note '
+    f"(in the browser, search <code>tag:{RETIRED_TAG}</code>).</div>"
+)
+_CARD_NOTICE = (
+    f'<div class="{REMOVED_CLASS}">This card is no longer made from your notes: suspend it '
+    f"(in the browser, search <code>tag:{REMOVED_CARD_TAG}::*</code>).</div>"
+)
+# Shown on a card front whose trigger field is not displayed (term, learning): only the notice is visible.
+_STATUS_CSS = f"""
+.cheatdeck-status {{ font-size: 0; line-height: 0; }}
+.{REMOVED_CLASS} {{ font-size: 1rem; line-height: 1.4; margin: 0 0 .8em; padding: .5em .7em;
+  border: 2px solid #b3261e; border-radius: .4em; color: #b3261e; background: #fff4f3; }}
+.nightMode .{REMOVED_CLASS}, .night_mode .{REMOVED_CLASS} {{ color: #ffb4ab; background: #3b1411;
+  border-color: #ffb4ab; }}
+"""
+_FIELD_REF = re.compile(r"\{\{\s*([#^/]?)\s*([^{}]+?)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +97,8 @@ class DeckChanges:
     added: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    removed_cards: list[str] = field(default_factory=list)  # "note (card)"
+    forgotten: list[str] = field(default_factory=list)
     notetypes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -71,6 +109,8 @@ class DeckChanges:
                 ("added", self.added),
                 ("edited", self.edited),
                 ("retired", self.retired),
+                ("cards no longer made", self.removed_cards),
+                ("forgotten (never shipped again)", self.forgotten),
                 ("note types changed", self.notetypes),
             )
             if ids
@@ -90,6 +130,7 @@ class DeckPlan:
     media: dict[str, Path]
     lock: Lock
     changes: DeckChanges
+    suspended: dict[str, tuple[int, ...]] = field(default_factory=dict)  # GUID → template ordinals
 
     def digest(self) -> str:
         """Hash everything the package will contain (ids, modification times, content, media names).
@@ -100,7 +141,8 @@ class DeckPlan:
             self.description,
             sorted(self.deck_ids.items()),
             sorted((key, t.hash, t.mod) for key, t in self.lock.notetypes.items()),
-            sorted((guid, n.hash, n.mod) for guid, n in self.lock.notes.items()),
+            sorted((guid, n.hash, n.mod, n.added) for guid, n in self.lock.notes.items()),
+            sorted(self.suspended.items()),
             sorted(self.media),
         )
 
@@ -121,24 +163,37 @@ def stable_id(*parts: str) -> int:
     return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
 
 
-def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
+def deck_id_of(deck_id: str, subdeck: str | None = None) -> int:
+    """Return the Anki id of the deck (or one subdeck): from the deck's `id`, never its title."""
+    return stable_id(deck_id, "deck") if subdeck is None else stable_id(deck_id, "deck", subdeck)
+
+
+def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired: bool = False) -> DeckPlan:
     """Work out every note, note type and modification time; raise `LockError` on a breaking change."""
     deck = notebook.deck
+    _check_lock_belongs(lock, deck.id)
     notetypes = {key: _plan_notetype(spec, deck.id, templates) for key, spec in NOTETYPES.items()}
     media: dict[str, Path] = {}
     planned: list[PlannedNote] = []
-    for note in notebook.notes:
-        planned.extend(plan_notes(notebook, note, media))
-    pairs = contrast_pairs(notebook)
+    for source_note in notebook.notes:
+        planned.extend(plan_notes(notebook, source_note, media))
     if deck.cards.contrast:  # a pair counts once, whichever side (or both) lists it
+        pairs = contrast_pairs(notebook)
         planned.extend(contrast_note(notebook, notebook.note(a), notebook.note(b)) for a, b in pairs)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
-    # Notes still in the sources are never retired, even when every card kind they had is switched off.
-    in_sources = {note_guid(deck.id, key, note.id) for note in notebook.notes for key in ("topic", "formula")}
-    in_sources |= {note_guid(deck.id, "contrast", f"{a}+{b}") for a, b in pairs}
+    if lock.title and lock.title != deck.title:
+        log.warning(
+            "the deck's title changed from %r to %r. Anki matches decks by name: before importing the next "
+            "package, rename the deck %r to %r in Anki (the subdecks follow), or new cards land in a second "
+            "deck tree (see README, Importing)",
+            lock.title,
+            deck.title,
+            lock.title,
+            deck.title,
+        )
 
     changes = DeckChanges()
-    new_lock = Lock()
+    new_lock = Lock(deck=deck.id, title=deck.title)
     now = next_modification_time(lock)
     for key, notetype in notetypes.items():
         locked = lock.notetypes.get(str(notetype.model_id))
@@ -157,24 +212,45 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
             notetype.name, list(notetype.spec.fields), digest, mod
         )
 
-    current = {note.guid for note in planned}
+    suspended: dict[str, tuple[int, ...]] = {}
+    live: list[tuple[PlannedNote, tuple[str, ...]]] = []  # (note, its cards no longer made)
+    for note in planned:
+        locked_note = lock.notes.get(note.guid)
+        gone: tuple[str, ...] = ()
+        if locked_note is not None and locked_note.state != DELETED:
+            shipped = locked_note.cards or _cards_of(notetypes[note.notetype], locked_note.fields)
+            gone = tuple(c for c in (*shipped, *locked_note.retired_cards) if c not in note.cards)
+            gone = tuple(dict.fromkeys(gone))
+        if gone:
+            note = _with_removed_cards(note, gone, notetypes[note.notetype])
+            before = set(locked_note.retired_cards) if locked_note else set()
+            changes.removed_cards += [f"{note.note_id} ({card})" for card in gone if card not in before]
+            suspended[note.guid] = _ordinals(notetypes[note.notetype], gone)
+        live.append((note, gone))
+    current = {note.guid for note, _ in live}
+
     outdated: list[str] = []
+    retired: list[tuple[PlannedNote, LockedNote]] = []
     for guid, locked_note in sorted(lock.notes.items()):
-        if guid in current or locked_note.notetype not in notetypes:
+        if guid in current:
             continue
-        if guid in in_sources:  # switched off for now: keep its record, so switching back changes nothing
-            new_lock.notes[guid] = locked_note
-            continue
-        model_id = notetypes[locked_note.notetype].model_id
-        if locked_note.model_id not in (0, model_id):
+        notetype = notetypes[locked_note.notetype]
+        if locked_note.model_id not in (0, notetype.model_id):
             outdated.append(locked_note.note_id)
             continue
-        if len(locked_note.fields) != len(notetypes[locked_note.notetype].spec.fields):
+        if locked_note.state == DELETED or (forget_retired and locked_note.state == RETIRED):
+            if locked_note.state == RETIRED:
+                changes.forgotten.append(locked_note.note_id)
+            new_lock.notes[guid] = replace(locked_note, state=DELETED, fields=[], tags=[], cards=[])
+            continue
+        if len(locked_note.fields) != len(notetype.spec.fields):
             log.warning("lock: note %s has a stale field list; it is no longer shipped", locked_note.note_id)
             continue
-        if RETIRED_TAG not in locked_note.tags:
+        if locked_note.state != RETIRED:
             changes.retired.append(locked_note.note_id)
-        planned.append(_retired(guid, locked_note))
+        note = _retired(guid, locked_note, notetype, deck.title)
+        suspended[guid] = _ordinals(notetype, note.cards)
+        retired.append((note, locked_note))
 
     if outdated:
         log.warning(
@@ -183,14 +259,18 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
             len(outdated),
         )
     notes: list[PlannedNote] = []
-    for note in planned:
+    for note, gone in [*live, *((retired_note, ()) for retired_note, _ in retired)]:
         locked_note = lock.notes.get(note.guid)
+        known = locked_note is not None and locked_note.state != DELETED
+        state = RETIRED if RETIRED_TAG in note.tags else ACTIVE
         digest = note.digest()
-        if locked_note is None:
+        if not known:
             changes.added.append(note.note_id)
-        elif locked_note.hash != digest and RETIRED_TAG not in note.tags:
+        elif locked_note and locked_note.hash != digest and state == ACTIVE:
             changes.edited.append(note.note_id)
-        mod = locked_note.mod if locked_note and locked_note.hash == digest else now
+        mod = locked_note.mod if known and locked_note and locked_note.hash == digest else now
+        added = (locked_note.added or locked_note.mod) if known and locked_note else mod
+        _check_not_blank(note, notetypes[note.notetype])
         notes.append(replace(note, mod=mod))
         new_lock.notes[note.guid] = LockedNote(
             note.note_id,
@@ -201,48 +281,201 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock) -> DeckPlan:
             digest,
             mod,
             notetypes[note.notetype].model_id,
+            added=added,
+            state=state,
+            cards=[card for card in note.cards if card not in gone],
+            retired_cards=list(gone),
         )
 
-    deck_names = sorted({note.deck for note in notes})
+    if changes.edited:
+        log.info(
+            "the next import replaces the text and tags of the edited notes in Anki, overwriting any change "
+            "made to them there: %s",
+            ", ".join(sorted(set(changes.edited))),
+        )
+    subdecks = sorted({note.deck for note in notes} - {deck.title})
+    deck_ids = {deck.title: deck_id_of(deck.id)}
+    deck_ids |= {name: deck_id_of(deck.id, name.removeprefix(f"{deck.title}::")) for name in subdecks}
     return DeckPlan(
         title=deck.title,
         description=render_markdown(deck.description),
-        deck_ids={name: stable_id(deck.id, "deck", name) for name in deck_names},
+        deck_ids=deck_ids,
         notetypes=notetypes,
         notes=tuple(notes),
         media=media,
         lock=new_lock,
         changes=changes,
+        suspended=suspended,
     )
+
+
+def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
+    """Refuse a lock written for another deck: its notes would be shipped into this one."""
+    if lock.deck and lock.deck != deck_id:
+        raise LockError(
+            f"the lock file belongs to deck {lock.deck!r}, not {deck_id!r} (deck.yaml `id`): it was copied "
+            "from another notes folder. Put that deck's lock back and restore this deck's from version "
+            "control, or delete it if this deck was never imported into Anki"
+        )
+    foreign = sorted(
+        note.note_id
+        for guid, note in lock.notes.items()
+        if note.notetype not in NOTETYPES or guid not in _possible_guids(deck_id, note.notetype, note.note_id)
+    )
+    foreign += sorted(t.name for t in lock.notetypes.values() if not t.name.endswith(f"({deck_id})"))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise LockError(
+            f"the lock file holds {len(foreign)} entries that were not written for deck {deck_id!r} "
+            f"({shown}): it belongs to another deck, or was edited by hand. Restore this deck's lock from "
+            "version control, or delete it if this deck was never imported into Anki"
+        )
+
+
+def _possible_guids(deck_id: str, notetype: str, note_id: str) -> set[str]:
+    """Return the GUIDs this note id has had in this deck, one per note-type version so far."""
+    versions = range(1, NOTETYPES[notetype].version + 1)
+    return {stable_guid(deck_id, notetype if v == 1 else f"{notetype}-v{v}", note_id) for v in versions}
 
 
 def _plan_notetype(spec: Notetype, deck_id: str, templates: Path) -> PlannedNotetype:
     anki = templates / "anki"
-    cards = tuple(
-        (
-            card.capitalize(),
-            (anki / f"{card}.front.html").read_text(encoding="utf-8"),
-            (anki / f"{card}.back.html").read_text(encoding="utf-8"),
-        )
-        for card in spec.cards
-    )
+    cards = []
+    for card in spec.cards:
+        front = (anki / f"{card}.front.html").read_text(encoding="utf-8")
+        back = (anki / f"{card}.back.html").read_text(encoding="utf-8")
+        cards.append((card.capitalize(), _with_status(front), back))
     return PlannedNotetype(
         spec=spec,
         model_id=stable_id(deck_id, "notetype", spec.key, str(spec.version)),
         name=f"cheatdeck {spec.key} v{spec.version} ({deck_id})",
-        templates=cards,
-        css=(anki / "card.css").read_text(encoding="utf-8"),
+        templates=tuple(cards),
+        css=(anki / "card.css").read_text(encoding="utf-8") + _STATUS_CSS,
     )
 
 
-def _retired(guid: str, locked: LockedNote) -> PlannedNote:
-    tags = tuple(sorted({*locked.tags, RETIRED_TAG}))
-    spec = NOTETYPES[locked.notetype]
-    if spec.cloze:
-        cards: tuple[str, ...] = ("cloze",)
-    elif locked.notetype == "contrast":
-        cards = spec.cards
-    else:  # a topic note has the cards whose trigger field is filled
-        fields = dict(zip(spec.fields, locked.fields, strict=True))
-        cards = tuple(card for card, trigger in CARD_TRIGGERS.items() if fields[trigger])
-    return PlannedNote(guid, locked.note_id, locked.notetype, locked.deck, tuple(locked.fields), tags, cards)
+def _with_status(front: str) -> str:
+    """Show, on a card front, each field that makes the card but is not displayed there (a card kind's
+    switch): its text stays invisible (CSS) except a removal notice, so a retired card says so."""
+    hidden = [name for name in _sections(front) if name not in _plain_fields(front)]
+    status = "".join(
+        f'{{{{#{name}}}}}<div class="cheatdeck-status">{{{{{name}}}}}</div>{{{{/{name}}}}}' for name in hidden
+    )
+    return status + front
+
+
+def _sections(template: str) -> tuple[str, ...]:
+    """Return the fields a template's `{{#Field}}` sections test: the fields that make its card."""
+    return tuple(dict.fromkeys(name for kind, name in _FIELD_REF.findall(template) if kind == "#"))
+
+
+def _plain_fields(template: str) -> tuple[str, ...]:
+    """Return the fields a template shows as they are (`{{Field}}`, no filter, not FrontSide)."""
+    filtered = {name.rsplit(":", 1)[-1] for kind, name in _FIELD_REF.findall(template) if ":" in name}
+    names = (name for kind, name in _FIELD_REF.findall(template) if not kind and ":" not in name)
+    return tuple(dict.fromkeys(n for n in names if n not in filtered and n != "FrontSide"))
+
+
+def _template(notetype: PlannedNotetype, card: str) -> tuple[int, str]:
+    """Return the ordinal and front template of a card (a cloze note type has one template)."""
+    for index, (name, front, _back) in enumerate(notetype.templates):
+        if name.lower() == card or len(notetype.templates) == 1:
+            return index, front
+    raise KeyError(card)
+
+
+def _ordinals(notetype: PlannedNotetype, cards: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(sorted({_template(notetype, card)[0] for card in cards}))
+
+
+def _cards_of(notetype: PlannedNotetype, fields: list[str]) -> tuple[str, ...]:
+    """Return the cards a note with these fields has (for locks that did not record them)."""
+    values = dict(zip(notetype.spec.fields, fields, strict=False))
+    if notetype.spec.cloze:
+        return ("cloze",)
+    return tuple(
+        name.lower()
+        for name, front, _back in notetype.templates
+        if all(values.get(f) for f in _sections(front))
+    )
+
+
+def _with_removed_cards(note: PlannedNote, gone: tuple[str, ...], notetype: PlannedNotetype) -> PlannedNote:
+    """Keep the cards a note no longer makes, each front saying so (never blank, never an orphan)."""
+    fields = dict(zip(notetype.spec.fields, note.fields, strict=True))
+    for card in gone:
+        for name in _sections(_template(notetype, card)[1]):
+            if not fields[name]:
+                fields[name] = _CARD_NOTICE
+    tags = {*note.tags, *(f"{REMOVED_CARD_TAG}::{card}" for card in gone)}
+    return replace(
+        note,
+        fields=tuple(fields[name] for name in notetype.spec.fields),
+        tags=tuple(sorted(tags)),
+        cards=(*note.cards, *gone),
+    )
+
+
+def _retired(guid: str, locked: LockedNote, notetype: PlannedNotetype, title: str) -> PlannedNote:
+    """Rebuild a note the build no longer makes from the lock: text only (the lock is data, never
+    markup), every card's front saying it was removed, in the current title's subdeck."""
+    names = notetype.spec.fields
+    fields = dict(zip(names, (_as_text(value) for value in locked.fields), strict=True))
+    cards = tuple(locked.cards) + tuple(locked.retired_cards) or _cards_of(notetype, locked.fields)
+    for card in dict.fromkeys(cards):
+        front = _template(notetype, card)[1]
+        sections = _sections(front)
+        for name in sections:
+            fields[name] = _NOTE_NOTICE
+        plain = [name for name in _plain_fields(front) if fields.get(name)]
+        if not sections and plain and not fields[plain[0]].startswith(_NOTE_NOTICE):
+            fields[plain[0]] = _NOTE_NOTICE + fields[plain[0]]
+    tags = {tag for tag in locked.tags if not tag.startswith(REMOVED_CARD_TAG)} | {RETIRED_TAG}
+    subdeck = locked.deck.rsplit("::", 1)[-1]
+    return PlannedNote(
+        guid,
+        locked.note_id,
+        locked.notetype,
+        f"{title}::{subdeck}",
+        tuple(fields[name] for name in names),
+        tuple(sorted(tags)),
+        tuple(dict.fromkeys(cards)),
+    )
+
+
+def _check_not_blank(note: PlannedNote, notetype: PlannedNotetype) -> None:
+    """Refuse to ship a card whose front would be blank in Anki (a card must be made, or kept)."""
+    values = dict(zip(notetype.spec.fields, note.fields, strict=True))
+    for card in note.cards:
+        front = _template(notetype, card)[1]
+        sections, plain = _sections(front), _plain_fields(front)
+        shown = all(values[name] for name in sections) if sections else any(values[name] for name in plain)
+        if not (shown or notetype.spec.cloze):
+            raise LockError(f"note {note.note_id}: its {card} card would have a blank front (please report)")
+
+
+class _Text(HTMLParser):
+    """Collect the text of an HTML fragment; block ends become spaces."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"p", "li", "dd", "dt", "div", "tr", "h1", "h2", "h3", "pre", "blockquote"}:
+            self.parts.append(" ")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append(" ")
+
+
+def _as_text(value: str) -> str:
+    """Return a field read from the lock as escaped plain text: nothing in it can become markup."""
+    parser = _Text()
+    parser.feed(value)
+    parser.close()
+    return escape(re.sub(r"\s+", " ", "".join(parser.parts)).strip(), quote=False)

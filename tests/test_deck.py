@@ -368,7 +368,7 @@ def test_reverse_clue_blanks_whole_words_only(text: str, name: str, expected: st
         ("{not json", "unreadable lock file"),
         ("[1, 2]", "unreadable lock file"),
         ('{"version": 99, "notes": {}, "notetypes": {}}', "unsupported lock version 99"),
-        ('{"version": 1, "notes": {"g": {"note_id": "x"}}, "notetypes": {}}', "unreadable lock file"),
+        ('{"version": 1, "notes": {"g": {"note_id": "x"}}, "notetypes": {}}', "invalid lock file"),
         (
             '{"version": 1, "notetypes": {}, "notes": {"g": {"note_id": "x", "notetype": "topic",'
             ' "deck": "D", "fields": [], "tags": [], "hash": "h", "mod": "1700000000"}}}',
@@ -401,13 +401,15 @@ def test_one_sided_related_still_makes_one_contrast_card(tmp_path: Path) -> None
     assert report.deck_summary == "3 notes, 3 cards (contrast 1, term 2)"
 
 
-def test_switching_a_card_kind_off_retires_nothing(scratch_source: Path, tmp_path: Path) -> None:
+def test_switching_a_card_kind_off_retires_its_cards(scratch_source: Path, tmp_path: Path) -> None:
     deck = scratch_source / "deck.yaml"
     deck.write_text(deck.read_text() + "cards:\n  term: false\n  cloze: false\n")
     report = build_into(scratch_source, tmp_path / "dist")
-    assert "retired" not in report.deck_changes
-    assert "edited" in report.deck_changes  # the term trigger emptied: the same notes, fewer cards
-    assert report.deck_summary == "24 notes, 34 cards (contrast 5, learning 10, reverse 19)"
+    # notes left with no card are retired whole (formula notes included); the others keep their term
+    # card as a removed card, so no learner's card turns blank: the package still has every card
+    assert "retired: accuracy, acloudguru," in report.deck_changes
+    assert "cards no longer made: batch-transform (term)," in report.deck_changes
+    assert report.deck_summary == "37 notes, 66 cards (cloze 3, contrast 5, learning 10, reverse 19, term 29)"
 
 
 def test_a_note_type_version_bump_adds_new_notes_and_leaves_old_ones(

@@ -1,0 +1,87 @@
+"""The lock file: its format (version 2), the upgrade from version 1, and the values it refuses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cheatdeck.errors import LockError
+from cheatdeck.lock import ACTIVE, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
+from tests.conftest import SOURCE, Built, build_into
+
+
+def _v1(lock: dict[str, object]) -> dict[str, object]:
+    """Turn a version 2 lock back into the version 1 format (no deck, no states, no cards)."""
+    notes = {
+        guid: {k: v for k, v in note.items() if k not in ("added", "state", "cards", "retired_cards")}
+        for guid, note in lock["notes"].items()  # type: ignore[attr-defined]
+    }
+    return {"version": 1, "notes": notes, "notetypes": lock["notetypes"]}
+
+
+def test_the_lock_records_deck_states_cards_and_added_times() -> None:
+    lock = read_lock(SOURCE / LOCK_FILE)
+    assert lock.deck == "aws-mls-c01" and lock.title.startswith("AWS Certified")
+    topic = next(
+        note for note in lock.notes.values() if note.note_id == "k-means" and note.notetype == "topic"
+    )
+    assert (topic.state, topic.cards, topic.retired_cards) == (ACTIVE, ["term", "reverse", "learning"], [])
+    assert 0 < topic.added <= topic.mod
+
+
+def test_a_version_1_lock_is_upgraded_and_builds_the_same_deck(built: Built, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+
+    shutil.copytree(built.source, source)
+    data = json.loads((source / LOCK_FILE).read_text())
+    retired_guid = next(iter(data["notes"]))
+    old = _v1(data)
+    old["notes"][retired_guid]["tags"].append(RETIRED_TAG)  # type: ignore[index]
+    (source / LOCK_FILE).write_text(json.dumps(old))
+    lock = read_lock(source / LOCK_FILE)
+    assert lock.notes[retired_guid].state == RETIRED
+    assert all(note.added == note.mod for note in lock.notes.values())
+    old["notes"][retired_guid]["tags"].remove(RETIRED_TAG)  # type: ignore[index]
+    (source / LOCK_FILE).write_text(json.dumps(old))
+    report = build_into(source, tmp_path / "dist", artefacts=("deck",))
+    assert report.deck_changes == "no changes"
+    assert (tmp_path / "dist" / "aws-mls-c01.apkg").read_bytes() == built.deck.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda note: note.update(state="gone"), "state: expected one of active, retired, deleted"),
+        (lambda note: note.update(tags=["a b"]), "tags: expected tags without spaces"),
+        (lambda note: note.update(added=-5), "added: expected a time in seconds"),
+        (lambda note: note.update(cards=["<b>"]), "cards: expected card names"),
+        (lambda note: note.update(note_id="<script>"), "note_id: expected a note id"),
+        (lambda note: note.update(hash="zz"), "hash: expected 16 hexadecimal digits"),
+        (lambda note: note.update(fields=[1]), "fields should be a list of text"),
+    ],
+)
+def test_every_lock_value_is_checked(change: object, message: str, tmp_path: Path) -> None:
+    data = json.loads((SOURCE / LOCK_FILE).read_text())
+    change(next(iter(data["notes"].values())))  # type: ignore[operator]
+    (tmp_path / LOCK_FILE).write_text(json.dumps(data))
+    with pytest.raises(LockError, match=message):
+        read_lock(tmp_path / LOCK_FILE)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_another_decks_lock_is_refused(version: int, scratch_source: Path, tmp_path: Path) -> None:
+    """Issue 13: another deck's lock was accepted, and an old-format one shipped its notes as retired."""
+    other = tmp_path / "other"
+    shutil.copytree(SOURCE.parent / "examples" / "aws-cloud-practitioner", other)
+    (other / LOCK_FILE).unlink(missing_ok=True)
+    build_into(other, tmp_path / "other-dist", artefacts=("deck",))
+    data = json.loads((other / LOCK_FILE).read_text())
+    (scratch_source / LOCK_FILE).write_text(json.dumps(data if version == 2 else _v1(data)))
+    with pytest.raises(
+        LockError, match="belongs to" if version == 2 else "not written for deck 'aws-mls-c01'"
+    ):
+        build_into(scratch_source, tmp_path / "dist", artefacts=("deck",))
+    assert not (tmp_path / "dist").exists()
