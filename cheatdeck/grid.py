@@ -1,4 +1,5 @@
-"""The comparison grid: which service for which use case, and how each algorithm learns and for what.
+"""The comparison grid: the tables the deck's kinds declare (by default, which service for which use case,
+and how each algorithm learns and for what).
 
 Cells come from the sources only: a field a note leaves out is an empty cell, never a guess.
 """
@@ -13,20 +14,13 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from cheatdeck.model import Kind, Learning, Note, Notebook
+from cheatdeck.kinds import LABELLED_FIELDS, GridColumn, GridTable, field_text
+from cheatdeck.model import Note, Notebook
 from cheatdeck.render import render_inline
 from cheatdeck.templating import format_day, make_environment
 
-_DOMAIN_ORDER = ("language", "vision", "speech", "conversation")
-_LEARNING_ORDER = tuple(Learning)
 _LINE_BREAK = re.compile(r"[^\S\r\n]*[\r\n]+\s*")
-NO_LEARNING_TYPE = "no learning type"
-GROUP_LABELS = {
-    "both": "supervised and unsupervised",
-    "not-learning": "not learning",
-}
-"""How a group key reads on the grid page, where it differs from the key itself."""
-CSV_COLUMNS = ("table", "group", "name", "use_case", "domain", "learning", "task", "input", "note_id")
+CSV_COLUMNS = ("table", "group", "name", *(field.name for field in LABELLED_FIELDS), "note_id")
 
 
 @dataclass(frozen=True)
@@ -36,12 +30,8 @@ class GridRow:
     table: str
     group: str
     note: Note
-
-    @property
-    def label(self) -> str:
-        """Return the group's name as the grid page prints it."""
-        label = GROUP_LABELS.get(self.group, self.group)
-        return label[:1].upper() + label[1:]
+    label: str  # the group's name as the grid page prints it
+    values: tuple[str, ...]  # the table's columns, as the source says them ("" where it says nothing)
 
     def cells(self) -> dict[str, str]:
         """Return the row as CSV cells (empty string where the source has no value)."""
@@ -50,51 +40,89 @@ class GridRow:
             "table": self.table,
             "group": self.group,
             "name": note.title,
-            "use_case": note.use_case or "",
-            "domain": note.domain or "",
-            "learning": note.learning.value if note.learning else "",
-            "task": note.task or "",
-            "input": note.input or "",
+            **{field.name: field_text(note, field.name) or "" for field in LABELLED_FIELDS},
             "note_id": note.id,
         }
         return {column: one_line(value) for column, value in cells.items()}
 
 
 @dataclass(frozen=True)
-class Grid:
-    """The grid's two tables: services (and deployment options) and algorithms."""
+class GridPart:
+    """One table of the grid: its declaration and its rows, sorted and grouped."""
 
-    services: tuple[GridRow, ...]
-    algorithms: tuple[GridRow, ...]
+    spec: GridTable
+    rows: tuple[GridRow, ...]
+
+    @property
+    def name(self) -> str:
+        """The table's name (the CSV's `table` column)."""
+        return self.spec.name
+
+    @property
+    def caption(self) -> str:
+        """The line above the table."""
+        return self.spec.caption
+
+    @property
+    def columns(self) -> tuple[GridColumn, ...]:
+        """The columns after the name."""
+        return self.spec.columns
+
+    def group_class(self, group: str) -> str:
+        """Return the class of a group's heading cell."""
+        if not self.spec.group_classes or self.spec.group_by is None:
+            return "group"
+        return f"group {self.spec.group_by}-{group.replace(' ', '-')}"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The grid's tables, in the order the deck's kinds declare them."""
+
+    tables: tuple[GridPart, ...]
 
     def rows(self) -> tuple[GridRow, ...]:
-        """Return every row, services first."""
-        return self.services + self.algorithms
+        """Return every row, table by table."""
+        return tuple(row for table in self.tables for row in table.rows)
+
+    def __getitem__(self, name: str) -> tuple[GridRow, ...]:
+        """Return the rows of the table with this name (none if there is no such table)."""
+        return next((table.rows for table in self.tables if table.name == name), ())
 
 
 def grid_rows(notebook: Notebook) -> Grid:
     """Group and sort the grid rows so a learner scans them in seconds."""
-    services = [
-        GridRow("services", (note.domain or "").lower() or "other", note)
-        for note in notebook.by_kind(Kind.SERVICE)
-    ]
-    services.sort(key=lambda row: (_rank(row.group, _DOMAIN_ORDER), row.group, row.note.title.lower()))
-    deployment = sorted(
-        (GridRow("services", "deployment", note) for note in notebook.by_kind(Kind.DEPLOYMENT)),
-        key=lambda row: row.note.title.lower(),
-    )
-    algorithms = [
-        GridRow("algorithms", note.learning.value if note.learning else NO_LEARNING_TYPE, note)
-        for note in notebook.by_kind(Kind.ALGORITHM)
-    ]
-    algorithms.sort(
-        key=lambda row: (
-            _rank(row.group, [v.value for v in _LEARNING_ORDER]),
-            (row.note.task or "~").lower(),
-            row.note.title.lower(),
+    return Grid(tuple(GridPart(spec, _table_rows(notebook, spec)) for spec in notebook.kinds.grid))
+
+
+def _table_rows(notebook: Notebook, spec: GridTable) -> tuple[GridRow, ...]:
+    """Return a table's rows: each kind's notes in turn, sorted by group rank, group, `sort_by`, title."""
+    rows: list[GridRow] = []
+    for source in spec.rows:
+        part = [
+            _row(spec, source.group or _group(spec, note), note) for note in notebook.by_kind(source.kind)
+        ]
+        part.sort(
+            key=lambda row: (
+                _rank(row.group, spec.group_order),
+                row.group,
+                *((field_text(row.note, name) or "~").lower() for name in spec.sort_by),
+                row.note.title.lower(),
+            )
         )
-    )
-    return Grid(tuple(services + deployment), tuple(algorithms))
+        rows += part
+    return tuple(rows)
+
+
+def _group(spec: GridTable, note: Note) -> str:
+    value = field_text(note, spec.group_by) if spec.group_by else None
+    return (value or "").lower() or spec.ungrouped
+
+
+def _row(spec: GridTable, group: str, note: Note) -> GridRow:
+    label = spec.group_labels.get(group, group)
+    values = tuple(field_text(note, column.field) or "" for column in spec.columns)
+    return GridRow(spec.name, group, note, label[:1].upper() + label[1:], values)
 
 
 def render_grid_csv(grid: Grid) -> str:
@@ -124,5 +152,5 @@ def one_line(text: str) -> str:
     return _LINE_BREAK.sub(" ", text)
 
 
-def _rank(value: str, order: tuple[str, ...] | list[str]) -> int:
+def _rank(value: str, order: tuple[str, ...]) -> int:
     return order.index(value) if value in order else len(order)

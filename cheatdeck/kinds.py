@@ -192,22 +192,14 @@ class GridTable(_Spec):
 
     name: Slug
     caption: Text
-    name_label: Text  # the heading of the column of note titles
     rows: tuple[GridRows, ...]
     columns: tuple[GridColumn, ...] = ()
-    group_by: FieldName | None = None
-    group_label: Text | None = None  # default: the label of `group_by`
+    group_by: FieldName | None = None  # each group is a table whose header names it
     group_order: tuple[Text, ...] = ()  # groups listed here come first, in this order; others by name
-    ungrouped: Annotated[str, Strict()] = ""  # the group of a note that leaves `group_by` empty
+    group_labels: dict[str, Text] = {}  # how a group reads, where it differs from the value
+    ungrouped: Text = "other"  # the group of a note that leaves `group_by` empty
     sort_by: tuple[FieldName, ...] = ()  # within a group, before the title; empty values last
     group_classes: bool = False  # mark each group's heading cell with a `<field>-<group>` class
-
-    @property
-    def group_heading(self) -> str:
-        """The heading of the group column."""
-        if self.group_label is not None:
-            return self.group_label
-        return field_label(self.group_by) if self.group_by else ""
 
 
 class KindName(str):
@@ -258,23 +250,22 @@ BUILTIN_GRID: tuple[GridTable, ...] = (
         {
             "name": "services",
             "caption": "Services and deployment options → use case",
-            "name_label": "Service",
             "rows": ["service", {"kind": "deployment", "group": "deployment"}],
             "columns": ["use_case"],
             "group_by": "domain",
             "group_order": ("language", "vision", "speech", "conversation"),
-            "ungrouped": "other",
         }
     ),
     GridTable.model_validate(
         {
             "name": "algorithms",
             "caption": "Algorithms → learning type, task and typical input",
-            "name_label": "Algorithm",
             "rows": ["algorithm"],
             "columns": ["task", {"field": "input", "label": "Typical input"}],
             "group_by": "learning",
             "group_order": ("supervised", "unsupervised", "both", "not-learning"),
+            "group_labels": {"both": "supervised and unsupervised", "not-learning": "not learning"},
+            "ungrouped": "no learning type",
             "sort_by": ("task",),
             "group_classes": True,
         }
