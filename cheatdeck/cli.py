@@ -100,6 +100,7 @@ def _options(
     artefacts: tuple[str, ...],
     force: bool,
     dry_run: bool = False,
+    forget_retired: bool = False,
 ) -> BuildOptions:
     _check_kinds(source, only_kinds)
     return BuildOptions(
@@ -112,6 +113,7 @@ def _options(
         artefacts=artefacts or ARTEFACTS,
         force=force,
         dry_run=dry_run,
+        forget_retired=forget_retired,
     )
 
 
@@ -191,6 +193,11 @@ def check_command(source: Path) -> None:
 @main.command("build")
 @_build_options
 @click.option("--dry-run", is_flag=True, help="Print what would change in the deck; write nothing.")
+@click.option(
+    "--forget-retired",
+    is_flag=True,
+    help="Stop shipping the notes already retired (after deleting them in Anki; see README).",
+)
 def build_command(**arguments: Any) -> None:
     """Validate the sources, then write the deck, cheat sheet and grid that changed.
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,40 @@ def read_lock(path: Path) -> Lock:
         return _parse(data, path)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise LockError(f"{path}: unreadable lock file ({error}); restore it from version control") from None
+
+
+def missing_lock_warning(path: Path, state_file: Path) -> str | None:
+    """Return a warning if the lock is missing although an earlier build exists (a state file in the out
+    folder, or the lock tracked by git), saying what the build will do and how to recover; else None."""
+    if path.is_file():
+        return None
+    if state_file.is_file():
+        evidence = f"{state_file.parent} holds an earlier build"
+    elif _tracked_by_git(path):
+        evidence = "git tracks it"
+    else:
+        return None
+    return (
+        f"{path} is missing, but {evidence}. This build starts a new lock: every note is shipped with "
+        "a new time (Anki skips notes it holds with a newer one), notes removed since the last build are "
+        f"not retired. To recover, restore the lock (`git checkout -- "
+        f"{path}`, or a backup) and build again; if this deck was never imported into Anki, ignore this."
+    )
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """Return True if git (offline, one quick call) tracks `path`; False if git is absent or unsure."""
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            timeout=2,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
 
 
 def _parse(data: dict[str, Any], path: Path) -> Lock:

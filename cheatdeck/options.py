@@ -41,3 +41,4 @@ class BuildOptions:
     artefacts: tuple[str, ...] = ARTEFACTS
     dry_run: bool = False
     force: bool = False
+    forget_retired: bool = False  # notes already retired become `deleted`: never shipped again

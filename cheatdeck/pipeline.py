@@ -19,7 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from cheatdeck.errors import TemplateProblem
-from cheatdeck.lock import LOCK_FILE, dump_lock, read_lock
+from cheatdeck.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
 from cheatdeck.options import BuildOptions
 from cheatdeck.state import (
     STATE_FILE,
@@ -153,7 +153,11 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     notebook = load_sources(options.source)
     for warning in notebook.warnings:
         log.warning("%s", warning)
-    plan = plan_deck(notebook, options.templates, read_lock(options.source / LOCK_FILE))
+    lock_path = options.source / LOCK_FILE
+    lock_warning = missing_lock_warning(lock_path, options.out / STATE_FILE)
+    if lock_warning and "deck" in options.artefacts:
+        log.warning("%s", lock_warning)
+    plan = plan_deck(notebook, options.templates, read_lock(lock_path), forget_retired=options.forget_retired)
     changed = plan.lock.latest()
     report = BuildReport(deck_changes=plan.changes.describe(), deck_summary=plan.describe())
     log.info("deck: %s", report.deck_summary)

@@ -59,10 +59,6 @@ _NOTE_NOTICE = (
     f'<div class="{REMOVED_CLASS}">Removed from your notes: delete this note '
     f"(in the browser, search <code>tag:{RETIRED_TAG}</code>).</div>"
 )
-_CARD_NOTICE = (
-    f'<div class="{REMOVED_CLASS}">This card is no longer made from your notes: suspend it '
-    f"(in the browser, search <code>tag:{REMOVED_CARD_TAG}::*</code>).</div>"
-)
 # Shown on a card front whose trigger field is not displayed (term, learning): only the notice is visible.
 _STATUS_CSS = f"""
 .cheatdeck-status {{ font-size: 0; line-height: 0; }}
@@ -404,15 +400,25 @@ def _with_removed_cards(note: PlannedNote, gone: tuple[str, ...], notetype: Plan
     """Keep the cards a note no longer makes, each front saying so (never blank, never an orphan)."""
     fields = dict(zip(notetype.spec.fields, note.fields, strict=True))
     for card in gone:
-        for name in _sections(_template(notetype, card)[1]):
+        index, front = _template(notetype, card)
+        for name in _sections(front):
             if not fields[name]:
-                fields[name] = _CARD_NOTICE
+                fields[name] = _card_notice(card, notetype.templates[index][0])
     tags = {*note.tags, *(f"{REMOVED_CARD_TAG}::{card}" for card in gone)}
     return replace(
         note,
         fields=tuple(fields[name] for name in notetype.spec.fields),
         tags=tuple(sorted(tags)),
         cards=(*note.cards, *gone),
+    )
+
+
+def _card_notice(card: str, template: str) -> str:
+    """Return the notice a card the build no longer makes shows on its front: what to do, how to find it."""
+    search = f"tag:{REMOVED_CARD_TAG}::{card} card:{template}"
+    return (
+        f'<div class="{REMOVED_CLASS}">This card is no longer made from your notes: suspend it '
+        f"(in the browser's card mode, search <code>{search}</code>).</div>"
     )
 
 
