@@ -188,10 +188,20 @@ def _nasty_source(tmp_path: Path) -> Path:
             "references": [long_url],
             "use_case": f"<script>alert(3)</script> {long_word}",
         },
-        {"id": "plain", "title": "Plain", "kind": "concept", "summary": "Nothing special."},
+        {
+            "id": "plain",
+            "title": "Plain",
+            "kind": "concept",
+            "summary": "Nothing special.",
+            "body": "| " + " | ".join(WIDE_HEADERS) + " |\n|" + "---|" * len(WIDE_HEADERS) + "\n"
+            "| " + " | ".join(["Classification"] * len(WIDE_HEADERS)) + " |\n",
+        },
     ]
     (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}))
     return source
+
+
+WIDE_HEADERS = ("Abbreviation", "Explanation", "Algorithm", "Supervised", "Typical input", "Output")
 
 
 def test_markup_in_notes_is_escaped_in_html(tmp_path: Path) -> None:
@@ -219,6 +229,17 @@ def test_long_words_urls_and_wide_tables_stay_inside_their_column(tmp_path: Path
                     checked += 1
                     assert box.position_x + box.width <= right + 0.5, box.text[:40]
     assert checked > 10
+    # a six-column table in a fifth of the page: its words stay whole (no "Abbreviati|on")
+    words = [
+        word
+        for page in document.pages
+        for box in _boxes(page._page_box)
+        if isinstance(box, weasyprint.formatting_structure.boxes.TextBox)
+        for word in box.text.split()
+    ]
+    for expected in ("Abbreviation", "Explanation", "Classification"):
+        assert expected in words
+    assert not [word for word in words if word != "Abbreviation" and "Abbreviation".startswith(word)]
 
 
 def _boxes(box: Any) -> Iterator[Any]:
