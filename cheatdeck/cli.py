@@ -7,13 +7,15 @@ imports what it needs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.errors import LockError, SourceError, TemplateProblem
+from cheatdeck.errors import Failure, explain
 from cheatdeck.options import ARTEFACTS, LAYOUTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
 
 
@@ -130,24 +132,40 @@ def _check_kinds(source: Path, names: tuple[str, ...]) -> None:
             raise click.BadParameter(f"{name!r} is not one of {choices}.", param_hint="'--only'")
 
 
-class SourceProblems(click.ClickException):
-    """Print every source problem, one per line, then a count; exit status 1."""
+class CommandFailed(click.ClickException):
+    """Print a failure's detail lines (every source problem), then its summary; exit status 1."""
 
-    def __init__(self, error: SourceError, source: Path):
-        self.problems = error.problems
-        count = len(self.problems)
-        super().__init__(f"{count} error{'s' if count != 1 else ''} in {source}/; nothing written")
+    def __init__(self, failure: Failure):
+        self.failure = failure
+        super().__init__(failure.summary)
 
     def show(self, file: IO[Any] | None = None) -> None:
-        for problem in self.problems:
-            click.echo(str(problem), err=True)
+        for line in self.failure.lines:
+            click.echo(line, err=True)
         click.echo(self.format_message(), err=True)
+
+
+@contextmanager
+def _error_boundary(source: Path, outcome: str = "nothing written") -> Iterator[None]:
+    """Turn every error a command meets into a message and exit status 1: never a traceback.
+
+    The mapping itself lives in `errors.explain`, shared with watch mode.
+    """
+    try:
+        yield
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as error:
+        failure = explain(error, source, outcome)
+        if failure.internal:
+            logging.getLogger("cheatdeck").debug("where it happened:", exc_info=error)
+        raise CommandFailed(failure) from None
 
 
 class _EchoHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
-        click.echo(prefix + record.getMessage(), err=record.levelno >= logging.WARNING)
+        click.echo(prefix + self.format(record), err=record.levelno >= logging.WARNING)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -180,10 +198,8 @@ def check_command(source: Path) -> None:
     from cheatdeck.sources import load_sources
     from cheatdeck.summary import describe_notebook
 
-    try:
+    with _error_boundary(source):
         notebook = load_sources(source)
-    except SourceError as error:
-        raise SourceProblems(error, source) from None
     for warning in notebook.warnings:
         click.echo(f"warning: {warning}", err=True)
     for line in describe_notebook(notebook):
@@ -205,18 +221,9 @@ def build_command(**arguments: Any) -> None:
     """
     from cheatdeck.pipeline import build
 
-    options = _options(**arguments)
-    try:
+    with _error_boundary(arguments["source"]):
+        options = _options(**arguments)
         build(options)
-    except SourceError as error:
-        raise SourceProblems(error, options.source) from None
-    except (LockError, TemplateProblem) as error:
-        raise click.ClickException(f"{error}; nothing written") from None
-    except OSError as error:
-        where = error.filename or options.out
-        raise click.ClickException(
-            f"{where}: {error.strerror or error}; the previous outputs are kept"
-        ) from None
     if options.dry_run:
         click.echo("dry run: nothing written")
 
@@ -232,7 +239,8 @@ def watch_command(**arguments: Any) -> None:
     """
     from cheatdeck.watch import watch
 
-    watch(_options(**arguments), echo=click.echo)
+    with _error_boundary(arguments["source"], "watching stopped"):
+        watch(_options(**arguments), echo=click.echo)
 
 
 @main.command("new")

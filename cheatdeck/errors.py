@@ -34,3 +34,45 @@ class LockError(Exception):
 
 class TemplateProblem(Exception):
     """A template (shipped or given with --templates) failed to load or render."""
+
+
+class OutputError(Exception):
+    """Writing the outputs failed; the message says whether the previous ones are still in place."""
+
+
+class UsageError(Exception):
+    """The options contradict each other or the sources (an unknown `--tag`, `--out` inside `--source`)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a user reads about a failed command: detail lines, then one summary line."""
+
+    lines: tuple[str, ...]
+    summary: str
+    internal: bool = False  # a bug in cheatdeck rather than a problem with the input or the machine
+
+
+def explain(error: Exception, source: Path, outcome: str) -> Failure:
+    """Turn any error a command meets into a message; the one place every command (check, build,
+    watch, new) maps errors to words. `outcome` says what became of the outputs (for example
+    "nothing written"); an `OutputError` says that itself."""
+    if isinstance(error, SourceError):
+        count = len(error.problems)
+        plural = "s" if count != 1 else ""
+        return Failure(tuple(map(str, error.problems)), f"{count} error{plural} in {source}/; {outcome}")
+    if isinstance(error, OutputError):
+        return Failure((), str(error))
+    if isinstance(error, LockError | TemplateProblem | UsageError):
+        return Failure((), f"{error}; {outcome}")
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return Failure((), f"{where}{error.strerror or error}; {outcome}")
+    if isinstance(error, RecursionError | MemoryError):
+        return Failure((), f"input too large or too deeply nested ({type(error).__name__}); {outcome}")
+    return Failure(
+        (),
+        f"internal error: {type(error).__name__}: {error}; {outcome} "
+        "(please report it; --verbose shows where it happened)",
+        internal=True,
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import subprocess
+import time
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
@@ -45,3 +47,29 @@ def missing_glyphs(texts: Iterable[str]) -> list[str]:
     if covered is None:
         return []
     return [char for char in seen if ord(char) not in covered]
+
+
+def fonts_digest() -> str:
+    """Return a hash of the fonts fontconfig finds (file, face, version): installing or removing a font
+    changes it, so the sheet is rebuilt. Cheap: `fc-list` answers from fontconfig's cache (≈ 6 ms), and
+    the answer is reused for a second, so one build asks once."""
+    now = time.monotonic()
+    if _FONTS[0] is None or now - _FONTS[1] > 1.0:
+        _FONTS[:] = [_list_fonts(), now]
+    return str(_FONTS[0])
+
+
+_FONTS: list[str | float | None] = [None, 0.0]
+
+
+def _list_fonts() -> str:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return "no fc-list"
+    try:
+        listing = subprocess.run(
+            [fc_list, "--format", "%{file}|%{index}|%{fontversion}\n"], capture_output=True, check=False
+        ).stdout
+    except OSError as error:
+        return f"fc-list failed: {error.errno}"
+    return hashlib.sha256(b"\n".join(sorted(set(listing.splitlines())))).hexdigest()

@@ -131,8 +131,17 @@ def render_grid_csv(grid: Grid) -> str:
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in grid.rows():
-        writer.writerow(row.cells())
+        writer.writerow({column: neutralise_cell(value) for column, value in row.cells().items()})
     return buffer.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """Prefix a cell a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage
+    return) with an apostrophe, so it is shown as text (OWASP's advice against CSV injection)."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
 def render_grid_html(notebook: Notebook, templates: Path, changed: int, sheet_name: str) -> str:

@@ -107,14 +107,23 @@ def read_lock(path: Path) -> Lock:
     if not path.is_file():
         return Lock()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as error:
+        raise LockError(f"{path}: cannot read the lock file: {error.strerror or error}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
             raise TypeError(f"expected an object, got {type(data).__name__}")
         if data.get("version") not in _READABLE_VERSIONS:
             raise LockError(f"{path}: unsupported lock version {data.get('version')!r}")
         return _parse(data, path)
+    except RecursionError:
+        reason = "nested too deeply"
+    except UnicodeDecodeError as error:
+        reason = f"not UTF-8: byte 0x{raw[error.start]:02x} at offset {error.start}"
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise LockError(f"{path}: unreadable lock file ({error}); restore it from version control") from None
+        reason = str(error)
+    raise LockError(f"{path}: unreadable lock file ({reason}); restore it from version control")
 
 
 def missing_lock_warning(path: Path, state_file: Path) -> str | None:

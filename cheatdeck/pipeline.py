@@ -6,31 +6,35 @@ artefacts whose content changed are rendered; if any step fails, nothing in `out
 
 from __future__ import annotations
 
+import difflib
 import gc
 import hashlib
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cheatdeck.errors import TemplateProblem
+from cheatdeck.errors import TemplateProblem, UsageError
 from cheatdeck.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
-from cheatdeck.options import BuildOptions
+from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.state import (
     STATE_FILE,
     BuildState,
-    current_fingerprint,
+    Hasher,
     dump_state,
-    file_hash,
     input_fingerprint,
+    lock_bytes,
     read_state,
     with_lock,
 )
+from cheatdeck.transaction import commit, recover
+
+if TYPE_CHECKING:
+    from cheatdeck.model import Notebook
 
 log = logging.getLogger(__name__)
 
@@ -64,39 +68,66 @@ class _Artefact:
 def build(options: BuildOptions) -> BuildReport:
     """Build every requested artefact whose inputs changed (all of them with `force`)."""
     started = time.perf_counter()
+    check_options(options)
+    lock_path = options.source / LOCK_FILE
+    recover(options.out, [lock_path.parent])  # a build killed mid-commit is undone first
     state = read_state(options.out)
-    if _up_to_date(options, state):
+    hasher = Hasher(state.files)
+    # Fingerprint the inputs before reading them: a file saved during the build makes the next build run.
+    inputs = input_fingerprint(options, hasher)
+    if _up_to_date(options, state, with_lock(inputs, lock_bytes(options)), hasher):
         log.info("nothing to do: every output is up to date")
         return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
 
-    # Fingerprint the inputs before reading them: a file saved during the build makes the next build run.
-    inputs = input_fingerprint(options)
     with _cyclic_gc_paused():
         report, artefacts, lock_text = _plan_or_explain(options)
     if options.dry_run:
         return report
-    lock_path = options.source / LOCK_FILE
-    todo = [a for a in artefacts if options.force or not _intact(a, state, options.out)]
+    todo = [a for a in artefacts if options.force or not _intact(a, state, options.out, hasher)]
     report.unchanged = [a.name for a in artefacts if a not in todo]
-    writers = [(options.out / name, writer) for a in todo for name, writer in a.writers.items()]
-    if "deck" in options.artefacts:  # the lock records what the deck gave Anki: only a deck build moves it
-        writers += _text_if_changed(lock_path, lock_text)
-    options.out.mkdir(parents=True, exist_ok=True)
-    report.written = [path for path in _write_all(writers) if path != lock_path]
-
-    written_lock = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else ""
-    new_state = BuildState(with_lock(inputs, written_lock), dict(state.stamps), dict(state.outputs))
-    for artefact in artefacts:
-        new_state.stamps[artefact.name] = artefact.stamp
-        for name in artefact.writers:
-            new_state.outputs[name] = file_hash(options.out / name)
-    _write_all(_text_if_changed(options.out / STATE_FILE, dump_state(new_state)))
+    lock = lock_bytes(options)
+    files: list[Writer] = []
+    if "deck" in options.artefacts and lock != lock_text.encode():
+        # The lock records what the deck gave Anki: only a deck build moves it, together with the deck.
+        lock = lock_text.encode()
+        files.append((lock_path, lambda tmp: _write_text(tmp, lock_text)))
+    new_state = BuildState(with_lock(inputs, lock), dict(state.stamps), dict(state.outputs), hasher.fresh)
+    new_state.stamps.update({artefact.name: artefact.stamp for artefact in artefacts})
+    for artefact in todo:
+        for name, write in artefact.writers.items():
+            files.append((options.out / name, _recording(name, write, new_state, hasher)))
+    if files or dump_state(new_state) != dump_state(state):
+        files.append((options.out / STATE_FILE, lambda tmp: _write_text(tmp, dump_state(new_state))))
+    written = commit(options.out, files)
+    report.written = [path for path in written if path not in (lock_path, options.out / STATE_FILE)]
     report.seconds = time.perf_counter() - started
     for path in report.written:
         log.info("wrote %s", path)
     if report.unchanged:
         log.info("unchanged: %s", ", ".join(report.unchanged))
     return report
+
+
+def check_options(options: BuildOptions) -> None:
+    """Refuse options no build can honour: an out folder inside the notes folder (the outputs would be
+    read back as sources, and no build would ever be up to date)."""
+    source, out = options.source.resolve(), options.out.resolve()
+    if out == source or out.is_relative_to(source):
+        raise UsageError(
+            f"--out {options.out} is inside --source {options.source}; choose a folder outside it"
+        )
+
+
+def _recording(
+    name: str, write: Callable[[Path], object], state: BuildState, hasher: Hasher
+) -> Callable[[Path], None]:
+    """Wrap a writer so the state records the hash of what it wrote (a rename keeps the file's stat)."""
+
+    def run(temporary: Path) -> None:
+        write(temporary)
+        state.outputs[name] = hasher.hash(f"out/{name}", temporary, settled=True)
+
+    return run
 
 
 @contextmanager
@@ -113,24 +144,27 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _up_to_date(options: BuildOptions, state: BuildState) -> bool:
+def _up_to_date(options: BuildOptions, state: BuildState, fingerprint: str, hasher: Hasher) -> bool:
     return (
         not options.force
         and not options.dry_run
         and set(options.artefacts) <= set(state.stamps)
-        and state.fingerprint == current_fingerprint(options)
-        and state.outputs_intact(options.out)
+        and state.fingerprint == fingerprint
+        and state.outputs_intact(options.out, hasher)
     )
 
 
-def _intact(artefact: _Artefact, state: BuildState, out: Path) -> bool:
-    return state.stamps.get(artefact.name) == artefact.stamp and state.outputs_intact(out, artefact.writers)
+def _intact(artefact: _Artefact, state: BuildState, out: Path, hasher: Hasher) -> bool:
+    return state.stamps.get(artefact.name) == artefact.stamp and state.outputs_intact(
+        out, hasher, artefact.writers
+    )
 
 
 def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     """Plan the build; turn a broken template into a `TemplateProblem` naming the file and line."""
     import jinja2
 
+    _check_card_templates(options.templates)
     try:
         return _plan(options)
     except jinja2.TemplateSyntaxError as error:
@@ -142,9 +176,51 @@ def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[_Artefact
         raise TemplateProblem(f"{options.templates}: a template is not UTF-8 ({error.reason})") from None
 
 
+def _check_selection(notebook: Notebook, sheet: SheetOptions) -> None:
+    """Refuse a `--tag` or `--only` value that selects nothing: a typo must not print an empty sheet."""
+    from cheatdeck.sheet import select_notes
+
+    tags = sorted({tag for note in notebook.notes for tag in note.tags})
+    kinds = sorted({note.kind.value for note in notebook.notes})
+    problems = [
+        f"--tag {tag}: no note has this tag{_did_you_mean(tag, tags)}"
+        for tag in sheet.tags
+        if tag not in tags
+    ]
+    problems += [
+        f"--only {kind}: no note is of this kind (the notes have {', '.join(kinds)})"
+        for kind in sheet.only_kinds
+        if kind not in kinds
+    ]
+    if not problems and not select_notes(notebook, sheet):
+        problems.append("--only and --tag together select no note")
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
+def _did_you_mean(value: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_card_templates(templates: Path) -> None:
+    """Parse every Anki card template as genanki will (a stray `{{` is a message, not a traceback)."""
+    from chevron import ChevronError  # type: ignore[import-untyped]
+    from chevron.tokenizer import tokenize  # type: ignore[import-untyped]
+
+    for path in sorted((templates / "anki").glob("*.html")):
+        try:
+            for _ in tokenize(path.read_text(encoding="utf-8")):
+                pass
+        except ChevronError as error:
+            message = "; ".join(str(error).splitlines())
+            raise TemplateProblem(f"{path}: card template error: {message}") from None
+
+
 def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     """Load and validate the sources, then render what each artefact will contain."""
     from cheatdeck.deck import write_deck
+    from cheatdeck.fonts import fonts_digest
     from cheatdeck.grid import grid_rows, render_grid_csv, render_grid_html
     from cheatdeck.reconcile import plan_deck
     from cheatdeck.sheet import glyph_warnings, render_sheet_html, write_sheet_pdf
@@ -153,6 +229,8 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     notebook = load_sources(options.source)
     for warning in notebook.warnings:
         log.warning("%s", warning)
+    if "sheet" in options.artefacts:
+        _check_selection(notebook, options.sheet)
     lock_path = options.source / LOCK_FILE
     lock_warning = missing_lock_warning(lock_path, options.out / STATE_FILE)
     if lock_warning and "deck" in options.artefacts:
@@ -178,7 +256,8 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
             report.sheet_pages = write_sheet_pdf(html, tmp, changed, options.source)
             log.info("cheat sheet: %d pages", report.sheet_pages)
 
-        artefacts.append(_Artefact("sheet", _stamp(version("weasyprint"), html), {SHEET_FILE: write_sheet}))
+        stamp = _stamp(version("weasyprint"), fonts_digest(), html)  # the fonts found shape the PDF
+        artefacts.append(_Artefact("sheet", stamp, {SHEET_FILE: write_sheet}))
     if "grid" in options.artefacts:
         csv_text = render_grid_csv(grid_rows(notebook))
         html_text = _rendered(lambda: render_grid_html(notebook, options.templates, changed, SHEET_FILE))
@@ -217,38 +296,6 @@ def _stamp(*parts: str) -> str:
 
 
 Writer = tuple[Path, Callable[[Path], object]]
-
-
-def _text_if_changed(target: Path, text: str) -> list[Writer]:
-    """Return a writer of `text` to `target`, or none if the file already holds exactly that."""
-    if target.is_file() and target.read_text(encoding="utf-8") == text:
-        return []
-    return [(target, lambda tmp: _write_text(tmp, text))]
-
-
-def _write_all(writers: list[Writer]) -> list[Path]:
-    """Write every file to a temporary name first; move them into place only once all succeeded."""
-    staged: list[tuple[Path, Path]] = []
-    written: list[Path] = []
-    try:
-        for target, write in writers:
-            temporary = _temporary_beside(target)
-            staged.append((temporary, target))
-            write(temporary)
-        for temporary, target in staged:
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
-            written.append(target)
-    finally:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-    return written
-
-
-def _temporary_beside(target: Path) -> Path:
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    return Path(name)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -24,6 +24,7 @@ from cheatdeck.errors import Problem, SourceError
 from cheatdeck.kinds import BUILTIN, Kinds
 from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
 from cheatdeck.render import image_sources, is_remote
+from cheatdeck.tree import walk
 from cheatdeck.yaml_help import restore_breaks
 
 __all__ = ["Problem", "SourceError", "load_sources"]
@@ -57,13 +58,15 @@ def load_sources(source_dir: Path) -> Notebook:
     if not source_dir.is_dir():
         raise SourceError([Problem(source_dir, 1, "", "source folder not found")])
 
+    tree = walk(source_dir)
+    problems.extend(Problem(skipped.path, 1, "", skipped.reason) for skipped in tree.skipped)
     deck_path = source_dir / DECK_FILE
     deck: Deck | None = None
-    if deck_path.is_file():
+    if deck_path in tree.files:
         document = _read_yaml(deck_path, problems, warnings)
         if document is not None:
             deck = _validate(Deck, document, problems, (), document.data)
-    else:
+    elif not any(skipped.path == deck_path for skipped in tree.skipped):
         problems.append(
             Problem(deck_path, 1, "", f"missing deck file (title and id of the deck): {DECK_FILE}")
         )
@@ -71,7 +74,7 @@ def load_sources(source_dir: Path) -> Notebook:
     notes: list[Note] = []
     locations: dict[str, Location] = {}
     places: dict[str, tuple[_Document, int]] = {}
-    for path in _note_files(source_dir):
+    for path in _note_files(source_dir, tree.files):
         document = _read_notes_file(path, problems, warnings)
         if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
             continue
@@ -118,13 +121,13 @@ def read_kinds(source_dir: Path) -> Kinds:
     return BUILTIN
 
 
-def _note_files(source_dir: Path) -> Iterator[Path]:
-    candidates = sorted({*source_dir.rglob("*.yaml"), *source_dir.rglob("*.yml"), *source_dir.rglob("*.md")})
-    for path in candidates:
-        if not path.is_file():
-            continue
+def _note_files(source_dir: Path, files: list[Path]) -> Iterator[Path]:
+    """Yield the notes files among the readable files of the notes folder (see `tree.walk`)."""
+    for path in files:
         relative = path.relative_to(source_dir)
-        if relative.parts[0] == MEDIA_DIR or relative == Path(DECK_FILE) or path.name.startswith("."):
+        if path.suffix not in (".yaml", ".yml", ".md") or relative.parts[0] == MEDIA_DIR:
+            continue
+        if relative == Path(DECK_FILE):
             continue
         if path.suffix == ".md" and path.stem.lower() == "readme":
             continue  # the format guide `new` copies beside the notes
@@ -147,7 +150,11 @@ def _read_notes_file(path: Path, problems: list[Problem], warnings: list[Problem
 
 def _read_text(path: Path, problems: list[Problem]) -> str | None:
     """Return a file's text (UTF-8, byte-order mark dropped), or None after reporting why it cannot."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(path, 1, "", f"cannot read the file: {error.strerror or error}"))
+        return None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cheatdeck.errors import LockError, SourceError, TemplateProblem
+from cheatdeck.errors import explain
 from cheatdeck.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
 from cheatdeck.pipeline import BuildReport, build
@@ -15,16 +16,16 @@ Echo = Callable[[str], object]
 
 
 def build_once(options: BuildOptions, echo: Echo) -> BuildReport | Exception:
-    """Build, and describe the outcome in a line or two; never raise for bad sources."""
+    """Build, and describe the outcome in a line or two; never raise, so watching goes on after any
+    failure (bad sources, a full disk, an unwritable out folder)."""
     try:
         report = build(options)
-    except SourceError as error:
-        for problem in error.problems:
-            echo(str(problem))
-        echo(f"{len(error.problems)} error(s) in {options.source}/; last good outputs kept")
-        return error
-    except (LockError, TemplateProblem) as error:
-        echo(f"{error}; last good outputs kept")
+    except Exception as error:
+        failure = explain(error, options.source, "last good outputs kept")
+        if failure.internal:
+            logging.getLogger(__name__).debug("where it happened:", exc_info=error)
+        for line in (*failure.lines, failure.summary):
+            echo(line)
         return error
     if report.up_to_date:
         echo("up to date")

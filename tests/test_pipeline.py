@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import cheatdeck.sheet
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cli import main
-from cheatdeck.errors import SourceError, TemplateProblem
+from cheatdeck.errors import OutputError, SourceError, TemplateProblem
 from cheatdeck.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
 from cheatdeck.pipeline import BuildReport
@@ -155,7 +155,7 @@ def test_failure_while_writing_keeps_every_previous_output(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cheatdeck.sheet, "write_sheet_pdf", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputError, match="No space left on device; nothing written, the previous outputs"):
         build_into(source, out)
     assert _snapshot(out) == before
     assert not [path for path in out.iterdir() if path.name.endswith(".tmp")]

@@ -1,0 +1,268 @@
+"""All-or-nothing writes: the outputs, the lock and the build state change together or not at all.
+
+A commit has three phases, recorded in a journal (`out/.cheatdeck-journal.json`, replaced atomically):
+
+1. *staging*: the journal names every target, its staged file and its backup (each named
+   `.NAME.cheatdeck-XXXXXXXX.tmp`, beside the target). Each new file is written to its staged name and
+   synced; each existing target is hard-linked (or copied) to its backup. The targets are untouched.
+2. *applying*: the journal says so, then every staged file is renamed over its target.
+3. *done*: backups and journal are removed.
+
+A failure in phase 1 removes what was staged: nothing changed. A failure in phase 2 puts every backup
+back (and removes targets that did not exist): nothing changed. If the process is killed, the next build
+finds the journal and does the same before anything else. Either way `out/` and the lock hold the whole
+old state or the whole new one. The folders are locked (`flock`) while this runs, so concurrent builds
+take turns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from cheatdeck.errors import OutputError
+
+JOURNAL = ".cheatdeck-journal.json"
+_TEMPORARY = re.compile(r"^\..+\.cheatdeck-[0-9a-f]{8}\.tmp$")
+_EARLIER_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # mkstemp names of earlier versions, out/ only
+_KEPT = "nothing written, the previous outputs are kept"
+
+Writer = Callable[[Path], object]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    target: Path
+    staged: Path
+    backup: Path
+    existed: bool
+
+
+def commit(out: Path, files: list[tuple[Path, Writer]]) -> list[Path]:
+    """Write every file through its writer, then move them all into place as one change; return the
+    targets. Raise `OutputError` (saying whether the previous files are kept) if anything fails."""
+    if not files:
+        return []
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
+    folders = {out, *(target.parent for target, _ in files)}
+    try:
+        lock = _locked(folders)
+        lock.__enter__()
+    except OSError as error:
+        raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
+    try:
+        return _commit_locked(out, files, folders)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _commit_locked(out: Path, files: list[tuple[Path, Writer]], folders: set[Path]) -> list[Path]:
+    journal = out / JOURNAL
+    entries = [_entry(target) for target, _ in files]
+    try:
+        _write_journal(journal, "staging", entries)
+        for entry, (_, write) in zip(entries, files, strict=True):
+            _create(entry.staged)
+            write(entry.staged)
+            _sync(entry.staged)
+            os.chmod(entry.staged, 0o644)
+            if entry.existed:
+                _back_up(entry.target, entry.backup)
+        _write_journal(journal, "applying", entries)
+    except BaseException as error:
+        _discard(journal, entries)
+        if isinstance(error, OSError):
+            raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
+        raise
+    try:
+        for entry in entries:
+            os.replace(entry.staged, entry.target)
+        _sync_folders(folders)
+        os.unlink(journal)
+    except BaseException as error:
+        _undo_after(error, journal, out)
+        raise
+    for entry in entries:
+        _quietly(os.unlink, entry.backup)
+    return [entry.target for entry in entries]
+
+
+def recover(out: Path, folders: Iterable[Path] = ()) -> None:
+    """Undo a commit a killed build left half done, and remove the temporary files it left (in `out`
+    and in `folders`, such as the lock's). Raise `OutputError` if that cannot be done."""
+    if not out.is_dir():
+        return
+    others = [folder for folder in folders if folder.is_dir()]
+    try:
+        with _locked({out, *others}):
+            journal = out / JOURNAL
+            if os.path.lexists(journal):
+                _recover_journal(journal)
+            for folder in (out, *others):
+                for name in os.listdir(folder):
+                    ours = _TEMPORARY.match(name) or (folder == out and _EARLIER_TEMPORARY.match(name))
+                    if ours and os.path.isfile(folder / name):
+                        os.unlink(folder / name)
+    except OSError as error:  # before the journal, or after it was undone: the previous state is whole
+        raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
+
+
+def _recover_journal(journal: Path) -> None:
+    try:
+        _roll_back(journal)
+    except OSError as error:
+        raise OutputError(
+            f"{_where(error, journal)}; cannot undo an interrupted build yet: build again once this is fixed"
+        ) from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise OutputError(
+            f"{journal}: damaged journal of an interrupted build ({error}); restore the lock from version "
+            "control, delete the journal and build again"
+        ) from None
+
+
+def _undo_after(error: BaseException, journal: Path, out: Path) -> None:
+    """Roll back after a failure while applying; raise `OutputError` saying what state is left."""
+    try:
+        _roll_back(journal)
+    except (OSError, ValueError, KeyError, TypeError):
+        if isinstance(error, OSError):
+            raise OutputError(
+                f"{_where(error, out)}; the outputs are incomplete and could not be restored yet: "
+                "the next build restores the previous ones before anything else"
+            ) from None
+        return  # the original exception (an interrupt) goes on; the next build rolls back
+    if isinstance(error, OSError):
+        raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
+
+
+def _entry(target: Path) -> _Entry:
+    def temporary() -> Path:
+        return target.with_name(f".{target.name}.cheatdeck-{secrets.token_hex(4)}.tmp")
+
+    return _Entry(target, temporary(), temporary(), os.path.lexists(target))
+
+
+def _write_journal(journal: Path, phase: str, entries: list[_Entry]) -> None:
+    base = journal.parent
+    data = {
+        "phase": phase,
+        "entries": [
+            {
+                "target": os.path.relpath(entry.target, base),
+                "staged": os.path.relpath(entry.staged, base),
+                "backup": os.path.relpath(entry.backup, base),
+                "existed": entry.existed,
+            }
+            for entry in entries
+        ],
+    }
+    temporary = journal.with_name(f".{journal.name}.cheatdeck-{secrets.token_hex(4)}.tmp")
+    try:
+        _create(temporary)
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+        _sync(temporary)
+        os.replace(temporary, journal)
+    finally:
+        _quietly(os.unlink, temporary)
+    _sync_folders([base])
+
+
+def _roll_back(journal: Path) -> None:
+    """Put back what the journal's commit replaced; idempotent, so a rollback killed midway is redone."""
+    with open(journal, encoding="utf-8") as handle:
+        data = json.load(handle)
+    base = journal.parent
+    folders = set()
+    for item in data["entries"]:
+        target, staged, backup = (base / item[key] for key in ("target", "staged", "backup"))
+        folders.add(target.parent)
+        if data["phase"] == "applying":
+            if item["existed"] and os.path.lexists(backup):
+                os.replace(backup, target)
+            elif not item["existed"] and os.path.lexists(target):
+                os.unlink(target)
+        for leftover in (staged, backup):
+            if os.path.lexists(leftover):
+                os.unlink(leftover)
+    _sync_folders(folders)
+    os.unlink(journal)
+
+
+def _discard(journal: Path, entries: list[_Entry]) -> None:
+    """Remove what a failed staging created; the targets were never touched."""
+    for entry in entries:
+        _quietly(os.unlink, entry.staged)
+        _quietly(os.unlink, entry.backup)
+    _quietly(os.unlink, journal)
+
+
+def _create(path: Path) -> None:
+    """Create an empty file that did not exist (never follow a planted link)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _back_up(target: Path, backup: Path) -> None:
+    """Keep the current target under the backup name: a hard link, or a synced copy if links fail."""
+    try:
+        os.link(target, backup, follow_symlinks=False)
+    except OSError:
+        _quietly(os.unlink, backup)
+        shutil.copy2(target, backup, follow_symlinks=False)
+        _sync(backup)
+
+
+def _sync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _sync_folders(folders: Iterable[Path]) -> None:
+    """Make renames durable; some filesystems cannot sync a folder, which is not an error."""
+    for folder in folders:
+        with suppress(OSError):
+            _sync(folder)
+
+
+@contextmanager
+def _locked(folders: Iterable[Path]) -> Iterator[None]:
+    """Hold an exclusive lock on each folder (in a fixed order, so two builds cannot deadlock)."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no locking
+        yield
+        return
+    with ExitStack() as stack:
+        for folder in sorted({os.path.realpath(folder) for folder in folders}):
+            descriptor = os.open(folder, os.O_RDONLY)
+            stack.callback(_quietly_close, descriptor)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+
+
+def _where(error: OSError, default: Path) -> str:
+    return f"{error.filename or default}: {error.strerror or error}"
+
+
+def _quietly(action: Callable[[Path], object], path: Path) -> None:
+    with suppress(OSError):
+        action(path)
+
+
+def _quietly_close(descriptor: int) -> None:
+    with suppress(OSError):
+        os.close(descriptor)

@@ -1,0 +1,312 @@
+"""Hostile and unlucky inputs: each closes an attack or a fault found in issue 10 (and issue 9's error
+boundary): a message and exit status 1, never a traceback, and nothing written."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import cheatdeck.fonts
+import cheatdeck.pipeline
+import cheatdeck.sheet
+from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.cli import main
+from cheatdeck.errors import UsageError
+from cheatdeck.lock import LOCK_FILE
+from cheatdeck.options import BuildOptions, SheetOptions
+from cheatdeck.pipeline import BuildReport
+from cheatdeck.watch import build_once, watch
+from tests.conftest import build_into
+
+DECK = "id: hardening\ntitle: Hardening\n"
+NOTES = """\
+notes:
+  - id: kmeans
+    title: k-means
+    kind: algorithm
+    summary: Clusters points around k centroids.
+    tags: [clustering]
+    learning: unsupervised
+    task: clustering
+  - id: s3
+    title: Amazon S3
+    kind: service
+    summary: Object storage.
+    tags: [storage]
+    use_case: store objects
+"""
+
+
+def _notes(root: Path, notes: str = NOTES, deck: str = DECK) -> Path:
+    source = root / "source"
+    source.mkdir(parents=True)
+    (source / "deck.yaml").write_text(deck, encoding="utf-8")
+    (source / "notes.yaml").write_text(notes, encoding="utf-8")
+    return source
+
+
+def _run(*arguments: str | Path) -> Result:
+    result = CliRunner().invoke(main, [str(argument) for argument in arguments])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def _failing_read(monkeypatch: pytest.MonkeyPatch, victim: Path) -> None:
+    """Reading `victim` fails as a dying disk does (EIO); every other file reads normally."""
+    read_bytes = Path.read_bytes
+
+    def read(path: Path) -> bytes:
+        if path == victim:
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read)
+
+
+# Error boundary: check, build and watch
+
+
+@pytest.mark.parametrize("victim", ["notes.yaml", "deck.yaml"])
+def test_check_reports_a_file_it_cannot_read(
+    victim: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _notes(tmp_path)
+    _failing_read(monkeypatch, source / victim)
+    result = _run("check", "--source", source)
+    assert result.exit_code == 1
+    assert f"{source / victim}:1: cannot read the file: Input/output error" in result.output
+    assert "1 error in" in result.output
+
+
+@pytest.mark.parametrize(
+    ("lock", "message"),
+    [
+        (b'{"version": 1, "notes": {"\xff": 1}}', "unreadable lock file (not UTF-8: byte 0xff at offset 26)"),
+        (b"[" * 100_000 + b"]" * 100_000, "unreadable lock file (nested too deeply)"),
+    ],
+)
+def test_a_broken_lock_is_a_message(lock: bytes, message: str, tmp_path: Path) -> None:
+    source, out = _notes(tmp_path), tmp_path / "dist"
+    build_into(source, out, artefacts=("grid",))  # a state to compare with: the lock is fingerprinted
+    before = sorted((path.name, path.read_bytes()) for path in out.iterdir())
+    (source / LOCK_FILE).write_bytes(lock)
+    result = _run("build", "--source", source, "--out", out, "--artefact", "grid")
+    assert result.exit_code == 1
+    assert message in result.output and "restore it from version control; nothing written" in result.output
+    assert sorted((path.name, path.read_bytes()) for path in out.iterdir()) == before
+
+
+def test_an_unclosed_tag_in_a_card_template_is_a_message(tmp_path: Path) -> None:
+    source = _notes(tmp_path)
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    front = templates / "anki" / "term.front.html"
+    front.write_text(front.read_text().replace("{{Title}}", "{{Title"), encoding="utf-8")
+    out = tmp_path / "dist"
+    result = _run("build", "--source", source, "--out", out, "--templates", templates, "--artefact", "deck")
+    assert result.exit_code == 1
+    assert f'{front}: card template error: Unexpected EOF; the tag "Term" was never closed' in result.output
+    assert "nothing written" in result.output and not out.exists()
+
+
+def test_watch_reports_a_full_disk_and_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _notes(tmp_path)
+    options = BuildOptions(source=source, out=tmp_path / "dist", artefacts=("grid",))
+
+    def disk_full(path: Path, text: str) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(cheatdeck.pipeline, "_write_text", disk_full)
+    lines: list[str] = []
+    result = build_once(options, lines.append)
+    assert isinstance(result, OSError | Exception) and not isinstance(result, BuildReport)
+    assert any(
+        "No space left on device; nothing written, the previous outputs are kept" in line for line in lines
+    )
+    monkeypatch.undo()
+    assert isinstance(build_once(options, lines.append), BuildReport)
+
+
+def test_watch_survives_an_out_folder_under_a_file_and_builds_once_it_is_fixed(tmp_path: Path) -> None:
+    source = _notes(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    options = BuildOptions(source=source, out=blocker / "dist", artefacts=("grid",))
+    stop, arrived = threading.Event(), threading.Condition()
+    results: list[BuildReport | Exception] = []
+    lines: list[str] = []
+
+    def on_result(result: BuildReport | Exception) -> None:
+        with arrived:
+            results.append(result)
+            arrived.notify_all()
+
+    thread = threading.Thread(target=watch, args=(options, lines.append, stop, on_result), daemon=True)
+    thread.start()
+    try:
+        with arrived:
+            assert arrived.wait_for(lambda: len(results) >= 1, timeout=20), lines
+        assert isinstance(results[0], Exception)
+        assert any("Not a directory" in line and "nothing written" in line for line in lines), lines
+        assert thread.is_alive()
+        blocker.unlink()
+        blocker.mkdir()
+        notes = source / "notes.yaml"
+        notes.write_text(notes.read_text().replace("store objects", "keep objects"), encoding="utf-8")
+        with arrived:
+            assert arrived.wait_for(lambda: any(isinstance(r, BuildReport) for r in results), timeout=20), (
+                lines
+            )
+        assert "keep objects" in (blocker / "dist" / "grid.csv").read_text()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+# Options
+
+
+def test_an_unknown_tag_or_kind_is_an_error_not_an_empty_sheet(tmp_path: Path) -> None:
+    source = _notes(tmp_path)
+    out = tmp_path / "dist"
+    result = _run("build", "--source", source, "--out", out, "--tag", "clusterin", "--only", "metric")
+    assert result.exit_code == 1
+    assert "--tag clusterin: no note has this tag (did you mean 'clustering'?)" in result.output
+    assert "--only metric: no note is of this kind (the notes have algorithm, service)" in result.output
+    assert not out.exists()
+    with pytest.raises(UsageError, match="select no note"):
+        build_into(source, out, sheet=SheetOptions(only_kinds=("service",), tags=("clustering",)))
+
+
+@pytest.mark.parametrize("inside", ["source/dist", "source"])
+def test_an_out_folder_inside_the_notes_folder_is_refused(inside: str, tmp_path: Path) -> None:
+    source = _notes(tmp_path)
+    result = _run("build", "--source", source, "--out", tmp_path / inside, "--artefact", "grid")
+    assert result.exit_code == 1
+    assert "is inside --source" in result.output
+    assert sorted(path.name for path in source.iterdir()) == ["deck.yaml", "notes.yaml"]
+
+
+# CSV formula injection
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> None:
+    notes = NOTES.replace("title: Amazon S3", 'title: \'=HYPERLINK("http://evil.example","S3")\'')
+    notes = notes.replace("use_case: store objects", "use_case: '+1+cmd|calc'\n    domain: '@SUM(A1)'")
+    notes = notes.replace("task: clustering", "task: '-2+3'")
+    source = _notes(tmp_path, notes)
+    out = tmp_path / "dist"
+    build_into(source, out, artefacts=("grid",))
+    rows = list(csv.DictReader(io.StringIO((out / "grid.csv").read_text(encoding="utf-8"))))
+    cells = {(row["note_id"], column): value for row in rows for column, value in row.items()}
+    assert cells["s3", "name"] == '\'=HYPERLINK("http://evil.example","S3")'
+    assert cells["s3", "use_case"] == "'+1+cmd|calc"
+    assert cells["s3", "domain"] == "'@SUM(A1)"
+    assert cells["kmeans", "task"] == "'-2+3"
+    assert cells["kmeans", "name"] == "k-means"  # a dash inside a cell is harmless and kept
+    assert (
+        "=HYPERLINK" in (out / "grid.html").read_text()
+        and "&#39;=HYPERLINK" not in (out / "grid.html").read_text()
+    )
+
+
+# Fingerprint: fonts
+
+
+def test_installing_a_font_makes_the_next_build_rebuild_the_sheet(tmp_path: Path) -> None:
+    """fontconfig told to look in one more folder, as after `apt-get install fonts-…`: not up to date."""
+    dejavu = subprocess.run(
+        ["fc-match", "--format", "%{file}", "DejaVu Sans"], capture_output=True, text=True, check=True
+    ).stdout
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    config = tmp_path / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{fonts}</dir>'
+        f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
+    source = _notes(tmp_path)
+    out = tmp_path / "dist"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cheatdeck.sheet, "write_sheet_pdf", lambda html, target, *_: target.write_text(html))
+        patch.setenv("FONTCONFIG_FILE", str(config))
+        patch.setattr(cheatdeck.fonts, "_FONTS", [None, 0.0], raising=False)  # forget the last answer
+        build_into(source, out, artefacts=("sheet",))
+        assert build_into(source, out, artefacts=("sheet",)).up_to_date
+        shutil.copy(dejavu, fonts / "Installed.ttf")
+        patch.setattr(cheatdeck.fonts, "_FONTS", [None, 0.0], raising=False)
+        report = build_into(source, out, artefacts=("sheet",))
+    assert not report.up_to_date
+    assert [path.name for path in report.written] == ["cheatsheet.pdf"]
+
+
+# The notes folder: what is read, what is refused, what is reported
+
+
+def test_a_notes_file_linked_from_outside_is_refused_without_showing_its_content(tmp_path: Path) -> None:
+    source = _notes(tmp_path)
+    secret = tmp_path / "id_rsa"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n")
+    (source / "keys.yaml").symlink_to(secret)
+    (source / "deck-link.yaml").symlink_to(tmp_path / "source" / "notes.yaml")  # inside: fine (same notes)
+    result = _run("check", "--source", source)
+    assert result.exit_code == 1
+    assert (
+        f"{source / 'keys.yaml'}:1: symbolic link leads outside the notes folder; not read" in result.output
+    )
+    assert "PRIVATE KEY" not in result.output and "b3Bl" not in result.output
+    assert "duplicate id 'kmeans'" in result.output  # the inside link was read
+
+
+def test_broken_and_looping_links_and_unreadable_folders_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _notes(tmp_path)
+    (source / "gone.yaml").symlink_to(source / "deleted.yaml")
+    (source / "loop-a.yaml").symlink_to(source / "loop-b.yaml")
+    (source / "loop-b.yaml").symlink_to(source / "loop-a.yaml")
+    (source / "private").mkdir()
+    (source / "private" / "more.yaml").write_text(NOTES.replace("kmeans", "k2").replace("s3", "s4"))
+    os.mkfifo(source / "pipe.yaml")
+    scandir = os.scandir
+
+    def denied(path: str | os.PathLike[str]) -> object:
+        if Path(path) == source / "private":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    result = _run("check", "--source", source)
+    assert result.exit_code == 1
+    assert f"{source / 'gone.yaml'}:1: broken symbolic link; not read" in result.output
+    assert f"{source / 'loop-a.yaml'}:1: looping symbolic link; not read" in result.output
+    assert f"{source / 'private'}:1: cannot read the folder: Permission denied" in result.output
+    assert (
+        f"{source / 'pipe.yaml'}:1: not a regular file (a pipe, socket or device); not read" in result.output
+    )
+    assert "5 errors in" in result.output
+
+
+def test_hidden_folders_are_not_read_as_notes(tmp_path: Path) -> None:
+    source = _notes(tmp_path)
+    for hidden in (".git", ".github/workflows", ".obsidian"):
+        (source / hidden).mkdir(parents=True)
+        (source / hidden / "config.yaml").write_text("on: [push]\njobs: {}\n")
+    (source / ".notes.yaml.swp").write_text("\0\0")
+    result = _run("check", "--source", source)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "dist"
+    build_into(source, out, artefacts=("grid",))
+    (source / ".git" / "index.yaml").write_text("changed: true\n")  # a commit does not rebuild anything
+    assert build_into(source, out, artefacts=("grid",)).up_to_date
