@@ -30,7 +30,7 @@ from markupsafe import escape as jinja_escape
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.errors import SourceError
-from cheatdeck.grid import one_line
+from cheatdeck.grid import neutralise_cell, one_line
 from cheatdeck.model import Kind, Learning, Notebook
 from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.pipeline import GRID_CSV, build
@@ -476,7 +476,7 @@ def test_valid_notes_build_a_deck_anki_imports_whole(notes: list[dict[str, Any]]
         gridded = [note for note in notebook.notes if note.kind in GRID_KINDS]
         assert sorted(row["note_id"] for row in rows) == sorted(note.id for note in gridded)
         titles = {row["note_id"]: row["name"] for row in rows}
-        assert titles == {note.id: one_line(note.title) for note in gridded}
+        assert titles == {note.id: neutralise_cell(one_line(note.title)) for note in gridded}
 
         sheet = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
         assert "<script" not in sheet.lower()
