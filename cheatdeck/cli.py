@@ -246,17 +246,25 @@ def watch_command(**arguments: Any) -> None:
 @main.command("new")
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--title", default="My exam notes", show_default=True, help="The deck's title.")
-def new_command(folder: Path, title: str) -> None:
+@click.option(
+    "--format",
+    "notes_format",
+    type=click.Choice(("yaml", "md")),
+    default="yaml",
+    show_default=True,
+    help="Write the example notes as YAML (notes.yaml) or Markdown (notes.md).",
+)
+def new_command(folder: Path, title: str, notes_format: str) -> None:
     """Create a notes folder for another exam, ready for `check` and `build`.
 
-    Example: python build.py new ~/notes/cka --title "Certified Kubernetes Administrator"
+    Example: python build.py new ~/notes/cka --title "Certified Kubernetes Administrator" --format md
     """
     from cheatdeck.scaffold import scaffold
 
     if not title.strip():
         raise click.ClickException("--title must not be empty")
     try:
-        written = scaffold(folder, title)
+        written = scaffold(folder, title, notes_format)
     except FileExistsError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
@@ -264,3 +272,39 @@ def new_command(folder: Path, title: str) -> None:
     for path in written:
         click.echo(f"created {path}")
     click.echo(f"next: python build.py check --source {folder}")
+
+
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--into",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Notes folder to write to (created if missing; gets a deck.yaml if it has none).",
+)
+@click.option(
+    "--level",
+    type=click.IntRange(1, 6),
+    default=2,
+    show_default=True,
+    help="Deepest heading level that becomes a note; deeper headings stay in the note's text.",
+)
+def import_command(sources: tuple[Path, ...], into: Path, level: int) -> None:
+    """Turn study guides (Markdown files, HTML pages, folders of Markdown files) into Markdown notes.
+
+    Prints every guess (kind, learning, summary …) for review. Importing the same guide again updates
+    only the notes whose section changed; a note you edited is kept as you left it.
+
+    Example: python build.py import study-guide.md blog-post.html --into notes
+    """
+    from cheatdeck.importer import GuideError, import_guides
+
+    try:
+        report = import_guides(sources, into, level)
+    except GuideError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"{error.filename or into}: {error.strerror or error}") from None
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"next: python build.py check --source {into}")

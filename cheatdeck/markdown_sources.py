@@ -82,11 +82,13 @@ class _Heading:
 
 
 def markdown_headings(text: str) -> list[tuple[int, int, int, str]]:
-    """Return (level, first line, line after, text) for every heading, code blocks excepted (0-based)."""
+    """Return (level, first line, line after, text) for every top-level heading (0-based lines).
+
+    Headings inside code blocks, lists and quotes are not sections and are left out."""
     tokens = _parser().parse(text)
     found = []
     for index, token in enumerate(tokens):
-        if token.type == "heading_open" and token.map is not None:
+        if token.type == "heading_open" and token.map is not None and token.level == 0:
             found.append((int(token.tag[1]), token.map[0], token.map[1], tokens[index + 1].content))
     return found
 
@@ -309,6 +311,24 @@ def _parser() -> MarkdownIt:
 _PARSER = MarkdownIt("commonmark")
 
 
+def note_sections(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Split a Markdown notes file into the text before its first note and (id, text) per note.
+
+    A note's text runs from its heading to the next note's heading, so nothing is left out.
+    """
+    lines = text.split("\n")
+    notes = [(start, NOTE_HEADING.match(title)) for _, start, _, title in markdown_headings(text)]
+    found = [(start, match["id"]) for start, match in notes if match]
+    if not found:
+        return text, []
+    header = "\n".join(lines[: found[0][0]])
+    sections = []
+    for position, (start, note_id) in enumerate(found):
+        stop = found[position + 1][0] if position + 1 < len(found) else len(lines)
+        sections.append((note_id, "\n".join(lines[start:stop])))
+    return header, sections
+
+
 # Writing ---------------------------------------------------------------------------------------------
 
 
@@ -337,7 +357,7 @@ def format_markdown_note(note: Mapping[str, Any]) -> str:
 
 
 def _format_block(values: Mapping[str, Any]) -> str:
-    order = {name: position for position, name in enumerate((*_KEY_ORDER, *Note.model_fields))}
+    order = {name: position for position, name in enumerate(dict.fromkeys((*_KEY_ORDER, *Note.model_fields)))}
     lines = []
     for key in sorted(values, key=lambda name: order.get(name, len(order))):
         value = values[key]

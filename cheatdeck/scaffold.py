@@ -12,14 +12,24 @@ from cheatdeck import SHIPPED_TEMPLATES
 FORMAT_GUIDE = SHIPPED_TEMPLATES.parent / "source" / "README.md"
 
 
-def scaffold(folder: Path, title: str) -> list[Path]:
-    """Create `folder` with deck.yaml, notes.yaml and the format guide; refuse to overwrite anything."""
+def scaffold(folder: Path, title: str, notes_format: str = "yaml") -> list[Path]:
+    """Create `folder` with deck.yaml, example notes (`notes.yaml` or `notes.md`) and the format guide;
+    refuse to overwrite anything."""
     if folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} exists and is not empty; choose a new folder")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "media").mkdir()
     new = SHIPPED_TEMPLATES / "new"
-    deck = (new / "deck.yaml").read_text(encoding="utf-8")
+    notes = f"notes.{notes_format}"
+    written = [write_deck_file(folder, title), folder / notes, folder / "README.md"]
+    shutil.copyfile(new / notes, written[1])
+    shutil.copyfile(FORMAT_GUIDE, written[2])
+    return written
+
+
+def write_deck_file(folder: Path, title: str) -> Path:
+    """Write `folder/deck.yaml` for a new deck called `title`, with its own stable deck id."""
+    deck = (SHIPPED_TEMPLATES / "new" / "deck.yaml").read_text(encoding="utf-8")
     values = {
         "deck_id": _deck_id(title),
         "title": _yaml_text(title),
@@ -27,11 +37,9 @@ def scaffold(folder: Path, title: str) -> list[Path]:
     }
     for key, value in values.items():
         deck = deck.replace(f"{{{{ {key} }}}}", value)
-    written = [folder / "deck.yaml", folder / "notes.yaml", folder / "README.md"]
-    written[0].write_text(deck, encoding="utf-8")
-    shutil.copyfile(new / "notes.yaml", written[1])
-    shutil.copyfile(FORMAT_GUIDE, written[2])
-    return written
+    path = folder / "deck.yaml"
+    path.write_text(deck, encoding="utf-8")
+    return path
 
 
 def _deck_id(title: str) -> str:

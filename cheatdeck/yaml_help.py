@@ -25,7 +25,7 @@ def hide_breaks(text: str) -> str:
     """Return `text` with the line breaks only YAML sees replaced by stand-ins (see `restore_breaks`)."""
     if not any(char in text for char in _HIDDEN_BREAKS) or any(c in text for c in _HIDDEN_BREAKS.values()):
         return text
-    return text.translate(str.maketrans(_HIDDEN_BREAKS))
+    return text.translate({ord(original): stand_in for original, stand_in in _HIDDEN_BREAKS.items()})
 
 
 def restore_breaks(value: str) -> str:

@@ -1,0 +1,205 @@
+"""Turn an HTML page into Markdown with a real HTML5 parser (tinyhtml5, which WeasyPrint already uses).
+
+Headings, paragraphs, nested lists, tables, code blocks, quotes, links and images become their Markdown
+forms; scripts, styles and a heading's own anchor links (`<a class="anchor-link">¶</a>`) are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from xml.etree.ElementTree import Element
+
+_BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "figure", "body"}
+_SKIPPED = {"script", "style", "noscript", "template", "head", "title", "meta", "link", "button", "svg"}
+_OTHER_BLOCKS = {"ul", "ol", "pre", "table", "blockquote", "hr", "dl"}
+_HEADINGS = {f"h{level}": level for level in range(1, 7)}
+_SPACE = re.compile(r"\s+")
+_ESCAPED = re.compile(r"([\\`*\[\]])")
+
+
+def html_to_markdown(html: str) -> str:
+    """Return the Markdown form of an HTML document or fragment."""
+    import tinyhtml5  # type: ignore[import-untyped]
+
+    root = tinyhtml5.parse(html, namespace_html_elements=False)
+    body = root.find("body")
+    blocks = list(_blocks(body if body is not None else root))
+    text = "\n\n".join(block for block in blocks if block.strip())
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _tag(element: Element) -> str:
+    return element.tag.lower() if isinstance(element.tag, str) else ""
+
+
+def _blocks(element: Element) -> Iterator[str]:
+    """Yield the Markdown blocks inside `element`, in order."""
+    inline: list[str] = [_text(element.text)]
+    for child in element:
+        tag = _tag(child)
+        if tag in _SKIPPED:
+            inline.append(_text(child.tail))
+            continue
+        if (
+            tag in _HEADINGS
+            or tag in _BLOCKS
+            or tag in {"ul", "ol", "pre", "table", "blockquote", "hr", "dl"}
+        ):
+            yield _join_inline(inline)
+            inline = []
+            yield from _block(child, tag)
+            inline.append(_text(child.tail))
+        else:
+            inline.append(_inline(child))
+            inline.append(_text(child.tail))
+    yield _join_inline(inline)
+
+
+def _block(element: Element, tag: str) -> Iterator[str]:
+    if tag in _HEADINGS:
+        yield f"{'#' * _HEADINGS[tag]} {_inline_children(element).strip()}"
+    elif tag in ("ul", "ol"):
+        yield _list(element, ordered=tag == "ol")
+    elif tag == "pre":
+        yield _code_block(element)
+    elif tag == "table":
+        yield _table(element)
+    elif tag == "blockquote":
+        quoted = "\n\n".join(block for block in _blocks(element) if block.strip())
+        yield "\n".join(f"> {line}" if line else ">" for line in quoted.split("\n"))
+    elif tag == "hr":
+        yield "---"
+    elif tag == "dl":
+        yield from _definitions(element)
+    else:
+        yield from _blocks(element)
+
+
+def _list(element: Element, ordered: bool) -> str:
+    lines = []
+    number = 1
+    for item in element:
+        if _tag(item) != "li":
+            continue
+        marker = f"{number}. " if ordered else "- "
+        number += 1
+        content = "\n\n".join(block for block in _blocks(item) if block.strip()) or ""
+        first, *rest = content.split("\n") if content else [""]
+        lines.append(f"{marker}{first}")
+        lines += [f"{' ' * len(marker)}{line}" if line else "" for line in rest]
+    return "\n".join(lines)
+
+
+def _definitions(element: Element) -> Iterator[str]:
+    for child in element:
+        text = _inline_children(child).strip()
+        if _tag(child) == "dt":
+            yield f"**{text}**"
+        elif _tag(child) == "dd":
+            yield text
+
+
+def _code_block(element: Element) -> str:
+    code = element.find("code")
+    source = code if code is not None else element
+    text = "".join(source.itertext()).strip("\n")
+    classes = (source.get("class") or "").split()
+    language = next((c.split("-", 1)[1] for c in classes if c.startswith(("language-", "lang-"))), "")
+    fence = "````" if "```" in text else "```"
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def _table(element: Element) -> str:
+    rows = [row for row in element.iter() if _tag(row) == "tr"]
+    cells = [
+        [_inline_children(cell).strip().replace("|", "\\|") for cell in row if _tag(cell) in ("td", "th")]
+        for row in rows
+    ]
+    cells = [row for row in cells if row]
+    if not cells:
+        return ""
+    width = max(len(row) for row in cells)
+    cells = [row + [""] * (width - len(row)) for row in cells]
+    lines = [f"| {' | '.join(cells[0])} |", f"|{'---|' * width}"]
+    lines += [f"| {' | '.join(row)} |" for row in cells[1:]]
+    return "\n".join(lines)
+
+
+def _inline(element: Element) -> str:
+    tag = _tag(element)
+    if tag in _SKIPPED:
+        return ""
+    if tag == "br":
+        return "\\\n"
+    if tag == "img":
+        src = element.get("src") or ""
+        alt = _SPACE.sub(" ", element.get("alt") or "").strip()
+        return f"![{_escape(alt)}]({_url(src)})" if src else ""
+    text = _inline_children(element)
+    if tag == "a":
+        href = element.get("href") or ""
+        if "anchor-link" in (element.get("class") or "") or (not text.strip() and href.startswith("#")):
+            return ""
+        if not href or href.startswith(("#", "javascript:")):
+            return text
+        if "".join(element.itertext()).strip() == href.strip() and " " not in href.strip():
+            return f"<{href.strip()}>"
+        return f"[{text.strip() or _escape(href)}]({_url(href)})"
+    if not text.strip():
+        return text
+    if tag in ("strong", "b"):
+        return _wrap(text, "**")
+    if tag in ("em", "i"):
+        return _wrap(text, "*")
+    if tag in ("code", "kbd", "samp", "tt"):
+        code = "".join(element.itertext())
+        fence = "``" if "`" in code else "`"
+        return f"{fence}{code}{fence}"
+    if tag in ("del", "s", "strike"):
+        return _wrap(text, "~~")
+    return text
+
+
+def _wrap(text: str, mark: str) -> str:
+    """Wrap text in emphasis marks, keeping surrounding spaces outside (CommonMark needs that)."""
+    stripped = text.strip()
+    before = text[: len(text) - len(text.lstrip())]
+    after = text[len(text.rstrip()) :]
+    return f"{before}{mark}{stripped}{mark}{after}"
+
+
+def _inline_children(element: Element) -> str:
+    parts = [_text(element.text)]
+    for child in element:
+        parts.append(_inline(child))
+        parts.append(_text(child.tail))
+    return "".join(parts)
+
+
+def _join_inline(parts: list[str]) -> str:
+    text = "".join(parts)
+    return "\n".join(_literal_start(line.strip()) for line in text.split("\n")).strip()
+
+
+def _literal_start(line: str) -> str:
+    """Escape what would make a line of text a heading, list item, quote or rule in Markdown."""
+    if re.fullmatch(r"[-=_*\s]{3,}", line):
+        return f"\\{line}"
+    number = re.match(r"^(\d+)([.)])(\s|$)", line)
+    if number:
+        return f"{number[1]}\\{line[len(number[1]) :]}"
+    return f"\\{line}" if re.match(r"^([#>+-])(\s|$)", line) else line
+
+
+def _text(text: str | None) -> str:
+    return _escape(_SPACE.sub(" ", text)) if text else ""
+
+
+def _escape(text: str) -> str:
+    text = _ESCAPED.sub(r"\\\1", text)
+    return re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+
+
+def _url(url: str) -> str:
+    return url.strip().replace(" ", "%20")

@@ -1,0 +1,845 @@
+"""`import`: turn a free-form study guide into Markdown notes files a learner can edit and build.
+
+A guide is a Markdown file, an HTML page (read with a real HTML5 parser) or a folder of Markdown files (an
+Obsidian vault; hidden folders skipped). Its headings down to a chosen level become notes; a heading with
+no text of its own only groups others, so it is dropped and its name becomes their tag. Each note's first
+sentence is its summary, links under a "References"-like heading or label become its references, and its
+kind (with `learning` or `formula`) is guessed by the declared `KIND_RULES`. Every guess is reported.
+
+Ids are slugs of the heading (of its parent headings too, where two headings share a name), so importing the
+same guide again gives the same ids. Re-importing rewrites only what the guide changed: a record beside the
+notes (`cheatdeck.import.json`) holds a hash of every note as imported, and a note whose text no longer
+matches it was edited by the learner and is kept as they left it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from cheatdeck.markdown_sources import (
+    NOTE_HEADING,
+    format_markdown_note,
+    markdown_headings,
+    note_sections,
+    slugify,
+)
+from cheatdeck.model import SLUG_PATTERN
+from cheatdeck.render import is_remote
+
+RECORD_FILE = "cheatdeck.import.json"
+RECORD_VERSION = 1
+DEFAULT_LEVEL = 2
+REFERENCE_NAMES = (
+    "references",
+    "reference",
+    "resources",
+    "links",
+    "useful links",
+    "further reading",
+    "see also",
+    "sources",
+    "read more",
+    "learn more",
+    "documentation",
+)
+_HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+_MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".txt")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*\n", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u2028\u2029]")
+_URL = re.compile(r"https?://[^\s<>()\[\]]+(?:\([^\s<>()]*\)[^\s<>()\[\]]*)*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?](?=[\s]+[\"“(\[]?[A-Z0-9])")
+_ABBREVIATIONS = (
+    "e.g",
+    "i.e",
+    "etc",
+    "vs",
+    "approx",
+    "fig",
+    "no",
+    "mr",
+    "ms",
+    "dr",
+    "inc",
+    "ltd",
+    "cf",
+    "al",
+)
+_RESOURCE_WORDS = re.compile(
+    r"\b(courses?|exams?|practice|tips|books?|videos?|tutorials?|resources|dumps|cheat ?sheets?)\b"
+)
+_LEARNING = re.compile(r"(?<![\w-])(un)?supervised\b", re.IGNORECASE)
+
+
+class GuideError(Exception):
+    """A guide cannot be read (missing, not UTF-8, not a file or folder we know)."""
+
+
+@dataclass(frozen=True)
+class Guide:
+    """One document to import, already turned into Markdown and cleaned."""
+
+    name: str  # how the report names it
+    output: Path  # the notes file it becomes, relative to the notes folder
+    title: str
+    markdown: str
+    folder: Path  # where its local images are looked for (never above `root`)
+    root: Path
+
+
+@dataclass
+class Draft:
+    """A note being made from one section of a guide."""
+
+    title: str
+    path: tuple[str, ...]  # the headings above it, then its own
+    guide: Guide
+    body: str
+    tags: list[str] = field(default_factory=list)
+    explicit_id: str | None = None
+    containers: tuple[str, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)
+    guesses: list[tuple[str, str, str]] = field(default_factory=list)  # field, value, why
+    id: str = ""
+
+    @property
+    def text(self) -> str:
+        """The note's words, lowercase, for the kind rules."""
+        return f"{self.title}\n{self.fields.get('summary', '')}\n{self.body}".lower()
+
+    @property
+    def first_sentence(self) -> str:
+        return str(self.fields.get("summary", "")).lower()
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """One declared rule for guessing a note's kind: the first rule that matches decides."""
+
+    kind: str
+    why: str
+    test: Callable[[Draft], bool]
+
+
+def _title_is_service(draft: Draft) -> bool:
+    return bool(re.match(r"^(amazon|aws)\b", draft.title, re.IGNORECASE))
+
+
+def _title_is_deployment(draft: Draft) -> bool:
+    words = r"\b(inference|endpoints?|hosting|deploy\w*|batch transform|serverless)\b"
+    return _title_is_service(draft) and bool(re.search(words, draft.title, re.IGNORECASE))
+
+
+def _learning(draft: Draft) -> str | None:
+    match = _LEARNING.search(draft.text)
+    return None if match is None else ("unsupervised" if match[1] else "supervised")
+
+
+KIND_RULES: tuple[KindRule, ...] = (
+    KindRule(
+        "deployment",
+        "the title starts with Amazon or AWS and names inference, endpoints, hosting or batch transform",
+        _title_is_deployment,
+    ),
+    KindRule("service", "the title starts with Amazon or AWS", _title_is_service),
+    KindRule("metric", "the section has a formula line 'Title = …'", lambda d: "formula" in d.fields),
+    KindRule("algorithm", "the text says supervised or unsupervised", lambda d: _learning(d) is not None),
+    KindRule(
+        "algorithm",
+        "the title or the first sentence says algorithm",
+        lambda d: "algorithm" in f"{d.title.lower()} {d.first_sentence}",
+    ),
+    KindRule(
+        "metric",
+        "the first sentence says the topic measures something",
+        lambda d: bool(re.search(r"\bmeasures\b", d.first_sentence)),
+    ),
+    KindRule(
+        "resource",
+        "the title or a heading above it names a course, exam, practice, tips, book or resources",
+        lambda d: bool(_RESOURCE_WORDS.search(" ".join(d.path).lower())),
+    ),
+    KindRule("concept", "no other rule matched", lambda d: True),
+)
+"""The declared rules `import` guesses a note's kind by, in order (documented in source/README.md)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote, kept and guessed: everything a learner should review."""
+
+    written: list[Path] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # edited by the learner; the guide changed them too
+    removed: list[str] = field(default_factory=list)
+    guesses: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # repairs and things left out
+
+    def lines(self) -> list[str]:
+        """Return the report as lines of text."""
+        out = [f"wrote {path}" for path in self.written]
+        counts = [
+            f"{len(names)} {label}"
+            for label, names in (
+                ("added", self.added),
+                ("updated", self.updated),
+                ("unchanged", self.unchanged),
+                ("kept as you edited them", self.kept),
+                ("removed", self.removed),
+            )
+            if names
+        ]
+        out.append(f"notes: {', '.join(counts) or 'none'}")
+        for label, names in (("updated", self.updated), ("removed", self.removed)):
+            if names:
+                out.append(f"{label}: {', '.join(names)}")
+        for name in self.kept:
+            out.append(f"kept your edit of {name}; the guide changed it too: compare by hand")
+        out += [f"notice: {notice}" for notice in self.notices]
+        if self.guesses:
+            out.append(f"guessed (review these): {len(self.guesses)}")
+            out += [f"  {guess}" for guess in self.guesses]
+        return out
+
+
+# Reading guides ---------------------------------------------------------------------------------------
+
+
+def read_guides(source: Path, notices: list[str]) -> list[Guide]:
+    """Return the guides a source holds: one for a file, one per Markdown file for a folder."""
+    if source.is_dir():
+        found = []
+        folder_slug = slugify(source.resolve().name)
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(source)
+            if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+                continue
+            if path.suffix.lower() not in (".md", ".markdown"):
+                continue
+            parts = [slugify(part) for part in relative.parent.parts]
+            output = Path(folder_slug, *parts, f"{slugify(path.stem)}.md")
+            found.append(_read_guide(path, output, source, notices))
+        if not found:
+            raise GuideError(f"{source}: no Markdown files (*.md) in this folder")
+        return found
+    if not source.is_file():
+        raise GuideError(f"{source}: no such file or folder")
+    return [_read_guide(source, Path(f"{slugify(source.stem)}.md"), source.parent, notices)]
+
+
+def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Guide:
+    from cheatdeck.sources import clean_text
+
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise GuideError(
+            f"{path}:{line}: not UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    invisible = len(_INVISIBLE.findall(text))
+    text = clean_text(text, lambda message: notices.append(f"{path}: {message}"))
+    if invisible:
+        notices.append(f"{path}: {invisible} invisible character(s) removed or made line breaks")
+    controls = len(_CONTROL.findall(text))
+    if controls:
+        text = _CONTROL.sub("", text)
+        notices.append(f"{path}: {controls} control character(s) removed")
+    title = ""
+    front = _FRONT_MATTER.match(text)
+    if front:
+        text = text[front.end() :]
+        title = _front_matter_title(front["yaml"])
+    if path.suffix.lower() in _HTML_SUFFIXES or (
+        path.suffix.lower() not in _MARKDOWN_SUFFIXES[:-1] and _looks_like_html(text)
+    ):
+        from cheatdeck.html_markdown import html_to_markdown
+
+        title = title or _html_title(text)
+        text = html_to_markdown(text)
+    elif path.suffix.lower() not in _MARKDOWN_SUFFIXES:
+        raise GuideError(f"{path}: not a guide cheatdeck can read (expected .md, .html or a folder)")
+    title = title or path.stem.replace("-", " ").replace("_", " ").strip() or "Imported notes"
+    return Guide(str(path), output, _plain(title), text, path.parent, root)
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:2000].lower()
+    return head.startswith(("<!doctype html", "<html")) or bool(
+        re.search(r"<(div|p|h[1-6]|body|article|section)[\s>]", head)
+    )
+
+
+def _front_matter_title(text: str) -> str:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return ""
+    title = data.get("title") if isinstance(data, dict) else None
+    return title.strip() if isinstance(title, str) else ""
+
+
+def _html_title(text: str) -> str:
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    from html import unescape
+
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", match[1])).split()) if match else ""
+
+
+# Sections → drafts -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Section:
+    level: int
+    title: str
+    start: int
+    end: int  # first line after the heading
+    stop: int  # first line of the next section at this level or above
+    children: list[_Section] = field(default_factory=list)
+    own_stop: int = 0  # first line of the first child
+
+
+def draft_notes(guide: Guide, level: int, notices: list[str], media: dict[Path, str]) -> list[Draft]:
+    """Return a draft note for every section of the guide that has text of its own."""
+    lines = guide.markdown.split("\n")
+    headings = [h for h in markdown_headings(guide.markdown) if h[0] <= level]
+    roots: list[_Section] = []
+    stack: list[_Section] = []
+    for heading_level, start, end, title in headings:
+        section = _Section(heading_level, title, start, end, len(lines))
+        while stack and stack[-1].level >= heading_level:
+            stack.pop().stop = start
+        (stack[-1].children if stack else roots).append(section)
+        stack.append(section)
+    drafts: list[Draft] = []
+    first = headings[0][1] if headings else len(lines)
+    preamble = "\n".join(lines[:first])
+    if preamble.strip():
+        drafts += _draft(guide, guide.title, (guide.title,), (), preamble, notices, media, line=1)
+
+    def walk(section: _Section, path: tuple[str, ...], containers: tuple[str, ...]) -> None:
+        own_stop = section.children[0].start if section.children else section.stop
+        own = "\n".join(lines[section.end : own_stop])
+        title = section.title
+        made = _draft(guide, title, (*path, title), containers, own, notices, media, section.start + 1)
+        drafts.extend(made)
+        if not made and section.children:
+            containers = (*containers, _plain(NOTE_HEADING.sub(r"\g<title>", title)))
+        elif not made:
+            notices.append(f"{guide.name}:{section.start + 1}: empty section {_plain(title)!r} left out")
+        for child in section.children:
+            walk(child, (*path, title), containers)
+
+    for root in roots:
+        walk(root, (), ())
+    return drafts
+
+
+def _draft(
+    guide: Guide,
+    heading: str,
+    path: tuple[str, ...],
+    containers: tuple[str, ...],
+    own: str,
+    notices: list[str],
+    media: dict[Path, str],
+    line: int,
+) -> list[Draft]:
+    """Make the draft for one section, or none if it has no text of its own."""
+    explicit = NOTE_HEADING.match(heading)
+    title = _plain(explicit["title"] if explicit else heading)
+    where = f"{guide.name}:{line}"
+    draft = Draft(title, tuple(_plain(NOTE_HEADING.sub(r"\g<title>", p)) for p in path), guide, own)
+    draft.explicit_id = explicit["id"] if explicit and re.match(SLUG_PATTERN, explicit["id"]) else None
+    draft.containers = containers
+    draft.tags = [slugify(name) for name in containers]
+    body = _strip_heading_ids(own)
+    body, references = _take_references(body)
+    body = _images(body, guide, media, notices, where)
+    if not body.strip() and not references:
+        return []
+    definition = _definition(title)
+    if definition:
+        draft.title, summary = definition
+        draft.path = (*draft.path[:-1], draft.title)
+        draft.guesses.append(("title", draft.title, "the heading's text after ':' is its definition"))
+        draft.fields["summary"] = summary
+    else:
+        body, summary, how = _summary(body)
+        draft.fields["summary"] = summary or draft.title
+        if how:
+            draft.guesses.append(("summary", "", how))
+    body, formula = _formula(body, draft.title)
+    if formula:
+        draft.fields["formula"] = formula
+    draft.body = _tidy(body)
+    if references:
+        draft.fields["references"] = references
+    _guess_kind(draft)
+    return [draft]
+
+
+def _guess_kind(draft: Draft) -> None:
+    rule = next(rule for rule in KIND_RULES if rule.test(draft))
+    draft.fields["kind"] = rule.kind
+    draft.guesses.insert(0, ("kind", rule.kind, rule.why))
+    learning = _learning(draft) if rule.kind == "algorithm" else None
+    if learning:
+        draft.fields["learning"] = learning
+        draft.guesses.insert(1, ("learning", learning, f"the text says {learning!r} first"))
+    if "formula" in draft.fields:
+        draft.guesses.append(("formula", draft.fields["formula"], "a line 'Title = …' in the section"))
+
+
+def _definition(title: str) -> tuple[str, str] | None:
+    """Split 'Name: a definition …' into the name and the definition (as a sentence)."""
+    name, colon, rest = title.partition(": ")
+    rest = rest.strip()
+    words = rest.split()
+    if not colon or len(name.split()) > 6 or len(words) < 3:
+        return None
+    if not (rest[0].islower() or words[0].lower() in ("a", "an", "the")):
+        return None
+    sentence = rest[0].upper() + rest[1:]
+    return name.strip(), sentence if sentence.endswith((".", "!", "?")) else f"{sentence}."
+
+
+def _strip_heading_ids(body: str) -> str:
+    lines = body.split("\n")
+    for _, start, end, text in markdown_headings(body):
+        match = NOTE_HEADING.match(text)
+        if match and end == start + 1:
+            lines[start] = lines[start].replace(f"{{#{match['id']}}}", "").rstrip()
+    return "\n".join(lines)
+
+
+_MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _top_blocks(text: str) -> list[tuple[Token, Token | None]]:
+    """Return the top-level block tokens (with their inline token, if any) of a Markdown text."""
+    tokens = _MARKDOWN.parse(text)
+    blocks = []
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.map is not None and not token.type.endswith("_close"):
+            inline = (
+                tokens[index + 1] if index + 1 < len(tokens) and tokens[index + 1].type == "inline" else None
+            )
+            blocks.append((token, inline))
+    return blocks
+
+
+def _label_name(token: Token, inline: Token | None) -> str | None:
+    """Return the lowercased name of a heading or a bold-only paragraph ('**References**'), else None."""
+    if inline is None or token.type not in ("heading_open", "paragraph_open"):
+        return None
+    content = inline.content.strip()
+    if token.type == "paragraph_open":
+        match = re.fullmatch(r"(\*\*|__)(.+?):?\1:?|([A-Za-z ]{3,30}):", content)
+        if not match:
+            return None
+        content = match[2] or match[3]
+    return _plain(content).rstrip(":").strip().lower()
+
+
+def _take_references(body: str) -> tuple[str, list[Any]]:
+    """Move the links under "References"-like headings or labels out of the body."""
+    lines = body.split("\n")
+    blocks = _top_blocks(body)
+    references: list[Any] = []
+    remove: list[tuple[int, int]] = []
+    for position, (token, inline) in enumerate(blocks):
+        if _label_name(token, inline) not in REFERENCE_NAMES:
+            continue
+        assert token.map is not None
+        start, stop = token.map[0], len(lines)
+        for later, later_inline in blocks[position + 1 :]:
+            assert later.map is not None
+            if later.type == "heading_open" or _label_name(later, later_inline) is not None:
+                stop = later.map[0]
+                break
+        block = "\n".join(lines[token.map[1] : stop])
+        links = _links(block)
+        if not links:
+            continue
+        for url, label in links:
+            if all(_reference_url(ref) != url for ref in references):
+                references.append({"url": url, "label": label} if label and label != url else url)
+        if not _leftover_text(block):
+            remove.append((start, stop))
+    for start, stop in reversed(remove):
+        del lines[start:stop]
+    return "\n".join(lines), references
+
+
+def _reference_url(reference: Any) -> str:
+    return str(reference["url"] if isinstance(reference, dict) else reference)
+
+
+def _links(text: str) -> list[tuple[str, str]]:
+    """Return (url, label) for every http(s) link in a Markdown text, in order."""
+    found: list[tuple[str, str]] = []
+    for token in _MARKDOWN.parse(text):
+        children = token.children or []
+        for index, child in enumerate(children):
+            if child.type == "link_open":
+                href = str(child.attrGet("href") or "")
+                label = ""
+                for inner in children[index + 1 :]:
+                    if inner.type == "link_close":
+                        break
+                    label += inner.content
+                if href.lower().startswith(("http://", "https://")):
+                    found.append((href, " ".join(label.replace("[", "(").replace("]", ")").split())))
+            elif child.type == "text":
+                found += [(url, "") for url in _URL.findall(child.content)]
+    return found
+
+
+def _leftover_text(block: str) -> str:
+    """Return the words of a block that are not links (list markers and punctuation aside)."""
+    text = re.sub(r"!?\[[^\]]*\]\([^)]*\)|<https?://[^>]+>", "", block)
+    text = _URL.sub("", text)
+    return re.sub(r"[\s\-*+:;,.()|>#0-9]+", "", text)
+
+
+def _images(body: str, guide: Guide, media: dict[Path, str], notices: list[str], where: str) -> str:
+    """Remote images become links; a local image found beside the guide goes to media/, else is left out."""
+
+    def replace(match: re.Match[str]) -> str:
+        alt, src = match["alt"], match["src"].strip("<>")
+        if is_remote(src):
+            if not src.lower().startswith(("http://", "https://")):
+                notices.append(f"{where}: image {src} left out (not an http(s) link)")
+                return alt
+            return f"[{alt or 'image'} (image)]({src})"
+        from urllib.parse import unquote
+
+        path = (guide.folder / unquote(src)).resolve()
+        if path.is_file() and path.is_relative_to(guide.root.resolve()):
+            name = media.setdefault(path, _media_name(path, media))
+            return f"![{alt}](media/{name})"
+        notices.append(f"{where}: image {src} not found beside the guide; left out")
+        return ""
+
+    return re.sub(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)", replace, body)
+
+
+def _media_name(path: Path, media: dict[Path, str]) -> str:
+    stem, suffix = slugify(path.stem), path.suffix.lower()
+    name, number = f"{stem}{suffix}", 2
+    while name in media.values():
+        name, number = f"{stem}-{number}{suffix}", number + 1
+    return name
+
+
+def _summary(body: str) -> tuple[str, str, str]:
+    """Take the first sentence of the first paragraph as the summary; return the rest, it and how."""
+    lines = body.split("\n")
+    for token, inline in _top_blocks(body):
+        if token.type != "paragraph_open" or inline is None or _only_links(inline.content):
+            continue
+        assert token.map is not None
+        content = inline.content
+        sentence, rest = _split_sentence(content)
+        if not re.search(r"\]\(|<https?:", sentence):  # a sentence with a link stays, with its link
+            lines[token.map[0] : token.map[1]] = rest.split("\n") if rest else []
+        return "\n".join(lines), _plain(sentence), ""
+    for token in _MARKDOWN.parse(body):
+        if token.type == "inline" and token.content.strip() and not _only_links(token.content):
+            sentence, _ = _split_sentence(token.content)
+            return body, _plain(sentence), "no paragraph: the first line of text"
+    return body, "", "no sentence in the section: the title"
+
+
+def _only_links(content: str) -> bool:
+    return not re.sub(r"!?\[[^\]]*\]\([^)]*\)|<[^>]+>|\s|\\", "", content)
+
+
+def _split_sentence(content: str) -> tuple[str, str]:
+    for match in _SENTENCE_END.finditer(content):
+        before = content[: match.start()]
+        word = re.search(r"([\w.]+)$", before)
+        if word and (word[1].lower().rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word[1])):
+            continue
+        if before.count("(") > before.count(")") or before.count("[") > before.count("]"):
+            continue
+        return content[: match.end()].strip(), content[match.end() :].strip()
+    return content.strip(), ""
+
+
+def _formula(body: str, title: str) -> tuple[str, str]:
+    """Take a paragraph that is only 'Title = expression' out of the body as the formula."""
+    lines = body.split("\n")
+    for token, inline in _top_blocks(body):
+        if token.type != "paragraph_open" or inline is None or "\n" in inline.content:
+            continue
+        name, equals, expression = _plain(inline.content).partition("=")
+        if equals and expression.strip() and name.strip().lower() == title.lower():
+            assert token.map is not None
+            del lines[token.map[0] : token.map[1]]
+            return "\n".join(lines), f"{name.strip()} = {expression.strip()}"
+    return body, ""
+
+
+def _tidy(body: str) -> str:
+    text = re.sub(r"\n{3,}", "\n\n", body).strip("\n")
+    return f"{text}\n" if text.strip() else ""
+
+
+def _plain(text: str) -> str:
+    """Return inline Markdown as plain text: links as their text, emphasis and escapes removed."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!<>|~])", r"\1", text)
+    return " ".join(text.split())
+
+
+# Ids ------------------------------------------------------------------------------------------------
+
+
+def assign_ids(drafts: Sequence[Draft], taken: set[str], known: dict[tuple[str, ...], str]) -> None:
+    """Give every draft an id: its explicit `{#id}`; else the id an earlier import gave the same heading
+    path (`known`); else the slug of its heading, widened with the parent headings' until it is unique
+    (then numbered). The same guide always gives the same ids, and a re-import keeps them."""
+    used = set(taken) | {draft.explicit_id for draft in drafts if draft.explicit_id}
+    pending = []
+    for draft in drafts:
+        if draft.explicit_id:
+            draft.id = draft.explicit_id
+        elif known.get(draft.path) and known[draft.path] not in used:
+            draft.id = known[draft.path]
+            used.add(draft.id)
+        else:
+            pending.append(draft)
+    depth = {id(draft): 1 for draft in pending}
+    while pending:
+        candidates: dict[str, list[Draft]] = {}
+        for draft in pending:
+            path = draft.path[-depth[id(draft)] :]
+            candidates.setdefault(slugify(" ".join(path)), []).append(draft)
+        still = []
+        for slug, group in candidates.items():
+            if len(group) == 1 and slug not in used:
+                group[0].id = slug
+                used.add(slug)
+                continue
+            for draft in group:
+                if depth[id(draft)] < len(draft.path):
+                    depth[id(draft)] += 1
+                    still.append(draft)
+                else:
+                    number = 2
+                    while f"{slug}-{number}" in used:
+                        number += 1
+                    draft.id = f"{slug}-{number}"
+                    used.add(draft.id)
+        pending = still
+
+
+# Writing ---------------------------------------------------------------------------------------------
+
+
+def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVEL) -> ImportReport:
+    """Import every guide in `sources` into the notes folder `into`; return what was done and guessed."""
+    from cheatdeck.scaffold import write_deck_file
+
+    if not 1 <= level <= 6:
+        raise GuideError(f"--level must be between 1 and 6, got {level}")
+    report = ImportReport()
+    guides = [guide for source in sources for guide in read_guides(source, report.notices)]
+    outputs = [guide.output for guide in guides]
+    if len(set(outputs)) != len(outputs):
+        raise GuideError("two guides would be written to the same notes file; import them separately")
+    media: dict[Path, str] = {}
+    drafts = {guide.output: draft_notes(guide, level, report.notices, media) for guide in guides}
+    everything = [draft for group in drafts.values() for draft in group]
+    if into.exists() and not into.is_dir():
+        raise GuideError(f"{into}: not a folder")
+    record = _read_record(into)
+    known = {
+        tuple(entry["path"]): note_id
+        for output in outputs
+        for note_id, entry in record.get(output.as_posix(), {}).items()
+    }
+    assign_ids(everything, _ids_elsewhere(into, set(outputs)), known)
+    into.mkdir(parents=True, exist_ok=True)
+    for guide in guides:
+        path = into / guide.output
+        text = _merge(guide, drafts[guide.output], path, record, report)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            report.written.append(path)
+        _report_guesses(drafts[guide.output], path, text, into, report)
+    for source, name in sorted(media.items(), key=lambda item: item[1]):
+        target = into / "media" / name
+        if not target.is_file() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            report.written.append(target)
+    if not (into / "deck.yaml").is_file():
+        report.written.append(write_deck_file(into, guides[0].title))
+    record_text = json.dumps({"version": RECORD_VERSION, "notes": record}, indent=1, sort_keys=True) + "\n"
+    record_path = into / RECORD_FILE
+    if not record_path.is_file() or record_path.read_text(encoding="utf-8") != record_text:
+        record_path.write_text(record_text, encoding="utf-8")
+    return report
+
+
+def _note_data(draft: Draft) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": draft.id, "title": draft.title, **draft.fields}
+    if draft.tags:
+        data["tags"] = list(dict.fromkeys(draft.tags))
+    data["body"] = draft.body
+    return data
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+
+
+Record = dict[str, dict[str, dict[str, Any]]]  # notes file → note id → {"hash", "path"}
+
+
+def _merge(guide: Guide, drafts: list[Draft], path: Path, record: Record, report: ImportReport) -> str:
+    """Return the new text of a notes file: the guide's notes, with the notes the learner edited or added
+    kept as they are (an added note stays after the imported note it followed)."""
+    key = guide.output.as_posix()
+    entries = record.get(key, {})
+    imported = {note_id: str(entry["hash"]) for note_id, entry in entries.items()}
+    header = f"# {guide.title}\n\nImported from {Path(guide.name).name} by `cheatdeck import`: edit freely.\n"
+    existing: list[tuple[str, str]] = []
+    if path.is_file():
+        header, existing = note_sections(path.read_text(encoding="utf-8"))
+    old = dict(existing)
+    edited = {note_id for note_id, text in existing if imported.get(note_id) != _hash(text)}
+    new_ids = {draft.id for draft in drafts}
+    after: dict[str | None, list[str]] = {}
+    anchor: str | None = None
+    for note_id, _ in existing:
+        if note_id in imported:
+            anchor = note_id
+        elif note_id not in new_ids:
+            after.setdefault(anchor, []).append(note_id)
+    sections: list[str] = []
+    new_record: dict[str, dict[str, Any]] = {}
+
+    def keep(note_id: str) -> None:
+        sections.append(old[note_id])
+        if note_id in imported:
+            new_record[note_id] = entries[note_id]
+
+    def added_after(note_id: str | None) -> None:
+        for added in after.get(note_id, []):
+            keep(added)
+
+    added_after(None)
+    for draft in drafts:
+        text = format_markdown_note(_note_data(draft)).rstrip("\n")
+        if draft.id in edited:
+            keep(draft.id)
+            if _hash(text) != imported.get(draft.id):
+                report.kept.append(draft.id)
+        else:
+            sections.append(text)
+            new_record[draft.id] = {"hash": _hash(text), "path": list(draft.path)}
+            if draft.id not in old:
+                report.added.append(draft.id)
+            elif _hash(old[draft.id]) != _hash(text):
+                report.updated.append(draft.id)
+            else:
+                report.unchanged.append(draft.id)
+        added_after(draft.id)
+    for note_id, _ in existing:
+        if note_id in imported and note_id not in new_ids:
+            if note_id in edited:
+                keep(note_id)
+                report.kept.append(note_id)
+            else:
+                report.removed.append(note_id)
+            added_after(note_id)
+    record[key] = new_record
+    parts = [header.rstrip("\n"), *(section.rstrip("\n") for section in sections)]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _read_record(into: Path) -> Record:
+    path = into / RECORD_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        notes = data["notes"]
+        if data.get("version") != RECORD_VERSION or not isinstance(notes, dict):
+            raise ValueError("unknown version")
+        return {
+            str(output): {
+                str(note_id): {"hash": str(entry["hash"]), "path": [str(part) for part in entry["path"]]}
+                for note_id, entry in entries.items()
+            }
+            for output, entries in notes.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise GuideError(f"{path}: unreadable import record ({error}); delete it to import afresh") from None
+
+
+def _ids_elsewhere(into: Path, outputs: set[Path]) -> set[str]:
+    """Return the note ids already used in the notes folder outside the files this import writes."""
+    import yaml
+
+    ids: set[str] = set()
+    if not into.is_dir():
+        return ids
+    for path in sorted(into.rglob("*")):
+        relative = path.relative_to(into)
+        if relative in outputs or not path.is_file() or relative.parts[0] in ("media",):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if path.suffix == ".md":
+            ids |= {note_id for note_id, _ in note_sections(text)[1]}
+        elif path.suffix in (".yaml", ".yml") and path.name != "deck.yaml":
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError:
+                continue
+            notes = data.get("notes") if isinstance(data, dict) else None
+            ids |= {n["id"] for n in notes or () if isinstance(n, dict) and isinstance(n.get("id"), str)}
+    return ids
+
+
+def _report_guesses(drafts: list[Draft], path: Path, text: str, into: Path, report: ImportReport) -> None:
+    lines = {
+        match["id"]: start + 1
+        for _, start, _, title in markdown_headings(text)
+        if (match := NOTE_HEADING.match(title))
+    }
+    for draft in drafts:
+        if draft.id not in lines:
+            continue
+        where = f"{path}:{lines[draft.id]}: {draft.id}"
+        for name, value, why in draft.guesses:
+            shown = f" {value}" if value and name != "title" else ""
+            report.guesses.append(f"{where}: {name}{shown} ({why})")
