@@ -23,6 +23,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cache
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -360,11 +361,13 @@ def _with_status(front: str) -> str:
     return status + front
 
 
+@cache
 def _sections(template: str) -> tuple[str, ...]:
     """Return the fields a template's `{{#Field}}` sections test: the fields that make its card."""
     return tuple(dict.fromkeys(name for kind, name in _FIELD_REF.findall(template) if kind == "#"))
 
 
+@cache
 def _plain_fields(template: str) -> tuple[str, ...]:
     """Return the fields a template shows as they are (`{{Field}}`, no filter, not FrontSide)."""
     filtered = {name.rsplit(":", 1)[-1] for kind, name in _FIELD_REF.findall(template) if ":" in name}

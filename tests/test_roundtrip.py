@@ -274,6 +274,7 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
         cids = note.card_ids()
         collection.sched.suspend_cards(cids[:1])
         collection.set_user_flag_for_cards(2, cids)
+        collection.set_deck(cids[1:2], collection.decks.id("My own deck"))
     _edit(source, "services.yaml", "lex", summary="Builds chatbots.")
 
     report = build_into(source, out)
@@ -285,7 +286,13 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
     for note in (lex, polly):
         cards = note.cards()
         assert cards[0].queue == -1 and {c.user_flag() for c in cards} == {2}  # cards are never touched
+        assert collection.decks.name(cards[1].did) == "My own deck"
     assert note_by_id(collection, "lex").cards()[0].reps == 1
+
+    # A note deleted in Anki while it is still in the sources comes back (as a new note) on the next import.
+    collection.remove_notes([note_by_id(collection, "neo").id])
+    counts = import_package(collection, out / DECK_NAME)
+    assert counts.new == 1 and note_by_id(collection, "neo").cards()[0].reps == 0
 
 
 def test_a_hand_edited_lock_ships_no_markup(project: tuple[Path, Path], collection: Collection) -> None:
