@@ -1,7 +1,7 @@
 # Shortcuts for development; each target is one documented command.
 PY := .venv/bin/python
 
-.PHONY: install test lint snapshots bench dist
+.PHONY: install test lint snapshots bench bench-sheet dist
 install:
 	python3 -m venv .venv && .venv/bin/pip install -e '.[test]'
 test:
@@ -12,5 +12,7 @@ snapshots:
 	$(PY) -m pytest --snapshot-update
 bench:
 	$(PY) bench/bench.py
+bench-sheet:
+	$(PY) bench/sheet_bench.py
 dist:
 	$(PY) build.py
