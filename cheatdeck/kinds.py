@@ -12,6 +12,7 @@ This module is the bottom layer of the model: it imports nothing from the rest o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -89,7 +90,8 @@ def _one_of(choices: tuple[str, ...]) -> BeforeValidator:
 FieldName = Annotated[str, _one_of(KIND_FIELDS)]
 CardKind = Literal["term", "reverse", "learning"]
 Layout = Literal["section", "list"]
-Colour = Annotated[str, Strict(), StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+_COLOUR = r"^#[0-9a-fA-F]{6}$"
+Colour = Annotated[str, Strict(), StringConstraints(pattern=_COLOUR)]
 
 
 class _Spec(BaseModel):
@@ -126,8 +128,8 @@ class KindSpec(_Spec):
         if isinstance(filled.get("plural"), str):
             filled.setdefault("subdeck", filled["plural"])
         colour = filled.get("colour")
-        if isinstance(colour, str) and len(colour) == 7 and colour.startswith("#"):
-            filled.setdefault("tint", faded(colour))
+        valid = isinstance(colour, str) and re.fullmatch(_COLOUR, colour) is not None
+        filled.setdefault("tint", faded(str(colour)) if valid else "#ffffff")  # a bad colour is reported
         return filled
 
     @model_validator(mode="after")

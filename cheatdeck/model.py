@@ -19,20 +19,31 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     Strict,
     StringConstraints,
+    ValidationInfo,
     model_validator,
 )
 
 from cheatdeck.errors import Problem
-from cheatdeck.kinds import BUILTIN, Kinds
+from cheatdeck.kinds import (
+    BUILTIN,
+    GridTable,
+    KindName,
+    Kinds,
+    KindSpec,
+    Slug,
+    Text,
+    choice_error,
+)
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 class Kind(StrEnum):
-    """What a note is about; decides its colour, subdeck, grid section and card kinds."""
+    """The built-in kinds' names. A deck's kinds are data (`cheatdeck.kinds`); a note's `kind` is one of
+    them, checked against the deck's own list."""
 
     SERVICE = "service"
     ALGORITHM = "algorithm"
@@ -57,8 +68,6 @@ def _check_url(value: str) -> str:
     return value
 
 
-Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
-Slug = Annotated[str, Strict(), StringConstraints(pattern=SLUG_PATTERN)]
 Url = Annotated[str, Strict(), StringConstraints(strip_whitespace=True), AfterValidator(_check_url)]
 Tag = Annotated[str, Strict(), StringConstraints(pattern=r"^[^\s]+$")]
 Flag = Annotated[bool, Strict()]
@@ -124,12 +133,30 @@ def _fact_from_text(value: object) -> object:
 FactItem = Annotated[Fact, BeforeValidator(_fact_from_text)]
 
 
+def _known_kind(value: object, info: ValidationInfo) -> KindName:
+    """Accept one of the deck's kinds (the loader's validation context names them; else the built-ins)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    names: tuple[str, ...] = context.get("kinds", BUILTIN.names)
+    if not isinstance(value, str) or value not in names:
+        raise choice_error(names)
+    return KindName(value)
+
+
+def _builtin_kind(value: object) -> object:
+    """Let a deck list a built-in kind by its name alone."""
+    if not isinstance(value, str):
+        return value
+    if value not in BUILTIN:
+        raise choice_error(BUILTIN.names)
+    return BUILTIN[value]
+
+
 class Note(_Strict):
     """One topic: a service, an algorithm, a metric … Its `id` is its identity in Anki forever."""
 
     id: Slug
     title: Text
-    kind: Kind
+    kind: Annotated[KindName, PlainValidator(_known_kind)]
     summary: Text
     body: Annotated[str, Strict()] = ""
     facts: tuple[FactItem, ...] = ()
@@ -167,6 +194,12 @@ class Deck(_Strict):
     keywords: tuple[Text, ...] = ()
     source_url: Url | None = None
     cards: CardKinds = CardKinds()
+    kinds: tuple[Annotated[KindSpec, BeforeValidator(_builtin_kind)], ...] = Field(
+        default=(), description="The deck's own kinds, in order (default: the six built-in ones)."
+    )
+    grid: tuple[GridTable, ...] | None = Field(
+        default=None, description="The comparison grid's tables (default: the built-in ones)."
+    )
 
 
 class NotesFile(_Strict):
@@ -196,10 +229,10 @@ class Notebook:
     source_dir: Path
     warnings: tuple[Problem, ...] = ()  # things repaired or worth knowing; not errors
 
-    @property
+    @cached_property
     def kinds(self) -> Kinds:
         """The deck's kinds and grid tables."""
-        return BUILTIN
+        return Kinds.declared(self.deck.kinds, self.deck.grid)
 
     def by_kind(self, kind: str) -> tuple[Note, ...]:
         """Return the notes of one kind, in source order."""
@@ -212,6 +245,3 @@ class Notebook:
     @cached_property
     def _by_id(self) -> dict[str, Note]:
         return {note.id: note for note in self.notes}
-
-
-KIND_ORDER: tuple[Kind, ...] = tuple(Kind)

@@ -62,14 +62,19 @@ def load_sources(source_dir: Path) -> Notebook:
     problems.extend(Problem(skipped.path, 1, "", skipped.reason) for skipped in tree.skipped)
     deck_path = source_dir / DECK_FILE
     deck: Deck | None = None
+    deck_document: _Document | None = None
     if deck_path in tree.files:
-        document = _read_yaml(deck_path, problems, warnings)
-        if document is not None:
-            deck = _validate(Deck, document, problems, (), document.data)
+        deck_document = _read_yaml(deck_path, problems, warnings)
+        if deck_document is not None:
+            deck = _validate(Deck, deck_document, problems, (), deck_document.data)
+        if deck is not None and deck_document is not None:
+            problems.extend(_check_deck(deck, deck_document))
     elif not any(skipped.path == deck_path for skipped in tree.skipped):
         problems.append(
             Problem(deck_path, 1, "", f"missing deck file (title and id of the deck): {DECK_FILE}")
         )
+    kinds = Kinds.declared(deck.kinds, deck.grid) if deck is not None else None
+    names = kinds.names if kinds else _declared_names(deck_document.data if deck_document else None)
 
     notes: list[Note] = []
     locations: dict[str, Location] = {}
@@ -93,10 +98,12 @@ def load_sources(source_dir: Path) -> Notebook:
             if isinstance(raw_id, str):
                 locations[raw_id] = Location(path, document.line_of(("notes", index)))
                 places[raw_id] = (document, index)
-            note = _validate(Note, document, problems, ("notes", index), raw_note)
+            note = _validate(Note, document, problems, ("notes", index), raw_note, {"kinds": names})
             if note is not None:
                 notes.append(note)
                 problems.extend(_check_note(note, index, document, source_dir, warnings))
+                if kinds is not None:
+                    problems.extend(_check_required(note, index, document, kinds))
 
     if not notes and not problems:
         problems.append(
@@ -117,8 +124,12 @@ def load_sources(source_dir: Path) -> Notebook:
 
 
 def read_kinds(source_dir: Path) -> Kinds:
-    """Return the kinds the deck in `source_dir` has (the built-in ones until deck.yaml declares any)."""
-    return BUILTIN
+    """Return the kinds the deck in `source_dir` declares; the built-in ones if it declares none or its
+    deck.yaml cannot be read (a build then reports why)."""
+    path = source_dir / DECK_FILE
+    document = _read_yaml(path, [], []) if source_dir.is_dir() and path in walk(source_dir).files else None
+    deck = _validate(Deck, document, [], (), document.data) if document is not None else None
+    return Kinds.declared(deck.kinds, deck.grid) if deck is not None else BUILTIN
 
 
 def _note_files(source_dir: Path, files: list[Path]) -> Iterator[Path]:
@@ -331,8 +342,15 @@ def _shell(data: Any) -> Any:
     return data
 
 
-def _validate(schema: type[M], document: _Document, problems: list[Problem], at: Loc, data: Any) -> M | None:
-    """Validate `data`, found at `at` in `document`, against `schema`."""
+def _validate(
+    schema: type[M],
+    document: _Document,
+    problems: list[Problem],
+    at: Loc,
+    data: Any,
+    context: dict[str, Any] | None = None,
+) -> M | None:
+    """Validate `data`, found at `at` in `document`, against `schema` (`context`: the deck's kinds)."""
     if not isinstance(data, dict):
         what = "the top of the file" if not at else _format_loc(at)
         problems.append(
@@ -345,7 +363,7 @@ def _validate(schema: type[M], document: _Document, problems: list[Problem], at:
         )
         return None
     try:
-        return schema.model_validate(data)
+        return schema.model_validate(data, context=context)
     except ValidationError as error:
         for detail in error.errors():
             loc = (*at, *detail["loc"])
@@ -353,6 +371,52 @@ def _validate(schema: type[M], document: _Document, problems: list[Problem], at:
                 Problem(document.path, document.line_of(loc), _format_loc(loc), _explain(schema, detail))
             )
         return None
+
+
+def _declared_names(deck_data: Any) -> tuple[str, ...]:
+    """Return the kind names an invalid deck.yaml declares, to check notes against them all the same."""
+    declared = deck_data.get("kinds") if isinstance(deck_data, dict) else None
+    if not isinstance(declared, list) or not declared:
+        return BUILTIN.names
+    names = [item.get("name") if isinstance(item, dict) else item for item in declared]
+    builtin = [item for item in declared if isinstance(item, str) and item not in BUILTIN]
+    return tuple(dict.fromkeys(name for name in names if isinstance(name, str) and name not in builtin))
+
+
+def _check_deck(deck: Deck, document: _Document) -> Iterator[Problem]:
+    """Check the deck's own kinds and grid tables: names unique, every table's kinds declared."""
+
+    def problem(loc: Loc, message: str) -> Problem:
+        return Problem(document.path, document.line_of(loc), _format_loc(loc), message)
+
+    seen: set[str] = set()
+    for index, kind in enumerate(deck.kinds):
+        if kind.name in seen:
+            yield problem(("kinds", index, "name"), f"kind {kind.name!r} is declared twice")
+        seen.add(kind.name)
+    names = list(Kinds.declared(deck.kinds, None).names)
+    tables: set[str] = set()
+    for index, table in enumerate(deck.grid or ()):
+        if table.name in tables:
+            yield problem(("grid", index, "name"), f"table {table.name!r} is declared twice")
+        tables.add(table.name)
+        for position, rows in enumerate(table.rows):
+            if rows.kind not in names:
+                loc = ("grid", index, "rows", position, "kind")
+                yield problem(loc, f"unknown kind {rows.kind!r}{_did_you_mean(rows.kind, names)}")
+
+
+def _check_required(note: Note, index: int, document: _Document, kinds: Kinds) -> Iterator[Problem]:
+    """Report each field the note's kind requires and the note leaves out."""
+    for name in kinds[note.kind].required:
+        if getattr(note, name) is None:
+            loc = ("notes", index)
+            yield Problem(
+                document.path,
+                document.line_of(loc),
+                f"notes[{index}].{name}",
+                f"required for a {note.kind} note (see the kind in deck.yaml)",
+            )
 
 
 def _check_note(
@@ -443,6 +507,8 @@ def _explain(schema: type[BaseModel], detail: Any) -> str:
     if kind == "string_pattern_mismatch":
         if loc and loc[-2:-1] == ("tags",):
             return f"expected a tag without spaces, got {value!r}"
+        if loc and loc[-1] in ("colour", "tint"):
+            return f"expected a colour as #rrggbb (like #1565c0), got {value!r}"
         return f"expected a slug (lowercase letters and digits joined by '-' or '_'), got {value!r}"
     if kind == "value_error":
         return str(detail["ctx"]["error"])

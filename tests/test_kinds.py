@@ -67,3 +67,242 @@ def test_only_refuses_a_kind_the_deck_does_not_have(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Invalid value for '--only': 'servce' is not one of 'service', 'algorithm'," in result.output
     assert not (tmp_path / "dist").exists()
+
+
+PHARMACOLOGY_DECK = """\
+id: pharma
+title: Pharmacology
+kinds:
+  - name: drug
+    badge: Rx
+    colour: "#0b7285"
+    fields: [use_case, task, input]
+    required: [use_case]
+    cards: [term, reverse]
+  - name: interaction
+    colour: "#c2255c"
+    tint: "#fff0f6"
+    subdeck: Watch out
+  - name: guideline
+    colour: "#5c940d"
+    layout: list
+grid:
+  - name: drugs
+    caption: Drugs → what they treat
+    rows: [drug]
+    group_by: task
+    group_order: [antibiotic, analgesic]
+    ungrouped: unclassified
+    columns: [use_case, {field: input, label: Dose}]
+"""
+
+PHARMACOLOGY_NOTES = [
+    {
+        "id": "ibuprofen",
+        "title": "Ibuprofen",
+        "kind": "drug",
+        "summary": "An NSAID.",
+        "use_case": "pain and fever",
+        "task": "analgesic",
+        "input": "200-400 mg",
+    },
+    {
+        "id": "paracetamol",
+        "title": "Paracetamol",
+        "kind": "drug",
+        "summary": "Not an NSAID.",
+        "use_case": "pain",
+        "task": "analgesic",
+    },
+    {
+        "id": "amoxicillin",
+        "title": "Amoxicillin",
+        "kind": "drug",
+        "summary": "A penicillin.",
+        "use_case": "x",
+    },
+    {
+        "id": "warfarin-nsaid",
+        "title": "Warfarin + NSAID",
+        "kind": "interaction",
+        "summary": "Bleeding risk.",
+    },
+    {"id": "who-ladder", "title": "WHO pain ladder", "kind": "guideline", "summary": "Step up."},
+]
+
+
+@pytest.fixture(scope="module")
+def pharmacology(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A deck with kinds of its own and its own grid table, built once with the shipped templates."""
+    root = tmp_path_factory.mktemp("pharma")
+    source = _write(root / "source", PHARMACOLOGY_NOTES)
+    (source / "deck.yaml").write_text(PHARMACOLOGY_DECK, encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(root / "dist")])
+    assert result.exit_code == 0, result.output
+    return source, root / "dist"
+
+
+def test_own_kinds_make_their_subdecks_and_cards(pharmacology: tuple[Path, Path], tmp_path: Path) -> None:
+    from anki.collection import Collection
+
+    from tests.anki_helpers import import_package, note_by_id
+
+    collection = Collection(str(tmp_path / "collection.anki2"))
+    try:
+        import_package(collection, pharmacology[1] / "pharma.apkg")
+        decks = {deck.name for deck in collection.decks.all_names_and_ids()} - {"Default"}
+        assert decks == {
+            "Pharmacology",
+            *(f"Pharmacology::{name}" for name in ("Drugs", "Watch out", "Guidelines")),
+        }
+        ibuprofen = note_by_id(collection, "ibuprofen")
+        assert ibuprofen["Kind"] == "Drug" and "kind::drug" in ibuprofen.tags
+        assert "<dt>Use case</dt><dd>pain and fever</dd>" in ibuprofen["Details"]
+        assert sorted(card.template()["name"] for card in ibuprofen.cards()) == ["Reverse", "Term"]
+        warfarin = note_by_id(collection, "warfarin-nsaid")  # `cards` left out: a term card only
+        assert [card.template()["name"] for card in warfarin.cards()] == ["Term"]
+        assert collection.decks.name(warfarin.cards()[0].did) == "Pharmacology::Watch out"
+    finally:
+        collection.close()
+
+
+def test_own_kinds_print_their_sections_colours_and_badges(pharmacology: tuple[Path, Path]) -> None:
+    import html5lib
+    from pypdf import PdfReader
+
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.options import SheetOptions
+    from cheatdeck.sheet import render_sheet_html
+
+    notebook = load_sources(pharmacology[0])
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), 0)
+    tree = html5lib.parse(html, namespaceHTMLElements=False)
+    style = tree.find("head/style").text
+    assert ".kind-drug { --kind: #0b7285; --tint: #f0f7f8; }" in style
+    assert ".kind-interaction { --kind: #c2255c; --tint: #fff0f6; }" in style
+    assert ".kind-guideline { --kind: #5c940d; --tint: #f5f9f0; }" in style
+    assert ".kind-service" not in style
+    headings = [
+        (h2.get("class"), "".join(h2.itertext())) for h2 in tree.iter("h2") if "kind-" in h2.get("class", "")
+    ]
+    assert headings == [
+        ("section kind-drug", "Rx Drugs"),
+        ("section kind-interaction", "I Interactions"),
+        ("section kind-guideline", "G Guidelines"),
+    ]
+    ibuprofen = tree.find(".//article[@id='note-ibuprofen']")
+    assert ibuprofen.get("class") == "note kind-drug"
+    assert ibuprofen.find("h3/span").text == "Rx"
+    assert tree.find(".//div[@id='note-who-ladder']") is not None  # a list kind: after the grid
+    pdf = PdfReader(pharmacology[1] / "cheatsheet.pdf")
+    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    assert "Rx drugs I interactions G guidelines" in text  # the legend, in the page's corner
+    assert "Rx Drugs Rx Ibuprofen" in text and "G Guidelines" in text
+
+
+def test_own_grid_table_follows_the_declaration(pharmacology: tuple[Path, Path]) -> None:
+    import csv
+    import io
+
+    import html5lib
+
+    rows = list(csv.DictReader(io.StringIO((pharmacology[1] / "grid.csv").read_text(encoding="utf-8"))))
+    assert [(row["table"], row["group"], row["name"]) for row in rows] == [
+        ("drugs", "analgesic", "Ibuprofen"),
+        ("drugs", "analgesic", "Paracetamol"),
+        ("drugs", "unclassified", "Amoxicillin"),
+    ]
+    tree = html5lib.parse(
+        (pharmacology[1] / "grid.html").read_text(encoding="utf-8"), namespaceHTMLElements=False
+    )
+    part = tree.find(".//div[@class='grid-part grid-drugs']")
+    assert part.find("p").text == "Drugs → what they treat"
+    headers = [["".join(th.itertext()) for th in table.iter("th")] for table in part.iter("table")]
+    assert headers == [["Analgesic", "Use case", "Dose"], ["Unclassified", "Use case", "Dose"]]
+    first = part.find(".//tbody/tr")
+    assert ["".join(td.itertext()) for td in first.iter("td")] == [
+        "Ibuprofen",
+        "pain and fever",
+        "200-400 mg",
+    ]
+
+
+def test_check_summarises_own_kinds(pharmacology: tuple[Path, Path]) -> None:
+    result = CliRunner().invoke(main, ["check", "--source", str(pharmacology[0])])
+    assert result.output.splitlines() == [
+        "Pharmacology: 5 notes (drug 3, interaction 1, guideline 1)",
+        "  grid drug: use_case 3/3, task 2/3, input 1/3",
+    ]
+
+
+def test_only_accepts_a_kind_the_deck_declares(pharmacology: tuple[Path, Path], tmp_path: Path) -> None:
+    source = pharmacology[0]
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--source",
+            str(source),
+            "--out",
+            str(tmp_path),
+            "--only",
+            "guideline",
+            "--artefact",
+            "grid",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    refused = CliRunner().invoke(
+        main, ["build", "--source", str(source), "--out", str(tmp_path), "--only", "service"]
+    )
+    assert "'service' is not one of 'drug', 'interaction', 'guideline'." in refused.output
+
+
+def test_declared_kinds_are_validated_with_file_and_line(tmp_path: Path) -> None:
+    deck = """\
+id: pharma
+title: Pharmacology
+kinds:
+  - {name: drug, colour: "#0b7285", fields: [use_case], required: [use_case]}
+  - {name: interaction, colour: pink}
+  - {name: drug, colour: "#000000", cards: [term, recto]}
+  - servce
+grid:
+  - {name: drugs, caption: Drugs, rows: [drugs], group_by: dose}
+"""
+    notes = [{"id": "b", "title": "B", "kind": "service", "summary": "s"}]
+    source = _write(tmp_path / "source", notes)
+    (source / "deck.yaml").write_text(deck, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 1
+    deck_file = source / "deck.yaml"
+    assert result.output.splitlines() == [
+        f"{deck_file}:5: kinds[1].colour: expected a colour as #rrggbb (like #1565c0), got 'pink'",
+        f"{deck_file}:6: kinds[2].cards[1]: expected one of term, reverse, learning; got 'recto'",
+        f"{deck_file}:7: kinds[3]: expected one of service, algorithm, deployment, concept, metric, "
+        "resource; got 'servce' (did you mean 'service'?)",
+        f"{deck_file}:9: grid[0].group_by: expected one of use_case, domain, learning, task, input, "
+        "formula; got 'dose'",
+        # the deck is invalid, but the notes are still checked against the kinds it names
+        f"{source / 'notes.yaml'}:3: notes[0].kind: expected one of drug, interaction; got 'service'",
+        f"5 errors in {source}/; nothing written",
+    ]
+
+
+def test_notes_are_checked_against_their_kind(tmp_path: Path) -> None:
+    notes = [
+        {"id": "a", "title": "A", "kind": "drug", "summary": "s"},
+        {"id": "b", "title": "B", "kind": "service", "summary": "s"},
+    ]
+    source = _write(tmp_path / "source", notes)
+    (source / "deck.yaml").write_text(
+        PHARMACOLOGY_DECK.replace("rows: [drug]", "rows: [drug, drugs]"), encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    deck_file, notes_file = source / "deck.yaml", source / "notes.yaml"
+    assert result.output.splitlines() == [
+        f"{deck_file}:20: grid[0].rows[1].kind: unknown kind 'drugs' (did you mean 'drug'?)",
+        f"{notes_file}:2: notes[0].use_case: required for a drug note (see the kind in deck.yaml)",
+        f"{notes_file}:7: notes[1].kind: expected one of drug, interaction, guideline; got 'service'",
+        f"3 errors in {source}/; nothing written",
+    ]
