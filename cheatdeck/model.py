@@ -37,6 +37,7 @@ from cheatdeck.kinds import (
     Text,
     choice_error,
 )
+from cheatdeck.kinds import SLUG_PATTERN as SLUG_PATTERN  # the pattern of ids, kept importable here
 
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
