@@ -42,3 +42,4 @@ class BuildOptions:
     dry_run: bool = False
     force: bool = False
     forget_retired: bool = False  # notes already retired become `deleted`: never shipped again
+    pending: tuple[str, ...] = ()  # artefacts left out now and built next (watch): recorded as not current

@@ -93,6 +93,7 @@ def build(options: BuildOptions) -> BuildReport:
         files.append((lock_path, lambda tmp: _write_text(tmp, lock_text)))
     new_state = BuildState(with_lock(inputs, lock), dict(state.stamps), dict(state.outputs), hasher.fresh)
     new_state.stamps.update({artefact.name: artefact.stamp for artefact in artefacts})
+    new_state.pending = sorted((set(state.pending) - set(options.artefacts)) | set(options.pending))
     for artefact in todo:
         for name, write in artefact.writers.items():
             files.append((options.out / name, _recording(name, write, new_state, hasher)))
@@ -149,6 +150,7 @@ def _up_to_date(options: BuildOptions, state: BuildState, fingerprint: str, hash
         not options.force
         and not options.dry_run
         and set(options.artefacts) <= set(state.stamps)
+        and not set(options.artefacts) & set(state.pending)
         and state.fingerprint == fingerprint
         and state.outputs_intact(options.out, hasher)
     )

@@ -41,6 +41,7 @@ class BuildState:
     stamps: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)  # file name in out/ → sha256
     files: dict[str, CacheEntry] = field(default_factory=dict)  # "source/x.yaml", "out/x.pdf" → entry
+    pending: list[str] = field(default_factory=list)  # artefacts not yet rebuilt from the latest sources
 
     def outputs_intact(self, out: Path, hasher: Hasher, names: Iterable[str] | None = None) -> bool:
         """Return True if the named outputs (default: all recorded) still hold what was written."""
@@ -165,6 +166,7 @@ def read_state(out: Path) -> BuildState:
     valid = (
         isinstance(state.fingerprint, str)
         and all(isinstance(part, dict) for part in (state.stamps, state.outputs, state.files))
+        and isinstance(state.pending, list)
         and all(isinstance(entry, list) and len(entry) == 4 for entry in state.files.values())
     )
     return state if valid else BuildState()

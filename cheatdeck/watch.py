@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from cheatdeck.errors import explain
@@ -15,24 +16,47 @@ from cheatdeck.pipeline import BuildReport, build
 Echo = Callable[[str], object]
 
 
+SLOW_ARTEFACTS = ("sheet",)
+"""Artefacts watch builds after the others, so the deck and grid of a save are ready within a second."""
+
+
 def build_once(options: BuildOptions, echo: Echo) -> BuildReport | Exception:
     """Build, and describe the outcome in a line or two; never raise, so watching goes on after any
-    failure (bad sources, a full disk, an unwritable out folder)."""
+    failure (bad sources, a full disk, an unwritable out folder).
+
+    The quick artefacts come first; the sheet follows in a second build. Until it is written the
+    terminal says so and the build state lists it as `pending`."""
+    quick = tuple(name for name in options.artefacts if name not in SLOW_ARTEFACTS)
+    slow = tuple(name for name in options.artefacts if name in SLOW_ARTEFACTS)
+    if quick and slow:
+        first = _attempt(
+            replace(options, artefacts=quick, pending=slow), echo, f"{' and '.join(slow)} not rebuilt"
+        )
+        if isinstance(first, Exception):
+            return first
+        if not first.up_to_date:
+            echo(f"current: {', '.join(quick)} ({first.seconds:.2f} s); {', '.join(slow)} follows …")
+    result = _attempt(options, echo, "last good outputs kept")
+    if isinstance(result, BuildReport):
+        if result.up_to_date:
+            echo("up to date")
+        else:
+            rebuilt = ", ".join(path.name for path in result.written) or "nothing (content unchanged)"
+            echo(f"rebuilt {rebuilt} in {result.seconds:.2f} s; every output is current")
+    return result
+
+
+def _attempt(options: BuildOptions, echo: Echo, kept: str) -> BuildReport | Exception:
+    """Run one build; on failure describe it and return the error instead of raising."""
     try:
-        report = build(options)
+        return build(options)
     except Exception as error:
-        failure = explain(error, options.source, "last good outputs kept")
+        failure = explain(error, options.source, kept)
         if failure.internal:
             logging.getLogger(__name__).debug("where it happened:", exc_info=error)
         for line in (*failure.lines, failure.summary):
             echo(line)
         return error
-    if report.up_to_date:
-        echo("up to date")
-    else:
-        rebuilt = ", ".join(path.name for path in report.written) or "nothing (content unchanged)"
-        echo(f"rebuilt {rebuilt} in {report.seconds:.2f} s")
-    return report
 
 
 def _is_input(change: object, path: str) -> bool:

@@ -261,3 +261,44 @@ def test_a_folder_named_like_a_notes_file_is_skipped(project: tuple[Path, Path])
     (source / "old.yaml").mkdir()
     result = CliRunner().invoke(main, ["check", "--source", str(source)])
     assert result.exit_code == 0, result.output
+
+
+def test_watch_writes_deck_and_grid_first_and_the_state_says_the_sheet_is_pending(
+    project: tuple[Path, Path],
+) -> None:
+    import json
+
+    from cheatdeck.state import STATE_FILE
+    from cheatdeck.watch import build_once
+
+    source, out = project
+    before = _snapshot(out)
+    _replace(source / "services.yaml", "use_case: turn text into lifelike speech", "use_case: speak text")
+    seen: dict[str, object] = {}
+
+    def echo(line: str) -> None:
+        if line.startswith("current:"):  # between the two phases: look at dist/ as a learner would now
+            seen["line"] = line
+            seen["pending"] = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))["pending"]
+            seen["deck new"] = (out / "aws-mls-c01.apkg").read_bytes() != before[
+                str(out / "aws-mls-c01.apkg")
+            ][1]
+            seen["grid new"] = (out / "grid.csv").read_bytes() != before[str(out / "grid.csv")][1]
+            seen["sheet old"] = (out / "cheatsheet.pdf").read_bytes() == before[str(out / "cheatsheet.pdf")][
+                1
+            ]
+        seen.setdefault("lines", []).append(line)  # type: ignore[union-attr]
+
+    result = build_once(BuildOptions(source=source, out=out), echo)
+    assert isinstance(result, BuildReport)
+    assert seen["line"].startswith("current: deck, grid")  # type: ignore[union-attr]
+    assert (seen["pending"], seen["deck new"], seen["grid new"], seen["sheet old"]) == (
+        ["sheet"],
+        True,
+        True,
+        True,
+    )
+    assert [path.name for path in result.written] == ["cheatsheet.pdf"]
+    assert json.loads((out / STATE_FILE).read_text(encoding="utf-8"))["pending"] == []
+    assert "every output is current" in seen["lines"][-1]  # type: ignore[index]
+    assert build_into(source, out).up_to_date
