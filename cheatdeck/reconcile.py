@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -266,7 +267,10 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
         elif locked_note and locked_note.hash != digest and state == ACTIVE:
             changes.edited.append(note.note_id)
         mod = locked_note.mod if known and locked_note and locked_note.hash == digest else now
-        added = (locked_note.added or locked_note.mod) if known and locked_note else mod
+        # first shipped now (never later than the clock: Anki refuses to export ids from the future)
+        added = (
+            (locked_note.added or locked_note.mod) if known and locked_note else min(mod, int(time.time()))
+        )
         _check_not_blank(note, notetypes[note.notetype])
         notes.append(replace(note, mod=mod))
         new_lock.notes[note.guid] = LockedNote(

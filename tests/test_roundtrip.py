@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
+import tempfile
+import zipfile
 from pathlib import Path
 
 import html5lib
@@ -193,6 +196,7 @@ def test_renaming_the_title_renames_the_deck_with_no_second_tree(
     build_into(source, out)
     package = out / DECK_NAME
     assert f"rename the deck {TITLE!r} to {new_title!r} in Anki" in caplog.text
+    assert sorted(_package_decks(package).values()) == sorted(_package_decks(first).values())  # deck id only
     collection.decks.rename(collection.decks.id(TITLE, create=False), new_title)  # as the README says
     counts = import_package(collection, package)
     assert (counts.new, counts.conflicting) == (1, 0)
@@ -211,6 +215,17 @@ def test_renaming_the_title_renames_the_deck_with_no_second_tree(
         assert {TITLE, new_title} <= {d.name for d in other.decks.all_names_and_ids()}
     finally:
         other.close()
+
+
+def _package_decks(package: Path) -> dict[str, int]:
+    """Return the decks a package holds, by name, with their ids (Default left out)."""
+    with zipfile.ZipFile(package) as archive, tempfile.TemporaryDirectory() as scratch:
+        database = Path(scratch, "collection.anki2")
+        database.write_bytes(archive.read("collection.anki2"))
+        connection = sqlite3.connect(database)
+        decks = json.loads(connection.execute("SELECT decks FROM col").fetchone()[0])
+        connection.close()
+    return {deck["name"]: int(deck["id"]) for deck in decks.values() if deck["name"] != "Default"}
 
 
 def test_added_dates_are_when_the_lock_first_saw_each_note(
