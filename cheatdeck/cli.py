@@ -308,3 +308,90 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int) -> None:
     for line in report.lines():
         click.echo(line)
     click.echo(f"next: python build.py check --source {into}")
+
+
+@main.command("sync")
+@_source_option
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=SHIPPED_TEMPLATES,
+    help="Templates to use instead of the shipped ones (as for build).",
+)
+@click.option(
+    "--collection",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The collection file (collection.anki2) to update.",
+)
+@click.option("--profile", help="The Anki profile whose collection to update (in Anki's data folder).")
+@click.option("--dry-run", is_flag=True, help="Print what would change in the collection; write nothing.")
+@click.option("--yes", is_flag=True, help="Delete retired notes without asking.")
+@click.option("--keep-anki", is_flag=True, help="On a conflict, keep the text edited in Anki.")
+@click.option("--keep-source", is_flag=True, help="On a conflict, take the text from the sources.")
+def sync_command(
+    source: Path,
+    templates: Path,
+    collection: Path | None,
+    profile: str | None,
+    dry_run: bool,
+    yes: bool,
+    keep_anki: bool,
+    keep_source: bool,
+) -> None:
+    """Bring an Anki collection up to date with the notes, through Anki's own backend.
+
+    Adds new notes, updates changed ones in place (review history kept), moves notes to a new note-type
+    version with their history, deletes retired notes (asking first), and reports every field you edited
+    in Anki instead of overwriting it. Close Anki first; Anki's own backup is made before any change.
+    Needs the anki package: pip install -e '.[anki]'.
+
+    Example: python build.py sync --profile "User 1" --dry-run
+    """
+    if collection and profile:
+        raise click.UsageError("give --collection or --profile, not both")
+    if keep_anki and keep_source:
+        raise click.UsageError("give --keep-anki or --keep-source, not both")
+    import importlib.util
+
+    if importlib.util.find_spec("anki") is None:
+        raise click.ClickException("sync needs Anki's backend: pip install -e '.[anki]'")
+    from cheatdeck.sync import SyncOptions, sync
+
+    def confirm(notes: list[str]) -> bool:
+        if yes:
+            return True
+        click.echo(f"{len(notes)} retired note(s) to delete from the collection: {', '.join(notes)}")
+        try:
+            return click.confirm("Delete them?", default=False)
+        except click.Abort:
+            return False
+
+    options = SyncOptions(
+        source=source,
+        templates=templates,
+        collection=collection,
+        profile=profile,
+        dry_run=dry_run,
+        keep="anki" if keep_anki else "source" if keep_source else None,
+    )
+    with _error_boundary(source, "nothing changed"):
+        report = sync(options, confirm)
+    click.echo(f"collection: {report.collection}")
+    if report.backup:
+        click.echo(f"backup: {report.backup}")
+    for line in report.lines():
+        click.echo(line)
+    click.echo(("dry run: " if dry_run else "sync: ") + report.counts())
+    if report.schema_changed:
+        click.echo(
+            "note: moving notes to a new note type changes the collection's schema; Anki's next "
+            "AnkiWeb sync asks to upload the whole collection (choose Upload)"
+        )
+    if report.kept and not dry_run:
+        click.echo(
+            f"kept {len(report.kept)} retired note(s) in the collection; run sync --yes to delete them"
+        )
+    if report.unresolved:
+        raise click.ClickException(
+            f"{len(report.unresolved)} conflict(s) left as they are: rerun with --keep-anki or --keep-source"
+        )

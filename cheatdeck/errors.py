@@ -36,6 +36,11 @@ class TemplateProblem(Exception):
     """A template (shipped or given with --templates) failed to load or render."""
 
 
+class SyncError(Exception):
+    """A sync cannot start or go on (no collection, Anki holds it open) or failed while writing; the
+    message says what became of the collection and the lock."""
+
+
 class OutputError(Exception):
     """Writing the outputs failed; the message says whether the previous ones are still in place."""
 
@@ -61,7 +66,7 @@ def explain(error: Exception, source: Path, outcome: str) -> Failure:
         count = len(error.problems)
         plural = "s" if count != 1 else ""
         return Failure(tuple(map(str, error.problems)), f"{count} error{plural} in {source}/; {outcome}")
-    if isinstance(error, OutputError):
+    if isinstance(error, OutputError | SyncError):  # their messages say what became of things
         return Failure((), str(error))
     if isinstance(error, LockError | TemplateProblem | UsageError):
         return Failure((), f"{error}; {outcome}")

@@ -1,0 +1,563 @@
+"""Bring a learner's Anki collection up to date with the build, through Anki's own backend (`anki`).
+
+An `.apkg` import adds and updates notes, nothing more. `sync` opens the collection itself and:
+
+- adds new notes and brings note types up to date with Anki's package importer, fed the build's notes
+  (so note-type ids, decks and media are exactly those of an `.apkg` import);
+- updates changed notes in place, whatever their modification times: fields and tags only, so every card
+  keeps its scheduling and review history;
+- moves notes of an older note-type version to the current one with Anki's change-notetype (fields and
+  cards matched by name, history kept);
+- deletes retired notes, and records that in the lock so no later build ships them again;
+- never overwrites a field the learner edited in Anki since the last sync: that is a conflict, reported
+  with both texts, until `keep="anki"` or `keep="source"` settles it.
+
+What the last sync left in each field is remembered in the collection itself (config key
+`cheatdeck:<deck id>`): per note and field, a hash of the text Anki held after the sync and of the source
+text it was compared with. A note never synced before is judged against the lock (what the last build
+shipped) if Anki's copy is newer than that build, else taken as unedited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cheatdeck.cards import NOTETYPES, PlannedNote, stable_guid
+from cheatdeck.errors import SyncError
+from cheatdeck.lock import LOCK_FILE, Lock, LockedNote, dump_lock, read_lock
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+    from anki.notes import Note
+
+    from cheatdeck.reconcile import DeckPlan
+
+log = logging.getLogger(__name__)
+
+COLLECTION_FILE = "collection.anki2"
+RECORD_VERSION = 1
+KEEP_CHOICES = ("anki", "source")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Which notes to sync into which collection, and how to settle conflicts."""
+
+    source: Path
+    templates: Path
+    collection: Path | None = None
+    profile: str | None = None
+    dry_run: bool = False
+    keep: str | None = None  # "anki" or "source": how to settle conflicts
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field the learner edited in Anki since the last sync, and what the sources say now."""
+
+    note: str
+    field: str
+    anki: str
+    source: str
+
+
+@dataclass
+class SyncReport:
+    """What a sync did (or, for a dry run, would do) to the collection."""
+
+    collection: Path
+    dry_run: bool = False
+    added: list[str] = field(default_factory=list)
+    updated: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # note → (field, old, new)
+    deleted: list[str] = field(default_factory=list)
+    migrated: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # retired notes left in the collection
+    conflicts: list[Conflict] = field(default_factory=list)
+    resolved: str | None = None  # the side that won the conflicts, if one was chosen
+    backup: Path | None = None
+    schema_changed: bool = False
+
+    @property
+    def unresolved(self) -> list[Conflict]:
+        """Return the conflicts left as they are (no side chosen)."""
+        return [] if self.resolved else self.conflicts
+
+    def counts(self) -> str:
+        """Return the one-line summary."""
+        conflicts = f"conflicts {len(self.conflicts)}"
+        if self.conflicts:
+            conflicts += f" (kept {self.resolved}'s text)" if self.resolved else " (unresolved)"
+        verb = "would be " if self.dry_run else ""
+        parts = [
+            f"added {len(self.added)}",
+            f"updated {len(self.updated)}",
+            f"deleted {len(self.deleted)}",
+            f"migrated {len(self.migrated)}",
+            conflicts,
+        ]
+        return f"{verb}{', '.join(parts)}"
+
+    def lines(self) -> list[str]:
+        """Return the report as a diff: one line per note, then each conflict with both texts."""
+        lines = [f"+ {note}" for note in self.added]
+        lines += [f"> {note}" for note in self.migrated]
+        for note, changes in self.updated.items():
+            lines.append(f"~ {note}: {', '.join(name for name, _, _ in changes)}")
+            if self.dry_run:
+                for name, old, new in changes:
+                    lines.append(f"    {name}: - {_shorten(old)}")
+                    lines.append(f"    {' ' * len(name)}  + {_shorten(new)}")
+        lines += [f"- {note}" for note in self.deleted]
+        lines += [f"= {note} (retired, kept in the collection)" for note in self.kept]
+        for conflict in self.conflicts:
+            settled = f" → kept {self.resolved}'s text" if self.resolved else ""
+            lines.append(f"! conflict: {conflict.note}: {conflict.field} edited in Anki{settled}")
+            lines.append(f"    in Anki:   {conflict.anki}")
+            lines.append(f"    in source: {conflict.source}")
+        return lines
+
+
+def anki_base(environ: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
+    """Return Anki's data folder: `ANKI_BASE` if set, else the default of this operating system."""
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if environ.get("ANKI_BASE"):
+        return Path(environ["ANKI_BASE"])
+    home = Path(environ.get("HOME") or environ.get("USERPROFILE") or Path.home())
+    if platform.startswith("win"):
+        return Path(environ.get("APPDATA") or home / "AppData" / "Roaming") / "Anki2"
+    if platform == "darwin":
+        return home / "Library" / "Application Support" / "Anki2"
+    return Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "Anki2"
+
+
+def find_collection(collection: Path | None, profile: str | None, base: Path | None = None) -> Path:
+    """Return the collection file to sync: the path given, or a profile's in Anki's data folder."""
+    if collection is not None:
+        if not collection.is_file():
+            raise SyncError(f"{collection}: no Anki collection there (expected a collection.anki2 file)")
+        return collection
+    base = anki_base() if base is None else base
+    folders = sorted(base.iterdir()) if base.is_dir() else []
+    profiles = [folder.name for folder in folders if (folder / COLLECTION_FILE).is_file()]
+    if profile is not None:
+        if profile not in profiles:
+            known = f"profiles there: {', '.join(profiles)}" if profiles else "no profile there"
+            raise SyncError(f"{base / profile / COLLECTION_FILE}: no such Anki profile ({known})")
+        return base / profile / COLLECTION_FILE
+    if len(profiles) == 1:
+        return base / profiles[0] / COLLECTION_FILE
+    if not profiles:
+        raise SyncError(f"{base}: no Anki profile found; pass --collection PATH or --profile NAME")
+    raise SyncError(f"{base}: several Anki profiles ({', '.join(profiles)}); choose one with --profile NAME")
+
+
+def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncReport:
+    """Compare the build with the collection and, unless a dry run, bring the collection and the lock
+    up to date. `confirm` is asked before retired notes are deleted (with their names)."""
+    from cheatdeck.reconcile import plan_deck
+    from cheatdeck.sources import load_sources
+
+    if options.keep not in (None, *KEEP_CHOICES):
+        raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {options.keep!r}")
+    notebook = load_sources(options.source)
+    for warning in notebook.warnings:
+        log.warning("%s", warning)
+    lock_path = options.source / LOCK_FILE
+    lock = read_lock(lock_path)
+    plan = plan_deck(notebook, options.templates, lock)
+    path = find_collection(options.collection, options.profile)
+    report = SyncReport(path, dry_run=options.dry_run, resolved=options.keep if options.keep else None)
+    with _opened(path) as col:
+        work = _Work.compare(col, plan, lock, notebook.deck.id, options.keep)
+        if not options.dry_run and work.deletions() and not confirm(work.deletions()):
+            work.keep_retired()
+        work.fill(report)
+        if options.dry_run:
+            return report
+        if work.changes() or work.remembered(col) != work.record:
+            report.backup = _backup(col, path)
+            try:
+                work.apply(col, plan)
+            except Exception as error:
+                raise SyncError(
+                    f"{path}: sync failed while writing ({type(error).__name__}: {error}); the lock is "
+                    f"unchanged. The collection may be partly updated: run sync again, or restore Anki's "
+                    f"backup {report.backup}"
+                ) from error
+            report.schema_changed = bool(report.migrated) and col.schema_changed()
+    try:
+        _write_lock(lock_path, dump_lock(work.new_lock(plan, lock)))
+    except OSError as error:
+        raise SyncError(
+            f"{lock_path}: {error.strerror or error}; the collection is updated but the lock is not: "
+            "run sync again once the lock can be written"
+        ) from None
+    return report
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[Collection]:
+    """Open a collection with Anki's backend; refuse one Anki (or another program) holds open.
+
+    Anki opens its collection in SQLite's exclusive locking mode and keeps it locked while the profile is
+    open, so opening it here fails with Anki's own "already open" error and nothing is touched."""
+    from anki.collection import Collection
+    from anki.errors import DBError
+
+    try:
+        col = Collection(str(path))
+    except DBError as error:
+        raise SyncError(
+            f"{path}: Anki has this collection open ({error}); close Anki, or switch it to another "
+            "profile, and run sync again; nothing changed"
+        ) from None
+    try:
+        yield col
+    finally:
+        col.close()
+
+
+def _backup(col: Collection, path: Path) -> Path | None:
+    """Make Anki's own backup in the profile's `backups` folder, as Anki does; return the new file."""
+    folder = path.parent / "backups"
+    folder.mkdir(exist_ok=True)
+    before = set(folder.iterdir())
+    col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+    created = sorted(set(folder.iterdir()) - before)
+    return created[-1] if created else None
+
+
+def _write_lock(path: Path, text: str) -> None:
+    """Replace the lock file in one step (a temporary file beside it, renamed into place), if it changed."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _positions(old: list[str], new: list[str]) -> list[int]:
+    """Return, for each new name, its position among the old names (-1: none), as change-notetype wants."""
+    return [old.index(name) if name in old else -1 for name in new]
+
+
+def _rows(col: Collection, sql: str) -> list[Any]:
+    assert col.db is not None, "collection is closed"
+    return col.db.all(sql)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _shorten(text: str, width: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def guid_of_version(deck_id: str, notetype: str, note_id: str, version: int) -> str:
+    """Return the GUID a note had under a given version of its note type (see `cards.note_guid`)."""
+    return stable_guid(deck_id, notetype if version == 1 else f"{notetype}-v{version}", note_id)
+
+
+@dataclass
+class _Item:
+    """One planned note against the collection: what to add, write, migrate or delete."""
+
+    planned: PlannedNote
+    label: str
+    nid: int | None = None  # the collection's note (None: to be added)
+    guid: str = ""  # its GUID in the collection (an older version's when it is migrated)
+    model_id: int = 0  # the note type it is planned with
+    migrate_from: int = 0  # the note type id it has now, when that is an older version
+    retired: bool = False  # retired from the sources: to be deleted
+    kept: bool = False  # retired, but left in the collection
+    blocked: bool = False  # has conflicts and no side was chosen: left exactly as it is
+    writes: dict[str, str] = field(default_factory=dict)  # field → new text
+    old: dict[str, str] = field(default_factory=dict)  # field → the collection's text
+    tags: list[str] | None = None  # the new tag list, when it changes
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> bool:
+        """Return True if the note is to be deleted from the collection."""
+        return self.retired and not self.kept and not self.blocked
+
+
+@dataclass
+class _Work:
+    """Every planned note compared with the collection."""
+
+    items: list[_Item]
+    gone: list[str]  # GUIDs of retired notes no longer in the collection
+    record: dict[str, Any]  # what the last sync left in each note (see the module docstring)
+    key: str
+
+    @classmethod
+    def compare(cls, col: Collection, plan: DeckPlan, lock: Lock, deck_id: str, keep: str | None) -> _Work:
+        """Find each planned note in the collection (by GUID, or an older version's GUID) and decide."""
+        from cheatdeck.reconcile import RETIRED_TAG
+
+        key = f"cheatdeck:{deck_id}"
+        record = col.get_config(key, {})
+        synced: dict[str, Any] = record.get("notes", {}) if record.get("version") == RECORD_VERSION else {}
+        in_anki = {guid: (nid, mid) for nid, guid, mid in _rows(col, "select id, guid, mid from notes")}
+        items, gone = [], []
+        for planned in plan.notes:
+            spec = NOTETYPES[planned.notetype]
+            item = _Item(planned, f"{planned.note_id} ({planned.notetype})")
+            item.retired = RETIRED_TAG in planned.tags
+            candidates = [planned.guid] + [
+                guid_of_version(deck_id, planned.notetype, planned.note_id, version)
+                for version in range(spec.version - 1, 0, -1)
+            ]
+            found = next((guid for guid in candidates if guid in in_anki), None)
+            if found is None:
+                if item.retired:  # never shipped to this collection, or deleted by the learner
+                    gone.append(planned.guid)
+                else:
+                    items.append(item)
+                continue
+            item.guid = found
+            item.nid, mid = in_anki[found]
+            item.model_id = plan.notetypes[planned.notetype].model_id
+            if mid != item.model_id:
+                item.migrate_from = mid
+                item.label = f"{planned.note_id} ({planned.notetype} → v{spec.version})"
+            note = col.get_note(item.nid)  # type: ignore[arg-type]
+            _compare_note(item, note, spec.fields, synced.get(found), lock.notes.get(found), keep)
+            item.kept = item.retired and bool(item.conflicts) and keep == "anki"
+            items.append(item)
+        return cls(items, gone, {"version": RECORD_VERSION, "notes": synced}, key)
+
+    def deletions(self) -> list[str]:
+        """Return the labels of the retired notes to be deleted."""
+        return [item.label for item in self.items if item.deleted]
+
+    def keep_retired(self) -> None:
+        """Leave retired notes in the collection (the learner said no): they are updated as retired."""
+        for item in self.items:
+            item.kept = item.kept or item.retired
+
+    def fill(self, report: SyncReport) -> None:
+        """Describe the work in the report."""
+        for item in self.items:
+            report.conflicts += item.conflicts
+            if item.blocked:
+                continue
+            if item.nid is None:
+                report.added.append(item.label)
+            elif item.deleted:
+                report.deleted.append(item.label)
+            else:
+                if item.kept:
+                    report.kept.append(item.label)
+                if item.migrate_from:
+                    report.migrated.append(item.label)
+                if item.writes or item.tags is not None:
+                    report.updated[item.label] = [
+                        (name, item.old[name], text) for name, text in item.writes.items()
+                    ]
+
+    def apply(self, col: Collection, plan: DeckPlan) -> None:
+        """Write the work to the collection, then what this sync left in each note."""
+        for name, path in sorted(plan.media.items()):  # Anki skips a file it already holds
+            col.media.write_data(name, path.read_bytes())
+        self._import(col, plan)
+        self._migrate(col)
+        updated = []
+        for item in self.items:
+            if item.blocked or item.nid is None or item.deleted:
+                continue
+            note = col.get_note(item.nid)  # type: ignore[arg-type]
+            if not (item.writes or item.tags is not None or note.guid != item.planned.guid):
+                continue
+            note.guid = item.planned.guid
+            for name, text in item.writes.items():
+                note[name] = text
+            if item.tags is not None:
+                note.tags = item.tags
+            updated.append(note)
+        if updated:
+            col.update_notes(updated)
+        doomed = [item.nid for item in self.items if item.deleted and item.nid]
+        if doomed:
+            col.remove_notes(doomed)  # type: ignore[arg-type]
+        col.set_config(self.key, self.remembered(col))
+
+    def _import(self, col: Collection, plan: DeckPlan) -> None:
+        """Add new notes, and bring note types up to date, with Anki's importer (ids as in the `.apkg`).
+
+        Existing notes ride along unchanged (updates: never) so that each note type is in the package;
+        a note to be migrated rides under its old GUID, which Anki reports as a conflict and skips."""
+        from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+        from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
+
+        from cheatdeck.deck import write_deck
+
+        adds = [item.planned for item in self.items if item.nid is None]
+        carried = {note.notetype for note in adds}
+        for item in self.items:
+            if item.nid is not None and item.planned.notetype not in carried:
+                adds.append(replace(item.planned, guid=item.guid))
+                carried.add(item.planned.notetype)
+        if not adds:
+            return
+        options = ImportAnkiPackageOptions(
+            update_notes=ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_NEVER,
+            update_notetypes=ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+            with_scheduling=False,
+        )
+        with tempfile.TemporaryDirectory(prefix="cheatdeck-sync-") as scratch:
+            package = Path(scratch, "sync.apkg")
+            write_deck(replace(plan, notes=tuple(adds)), package)
+            result = col.import_anki_package(
+                ImportAnkiPackageRequest(package_path=str(package), options=options)
+            )
+        expected = sum(item.nid is None for item in self.items)
+        if len(result.log.new) != expected:
+            raise SyncError(f"Anki's importer added {len(result.log.new)} notes, expected {expected}")
+
+    def _migrate(self, col: Collection) -> None:
+        """Move notes to the current note-type version with Anki's change-notetype, fields and cards
+        matched by name, so every card that still exists keeps its scheduling and review history."""
+        from anki.models import ChangeNotetypeRequest
+
+        groups: dict[tuple[int, int], list[int]] = {}
+        for item in self.items:
+            if item.migrate_from and not item.blocked and not item.deleted and item.nid:
+                groups.setdefault((item.migrate_from, item.model_id), []).append(item.nid)
+        for (old_id, new_id), note_ids in sorted(groups.items()):
+            old, new = col.models.get(old_id), col.models.get(new_id)  # type: ignore[arg-type]
+            assert old is not None and new is not None
+            old_fields = [f["name"] for f in old["flds"]]
+            old_cards = [t["name"] for t in old["tmpls"]]
+            cloze = bool(new["type"] == 1)
+            request = ChangeNotetypeRequest(
+                note_ids=note_ids,
+                new_fields=[
+                    old_fields.index(f["name"]) if f["name"] in old_fields else -1 for f in new["flds"]
+                ],
+                new_templates=[]
+                if cloze
+                else [old_cards.index(t["name"]) if t["name"] in old_cards else -1 for t in new["tmpls"]],
+                old_notetype_id=old_id,
+                new_notetype_id=new_id,
+                current_schema=_rows(col, "select scm from col")[0][0],
+                old_notetype_name=old["name"],
+                is_cloze=cloze,
+            )
+            col.models.change_notetype_of_notes(request)
+
+    def changes(self) -> bool:
+        """Return True if any note is to be added, written, migrated or deleted."""
+        return any(
+            item.nid is None or item.deleted or item.migrate_from or item.writes or item.tags is not None
+            for item in self.items
+            if not item.blocked
+        )
+
+    def remembered(self, col: Collection) -> dict[str, Any]:
+        """Return the record of this sync: per note and field, the hash of the text Anki holds and of the
+        source text it was compared with (a conflict left open keeps its old record)."""
+        notes: dict[str, Any] = dict(self.record["notes"])
+        in_anki = {guid: nid for nid, guid in _rows(col, "select id, guid from notes")}
+        for item in self.items:
+            if item.blocked:
+                continue  # its conflict stays until a side is chosen
+            notes.pop(item.guid, None)
+            if item.deleted or item.planned.guid not in in_anki:
+                continue
+            note = col.get_note(in_anki[item.planned.guid])
+            names = NOTETYPES[item.planned.notetype].fields
+            notes[item.planned.guid] = {
+                "f": {
+                    name: [_digest(note[name]), _digest(text)]
+                    for name, text in zip(names, item.planned.fields, strict=True)
+                },
+                "t": sorted(item.planned.tags),
+            }
+        for guid in self.gone:
+            notes.pop(guid, None)
+        return {"version": RECORD_VERSION, "notes": notes}
+
+    def new_lock(self, plan: DeckPlan, lock: Lock) -> Lock:
+        """Return the build's lock, but with retired notes that left the collection marked as deleted
+        (never shipped again) and notes left alone by a conflict as the old lock had them."""
+        new = Lock(dict(plan.lock.notes), dict(plan.lock.notetypes))
+        for item in self.items:
+            if item.blocked:
+                new.notes.pop(item.planned.guid, None)
+                if item.guid in lock.notes:
+                    new.notes[item.guid] = lock.notes[item.guid]
+        for guid in [item.planned.guid for item in self.items if item.deleted] + self.gone:
+            new.notes.pop(guid, None)  # the lock forgets it: no later build ships it
+        return new
+
+
+def _compare_note(
+    item: _Item,
+    note: Note,
+    names: tuple[str, ...],
+    synced: dict[str, Any] | None,
+    locked: LockedNote | None,
+    keep: str | None,
+) -> None:
+    """Decide, field by field, what to write to a note already in the collection, and find conflicts.
+
+    A field is the learner's when Anki's text differs from what the last sync left there (the "base").
+    Untouched fields take the source text; a field the learner changed is a conflict unless it already
+    equals the source, or the learner's text was kept at an earlier sync and the source has not moved."""
+    anki = {name: note[name] if name in note else "" for name in names}  # noqa: SIM401 (no Note.get)
+    item.old = anki
+    base = _base(note, synced, locked)
+    for name, source in zip(names, item.planned.fields, strict=True):
+        text = anki[name]
+        if text == source:
+            continue
+        held = _digest(text)
+        before, before_source = base.get(name, (held, held))
+        if held == before == before_source:
+            item.writes[name] = source  # changed in the sources only
+        elif held == before and _digest(source) == before_source:
+            continue  # the learner's text, kept at an earlier sync; the source has not changed since
+        else:
+            item.conflicts.append(Conflict(item.label, name, text, source))
+            if keep == "source":
+                item.writes[name] = source
+    item.blocked = bool(item.conflicts) and keep is None
+    shipped = set(synced["t"]) if synced else set(locked.tags) if locked else set()
+    tags = sorted({*item.planned.tags, *(tag for tag in note.tags if tag not in shipped)})
+    if tags != sorted(note.tags):
+        item.tags = tags
+
+
+def _base(note: Note, synced: dict[str, Any] | None, locked: LockedNote | None) -> dict[str, tuple[str, str]]:
+    """Return, per field, the hashes of what Anki held after the last sync and of its source text.
+
+    A note never synced is judged against the last build (the lock) if Anki's copy was modified after
+    that build was made, else taken as unedited."""
+    if synced:
+        return {name: (pair[0], pair[1]) for name, pair in synced.get("f", {}).items()}
+    if locked and note.mod > locked.mod:
+        names = NOTETYPES[locked.notetype].fields
+        if len(names) == len(locked.fields):
+            return {
+                name: (_digest(text), _digest(text)) for name, text in zip(names, locked.fields, strict=True)
+            }
+    return {}

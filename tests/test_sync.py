@@ -1,0 +1,260 @@
+"""`sync` on real collection files with Anki's own backend: history kept, retired notes deleted for good,
+note types migrated with their cards, the learner's edits reported, a collection open in Anki refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+from click.testing import CliRunner, Result
+
+from cheatdeck.cards import NOTETYPES, note_guid
+from cheatdeck.cli import main
+from cheatdeck.errors import SyncError
+from cheatdeck.lock import LOCK_FILE, read_lock
+from cheatdeck.reconcile import RETIRED_TAG
+from cheatdeck.sync import anki_base, find_collection, guid_of_version
+from tests.anki_helpers import import_package, note_by_id
+from tests.conftest import build_into
+from tests.test_deck import _edit, _remove
+
+DECK = "aws-mls-c01"
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[Collection]:
+    col = Collection(str(path))
+    try:
+        yield col
+    finally:
+        col.close()
+
+
+def _new_collection(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Collection(str(path)).close()
+    return path
+
+
+def _sync(source: Path, *args: str, answer: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["sync", "--source", str(source), *args], input=answer)
+
+
+def _history(col: Collection) -> dict[int, tuple[object, ...]]:
+    """Each card's scheduling and its review log entries."""
+    assert col.db is not None
+    log: dict[int, list[int]] = {}
+    for cid, rid in col.db.all("select cid, id from revlog order by id"):
+        log.setdefault(cid, []).append(rid)
+    return {
+        cid: (card.reps, card.ivl, card.due, card.queue, card.type, tuple(log.get(cid, ())))
+        for cid in col.find_cards("")
+        for card in [col.get_card(cid)]
+    }
+
+
+def _ids(col: Collection, note_id: str) -> list[int]:
+    return list(col.find_notes(f'"Id:{note_id}"'))
+
+
+def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "Anki2"
+    path = _new_collection(base / "User 1" / "collection.anki2")
+    monkeypatch.setenv("ANKI_BASE", str(base))  # Anki's own override of its data folder
+
+    # 1. First sync: every note arrives, after Anki's backup of the profile.
+    result = _sync(scratch_source)
+    assert result.exit_code == 0, result.output
+    assert "sync: added 35, updated 0, deleted 0, migrated 0, conflicts 0" in result.output
+    assert len(list((base / "User 1" / "backups").glob("*.colpkg"))) == 1
+    with _opened(path) as col:
+        assert col.note_count() == 35 and col.card_count() == 64
+        for cid in col.find_cards("tag:kind::service OR tag:kind::algorithm"):
+            card = col.get_card(cid)
+            card.start_timer()
+            col.sched.answerCard(card, 3)
+        # The learner fixes two notes in Anki.
+        polly = note_by_id(col, "polly")
+        polly["Summary"] = "My own words about Polly."
+        col.update_note(polly)
+        lda = note_by_id(col, "lda")
+        lda["Summary"] = "My LDA summary."
+        col.update_note(lda)
+        history = _history(col)
+    reviewed = {cid for cid, state in history.items() if state[-1]}
+    assert len(reviewed) >= 15
+
+    # 2. The sources change too: comprehend (a clean update) and lda (edited on both sides).
+    _edit(scratch_source, "services.yaml", "comprehend", summary="Edited in the sources.")
+    _edit(scratch_source, "algorithms.yaml", "lda", summary="The sources' LDA summary.")
+    lock_before = (scratch_source / LOCK_FILE).read_text()
+    result = _sync(scratch_source)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "~ comprehend (topic): Summary" in result.output
+    assert "! conflict: polly (topic): Summary edited in Anki" in result.output
+    assert "    in Anki:   My own words about Polly." in result.output
+    assert "! conflict: lda (topic): Summary edited in Anki" in result.output
+    assert "    in source: The sources&#x27; LDA summary." in result.output
+    assert "updated 1, deleted 0, migrated 0, conflicts 2 (unresolved)" in result.output
+    assert "rerun with --keep-anki or --keep-source" in result.output
+    with _opened(path) as col:
+        assert note_by_id(col, "comprehend")["Summary"] == "Edited in the sources."
+        assert note_by_id(col, "polly")["Summary"] == "My own words about Polly."
+        assert note_by_id(col, "lda")["Summary"] == "My LDA summary."
+        assert _history(col) == history
+    assert (scratch_source / LOCK_FILE).read_text() != lock_before  # comprehend's new text is recorded
+
+    # The learner keeps their text; later syncs leave it alone without asking again.
+    result = _sync(scratch_source, "--keep-anki")
+    assert result.exit_code == 0, result.output
+    assert "conflicts 2 (kept anki's text)" in result.output
+    result = _sync(scratch_source)
+    assert result.exit_code == 0, result.output
+    assert "sync: added 0, updated 0, deleted 0, migrated 0, conflicts 0" in result.output
+    assert "backup:" not in result.output  # nothing to write, so nothing touched
+    with _opened(path) as col:
+        assert note_by_id(col, "polly")["Summary"] == "My own words about Polly."
+        assert note_by_id(col, "lda")["Summary"] == "My LDA summary."
+
+    # 3. A note leaves the sources: the dry run shows the deletion and writes nothing.
+    _remove(scratch_source, "services.yaml", "lex")
+    lock_before = (scratch_source / LOCK_FILE).read_text()
+    with _opened(path) as col:
+        modified = col.mod
+    result = _sync(scratch_source, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "- lex (topic)" in result.output
+    assert "dry run: would be added 0, updated 0, deleted 1" in result.output
+    assert (scratch_source / LOCK_FILE).read_text() == lock_before
+    with _opened(path) as col:
+        assert col.mod == modified and len(_ids(col, "lex")) == 1
+
+    # Asked, the learner says no: the note stays, marked as retired.
+    result = _sync(scratch_source, answer="n\n")
+    assert result.exit_code == 0, result.output
+    assert (
+        "Delete them?" in result.output and "= lex (topic) (retired, kept in the collection)" in result.output
+    )
+    with _opened(path) as col:
+        assert RETIRED_TAG in col.get_note(_ids(col, "lex")[0]).tags
+
+    result = _sync(scratch_source, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "- lex (topic)" in result.output and "deleted 1" in result.output
+    with _opened(path) as col:
+        assert _ids(col, "lex") == []
+        surviving = _history(col)
+    locked = read_lock(scratch_source / LOCK_FILE).notes.get(note_guid(DECK, "topic", "lex"))
+    assert locked is None or getattr(locked, "state", "") == "deleted"
+    lost = set(history) - set(surviving)
+    assert lost and lost & reviewed  # lex's cards, reviewed ones among them, went with it
+    assert {cid: surviving[cid] for cid in history if cid in surviving} == {
+        cid: state for cid, state in history.items() if cid not in lost
+    }
+
+    # It never comes back: not through sync, not through the next .apkg.
+    result = _sync(scratch_source, "--yes")
+    assert result.exit_code == 0 and "added 0" in result.output, result.output
+    build_into(scratch_source, tmp_path / "dist", artefacts=("deck",))
+    with _opened(tmp_path / "fresh.anki2") as fresh:
+        import_package(fresh, tmp_path / "dist" / f"{DECK}.apkg")
+        assert _ids(fresh, "lex") == []
+    with _opened(path) as col:
+        import_package(col, tmp_path / "dist" / f"{DECK}.apkg")
+        assert _ids(col, "lex") == []
+        before_bump = _history(col)
+
+    # 4. The topic note type gets a new version with another field list: notes move with their cards.
+    spec = NOTETYPES["topic"]
+    fields = (*spec.fields[:3], *spec.fields[4:6], spec.fields[3], *spec.fields[6:])  # Summary after Details
+    monkeypatch.setitem(NOTETYPES, "topic", replace(spec, version=spec.version + 1, fields=fields))
+    result = _sync(scratch_source, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "> polly (topic → v" in result.output
+    assert "migrated 28" in result.output and "added 0" in result.output and "deleted 0" in result.output
+    with _opened(path) as col:
+        assert col.note_count() == 34
+        assert _history(col) == before_bump
+        polly = note_by_id(col, "polly")
+        assert polly.note_type()["name"] == f"cheatdeck topic v{spec.version + 1} ({DECK})"
+        assert list(polly.keys()) == list(fields)
+        assert polly.guid == note_guid(DECK, "topic", "polly")
+        assert polly["Summary"] == "My own words about Polly."  # the learner's text survived the move
+        assert note_by_id(col, "comprehend")["Summary"] == "Edited in the sources."
+        assert not col.find_notes(f'"note:cheatdeck topic v{spec.version} ({DECK})"')
+    result = _sync(scratch_source)
+    assert result.exit_code == 0, result.output
+    assert "sync: added 0, updated 0, deleted 0, migrated 0, conflicts 0" in result.output
+
+
+def test_a_collection_open_in_anki_is_refused_and_left_alone(scratch_source: Path, tmp_path: Path) -> None:
+    path = _new_collection(tmp_path / "collection.anki2")
+    lock_before = (scratch_source / LOCK_FILE).read_bytes()
+    holder = subprocess.Popen(  # another process holds the collection open, as Anki does
+        [sys.executable, "-c", _HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        result = _sync(scratch_source, "--collection", str(path), "--yes")
+    finally:
+        holder.communicate("", timeout=30)
+    assert result.exit_code == 1, result.output
+    assert f"{path}: Anki has this collection open" in result.output
+    assert "nothing changed" in result.output and "Traceback" not in result.output
+    assert (scratch_source / LOCK_FILE).read_bytes() == lock_before
+    assert not (tmp_path / "backups").exists()
+    with _opened(path) as col:
+        assert col.note_count() == 0
+
+
+_HOLD = """
+import sys
+from anki.collection import Collection
+col = Collection(sys.argv[1])
+print("open", flush=True)
+sys.stdin.read()
+col.close()
+"""
+
+
+@pytest.mark.parametrize(
+    ("platform", "environ", "expected"),
+    [
+        ("linux", {"HOME": "/home/ada"}, "/home/ada/.local/share/Anki2"),
+        ("linux", {"HOME": "/home/ada", "XDG_DATA_HOME": "/data"}, "/data/Anki2"),
+        ("darwin", {"HOME": "/Users/ada"}, "/Users/ada/Library/Application Support/Anki2"),
+        ("win32", {"APPDATA": "C:/Users/ada/AppData/Roaming"}, "C:/Users/ada/AppData/Roaming/Anki2"),
+        ("linux", {"HOME": "/home/ada", "ANKI_BASE": "/srv/anki"}, "/srv/anki"),
+    ],
+)
+def test_anki_data_folder_per_platform(platform: str, environ: dict[str, str], expected: str) -> None:
+    assert anki_base(environ, platform) == Path(expected)
+
+
+def test_profiles_are_found_by_name_and_mistakes_named(tmp_path: Path) -> None:
+    with pytest.raises(SyncError, match="no Anki profile found; pass --collection"):
+        find_collection(None, None, tmp_path)
+    first = _new_collection(tmp_path / "User 1" / "collection.anki2")
+    assert find_collection(None, None, tmp_path) == first  # the only profile
+    second = _new_collection(tmp_path / "Work" / "collection.anki2")
+    with pytest.raises(SyncError, match=r"several Anki profiles \(User 1, Work\); choose one with --profile"):
+        find_collection(None, None, tmp_path)
+    assert find_collection(None, "Work", tmp_path) == second
+    with pytest.raises(SyncError, match=r"no such Anki profile \(profiles there: User 1, Work\)"):
+        find_collection(None, "Wrok", tmp_path)
+    with pytest.raises(SyncError, match="no Anki collection there"):
+        find_collection(tmp_path / "missing.anki2", None)
+
+
+def test_older_version_guids_follow_the_card_module() -> None:
+    for key, spec in NOTETYPES.items():
+        assert guid_of_version(DECK, key, "polly", spec.version) == note_guid(DECK, key, "polly")
