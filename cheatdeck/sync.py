@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from cheatdeck.cards import NOTETYPES, PlannedNote, stable_guid
 from cheatdeck.errors import SyncError
-from cheatdeck.lock import LOCK_FILE, Lock, LockedNote, dump_lock, read_lock
+from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED_TAG, Lock, LockedNote, dump_lock, read_lock
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -311,8 +311,6 @@ class _Work:
     @classmethod
     def compare(cls, col: Collection, plan: DeckPlan, lock: Lock, deck_id: str, keep: str | None) -> _Work:
         """Find each planned note in the collection (by GUID, or an older version's GUID) and decide."""
-        from cheatdeck.reconcile import RETIRED_TAG
-
         key = f"cheatdeck:{deck_id}"
         record = col.get_config(key, {})
         synced: dict[str, Any] = record.get("notes", {}) if record.get("version") == RECORD_VERSION else {}
@@ -398,6 +396,7 @@ class _Work:
         doomed = [item.nid for item in self.items if item.deleted and item.nid]
         if doomed:
             col.remove_notes(doomed)  # type: ignore[arg-type]
+        self._suspend(col, plan)
         col.set_config(self.key, self.remembered(col))
 
     def _import(self, col: Collection, plan: DeckPlan) -> None:
@@ -412,9 +411,11 @@ class _Work:
 
         adds = [item.planned for item in self.items if item.nid is None]
         carried = {note.notetype for note in adds}
+        locked = dict(plan.lock.notes)
         for item in self.items:
             if item.nid is not None and item.planned.notetype not in carried:
                 adds.append(replace(item.planned, guid=item.guid))
+                locked[item.guid] = plan.lock.notes[item.planned.guid]
                 carried.add(item.planned.notetype)
         if not adds:
             return
@@ -425,13 +426,25 @@ class _Work:
         )
         with tempfile.TemporaryDirectory(prefix="cheatdeck-sync-") as scratch:
             package = Path(scratch, "sync.apkg")
-            write_deck(replace(plan, notes=tuple(adds)), package)
+            write_deck(replace(plan, notes=tuple(adds), lock=replace(plan.lock, notes=locked)), package)
             result = col.import_anki_package(
                 ImportAnkiPackageRequest(package_path=str(package), options=options)
             )
         expected = sum(item.nid is None for item in self.items)
         if len(result.log.new) != expected:
             raise SyncError(f"Anki's importer added {len(result.log.new)} notes, expected {expected}")
+
+    def _suspend(self, col: Collection, plan: DeckPlan) -> None:
+        """Suspend the cards the build no longer makes (a retired note kept, a card kind switched off):
+        out of the study queue, history kept. An `.apkg` can only do that for cards it adds."""
+        nids = {item.planned.guid: item.nid for item in self.items if item.nid and not item.deleted}
+        wanted = {(nids[guid], ord) for guid, ords in plan.suspended.items() if guid in nids for ord in ords}
+        if not wanted:
+            return
+        rows = _rows(col, "select id, nid, ord, queue from cards where queue != -1")
+        cards = [cid for cid, nid, ord, _ in rows if (nid, ord) in wanted]
+        if cards:
+            col.sched.suspend_cards(cards)
 
     def _migrate(self, col: Collection) -> None:
         """Move notes to the current note-type version with Anki's change-notetype, fields and cards
@@ -499,15 +512,15 @@ class _Work:
     def new_lock(self, plan: DeckPlan, lock: Lock) -> Lock:
         """Return the build's lock, but with retired notes that left the collection marked as deleted
         (never shipped again) and notes left alone by a conflict as the old lock had them."""
-        new = Lock(dict(plan.lock.notes), dict(plan.lock.notetypes))
+        notes = dict(plan.lock.notes)
         for item in self.items:
             if item.blocked:
-                new.notes.pop(item.planned.guid, None)
+                notes.pop(item.planned.guid, None)
                 if item.guid in lock.notes:
-                    new.notes[item.guid] = lock.notes[item.guid]
+                    notes[item.guid] = lock.notes[item.guid]
         for guid in [item.planned.guid for item in self.items if item.deleted] + self.gone:
-            new.notes.pop(guid, None)  # the lock forgets it: no later build ships it
-        return new
+            notes[guid] = replace(notes[guid], state=DELETED, fields=[], tags=[], cards=[])
+        return replace(plan.lock, notes=notes)
 
 
 def _compare_note(

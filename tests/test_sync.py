@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
+from anki.consts import QUEUE_TYPE_SUSPENDED
 from click.testing import CliRunner, Result
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cards import NOTETYPES, note_guid
 from cheatdeck.cli import main
 from cheatdeck.errors import SyncError
-from cheatdeck.lock import LOCK_FILE, read_lock
+from cheatdeck.lock import DELETED, LOCK_FILE, read_lock
 from cheatdeck.reconcile import RETIRED_TAG, plan_deck
 from cheatdeck.sources import load_sources
 from cheatdeck.sync import anki_base, find_collection, guid_of_version
@@ -149,7 +150,12 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
         "Delete them?" in result.output and "= lex (topic) (retired, kept in the collection)" in result.output
     )
     with _opened(path) as col:
-        assert RETIRED_TAG in col.get_note(_ids(col, "lex")[0]).tags
+        lex = col.get_note(_ids(col, "lex")[0])
+        assert RETIRED_TAG in lex.tags
+        assert all(card.queue == QUEUE_TYPE_SUSPENDED for card in lex.cards())  # out of the study queue
+        assert [state[-1] for cid, state in _history(col).items() if cid in {c.id for c in lex.cards()}] == [
+            history[card.id][-1] for card in lex.cards()
+        ]  # its review log kept
 
     result = _sync(scratch_source, "--yes")
     assert result.exit_code == 0, result.output
@@ -158,7 +164,7 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
         assert _ids(col, "lex") == []
         surviving = _history(col)
     locked = read_lock(scratch_source / LOCK_FILE).notes.get(note_guid(DECK, "topic", "lex"))
-    assert locked is None or getattr(locked, "state", "") == "deleted"
+    assert locked is not None and locked.state == DELETED
     lost = set(history) - set(surviving)
     assert lost and lost & reviewed  # lex's cards, reviewed ones among them, went with it
     assert {cid: surviving[cid] for cid in history if cid in surviving} == {
@@ -225,6 +231,7 @@ def test_a_collection_open_in_anki_is_refused_and_left_alone(scratch_source: Pat
 _HOLD = """
 import sys
 from anki.collection import Collection
+from anki.consts import QUEUE_TYPE_SUSPENDED
 col = Collection(sys.argv[1])
 print("open", flush=True)
 sys.stdin.read()
