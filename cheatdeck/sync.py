@@ -174,7 +174,8 @@ def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncRepo
         log.warning("%s", warning)
     lock_path = options.source / LOCK_FILE
     lock = read_lock(lock_path)
-    plan = plan_deck(notebook, options.templates, lock)
+    with _about_imports_only_silenced():
+        plan = plan_deck(notebook, options.templates, lock)
     path = find_collection(options.collection, options.profile)
     report = SyncReport(path, dry_run=options.dry_run, resolved=options.keep if options.keep else None)
     with _opened(path) as col:
@@ -203,6 +204,27 @@ def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncRepo
             "run sync again once the lock can be written"
         ) from None
     return report
+
+
+class _AboutImportsOnly(logging.Filter):
+    """Drop the build's advice that concerns an `.apkg` import only: that the next import overwrites
+    edited notes (sync reports them instead), and that notes of an older note-type version are no longer
+    shipped (sync moves them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not (record.levelno == logging.INFO or "older note-type version" in message)
+
+
+@contextmanager
+def _about_imports_only_silenced() -> Iterator[None]:
+    reconcile = logging.getLogger("cheatdeck.reconcile")
+    quiet = _AboutImportsOnly()
+    reconcile.addFilter(quiet)
+    try:
+        yield
+    finally:
+        reconcile.removeFilter(quiet)
 
 
 @contextmanager

@@ -179,7 +179,8 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
         import_package(fresh, tmp_path / "dist" / f"{DECK}.apkg")
         assert _ids(fresh, "lex") == []
     with _opened(path) as col:
-        import_package(col, tmp_path / "dist" / f"{DECK}.apkg")
+        counts = import_package(col, tmp_path / "dist" / f"{DECK}.apkg")  # the other way, same collection
+        assert counts.conflicting == 0 and counts.new == 0
         assert _ids(col, "lex") == []
         before_bump = _history(col)
         topics = len(col.find_notes('"note:cheatdeck topic*"'))
@@ -192,6 +193,7 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     result = _sync(scratch_source, "--yes")
     assert result.exit_code == 0, result.output
     assert "> polly (topic → v" in result.output
+    assert "no longer shipped" not in result.output  # that is an import's problem, not sync's
     assert f"added 0, updated 0, deleted 0, migrated {topics}, conflicts 0" in result.output
     with _opened(path) as col:
         assert col.note_count() == notes
@@ -206,6 +208,45 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     result = _sync(scratch_source)
     assert result.exit_code == 0, result.output
     assert "sync: added 0, updated 0, deleted 0, migrated 0, conflicts 0" in result.output
+
+
+def test_first_sync_after_apkg_imports_finds_the_learners_edits(scratch_source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    build_into(scratch_source, out, artefacts=("deck",))
+    path = _new_collection(tmp_path / "collection.anki2")
+    with _opened(path) as col:
+        import_package(col, out / f"{DECK}.apkg")
+        for cid in col.find_cards("tag:kind::service"):
+            card = col.get_card(cid)
+            card.start_timer()
+            col.sched.answerCard(card, 3)
+        history = _history(col)
+        polly = note_by_id(col, "polly")
+        polly["Summary"] = "Fixed in Anki."
+        col.update_note(polly)
+    _edit(scratch_source, "services.yaml", "comprehend", summary="Edited in the sources.")
+    _edit(scratch_source, "services.yaml", "polly", summary="Polly, edited in the sources.")
+
+    result = _sync(scratch_source, "--collection", str(path))
+    assert result.exit_code == 1, result.output
+    assert "! conflict: polly (topic): Summary edited in Anki" in result.output
+    assert "    in Anki:   Fixed in Anki." in result.output
+    assert "    in source: Polly, edited in the sources." in result.output
+    assert "~ polly+transcribe (contrast): Left" in result.output  # the contrast card quotes the summary
+    assert "sync: added 0, updated 2, deleted 0, migrated 0, conflicts 1 (unresolved)" in result.output
+    assert "the next import replaces" not in result.output  # the build's advice about imports is not said
+    with _opened(path) as col:
+        assert note_by_id(col, "comprehend")["Summary"] == "Edited in the sources."
+        assert note_by_id(col, "polly")["Summary"] == "Fixed in Anki."
+
+    result = _sync(scratch_source, "--collection", str(path), "--keep-source")
+    assert result.exit_code == 0, result.output
+    assert "conflicts 1 (kept source's text)" in result.output
+    with _opened(path) as col:
+        assert note_by_id(col, "polly")["Summary"] == "Polly, edited in the sources."
+        assert _history(col) == history
+    result = _sync(scratch_source, "--collection", str(path))
+    assert result.exit_code == 0 and "updated 0, deleted 0, migrated 0, conflicts 0" in result.output
 
 
 def test_a_collection_open_in_anki_is_refused_and_left_alone(scratch_source: Path, tmp_path: Path) -> None:
