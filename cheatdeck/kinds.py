@@ -231,7 +231,7 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
         name="algorithm",
         colour="#2e7d32",
         tint="#f2f8f2",
-        fields=("learning", "task", "input"),
+        fields=("use_case", "learning", "task", "input"),  # use_case: the reverse card's clue
         cards=("term", "reverse", "learning"),
     ),
     _builtin(

@@ -250,12 +250,15 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
             _Artefact("deck", stamp, {f"{notebook.deck.id}.apkg": lambda tmp: write_deck(plan, tmp)})
         )
     if "sheet" in options.artefacts:
+        source_url = notebook.deck.source_url
         html = _rendered(lambda: render_sheet_html(notebook, options.templates, options.sheet, changed))
         for warning in glyph_warnings(notebook):
             log.warning("%s", warning)
 
         def write_sheet(tmp: Path) -> None:
-            report.sheet_pages = write_sheet_pdf(html, tmp, changed, options.source)
+            report.sheet_pages = write_sheet_pdf(
+                html, tmp, changed, options.source, templates=options.templates, source_url=source_url
+            )
             log.info("cheat sheet: %d pages", report.sheet_pages)
 
         stamp = _stamp(version("weasyprint"), fonts_digest(), html)  # the fonts found shape the PDF

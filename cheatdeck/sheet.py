@@ -121,13 +121,25 @@ def add_sheet_filters(environment: Environment) -> None:
     filters["formula"] = lambda text: Markup(typeset_formula(text))
 
 
-def write_sheet_pdf(html: str, target: Path, changed: int, base_url: Path) -> int:
-    """Render HTML to a reproducible PDF at `target`; return its page count."""
+def write_sheet_pdf(
+    html: str,
+    target: Path,
+    changed: int,
+    base_url: Path,
+    *,
+    templates: Path | None = None,
+    source_url: str | None = None,
+) -> int:
+    """Render HTML to a reproducible PDF at `target`; return its page count. The renderer reads only
+    files inside the notes folder (`base_url`) and the templates folder (see `cheatdeck.fetch`)."""
     import weasyprint
 
-    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"file", "data"})
+    from cheatdeck.fetch import TEMPLATES_URL, local_fetcher, notes_url
+
+    base = notes_url(source_url)
+    fetcher = local_fetcher({base: base_url, **({TEMPLATES_URL: templates} if templates else {})})
     with _source_date_epoch(changed), _forward_weasyprint_warnings():
-        document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).render()
+        document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher).render()
         identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
         document.write_pdf(target, pdf_identifier=identifier)
     return len(document.pages)

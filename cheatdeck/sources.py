@@ -21,9 +21,9 @@ from pydantic import BaseModel, ValidationError
 
 from cheatdeck import yaml_help
 from cheatdeck.errors import Problem, SourceError
-from cheatdeck.kinds import BUILTIN, Kinds
+from cheatdeck.kinds import BUILTIN, KIND_FIELDS, Kinds
 from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
-from cheatdeck.render import image_sources, is_remote
+from cheatdeck.render import image_sources, is_remote, link_targets
 from cheatdeck.tree import walk
 from cheatdeck.yaml_help import restore_breaks
 
@@ -79,6 +79,8 @@ def load_sources(source_dir: Path) -> Notebook:
     notes: list[Note] = []
     locations: dict[str, Location] = {}
     places: dict[str, tuple[_Document, int]] = {}
+    has_base = deck is not None and bool(deck.source_url)
+    rules = _NoteRules(source_dir, kinds, has_base)
     for path in _note_files(source_dir, tree.files):
         document = _read_notes_file(path, problems, warnings)
         if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
@@ -101,7 +103,7 @@ def load_sources(source_dir: Path) -> Notebook:
             note = _validate(Note, document, problems, ("notes", index), raw_note, {"kinds": names})
             if note is not None:
                 notes.append(note)
-                problems.extend(_check_note(note, index, document, source_dir, warnings))
+                problems.extend(_check_note(note, index, document, rules, warnings))
                 if kinds is not None:
                     problems.extend(_check_required(note, index, document, kinds))
 
@@ -419,10 +421,21 @@ def _check_required(note: Note, index: int, document: _Document, kinds: Kinds) -
             )
 
 
+@dataclass(frozen=True)
+class _NoteRules:
+    """What a note is checked against beyond its schema: the notes folder, the deck's kinds, and whether
+    the deck declares a `source_url` to resolve relative links against."""
+
+    source_dir: Path
+    kinds: Kinds | None  # None when deck.yaml is invalid: its kinds are unknown
+    has_base: bool
+
+
 def _check_note(
-    note: Note, index: int, document: _Document, source_dir: Path, warnings: list[Problem]
+    note: Note, index: int, document: _Document, rules: _NoteRules, warnings: list[Problem]
 ) -> Iterator[Problem]:
     """Check what the schema cannot: rules that span fields or reach outside the file."""
+    source_dir = rules.source_dir
 
     def problem(field: str, message: str) -> Problem:
         return Problem(
@@ -434,6 +447,8 @@ def _check_note(
             warnings.append(problem("body", f"remote image {src} is not fetched; it is shown as a link"))
         elif not is_inside(source_dir, src):
             yield problem("body", f"image not found: {src} (paths are relative to {source_dir})")
+        elif unreadable := _unreadable(source_dir / src):
+            yield problem("body", f"cannot read the image {src}: {unreadable}")
 
     if note.formula is not None:
         name, equals, expression = note.formula.partition("=")
@@ -441,10 +456,58 @@ def _check_note(
             yield problem("formula", f"expected 'Name = expression', got {note.formula!r}")
     if note.image is not None and not is_inside(source_dir / MEDIA_DIR, note.image):
         yield problem("image", f"no such file: {source_dir / MEDIA_DIR / note.image}")
+    elif note.image is not None and (unreadable := _unreadable(source_dir / MEDIA_DIR / note.image)):
+        yield problem("image", f"cannot read {source_dir / MEDIA_DIR / note.image}: {unreadable}")
     if note.id in note.related:
         yield problem("related", "a note cannot be related to itself")
     if len(set(note.related)) != len(note.related):
         yield problem("related", "lists the same note twice")
+    yield from (problem(field, message) for field, message in _kind_fields(note, rules.kinds))
+    for position, tag in enumerate(note.tags):
+        if "" in tag.split("::"):
+            yield problem(f"tags[{position}]", f"expected '::' between two names, got {tag!r}")
+    if not rules.has_base:
+        for field, href in _relative_links(note):
+            yield problem(
+                field,
+                f"relative link {href!r}: write a full URL, or declare `source_url` in {DECK_FILE} "
+                "to resolve it against",
+            )
+
+
+def _kind_fields(note: Note, kinds: Kinds | None) -> Iterator[tuple[str, str]]:
+    """Name each kind-specific field the note fills that its kind does not have (see `kinds.py`)."""
+    if kinds is None or note.kind not in kinds:
+        return
+    own = kinds[note.kind].fields
+    for name in KIND_FIELDS:
+        if getattr(note, name) is not None and name not in own:
+            kind = f"{'an' if note.kind[:1] in 'aeiou' else 'a'} {note.kind}"
+            has = f"has {', '.join(own)}" if own else "has none of the kind-specific fields"
+            yield name, f"{kind} note has no field {name!r} ({kind} {has})"
+
+
+def _relative_links(note: Note) -> Iterator[tuple[str, str]]:
+    """Yield (field, href) for each link in the note's Markdown that is neither a full URL nor `#…`."""
+    texts = [("body", note.body), ("summary", note.summary)]
+    texts += [(name, value) for name in KIND_FIELDS if isinstance(value := getattr(note, name), str)]
+    for position, fact in enumerate(note.facts):
+        texts += [(f"facts[{position}]", text) for text in (fact.text, fact.q, fact.a) if text]
+    for name, text in texts:
+        if "](" in text or "<" in text or "]:" in text:
+            for href in sorted(link_targets(text)):
+                if not is_remote(href) and not href.startswith("#"):
+                    yield name, href
+
+
+def _unreadable(path: Path) -> str | None:
+    """Return why a file cannot be read (as the deck writer will read it), or None."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 def is_inside(folder: Path, relative: str) -> bool:

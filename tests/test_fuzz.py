@@ -428,6 +428,7 @@ def note_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
         }
         if kind in (Kind.SERVICE, Kind.DEPLOYMENT):
             note["use_case"] = draw(texts)
+        if kind == Kind.SERVICE:  # the fields each kind has: see cheatdeck/kinds.py
             optional["domain"] = texts
         if kind == Kind.ALGORITHM:
             note["learning"] = draw(st.sampled_from([value.value for value in Learning]))

@@ -54,7 +54,8 @@ def test_glyph_check_reads_every_labelled_field_and_the_formula(field: str, tmp_
         pytest.skip("fontconfig's fc-list is not installed")
     hieroglyph = "\U00013000"
     value = f"E = {hieroglyph}" if field == "formula" else hieroglyph
-    note = {"id": "x", "title": "X", "kind": "metric", "summary": "s", field: value}
+    kind = {"formula": "metric", "task": "algorithm", "input": "algorithm"}.get(field, "service")
+    note = {"id": "x", "title": "X", "kind": kind, "summary": "s", field: value}  # a field of its kind
     warnings = glyph_warnings(load_sources(_write(tmp_path / "source", [note])))
     assert len(warnings) == 1 and "U+13000" in warnings[0]
 

@@ -164,7 +164,7 @@ def test_check_summarises_the_shipped_sources() -> None:
     assert (
         "29 notes (service 5, algorithm 10, deployment 4, concept 2, metric 3, resource 5)" in result.output
     )
-    assert "grid algorithm: learning 10/10, task 10/10, input 10/10" in result.output
+    assert "grid algorithm: use_case 10/10, learning 10/10, task 10/10, input 10/10" in result.output
 
 
 def test_every_command_has_help() -> None:
