@@ -75,7 +75,7 @@ def _fixed_clock_and_quick_writers(monkeypatch: pytest.MonkeyPatch) -> None:
         target.write_bytes(decks[plan.digest()])
         return target
 
-    def write_pdf(html: str, target: Path, changed: int, base: Path) -> int:
+    def write_pdf(html: str, target: Path, *_: object, **__: object) -> int:
         target.write_text(html, encoding="utf-8")
         return 1
 

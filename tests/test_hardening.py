@@ -239,7 +239,9 @@ def test_installing_a_font_makes_the_next_build_rebuild_the_sheet(tmp_path: Path
     source = _notes(tmp_path)
     out = tmp_path / "dist"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cheatdeck.sheet, "write_sheet_pdf", lambda html, target, *_: target.write_text(html))
+        patch.setattr(
+            cheatdeck.sheet, "write_sheet_pdf", lambda html, target, *_, **__: target.write_text(html)
+        )
         patch.setenv("FONTCONFIG_FILE", str(config))
         patch.setattr(cheatdeck.fonts, "_FONTS", [None, 0.0], raising=False)  # forget the last answer
         build_into(source, out, artefacts=("sheet",))

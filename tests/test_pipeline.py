@@ -151,7 +151,7 @@ def test_failure_while_writing_keeps_every_previous_output(
     _replace(source / "services.yaml", "use_case: turn text into lifelike speech", "use_case: speak text")
     before = _snapshot(out)
 
-    def disk_full(*_: object) -> int:
+    def disk_full(*_: object, **__: object) -> int:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cheatdeck.sheet, "write_sheet_pdf", disk_full)

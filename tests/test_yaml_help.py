@@ -22,7 +22,7 @@ def test_a_hash_after_one_space_that_cuts_a_value_is_a_warning(tmp_path: Path) -
     source = _source(
         tmp_path,
         "notes:\n  - id: c\n    title: C# and F#\n    kind: concept\n    summary: Use C # sharp\n"
-        "    task: x  # a comment, two spaces: meant\n",
+        "    body: x  # a comment, two spaces: meant\n",
     )
     notebook = load_sources(source)
     assert notebook.note("c").summary == "Use C"
