@@ -233,8 +233,9 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
         if guid in current:
             continue
         notetype = notetypes[locked_note.notetype]
-        if locked_note.model_id not in (0, notetype.model_id):
-            outdated.append(locked_note.note_id)
+        if locked_note.model_id not in (0, notetype.model_id):  # an older note-type version
+            if locked_note.state != DELETED:
+                outdated.append(locked_note.note_id)
             continue
         if locked_note.state == DELETED or (forget_retired and locked_note.state == RETIRED):
             if locked_note.state == RETIRED:

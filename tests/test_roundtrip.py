@@ -7,6 +7,7 @@ deck builds. What every import must leave: no duplicate, no blank-front card, re
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sqlite3
 import subprocess
@@ -274,7 +275,7 @@ def test_lock_safety_warns_when_the_lock_is_lost(project: tuple[Path, Path], tmp
 
 
 def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
-    project: tuple[Path, Path], collection: Collection
+    project: tuple[Path, Path], collection: Collection, caplog: pytest.LogCaptureFixture
 ) -> None:
     """README, *What an import keeps*: each claim about the learner's own changes, on Anki's backend."""
     source, out = project
@@ -292,8 +293,10 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
         collection.set_deck(cids[1:2], collection.decks.id("My own deck"))
     _edit(source, "services.yaml", "lex", summary="Builds chatbots.")
 
+    caplog.set_level(logging.INFO, logger="cheatdeck")
     report = build_into(source, out)
     assert report.deck_changes == "edited: lex"
+    assert "the next import replaces the text and tags of the edited notes in Anki" in caplog.text
     import_package(collection, out / DECK_NAME)
     lex, polly = note_by_id(collection, "lex"), note_by_id(collection, "polly")
     assert lex["Summary"] == "Builds chatbots." and "my-tag" not in lex.tags  # the source wins
