@@ -1,23 +1,34 @@
 """What each card shows: the note types, their fields, and the Anki notes planned from each source note.
 
+Every card asks one question and its back shows that answer, never the answer a sibling card of the same
+note asks for: the term card's back shows the summary and the fields no other card asks (the rest, facts and
+body included, is folded away under *More*); the reverse card's back is the name; the learning card's back
+is one plain word. The reverse clue is analysed here (`reverse_clue`), so the lint and the cards agree.
+
 Identity lives here too, because a GUID names a note of one note type: GUIDs are hashes of the deck id, the
-note-type name (and version, from 2 on) and the note id, never of text or time.
+note-type name (and version, from 2 on) and the note id (plus the fact's id or position), never of text or
+time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 
-from cheatdeck.kinds import FORMULA_FIELD, labelled_values
+from cheatdeck.kinds import FORMULA_FIELD, LABELLED_FIELDS
 from cheatdeck.lock import content_hash
-from cheatdeck.model import Note, Notebook
+from cheatdeck.model import CLOZE_SPAN, Fact, Kind, Learning, Note, Notebook
 from cheatdeck.render import (
     render_formula,
     render_formula_cloze,
+    render_inline,
     render_markdown,
     render_references,
     render_text,
@@ -25,6 +36,17 @@ from cheatdeck.render import (
 from cheatdeck.sources import MEDIA_DIR
 
 CONTRAST_SUBDECK = "Contrasts"
+
+
+LEARNING_ANSWERS = {
+    Learning.SUPERVISED: "supervised",
+    Learning.UNSUPERVISED: "unsupervised",
+    Learning.BOTH: "both supervised and unsupervised",
+    Learning.NOT_LEARNING: "not a learning algorithm",
+}
+
+MIN_DISTINCTIVE_WORDS = 2
+"""A reverse clue needs at least this many words that say something about its note only."""
 
 _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")  # a media name is built only from safe characters
 
@@ -41,35 +63,42 @@ class Notetype:
 
 
 # Changing a field list breaks updates in learners' collections: bump `version` instead (a new note type).
+# The first field is what Anki's browser lists; fields that switch a card on come last and say so.
 NOTETYPES = {
     "topic": Notetype(
         "topic",
-        1,
+        2,
         (
-            "Id",
-            "Title",
+            "Name",
             "Kind",
             "Summary",
-            "Body",
             "Details",
-            "References",
             "Image",
-            "Term",
-            "Reverse",
-            "Learning",
+            "More",
+            "Reverse card clue",
+            "Learning card answer",
+            "Task card answer",
+            "Term card on",
+            "Source id",
         ),
-        ("term", "reverse", "learning"),
+        ("term", "reverse", "learning", "task"),
     ),
-    "formula": Notetype("formula", 1, ("Id", "Title", "Text", "Extra"), ("formula",), cloze=True),
-    "contrast": Notetype("contrast", 1, ("Id", "Question", "Left", "Right"), ("contrast",)),
+    "fact": Notetype("fact", 1, ("Question", "Answer", "Topic", "Kind", "Source id"), ("fact",)),
+    "formula": Notetype("formula", 2, ("Name", "Formula", "Source id"), ("formula",), cloze=True),
+    "contrast": Notetype("contrast", 2, ("Pair", "Question", "Answer", "Source id"), ("contrast",)),
 }
 
-CARD_TRIGGERS = {"term": "Term", "reverse": "Reverse", "learning": "Learning"}
+CARD_TRIGGERS = {
+    "term": "Term card on",
+    "reverse": "Reverse card clue",
+    "learning": "Learning card answer",
+    "task": "Task card answer",
+}
 
 
 @dataclass(frozen=True)
 class PlannedNote:
-    """One Anki note as it will be written."""
+    """One Anki note as it will be written; `position` orders its new cards (source order)."""
 
     guid: str
     note_id: str
@@ -79,6 +108,7 @@ class PlannedNote:
     tags: tuple[str, ...]
     cards: tuple[str, ...]
     mod: int = 0
+    position: tuple[int, int] = (1 << 30, 0)
 
     def digest(self) -> str:
         """Hash what the learner sees of this note."""
@@ -97,149 +127,616 @@ def note_guid(deck_id: str, notetype: str, note_id: str) -> str:
     return stable_guid(deck_id, notetype if version == 1 else f"{notetype}-v{version}", note_id)
 
 
-def plan_notes(notebook: Notebook, note: Note, media: dict[str, Path]) -> list[PlannedNote]:
+def fact_key(note: Note, index: int) -> str:
+    """Return a fact's identity within its note: its own `id`, else its position (1-based)."""
+    fact = note.facts[index]
+    return f"{note.id}#{fact.id or index + 1}"
+
+
+def cards_of(notetype: str, fields: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Return the cards a note of this type has, from its fields (a topic note: the filled switches)."""
+    spec = NOTETYPES[notetype]
+    if notetype != "topic":
+        return spec.cards
+    values = dict(zip(spec.fields, fields, strict=True))
+    return tuple(card for card, trigger in CARD_TRIGGERS.items() if values[trigger])
+
+
+# --- Words: how a clue is compared with a name -------------------------------------------------------
+
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\-_/]")
+_WORD = re.compile(r"[^\W_]+")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "to",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "your",
+        "you",
+        "can",
+        "use",
+        "used",
+        "using",
+        "uses",
+        "into",
+        "than",
+        "then",
+        "more",
+        "most",
+        "one",
+        "two",
+        "any",
+        "all",
+        "each",
+        "every",
+        "such",
+        "via",
+        "per",
+        "also",
+        "not",
+        "no",
+        "do",
+        "does",
+        "what",
+        "which",
+        "who",
+        "how",
+        "when",
+        "where",
+        "why",
+        "their",
+        "them",
+        "they",
+        "there",
+        "so",
+        "if",
+        "but",
+        "about",
+        "over",
+        "under",
+        "out",
+        "up",
+        "e",
+        "g",
+        "eg",
+        "ie",
+        "etc",
+    ]
+)
+
+
+def _stem(word: str) -> str:
+    """Return a word without its plural ending: classes → class, neighbors → neighbor, series stays."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ies")):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Return the words of a text, compared loosely: case, accents' forms, dashes and plurals ignored."""
+    normal = _DASHES.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+    return [_stem(word) for word in _WORD.findall(normal)]
+
+
+def _compact(text: str) -> set[str]:
+    """Return each whitespace-separated chunk with its dashes and punctuation removed: TF-IDF → tfidf."""
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return {"".join(_WORD.findall(chunk)) for chunk in normal.split()} - {""}
+
+
+@dataclass(frozen=True)
+class Name:
+    """The ways a note's name can give itself away: each part's significant words, and its acronyms."""
+
+    parts: tuple[frozenset[str], ...]
+    acronyms: frozenset[str]
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Return every significant word of every part."""
+        return frozenset().union(*self.parts)
+
+
+def name_of(note: Note, vendor_words: frozenset[str]) -> Name:
+    """Analyse a title: 'Term frequency–inverse document frequency (TF-IDF)' has two parts, the words
+    term, frequency, inverse, document and the acronyms tfidf; vendor words (Amazon) count for nothing."""
+    pieces = [piece for piece in re.split(r"\s*[()/]\s*", note.title) if piece.strip()]
+    parts, acronyms = [], set()
+    for piece in pieces:
+        significant = [
+            word
+            for word in words(piece)
+            if word not in STOPWORDS and word not in vendor_words and len(word) > 1
+        ]
+        if significant:
+            parts.append(frozenset(significant))
+        acronyms |= {
+            "".join(_WORD.findall(chunk))
+            for chunk in unicodedata.normalize("NFKC", piece).casefold().split()
+            if len(_WORD.findall(_DASHES.sub(" ", chunk))) > 1  # joined pieces: TF-IDF, k-NN
+        }
+        initials = "".join(word[0] for word in words(piece) if word not in STOPWORDS | vendor_words)
+        if len(initials) > 2:
+            acronyms.add(initials)
+    acronyms -= {word for word in acronyms if word in STOPWORDS}
+    single_words = {word for part in parts for word in part}
+    return Name(tuple(parts), frozenset(acronyms - single_words))
+
+
+def leaked_words(text: str, name: Name) -> tuple[str, ...]:
+    """Return the name's words and acronyms a text gives away (empty when it does not).
+
+    A text leaks a name when it holds one of its acronyms, or at least half of the significant words of
+    one of its parts: "K nearest points" leaks "K-nearest neighbors"; "document" alone does not leak
+    "term frequency–inverse document frequency"."""
+    found = set(words(text)) | _compact(text)
+    leaks = set(name.acronyms & found)
+    for part in name.parts:
+        hit = part & found
+        if hit and 2 * len(hit) >= len(part):
+            leaks |= hit
+    return tuple(sorted(leaks))
+
+
+def _blank_leaks(text: str, leaks: tuple[str, ...]) -> str:
+    """Replace every word of `text` that is (or, compacted, forms) a leaked word with an ellipsis."""
+    leaked = set(leaks)
+
+    def blank(match: re.Match[str]) -> str:
+        chunk = match[0]
+        if _compact(chunk) & leaked:
+            return "\u2026"
+        return _WORD.sub(lambda word: "\u2026" if _stem(word[0].casefold()) in leaked else word[0], chunk)
+
+    blanked = re.sub(r"[^\s()\[\],;:.!?]+", blank, text)
+    return re.sub(r"\u2026(?:[\s\-\u2010-\u2015]*\u2026)+", "\u2026", blanked)
+
+
+# --- Reverse clues ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clue:
+    """A candidate reverse clue: the field it comes from and what it gives away or fails to say."""
+
+    note_id: str
+    field: str  # "use_case" or "summary"
+    text: str
+    leaks: tuple[str, ...]
+    distinctive: tuple[str, ...]
+    shared_with: tuple[str, ...]
+
+    @property
+    def usable(self) -> bool:
+        """True when the clue points at its note only: distinctive enough and not shared."""
+        return len(self.distinctive) >= MIN_DISTINCTIVE_WORDS and not self.shared_with
+
+    def card_text(self) -> str:
+        """Return the clue as the card shows it: any leaked word blanked."""
+        return _blank_leaks(self.text, self.leaks) if self.leaks else self.text
+
+
+class ClueIndex:
+    """Deck-wide facts the reverse clues are judged against: which words are common, which clues repeat."""
+
+    def __init__(self, notebook: Notebook):
+        self.notebook = notebook
+        self.vendor = frozenset(word for text in notebook.deck.vendor_words for word in words(text))
+        frequency: Counter[str] = Counter()
+        for note in notebook.notes:
+            frequency.update(set(words(" ".join(_described(note)))))
+        self.frequency = frequency
+        self.common_after = max(3, len(notebook.notes) // 20)
+        self._keys: dict[str, dict[tuple[str, ...], list[str]]] = {"use_case": {}, "summary": {}}
+        for note in notebook.notes:
+            if has_reverse(notebook, note):
+                for field in ("use_case", "summary"):
+                    text = getattr(note, field)
+                    if text:
+                        self._keys[field].setdefault(self._key(text), []).append(note.id)
+
+    def _key(self, text: str) -> tuple[str, ...]:
+        return tuple(sorted(set(words(text)) - STOPWORDS - self.vendor))
+
+    def name(self, note: Note) -> Name:
+        """Return the analysed name of a note."""
+        return name_of(note, self.vendor)
+
+    def candidates(self, note: Note) -> list[Clue]:
+        """Return the clues a note could use, best first: its use case, then its summary."""
+        name = self.name(note)
+        clues = []
+        for field in ("use_case", "summary"):
+            text = getattr(note, field)
+            if not text:
+                continue
+            content = [w for w in words(text) if w not in STOPWORDS and w not in self.vendor]
+            distinctive = sorted(
+                {
+                    w
+                    for w in content
+                    if w not in name.words and len(w) > 1 and self.frequency[w] - 1 < self.common_after
+                }
+            )
+            shared = tuple(other for other in self._keys[field].get(self._key(text), []) if other != note.id)
+            clues.append(Clue(note.id, field, text, leaked_words(text, name), tuple(distinctive), shared))
+        return clues
+
+    def choose(self, note: Note) -> Clue | None:
+        """Return the clue the reverse card uses, or None when no clue points at this note only."""
+        if not has_reverse(self.notebook, note):
+            return None
+        return next((clue for clue in self.candidates(note) if clue.usable), None)
+
+
+def _described(note: Note) -> list[str]:
+    return [note.title, note.summary, *(v for v in (note.use_case, note.task, note.input, note.domain) if v)]
+
+
+# --- Card texts ---------------------------------------------------------------------------------------
+
+
+def has_reverse(notebook: Notebook, note: Note) -> bool:
+    """True when the note's kind makes reverse cards ('which service does this?')."""
+    return "reverse" in notebook.kinds[note.kind].cards
+
+
+def makes_cards(notebook: Notebook, note: Note) -> bool:
+    """False for a resource note unless the deck asks for resource cards (they are not exam knowledge)."""
+    return note.kind != Kind.RESOURCE or notebook.deck.cards.resources
+
+
+def fact_card(fact: Fact) -> tuple[str, str] | None:
+    """Return a fact's question and answer HTML, or None for a statement with nothing marked to hide."""
+    if fact.q is not None and fact.a is not None:
+        return render_inline(fact.q, mathjax=True), render_inline(fact.a, mathjax=True)
+    text = fact.text or ""
+    if not CLOZE_SPAN.search(text):
+        return None
+    question, answer, start = [], [], 0
+    for match in CLOZE_SPAN.finditer(text):
+        before = _inline_piece(text[start : match.start()])
+        question += [before, '<span class="cloze">[…]</span>']
+        answer += [before, f'<span class="cloze">{render_inline(match["hidden"], mathjax=True)}</span>']
+        start = match.end()
+    after = _inline_piece(text[start:])
+    return "".join([*question, after]), "".join([*answer, after])
+
+
+def _inline_piece(text: str) -> str:
+    if not text.strip():
+        return text and " "
+    inner = render_inline(text, mathjax=True)
+    return (" " if text[0].isspace() else "") + inner + (" " if text[-1].isspace() else "")
+
+
+def learning_answer(notebook: Notebook, note: Note) -> str:
+    """Return the learning card's answer in plain words ('' when the note has no learning card)."""
+    if "learning" not in notebook.kinds[note.kind].cards or note.learning is None:
+        return ""
+    return LEARNING_ANSWERS[note.learning]
+
+
+@dataclass(frozen=True)
+class CardPlan:
+    """Which cards a source note makes, worked out once for the deck and for the lint."""
+
+    note: Note
+    term: bool
+    clue: Clue | None
+    learning: str
+    task: str
+    facts: tuple[tuple[int, str, str], ...]  # (index, question HTML, answer HTML)
+    formula: bool
+
+    @property
+    def count(self) -> int:
+        """Return how many cards the note makes (contrast cards not included)."""
+        return (
+            self.term
+            + (self.clue is not None)
+            + bool(self.learning)
+            + bool(self.task)
+            + len(self.facts)
+            + self.formula
+        )
+
+
+class CardPlanner:
+    """Plan the cards of a whole notebook: one deck-wide clue index, then each note."""
+
+    def __init__(self, notebook: Notebook):
+        self.notebook = notebook
+        self.clues = ClueIndex(notebook)
+
+    def plan(self, note: Note) -> CardPlan:
+        """Return the cards a note makes under the deck's switches."""
+        switches = self.notebook.deck.cards
+        active = makes_cards(self.notebook, note)
+        facts: list[tuple[int, str, str]] = []
+        if active and switches.facts:
+            for index, fact in enumerate(note.facts):
+                card = fact_card(fact)
+                if card:
+                    facts.append((index, *card))
+        return CardPlan(
+            note=note,
+            term=active and switches.term,
+            clue=self.clues.choose(note) if active and switches.reverse else None,
+            learning=learning_answer(self.notebook, note) if active and switches.learning else "",
+            task=note.task if active and switches.task and note.task else "",
+            facts=tuple(facts),
+            formula=active and switches.cloze and note.formula is not None,
+        )
+
+    @cached_property
+    def pairs(self) -> list[tuple[Note, Note, list[tuple[str, str, str]], list[str]]]:
+        """Return each related pair with the fields that differ and the authored differences."""
+        result = []
+        for a, b in contrast_pairs(self.notebook):
+            first, second = self.notebook.note(a), self.notebook.note(b)
+            result.append((first, second, differing_fields(first, second), differences(first, second)))
+        return result
+
+
+def differing_fields(first: Note, second: Note) -> list[tuple[str, str, str]]:
+    """Return (label, first HTML, second HTML) for each field both notes fill and that differs."""
+    rows = []
+    for label, field in _COMPARED:
+        one, two = _field_value(first, field), _field_value(second, field)
+        if one and two and words(one) != words(two):
+            if field == "formula":
+                rows.append((label, render_formula(one), render_formula(two)))
+            else:
+                rows.append((label, render_inline(one, mathjax=True), render_inline(two, mathjax=True)))
+    return rows
+
+
+_COMPARED = (
+    ("Kind", "kind"),
+    *((field.label, field.name) for field in LABELLED_FIELDS),
+    (FORMULA_FIELD.label, FORMULA_FIELD.name),
+)
+"""The fields a contrast card compares, in order."""
+
+
+def _field_value(note: Note, field: str) -> str:
+    if field == "kind":
+        return str(note.kind.value)
+    if field == "learning":
+        return LEARNING_ANSWERS[note.learning] if note.learning else ""
+    return str(getattr(note, field) or "")
+
+
+def differences(first: Note, second: Note) -> list[str]:
+    """Return the authored `difference:` sentences of a pair, from either side, each once."""
+    found = [
+        item.difference
+        for note, other in ((first, second), (second, first))
+        for item in note.related
+        if item.id == other.id and item.difference
+    ]
+    return list(dict.fromkeys(found))
+
+
+def contrast_pairs(notebook: Notebook) -> list[tuple[str, str]]:
+    """Return each related pair once, whichever side (or both) lists it, in a stable order."""
+    pairs = {tuple(sorted((note.id, other))) for note in notebook.notes for other in note.related_ids}
+    return sorted((a, b) for a, b in pairs)
+
+
+# --- Planning the Anki notes ---------------------------------------------------------------------------
+
+
+def plan_source_notes(notebook: Notebook, media: dict[str, Path]) -> list[PlannedNote]:
+    """Plan every Anki note the sources make, contrast notes included (media files go into `media`)."""
+    planner = CardPlanner(notebook)
+    positions = {note.id: index for index, note in enumerate(notebook.notes)}
+    planned: list[PlannedNote] = []
+    for note in notebook.notes:
+        planned.extend(_plan_note(notebook, planner.plan(note), media, positions[note.id]))
+    if notebook.deck.cards.contrast:
+        for first, second, rows, sentences in planner.pairs:
+            if rows or sentences:
+                position = max(positions[first.id], positions[second.id])
+                planned.append(contrast_note(notebook, first, second, rows, sentences, position))
+    return planned
+
+
+def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], index: int) -> list[PlannedNote]:
     deck = notebook.deck
-    switches = deck.cards
-    kind = notebook.kinds[note.kind]
-    subdeck = f"{deck.title}::{kind.subdeck}"
-    tags = _tags(note)
-    cards = kind.cards
-    triggers = {
-        "Term": "y" if switches.term and "term" in cards else "",
-        "Reverse": _reverse_clue(note) if switches.reverse and "reverse" in cards else "",
-        "Learning": _learning_answer(note) if switches.learning and "learning" in cards else "",
-    }
-    fields = {
-        "Id": note.id,
-        "Title": render_text(note.title),
-        "Kind": kind.label,
-        "Summary": render_text(note.summary),
-        "Body": render_markdown(
-            note.body, mathjax=True, images=lambda src: _media(notebook.source_dir / src, media)
-        ),
-        "Details": _details(note),
-        "References": render_references(note),
-        "Image": _image(notebook, note, media),
-        **triggers,
-    }
-    topic = PlannedNote(
-        guid=note_guid(deck.id, "topic", note.id),
-        note_id=note.id,
-        notetype="topic",
-        deck=subdeck,
-        fields=tuple(fields[name] for name in NOTETYPES["topic"].fields),
-        tags=tags,
-        cards=tuple(card for card, trigger in CARD_TRIGGERS.items() if triggers[trigger]),
+    note = cards.note
+    subdeck = f"{deck.title}::{notebook.kinds[note.kind].subdeck}"
+    tags = _tags(deck.id, note)
+    image = _image(notebook, note, media)
+    body = render_markdown(
+        note.body, mathjax=True, images=lambda src: _media(notebook.source_dir / src, media)
     )
-    planned = [topic] if topic.cards else []
-    if note.formula and switches.cloze:
+    asked = frozenset(
+        field
+        for field, asked_by in (
+            ("use_case", cards.clue is not None and cards.clue.field == "use_case"),
+            ("learning", cards.learning),
+            ("task", cards.task),
+            ("formula", cards.formula),
+        )
+        if asked_by
+    )
+    fields = {
+        "Name": render_text(note.title),
+        "Kind": notebook.kinds[note.kind].label,
+        "Summary": render_inline(note.summary, mathjax=True),
+        "Details": _details(note, hide=asked),
+        "Image": image,
+        "More": _more(note, asked, body),
+        "Reverse card clue": render_inline(cards.clue.card_text(), mathjax=True) if cards.clue else "",
+        "Learning card answer": render_text(cards.learning),
+        "Task card answer": render_inline(cards.task, mathjax=True),
+        "Term card on": "y" if cards.term else "",
+        "Source id": note.id,
+    }
+    planned = []
+    topic_fields = tuple(canonical_html(fields[name]) for name in NOTETYPES["topic"].fields)
+    if cards_of("topic", topic_fields):
+        planned.append(
+            PlannedNote(
+                guid=note_guid(deck.id, "topic", note.id),
+                note_id=note.id,
+                notetype="topic",
+                deck=subdeck,
+                fields=topic_fields,
+                tags=tags,
+                cards=cards_of("topic", topic_fields),
+                position=(index, 0),
+            )
+        )
+    for index_in_note, question, answer in cards.facts:
+        key = fact_key(note, index_in_note)
+        planned.append(
+            PlannedNote(
+                guid=note_guid(deck.id, "fact", key),
+                note_id=key,
+                notetype="fact",
+                deck=subdeck,
+                fields=tuple(
+                    canonical_html(value)
+                    for value in (question, answer, render_text(note.title), fields["Kind"], key)
+                ),
+                tags=tags,
+                cards=("fact",),
+                position=(index, 1 + index_in_note),
+            )
+        )
+    if cards.formula and note.formula:
         planned.append(
             PlannedNote(
                 guid=note_guid(deck.id, "formula", note.id),
                 note_id=note.id,
                 notetype="formula",
                 deck=subdeck,
-                fields=(
-                    note.id,
-                    render_text(note.title),
-                    render_formula_cloze(note.formula),
-                    render_text(note.summary),
+                fields=tuple(
+                    canonical_html(value)
+                    for value in (
+                        f"{render_text(note.title)} (formula)",
+                        render_formula_cloze(note.formula),
+                        note.id,
+                    )
                 ),
                 tags=tags,
                 cards=("cloze",),
+                position=(index, 1 + len(note.facts)),
             )
         )
     return planned
 
 
-def contrast_pairs(notebook: Notebook) -> list[tuple[str, str]]:
-    """Return each related pair once, whichever side (or both) lists it, in a stable order."""
-    pairs = {tuple(sorted((note.id, other))) for note in notebook.notes for other in note.related}
-    return sorted((a, b) for a, b in pairs)
-
-
-def contrast_note(notebook: Notebook, first: Note, second: Note) -> PlannedNote:
+def contrast_note(
+    notebook: Notebook,
+    first: Note,
+    second: Note,
+    rows: list[tuple[str, str, str]],
+    sentences: list[str],
+    position: int = 1 << 30,
+) -> PlannedNote:
+    """Plan the contrast card of a related pair: only what differs, side by side."""
     deck = notebook.deck
     pair = f"{first.id}+{second.id}"
+    if rows:
+        labels = [label.lower() for label, _, _ in rows]
+        listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+        question = f"How do they differ in {listed}?"
+    else:
+        question = "What tells them apart?"
+    answer = ""
+    if rows:
+        head = f"<tr><th></th><th>{render_text(first.title)}</th><th>{render_text(second.title)}</th></tr>"
+        body = "".join(f"<tr><th>{label}</th><td>{one}</td><td>{two}</td></tr>" for label, one, two in rows)
+        answer += f'<table class="differences"><thead>{head}</thead><tbody>{body}</tbody></table>'
+    answer += "".join(f'<p class="difference">{render_inline(s, mathjax=True)}</p>' for s in sentences)
+    fields = (
+        f"{render_text(first.title)} vs {render_text(second.title)}",
+        render_text(question),
+        answer,
+        pair,
+    )
     return PlannedNote(
         guid=note_guid(deck.id, "contrast", pair),
         note_id=pair,
         notetype="contrast",
         deck=f"{deck.title}::{CONTRAST_SUBDECK}",
-        fields=(
-            pair,
-            f"{render_text(first.title)} <span class=vs>vs</span> {render_text(second.title)}",
-            _contrast_side(first),
-            _contrast_side(second),
-        ),
-        tags=tuple(sorted({"cheatdeck::contrast", *_tags(first), *_tags(second)})),
+        fields=tuple(canonical_html(value) for value in fields),
+        tags=tuple(sorted({f"{deck.id}::contrast", *_tags(deck.id, first), *_tags(deck.id, second)})),
         cards=("contrast",),
+        position=(position, 1 << 20),
     )
 
 
-def _contrast_side(note: Note) -> str:
-    return f"<h2>{render_text(note.title)}</h2><p>{render_text(note.summary)}</p>{_details(note)}"
-
-
-def _tags(note: Note) -> tuple[str, ...]:
-    tags = {f"kind::{note.kind}", *note.tags}
+def _tags(root: str, note: Note) -> tuple[str, ...]:
+    """Return a note's tags, all nested under the deck's id so they sit in one branch of Anki's tag list."""
+    tags = {f"kind::{note.kind.value}", *note.tags}
     if note.learning is not None:
         tags.add(f"learning::{note.learning.value}")
-    return tuple(sorted(tags))
+    return tuple(sorted(f"{root}::{tag}" for tag in tags))
 
 
-def _details(note: Note) -> str:
-    rows = labelled_values(note)
-    cells = "".join(f"<dt>{label}</dt><dd>{render_text(value)}</dd>" for label, value in rows)
-    if note.formula:
+def _details(note: Note, *, hide: frozenset[str] = frozenset(), only: frozenset[str] | None = None) -> str:
+    """Render the labelled fields as a definition list, leaving out `hide` (or keeping only `only`)."""
+    cells = ""
+    for label, field in ((f.label, f.name) for f in LABELLED_FIELDS):
+        value = _field_value(note, field) if field == "learning" else getattr(note, field)
+        if not value or field in hide or (only is not None and field not in only):
+            continue
+        cells += f"<dt>{label}</dt><dd>{render_inline(value, mathjax=True)}</dd>"
+    if note.formula and "formula" not in hide and (only is None or "formula" in only):
         cells += f"<dt>{FORMULA_FIELD.label}</dt><dd>{render_formula(note.formula)}</dd>"
     return f'<dl class="details">{cells}</dl>' if cells else ""
 
 
-def _reverse_clue(note: Note) -> str:
-    """Return the front of the 'which service/algorithm does this?' card, with the note's name hidden."""
-    clue = note.use_case or note.summary
-    for name in _names(note.title):
-        clue = _blank_word(clue, name)
-    return render_text(clue)
+def _more(note: Note, asked: frozenset[str], body: str) -> str:
+    """Render what the term card's back folds away: the facts, the fields other cards ask, the body."""
+    parts = []
+    if note.facts:
+        items = "".join(f"<li>{_fact_line(fact)}</li>" for fact in note.facts)
+        parts.append(f'<ul class="facts">{items}</ul>')
+    asked_fields = _details(note, only=asked)
+    if asked_fields:
+        parts.append(asked_fields)
+    if body:
+        parts.append(f'<div class="body">{body}</div>')
+    references = render_references(note)
+    if references:
+        parts.append(f'<div class="refs">{references}</div>')
+    return "".join(parts)
 
 
-def _blank_word(text: str, word: str) -> str:
-    """Replace every whole-word, case-insensitive occurrence of `word` with an ellipsis (no regex:
-    a pattern per title would be compiled thousands of times in a large deck)."""
-    lower, target, parts, start = text.lower(), word.lower(), [], 0
-    if len(lower) != len(text):  # lowercasing changed lengths (e.g. 'İ'): positions would not match
-        return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "\u2026", text, flags=re.IGNORECASE)
-    position = lower.find(target)
-    while position != -1 and target:
-        end = position + len(target)
-        before = text[position - 1] if position else " "
-        after = text[end] if end < len(text) else " "
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-            parts.append(text[start:position] + "\u2026")
-            start = end
-        position = lower.find(target, end if start == end else position + 1)
-    return "".join(parts) + text[start:]
-
-
-def _names(title: str) -> list[str]:
-    """Return the ways a title may be written: 'Amazon Polly' → Amazon Polly, Polly; 'LDA (x)' → both."""
-    names = {title}
-    for part in re.split(r"\s*[()/]\s*", title):
-        if part.strip():
-            names.add(part.strip())
-    for prefix in ("Amazon SageMaker ", "Amazon ", "SageMaker "):
-        names |= {name.removeprefix(prefix) for name in list(names) if name.startswith(prefix)}
-    return sorted(names, key=len, reverse=True)
-
-
-def _learning_answer(note: Note) -> str:
-    if note.learning is None:
-        return ""
-    answer = f"<b>{render_text(note.learning.value)}</b>"
-    if note.task:
-        answer += f" — {render_text(note.task)}"
-    return answer
+def _fact_line(fact: Fact) -> str:
+    if fact.q is not None and fact.a is not None:
+        return f"{render_inline(fact.q, mathjax=True)} <b>{render_inline(fact.a, mathjax=True)}</b>"
+    return _inline_piece(CLOZE_SPAN.sub(lambda match: match["hidden"], fact.text or "")).strip()
 
 
 def _image(notebook: Notebook, note: Note, media: dict[str, Path]) -> str:
@@ -256,3 +753,59 @@ def _media(path: Path, media: dict[str, Path]) -> str:
     name = f"cheatdeck-{digest}{suffix if _SAFE_SUFFIX.fullmatch(suffix) else ''}"
     media[name] = path
     return name
+
+
+# --- Field HTML in the form Anki's editor saves -------------------------------------------------------
+
+_VOID = frozenset(
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]
+)
+
+
+class _Canonical(HTMLParser):
+    """Re-serialise HTML as a browser's `innerHTML` does (what Anki's editor saves): attributes always in
+    double quotes, text escaping only `&`, `<`, `>` and U+00A0, attribute values only `&`, `"` and U+00A0."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = "".join(f' {name}="{_attribute(value or "")}"' for name, value in attrs)
+        self.out.append(f"<{tag}{attributes}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.out.append(f"</{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID:
+            self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(_text(data))
+
+    def handle_comment(self, data: str) -> None:
+        self.out.append(f"<!--{data}-->")
+
+
+def _text(data: str) -> str:
+    return data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\xa0", "&nbsp;")
+
+
+def _attribute(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
+
+
+_NEEDS_PARSING = re.compile(r"[<>&\xa0]")
+
+
+def canonical_html(html: str) -> str:
+    """Return field HTML exactly as Anki's editor would save it, so opening a note changes nothing."""
+    if not _NEEDS_PARSING.search(html):
+        return html
+    parser = _Canonical()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.out)

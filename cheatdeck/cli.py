@@ -190,20 +190,26 @@ def main(context: click.Context, verbose: bool) -> None:
 
 @main.command("check")
 @_source_option
-def check_command(source: Path) -> None:
-    """Validate the sources and summarise them; write nothing.
+@click.option("--strict", is_flag=True, help="Exit with status 1 when there is any warning.")
+def check_command(source: Path, strict: bool) -> None:
+    """Validate the sources, lint the cards they make and summarise them; write nothing.
 
-    Example: python build.py check --source source
+    Example: python build.py check --source source --strict
     """
+    from cheatdeck.lint import lint
     from cheatdeck.sources import load_sources
     from cheatdeck.summary import describe_notebook
 
     with _error_boundary(source):
         notebook = load_sources(source)
-    for warning in notebook.warnings:
+    warnings = [*map(str, notebook.warnings), *map(str, lint(notebook))]
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     for line in describe_notebook(notebook):
         click.echo(line)
+    if strict and warnings:
+        count = len(warnings)
+        raise click.ClickException(f"{count} warning{'s' if count != 1 else ''} in {source}/ (--strict)")
 
 
 @main.command("build")

@@ -35,7 +35,7 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
                 ],
                 css=planned.css,
                 model_type=genanki.Model.CLOZE if planned.spec.cloze else genanki.Model.FRONT_BACK,
-                sort_field_index=1,
+                sort_field_index=0,
             )
             self.mod = planned.mod
 
@@ -43,11 +43,12 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
             return super().to_json(self.mod, deck_id)
 
     class _Note(genanki.Note):
-        def __init__(self, model: _Model, planned: PlannedNote, suspended: tuple[int, ...]):
+        def __init__(self, model: _Model, planned: PlannedNote, suspended: tuple[int, ...], due: int):
             super().__init__(
                 model=model, fields=list(planned.fields), tags=list(planned.tags), guid=planned.guid
             )
             self.mod = planned.mod
+            self.due = due  # new cards come note by note in source order
             self.ids: list[int] = []
             for card in self.cards:
                 card.suspend = card.ord in suspended
@@ -60,7 +61,11 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
         name: genanki.Deck(deck_id, name, description=plan.description if name == plan.title else "")
         for name, deck_id in sorted(plan.deck_ids.items())
     }
-    notes = [_Note(models[note.notetype], note, plan.suspended.get(note.guid, ())) for note in plan.notes]
+    ranks = {note.guid: rank for rank, note in enumerate(sorted(plan.notes, key=lambda n: n.position))}
+    notes = [
+        _Note(models[note.notetype], note, plan.suspended.get(note.guid, ()), ranks[note.guid])
+        for note in plan.notes
+    ]
     _assign_ids(notes, [plan.lock.notes[note.guid].added for note in plan.notes])
     for planned, note in zip(plan.notes, notes, strict=True):
         decks[planned.deck].add_note(note)

@@ -42,7 +42,9 @@ RETIRED_TAG = "cheatdeck::retired"
 _GUID = re.compile(r"[0-9a-f]{20}")
 _HASH = re.compile(r"[0-9a-f]{16}")
 _SLUG = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
-_NOTE_ID = re.compile(rf"{_SLUG}(?:\+{_SLUG})?")  # a note id, or a contrast pair `a+b`
+_NOTE_ID = re.compile(
+    rf"{_SLUG}(?:\+{_SLUG}|#{_SLUG})?"
+)  # a note id, a contrast pair `a+b`, a fact `note#id`
 _KEY = re.compile(_SLUG)
 _TAG = re.compile(r"[^\s]+")
 _MAX_TIME = 2**31 - 1  # seconds; note and card ids are these times in milliseconds

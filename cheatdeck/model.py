@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -97,8 +98,12 @@ CLOZE_SPAN = re.compile(r"==(?P<hidden>[^=\n](?:[^\n]*?[^=\n])?)==")
 
 class Fact(_Strict):
     """One thing to remember, one card: a statement (`text`) whose `==marked==` part a cloze card hides,
-    or a question (`q`) with its answer (`a`). In YAML a bare string is a statement."""
+    or a question (`q`) with its answer (`a`). In YAML a bare string is a statement.
 
+    `id` keeps the card's review history when facts are inserted or reordered; without one, a fact is
+    known by its position in the note (see README, *Fact cards*)."""
+
+    id: Slug | None = None
     text: Text | None = None
     q: Text | None = None
     a: Text | None = None
@@ -152,6 +157,33 @@ def _builtin_kind(value: object) -> object:
     return BUILTIN[value]
 
 
+class Related(_Strict):
+    """A note this one is contrasted with, and optionally what tells them apart, in one sentence."""
+
+    id: Slug
+    difference: Text | None = None
+
+
+def _related_from_id(value: object) -> object:
+    return {"id": value} if isinstance(value, str) else value
+
+
+RelatedItem = Annotated[Related, BeforeValidator(_related_from_id)]
+
+
+class Rule(StrEnum):
+    """A card-quality lint rule (`check` warns; `lint_off:` in deck.yaml or a note switches one off)."""
+
+    ANSWER_TOO_LONG = "answer-too-long"
+    CLUE_LEAKS_ANSWER = "clue-leaks-answer"
+    CLUE_NOT_DISTINCTIVE = "clue-not-distinctive"
+    SIMILAR_FRONTS = "similar-fronts"
+    SIMILAR_ANSWERS = "similar-answers"
+    SEVERAL_QUESTIONS = "several-questions"
+    RAW_MARKUP = "raw-markup"
+    NO_CARD = "no-card"
+
+
 class Note(_Strict):
     """One topic: a service, an algorithm, a metric … Its `id` is its identity in Anki forever."""
 
@@ -170,8 +202,14 @@ class Note(_Strict):
     task: Text | None = None
     input: Text | None = None
     formula: Text | None = None
-    related: tuple[Slug, ...] = ()
+    related: tuple[RelatedItem, ...] = ()
     image: Text | None = None
+    lint_off: tuple[Rule, ...] = ()
+
+    @property
+    def related_ids(self) -> tuple[str, ...]:
+        """Return the ids of the notes this one is contrasted with."""
+        return tuple(item.id for item in self.related)
 
 
 class CardKinds(_Strict):
@@ -180,8 +218,11 @@ class CardKinds(_Strict):
     term: Flag = True
     reverse: Flag = True
     learning: Flag = True
+    task: Flag = True
+    facts: Flag = True
     cloze: Flag = True
     contrast: Flag = True
+    resources: Flag = False  # resource notes (courses, tips) are not exam knowledge: no cards unless asked
 
 
 class Deck(_Strict):
@@ -201,6 +242,12 @@ class Deck(_Strict):
     grid: tuple[GridTable, ...] | None = Field(
         default=None, description="The comparison grid's tables (default: the built-in ones)."
     )
+
+    vendor_words: tuple[Text, ...] = Field(
+        default=(),
+        description="Words in names that give nothing away (Amazon, SageMaker): never a clue's leak.",
+    )
+    lint_off: tuple[Rule, ...] = ()
 
 
 class NotesFile(_Strict):
@@ -229,6 +276,15 @@ class Notebook:
     locations: dict[str, Location]
     source_dir: Path
     warnings: tuple[Problem, ...] = ()  # things repaired or worth knowing; not errors
+    field_lines: dict[str, tuple[int, dict[str, int]]] = dataclass_field(default_factory=dict)
+    """Per note id: its index in its file and the line of each of its fields (`use_case`, `facts[1]` …)."""
+
+    def where(self, note_id: str, field: str) -> tuple[Location, str]:
+        """Return where a note's field was written (the note's line if unknown) and its label."""
+        index, lines = self.field_lines.get(note_id, (0, {}))
+        location = self.locations[note_id]
+        line = next((lines[key] for key in (field, field.split("[")[0]) if key in lines), location.line)
+        return Location(location.path, line), f"notes[{index}].{field}"
 
     @cached_property
     def kinds(self) -> Kinds:

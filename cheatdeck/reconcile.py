@@ -33,9 +33,7 @@ from cheatdeck.cards import (
     NOTETYPES,
     Notetype,
     PlannedNote,
-    contrast_note,
-    contrast_pairs,
-    plan_notes,
+    plan_source_notes,
     stable_guid,
 )
 from cheatdeck.errors import LockError
@@ -172,12 +170,7 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
     _check_lock_belongs(lock, deck.id)
     notetypes = {key: _plan_notetype(spec, deck.id, templates) for key, spec in NOTETYPES.items()}
     media: dict[str, Path] = {}
-    planned: list[PlannedNote] = []
-    for source_note in notebook.notes:
-        planned.extend(plan_notes(notebook, source_note, media))
-    if deck.cards.contrast:  # a pair counts once, whichever side (or both) lists it
-        pairs = contrast_pairs(notebook)
-        planned.extend(contrast_note(notebook, notebook.note(a), notebook.note(b)) for a, b in pairs)
+    planned = plan_source_notes(notebook, media)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
     if lock.title and lock.title != deck.title:
         log.warning(

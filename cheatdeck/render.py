@@ -199,8 +199,12 @@ def render_formula_cloze(formula: str) -> str:
 
 
 def _cloze_safe(html: str) -> str:
-    """Encode the characters of Anki's cloze syntax (`{{c1::…::hint}}`) so note text cannot form one."""
-    return html.replace("{", "&#123;").replace("}", "&#125;").replace(":", "&#58;")
+    """Break up the character pairs of Anki's cloze syntax (`{{c1::…::hint}}`) with `<wbr>`, so note text
+    cannot form one. (Character references would not do: Anki's editor saves `&#123;` back as `{`.)"""
+    for pair in ("{{", "}}", "::"):
+        while pair in html:
+            html = html.replace(pair, f"{pair[0]}<wbr>{pair[1]}")
+    return html
 
 
 def _unwrap(part: str) -> str:

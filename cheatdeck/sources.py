@@ -122,7 +122,7 @@ def load_sources(source_dir: Path) -> Notebook:
     if problems or deck is None:
         raise SourceError(problems)
     locations = {note.id: locations[note.id] for note in notes}
-    return Notebook(deck, tuple(notes), locations, source_dir, tuple(warnings))
+    return Notebook(deck, tuple(notes), locations, source_dir, tuple(warnings), _field_lines(places))
 
 
 def read_kinds(source_dir: Path) -> Kinds:
@@ -458,9 +458,9 @@ def _check_note(
         yield problem("image", f"no such file: {source_dir / MEDIA_DIR / note.image}")
     elif note.image is not None and (unreadable := _unreadable(source_dir / MEDIA_DIR / note.image)):
         yield problem("image", f"cannot read {source_dir / MEDIA_DIR / note.image}: {unreadable}")
-    if note.id in note.related:
+    if note.id in note.related_ids:
         yield problem("related", "a note cannot be related to itself")
-    if len(set(note.related)) != len(note.related):
+    if len(set(note.related_ids)) != len(note.related_ids):
         yield problem("related", "lists the same note twice")
     yield from (problem(field, message) for field, message in _kind_fields(note, rules.kinds))
     for position, tag in enumerate(note.tags):
@@ -520,7 +520,7 @@ def _check_related(notes: list[Note], places: dict[str, tuple[_Document, int]]) 
     known = list(places)
     for note in notes:
         document, index = places[note.id]
-        for position, other in enumerate(note.related):
+        for position, other in enumerate(note.related_ids):
             if other not in places:
                 loc = ("notes", index, "related", position)
                 yield Problem(
@@ -529,6 +529,22 @@ def _check_related(notes: list[Note], places: dict[str, tuple[_Document, int]]) 
                     _format_loc(loc),
                     f"unknown note id {other!r}{_did_you_mean(other, known)}",
                 )
+
+
+def _field_lines(places: dict[str, tuple[_Document, int]]) -> dict[str, tuple[int, dict[str, int]]]:
+    """Return, per note id, its index and the line of each of its fields (one pass per file)."""
+    by_document: dict[int, dict[int, dict[str, int]]] = {}
+    for document, _ in places.values():
+        if id(document) not in by_document:
+            per_note: dict[int, dict[str, int]] = {}
+            for loc, line in document.lines.items():
+                if len(loc) > 2 and loc[0] == "notes" and isinstance(loc[1], int):
+                    per_note.setdefault(loc[1], {})[_format_loc(loc[2:])] = line
+            by_document[id(document)] = per_note
+    return {
+        note_id: (index, by_document[id(document)].get(index, {}))
+        for note_id, (document, index) in places.items()
+    }
 
 
 def _format_loc(loc: Loc) -> str:

@@ -29,10 +29,10 @@ def import_package(collection: Collection, package: Path) -> ImportCounts:
 
 
 def note_by_id(collection: Collection, note_id: str, notetype: str = "topic") -> Note:
-    """Return the collection's note whose `Id` field is `note_id`, of the given cheatdeck note type."""
+    """Return the collection's note whose `Source id` field is `note_id`, of the given cheatdeck note type."""
     matches = [
         collection.get_note(nid)
-        for nid in collection.find_notes(f'"Id:{note_id}"')
+        for nid in collection.find_notes(f'"Source id:{note_id}"')
         if f"cheatdeck {notetype} " in collection.get_note(nid).note_type()["name"]
     ]
     assert len(matches) == 1, (note_id, notetype, len(matches))

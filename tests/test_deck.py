@@ -36,14 +36,27 @@ def build_into(source: Path, out: Path, **options: object) -> BuildReport:
 
 
 def _expected_cards(notebook: Notebook) -> dict[str, int]:
-    """Count the cards the sources call for, by card kind, from the notes' own fields."""
+    """Count the cards the sources call for, by card kind, from the notes' own fields.
+
+    Resources make no cards; every shipped service, algorithm and deployment has a distinctive clue; every
+    shipped fact is marked or a question; a related pair makes a card when something tells them apart
+    (L1 and L2 regularization fill no field that could differ)."""
     reverse_kinds = {Kind.SERVICE, Kind.ALGORITHM, Kind.DEPLOYMENT}
+    studied = [note for note in notebook.notes if note.kind != Kind.RESOURCE]
+    pairs = {
+        tuple(sorted((note.id, item.id)))
+        for note in studied
+        for item in note.related
+        if item.difference or note.kind != Kind.CONCEPT
+    }
     return {
-        "term": len(notebook.notes),
-        "reverse": sum(note.kind in reverse_kinds for note in notebook.notes),
-        "learning": sum(note.learning is not None for note in notebook.notes),
-        "cloze": sum(note.formula is not None for note in notebook.notes),
-        "contrast": sum(len(note.related) for note in notebook.notes) // 2,
+        "term": len(studied),
+        "reverse": sum(note.kind in reverse_kinds for note in studied),
+        "learning": sum(note.learning is not None for note in studied),
+        "task": sum(note.task is not None for note in studied),
+        "fact": sum(len(note.facts) for note in studied),
+        "cloze": sum(note.formula is not None for note in studied),
+        "contrast": len(pairs),
     }
 
 
@@ -52,14 +65,14 @@ def test_fresh_import_has_exact_notes_cards_and_decks(
 ) -> None:
     counts = import_package(collection, built.deck)
     expected = _expected_cards(notebook)
-    notes = len(notebook.notes) + expected["cloze"] + expected["contrast"]
+    notes = expected["term"] + expected["fact"] + expected["cloze"] + expected["contrast"]
     assert (counts.new, counts.updated, counts.duplicate, counts.conflicting) == (notes, 0, 0, 0)
-    assert collection.note_count() == notes == 37
-    assert collection.card_count() == sum(expected.values()) == 66
+    assert collection.note_count() == notes
+    assert collection.card_count() == sum(expected.values())
     decks = {deck.name for deck in collection.decks.all_names_and_ids()} - {"Default"}
     assert decks == {TITLE} | {
         f"{TITLE}::{name}"
-        for name in ("Services", "Algorithms", "Deployment", "Concepts", "Metrics", "Resources", "Contrasts")
+        for name in ("Services", "Algorithms", "Deployment", "Concepts", "Metrics", "Contrasts")
     }
     for kind, count in expected.items():
         template = "Formula" if kind == "cloze" else kind.capitalize()
@@ -70,15 +83,18 @@ def test_fields_and_tags_match_the_sources(built: Built, notebook: Notebook, col
     import_package(collection, built.deck)
     k_means = note_by_id(collection, "k-means")
     source = notebook.note("k-means")
-    assert k_means["Title"] == source.title
+    assert k_means["Name"] == source.title
     assert k_means["Summary"] == source.summary
-    assert "<strong>unsupervised</strong>" in k_means["Body"]
-    assert k_means["Learning"] == "<b>unsupervised</b> — clustering"
-    assert set(k_means.tags) >= {"kind::algorithm", "learning::unsupervised", *source.tags}
+    assert "<strong>unsupervised</strong>" in k_means["More"]
+    assert (k_means["Learning card answer"], k_means["Task card answer"]) == ("unsupervised", "clustering")
+    root = notebook.deck.id
+    expected_tags = {f"{root}::{tag}" for tag in ("kind::algorithm", "learning::unsupervised", *source.tags)}
+    assert set(k_means.tags) == expected_tags
     comprehend = note_by_id(collection, "comprehend")
-    assert '<a href="https://aws.amazon.com/comprehend/">' in comprehend["References"]
+    assert '<a href="https://aws.amazon.com/comprehend/">' in comprehend["More"]
     for note in notebook.notes:
-        assert note_by_id(collection, note.id)["Title"].replace("&amp;", "&") == note.title
+        if note.kind != Kind.RESOURCE:
+            assert note_by_id(collection, note.id)["Name"].replace("&amp;", "&") == note.title
 
 
 def test_reverse_card_hides_the_name(built: Built, collection: Collection) -> None:
@@ -87,9 +103,10 @@ def test_reverse_card_hides_the_name(built: Built, collection: Collection) -> No
         note = note_by_id(collection, note_id)
         question, answer = card_html(note.cards()[1])
         assert "Which" in question
-        assert note["Title"] not in question
-        assert note["Title"] in answer
-    assert "LDA" not in note_by_id(collection, "lda")["Reverse"]
+        assert note["Name"] not in question
+        assert note["Name"] in answer
+        assert note["Summary"] not in answer  # the term card asks for it
+    assert "LDA" not in note_by_id(collection, "lda")["Reverse card clue"]
 
 
 def test_formula_cloze_hides_the_expression(built: Built, collection: Collection) -> None:
@@ -155,7 +172,7 @@ def test_edit_rebuild_reimport_keeps_history_and_adds_no_duplicates(
     out = tmp_path / "dist"
     build_into(scratch_source, out)
     import_package(collection, out / DECK_NAME)
-    for cid in collection.find_cards("tag:kind::service OR tag:kind::metric"):
+    for cid in collection.find_cards("tag:aws-mls-c01::kind::service OR tag:aws-mls-c01::kind::metric"):
         card = collection.get_card(cid)
         card.start_timer()
         collection.sched.answerCard(card, 3)
@@ -183,12 +200,12 @@ def test_edit_rebuild_reimport_keeps_history_and_adds_no_duplicates(
         assert counts.conflicting == 0
         assert counts.new == 1
         assert note_by_id(collection, "comprehend")["Summary"] == summary
-        assert f"retagged-{cycle}" in note_by_id(collection, "lda").tags
+        assert f"aws-mls-c01::retagged-{cycle}" in note_by_id(collection, "lda").tags
         assert RETIRED_TAG in note_by_id(collection, removed).tags
         after = _history(collection)
         assert {cid: after[cid] for cid in history} == history
         assert collection.note_count() == notes_before + cycle + 1
-        ids = [collection.get_note(nid)["Id"] for nid in collection.find_notes("")]
+        ids = [collection.get_note(nid)["Source id"] for nid in collection.find_notes("")]
         assert len(ids) == len(set(ids)) + len(collection.find_notes('"note:cheatdeck formula*"'))
 
     retired = collection.find_notes(f"tag:{RETIRED_TAG}")
@@ -203,6 +220,7 @@ def test_template_change_reaches_the_collection(
     out = tmp_path / "dist"
     build_into(scratch_source, out, templates=templates)
     import_package(collection, out / DECK_NAME)
+    collection_notes = collection.note_count()
     css = templates / "anki" / "card.css"
     css.write_text(css.read_text() + "\n.cheatdeck-test-marker { color: red; }\n")
     front = templates / "anki" / "term.front.html"
@@ -219,7 +237,7 @@ def test_template_change_reaches_the_collection(
         topic = note_by_id(reopened, "k-means").note_type()
         assert "cheatdeck-test-marker" in topic["css"]
         assert 'class="title changed"' in topic["tmpls"][0]["qfmt"]
-        assert reopened.note_count() == 37
+        assert reopened.note_count() == collection_notes
     finally:
         reopened.close()
         collection.reopen()
@@ -277,7 +295,7 @@ def test_script_in_a_note_never_becomes_markup(
         for html in card_html(card):
             assert "<script" not in html.lower()
             assert "javascript:" not in html.replace("[link](javascript:alert(1))", "")
-    assert "&lt;script&gt;" in note["Body"] and "&lt;b&gt;bold&lt;/b&gt;" in note["Body"]
+    assert "&lt;script&gt;" in note["More"] and "&lt;b&gt;bold&lt;/b&gt;" in note["More"]
 
 
 def _normalised_contents(package: Path, scratch: Path) -> dict[str, object]:
@@ -330,36 +348,24 @@ def test_note_type_field_lists_are_the_documented_ones() -> None:
     """Changing these breaks every learner's updates: bump the version instead (see README)."""
     assert {key: (spec.version, spec.fields) for key, spec in NOTETYPES.items()} == {
         "topic": (
-            1,
+            2,
             (
-                "Id", "Title", "Kind", "Summary", "Body", "Details", "References", "Image",
-                "Term", "Reverse", "Learning",
+                "Name", "Kind", "Summary", "Details", "Image", "More",
+                "Reverse card clue", "Learning card answer", "Task card answer", "Term card on", "Source id",
             ),
         ),
-        "formula": (1, ("Id", "Title", "Text", "Extra")),
-        "contrast": (1, ("Id", "Question", "Left", "Right")),
+        "fact": (1, ("Question", "Answer", "Topic", "Kind", "Source id")),
+        "formula": (2, ("Name", "Formula", "Source id")),
+        "contrast": (2, ("Pair", "Question", "Answer", "Source id")),
     }  # fmt: skip
 
 
-def test_build_prints_summary_and_changes(built: Built) -> None:
-    assert built.report.deck_summary == (
-        "37 notes, 66 cards (cloze 3, contrast 5, learning 10, reverse 19, term 29)"
-    )
+def test_build_prints_summary_and_changes(built: Built, notebook: Notebook) -> None:
+    expected = _expected_cards(notebook)
+    notes = expected["term"] + expected["fact"] + expected["cloze"] + expected["contrast"]
+    kinds = ", ".join(f"{kind} {expected[kind]}" for kind in sorted(expected))
+    assert built.report.deck_summary == f"{notes} notes, {sum(expected.values())} cards ({kinds})"
     assert re.fullmatch(r"no changes", built.report.deck_changes)
-
-
-@pytest.mark.parametrize(
-    ("text", "name", "expected"),
-    [
-        ("Amazon Polly speaks; polly! Pollyanna xPolly", "Polly", "Amazon … speaks; …! Pollyanna xPolly"),
-        ("LDA is LDA-like", "LDA", "… is …-like"),
-        ("İstanbul polly", "Polly", "İstanbul …"),
-    ],
-)
-def test_reverse_clue_blanks_whole_words_only(text: str, name: str, expected: str) -> None:
-    from cheatdeck.cards import _blank_word
-
-    assert _blank_word(text, name) == expected
 
 
 @pytest.mark.parametrize(
@@ -394,11 +400,24 @@ def test_one_sided_related_still_makes_one_contrast_card(tmp_path: Path) -> None
     (source / "deck.yaml").write_text("id: pair\ntitle: Pair\n")
     notes = [
         {"id": "a", "title": "A", "kind": "concept", "summary": "S."},
-        {"id": "b", "title": "B", "kind": "concept", "summary": "T.", "related": ["a"]},
+        {
+            "id": "b",
+            "title": "B",
+            "kind": "concept",
+            "summary": "T.",
+            "related": [{"id": "a", "difference": "D."}],
+        },
     ]
     (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}))
     report = build_into(source, tmp_path / "dist")
     assert report.deck_summary == "3 notes, 3 cards (contrast 1, term 2)"
+
+
+def built_summary(source: Path, tmp_path: Path) -> str:
+    """Return the deck summary of the shipped sources (every card kind on), built from a copy."""
+    copy = tmp_path / "copy"
+    shutil.copytree(SOURCE, copy)
+    return build_into(copy, tmp_path / "copy-dist").deck_summary
 
 
 def test_switching_a_card_kind_off_retires_its_cards(scratch_source: Path, tmp_path: Path) -> None:
@@ -407,9 +426,9 @@ def test_switching_a_card_kind_off_retires_its_cards(scratch_source: Path, tmp_p
     report = build_into(scratch_source, tmp_path / "dist")
     # notes left with no card are retired whole (formula notes included); the others keep their term
     # card as a removed card, so no learner's card turns blank: the package still has every card
-    assert "retired: accuracy, acloudguru," in report.deck_changes
+    assert "retired: accuracy, l1-regularization, l2-regularization, precision, recall" in report.deck_changes
     assert "cards no longer made: batch-transform (term)," in report.deck_changes
-    assert report.deck_summary == "37 notes, 66 cards (cloze 3, contrast 5, learning 10, reverse 19, term 29)"
+    assert report.deck_summary == built_summary(scratch_source, tmp_path)
 
 
 def test_a_note_type_version_bump_adds_new_notes_and_leaves_old_ones(
@@ -421,12 +440,13 @@ def test_a_note_type_version_bump_adds_new_notes_and_leaves_old_ones(
     build_into(scratch_source, out)
     import_package(collection, out / DECK_NAME)
     before = collection.note_count()
-    monkeypatch.setitem(NOTETYPES, "topic", dataclasses.replace(NOTETYPES["topic"], version=2))
+    topics = len(collection.find_notes('"note:cheatdeck topic v2*"'))
+    monkeypatch.setitem(NOTETYPES, "topic", dataclasses.replace(NOTETYPES["topic"], version=3))
 
     report = build_into(scratch_source, out, force=True)  # a real bump edits deck.py, which forces this
     assert "retired" not in report.deck_changes
     counts = import_package(collection, out / DECK_NAME)
-    assert (counts.new, counts.conflicting) == (29, 0)
-    assert collection.note_count() == before + 29
-    assert len(collection.find_notes('"note:cheatdeck topic v2*"')) == 29
-    assert len(collection.find_notes('"note:cheatdeck topic v1*"')) == 29
+    assert (counts.new, counts.conflicting) == (topics, 0)
+    assert collection.note_count() == before + topics
+    assert len(collection.find_notes('"note:cheatdeck topic v3*"')) == topics
+    assert len(collection.find_notes('"note:cheatdeck topic v2*"')) == topics

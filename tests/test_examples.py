@@ -53,7 +53,7 @@ def cloud_practitioner(tmp_path_factory: pytest.TempPathFactory) -> BuiltExample
 def _topic_titles(collection: Collection) -> dict[str, str]:
     """Map each topic note's Id field to its title as the learner reads it (HTML entities decoded)."""
     notes = (collection.get_note(nid) for nid in collection.find_notes('"note:cheatdeck topic*"'))
-    return {note["Id"]: unescape(note["Title"]) for note in notes}
+    return {note["Source id"]: unescape(note["Name"]) for note in notes}
 
 
 def test_cloud_practitioner_checks_clean() -> None:
@@ -97,18 +97,21 @@ def test_cloud_practitioner_deck_imports_every_note(
 
     counts = import_package(collection, cloud_practitioner.deck)
 
-    # 11 topic notes and one contrast note (EC2 vs Lambda); no formula, so no cloze note.
-    assert (counts.new, counts.updated, counts.duplicate, counts.conflicting) == (12, 0, 0, 0)
-    assert collection.note_count() == 12
-    summary = "12 notes, 19 cards (contrast 1, reverse 7, term 11)"
-    assert cloud_practitioner.report.deck_summary == summary
-    assert _topic_titles(collection) == {note.id: note.title for note in notebook.notes}
+    # A topic note per note except the resource (no cards unless the deck asks), a fact note per fact,
+    # and one contrast note (EC2 vs Lambda); no formula, so no cloze note.
+    studied = [note for note in notebook.notes if note.kind != Kind.RESOURCE]
+    facts = sum(len(note.facts) for note in studied)
+    notes = len(studied) + facts + 1
+    assert (counts.new, counts.updated, counts.duplicate, counts.conflicting) == (notes, 0, 0, 0)
+    assert collection.note_count() == notes
+    assert cloud_practitioner.report.deck_summary.startswith(f"{notes} notes, ")
+    assert _topic_titles(collection) == {note.id: note.title for note in studied}
     contrast = collection.find_notes('"note:cheatdeck contrast*"')
-    assert [collection.get_note(nid)["Id"] for nid in contrast] == ["ec2+lambda"]
+    assert [collection.get_note(nid)["Source id"] for nid in contrast] == ["ec2+lambda"]
     decks = {deck.name for deck in collection.decks.all_names_and_ids()} - {"Default"}
     title = notebook.deck.title
     assert decks == {title} | {
-        f"{title}::{name}" for name in ("Services", "Deployment", "Concepts", "Resources", "Contrasts")
+        f"{title}::{name}" for name in ("Services", "Deployment", "Concepts", "Contrasts")
     }
 
 
@@ -154,9 +157,12 @@ def test_new_scaffolds_a_folder_that_checks_and_builds(tmp_path: Path, collectio
     counts = import_package(collection, package)
     formulas = sum(note.formula is not None for note in notebook.notes)
     assert counts.conflicting == 0
-    # A topic note per source note, a cloze note per formula and one contrast note for the related pair.
-    assert counts.new == collection.note_count() == len(notebook.notes) + formulas + 1
-    assert set(_topic_titles(collection)) == {note.id for note in notebook.notes}
+    # A topic note per source note but the resource, a fact note per fact, a cloze note per formula and
+    # one contrast note for the related pair.
+    studied = [note for note in notebook.notes if note.kind != Kind.RESOURCE]
+    facts = sum(len(note.facts) for note in studied)
+    assert counts.new == collection.note_count() == len(studied) + facts + formulas + 1
+    assert set(_topic_titles(collection)) == {note.id for note in studied}
 
 
 def test_new_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:

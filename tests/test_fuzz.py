@@ -465,7 +465,8 @@ def test_valid_notes_build_a_deck_anki_imports_whole(notes: list[dict[str, Any]]
             counts = import_package(collection, root / "dist" / "fuzz-deck.apkg")
             assert counts.conflicting == 0
             topics = collection.find_notes('"note:cheatdeck topic*"')
-            assert sorted(collection.get_note(nid)["Id"] for nid in topics) == sorted(n["id"] for n in notes)
+            expected = sorted(n["id"] for n in notes if n["kind"] != "resource")  # resources make no cards
+            assert sorted(collection.get_note(nid)["Source id"] for nid in topics) == expected
             for cid in collection.find_cards(""):
                 for html in card_html(collection.get_card(cid)):
                     assert "<script" not in html.lower(), html
@@ -504,7 +505,7 @@ def _build_and_import(notes: list[dict[str, Any]], root: Path) -> tuple[Notebook
         import_package(collection, root / "dist" / "fuzz-deck.apkg")
         imported = [collection.get_note(nid) for nid in collection.find_notes("")]
         return notebook, [
-            (note["Id"], note.note_type()["name"], [card_html(card) for card in note.cards()])
+            (note["Source id"], note.note_type()["name"], [card_html(card) for card in note.cards()])
             for note in imported
         ]
     finally:

@@ -111,11 +111,14 @@ def test_an_unclosed_tag_in_a_card_template_is_a_message(tmp_path: Path) -> None
     templates = tmp_path / "templates"
     shutil.copytree(SHIPPED_TEMPLATES, templates)
     front = templates / "anki" / "term.front.html"
-    front.write_text(front.read_text().replace("{{Title}}", "{{Title"), encoding="utf-8")
+    front.write_text(front.read_text().replace("{{Name}}", "{{Name"), encoding="utf-8")
     out = tmp_path / "dist"
     result = _run("build", "--source", source, "--out", out, "--templates", templates, "--artefact", "deck")
     assert result.exit_code == 1
-    assert f'{front}: card template error: Unexpected EOF; the tag "Term" was never closed' in result.output
+    assert (
+        f'{front}: card template error: Unexpected EOF; the tag "Term card on" was never closed'
+        in result.output
+    )
     assert "nothing written" in result.output and not out.exists()
 
 

@@ -28,7 +28,8 @@ def test_the_lock_records_deck_states_cards_and_added_times() -> None:
     topic = next(
         note for note in lock.notes.values() if note.note_id == "k-means" and note.notetype == "topic"
     )
-    assert (topic.state, topic.cards, topic.retired_cards) == (ACTIVE, ["term", "reverse", "learning"], [])
+    cards = ["term", "reverse", "learning", "task"]
+    assert (topic.state, topic.cards, topic.retired_cards) == (ACTIVE, cards, [])
     assert 0 < topic.added <= topic.mod
 
 

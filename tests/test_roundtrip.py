@@ -20,6 +20,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
+from cheatdeck.cards import NOTETYPES
 from cheatdeck.cli import main
 from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED, read_lock
 from cheatdeck.reconcile import REMOVED_CARD_TAG, REMOVED_CLASS, RETIRED_TAG
@@ -57,9 +58,9 @@ def _check_collection(collection: Collection) -> None:
     keys = []
     for nid in collection.find_notes(""):
         note = collection.get_note(nid)
-        keys.append((note.note_type()["name"], note["Id"]))
+        keys.append((note.note_type()["name"], note["Source id"]))
         for card in note.cards():
-            assert BLANK not in card.question(), (note["Id"], card.template()["name"])
+            assert BLANK not in card.question(), (note["Source id"], card.template()["name"])
     assert len(keys) == len(set(keys))
 
 
@@ -78,7 +79,7 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     says and built with --forget-retired, no later import brings them back."""
     source, out = project
     import_package(collection, out / DECK_NAME)
-    reviewed = _review(collection, '"Id:polly" OR ("Id:precision" "note:cheatdeck formula*")')
+    reviewed = _review(collection, '"Source id:polly" OR ("Source id:precision" "note:cheatdeck formula*")')
     _remove(source, "services.yaml", "polly")
     _edit(source, "services.yaml", "transcribe", related=[])
     _edit(source, "metrics.yaml", "precision", formula=None)
@@ -88,10 +89,11 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     counts = import_package(collection, out / DECK_NAME)
     assert (counts.new, counts.conflicting) == (0, 0)
     retired = collection.find_notes(f"tag:{RETIRED_TAG}")
-    assert sorted(collection.get_note(nid)["Id"] for nid in retired) == [
+    assert sorted(collection.get_note(nid)["Source id"] for nid in retired) == [
         "polly",
         "polly+transcribe",
         "precision",
+        "precision+recall",  # what told them apart was the formula
     ]
     for nid in retired:
         for card in collection.get_note(nid).cards():
@@ -128,7 +130,7 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     counts = import_package(collection, out / DECK_NAME)
     assert (counts.new, counts.updated) == (0, 1)
     assert collection.note_count() == notes_left
-    assert not collection.find_notes('"Id:polly"')
+    assert not collection.find_notes('"Source id:polly"')
     _check_collection(collection)
 
 
@@ -138,7 +140,9 @@ def test_a_card_the_build_stops_making_is_never_blank_and_says_so(
     """Issue 13 item 3: a card kind switched off and a kind changed used to turn reviewed cards blank."""
     source, out = project
     import_package(collection, out / DECK_NAME)
-    reviewed = _review(collection, '("Id:comprehend" card:Reverse) OR ("Id:k-means" card:Learning)')
+    reviewed = _review(
+        collection, '("Source id:comprehend" card:Reverse) OR ("Source id:k-means" card:Learning)'
+    )
     _edit(source, "services.yaml", "comprehend", kind="concept", use_case=None, domain=None)
     deck = source / "deck.yaml"
     deck.write_text(deck.read_text() + "cards:\n  learning: false\n")
@@ -242,7 +246,7 @@ def test_added_dates_are_when_the_lock_first_saw_each_note(
     added = {(n.note_id, n.notetype): n.added for n in lock.notes.values()}
     for nid in collection.find_notes(""):
         note = collection.get_note(nid)
-        key = (note["Id"], note.note_type()["name"].split()[1])
+        key = (note["Source id"], note.note_type()["name"].split()[1])
         assert nid // 1000 == added[key]
         assert all(cid // 1000 == added[key] for cid in note.card_ids())
     assert len(collection.find_cards("added:1")) == collection.card_count()
@@ -280,7 +284,7 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
     """README, *What an import keeps*: each claim about the learner's own changes, on Anki's backend."""
     source, out = project
     import_package(collection, out / DECK_NAME)
-    _review(collection, '"Id:lex"')
+    _review(collection, '"Source id:lex"')
     for note_id in ("lex", "polly"):
         note = note_by_id(collection, note_id)
         note["Summary"] = f"My own words about {note_id}."
@@ -318,8 +322,9 @@ def test_a_hand_edited_lock_ships_no_markup(project: tuple[Path, Path], collecti
     source, out = project
     data = json.loads((source / LOCK_FILE).read_text())
     guid, entry = next((g, n) for g, n in data["notes"].items() if n["note_id"] == "polly")
+    source_id = NOTETYPES["topic"].fields.index("Source id")
     entry["fields"] = [
-        value if index == 0 else f'{value}<script>alert(1)</script><img src=x onerror="alert(2)">'
+        value if index == source_id else f'{value}<script>alert(1)</script><img src=x onerror="alert(2)">'
         for index, value in enumerate(entry["fields"])
     ]
     (source / LOCK_FILE).write_text(json.dumps(data))

@@ -110,9 +110,9 @@ def test_grid_fields_are_filled_where_they_apply(notebook: Notebook) -> None:
 
 def test_related_pairs_point_both_ways(notebook: Notebook) -> None:
     for note in notebook.notes:
-        for other in note.related:
-            assert note.id in notebook.note(other).related, (note.id, other)
-    assert "k-nearest-neighbours" in notebook.note("k-means").related
+        for other in note.related_ids:
+            assert note.id in notebook.note(other).related_ids, (note.id, other)
+    assert "k-nearest-neighbours" in notebook.note("k-means").related_ids
 
 
 def test_model_is_immutable(notebook: Notebook) -> None:

@@ -1,0 +1,54 @@
+"""Print every card of a deck as question → answer in plain text, in the order Anki introduces them.
+
+Usage: .venv/bin/python bench/cards_as_text.py [dist/aws-mls-c01.apkg]
+
+The package is imported with Anki's own backend into a scratch collection, so what is printed is what
+Anki renders (templates, conditionals, cloze), with the markup removed. Read it as an exam candidate.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from html import unescape
+from pathlib import Path
+
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+
+def plain(html: str) -> str:
+    """Return rendered card HTML as one line of text."""
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+    html = re.sub(r"<details[^>]*>\s*<summary>(.*?)</summary>.*?</details>", r" [\1 …]", html, flags=re.S)
+    html = re.sub(r"</(div|p|li|dd|tr|h\d|summary)>|<br>", " | ", html)
+    html = re.sub(r"</(dt|th|td)>", ": ", html)
+    text = unescape(re.sub(r"<[^>]+>", " ", html))
+    text = re.sub(r"\s*(\|\s*)+", " | ", re.sub(r"\s+", " ", text))
+    return text.strip(" |")
+
+
+def cards_as_text(package: Path) -> list[str]:
+    """Return one line per card: kind, question → answer."""
+    with tempfile.TemporaryDirectory() as scratch:
+        collection = Collection(str(Path(scratch) / "c.anki2"))
+        try:
+            request = ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions())
+            collection.import_anki_package(request)
+            lines = []
+            for cid in collection.find_cards("", order="c.due, c.ord"):
+                card = collection.get_card(cid)
+                question = card.question()
+                answer = card.answer()
+                answer = answer.split('<hr id="answer">', 1)[-1] if '<hr id="answer">' in answer else answer
+                kind = card.template()["name"]
+                lines.append(f"[{kind}] {plain(question)} → {plain(answer)}")
+            return lines
+        finally:
+            collection.close()
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "dist/aws-mls-c01.apkg")
+    for number, line in enumerate(cards_as_text(target), 1):
+        print(f"{number:3}. {line}")

@@ -1,0 +1,384 @@
+"""Card-quality lint: warnings about cards that would waste a learner's reviews.
+
+Each warning names where the text was written (`file:line: notes[i].field`), the rule, and a one-line fix.
+The rules judge the cards exactly as `cheatdeck.cards` makes them (same clue choice, same facts), so a
+warning always describes a real card or a card that will not be made. `lint_off:` in `deck.yaml` or in a
+note switches rules off. Thresholds (see README, *Card-quality lint*):
+
+- a graded answer stays short enough to check in one glance: a term card's answer (the summary) at most
+  `MAX_SUMMARY_WORDS`, a question's answer at most `MAX_ANSWER_WORDS`, a hidden span at most
+  `MAX_CLOZE_WORDS`;
+- two answers interfere when at least `SIMILAR_ANSWERS` of their wording is the same (difflib ratio over
+  words; precision and recall's summaries shared 79 %), two fronts when their content words overlap by
+  `SIMILAR_FRONTS` (Jaccard).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from cheatdeck.cards import (
+    STOPWORDS,
+    CardPlan,
+    CardPlanner,
+    fact_card,
+    has_reverse,
+    makes_cards,
+    words,
+)
+from cheatdeck.model import CLOZE_SPAN, Location, Note, Notebook, Rule
+
+MAX_SUMMARY_WORDS = 30
+MAX_ANSWER_WORDS = 15
+MAX_CLOZE_WORDS = 6
+MAX_TASK_WORDS = 10
+SIMILAR_ANSWERS = 0.7
+SIMILAR_FRONTS = 0.8
+MIN_COMPARED_WORDS = 5  # shorter answers are categories (supervised, clustering): alike by design
+
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>|<!--")
+_TITLE_MARKDOWN = re.compile(r"\*\*|__|`|\[[^\]]*\]\([^)]*\)|==|(^|\s)[*_][^*_\s][^*_]*[*_](\s|$)")
+_BLOCK_MARKDOWN = re.compile(r"(^|\n)\s*([-*+]|\d+[.)]|#{1,6}|>)\s|\n\s*\n|^```|\n```")
+_ONE_LINE_FIELDS = ("summary", "use_case", "domain", "task", "input")
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    """One card-quality problem: where, which rule, what, and how to fix it."""
+
+    location: Location
+    field: str
+    rule: Rule
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.field}: {self.rule}: {self.message}; fix: {self.fix}"
+
+
+def lint(notebook: Notebook) -> list[LintWarning]:
+    """Return every card-quality warning for the notebook, in source order, switched-off rules left out."""
+    planner = CardPlanner(notebook)
+    plans = [planner.plan(note) for note in notebook.notes]
+    checks: list[Callable[[Notebook, CardPlanner, list[CardPlan]], Iterator[_Found]]] = [
+        _answer_too_long,
+        _clues,
+        _several_questions,
+        _raw_markup,
+        _no_card,
+        _similar_fronts,
+        _similar_answers,
+    ]
+    off = set(notebook.deck.lint_off)
+    found = []
+    for check in checks:
+        for item in check(notebook, planner, plans):
+            if item.rule in off or item.rule in notebook.note(item.note_id).lint_off:
+                continue
+            if item.other and item.rule in notebook.note(item.other).lint_off:
+                continue
+            location, label = notebook.where(item.note_id, item.field)
+            found.append(LintWarning(location, label, item.rule, item.message, item.fix))
+    return sorted(found, key=lambda w: (str(w.location.path), w.location.line, w.rule))
+
+
+@dataclass(frozen=True)
+class _Found:
+    note_id: str
+    field: str
+    rule: Rule
+    message: str
+    fix: str
+    other: str = ""  # a second note the warning is about: its lint_off counts too
+
+
+def _count(text: str) -> int:
+    return len(text.split())
+
+
+def _answer_too_long(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    for plan in plans:
+        note = plan.note
+        if plan.term and _count(note.summary) > MAX_SUMMARY_WORDS:
+            yield _Found(
+                note.id,
+                "summary",
+                Rule.ANSWER_TOO_LONG,
+                f"the term card's answer is {_count(note.summary)} words (at most {MAX_SUMMARY_WORDS})",
+                "keep one short sentence here; move the rest into facts or the body",
+            )
+        if plan.task and _count(plan.task) > MAX_TASK_WORDS:
+            yield _Found(
+                note.id,
+                "task",
+                Rule.ANSWER_TOO_LONG,
+                f"the task card's answer is {_count(plan.task)} words (at most {MAX_TASK_WORDS})",
+                "name the task in a few words",
+            )
+        for index, fact in enumerate(note.facts):
+            if fact.a is not None and _count(fact.a) > MAX_ANSWER_WORDS:
+                yield _Found(
+                    note.id,
+                    f"facts[{index}]",
+                    Rule.ANSWER_TOO_LONG,
+                    f"the answer is {_count(fact.a)} words (at most {MAX_ANSWER_WORDS})",
+                    "ask a narrower question, or split it into two facts",
+                )
+            for span in fact.hidden_spans():
+                if _count(span) > MAX_CLOZE_WORDS:
+                    yield _Found(
+                        note.id,
+                        f"facts[{index}]",
+                        Rule.ANSWER_TOO_LONG,
+                        f"the hidden part '{span}' is {_count(span)} words (at most {MAX_CLOZE_WORDS})",
+                        "mark only the key words with ==…==",
+                    )
+
+
+def _clues(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    for plan in plans:
+        note = plan.note
+        if (
+            not has_reverse(notebook, note)
+            or not makes_cards(notebook, note)
+            or not notebook.deck.cards.reverse
+        ):
+            continue
+        if plan.clue is not None:
+            if plan.clue.leaks:
+                leaked = ", ".join(f"'{word}'" for word in plan.clue.leaks)
+                yield _Found(
+                    note.id,
+                    plan.clue.field,
+                    Rule.CLUE_LEAKS_ANSWER,
+                    f"the reverse card's clue gives away {leaked} from the name (the card blanks it)",
+                    f"say what it is for without the name's words in {plan.clue.field}",
+                )
+            continue
+        candidates = planner.clues.candidates(note)
+        label = notebook.kinds[note.kind].label.lower()
+        reasons = []
+        for clue in candidates:
+            if clue.shared_with:
+                reasons.append(f"{clue.field} is the same as {', '.join(clue.shared_with)}'s")
+            else:
+                said = ", ".join(clue.distinctive) or "nothing"
+                reasons.append(f"{clue.field} says too little only this {label} does ({said})")
+        field = "use_case" if note.use_case else "summary"
+        yield _Found(
+            note.id,
+            field,
+            Rule.CLUE_NOT_DISTINCTIVE,
+            f"no reverse card: {'; '.join(reasons)}",
+            f"write a use_case that only this {label} fits",
+            candidates[0].shared_with[0] if candidates and candidates[0].shared_with else "",
+        )
+
+
+def _several_questions(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    for plan in plans:
+        for index, fact in enumerate(plan.note.facts):
+            spans = fact.hidden_spans()
+            if len(spans) > 1:
+                yield _Found(
+                    plan.note.id,
+                    f"facts[{index}]",
+                    Rule.SEVERAL_QUESTIONS,
+                    f"{len(spans)} parts are hidden at once ({', '.join(spans)})",
+                    "make one fact per hidden part",
+                )
+            if fact.q is not None and fact.q.count("?") > 1:
+                yield _Found(
+                    plan.note.id,
+                    f"facts[{index}]",
+                    Rule.SEVERAL_QUESTIONS,
+                    f"the question asks {fact.q.count('?')} things",
+                    "ask one question per fact",
+                )
+
+
+def _texts(note: Note) -> Iterator[tuple[str, str]]:
+    yield "title", note.title
+    for field in _ONE_LINE_FIELDS:
+        value = getattr(note, field)
+        if value:
+            yield field, value
+    for index, fact in enumerate(note.facts):
+        for part in (fact.text, fact.q, fact.a):
+            if part:
+                yield f"facts[{index}]", part
+    for index, item in enumerate(note.related):
+        if item.difference:
+            yield f"related[{index}].difference", item.difference
+
+
+def _raw_markup(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    for plan in plans:
+        note = plan.note
+        for field, text in _texts(note):
+            tag = _HTML_TAG.search(text)
+            if tag:
+                yield _Found(
+                    note.id,
+                    field,
+                    Rule.RAW_MARKUP,
+                    f"HTML '{tag[0]}' is shown as text, not markup",
+                    "write it in Markdown (**bold**, *em*, `code`) or as plain words",
+                )
+            elif field == "title" and _TITLE_MARKDOWN.search(text):
+                yield _Found(
+                    note.id,
+                    field,
+                    Rule.RAW_MARKUP,
+                    "a title is plain text: its Markdown shows as typed",
+                    "remove the Markdown marks from the title",
+                )
+            elif field != "title" and _BLOCK_MARKDOWN.search(text):
+                yield _Found(
+                    note.id,
+                    field,
+                    Rule.RAW_MARKUP,
+                    "a one-line field shows list, heading or paragraph Markdown as typed",
+                    "keep it to one line of inline Markdown; put lists in the body",
+                )
+            elif not field.startswith("facts") and CLOZE_SPAN.search(text):
+                yield _Found(
+                    note.id,
+                    field,
+                    Rule.RAW_MARKUP,
+                    "==marks== hide text only in facts; here they show as typed",
+                    "remove the == marks, or make it a fact",
+                )
+
+
+def _no_card(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    contrasted = {
+        note.id for first, second, rows, said in planner.pairs if rows or said for note in (first, second)
+    }
+    for plan in plans:
+        note = plan.note
+        if not makes_cards(notebook, note):
+            continue
+        if plan.count == 0 and not (notebook.deck.cards.contrast and note.id in contrasted):
+            yield _Found(
+                note.id,
+                "id",
+                Rule.NO_CARD,
+                "this note makes no card",
+                "add facts, a use_case or a summary a card can ask, or switch its card kinds on",
+            )
+        if notebook.deck.cards.facts:
+            for index, fact in enumerate(note.facts):
+                if fact_card(fact) is None:
+                    yield _Found(
+                        note.id,
+                        f"facts[{index}]",
+                        Rule.NO_CARD,
+                        "this fact makes no card: nothing in it is marked to hide",
+                        "mark the part to recall with ==…==, or write it as q: / a:",
+                    )
+    if not notebook.deck.cards.contrast:
+        return
+    for first, second, rows, said in planner.pairs:
+        if rows or said:
+            continue
+        owner, other = (first, second) if second.id in first.related_ids else (second, first)
+        position = owner.related_ids.index(other.id)
+        yield _Found(
+            owner.id,
+            f"related[{position}]",
+            Rule.NO_CARD,
+            f"no contrast card with {other.id}: no field they both fill differs and no difference is written",
+            "write it as {id: " + other.id + ", difference: <what tells them apart, in one sentence>}",
+            other.id,
+        )
+
+
+def _content(text: str) -> frozenset[str]:
+    return frozenset(word for word in words(text) if word not in STOPWORDS)
+
+
+def _close_pairs(
+    items: list[tuple[str, str, str]], similarity: Callable[[str, str], float], threshold: float
+) -> Iterator[tuple[tuple[str, str, str], tuple[str, str, str], float]]:
+    """Yield pairs of (note id, field, text) items at least `threshold` alike, each pair once.
+
+    Only items that share a word no more than 200 items use are compared, so a large deck stays fast."""
+    postings: dict[str, list[int]] = {}
+    content = [_content(text) for _, _, text in items]
+    for index, words_of in enumerate(content):
+        for word in words_of:
+            postings.setdefault(word, []).append(index)
+    for index, words_of in enumerate(content):
+        candidates = {
+            j for word in words_of if len(postings[word]) <= 200 for j in postings[word] if j > index
+        }
+        for j in sorted(candidates):
+            if items[j][0] == items[index][0] and items[j][1] == items[index][1]:
+                continue
+            score = similarity(items[index][2], items[j][2])
+            if score >= threshold:
+                yield items[index], items[j], score
+
+
+def _jaccard(one: str, two: str) -> float:
+    first, second = _content(one), _content(two)
+    if not first or not second:
+        return 0.0
+    if first == second:
+        return 1.0
+    if min(len(first), len(second)) < 2:
+        return 0.0
+    return len(first & second) / len(first | second)
+
+
+def _ratio(one: str, two: str) -> float:
+    first, second = words(one), words(two)
+    if min(len(first), len(second)) < MIN_COMPARED_WORDS:
+        return 0.0
+    return SequenceMatcher(None, first, second, autojunk=False).ratio()
+
+
+def _plain_question(plan: CardPlan, index: int) -> str:
+    fact = plan.note.facts[index]
+    if fact.q is not None:
+        return fact.q
+    return CLOZE_SPAN.sub("…", fact.text or "")
+
+
+def _similar_fronts(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    groups: dict[str, list[tuple[str, str, str]]] = {
+        "term": [(p.note.id, "title", p.note.title) for p in plans if p.term],
+        "reverse": [(p.note.id, p.clue.field, p.clue.card_text()) for p in plans if p.clue],
+        "fact": [(p.note.id, f"facts[{i}]", _plain_question(p, i)) for p in plans for i, _, _ in p.facts],
+    }
+    for kind, items in groups.items():
+        for first, second, score in _close_pairs(items, _jaccard, SIMILAR_FRONTS):
+            yield _Found(
+                second[0],
+                second[1],
+                Rule.SIMILAR_FRONTS,
+                f"this {kind} card's front is {score:.0%} like {first[0]}'s {first[1]} ('{first[2]}')",
+                "make each front ask something only its answer fits",
+                first[0],
+            )
+
+
+def _similar_answers(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    items = [(p.note.id, "summary", p.note.summary) for p in plans if p.term]
+    for plan in plans:
+        for index, _, _ in plan.facts:
+            fact = plan.note.facts[index]
+            items.append((plan.note.id, f"facts[{index}]", fact.a if fact.a is not None else fact.plain()))
+    for first, second, score in _close_pairs(items, _ratio, SIMILAR_ANSWERS):
+        yield _Found(
+            second[0],
+            second[1],
+            Rule.SIMILAR_ANSWERS,
+            f"this answer shares {score:.0%} of its wording with {first[0]}'s {first[1]}: they interfere",
+            "word each by what sets it apart, or add a contrast (related: with a difference)",
+            first[0],
+        )
