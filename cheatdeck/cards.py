@@ -488,10 +488,14 @@ class CardPlanner:
             term=active and switches.term,
             clue=self.clues.choose(note) if active and switches.reverse else None,
             learning=learning_answer(self.notebook, note) if active and switches.learning else "",
-            task=note.task if active and switches.task and note.task else "",
+            task=note.task if active and switches.task and note.task and self._asks_learning(note) else "",
             facts=tuple(facts),
             formula=active and switches.cloze and note.formula is not None,
         )
+
+    def _asks_learning(self, note: Note) -> bool:
+        """True when the note's kind makes learning cards (its task is then a card of its own)."""
+        return "learning" in self.notebook.kinds[note.kind].cards
 
     @cached_property
     def pairs(self) -> list[tuple[Note, Note, list[tuple[str, str, str]], list[str]]]:

@@ -157,8 +157,9 @@ def test_own_kinds_make_their_subdecks_and_cards(pharmacology: tuple[Path, Path]
             *(f"Pharmacology::{name}" for name in ("Drugs", "Watch out", "Guidelines")),
         }
         ibuprofen = note_by_id(collection, "ibuprofen")
-        assert ibuprofen["Kind"] == "Drug" and "kind::drug" in ibuprofen.tags
-        assert "<dt>Use case</dt><dd>pain and fever</dd>" in ibuprofen["Details"]
+        assert ibuprofen["Kind"] == "Drug" and "pharma::kind::drug" in ibuprofen.tags
+        # the use case is the reverse card's clue: the term card's back folds it under More
+        assert "<dt>Use case</dt><dd>pain and fever</dd>" in ibuprofen["More"]
         assert sorted(card.template()["name"] for card in ibuprofen.cards()) == ["Reverse", "Term"]
         warfarin = note_by_id(collection, "warfarin-nsaid")  # `cards` left out: a term card only
         assert [card.template()["name"] for card in warfarin.cards()] == ["Term"]
@@ -230,7 +231,14 @@ def test_own_grid_table_follows_the_declaration(pharmacology: tuple[Path, Path])
 
 def test_check_summarises_own_kinds(pharmacology: tuple[Path, Path]) -> None:
     result = CliRunner().invoke(main, ["check", "--source", str(pharmacology[0])])
+    notes_file = pharmacology[0] / "notes.yaml"
     assert result.output.splitlines() == [
+        f"warning: {notes_file}:14: notes[1].use_case: clue-not-distinctive: no reverse card: use_case says "
+        "too little only this drug does (pain); summary is the same as ibuprofen's; fix: write a use_case "
+        "that only this drug fits",
+        f"warning: {notes_file}:19: notes[2].use_case: clue-not-distinctive: no reverse card: use_case says "
+        "too little only this drug does (nothing); summary says too little only this drug does (penicillin); "
+        "fix: write a use_case that only this drug fits",
         "Pharmacology: 5 notes (drug 3, interaction 1, guideline 1)",
         "  grid drug: use_case 3/3, task 2/3, input 1/3",
     ]
