@@ -63,7 +63,7 @@ def _history(col: Collection) -> dict[int, tuple[object, ...]]:
 
 
 def _ids(col: Collection, note_id: str) -> list[int]:
-    return list(col.find_notes(f'"Id:{note_id}"'))
+    return list(col.find_notes(f'"Source id:{note_id}"'))
 
 
 def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits(
@@ -82,7 +82,7 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     with _opened(path) as col:
         assert col.note_count() == len(plan.notes)
         assert col.card_count() == sum(plan.card_counts().values())
-        for cid in col.find_cards("tag:kind::service OR tag:kind::algorithm"):
+        for cid in col.find_cards("tag:aws-mls-c01::kind::service OR tag:aws-mls-c01::kind::algorithm"):
             card = col.get_card(cid)
             card.start_timer()
             col.sched.answerCard(card, 3)
@@ -108,7 +108,7 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     assert "! conflict: polly (topic): Summary edited in Anki" in result.output
     assert "    in Anki:   My own words about Polly." in result.output
     assert "! conflict: lda (topic): Summary edited in Anki" in result.output
-    assert "    in source: The sources&#x27; LDA summary." in result.output
+    assert "    in source: The sources' LDA summary." in result.output
     assert "updated 1, deleted 0, migrated 0, conflicts 2 (unresolved)" in result.output
     assert "rerun with --keep-anki or --keep-source" in result.output
     with _opened(path) as col:
