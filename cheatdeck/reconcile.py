@@ -62,6 +62,7 @@ _NOTE_NOTICE = (
 # Shown on a card front whose trigger field is not displayed (term, learning): only the notice is visible.
 _STATUS_CSS = f"""
 .cheatdeck-status {{ font-size: 0; line-height: 0; }}
+.cheatdeck-status > :not(.{REMOVED_CLASS}) {{ display: none; }}
 .{REMOVED_CLASS} {{ font-size: 1rem; line-height: 1.4; margin: 0 0 .8em; padding: .5em .7em;
   border: 2px solid #b3261e; border-radius: .4em; color: #b3261e; background: #fff4f3; }}
 .nightMode .{REMOVED_CLASS}, .night_mode .{REMOVED_CLASS} {{ color: #ffb4ab; background: #3b1411;

@@ -74,6 +74,8 @@ def test_fresh_import_has_exact_notes_cards_and_decks(
         f"{TITLE}::{name}"
         for name in ("Services", "Algorithms", "Deployment", "Concepts", "Metrics", "Contrasts")
     }
+    for cid in collection.find_cards(""):
+        assert "The front of this card is blank" not in collection.get_card(cid).question()
     for kind, count in expected.items():
         template = "Formula" if kind == "cloze" else kind.capitalize()
         assert len(collection.find_cards(f'"card:{template}" "note:cheatdeck*"')) == count, kind
