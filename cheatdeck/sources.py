@@ -209,6 +209,8 @@ def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> 
     except _TooLarge:
         problems.append(Problem(path, 1, "", f"too many values (aliases expand to over {_MAX_VALUES:,})"))
         return None
+    if composer.merges:  # the notes would lack the merged fields: one clear error, not a cascade
+        return None
     return _Document(path, data, composer.lines)
 
 
@@ -225,20 +227,37 @@ class _Composer:
     warnings: list[Problem]
     text: list[str] = field(default_factory=list)  # the file's lines, to check what YAML dropped
     lines: dict[Loc, int] = field(default_factory=dict)
-    values: int = 0
+    values: int = 0  # values built again through an alias (a node seen before)
+    seen: set[int] = field(default_factory=set)
+    merges: int = 0  # `<<` merge keys met: the document is reported, not validated
 
     def construct(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
         line = node.start_mark.line + 1
         self.lines.setdefault(loc, line)
-        self.values += 1
-        if self.values > _MAX_VALUES:
-            raise _TooLarge
+        if id(node) in self.seen:  # only what aliases repeat counts: a long file of plain notes is fine
+            self.values += 1
+            if self.values > _MAX_VALUES:
+                raise _TooLarge
+        else:
+            self.seen.add(id(node))
         if depth > _MAX_DEPTH:
             self.problem(line, loc, f"nested more than {_MAX_DEPTH} levels deep")
             return None
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                key_line = key_node.start_mark.line + 1
+                if key_node.tag == _MERGE_TAG:
+                    self.merges += 1
+                    self.problem(
+                        key_line, loc, "YAML merge keys (<<) are not supported; write the fields out"
+                    )
+                    continue
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _NULL_TAG:
+                    self.problem(
+                        key_line, loc, f"a key is empty ({key_node.value or 'nothing'!r}); name a field"
+                    )
+                    continue
                 key = self.scalar(key_node, loc)
                 key = key if isinstance(key, str | int | float | bool) or key is None else str(key)
                 child = (*loc, key)
@@ -311,6 +330,8 @@ class _Composer:
 
 
 _SCALARS = yaml.constructor.SafeConstructor()
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_NULL_TAG = "tag:yaml.org,2002:null"
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_VALUES = 200_000

@@ -3,6 +3,7 @@ boundary): a message and exit status 1, never a traceback, and nothing written."
 
 from __future__ import annotations
 
+import builtins
 import csv
 import errno
 import io
@@ -18,12 +19,15 @@ from click.testing import CliRunner, Result
 import cheatdeck.fonts
 import cheatdeck.pipeline
 import cheatdeck.sheet
+import cheatdeck.sources
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cli import main
-from cheatdeck.errors import UsageError
+from cheatdeck.errors import SourceError, UsageError
+from cheatdeck.grid import neutralise_cell
 from cheatdeck.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.pipeline import BuildReport
+from cheatdeck.sources import load_sources
 from cheatdeck.watch import build_once, watch
 from tests.conftest import build_into
 
@@ -217,10 +221,15 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> No
     assert cells["s3", "domain"] == "'@SUM(A1)"
     assert cells["kmeans", "task"] == "'-2+3"
     assert cells["kmeans", "name"] == "k-means"  # a dash inside a cell is harmless and kept
-    assert (
-        "=HYPERLINK" in (out / "grid.html").read_text()
-        and "&#39;=HYPERLINK" not in (out / "grid.html").read_text()
-    )
+    page = (out / "grid.html").read_text()
+    assert "=HYPERLINK" in page and "&#39;=HYPERLINK" not in page  # only the CSV is for spreadsheets
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1"])
+def test_every_formula_start_is_neutralised(cell: str) -> None:
+    """Tabs and carriage returns cannot start a note's field (they are stripped) but are covered too."""
+    assert neutralise_cell(cell) == f"'{cell}"
+    assert neutralise_cell(f"a{cell}") == f"a{cell}"
 
 
 # Fingerprint: fonts
@@ -315,3 +324,121 @@ def test_hidden_folders_are_not_read_as_notes(tmp_path: Path) -> None:
     build_into(source, out, artefacts=("grid",))
     (source / ".git" / "index.yaml").write_text("changed: true\n")  # a commit does not rebuild anything
     assert build_into(source, out, artefacts=("grid",)).up_to_date
+
+
+# YAML: what counts against the alias limit, null keys, merge keys
+
+
+def _plain_notes(count: int) -> str:
+    return "notes:\n" + "".join(
+        f"  - id: n{i}\n    title: Note {i}\n    kind: service\n    summary: Summary {i}.\n"
+        f"    tags: [a, b]\n    use_case: use {i}\n    references: [https://example.com/{i}]\n"
+        for i in range(count)
+    )
+
+
+def test_only_values_repeated_through_aliases_count_against_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit guards against alias bombs; a long file of plain notes is not one (limit scaled down)."""
+    monkeypatch.setattr(cheatdeck.sources, "_MAX_VALUES", 500)
+    source = _notes(tmp_path, _plain_notes(300))  # about 3,000 values, no alias
+    assert len(load_sources(source).notes) == 300
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    bomb += "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nnotes: []\n"  # 1,000 values through aliases
+    (source / "notes.yaml").write_text(bomb)
+    with pytest.raises(SourceError) as caught:
+        load_sources(source)
+    assert [p.message for p in caught.value.problems] == ["too many values (aliases expand to over 500)"]
+
+
+@pytest.mark.slow
+def test_twenty_five_thousand_notes_in_one_file_load(tmp_path: Path) -> None:
+    assert len(load_sources(_notes(tmp_path, _plain_notes(25_000))).notes) == 25_000
+
+
+def test_a_null_key_is_reported_on_its_line_and_a_merge_key_once(tmp_path: Path) -> None:
+    notes = NOTES.replace("    tags: [storage]\n", "    tags: [storage]\n    ~: oops\n")
+    notes += (
+        "  - &base\n    id: c\n    title: C\n    kind: concept\n    summary: S.\n  - <<: *base\n    id: d\n"
+    )
+    source = _notes(tmp_path, notes)
+    with pytest.raises(SourceError) as caught:
+        load_sources(source)
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{source / 'notes.yaml'}:14: notes[1]: a key is empty ('~'); name a field",
+        f"{source / 'notes.yaml'}:21: notes[3]: YAML merge keys (<<) are not supported; write the fields out",
+    ]
+
+
+# Fields, tags, images
+
+
+def test_a_field_of_another_kind_is_an_error(tmp_path: Path) -> None:
+    source = _notes(
+        tmp_path, NOTES.replace("use_case: store objects", "use_case: store\n    learning: supervised")
+    )
+    result = _run("check", "--source", source)
+    assert result.exit_code == 1
+    assert (
+        "notes[1].learning: a service note has no field 'learning' (a service has use_case, domain)"
+        in result.output
+    )
+
+
+@pytest.mark.parametrize("tag", ["::", "a::", "::b", "a::::b"])
+def test_a_tag_with_an_empty_name_is_an_error(tag: str, tmp_path: Path) -> None:
+    source = _notes(tmp_path, NOTES.replace("tags: [storage]", f"tags: ['{tag}']"))
+    result = _run("check", "--source", source)
+    assert result.exit_code == 1
+    assert f"notes[1].tags[0]: expected '::' between two names, got {tag!r}" in result.output
+
+
+def test_check_rejects_an_image_the_build_could_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _notes(tmp_path, NOTES.replace("use_case: store objects", "use_case: store\n    image: s3.png"))
+    (source / "media").mkdir()
+    (source / "media" / "s3.png").write_bytes(b"\x89PNG")
+    assert _run("check", "--source", source).exit_code == 0
+    opened = builtins.open
+
+    def unreadable(file: object, *args: object, **kwargs: object) -> object:
+        if Path(str(file)).name == "s3.png":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return opened(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(builtins, "open", unreadable)
+    monkeypatch.setattr(io, "open", unreadable)
+    result = _run("check", "--source", source)
+    assert result.exit_code == 1
+    assert f"notes[1].image: cannot read {source / 'media' / 's3.png'}: Permission denied" in result.output
+
+
+# A no-op build reads no unchanged file
+
+
+def test_a_no_op_build_does_not_read_unchanged_media(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _notes(tmp_path, NOTES.replace("use_case: store objects", "use_case: store\n    image: big.png"))
+    (source / "media").mkdir()
+    media = source / "media" / "big.png"
+    media.write_bytes(b"\x89PNG" + bytes(1_000_000))
+    old = media.stat().st_mtime_ns - 10_000_000_000  # saved a while ago, as media usually are
+    os.utime(media, ns=(old, old))
+    out = tmp_path / "dist"
+    build_into(source, out, artefacts=("deck", "grid"))
+    read: list[str] = []
+    opened = io.open
+
+    def recording(file: object, *args: object, **kwargs: object) -> object:
+        read.append(Path(str(file)).name)
+        return opened(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(io, "open", recording)
+    monkeypatch.setattr(builtins, "open", recording)
+    assert build_into(source, out, artefacts=("deck", "grid")).up_to_date
+    assert "big.png" not in read and "hardening.apkg" not in read
+    monkeypatch.undo()
+    media.write_bytes(b"\x89PNG" + bytes(999_999) + b"x")  # same size, new content: rebuilt
+    os.utime(media, ns=(old + 1, old + 1))
+    assert not build_into(source, out, artefacts=("deck", "grid")).up_to_date
