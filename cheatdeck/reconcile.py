@@ -435,9 +435,10 @@ def _retired(guid: str, locked: LockedNote, notetype: PlannedNotetype, title: st
         sections = _sections(front)
         for name in sections:
             fields[name] = _NOTE_NOTICE
+        # no switch field: the notice goes before the last field the front shows (its question)
         plain = [name for name in _plain_fields(front) if fields.get(name)]
-        if not sections and plain and not fields[plain[0]].startswith(_NOTE_NOTICE):
-            fields[plain[0]] = _NOTE_NOTICE + fields[plain[0]]
+        if not sections and plain and not fields[plain[-1]].startswith(_NOTE_NOTICE):
+            fields[plain[-1]] = _NOTE_NOTICE + fields[plain[-1]]
     tags = {tag for tag in locked.tags if not tag.startswith(REMOVED_CARD_TAG)} | {RETIRED_TAG}
     subdeck = locked.deck.rsplit("::", 1)[-1]
     return PlannedNote(

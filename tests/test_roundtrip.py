@@ -17,6 +17,7 @@ from pathlib import Path
 
 import html5lib
 import pytest
+import yaml
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
@@ -81,11 +82,15 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     import_package(collection, out / DECK_NAME)
     reviewed = _review(collection, '"Source id:polly" OR ("Source id:precision" "note:cheatdeck formula*")')
     _remove(source, "services.yaml", "polly")
-    _edit(source, "services.yaml", "transcribe", related=[])
+    services = yaml.safe_load((source / "services.yaml").read_text(encoding="utf-8"))["notes"]
+    first_fact = next(note for note in services if note["id"] == "transcribe")["facts"][0]
+    _edit(source, "services.yaml", "transcribe", related=[], facts=[first_fact])  # a fact removed
     _edit(source, "metrics.yaml", "precision", formula=None)
 
     report = build_into(source, out)
-    assert "retired: polly, polly+transcribe, precision" in report.deck_changes
+    assert (
+        "retired: polly, polly+transcribe, precision, precision+recall, transcribe#2" in report.deck_changes
+    )
     counts = import_package(collection, out / DECK_NAME)
     assert (counts.new, counts.conflicting) == (0, 0)
     retired = collection.find_notes(f"tag:{RETIRED_TAG}")
@@ -94,6 +99,7 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
         "polly+transcribe",
         "precision",
         "precision+recall",  # what told them apart was the formula
+        "transcribe#2",
     ]
     for nid in retired:
         for card in collection.get_note(nid).cards():
