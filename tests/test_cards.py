@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import html5lib
+import pytest
 import yaml
 from anki.collection import Collection
+from html5lib.serializer import HTMLSerializer
 
-from tests.anki_helpers import import_package
-from tests.conftest import build_into
+from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.cards import Name, canonical_html, leaked_words, name_of
+from cheatdeck.model import Kind, Note, Notebook
+from tests.anki_helpers import card_html, import_package, note_by_id
+from tests.conftest import Built, build_into
 
 
 def _deck(source: Path, notes: list[dict[str, object]], deck: str = "") -> None:
@@ -48,3 +54,277 @@ def test_a_media_file_name_never_becomes_markup(tmp_path: Path, collection: Coll
         assert _attributes(html) <= {"src", "alt", "class", "id", "href", "style", "dir", "open"}
     media = collection.media.dir()
     assert all('"' not in entry.name and " " not in entry.name for entry in Path(media).iterdir())
+
+
+# --- Field HTML in the form Anki's editor saves -----------------------------------------------------------
+
+
+def _as_editor_saves(html: str) -> str:
+    """Serialise a field as a browser's `innerHTML` does (what Anki's editor saves): html5lib's HTML5
+    parser and serializer, attribute values always double-quoted, U+00A0 written `&nbsp;`."""
+    fragment = html5lib.parseFragment(html, treebuilder="etree", namespaceHTMLElements=False)
+    walker = html5lib.getTreeWalker("etree")
+    serializer = HTMLSerializer(
+        quote_attr_values="always",
+        quote_char='"',
+        use_trailing_solidus=False,
+        minimize_boolean_attributes=False,
+        escape_lt_in_attrs=False,
+        omit_optional_tags=False,
+        resolve_entities=True,
+    )
+    return serializer.render(walker(fragment)).replace("\xa0", "&nbsp;")
+
+
+def test_every_shipped_field_is_already_in_the_form_anki_s_editor_saves(
+    built: Built, collection: Collection
+) -> None:
+    """Issue 11: selecting a note in Anki's browser rewrote 6 of 35 notes (`&#x27;`, `&quot;`, `class=vs`)
+    and gave them a newer time, so the next update was skipped. A field equal to its own HTML5
+    serialisation is saved unchanged."""
+    import_package(collection, built.deck)
+    fields = [
+        (collection.get_note(nid)["Source id"], name, value)
+        for nid in collection.find_notes("")
+        for name, value in collection.get_note(nid).items()
+    ]
+    assert len(fields) > 300
+    assert [(note, name) for note, name, value in fields if _as_editor_saves(value) != value] == []
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "It&#x27;s",
+        "a &quot;b&quot;",
+        "<span class=vs>vs</span>",
+        "<br/>",
+        "<b>x</b> &#123;&#123;c1::y&#125;&#125;",
+    ],
+)
+def test_the_canonical_form_is_what_the_editor_saves(html: str) -> None:
+    assert _as_editor_saves(html) != html  # what the old fields looked like
+    assert canonical_html(html) == _as_editor_saves(html)
+    assert canonical_html(canonical_html(html)) == canonical_html(html)
+
+
+# --- New cards, tags, colours -------------------------------------------------------------------------------
+
+
+def test_new_cards_come_note_by_note_in_source_order(
+    built: Built, notebook: Notebook, collection: Collection
+) -> None:
+    import_package(collection, built.deck)
+    order = []
+    for cid in collection.find_cards("is:new", order="c.due, c.ord"):
+        source_id = collection.get_card(cid).note()["Source id"]
+        order.append(source_id.split("#")[0])
+    seen = list(dict.fromkeys(note for note in order if "+" not in note))
+    studied = [note.id for note in notebook.notes if note.kind != Kind.RESOURCE]
+    assert seen == studied
+    positions = {note: order.index(note) for note in studied}
+    last = {note: len(order) - 1 - order[::-1].index(note) for note in studied}
+    for index, note in enumerate(order):  # a note's cards are together, its contrasts after both sides
+        if "+" in note:
+            first, second = note.split("+")
+            assert index > max(last[first], last[second]), note
+        else:
+            assert positions[note] <= index <= last[note]
+            assert all(other == note or "+" in other for other in order[positions[note] : last[note] + 1])
+    dues = [collection.get_card(cid).due for cid in collection.find_cards("is:new", order="c.due")]
+    assert len(set(dues)) > len(studied)  # not every card "New #0"
+
+
+def test_tags_nest_under_the_deck_id(built: Built, notebook: Notebook, collection: Collection) -> None:
+    import_package(collection, built.deck)
+    tags = collection.tags.all()
+    assert tags and all(tag.startswith(f"{notebook.deck.id}::") for tag in tags), tags
+    assert f"{notebook.deck.id}::kind::algorithm" in tags
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[index : index + 2], 16) / 255 for index in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(one: str, two: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_badge_reaches_4_5_to_1_in_light_and_night_mode() -> None:
+    """Issue 11: the CONTRAST badge had about 2.5:1 in night mode. Each badge class is checked against the
+    card's background in both modes (WCAG contrast ratio)."""
+    css = re.sub(r"/\*.*?\*/", "", (SHIPPED_TEMPLATES / "anki" / "card.css").read_text(encoding="utf-8"))
+    rules = {
+        selector.strip(): body
+        for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", css)
+        for selector in selectors.split(",")
+    }
+
+    def colour(selector: str, prop: str = "color") -> str:
+        match = re.search(rf"(?<![-\w]){prop}:\s*(#[0-9a-fA-F]{{6}})", rules[selector])
+        assert match, selector
+        return match[1]
+
+    light_bg, night_bg = colour(".card", "background"), colour(".nightMode .card", "background")
+    badges = ["Service", "Algorithm", "Deployment", "Concept", "Metric", "Resource"]
+    light = {".kind": colour(".kind"), **{k: colour(f".kind-{k}") for k in badges}}
+    night = {".kind": colour(".nightMode .kind"), **{k: colour(f".nightMode .kind-{k}") for k in badges}}
+    night["Contrast"] = colour(".nightMode .kind-Contrast")
+    ratios = {f"light {k}": _contrast(c, light_bg) for k, c in light.items()}
+    ratios |= {f"night {k}": _contrast(c, night_bg) for k, c in night.items()}
+    assert {name: round(ratio, 2) for name, ratio in ratios.items() if ratio < 4.5} == {}
+
+
+# --- What each card asks ------------------------------------------------------------------------------------
+
+
+def _name(title: str) -> Name:
+    note = Note.model_validate({"id": "x", "title": title, "kind": "service", "summary": "s"})
+    return name_of(note, frozenset())
+
+
+@pytest.mark.parametrize(
+    ("title", "clue", "leaks"),
+    [
+        ("Term frequency–inverse document frequency (TF-IDF)", "TF-IDF weights words", True),  # acronym
+        ("Term frequency–inverse document frequency (TF-IDF)", "term frequency-inverse document freq", True),
+        (
+            "Term frequency–inverse document frequency (TF-IDF)",
+            "how relevant a word is to one document",
+            False,
+        ),
+        ("K-nearest neighbors", "classify from the K nearest points", True),
+        ("K-nearest neighbors", "a k-NN model", True),  # the acronym of the expansion
+        ("Latent Dirichlet Allocation (LDA)", "lda finds topics", True),  # case
+        ("Factorization Machines", "a factorization machine model", True),  # plural
+        ("Sequence to Sequence (seq2seq)", "input one sequence, output another", True),
+        ("Amazon SageMaker Real-time inference / Hosting Services", "real time, interactive inference", True),
+        ("Amazon Polly", "turn text into lifelike speech", False),
+    ],
+)
+def test_a_clue_leaks_its_name_however_it_is_written(title: str, clue: str, leaks: bool) -> None:
+    assert bool(leaked_words(clue, _name(title))) == leaks
+
+
+def test_a_leaking_clue_is_blanked_and_never_shows_the_name(tmp_path: Path, collection: Collection) -> None:
+    source = tmp_path / "source"
+    note = {"id": "knn", "title": "K-nearest neighbors", "kind": "algorithm", "summary": "Classifies."}
+    clue = "classify a point from its K nearest neighbors' labels (k-NN)"
+    _deck(source, [{**note, "use_case": clue}])
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    import_package(collection, tmp_path / "dist" / "t.apkg")
+    knn = note_by_id(collection, "knn")
+    question, _ = card_html(knn.cards()[1])
+    assert "Which Algorithm?" in question
+    for word in ("nearest", "neighbor", "k-NN", "kNN"):
+        assert word.lower() not in knn["Reverse card clue"].lower(), knn["Reverse card clue"]
+    assert "classify a point" in knn["Reverse card clue"]
+
+
+def test_a_clue_shared_with_another_note_makes_no_reverse_card(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shared = "store objects durably at any scale"
+    notes = [
+        {"id": "s3", "title": "S3", "kind": "service", "summary": "Storage.", "use_case": shared},
+        {"id": "efs", "title": "EFS", "kind": "service", "summary": "Storage.", "use_case": shared},
+        {"id": "sqs", "title": "SQS", "kind": "service", "summary": "Queues.", "use_case": "decouple senders"
+         " from receivers with a queue"},
+    ]  # fmt: skip
+    _deck(source, notes)
+    report = build_into(source, tmp_path / "dist", artefacts=("deck",))
+    assert report.deck_summary == "3 notes, 4 cards (reverse 1, term 3)"
+
+
+def test_learning_and_task_are_one_question_each_in_plain_words(built: Built, collection: Collection) -> None:
+    import_package(collection, built.deck)
+    tf_idf = note_by_id(collection, "tf-idf")
+    cards = {card.template()["name"]: card_html(card) for card in tf_idf.cards()}
+    question, answer = cards["Learning"]
+    assert question.count("?") == 1 and "not a learning algorithm" in question
+    assert answer.split('<hr id="answer">')[1].strip().endswith('"answer">not a learning algorithm</div>')
+    task_question, task_answer = cards["Task"]
+    assert "What task is it for?" in task_question and "scoring words" in task_answer
+    assert "scoring words" not in cards["Learning"][1]  # the task is its own card
+    assert note_by_id(collection, "blazingtext")["Learning card answer"] == "both supervised and unsupervised"
+
+
+def test_no_back_shows_what_a_sibling_card_asks(built: Built, collection: Collection) -> None:
+    """The term card's back leaves the fields other cards of the note ask (learning, task, the clue's use
+    case, the formula) folded under More; the reverse back is the name only, not the term card's answer."""
+    import_package(collection, built.deck)
+    k_means = note_by_id(collection, "k-means")
+    assert "Learning" not in k_means["Details"] and "Task" not in k_means["Details"]
+    assert "Use case" not in k_means["Details"] and "Input" in k_means["Details"]
+    assert "Task" in k_means["More"]
+    precision = note_by_id(collection, "precision")
+    assert "Formula" not in precision["Details"] and "formula" in precision["More"]
+    for card in k_means.cards():
+        back = card_html(card)[1].split('<hr id="answer">')[1]
+        visible = re.sub(r"<details.*?</details>", "", back, flags=re.DOTALL)
+        kind = card.template()["name"]
+        if kind != "Term":
+            assert k_means["Summary"] not in visible, kind
+        if kind != "Learning":
+            assert ">unsupervised<" not in visible, kind
+        if kind != "Task":
+            assert ">clustering<" not in visible, kind
+    formula = note_by_id(collection, "precision", "formula")
+    assert precision["Summary"] not in card_html(formula.cards()[0])[1]
+
+
+def test_a_contrast_shows_only_what_differs_and_its_authored_difference(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    notes = [
+        {"id": "l1", "title": "L1", "kind": "concept", "summary": "Shrinks some weights to 0."},
+        {"id": "l2", "title": "L2", "kind": "concept", "summary": "Keeps weights small.",
+         "related": [{"id": "l1", "difference": "L1 zeroes weights; L2 only shrinks them."}]},
+        {"id": "km", "title": "K-means", "kind": "algorithm", "summary": "Clusters.",
+         "learning": "unsupervised", "task": "clustering", "input": "points", "related": ["knn"]},
+        {"id": "knn", "title": "K-NN", "kind": "algorithm", "summary": "Classifies.",
+         "learning": "supervised", "task": "classification", "input": "points"},
+    ]  # fmt: skip
+    _deck(source, notes)
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    collection = Collection(str(tmp_path / "c.anki2"))
+    try:
+        import_package(collection, tmp_path / "dist" / "t.apkg")
+        pair = note_by_id(collection, "km+knn", "contrast")
+        assert pair["Question"] == "How do they differ in learning and task?"  # input is the same
+        assert "points" not in pair["Answer"] and "Clusters" not in pair["Answer"]
+        assert "<th>Learning</th><td>unsupervised</td><td>supervised</td>" in pair["Answer"]
+        words = note_by_id(collection, "l1+l2", "contrast")
+        assert words["Question"] == "What tells them apart?"
+        assert "L1 zeroes weights; L2 only shrinks them." in words["Answer"]
+    finally:
+        collection.close()
+
+
+def test_editing_a_fact_updates_its_card_in_place_and_an_id_survives_reordering(
+    tmp_path: Path, collection: Collection
+) -> None:
+    source = tmp_path / "source"
+    base = {"id": "l1", "title": "L1", "kind": "concept", "summary": "Shrinks weights."}
+    _deck(
+        source,
+        [{**base, "facts": ["L1 gives ==sparse== weights", {"id": "lasso", "text": "==Lasso== is L1"}]}],
+    )
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    import_package(collection, tmp_path / "dist" / "t.apkg")
+    before = {
+        collection.get_note(nid)["Source id"]: nid for nid in collection.find_notes('"note:cheatdeck fact*"')
+    }
+    assert set(before) == {"l1#1", "l1#lasso"}
+
+    reworded = ["L1 regularization gives ==sparse== weights", {"id": "lasso", "text": "==Lasso== is L1"}]
+    _deck(source, [{**base, "facts": [{"id": "lasso", "text": "==Lasso== is L1"}, *reworded[:1]]}])
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    counts = import_package(collection, tmp_path / "dist" / "t.apkg")
+    after = {
+        collection.get_note(nid)["Source id"]: nid for nid in collection.find_notes('"note:cheatdeck fact*"')
+    }
+    assert counts.conflicting == 0 and after["l1#lasso"] == before["l1#lasso"]  # moved, same note
+    assert "L1 regularization gives" in collection.get_note(after["l1#2"])["Question"]
+    assert after["l1#1"] == before["l1#1"]  # position 1 kept its note, now retired (its fact moved)
