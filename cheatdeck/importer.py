@@ -95,6 +95,8 @@ class Guide:
     markdown: str
     folder: Path  # where its local images are looked for (never above `root`)
     root: Path
+    source: Path
+    tags: tuple[str, ...] = ()  # from its front matter: given to every note
 
 
 @dataclass
@@ -259,11 +261,11 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Gui
     if controls:
         text = _CONTROL.sub("", text)
         notices.append(f"{path}: {controls} control character(s) removed")
-    title = ""
+    title, tags = "", ()
     front = _FRONT_MATTER.match(text)
     if front:
         text = text[front.end() :]
-        title = _front_matter_title(front["yaml"])
+        title, tags = _front_matter(front["yaml"])
     if path.suffix.lower() in _HTML_SUFFIXES or (
         path.suffix.lower() not in _MARKDOWN_SUFFIXES[:-1] and _looks_like_html(text)
     ):
@@ -274,7 +276,7 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Gui
     elif path.suffix.lower() not in _MARKDOWN_SUFFIXES:
         raise GuideError(f"{path}: not a guide cheatdeck can read (expected .md, .html or a folder)")
     title = title or path.stem.replace("-", " ").replace("_", " ").strip() or "Imported notes"
-    return Guide(str(path), output, _plain(title), text, path.parent, root)
+    return Guide(str(path), output, _plain(title), text, path.parent, root, path, tags)
 
 
 def _looks_like_html(text: str) -> bool:
@@ -284,15 +286,22 @@ def _looks_like_html(text: str) -> bool:
     )
 
 
-def _front_matter_title(text: str) -> str:
+def _front_matter(text: str) -> tuple[str, tuple[str, ...]]:
+    """Return the title and tags a guide's front matter gives (Jekyll, Obsidian), if any."""
     import yaml
 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
-        return ""
-    title = data.get("title") if isinstance(data, dict) else None
-    return title.strip() if isinstance(title, str) else ""
+        return "", ()
+    if not isinstance(data, dict):
+        return "", ()
+    title = data.get("title")
+    tags = data.get("tags") or ()
+    if isinstance(tags, str):
+        tags = re.split(r"[,\s]+", tags)
+    names = tuple(slugify(str(tag)) for tag in tags if isinstance(tag, str | int) and str(tag).strip())
+    return (title.strip() if isinstance(title, str) else ""), names
 
 
 def _html_title(text: str) -> str:
@@ -369,7 +378,7 @@ def _draft(
     draft = Draft(title, tuple(_plain(NOTE_HEADING.sub(r"\g<title>", p)) for p in path), guide, own)
     draft.explicit_id = explicit["id"] if explicit and re.match(SLUG_PATTERN, explicit["id"]) else None
     draft.containers = containers
-    draft.tags = [slugify(name) for name in containers]
+    draft.tags = [*guide.tags, *(slugify(name) for name in containers)]
     body = _strip_heading_ids(own)
     body, references = _take_references(body)
     body = _images(body, guide, media, notices, where)
@@ -431,11 +440,12 @@ def _strip_heading_ids(body: str) -> str:
 
 
 _MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+_BLOCKS = MarkdownIt("commonmark").enable(["table"]).disable("inline")  # inline tokens keep their text
 
 
 def _top_blocks(text: str) -> list[tuple[Token, Token | None]]:
     """Return the top-level block tokens (with their inline token, if any) of a Markdown text."""
-    tokens = _MARKDOWN.parse(text)
+    tokens = _BLOCKS.parse(text)
     blocks = []
     for index, token in enumerate(tokens):
         if token.level == 0 and token.map is not None and not token.type.endswith("_close"):
@@ -562,7 +572,7 @@ def _summary(body: str) -> tuple[str, str, str]:
         if not re.search(r"\]\(|<https?:", sentence):  # a sentence with a link stays, with its link
             lines[token.map[0] : token.map[1]] = rest.split("\n") if rest else []
         return "\n".join(lines), _plain(sentence), ""
-    for token in _MARKDOWN.parse(body):
+    for token in _BLOCKS.parse(body):
         if token.type == "inline" and token.content.strip() and not _only_links(token.content):
             sentence, _ = _split_sentence(token.content)
             return body, _plain(sentence), "no paragraph: the first line of text"
@@ -670,6 +680,14 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
     outputs = [guide.output for guide in guides]
     if len(set(outputs)) != len(outputs):
         raise GuideError("two guides would be written to the same notes file; import them separately")
+    for source in sources:
+        if source.is_dir() and into.resolve().is_relative_to(source.resolve()):
+            raise GuideError(f"{into}: the notes folder must not be inside the folder being imported")
+    for guide in guides:
+        if (into / guide.output).resolve() == guide.source.resolve():
+            raise GuideError(
+                f"{guide.source}: importing it into {into} would overwrite it; choose another --into"
+            )
     media: dict[Path, str] = {}
     drafts = {guide.output: draft_notes(guide, level, report.notices, media) for guide in guides}
     everything = [draft for group in drafts.values() for draft in group]

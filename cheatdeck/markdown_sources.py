@@ -308,7 +308,7 @@ def _parser() -> MarkdownIt:
     return _PARSER
 
 
-_PARSER = MarkdownIt("commonmark")
+_PARSER = MarkdownIt("commonmark").disable("inline")  # block structure only: headings need no more
 
 
 def note_sections(text: str) -> tuple[str, list[tuple[str, str]]]:

@@ -173,7 +173,7 @@ def test_markdown_guide_sections_become_the_expected_notes(guide_import: tuple[P
         ("https://aws.amazon.com/s3/storage-classes/", "Amazon S3 storage classes"),
         ("https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html", None),
     ]
-    assert s3.tags == ("domain-1-data-engineering",)
+    assert s3.tags == ("aws", "ml", "domain-1-data-engineering")  # front matter tags, then the container
     assert "# a comment, not a heading" in notebook.note("amazon-kinesis").body
     assert [ref.url for ref in notebook.note("amazon-kinesis").references] == [
         "https://aws.amazon.com/kinesis/data-streams/"
@@ -315,6 +315,25 @@ def test_level_chooses_which_headings_become_notes(tmp_path: Path) -> None:
     assert [note.id for note in load_sources(tmp_path / "two").notes] == ["topic"]
     assert "### Detail" in load_sources(tmp_path / "two").note("topic").body
     assert [note.id for note in load_sources(tmp_path / "three").notes] == ["topic", "detail"]
+
+
+def test_the_seed_as_a_text_file_is_recognised_as_html(seed_import: tuple[Path, str], tmp_path: Path) -> None:
+    """The shared seed is stored as `.txt`: the same page, the same notes."""
+    copy = tmp_path / "000_f620eee390151f0c.txt"
+    shutil.copyfile(SEED, copy)
+    import_guides([copy], tmp_path / "notes")
+    assert load_sources(tmp_path / "notes").notes == load_sources(seed_import[0]).notes
+
+
+def test_a_guide_is_never_overwritten(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "guide.md").write_text("## Topic\n\nText.\n")
+    with pytest.raises(GuideError, match="would overwrite it"):
+        import_guides([notes / "guide.md"], notes)
+    with pytest.raises(GuideError, match="must not be inside the folder being imported"):
+        import_guides([tmp_path], notes)
+    assert (notes / "guide.md").read_text() == "## Topic\n\nText.\n"
 
 
 def test_unreadable_guides_are_clear_errors(tmp_path: Path) -> None:
