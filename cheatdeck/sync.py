@@ -68,6 +68,7 @@ class Conflict:
     field: str
     anki: str
     source: str
+    retired: bool = False  # the note left the sources: deleting it would lose the learner's text
 
 
 @dataclass
@@ -120,9 +121,12 @@ class SyncReport:
         lines += [f"= {note} (retired, kept in the collection)" for note in self.kept]
         for conflict in self.conflicts:
             settled = f" → kept {self.resolved}'s text" if self.resolved else ""
-            lines.append(f"! conflict: {conflict.note}: {conflict.field} edited in Anki{settled}")
+            removed = ", but the note was removed from the sources" if conflict.retired else ""
+            lines.append(f"! conflict: {conflict.note}: {conflict.field} edited in Anki{removed}{settled}")
             lines.append(f"    in Anki:   {conflict.anki}")
-            lines.append(f"    in source: {conflict.source}")
+            lines.append(
+                f"    in source: {'(deleted with the note)' if conflict.retired else conflict.source}"
+            )
         return lines
 
 
@@ -239,6 +243,8 @@ def _opened(path: Path) -> Iterator[Collection]:
     try:
         col = Collection(str(path))
     except DBError as error:
+        if "already open" not in str(error):
+            raise SyncError(f"{path}: Anki cannot open this collection ({error}); nothing changed") from None
         raise SyncError(
             f"{path}: Anki has this collection open ({error}); close Anki, or switch it to another "
             "profile, and run sync again; nothing changed"
@@ -459,7 +465,8 @@ class _Work:
     def _suspend(self, col: Collection, plan: DeckPlan) -> None:
         """Suspend the cards the build no longer makes (a retired note kept, a card kind switched off):
         out of the study queue, history kept. An `.apkg` can only do that for cards it adds."""
-        nids = {item.planned.guid: item.nid for item in self.items if item.nid and not item.deleted}
+        synced = {item.planned.guid for item in self.items if not item.blocked and not item.deleted}
+        nids = {guid: nid for nid, guid in _rows(col, "select id, guid from notes") if guid in synced}
         wanted = {(nids[guid], ord) for guid, ords in plan.suspended.items() if guid in nids for ord in ords}
         if not wanted:
             return
@@ -572,7 +579,7 @@ def _compare_note(
         elif held == before and _digest(source) == before_source:
             continue  # the learner's text, kept at an earlier sync; the source has not changed since
         else:
-            item.conflicts.append(Conflict(item.label, name, text, source))
+            item.conflicts.append(Conflict(item.label, name, text, source, item.retired))
             if keep == "source":
                 item.writes[name] = source
     item.blocked = bool(item.conflicts) and keep is None

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from anki.collection import Collection
 from anki.consts import QUEUE_TYPE_SUSPENDED
 from click.testing import CliRunner, Result
@@ -247,6 +248,56 @@ def test_first_sync_after_apkg_imports_finds_the_learners_edits(scratch_source: 
         assert _history(col) == history
     result = _sync(scratch_source, "--collection", str(path))
     assert result.exit_code == 0 and "updated 0, deleted 0, migrated 0, conflicts 0" in result.output
+
+
+def test_a_retired_note_edited_in_anki_is_not_deleted_and_cards_no_longer_made_are_suspended(
+    scratch_source: Path, tmp_path: Path
+) -> None:
+    path = _new_collection(tmp_path / "collection.anki2")
+    assert _sync(scratch_source, "--collection", str(path)).exit_code == 0
+    with _opened(path) as col:
+        for cid in col.find_cards("card:Reverse"):
+            card = col.get_card(cid)
+            card.start_timer()
+            col.sched.answerCard(card, 3)
+        history = _history(col)
+        lex = note_by_id(col, "lex")
+        lex["Summary"] = "My note on Lex."
+        col.update_note(lex)
+        reverse = set(col.find_cards("card:Reverse"))
+    _remove(scratch_source, "services.yaml", "lex")
+    deck = yaml.safe_load((scratch_source / "deck.yaml").read_text(encoding="utf-8"))
+    deck["cards"] = {"reverse": False}
+    (scratch_source / "deck.yaml").write_text(yaml.safe_dump(deck, allow_unicode=True), encoding="utf-8")
+
+    result = _sync(scratch_source, "--collection", str(path), "--yes")
+    assert result.exit_code == 1, result.output
+    assert (
+        "! conflict: lex (topic): Summary edited in Anki, but the note was removed from the sources"
+        in result.output
+    )
+    assert "    in source: (deleted with the note)" in result.output
+    with _opened(path) as col:
+        assert note_by_id(col, "lex")["Summary"] == "My note on Lex."
+        live = reverse - {card.id for card in note_by_id(col, "lex").cards()}
+        assert live and all(col.get_card(cid).queue == QUEUE_TYPE_SUSPENDED for cid in live)
+        after = _history(col)
+        assert all(after[cid][-1] == history[cid][-1] for cid in live)  # suspended, review log kept
+
+    result = _sync(scratch_source, "--collection", str(path), "--yes", "--keep-source")
+    assert result.exit_code == 0, result.output
+    assert "- lex (topic)" in result.output
+    with _opened(path) as col:
+        assert col.find_notes('"Id:lex"') == []
+
+
+def test_a_file_that_is_no_collection_is_refused(scratch_source: Path, tmp_path: Path) -> None:
+    path = tmp_path / "collection.anki2"
+    path.write_text("not a collection")
+    result = _sync(scratch_source, "--collection", str(path))
+    assert result.exit_code == 1
+    assert f"{path}: Anki cannot open this collection" in result.output and "nothing changed" in result.output
+    assert path.read_text() == "not a collection"
 
 
 def test_a_collection_open_in_anki_is_refused_and_left_alone(scratch_source: Path, tmp_path: Path) -> None:
