@@ -33,8 +33,14 @@ log = logging.getLogger(__name__)
 
 
 _SPACE_BEFORE_INLINE = re.compile(r" <(mark|strong|em|code|b|i|a|span)\b([^>]*)>")
-"""A space just before an inline element: WeasyPrint 70 may then break a nearly full line after its first
-word ("An | inference pipeline is … of | two …"). Moved inside the element, the text reads the same."""
+_SPACE_BEFORE_BLOCK_END = re.compile(r"\s+(</(?:div|p|li|h[1-6]|td|th)>)")
+"""Whitespace WeasyPrint 70 mislays: a space just before an inline element, or spaces before the end of a
+block, may make it break a nearly full line after its first word ("About | a week before …"). Moved
+inside the element, or dropped where CSS collapses it anyway, the text reads the same."""
+
+
+def _tidy_spaces(html: str) -> str:
+    return _SPACE_BEFORE_BLOCK_END.sub(r"\1", _SPACE_BEFORE_INLINE.sub(r"<\1\2> ", html))
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions
         columns=options.columns,
         legend_text=legend,
     )
-    return _SPACE_BEFORE_INLINE.sub(r"<\1\2> ", html)
+    return _tidy_spaces(html)
 
 
 def number_references(notes: tuple[Note, ...]) -> tuple[tuple[Reference, ...], dict[str, list[int]]]:

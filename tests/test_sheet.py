@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import sys
 from collections.abc import Iterator
@@ -452,3 +453,33 @@ def test_thousand_synthetic_notes_fill_their_columns(tmp_path: Path) -> None:
     over = [(fill.page, round(fill.blank, 3)) for fill in fills[:-1] if fill.blank > 0.10]
     assert over == []
     assert [fill for fill in fills if fill.lonely_headings] == []
+
+
+def _premature_breaks(document: Any) -> list[str]:
+    """Lines not half full although the next line's first word would have fitted: WeasyPrint 70 breaks
+    "An | inference pipeline is …" when a space sits before an inline element or the end of a block."""
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
+    found = []
+    for page in document.pages:
+        for block in _boxes(page._page_box):
+            lines = [child for child in getattr(block, "children", []) if isinstance(child, LineBox)]
+            for line, following in itertools.pairwise(lines):
+                texts = [box for box in _boxes(following) if isinstance(box, TextBox) and box.text.strip()]
+                if not texts or not line.children:
+                    continue
+                first = texts[0]
+                word = first.text.split()[0]
+                word_width = first.width * len(word) / len(first.text)
+                used = max(box.position_x + box.width for box in line.children) - block.content_box_x()
+                if used < block.width / 2 and used + 1.2 * word_width + 4 < block.width:
+                    found.append(f"{_text(line)!r} | {word}")
+    return found
+
+
+def _text(box: Any) -> str:
+    return "".join(child.text for child in _boxes(box) if hasattr(child, "text"))
+
+
+def test_no_line_breaks_before_a_word_that_fits(shipped_layout: Any) -> None:
+    assert _premature_breaks(shipped_layout) == []
