@@ -85,7 +85,8 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     services = yaml.safe_load((source / "services.yaml").read_text(encoding="utf-8"))["notes"]
     first_fact = next(note for note in services if note["id"] == "transcribe")["facts"][0]
     _edit(source, "services.yaml", "transcribe", related=[], facts=[first_fact])  # a fact removed
-    _edit(source, "metrics.yaml", "precision", formula=None)
+    # no formula and no authored difference left
+    _edit(source, "metrics.yaml", "precision", formula=None, related=["recall"])
 
     report = build_into(source, out)
     assert (
