@@ -7,7 +7,7 @@ Retirement (README, *Removed notes and cards*). An `.apkg` import never deletes 
 learner's existing cards (Anki's importer adds missing cards and leaves existing ones alone), so removal is
 a life cycle the lock records:
 - A note the build no longer makes (removed from the sources, every card kind it had switched off, a metric
-  whose formula was removed) is `retired`: still shipped, tagged `cheatdeck::retired`, each card's front
+  whose formula was removed) is `retired`: still shipped, tagged `cheatdeck::retired`, each card
   saying it was removed, its new cards suspended in the package. Its fields are the lock's, escaped.
 - The learner deletes it in Anki (one search) and runs `build --forget-retired` (or `sync` deletes it):
   it becomes `deleted` and is never shipped again. Should its id come back to the sources, it is a new note.
@@ -340,7 +340,7 @@ def _plan_notetype(spec: Notetype, deck_id: str, templates: Path) -> PlannedNote
     for card in spec.cards:
         front = (anki / f"{card}.front.html").read_text(encoding="utf-8")
         back = (anki / f"{card}.back.html").read_text(encoding="utf-8")
-        cards.append((card.capitalize(), _with_status(front), back))
+        cards.append((card.capitalize(), _with_status(front, back), back))
     return PlannedNotetype(
         spec=spec,
         model_id=stable_id(deck_id, "notetype", spec.key, str(spec.version)),
@@ -350,10 +350,13 @@ def _plan_notetype(spec: Notetype, deck_id: str, templates: Path) -> PlannedNote
     )
 
 
-def _with_status(front: str) -> str:
-    """Show, on a card front, each field that makes the card but is not displayed there (a card kind's
-    switch): its text stays invisible (CSS) except a removal notice, so a retired card says so."""
-    hidden = [name for name in _sections(front) if name not in _plain_fields(front)]
+def _with_status(front: str, back: str) -> str:
+    """Show, on a card front, each field that makes the card but that the card never displays (a card
+    kind's on switch): its text stays invisible (CSS) except a removal notice, so a retired card says so.
+    A switch the card displays (a clue, an answer) shows the notice in its own place: no answer is put
+    on a front, even hidden."""
+    shown = {*_plain_fields(front), *_plain_fields(back)}
+    hidden = [name for name in _sections(front) if name not in shown]
     status = "".join(
         f'{{{{#{name}}}}}<div class="cheatdeck-status">{{{{{name}}}}}</div>{{{{/{name}}}}}' for name in hidden
     )

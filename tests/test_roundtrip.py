@@ -104,7 +104,7 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     ]
     for nid in retired:
         for card in collection.get_note(nid).cards():
-            assert "Removed from your notes" in _notice(card.question())
+            assert "Removed from your notes" in _notice(card.answer())
             assert reviewed.get(card.id, 0) == card.reps  # history kept
     assert "Removed" not in _notice(note_by_id(collection, "precision").cards()[0].question())
     _check_collection(collection)
@@ -148,45 +148,54 @@ def test_a_card_the_build_stops_making_is_never_blank_and_says_so(
     source, out = project
     import_package(collection, out / DECK_NAME)
     reviewed = _review(
-        collection, '("Source id:comprehend" card:Reverse) OR ("Source id:k-means" card:Learning)'
+        collection,
+        '("Source id:comprehend" card:Reverse) OR ("Source id:k-means" card:Learning)',
     )
     _edit(source, "services.yaml", "comprehend", kind="concept", use_case=None, domain=None)
     deck = source / "deck.yaml"
-    deck.write_text(deck.read_text() + "cards:\n  learning: false\n")
+    switches = "cards:\n  learning: false\n"
+    deck.write_text(deck.read_text() + switches)
 
     report = build_into(source, out)
-    assert "cards no longer made: blazingtext (learning), comprehend (reverse), " in report.deck_changes
-    assert "k-means (learning)" in report.deck_changes
+    for removed in ("comprehend (reverse)", "k-means (learning)"):
+        assert removed in report.deck_changes.split("cards no longer made: ")[1]
     counts = import_package(collection, out / DECK_NAME)
     assert (counts.new, counts.conflicting) == (0, 0)
     _check_collection(collection)
     for cid, reps in reviewed.items():
         card = collection.get_card(cid)
         assert card.reps == reps  # history kept
-        assert "no longer made from your notes" in _notice(card.question())
+        assert "no longer made from your notes" in _notice(card.answer())
     k_means = note_by_id(collection, "k-means")
     assert f"{REMOVED_CARD_TAG}::learning" in k_means.tags and RETIRED_TAG not in k_means.tags
-    assert not _notice(k_means.cards()[0].question())  # the term card is still made: no notice
-    term_question, _ = card_html(k_means.cards()[0])
-    assert "supervised" not in term_question.lower()
+    by_template = {card.template()["name"]: card for card in k_means.cards()}
+    assert _notice(by_template["Term"].answer()) == _notice(by_template["Reverse"].answer()) == ""
+    for card in collection.find_cards("card:Learning OR card:Task"):  # an answer is never on a front
+        assert 'class="cheatdeck-status"' not in card_html(collection.get_card(card))[0]
 
     # README: suspend them with the search the card shows; only those cards are suspended.
     search = f"tag:{REMOVED_CARD_TAG}::learning card:Learning"
-    assert search in _notice(
-        collection.get_card(next(c for c in reviewed if c in k_means.card_ids())).question()
-    )
-    collection.sched.suspend_cards(collection.find_cards(search))
-    collection.sched.suspend_cards(collection.find_cards(f"tag:{REMOVED_CARD_TAG}::reverse card:Reverse"))
+    assert search in _notice(by_template["Learning"].answer())
+    for kind in ("learning", "reverse"):
+        collection.sched.suspend_cards(collection.find_cards(f"tag:{REMOVED_CARD_TAG}::{kind} card:{kind}"))
     suspended = set(collection.find_cards("is:suspended"))
     assert set(reviewed) <= suspended
-    assert all("no longer made" in _notice(collection.get_card(cid).question()) for cid in suspended)
+    assert all("no longer made" in _notice(collection.get_card(cid).answer()) for cid in suspended)
 
-    # Switching the kind back on makes the card again: the notice goes, nothing is added.
-    deck.write_text(deck.read_text().replace("cards:\n  learning: false\n", ""))
+    # A switch the card never displays (the term card's) shows its notice on the front, hidden otherwise.
+    deck.write_text(deck.read_text().replace(switches, "cards:\n  learning: false\n  term: false\n"))
+    assert "k-means (term)" in build_into(source, out).deck_changes
+    import_package(collection, out / DECK_NAME)
+    assert "no longer made" in _notice(collection.get_card(by_template["Term"].id).question())
+    _check_collection(collection)
+
+    # Switching the kinds back on makes the cards again: the notices go, nothing is added.
+    deck.write_text(deck.read_text().split("cards:")[0])
     build_into(source, out)
     counts = import_package(collection, out / DECK_NAME)
     assert counts.new == 0
-    assert not _notice(collection.get_card(next(c for c in reviewed if c in k_means.card_ids())).question())
+    assert not _notice(collection.get_card(by_template["Learning"].id).answer())
+    assert not _notice(collection.get_card(by_template["Term"].id).answer())
     _check_collection(collection)
 
 
