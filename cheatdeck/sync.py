@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -69,6 +70,7 @@ class Conflict:
     anki: str
     source: str
     retired: bool = False  # the note left the sources: deleting it would lose the learner's text
+    dropped: bool = False  # the new note-type version has no such field: migrating would lose the text
 
 
 @dataclass
@@ -121,12 +123,16 @@ class SyncReport:
         lines += [f"= {note} (retired, kept in the collection)" for note in self.kept]
         for conflict in self.conflicts:
             settled = f" → kept {self.resolved}'s text" if self.resolved else ""
-            removed = ", but the note was removed from the sources" if conflict.retired else ""
-            lines.append(f"! conflict: {conflict.note}: {conflict.field} edited in Anki{removed}{settled}")
+            why, source = "", conflict.source
+            if conflict.retired:
+                why, source = ", but the note was removed from the sources", "(deleted with the note)"
+            elif conflict.dropped:
+                why, source = ", but the new note-type version has no such field", "(no such field)"
+                if self.resolved == "anki":
+                    settled += ": the note stays on its old note type"
+            lines.append(f"! conflict: {conflict.note}: {conflict.field} edited in Anki{why}{settled}")
             lines.append(f"    in Anki:   {conflict.anki}")
-            lines.append(
-                f"    in source: {'(deleted with the note)' if conflict.retired else conflict.source}"
-            )
+            lines.append(f"    in source: {source}")
         return lines
 
 
@@ -320,6 +326,8 @@ class _Item:
     old: dict[str, str] = field(default_factory=dict)  # field → the collection's text
     tags: list[str] | None = None  # the new tag list, when it changes
     conflicts: list[Conflict] = field(default_factory=list)
+    names: tuple[str, ...] = ()  # the field names of `planned.fields`
+    orphan: bool = False  # a note of an older note-type version that the build no longer makes
 
     @property
     def deleted(self) -> bool:
@@ -343,10 +351,11 @@ class _Work:
         record = col.get_config(key, {})
         synced: dict[str, Any] = record.get("notes", {}) if record.get("version") == RECORD_VERSION else {}
         in_anki = {guid: (nid, mid) for nid, guid, mid in _rows(col, "select id, guid, mid from notes")}
+        older = _older_notetypes(col, plan, deck_id)
         items, gone = [], []
         for planned in plan.notes:
             spec = NOTETYPES[planned.notetype]
-            item = _Item(planned, f"{planned.note_id} ({planned.notetype})")
+            item = _Item(planned, f"{planned.note_id} ({planned.notetype})", names=spec.fields)
             item.retired = RETIRED_TAG in planned.tags
             candidates = [planned.guid] + [
                 guid_of_version(deck_id, planned.notetype, planned.note_id, version)
@@ -369,6 +378,10 @@ class _Work:
             _compare_note(item, note, spec.fields, synced.get(found), lock.notes.get(found), keep)
             item.kept = item.retired and bool(item.conflicts) and keep == "anki"
             items.append(item)
+        claimed = {item.guid for item in items}
+        for guid, (nid, mid) in sorted(in_anki.items()):
+            if mid in older and guid not in claimed:
+                items.append(_orphan(col.get_note(nid), older[mid], synced.get(guid), lock, keep))
         return cls(items, gone, {"version": RECORD_VERSION, "notes": synced}, key)
 
     def deletions(self) -> list[str]:
@@ -441,7 +454,7 @@ class _Work:
         carried = {note.notetype for note in adds}
         locked = dict(plan.lock.notes)
         for item in self.items:
-            if item.nid is not None and item.planned.notetype not in carried:
+            if item.nid is not None and not item.orphan and item.planned.notetype not in carried:
                 adds.append(replace(item.planned, guid=item.guid))
                 locked[item.guid] = plan.lock.notes[item.planned.guid]
                 carried.add(item.planned.notetype)
@@ -526,11 +539,10 @@ class _Work:
             if item.deleted or item.planned.guid not in in_anki:
                 continue
             note = col.get_note(in_anki[item.planned.guid])
-            names = NOTETYPES[item.planned.notetype].fields
             notes[item.planned.guid] = {
                 "f": {
                     name: [_digest(note[name]), _digest(text)]
-                    for name, text in zip(names, item.planned.fields, strict=True)
+                    for name, text in zip(item.names, item.planned.fields, strict=True)
                 },
                 "t": sorted(item.planned.tags),
             }
@@ -548,8 +560,50 @@ class _Work:
                 if item.guid in lock.notes:
                     notes[item.guid] = lock.notes[item.guid]
         for guid in [item.planned.guid for item in self.items if item.deleted] + self.gone:
-            notes[guid] = replace(notes[guid], state=DELETED, fields=[], tags=[], cards=[])
+            if guid in notes:  # (a note of an older note-type version is not in the build's lock)
+                notes[guid] = replace(notes[guid], state=DELETED, fields=[], tags=[], cards=[])
         return replace(plan.lock, notes=notes)
+
+
+def _older_notetypes(col: Collection, plan: DeckPlan, deck_id: str) -> dict[int, tuple[str, int]]:
+    """Return this deck's note types of an older version in the collection: id → (key, version)."""
+    current = {notetype.model_id for notetype in plan.notetypes.values()}
+    older = {}
+    for entry in col.models.all_names_and_ids():
+        found = re.fullmatch(rf"cheatdeck (\w+) v(\d+) \({re.escape(deck_id)}\)", entry.name)
+        if found and found[1] in NOTETYPES and entry.id not in current:
+            older[entry.id] = (found[1], int(found[2]))
+    return older
+
+
+def _orphan(
+    note: Note, notetype: tuple[str, int], synced: dict[str, Any] | None, lock: Lock, keep: str | None
+) -> _Item:
+    """Return a note of an older note-type version that the build no longer makes (removed from the
+    sources while its note type changed, or no longer making any card): like a retired note, it is
+    deleted unless the learner edited it since the last sync."""
+    key, version = notetype
+    locked = lock.notes.get(note.guid)
+    note_id = locked.note_id if locked else _shorten(note.fields[0], 40)
+    names = tuple(note.keys())
+    planned = PlannedNote(note.guid, note_id, key, "", tuple(note.fields), (), ())
+    item = _Item(planned, f"{note_id} ({key} v{version}, no longer made)", nid=note.id, guid=note.guid)
+    item.retired, item.orphan, item.names, item.old = (
+        True,
+        True,
+        names,
+        dict(zip(names, note.fields, strict=True)),
+    )
+    base = _base(note, synced, None)
+    for name, text in item.old.items():
+        held = _digest(text)
+        if held != base.get(name, (held, held))[0]:
+            item.conflicts.append(Conflict(item.label, name, text, "", retired=True))
+    item.blocked = bool(item.conflicts) and keep is None
+    item.kept = bool(item.conflicts) and keep == "anki"
+    if RETIRED_TAG not in note.tags:
+        item.tags = sorted({*note.tags, RETIRED_TAG})  # marked, if the learner keeps it
+    return item
 
 
 def _compare_note(
@@ -582,7 +636,13 @@ def _compare_note(
             item.conflicts.append(Conflict(item.label, name, text, source, item.retired))
             if keep == "source":
                 item.writes[name] = source
-    item.blocked = bool(item.conflicts) and keep is None
+    stays = False  # an edit the new note-type version has no field for: kept only on the old version
+    for name in note.keys() if item.migrate_from else ():
+        held = _digest(note[name])
+        if name not in names and held != base.get(name, (held, held))[0]:
+            item.conflicts.append(Conflict(item.label, name, note[name], "", item.retired, dropped=True))
+            stays = keep == "anki"
+    item.blocked = (bool(item.conflicts) and keep is None) or stays
     shipped = set(synced["t"]) if synced else set(locked.tags) if locked else set()
     tags = sorted({*item.planned.tags, *(tag for tag in note.tags if tag not in shipped)})
     if tags != sorted(note.tags):

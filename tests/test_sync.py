@@ -191,14 +191,20 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     spec = NOTETYPES["topic"]
     fields = (*spec.fields[:3], *spec.fields[4:6], spec.fields[3], *spec.fields[6:])  # Summary after Details
     monkeypatch.setitem(NOTETYPES, "topic", replace(spec, version=spec.version + 1, fields=fields))
+    _remove(
+        scratch_source, "services.yaml", "rekognition"
+    )  # removed as the note type changes: no new version
+    with _opened(path) as col:
+        rekognition = {card.id for card in note_by_id(col, "rekognition").cards()}
     result = _sync(scratch_source, "--yes")
     assert result.exit_code == 0, result.output
     assert "> polly (topic → v" in result.output
+    assert f"- rekognition (topic v{spec.version}, no longer made)" in result.output
     assert "no longer shipped" not in result.output  # that is an import's problem, not sync's
-    assert f"added 0, updated 0, deleted 0, migrated {topics}, conflicts 0" in result.output
+    assert f"added 0, updated 0, deleted 1, migrated {topics - 1}, conflicts 0" in result.output
     with _opened(path) as col:
-        assert col.note_count() == notes
-        assert _history(col) == before_bump
+        assert col.note_count() == notes - 1
+        assert _history(col) == {cid: state for cid, state in before_bump.items() if cid not in rekognition}
         polly = note_by_id(col, "polly")
         assert polly.note_type()["name"] == f"cheatdeck topic v{spec.version + 1} ({DECK})"
         assert list(polly.keys()) == list(fields)
