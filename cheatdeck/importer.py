@@ -392,7 +392,10 @@ def _draft(
         draft.fields["summary"] = summary
     else:
         body, summary, how = _summary(body)
-        draft.fields["summary"] = summary or draft.title
+        short = _without_own_name(summary, draft.title)
+        if short != summary:
+            how = how or "the first sentence, without the name it starts with (cards ask for the name)"
+        draft.fields["summary"] = short or draft.title
         if how:
             draft.guesses.append(("summary", "", how))
     body, formula = _formula(body, draft.title)
@@ -577,6 +580,22 @@ def _summary(body: str) -> tuple[str, str, str]:
             sentence, _ = _split_sentence(token.content)
             return body, _plain(sentence), "no paragraph: the first line of text"
     return body, "", "no sentence in the section: the title"
+
+
+def _without_own_name(summary: str, title: str) -> str:
+    """Drop a leading 'Title is …' from a summary: the term card shows the title, the reverse card asks
+    for it, and a summary that names it gives the answer away."""
+    names = {
+        title,
+        re.sub(r"\s+algorithm$", "", title, flags=re.IGNORECASE),
+        re.sub(r"\s*\(.*?\)", "", title),
+    }
+    for name in sorted(names, key=len, reverse=True):
+        pattern = rf"^(?:the\s+)?{re.escape(name)}(?:\s+algorithm)?\s+(?:is|are)\s+(?P<rest>\S.*)$"
+        match = re.match(pattern, summary, re.IGNORECASE | re.DOTALL)
+        if match and len(match["rest"].split()) >= 3:
+            return match["rest"][0].upper() + match["rest"][1:]
+    return summary
 
 
 def _only_links(content: str) -> bool:
