@@ -18,13 +18,14 @@ from pathlib import Path
 import html5lib
 import pytest
 import yaml
+from anki.cards import CardId
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
 from cheatdeck.cards import NOTETYPES
 from cheatdeck.cli import main
-from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED, read_lock
-from cheatdeck.reconcile import REMOVED_CARD_TAG, REMOVED_CLASS, RETIRED_TAG
+from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
+from cheatdeck.reconcile import REMOVED_CARD_TAG, REMOVED_CLASS
 from cheatdeck.state import STATE_FILE
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import Built
@@ -42,9 +43,9 @@ def project(built: Built, tmp_path: Path) -> tuple[Path, Path]:
     return source, out
 
 
-def _review(collection: Collection, search: str) -> dict[int, int]:
+def _review(collection: Collection, search: str) -> dict[CardId, int]:
     """Answer every card the search finds once ("Good"); return each card's review count."""
-    reviewed = {}
+    reviewed: dict[CardId, int] = {}
     for cid in collection.find_cards(search):
         card = collection.get_card(cid)
         card.start_timer()
@@ -59,7 +60,7 @@ def _check_collection(collection: Collection) -> None:
     keys = []
     for nid in collection.find_notes(""):
         note = collection.get_note(nid)
-        keys.append((note.note_type()["name"], note["Source id"]))
+        keys.append((note.note_type()["name"], note["Source id"]))  # type: ignore[index]
         for card in note.cards():
             assert BLANK not in card.question(), (note["Source id"], card.template()["name"])
     assert len(keys) == len(set(keys))
@@ -170,8 +171,8 @@ def test_a_card_the_build_stops_making_is_never_blank_and_says_so(
     assert f"{REMOVED_CARD_TAG}::learning" in k_means.tags and RETIRED_TAG not in k_means.tags
     by_template = {card.template()["name"]: card for card in k_means.cards()}
     assert _notice(by_template["Term"].answer()) == _notice(by_template["Reverse"].answer()) == ""
-    for card in collection.find_cards("card:Learning OR card:Task"):  # an answer is never on a front
-        assert 'class="cheatdeck-status"' not in card_html(collection.get_card(card))[0]
+    for cid in collection.find_cards("card:Learning OR card:Task"):  # an answer is never on a front
+        assert 'class="cheatdeck-status"' not in card_html(collection.get_card(cid))[0]
 
     # README: suspend them with the search the card shows; only those cards are suspended.
     search = f"tag:{REMOVED_CARD_TAG}::learning card:Learning"
@@ -205,7 +206,7 @@ def test_renaming_the_title_renames_the_deck_with_no_second_tree(
     """Issue 13 items 4 and 7: identity is the deck id; Anki matches decks by name, so the build says to
     rename the deck in Anki first; the parent deck carries the description."""
     source, out = project
-    first = shutil.copy(out / DECK_NAME, tmp_path / "first.apkg")
+    first = Path(shutil.copy(out / DECK_NAME, tmp_path / "first.apkg"))
     import_package(collection, first)
     parent = collection.decks.by_name(TITLE)
     assert parent is not None and "MLS-C01" in parent["desc"]
@@ -218,7 +219,9 @@ def test_renaming_the_title_renames_the_deck_with_no_second_tree(
     package = out / DECK_NAME
     assert f"rename the deck {TITLE!r} to {new_title!r} in Anki" in caplog.text
     assert sorted(_package_decks(package).values()) == sorted(_package_decks(first).values())  # deck id only
-    collection.decks.rename(collection.decks.id(TITLE, create=False), new_title)  # as the README says
+    parent_id = collection.decks.id(TITLE, create=False)
+    assert parent_id is not None
+    collection.decks.rename(parent_id, new_title)  # as the README says
     counts = import_package(collection, package)
     assert (counts.new, counts.conflicting) == (1, 0)
     names = {d.name for d in collection.decks.all_names_and_ids()} - {"Default"}
@@ -262,7 +265,7 @@ def test_added_dates_are_when_the_lock_first_saw_each_note(
     added = {(n.note_id, n.notetype): n.added for n in lock.notes.values()}
     for nid in collection.find_notes(""):
         note = collection.get_note(nid)
-        key = (note["Source id"], note.note_type()["name"].split()[1])
+        key = (note["Source id"], note.note_type()["name"].split()[1])  # type: ignore[index]
         assert nid // 1000 == added[key]
         assert all(cid // 1000 == added[key] for cid in note.card_ids())
     assert len(collection.find_cards("added:1")) == collection.card_count()
@@ -301,6 +304,9 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
     source, out = project
     import_package(collection, out / DECK_NAME)
     _review(collection, '"Source id:lex"')
+    assert collection.db is not None
+    own_deck = collection.decks.id("My own deck")
+    assert own_deck is not None
     for note_id in ("lex", "polly"):
         note = note_by_id(collection, note_id)
         note["Summary"] = f"My own words about {note_id}."
@@ -310,7 +316,7 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
         cids = note.card_ids()
         collection.sched.suspend_cards(cids[:1])
         collection.set_user_flag_for_cards(2, cids)
-        collection.set_deck(cids[1:2], collection.decks.id("My own deck"))
+        collection.set_deck(cids[1:2], own_deck)
     _edit(source, "services.yaml", "lex", summary="Builds chatbots.")
 
     caplog.set_level(logging.INFO, logger="cheatdeck")
