@@ -120,10 +120,11 @@ def stable_guid(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(("cheatdeck", *parts)).encode()).hexdigest()[:20]
 
 
-def note_guid(deck_id: str, notetype: str, note_id: str) -> str:
-    """Return a note's GUID. A note type's version 2 and later is part of it: after a version bump the
-    notes arrive as new notes (Anki would refuse to move an existing GUID to another note type)."""
-    version = NOTETYPES[notetype].version
+def note_guid(deck_id: str, notetype: str, note_id: str, version: int | None = None) -> str:
+    """Return a note's GUID (with the note type's current version, or the one given). A note type's
+    version 2 and later is part of it: after a version bump the notes arrive as new notes (Anki would
+    refuse to move an existing GUID to another note type)."""
+    version = NOTETYPES[notetype].version if version is None else version
     return stable_guid(deck_id, notetype if version == 1 else f"{notetype}-v{version}", note_id)
 
 

@@ -33,8 +33,8 @@ from cheatdeck.cards import (
     NOTETYPES,
     Notetype,
     PlannedNote,
+    note_guid,
     plan_source_notes,
-    stable_guid,
 )
 from cheatdeck.errors import LockError
 from cheatdeck.lock import (
@@ -331,7 +331,7 @@ def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
 def _possible_guids(deck_id: str, notetype: str, note_id: str) -> set[str]:
     """Return the GUIDs this note id has had in this deck, one per note-type version so far."""
     versions = range(1, NOTETYPES[notetype].version + 1)
-    return {stable_guid(deck_id, notetype if v == 1 else f"{notetype}-v{v}", note_id) for v in versions}
+    return {note_guid(deck_id, notetype, note_id, version) for version in versions}
 
 
 def _plan_notetype(spec: Notetype, deck_id: str, templates: Path) -> PlannedNotetype:
