@@ -140,12 +140,14 @@ def write_sheet_pdf(
     files inside the notes folder (`base_url`) and the templates folder (see `cheatdeck.fetch`)."""
     import weasyprint
 
+    from cheatdeck.breaks import breakable
     from cheatdeck.fetch import TEMPLATES_URL, local_fetcher, notes_url
 
     base = notes_url(source_url)
     fetcher = local_fetcher({base: base_url, **({TEMPLATES_URL: templates} if templates else {})})
     with _source_date_epoch(changed), _forward_weasyprint_warnings():
-        document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher).render()
+        # Very long tokens get break opportunities for the layout only (see `cheatdeck.breaks`).
+        document = weasyprint.HTML(string=breakable(html), base_url=base, url_fetcher=fetcher).render()
         identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
         document.write_pdf(target, pdf_identifier=identifier)
     return len(document.pages)

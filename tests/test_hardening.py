@@ -8,6 +8,7 @@ import csv
 import errno
 import io
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -15,12 +16,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pypdf import PdfReader
 
 import cheatdeck.fonts
 import cheatdeck.pipeline
 import cheatdeck.sheet
 import cheatdeck.sources
 from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.breaks import breakable
 from cheatdeck.cli import main
 from cheatdeck.errors import SourceError, UsageError
 from cheatdeck.grid import neutralise_cell
@@ -442,3 +445,50 @@ def test_a_no_op_build_does_not_read_unchanged_media(tmp_path: Path, monkeypatch
     media.write_bytes(b"\x89PNG" + bytes(999_999) + b"x")  # same size, new content: rebuilt
     os.utime(media, ns=(old + 1, old + 1))
     assert not build_into(source, out, artefacts=("deck", "grid")).up_to_date
+
+
+# A very long unbreakable token: broken for the layout only
+
+
+def test_a_long_token_gets_break_opportunities_in_text_only() -> None:
+    token = "x" * 150 + "&amp;" + "y" * 150
+    html = (
+        f'<html><head><title>{token}</title><style>p::after {{ content: "{token}"; }}</style></head>'
+        f'<body><p class="summary"><a href="https://example.com/{token}">{token}</a> short words</p></body>'
+    )
+    broken = breakable(html)
+    text = broken.split("<body>")[1]
+    assert f'href="https://example.com/{token}"' in text  # attributes untouched
+    assert broken.split("<body>")[0] == html.split("<body>")[0]  # title and style untouched
+    runs = re.findall(r"[^\s\u200b]+", re.sub(r"<[^>]*>", " ", text.replace("&amp;", "&")))
+    assert max(map(len, runs)) == 8
+    assert "&amp;" in text and "&am\u200b" not in text  # a character reference stays whole
+    restored = broken.replace("\u200b", "").replace("<span>", "").replace("</span>", "")
+    assert restored == html
+    assert breakable("<p>" + "x" * 200 + "</p>") == "<p>" + "x" * 200 + "</p>"  # ordinary lengths: as is
+
+
+def test_a_long_token_is_broken_for_the_pdf_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTML WeasyPrint lays out has break opportunities; the PDF's text, the grid and the CSV keep
+    the token whole. (Issue 10: 20,000 characters took 44 s; the figure is in bench/hardening_bench.py.)"""
+    import weasyprint
+
+    token = "".join(chr(ord("a") + index % 26) for index in range(600))
+    source = _notes(tmp_path, NOTES.replace("use_case: store objects", f"use_case: {token}"))
+    laid_out: list[str] = []
+    html_class = weasyprint.HTML
+
+    def capture(*args: object, string: str, **kwargs: object) -> object:
+        laid_out.append(string)
+        return html_class(*args, string=string, **kwargs)
+
+    monkeypatch.setattr(weasyprint, "HTML", capture)
+    out = tmp_path / "dist"
+    build_into(source, out, artefacts=("sheet", "grid"))
+    [html] = laid_out
+    assert token not in html
+    assert token in html.replace("\u200b", "").replace("<span>", "").replace("</span>", "")
+    pdf = "".join(page.extract_text() for page in PdfReader(out / "cheatsheet.pdf").pages)
+    assert token in pdf.replace("\n", "").replace("\u200b", "")
+    assert token in (out / "grid.csv").read_text() and "\u200b" not in (out / "grid.csv").read_text()
+    assert token in (out / "grid.html").read_text()
