@@ -98,10 +98,12 @@ def read_markdown(
     text: str,
     problems: list[Problem],
     clean: Callable[[str, int, Loc], str],
+    warnings: list[Problem] | None = None,
 ) -> tuple[dict[str, Any], dict[Loc, int]]:
     """Parse a Markdown notes file into `{"notes": [...]}` and the (1-based) line of every field.
 
-    `clean` normalises one text value found at a line and location (and reports what it repairs).
+    `clean` normalises one text value found at a line and location (and reports what it repairs). A file
+    with headings but no `{#id}` heading holds no note: it is skipped, with a warning.
     """
     lines = text.split("\n")
     headings = [_Heading(*found) for found in markdown_headings(text)]
@@ -109,6 +111,16 @@ def read_markdown(
     notes: list[dict[str, Any]] = []
     where: dict[Loc, int] = {("notes",): 1}
     if level is None:
+        if headings and warnings is not None:
+            example = f"{'#' * headings[0].level} {headings[0].text} {{#{slugify(headings[0].text)}}}"
+            warnings.append(
+                Problem(
+                    path,
+                    headings[0].start + 1,
+                    "",
+                    f"no note in this file, skipped: a note's heading ends with an id, as in `{example}`",
+                )
+            )
         return {"notes": notes}, where
     groups: list[tuple[int, _Block]] = []
     for position, heading in enumerate(headings):

@@ -157,7 +157,7 @@ def _read_notes_file(path: Path, problems: list[Problem], warnings: list[Problem
     if text is None:
         return None
     composer = _Composer(path, problems, warnings)
-    data, lines = read_markdown(path, _newlines(text), problems, composer.clean)
+    data, lines = read_markdown(path, _newlines(text), problems, composer.clean, warnings)
     return _Document(path, data, lines)
 
 

@@ -127,7 +127,12 @@ def test_readme_and_files_without_note_headings_are_not_notes(tmp_path: Path) ->
     source = _notes_folder(tmp_path, "## Note {#note}\nkind: concept\nsummary: S.\n")
     (source / "README.md").write_text("## Example {#example}\nkind: nonsense\n")
     (source / "plan.md").write_text("# Study plan\n\n## Week 1\nread\n")
-    assert [note.id for note in load_sources(source).notes] == ["note"]
+    notebook = load_sources(source)
+    assert [note.id for note in notebook.notes] == ["note"]
+    assert [str(w) for w in notebook.warnings] == [
+        f"{source}/plan.md:1: no note in this file, skipped: a note's heading ends with an id,"
+        " as in `# Study plan {#study-plan}`"
+    ]
 
 
 def test_a_markdown_and_a_yaml_note_share_one_id_space(tmp_path: Path) -> None:
