@@ -14,11 +14,11 @@ import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import html5lib
 import pytest
 import yaml
-from anki.cards import CardId
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
@@ -30,6 +30,9 @@ from cheatdeck.state import STATE_FILE
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import Built
 from tests.test_deck import DECK_NAME, TITLE, _add, _edit, _remove, build_into
+
+if TYPE_CHECKING:
+    from anki.cards import CardId  # imported before anki.collection, it would be a circular import
 
 BLANK = "The front of this card is blank"
 
