@@ -202,10 +202,11 @@ def check_command(source: Path, strict: bool) -> None:
 
     with _error_boundary(source):
         notebook = load_sources(source)
-    warnings = [*map(str, notebook.warnings), *map(str, lint(notebook))]
+        warnings = [*map(str, notebook.warnings), *map(str, lint(notebook))]
+        summary = describe_notebook(notebook)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    for line in describe_notebook(notebook):
+    for line in summary:
         click.echo(line)
     if strict and warnings:
         count = len(warnings)
@@ -269,12 +270,13 @@ def new_command(folder: Path, title: str, notes_format: str) -> None:
 
     if not title.strip():
         raise click.ClickException("--title must not be empty")
-    try:
-        written = scaffold(folder, title, notes_format)
-    except FileExistsError as error:
-        raise click.ClickException(str(error)) from None
-    except OSError as error:
-        raise click.ClickException(f"{error.filename or folder}: {error.strerror or error}") from None
+    with _error_boundary(folder, "stopped"):
+        try:
+            written = scaffold(folder, title, notes_format)
+        except FileExistsError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(f"{error.filename or folder}: {error.strerror or error}") from None
     for path in written:
         click.echo(f"created {path}")
     click.echo(f"next: python build.py check --source {folder}")
@@ -305,12 +307,13 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int) -> None:
     """
     from cheatdeck.importer import GuideError, import_guides
 
-    try:
-        report = import_guides(sources, into, level)
-    except GuideError as error:
-        raise click.ClickException(str(error)) from None
-    except OSError as error:
-        raise click.ClickException(f"{error.filename or into}: {error.strerror or error}") from None
+    with _error_boundary(into, "stopped"):
+        try:
+            report = import_guides(sources, into, level)
+        except GuideError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(f"{error.filename or into}: {error.strerror or error}") from None
     for line in report.lines():
         click.echo(line)
     click.echo(f"next: python build.py check --source {into}")

@@ -54,12 +54,12 @@ def fonts_digest() -> str:
     changes it, so the sheet is rebuilt. Cheap: `fc-list` answers from fontconfig's cache (≈ 6 ms), and
     the answer is reused for a second, so one build asks once."""
     now = time.monotonic()
-    if _FONTS[0] is None or now - _FONTS[1] > 1.0:
-        _FONTS[:] = [_list_fonts(), now]
-    return str(_FONTS[0])
+    if not _FONTS or now - _FONTS[0][0] > 1.0:
+        _FONTS[:] = [(now, _list_fonts())]
+    return _FONTS[0][1]
 
 
-_FONTS: list[str | float | None] = [None, 0.0]
+_FONTS: list[tuple[float, str]] = []  # the last answer and when it was given
 
 
 def _list_fonts() -> str:

@@ -252,8 +252,8 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
     if "sheet" in options.artefacts:
         source_url = notebook.deck.source_url
         html = _rendered(lambda: render_sheet_html(notebook, options.templates, options.sheet, changed))
-        for warning in glyph_warnings(notebook):
-            log.warning("%s", warning)
+        for glyph_warning in glyph_warnings(notebook):
+            log.warning("%s", glyph_warning)
 
         def write_sheet(tmp: Path) -> None:
             report.sheet_pages = write_sheet_pdf(

@@ -258,11 +258,11 @@ def test_installing_a_font_makes_the_next_build_rebuild_the_sheet(tmp_path: Path
             cheatdeck.sheet, "write_sheet_pdf", lambda html, target, *_, **__: target.write_text(html)
         )
         patch.setenv("FONTCONFIG_FILE", str(config))
-        patch.setattr(cheatdeck.fonts, "_FONTS", [None, 0.0], raising=False)  # forget the last answer
+        patch.setattr(cheatdeck.fonts, "_FONTS", [], raising=False)  # forget the last answer
         build_into(source, out, artefacts=("sheet",))
         assert build_into(source, out, artefacts=("sheet",)).up_to_date
         shutil.copy(dejavu, fonts / "Installed.ttf")
-        patch.setattr(cheatdeck.fonts, "_FONTS", [None, 0.0], raising=False)
+        patch.setattr(cheatdeck.fonts, "_FONTS", [], raising=False)
         report = build_into(source, out, artefacts=("sheet",))
     assert not report.up_to_date
     assert [path.name for path in report.written] == ["cheatsheet.pdf"]
@@ -492,3 +492,29 @@ def test_a_long_token_is_broken_for_the_pdf_only(tmp_path: Path, monkeypatch: py
     assert token in pdf.replace("\n", "").replace("\u200b", "")
     assert token in (out / "grid.csv").read_text() and "\u200b" not in (out / "grid.csv").read_text()
     assert token in (out / "grid.html").read_text()
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_even_a_bug_is_a_message_not_a_traceback(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one error boundary (errors.explain, used by every command and by watch) names the error;
+    --verbose adds where it happened."""
+    source = _notes(tmp_path)
+
+    def broken(*_: object, **__: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cheatdeck.sources, "load_sources", broken)
+    arguments = [command, "--source", str(source)] + (
+        ["--out", str(tmp_path / "dist")] if command == "build" else []
+    )
+    result = _run(*arguments)
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: a bug; nothing written (please report it" in result.output
+    verbose = CliRunner().invoke(main, ["--verbose", *arguments])
+    assert verbose.exit_code == 1 and "Traceback" in verbose.output and "raise RuntimeError" in verbose.output
+    lines: list[str] = []
+    options = BuildOptions(source=source, out=tmp_path / "dist", artefacts=("grid",))
+    assert isinstance(build_once(options, lines.append), RuntimeError)
+    assert any("internal error: RuntimeError: a bug; last good outputs kept" in line for line in lines)
