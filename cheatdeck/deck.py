@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cheatdeck.cards import PlannedNote
+from cheatdeck.outputs import Artefact, Output, Shared, stamp
 from cheatdeck.reconcile import DeckPlan, PlannedNotetype
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -103,3 +104,16 @@ def _normalise_zip(raw: Path, target: Path) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             out.writestr(info, source.read(member))
+
+
+def _deck_artefact(shared: Shared) -> Artefact:
+    from importlib.metadata import version
+
+    plan = shared.plan
+    name = f"{shared.notebook.deck.id}.apkg"
+    return Artefact(
+        "deck", stamp(version("genanki"), plan.digest()), {name: lambda tmp: write_deck(plan, tmp)}
+    )
+
+
+OUTPUT = Output("deck", needs=("plan",), plan=_deck_artefact)

@@ -16,6 +16,17 @@ from markupsafe import Markup
 
 from cheatdeck.kinds import LABELLED_FIELDS, GridColumn, GridTable, field_text
 from cheatdeck.model import Note, Notebook
+from cheatdeck.outputs import (
+    GRID_CSV,
+    GRID_HTML,
+    SHEET_FILE,
+    Artefact,
+    Output,
+    Shared,
+    rendered,
+    stamp,
+    write_text,
+)
 from cheatdeck.render import render_inline
 from cheatdeck.templating import format_day, make_environment
 
@@ -144,13 +155,16 @@ def neutralise_cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-def render_grid_html(notebook: Notebook, templates: Path, changed: int, sheet_name: str) -> str:
-    """Render the standalone grid page; each name links to its note in the cheat sheet PDF."""
+def render_grid_html(
+    notebook: Notebook, templates: Path, changed: int, sheet_name: str, grid: Grid | None = None
+) -> str:
+    """Render the standalone grid page (of `grid`, if already computed); each name links to its note in
+    the cheat sheet PDF."""
     environment = make_environment(templates)
     environment.filters["inline"] = lambda text: Markup(render_inline(text))
     return environment.get_template("grid.html.j2").render(
         deck=notebook.deck,
-        grid=grid_rows(notebook),
+        grid=grid if grid is not None else grid_rows(notebook),
         note_href=lambda note: f"{sheet_name}#note-{note.id}",
         changed=format_day(changed),
     )
@@ -163,3 +177,19 @@ def one_line(text: str) -> str:
 
 def _rank(value: str, order: tuple[str, ...]) -> int:
     return order.index(value) if value in order else len(order)
+
+
+def _grid_artefact(shared: Shared) -> Artefact:
+    options, grid = shared.options, shared.grid
+    csv_text = render_grid_csv(grid)
+    html_text = rendered(
+        lambda: render_grid_html(shared.notebook, options.templates, shared.date, SHEET_FILE, grid)
+    )
+    writers = {
+        GRID_CSV: lambda tmp: write_text(tmp, csv_text),
+        GRID_HTML: lambda tmp: write_text(tmp, html_text),
+    }
+    return Artefact("grid", stamp(csv_text, html_text), writers)
+
+
+OUTPUT = Output("grid", needs=("date", "grid"), plan=_grid_artefact)

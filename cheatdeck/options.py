@@ -7,7 +7,9 @@ from pathlib import Path
 
 from cheatdeck import SHIPPED_TEMPLATES
 
-ARTEFACTS = ("deck", "sheet", "grid")
+OUTPUTS = {"deck": "cheatdeck.deck", "sheet": "cheatdeck.sheet", "grid": "cheatdeck.grid"}
+"""The outputs a build can make, in build order: each name's module defines `OUTPUT` (see outputs.py)."""
+ARTEFACTS = tuple(OUTPUTS)
 PAPERS = ("a4", "letter")
 ORIENTATIONS = ("landscape", "portrait")
 LAYOUTS = ("sheet", "guide")

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import difflib
 import gc
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cheatdeck.errors import TemplateProblem, UsageError
 from cheatdeck.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
-from cheatdeck.options import BuildOptions, SheetOptions
+from cheatdeck.options import ARTEFACTS, BuildOptions, SheetOptions
+from cheatdeck.outputs import GRID_CSV, GRID_HTML, SHEET_FILE, Artefact, Shared, load_output
 from cheatdeck.state import (
     STATE_FILE,
     BuildState,
@@ -35,12 +34,11 @@ from cheatdeck.transaction import commit, recover
 
 if TYPE_CHECKING:
     from cheatdeck.model import Notebook
+    from cheatdeck.reconcile import DeckPlan
 
 log = logging.getLogger(__name__)
 
-SHEET_FILE = "cheatsheet.pdf"
-GRID_CSV = "grid.csv"
-GRID_HTML = "grid.html"
+__all__ = ["GRID_CSV", "GRID_HTML", "SHEET_FILE", "BuildReport", "build"]
 
 
 @dataclass
@@ -54,15 +52,6 @@ class BuildReport:
     deck_summary: str = ""
     sheet_pages: int | None = None
     seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class _Artefact:
-    """One artefact: a stamp of its content and a writer per output file."""
-
-    name: str
-    stamp: str
-    writers: dict[str, Callable[[Path], object]]
 
 
 def build(options: BuildOptions) -> BuildReport:
@@ -156,17 +145,16 @@ def _up_to_date(options: BuildOptions, state: BuildState, fingerprint: str, hash
     )
 
 
-def _intact(artefact: _Artefact, state: BuildState, out: Path, hasher: Hasher) -> bool:
+def _intact(artefact: Artefact, state: BuildState, out: Path, hasher: Hasher) -> bool:
     return state.stamps.get(artefact.name) == artefact.stamp and state.outputs_intact(
         out, hasher, artefact.writers
     )
 
 
-def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
+def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:
     """Plan the build; turn a broken template into a `TemplateProblem` naming the file and line."""
     import jinja2
 
-    _check_card_templates(options.templates)
     try:
         return _plan(options)
     except jinja2.TemplateSyntaxError as error:
@@ -219,13 +207,8 @@ def _check_card_templates(templates: Path) -> None:
             raise TemplateProblem(f"{path}: card template error: {message}") from None
 
 
-def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
-    """Load and validate the sources, then render what each artefact will contain."""
-    from cheatdeck.deck import write_deck
-    from cheatdeck.fonts import fonts_digest
-    from cheatdeck.grid import grid_rows, render_grid_csv, render_grid_html
-    from cheatdeck.reconcile import plan_deck
-    from cheatdeck.sheet import glyph_warnings, render_sheet_html, write_sheet_pdf
+def _plan(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:
+    """Load and validate the sources, compute what the requested outputs need, then plan each output."""
     from cheatdeck.sources import load_sources
 
     notebook = load_sources(options.source)
@@ -233,71 +216,38 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[_Artefact], str]:
         log.warning("%s", warning)
     if "sheet" in options.artefacts:
         _check_selection(notebook, options.sheet)
+    outputs = [load_output(name) for name in ARTEFACTS if name in options.artefacts]
+    needs = {need for output in outputs for need in output.needs}
+    report = BuildReport()
+    shared = Shared(options, notebook, report)
+    lock_path = options.source / LOCK_FILE
+    if "plan" in needs:
+        shared.computed["plan"] = _plan_deck(options, notebook, report)
+    if "date" in needs:  # the lock this build leaves behind: the deck's, if one is planned; else the file
+        lock = shared.plan.lock if "plan" in needs else read_lock(lock_path)
+        shared.computed["date"] = lock.latest()
+    if "grid" in needs:
+        from cheatdeck.grid import grid_rows
+
+        shared.computed["grid"] = grid_rows(notebook)
+    artefacts = [output.plan(shared) for output in outputs]
+    return report, artefacts, dump_lock(shared.plan.lock) if "plan" in needs else ""
+
+
+def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -> DeckPlan:
+    """Plan the deck against the lock; say what changed since the last deck build."""
+    from cheatdeck.reconcile import plan_deck
+
+    _check_card_templates(options.templates)
     lock_path = options.source / LOCK_FILE
     lock_warning = missing_lock_warning(lock_path, options.out / STATE_FILE)
     if lock_warning and "deck" in options.artefacts:
         log.warning("%s", lock_warning)
     plan = plan_deck(notebook, options.templates, read_lock(lock_path), forget_retired=options.forget_retired)
-    changed = plan.lock.latest()
-    report = BuildReport(deck_changes=plan.changes.describe(), deck_summary=plan.describe())
+    report.deck_changes, report.deck_summary = plan.changes.describe(), plan.describe()
     log.info("deck: %s", report.deck_summary)
     log.info("changes since the last build: %s", report.deck_changes.replace("\n", "; "))
-
-    artefacts = []
-    if "deck" in options.artefacts:
-        stamp = _stamp(version("genanki"), plan.digest())
-        artefacts.append(
-            _Artefact("deck", stamp, {f"{notebook.deck.id}.apkg": lambda tmp: write_deck(plan, tmp)})
-        )
-    if "sheet" in options.artefacts:
-        source_url = notebook.deck.source_url
-        html = _rendered(lambda: render_sheet_html(notebook, options.templates, options.sheet, changed))
-        for glyph_warning in glyph_warnings(notebook):
-            log.warning("%s", glyph_warning)
-
-        def write_sheet(tmp: Path) -> None:
-            report.sheet_pages = write_sheet_pdf(
-                html, tmp, changed, options.source, templates=options.templates, source_url=source_url
-            )
-            log.info("cheat sheet: %d pages", report.sheet_pages)
-
-        stamp = _stamp(version("weasyprint"), fonts_digest(), html)  # the fonts found shape the PDF
-        artefacts.append(_Artefact("sheet", stamp, {SHEET_FILE: write_sheet}))
-    if "grid" in options.artefacts:
-        csv_text = render_grid_csv(grid_rows(notebook))
-        html_text = _rendered(lambda: render_grid_html(notebook, options.templates, changed, SHEET_FILE))
-        artefacts.append(
-            _Artefact(
-                "grid",
-                _stamp(csv_text, html_text),
-                {
-                    GRID_CSV: lambda tmp: _write_text(tmp, csv_text),
-                    GRID_HTML: lambda tmp: _write_text(tmp, html_text),
-                },
-            )
-        )
-    return report, artefacts, dump_lock(plan.lock)
-
-
-def _rendered(render: Callable[[], str]) -> str:
-    """Run a template; an error raised inside a user's template (say, a division by zero) is a
-    `TemplateProblem`, not a traceback. Jinja's own errors are explained by the caller."""
-    import jinja2
-
-    try:
-        return render()
-    except jinja2.TemplateError:
-        raise
-    except Exception as error:
-        raise TemplateProblem(f"template failed while rendering: {type(error).__name__}: {error}") from None
-
-
-def _stamp(*parts: str) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return plan
 
 
 Writer = tuple[Path, Callable[[Path], object]]

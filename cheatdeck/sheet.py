@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from cheatdeck.grid import grid_rows
+from cheatdeck.grid import Grid, grid_rows
 from cheatdeck.kinds import KindSpec, labelled_values
 from cheatdeck.model import Note, Notebook, Reference
 from cheatdeck.options import SheetOptions
+from cheatdeck.outputs import SHEET_FILE, Artefact, Output, Shared, rendered, stamp
 from cheatdeck.render import render_fact, render_inline, render_markdown
 from cheatdeck.templating import format_day, make_environment
 from cheatdeck.typeset import typeset_formula, typeset_math
@@ -71,8 +72,11 @@ def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
     return notes
 
 
-def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions, changed: int) -> str:
-    """Render the cheat sheet (notes by kind, then the grid page) to an HTML string."""
+def render_sheet_html(
+    notebook: Notebook, templates: Path, options: SheetOptions, changed: int, grid: Grid | None = None
+) -> str:
+    """Render the cheat sheet (notes by kind, then the grid page) to an HTML string; `grid` is the whole
+    notebook's grid, if already computed (used when the sheet prints every note)."""
     notes = select_notes(notebook, options)
     kinds = notebook.kinds
     by_kind = [Section(kind, tuple(note for note in notes if note.kind == kind.name)) for kind in kinds]
@@ -94,7 +98,7 @@ def render_sheet_html(notebook: Notebook, templates: Path, options: SheetOptions
         sections=sections,
         lists=lists,
         resources=resources,
-        grid=grid_rows(selected),
+        grid=grid if grid is not None and selected is notebook else grid_rows(selected),
         titles={note.id: note.title for note in notebook.notes},
         note_href=lambda note: f"#note-{note.id}",
         changed=format_day(changed),
@@ -204,3 +208,30 @@ def glyph_warnings(notebook: Notebook) -> list[str]:
                 f"the PDF would show empty boxes. Install {FONT_PACKAGES}."
             )
     return warnings
+
+
+def _sheet_artefact(shared: Shared) -> Artefact:
+    from importlib.metadata import version
+
+    from cheatdeck.fonts import fonts_digest
+
+    notebook, options, changed = shared.notebook, shared.options, shared.date
+    html = rendered(
+        lambda: render_sheet_html(notebook, options.templates, options.sheet, changed, shared.grid)
+    )
+    for warning in glyph_warnings(notebook):
+        log.warning("%s", warning)
+
+    source_url = notebook.deck.source_url
+
+    def write(tmp: Path) -> None:
+        shared.report.sheet_pages = write_sheet_pdf(
+            html, tmp, changed, options.source, templates=options.templates, source_url=source_url
+        )
+        log.info("cheat sheet: %d pages", shared.report.sheet_pages)
+
+    # the fonts found shape the PDF
+    return Artefact("sheet", stamp(version("weasyprint"), fonts_digest(), html), {SHEET_FILE: write})
+
+
+OUTPUT = Output("sheet", needs=("date", "grid"), plan=_sheet_artefact)

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
 import cheatdeck.fonts
-import cheatdeck.pipeline
+import cheatdeck.grid
 import cheatdeck.sheet
 import cheatdeck.sources
 from cheatdeck import SHIPPED_TEMPLATES
@@ -136,7 +136,7 @@ def test_watch_reports_a_full_disk_and_goes_on(tmp_path: Path, monkeypatch: pyte
     def disk_full(path: Path, text: str) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(cheatdeck.pipeline, "_write_text", disk_full)
+    monkeypatch.setattr(cheatdeck.grid, "write_text", disk_full)
     lines: list[str] = []
     result = build_once(options, lines.append)
     assert isinstance(result, OSError | Exception) and not isinstance(result, BuildReport)

@@ -1,0 +1,126 @@
+"""Outputs plug in: each declares what it reads and turns it into an artefact the pipeline writes.
+
+An output module (`deck`, `sheet`, `grid` …) defines `OUTPUT`, and `cheatdeck.options.OUTPUTS` registers
+it under its name. A build computes only what the requested outputs declare they need, each thing once,
+then asks each output for its artefact: a stamp of its content and a writer per file in `out/`.
+
+What an output may need (`NEEDS`):
+- `plan`: the deck planned against the lock (note types, notes, modification times);
+- `date`: the day the sources last changed, the newest time in the lock this build leaves behind (the
+  lock on disk, or the one a deck build in the same run writes), so it never needs planning and never
+  reads the clock;
+- `grid`: the comparison grid's rows of the whole notebook.
+This module is light on purpose: the pipeline and the CLI import it without any heavy dependency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from cheatdeck.errors import TemplateProblem
+from cheatdeck.options import OUTPUTS
+
+if TYPE_CHECKING:
+    from cheatdeck.grid import Grid
+    from cheatdeck.model import Notebook
+    from cheatdeck.options import BuildOptions
+    from cheatdeck.pipeline import BuildReport
+    from cheatdeck.reconcile import DeckPlan
+
+NEEDS = ("plan", "date", "grid")
+SHEET_FILE = "cheatsheet.pdf"
+GRID_CSV = "grid.csv"
+GRID_HTML = "grid.html"
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """One artefact: a stamp of its content and a writer per output file."""
+
+    name: str
+    stamp: str
+    writers: Mapping[str, Callable[[Path], object]]
+
+
+@dataclass
+class Shared:
+    """What a build computed for its outputs; an output reads only what it declared it needs."""
+
+    options: BuildOptions
+    notebook: Notebook
+    report: BuildReport
+    computed: dict[str, object] = field(default_factory=dict)
+
+    def _get(self, need: str) -> object:
+        if need not in self.computed:
+            raise RuntimeError(f"an output read {need!r} without declaring it in its `needs`")
+        return self.computed[need]
+
+    @property
+    def plan(self) -> DeckPlan:
+        """The planned deck."""
+        return cast("DeckPlan", self._get("plan"))
+
+    @property
+    def date(self) -> int:
+        """The time the sources last changed (Unix seconds)."""
+        return cast(int, self._get("date"))
+
+    @property
+    def grid(self) -> Grid:
+        """The whole notebook's grid."""
+        return cast("Grid", self._get("grid"))
+
+
+@dataclass(frozen=True)
+class Output:
+    """A kind of output: its name, the shared things it reads (see `NEEDS`) and how it is planned."""
+
+    name: str
+    needs: tuple[str, ...]
+    plan: Callable[[Shared], Artefact]
+
+    def __post_init__(self) -> None:
+        unknown = set(self.needs) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"output {self.name!r} needs unknown things: {', '.join(sorted(unknown))}")
+
+
+def load_output(name: str) -> Output:
+    """Return the registered output of this name (its module is imported only now)."""
+    output = importlib.import_module(OUTPUTS[name]).OUTPUT
+    if not isinstance(output, Output) or output.name != name:
+        raise TypeError(f"{OUTPUTS[name]}.OUTPUT is not the output {name!r}")
+    return output
+
+
+def stamp(*parts: str) -> str:
+    """Return a hash of the parts an artefact's content is made of."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def rendered(render: Callable[[], str]) -> str:
+    """Run a template; an error raised inside a user's template (say, a division by zero) is a
+    `TemplateProblem`, not a traceback. Jinja's own errors are explained by the pipeline."""
+    import jinja2
+
+    try:
+        return render()
+    except jinja2.TemplateError:
+        raise
+    except Exception as error:
+        raise TemplateProblem(f"template failed while rendering: {type(error).__name__}: {error}") from None
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write text exactly (UTF-8, newlines untouched)."""
+    path.write_text(text, encoding="utf-8", newline="")
