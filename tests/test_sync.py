@@ -14,14 +14,15 @@ import pytest
 import yaml
 from anki.collection import Collection
 from anki.consts import QUEUE_TYPE_SUSPENDED
+from anki.notes import NoteId
 from click.testing import CliRunner, Result
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cards import NOTETYPES, note_guid
 from cheatdeck.cli import main
 from cheatdeck.errors import SyncError
-from cheatdeck.lock import DELETED, LOCK_FILE, read_lock
-from cheatdeck.reconcile import RETIRED_TAG, plan_deck
+from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED_TAG, read_lock
+from cheatdeck.reconcile import plan_deck
 from cheatdeck.sources import load_sources
 from cheatdeck.sync import anki_base, find_collection, guid_of_version
 from tests.anki_helpers import import_package, note_by_id
@@ -63,7 +64,7 @@ def _history(col: Collection) -> dict[int, tuple[object, ...]]:
     }
 
 
-def _ids(col: Collection, note_id: str) -> list[int]:
+def _ids(col: Collection, note_id: str) -> list[NoteId]:
     return list(col.find_notes(f'"Source id:{note_id}"'))
 
 
@@ -206,7 +207,8 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
         assert col.note_count() == notes - 1
         assert _history(col) == {cid: state for cid, state in before_bump.items() if cid not in rekognition}
         polly = note_by_id(col, "polly")
-        assert polly.note_type()["name"] == f"cheatdeck topic v{spec.version + 1} ({DECK})"
+        notetype = polly.note_type()
+        assert notetype is not None and notetype["name"] == f"cheatdeck topic v{spec.version + 1} ({DECK})"
         assert list(polly.keys()) == list(fields)
         assert polly.guid == note_guid(DECK, "topic", "polly")
         assert polly["Summary"] == "My own words about Polly."  # the learner's text survived the move
@@ -297,6 +299,29 @@ def test_a_retired_note_edited_in_anki_is_not_deleted_and_cards_no_longer_made_a
         assert col.find_notes('"Id:lex"') == []
 
 
+def test_images_reach_the_collections_media_folder(scratch_source: Path, tmp_path: Path) -> None:
+    path = _new_collection(tmp_path / "collection.anki2")
+    assert _sync(scratch_source, "--collection", str(path)).exit_code == 0
+    (scratch_source / "media").mkdir()
+    (scratch_source / "media" / "diagram.png").write_bytes(_PNG)
+    _edit(scratch_source, "services.yaml", "comprehend", image="diagram.png")  # an update carries it
+
+    result = _sync(scratch_source, "--collection", str(path))
+    assert result.exit_code == 0, result.output
+    assert "~ comprehend (topic): Image" in result.output
+    with _opened(path) as col:
+        image = note_by_id(col, "comprehend")["Image"]
+        name = image.split('src="')[1].split('"')[0]
+        assert name.startswith("cheatdeck-") and name.endswith(".png")
+        assert (Path(col.media.dir()) / name).read_bytes() == _PNG
+
+
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360"
+    "000002000154a24f5d0000000049454e44ae426082"
+)
+
+
 def test_a_file_that_is_no_collection_is_refused(scratch_source: Path, tmp_path: Path) -> None:
     path = tmp_path / "collection.anki2"
     path.write_text("not a collection")
@@ -330,6 +355,7 @@ _HOLD = """
 import sys
 from anki.collection import Collection
 from anki.consts import QUEUE_TYPE_SUSPENDED
+from anki.notes import NoteId
 col = Collection(sys.argv[1])
 print("open", flush=True)
 sys.stdin.read()
