@@ -34,7 +34,7 @@ from cheatdeck.markdown_sources import (
     slugify,
 )
 from cheatdeck.model import SLUG_PATTERN
-from cheatdeck.render import is_remote
+from cheatdeck.render import is_remote, link_targets, normalise_link
 
 RECORD_FILE = "cheatdeck.import.json"
 RECORD_VERSION = 1
@@ -231,14 +231,20 @@ def read_guides(source: Path, notices: list[str]) -> list[Guide]:
             if path.suffix.lower() not in (".md", ".markdown"):
                 continue
             parts = [slugify(part) for part in relative.parent.parts]
-            output = Path(folder_slug, *parts, f"{slugify(path.stem)}.md")
+            output = Path(folder_slug, *parts, _notes_file_name(path))
             found.append(_read_guide(path, output, source, notices))
         if not found:
             raise GuideError(f"{source}: no Markdown files (*.md) in this folder")
         return found
     if not source.is_file():
         raise GuideError(f"{source}: no such file or folder")
-    return [_read_guide(source, Path(f"{slugify(source.stem)}.md"), source.parent, notices)]
+    return [_read_guide(source, Path(_notes_file_name(source)), source.parent, notices)]
+
+
+def _notes_file_name(guide: Path) -> str:
+    """Return the name of the notes file a guide becomes (never README.md, which the loader skips)."""
+    stem = slugify(guide.stem)
+    return f"{stem}-notes.md" if stem == "readme" else f"{stem}.md"
 
 
 def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Guide:
@@ -382,6 +388,7 @@ def _draft(
     body = _strip_heading_ids(own)
     body, references = _take_references(body)
     body = _images(body, guide, media, notices, where)
+    body = _relative_links_as_text(body, notices, where)
     if not body.strip() and not references:
         return []
     definition = _definition(title)
@@ -553,6 +560,36 @@ def _images(body: str, guide: Guide, media: dict[Path, str], notices: list[str],
         return ""
 
     return re.sub(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)", replace, body)
+
+
+_INLINE_LINK = re.compile(
+    r"(?<!!)\[(?P<label>(?:[^\[\]]|\[[^\]]*\])*)\]\((?P<href>[^)\s]*(?:\([^)\s]*\)[^)\s]*)*)(?:\s+\"[^\"]*\")?\)"
+)
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(?P<href>[^\s>]+)>?")
+
+
+def _relative_links_as_text(body: str, notices: list[str], where: str) -> str:
+    """Keep a relative link's text and drop its target: nothing tells where it points once imported."""
+    targets = {href for href in link_targets(body) if not is_remote(href) and not href.startswith("#")}
+    if not targets:
+        return body
+    code = set()
+    for token in _BLOCKS.parse(body):
+        if token.type in ("fence", "code_block") and token.map:
+            code.update(range(*token.map))
+    lines = body.split("\n")
+    for number, line in enumerate(lines):
+        if number in code:
+            continue
+        definition = _LINK_DEFINITION.match(line)
+        if definition and normalise_link(definition["href"]) in targets:
+            lines[number] = ""
+            continue
+        lines[number] = _INLINE_LINK.sub(
+            lambda m: m["label"] if normalise_link(m["href"]) in targets else m[0], line
+        )
+    notices.append(f"{where}: relative link(s) {', '.join(sorted(targets))} kept as text (no address)")
+    return "\n".join(lines)
 
 
 def _media_name(path: Path, media: dict[Path, str]) -> str:

@@ -175,6 +175,11 @@ def test_markdown_guide_sections_become_the_expected_notes(guide_import: tuple[P
     ]
     assert s3.tags == ("aws", "ml", "domain-1-data-engineering")  # front matter tags, then the container
     assert "# a comment, not a heading" in notebook.note("amazon-kinesis").body
+    # a relative link keeps its text (nothing says where it points once imported); an anchor stays
+    assert (
+        "Compare with my S3 notes and the [intro](#mls-c01-study-guide)."
+        in notebook.note("amazon-kinesis").body
+    )
     assert [ref.url for ref in notebook.note("amazon-kinesis").references] == [
         "https://aws.amazon.com/kinesis/data-streams/"
     ]
@@ -201,6 +206,7 @@ def test_markdown_guide_report_lists_guesses_and_repairs(guide_import: tuple[Pat
     assert "repaired mojibake" in report
     assert "empty section 'TODO' left out" in report
     assert "image img/missing.png not found beside the guide; left out" in report
+    assert "relative link(s) s3.md kept as text (no address)" in report
     assert "notes: 9 added" in report
 
 
@@ -277,6 +283,7 @@ def test_vault_folder_imports_each_file_and_skips_hidden_folders(tmp_path: Path)
     (vault / "Algorithms").mkdir()
     (vault / "Algorithms" / "K-means.md").write_text("# K-means\n\nAn unsupervised clustering method.\n")
     (vault / "notes.txt").write_text("not Markdown")
+    (vault / "README.md").write_text("# About this vault\n\nMy notes, one file per topic.\n")
     notes = tmp_path / "notes"
     output = _run_import(vault, "--into", notes)
     assert "Hidden" not in output
@@ -285,10 +292,12 @@ def test_vault_folder_imports_each_file_and_skips_hidden_folders(tmp_path: Path)
         ("amazon-polly", "Amazon Polly", "service"),
         ("voices", "Voices", "concept"),
         ("k-means", "K-means", "algorithm"),
+        ("about-this-vault", "About this vault", "concept"),
     }
     assert sorted(p.relative_to(notes).as_posix() for p in notes.rglob("*.md")) == [
         "vault/algorithms/k-means.md",
         "vault/aws/amazon-polly.md",
+        "vault/readme-notes.md",  # README.md is never read as notes
     ]
 
 
