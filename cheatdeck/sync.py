@@ -443,8 +443,10 @@ class _Work:
     def _import(self, col: Collection, plan: DeckPlan) -> None:
         """Add new notes, and bring note types up to date, with Anki's importer (ids as in the `.apkg`).
 
-        Existing notes ride along unchanged (updates: never) so that each note type is in the package;
-        a note to be migrated rides under its old GUID, which Anki reports as a conflict and skips."""
+        Anki imports only the note types its package's notes use, so for each note type without a new
+        note one existing note rides along, left unchanged (updates: never); a note to be migrated rides
+        under its old GUID, which Anki reports as a conflict and skips. Anki cannot add a note type with
+        a chosen id any other way."""
         from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
         from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
 
