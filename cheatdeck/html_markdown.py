@@ -10,8 +10,22 @@ import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-_BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "figure", "body"}
-_SKIPPED = {"script", "style", "noscript", "template", "head", "title", "meta", "link", "button", "svg"}
+_BLOCKS = {"p", "div", "section", "article", "main", "header", "aside", "figure", "body"}
+# Page furniture (navigation, footers) and what never shows as text.
+_SKIPPED = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "head",
+    "title",
+    "meta",
+    "link",
+    "button",
+    "svg",
+    "nav",
+}
+_SKIPPED |= {"footer", "form", "iframe"}
 _OTHER_BLOCKS = {"ul", "ol", "pre", "table", "blockquote", "hr", "dl"}
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _SPACE = re.compile(r"\s+")
@@ -145,6 +159,7 @@ def _inline(element: Element) -> str:
             return text
         if "".join(element.itertext()).strip() == href.strip() and " " not in href.strip():
             return f"<{href.strip()}>"
+        text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # an image in a link: its alt text
         return f"[{text.strip() or _escape(href)}]({_url(href)})"
     if not text.strip():
         return text

@@ -58,7 +58,7 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*\n", re.DOTALL
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u2028\u2029]")
 _URL = re.compile(r"https?://[^\s<>()\[\]]+(?:\([^\s<>()]*\)[^\s<>()\[\]]*)*", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?](?=[\s]+[\"“(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"[.!?](?=\\?\s+[\"“(\[]?[A-Z0-9])")  # a hard break (`\` at the end) counts
 _ABBREVIATIONS = (
     "e.g",
     "i.e",
@@ -647,8 +647,8 @@ def _split_sentence(content: str) -> tuple[str, str]:
             continue
         if before.count("(") > before.count(")") or before.count("[") > before.count("]"):
             continue
-        return content[: match.end()].strip(), content[match.end() :].strip()
-    return content.strip(), ""
+        return content[: match.end()].strip(), content[match.end() :].lstrip().lstrip("\\").strip()
+    return content.strip().rstrip("\\").strip(), ""
 
 
 def _formula(body: str, title: str) -> tuple[str, str]:
@@ -672,10 +672,11 @@ def _tidy(body: str) -> str:
 
 def _plain(text: str) -> str:
     """Return inline Markdown as plain text: links as their text, emphasis and escapes removed."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)", r"\1", text)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])", r"\1", text)
     text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!<>|~])", r"\1", text)
     return " ".join(text.split())
 

@@ -373,3 +373,28 @@ def test_new_format_md_scaffolds_the_same_notes_as_yaml(tmp_path: Path) -> None:
 def test_notebook_fixture_is_untouched(notebook: Notebook) -> None:
     assert not (SOURCE / RECORD_FILE).exists()
     assert build_into  # the shared builder stays importable for the other suites
+
+
+def test_html_page_furniture_breaks_and_linked_images(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<!doctype html><html><head><title>Page &amp; title</title><script>alert(1)</script></head><body>"
+        '<nav><a href="/">Home</a></nav><h2>Amazon SageMaker</h2>'
+        '<p>Amazon SageMaker trains models.<br>It also <a href="https://x.example/a(b)">hosts</a> them.</p>'
+        '<table><tr><th>a|b</th><th>c</th></tr><tr><td><a href="https://t.example">'
+        '<img src="https://img.example/i.png" alt="logo"></a></td><td>x</td></tr></table>'
+        "<h2>Markers</h2><p>* not a list; # not a heading</p><p>- not a list either</p>"
+        "<footer>Copyright</footer></body></html>",
+        encoding="utf-8",
+    )
+    import_guides([page], tmp_path / "notes")
+    notebook = load_sources(tmp_path / "notes")
+    assert notebook.deck.title == "Page & title"
+    assert [note.id for note in notebook.notes] == ["amazon-sagemaker", "markers"]  # no nav, no footer
+    sagemaker = notebook.note("amazon-sagemaker")
+    assert sagemaker.summary == "Amazon SageMaker trains models."
+    assert sagemaker.body.startswith("It also [hosts](https://x.example/a(b)) them.\n")
+    assert "| a\\|b | c |" in sagemaker.body and "| [logo](https://t.example) | x |" in sagemaker.body
+    markers = notebook.note("markers")
+    assert markers.summary == "* not a list; # not a heading"
+    assert markers.body == "\\- not a list either\n"
