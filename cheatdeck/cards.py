@@ -38,12 +38,7 @@ from cheatdeck.sources import MEDIA_DIR
 CONTRAST_SUBDECK = "Contrasts"
 
 
-LEARNING_ANSWERS = {
-    Learning.SUPERVISED: "supervised",
-    Learning.UNSUPERVISED: "unsupervised",
-    Learning.BOTH: "both supervised and unsupervised",
-    Learning.NOT_LEARNING: "not a learning algorithm",
-}
+LEARNING_ANSWERS = {learning: learning.words for learning in Learning}
 
 MIN_DISTINCTIVE_WORDS = 2
 """A reverse clue needs at least this many words that say something about its note only."""

@@ -66,8 +66,12 @@ def field_text(note: object, name: str) -> str | None:
 
 
 def labelled_values(note: object) -> list[tuple[str, str]]:
-    """Return (label, text) for each labelled field the note fills, in order (the formula is not one)."""
-    pairs = ((field.label, field_text(note, field.name)) for field in LABELLED_FIELDS)
+    """Return (label, text) for each labelled field the note fills, in order (the formula is not one); a value
+    with plain `words` (a learning type: "not a learning algorithm", not "not-learning") shows those."""
+    values = ((field.label, getattr(note, field.name)) for field in LABELLED_FIELDS)
+    pairs = (
+        (label, None if value is None else str(getattr(value, "words", value))) for label, value in values
+    )
     return [(label, text) for label, text in pairs if text]
 
 

@@ -63,6 +63,19 @@ class Learning(StrEnum):
     BOTH = "both"
     NOT_LEARNING = "not-learning"
 
+    @property
+    def words(self) -> str:
+        """The value in plain words, as cards and the sheet say it."""
+        return _LEARNING_WORDS[self]
+
+
+_LEARNING_WORDS = {
+    Learning.SUPERVISED: "supervised",
+    Learning.UNSUPERVISED: "unsupervised",
+    Learning.BOTH: "both supervised and unsupervised",
+    Learning.NOT_LEARNING: "not a learning algorithm",
+}
+
 
 def _check_url(value: str) -> str:
     if not _URL_RE.match(value):

@@ -39,3 +39,19 @@ def test_inline_markdown_never_makes_blocks_or_unsafe_links() -> None:
     assert render_inline("# not a heading") == "# not a heading"
     assert "href" not in render_inline("[x](javascript:alert(1))")
     assert render_inline("**Input**: `x`") == "<strong>Input</strong>: <code>x</code>"
+
+
+def test_labelled_fields_say_the_learning_type_in_plain_words() -> None:
+    from cheatdeck.kinds import labelled_values
+
+    note = Note.model_validate(
+        {
+            "id": "t",
+            "title": "T",
+            "kind": "algorithm",
+            "summary": "s",
+            "learning": "not-learning",
+            "task": "x",
+        }
+    )
+    assert labelled_values(note) == [("Learning", "not a learning algorithm"), ("Task", "x")]
