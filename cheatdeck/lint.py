@@ -15,10 +15,13 @@ note switches rules off. Thresholds (see README, *Card-quality lint*):
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from cheatdeck.cards import (
     STOPWORDS,
@@ -302,26 +305,38 @@ def _content(text: str) -> frozenset[str]:
 
 
 def _close_pairs(
-    items: list[tuple[str, str, str]], similarity: Callable[[str, str], float], threshold: float
+    items: list[tuple[str, str, str]],
+    similarity: Callable[[str, str], float],
+    threshold: float,
+    overlap: float,
 ) -> Iterator[tuple[tuple[str, str, str], tuple[str, str, str], float]]:
     """Yield pairs of (note id, field, text) items at least `threshold` alike, each pair once.
 
-    Only items that share a word no more than 200 items use are compared, so a large deck stays fast."""
-    postings: dict[str, list[int]] = {}
-    content = [_content(text) for _, _, text in items]
-    for index, words_of in enumerate(content):
-        for word in words_of:
-            postings.setdefault(word, []).append(index)
-    for index, words_of in enumerate(content):
-        candidates = {
-            j for word in words_of if len(postings[word]) <= 200 for j in postings[word] if j > index
-        }
-        for j in sorted(candidates):
-            if items[j][0] == items[index][0] and items[j][1] == items[index][1]:
+    Prefix filtering keeps a large deck fast: two items this alike share at least `overlap` of either's
+    content words, so each item is indexed under its rarest words only (enough that any such pair shares
+    one of them), and only items that share one are compared. Words that a fiftieth of the items use are
+    left out of the index: a pair alike only in such common words is not reported."""
+    content = [sorted(_content(text)) for _, _, text in items]
+    frequency = Counter(word for words_of in content for word in words_of)
+    common = max(50, len(items) // 50)  # words this frequent say nothing about likeness: never indexed
+    index: dict[str, list[int]] = {}
+    for position, words_of in enumerate(content):
+        ranked = sorted(words_of, key=lambda word: (frequency[word], word))
+        prefix = [
+            word
+            for word in ranked[: len(ranked) - math.ceil(overlap * len(ranked)) + 1]
+            if frequency[word] <= common
+        ]
+        candidates = {other for word in prefix for other in index.get(word, ())}
+        for other in sorted(candidates):
+            first, second = items[other], items[position]
+            if first[:2] == second[:2]:
                 continue
-            score = similarity(items[index][2], items[j][2])
+            score = similarity(first[2], second[2])
             if score >= threshold:
-                yield items[index], items[j], score
+                yield first, second, score
+        for word in prefix:
+            index.setdefault(word, []).append(position)
 
 
 def _jaccard(one: str, two: str) -> float:
@@ -336,10 +351,20 @@ def _jaccard(one: str, two: str) -> float:
 
 
 def _ratio(one: str, two: str) -> float:
-    first, second = words(one), words(two)
-    if min(len(first), len(second)) < MIN_COMPARED_WORDS:
+    first, second = _counted(one), _counted(two)
+    size = len(first[0]) + len(second[0])
+    shorter, longer = sorted((len(first[0]), len(second[0])))
+    if shorter < MIN_COMPARED_WORDS or shorter * (2 - SIMILAR_ANSWERS) < SIMILAR_ANSWERS * longer:
         return 0.0
-    return SequenceMatcher(None, first, second, autojunk=False).ratio()
+    if 2 * sum((first[1] & second[1]).values()) < SIMILAR_ANSWERS * size:  # difflib's quick_ratio bound
+        return 0.0
+    return SequenceMatcher(None, first[0], second[0], autojunk=False).ratio()
+
+
+@lru_cache(maxsize=65536)
+def _counted(text: str) -> tuple[list[str], Counter[str]]:
+    sequence = words(text)
+    return sequence, Counter(sequence)
 
 
 def _plain_question(plan: CardPlan, index: int) -> str:
@@ -356,7 +381,7 @@ def _similar_fronts(notebook: Notebook, planner: CardPlanner, plans: list[CardPl
         "fact": [(p.note.id, f"facts[{i}]", _plain_question(p, i)) for p in plans for i, _, _ in p.facts],
     }
     for kind, items in groups.items():
-        for first, second, score in _close_pairs(items, _jaccard, SIMILAR_FRONTS):
+        for first, second, score in _close_pairs(items, _jaccard, SIMILAR_FRONTS, SIMILAR_FRONTS):
             yield _Found(
                 second[0],
                 second[1],
@@ -373,7 +398,8 @@ def _similar_answers(notebook: Notebook, planner: CardPlanner, plans: list[CardP
         for index, _, _ in plan.facts:
             fact = plan.note.facts[index]
             items.append((plan.note.id, f"facts[{index}]", fact.a if fact.a is not None else fact.plain()))
-    for first, second, score in _close_pairs(items, _ratio, SIMILAR_ANSWERS):
+    overlap = SIMILAR_ANSWERS / (2 - SIMILAR_ANSWERS)  # a difflib ratio r needs r / (2 - r) of each side
+    for first, second, score in _close_pairs(items, _ratio, SIMILAR_ANSWERS, overlap):
         yield _Found(
             second[0],
             second[1],
