@@ -318,6 +318,7 @@ def deck_floor_inputs(notebook: Any) -> dict[str, Any]:
     from markdown_it import MarkdownIt
 
     from cheatdeck.cards import NOTETYPES
+    from cheatdeck.kinds import FORMULA_FIELD, labelled_values
 
     markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     spec = NOTETYPES["topic"]
@@ -332,14 +333,7 @@ def deck_floor_inputs(notebook: Any) -> dict[str, Any]:
     ]
     rows = []
     for note in notebook.notes:
-        facts = [
-            ("Use case", note.use_case),
-            ("Domain", note.domain),
-            ("Learning", note.learning.value if note.learning else None),
-            ("Task", note.task),
-            ("Input", note.input),
-            ("Formula", note.formula),
-        ]
+        facts = [*labelled_values(note), (FORMULA_FIELD.label, note.formula)]
         details = "".join(f"<dt>{k}</dt><dd>{escape(v)}</dd>" for k, v in facts if v)
         links = "".join(
             f'<li><a href="{escape(r.url)}">{escape(r.label or r.url)}</a></li>' for r in note.references

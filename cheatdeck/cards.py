@@ -403,7 +403,7 @@ def has_reverse(notebook: Notebook, note: Note) -> bool:
 
 def makes_cards(notebook: Notebook, note: Note) -> bool:
     """False for a resource note unless the deck asks for resource cards (they are not exam knowledge)."""
-    return note.kind != Kind.RESOURCE or notebook.deck.cards.resources
+    return note.kind != Kind.RESOURCE.value or notebook.deck.cards.resources
 
 
 def fact_card(fact: Fact) -> tuple[str, str] | None:

@@ -315,3 +315,19 @@ def test_notes_are_checked_against_their_kind(tmp_path: Path) -> None:
         f"{notes_file}:7: notes[1].kind: expected one of drug, interaction, guideline; got 'service'",
         f"3 errors in {source}/; nothing written",
     ]
+
+
+def test_the_documented_kinds_example_loads(tmp_path: Path) -> None:
+    from tests.conftest import SOURCE
+
+    guide = (SOURCE / "README.md").read_text(encoding="utf-8")
+    example = guide.split("## Kinds of your own", 1)[1].split("```yaml\n", 1)[1].split("\n```", 1)[0]
+    note = {"id": "x", "title": "X", "kind": "drug", "summary": "s", "use_case": "u", "task": "nsaid"}
+    source = _write(tmp_path / "source", [note, {"id": "c", "title": "C", "kind": "concept", "summary": "s"}])
+    (source / "deck.yaml").write_text(f"id: doc\ntitle: Doc\n{example}\n", encoding="utf-8")
+    notebook = load_sources(source)
+    assert notebook.kinds.names == ("drug", "concept")
+    assert notebook.kinds["drug"].badge == "Rx" and notebook.kinds["concept"].colour == "#ad5a00"
+    from cheatdeck.grid import grid_rows
+
+    assert [(row.table, row.label) for row in grid_rows(notebook).rows()] == [("drugs", "Anti-inflammatory")]
