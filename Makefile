@@ -7,7 +7,7 @@ install:
 test:
 	$(PY) -m pytest
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 snapshots:
 	$(PY) -m pytest --snapshot-update
 bench:

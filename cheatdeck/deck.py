@@ -41,7 +41,8 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
             self.mod = planned.mod
 
         def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
-            return super().to_json(self.mod, deck_id)
+            json: dict[str, Any] = super().to_json(self.mod, deck_id)
+            return json
 
     class _Note(genanki.Note):
         def __init__(self, model: _Model, planned: PlannedNote, suspended: tuple[int, ...], due: int):

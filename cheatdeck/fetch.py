@@ -62,7 +62,7 @@ def local_file(url: str, roots: Mapping[str, Path]) -> Path | None:
 
 def local_fetcher(roots: Mapping[str, Path]) -> Any:
     """Return a WeasyPrint URL fetcher that reads only what `local_file` allows (and `data:` URLs)."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse  # type: ignore[import-untyped]
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:

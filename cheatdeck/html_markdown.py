@@ -34,7 +34,7 @@ _ESCAPED = re.compile(r"([\\`*\[\]])")
 
 def html_to_markdown(html: str) -> str:
     """Return the Markdown form of an HTML document or fragment."""
-    import tinyhtml5  # type: ignore[import-untyped]
+    import tinyhtml5
 
     root = tinyhtml5.parse(html, namespace_html_elements=False)
     body = root.find("body")

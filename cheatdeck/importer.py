@@ -267,7 +267,7 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Gui
     if controls:
         text = _CONTROL.sub("", text)
         notices.append(f"{path}: {controls} control character(s) removed")
-    title, tags = "", ()
+    title, tags = "", tuple[str, ...]()
     front = _FRONT_MATTER.match(text)
     if front:
         text = text[front.end() :]
@@ -573,7 +573,7 @@ def _relative_links_as_text(body: str, notices: list[str], where: str) -> str:
     targets = {href for href in link_targets(body) if not is_remote(href) and not href.startswith("#")}
     if not targets:
         return body
-    code = set()
+    code: set[int] = set()
     for token in _BLOCKS.parse(body):
         if token.type in ("fence", "code_block") and token.map:
             code.update(range(*token.map))

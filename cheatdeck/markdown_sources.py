@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 from cheatdeck.errors import Problem
 from cheatdeck.model import Note
 
-Loc = tuple[str | int, ...]
+Loc = tuple[str | int | float | None, ...]  # as in sources.py: the key path of a value
 
 NOTE_HEADING = re.compile(r"^(?P<title>.*?)\s*\{#(?P<id>[^}\s]*)\}$")
 _KEY = re.compile(r"^(?P<key>[a-z_][a-z0-9_-]*):(?:[ \t]+(?P<value>.*?))?[ \t]*$")

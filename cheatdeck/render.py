@@ -45,7 +45,7 @@ def render_markdown(text: str, *, mathjax: bool = False, images: ImageResolver |
     """
     if not text.strip():
         return ""
-    return _markdown().render(text, {"mathjax": mathjax, "images": images}).strip()
+    return str(_markdown().render(text, {"mathjax": mathjax, "images": images})).strip()
 
 
 def render_inline(text: str, *, mathjax: bool = False) -> str:

@@ -58,7 +58,7 @@ def _columns(page_box: Any) -> Iterator[Any]:
 
 def _last_block(box: Any) -> Any:
     """Return the deepest last block-level box of a column (what sits at its foot)."""
-    from weasyprint.formatting_structure.boxes import BlockBox, LineBox  # type: ignore[import-untyped]
+    from weasyprint.formatting_structure.boxes import BlockBox, LineBox
 
     last = None
     children = [child for child in getattr(box, "children", []) if isinstance(child, BlockBox | LineBox)]

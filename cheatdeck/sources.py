@@ -33,7 +33,7 @@ __all__ = ["Problem", "SourceError", "load_sources"]
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DECK_FILE = "deck.yaml"
 MEDIA_DIR = "media"
-Loc = tuple[str | int, ...]
+Loc = tuple[str | int | float | None, ...]  # YAML keys may be numbers or null
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -311,7 +311,7 @@ class _Composer:
         """Construct a scalar with PyYAML's safe rules; report a value it cannot read."""
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node.start_mark.line + 1, loc, "expected a plain key, got a list or mapping")
-            return f"<{node.id}>"
+            return f"<{getattr(node, 'id', 'node')}>"
         if node.tag not in _PLAIN_TAGS:
             self.problem(node.start_mark.line + 1, loc, f"unsupported YAML tag {node.tag}")
             return node.value
