@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""The edit loop at learner scale (issue 16): one-note edits, floors, no-op, peak memory.
+
+Run from the project root:
+
+    .venv/bin/python bench/edit_bench.py [--sizes 100,300,1000] [--runs 3] [--quick]
+
+For each size N (bench.py's seeded synthetic notes) it builds everything once (`--force`, timed: the
+"full" build), then edits one note's summary and rebuilds through `watch.build_once` (deck and grid
+first, the sheet after, as `watch` does), `--runs` times, and finally times a no-op rebuild. Then it times
+a forced full build of the shipped notes against two floors: (a) bare WeasyPrint on SIMPLE HTML with the
+same words and page size in plain balanced columns, plus bare genanki (the honest floor), and (b) bare
+WeasyPrint on cheatdeck's own HTML. Every figure is given as wall time and CPU time of this process (and
+its children); the machine is shared, so ratios measured in one run are the figures of record.
+Everything is written under one temporary folder, removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench  # noqa: E402  (bench/bench.py: the synthetic notes and the genanki floor)
+
+DEFAULT_SIZES = (100, 300, 1_000)
+QUICK_SIZES = (100, 300)
+TARGET_EDIT_ALL = 3.0  # one-note edit on 300 notes: every output rewritten
+TARGET_EDIT_QUICK = 1.0  # one-note edit on 300 notes: deck and grid
+TARGET_FLOOR = 1.15  # shipped full build / simple-HTML floor
+TARGET_BIG = 0.8  # 1,000-note full build / bare WeasyPrint on the same single HTML document
+TARGET_NOOP = 0.3  # no-op rebuild at 1,000 notes
+
+
+@dataclass(frozen=True)
+class Time:
+    """One measurement: wall seconds and CPU seconds (this process and its children)."""
+
+    wall: float
+    cpu: float
+
+
+def cpu_now() -> float:
+    """Return the CPU seconds used so far by this process and its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure(function: Callable[[], Any]) -> tuple[Time, Any]:
+    """Return (wall and CPU time of one call, its result)."""
+    wall, cpu = time.perf_counter(), cpu_now()
+    result = function()
+    return Time(time.perf_counter() - wall, cpu_now() - cpu), result
+
+
+def peak_rss_mb() -> float:
+    """Return the peak resident memory of this process so far, in MB (Linux: ru_maxrss is in kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class Series:
+    """Named lists of measurements, with medians."""
+
+    times: dict[str, list[Time]] = field(default_factory=dict)
+
+    def add(self, name: str, value: Time) -> None:
+        self.times.setdefault(name, []).append(value)
+
+    def wall(self, name: str) -> float | None:
+        values = self.times.get(name)
+        return statistics.median(t.wall for t in values) if values else None
+
+    def cpu(self, name: str) -> float | None:
+        values = self.times.get(name)
+        return statistics.median(t.cpu for t in values) if values else None
+
+
+def edit_summary(source: Path, run: int) -> None:
+    """Change the first note's summary in the first services file (a real one-note edit)."""
+    import yaml  # type: ignore[import-untyped]
+
+    path = sorted(source.glob("services-*.yaml"))[0]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notes"][0]["summary"] = data["notes"][0]["summary"].rstrip(".") + f", edited {run + 1} times."
+    path.write_text(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True), encoding="utf-8")
+
+
+def timed_build_once(options: Any) -> tuple[Time, Time, Any]:
+    """Run `watch.build_once`; return (time until deck and grid are current, time until all are, report)."""
+    from cheatdeck.watch import build_once
+
+    wall, cpu = time.perf_counter(), cpu_now()
+    marks: list[Time] = []
+
+    def echo(line: str) -> None:
+        if line.startswith("current:"):
+            marks.append(Time(time.perf_counter() - wall, cpu_now() - cpu))
+
+    report = build_once(options, echo)
+    total = Time(time.perf_counter() - wall, cpu_now() - cpu)
+    if isinstance(report, Exception):
+        raise SystemExit(f"the edited build failed: {report}")
+    if not marks:
+        raise SystemExit("build_once did not write deck and grid first (no 'current:' line)")
+    return marks[0], total, report
+
+
+def bench_size(count: int, runs: int, space: bench.Workspace) -> tuple[Series, dict[str, Any]]:
+    """Full build, `runs` one-note edits and a no-op rebuild of `count` synthetic notes."""
+    from cheatdeck.options import BuildOptions
+    from cheatdeck.pipeline import build
+
+    series, facts = Series(), {}
+    master = space.fresh(f"edit-{count}") / "source"
+    bench.write_source(master, count)
+    source, out = space.copy_of(master, f"edit-work-{count}")
+    options = BuildOptions(source=source, out=out, artefacts=("deck", "sheet", "grid"))
+    full, report = measure(lambda: build(replace(options, force=True)))
+    series.add("full", full)
+    facts["pages"] = report.sheet_pages
+    html = bench.sheet_html(source)
+    series.add("weasyprint", measure(lambda: bench.sheet_floor(html, space.fresh("wp") / "f.pdf"))[0])
+    for run in range(runs):
+        print(f"  N={count}: edit {run + 1}/{runs}", file=sys.stderr, flush=True)
+        edit_summary(source, run)
+        quick, total, report = timed_build_once(options)
+        series.add("deck+grid", quick)
+        series.add("sheet", Time(total.wall - quick.wall, total.cpu - quick.cpu))
+        series.add("edit", total)
+    noop, report = measure(lambda: build(options))
+    series.add("noop", noop)
+    facts["noop_ok"] = report.up_to_date
+    facts["rss"] = peak_rss_mb()
+    space.discard(source)
+    return series, facts
+
+
+class _Words(HTMLParser):
+    """Collect the visible text of an HTML page as one string per block element."""
+
+    BLOCKS = frozenset(
+        ["p", "li", "h1", "h2", "h3", "h4", "dt", "dd", "td", "th", "tr", "article", "section", "div"]
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[list[str]] = [[]]
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self.skip += 1
+        elif tag in self.BLOCKS:
+            self.blocks.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.blocks[-1].append(data)
+
+
+def simple_html(html: str) -> str:
+    """Return SIMPLE HTML with the same words and page as cheatdeck's sheet: plain balanced columns."""
+    from html import escape
+
+    parser = _Words()
+    parser.feed(html)
+    paragraphs = [" ".join("".join(block).split()) for block in parser.blocks]
+    page = re.search(r"size:\s*([^;]+);\s*margin:\s*([^;]+);", html)
+    size, margin = (page.group(1), page.group(2)) if page else ("a4 landscape", "7mm 6mm")
+    body = "\n".join(f"<p>{escape(text)}</p>" for text in paragraphs if text)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><style>@page {{ size: {size}; margin: {margin}; }}"
+        'html { font-family: "DejaVu Sans Condensed", sans-serif; font-size: 7pt; line-height: 1.16; }'
+        "body { margin: 0; columns: 5; column-gap: 2.5mm; } p { margin: 0 0 0.8mm; }"
+        f"</style></head><body>{body}</body></html>"
+    )
+
+
+def bench_shipped(runs: int, space: bench.Workspace) -> tuple[Series, dict[str, Any]]:
+    """Forced full build of the shipped notes against the simple-HTML floor and cheatdeck's-HTML floor."""
+    import weasyprint  # type: ignore[import-untyped]
+
+    from cheatdeck.sources import load_sources
+
+    series = Series()
+    own = bench.sheet_html(bench.SHIPPED_SOURCE)
+    simple = simple_html(own)
+    floor_inputs = bench.deck_floor_inputs(load_sources(bench.SHIPPED_SOURCE))
+    facts = {
+        "pages": len(weasyprint.HTML(string=own).render().pages),
+        "simple_pages": len(weasyprint.HTML(string=simple).render().pages),
+        "words": len(" ".join(_text_of(own)).split()),
+        "simple_words": len(" ".join(_text_of(simple)).split()),
+    }
+    for run in range(runs):  # interleaved, so a busy machine slows every figure alike
+        print(f"  shipped: run {run + 1}/{runs}", file=sys.stderr, flush=True)
+        source, out = space.copy_of(bench.SHIPPED_SOURCE, "shipped")
+        series.add("full", measure(partial(bench.run_build, source, out, ("deck", "sheet", "grid")))[0])
+        scratch = space.fresh("floors")
+        deck = measure(partial(bench.deck_floor, floor_inputs, scratch / "floor.apkg"))[0]
+        plain = measure(partial(bench.sheet_floor, simple, scratch / "simple.pdf"))[0]
+        mine = measure(partial(bench.sheet_floor, own, scratch / "own.pdf"))[0]
+        series.add("deck floor", deck)
+        series.add("simple floor", Time(deck.wall + plain.wall, deck.cpu + plain.cpu))
+        series.add("own-HTML floor", Time(deck.wall + mine.wall, deck.cpu + mine.cpu))
+        space.discard(source)
+        space.discard(scratch)
+    return series, facts
+
+
+def _text_of(html: str) -> list[str]:
+    parser = _Words()
+    parser.feed(html)
+    return ["".join(block) for block in parser.blocks]
+
+
+def fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def pair(series: Series, name: str) -> str:
+    """Return 'wall / cpu' medians of one measurement."""
+    return f"{fmt(series.wall(name))} / {fmt(series.cpu(name))}"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
+
+
+def verdict(value: float | None, limit: float) -> str:
+    return "not measured" if value is None else ("met" if value <= limit else "NOT met")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=bench.parse_sizes, help="note counts (default 100,300,1000)")
+    parser.add_argument("--runs", type=int, help="edits (and shipped builds) per size; medians (default 3)")
+    parser.add_argument("--quick", action="store_true", help="sizes 100,300 and 1 run (unless given)")
+    args = parser.parse_args(argv)
+    sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    runs = args.runs or (1 if args.quick else 3)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    started = time.perf_counter()
+    print("# cheatdeck: the edit loop (bench/edit_bench.py)\n")
+    print(f"- sizes {', '.join(map(str, sizes))}; runs {runs}; cheatdeck {bench.git_head()}")
+    print("- every figure is `wall / CPU` seconds (median); CPU = this process and its children\n")
+    with tempfile.TemporaryDirectory(prefix="cheatdeck-edit-bench-") as temporary:
+        root = Path(temporary)
+        sys.pycache_prefix = str(root / "pycache")
+        space = bench.Workspace(root / "work")
+        print("warming up…", file=sys.stderr, flush=True)
+        bench.warm_up(space, bench.subprocess_env(root / "pycache"))
+        results = {count: bench_size(count, runs, space) for count in sizes}
+        shipped, shipped_facts = bench_shipped(runs, space)
+
+    print("## One-note edit (summary changed), through watch.build_once\n")
+    print(
+        "| N | pages | full --force | bare WeasyPrint, same HTML | full / WeasyPrint (CPU) "
+        "| edit: deck+grid | edit: sheet | edit: all | edit / full (CPU) | no-op | peak RSS MB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for count, (series, facts) in results.items():
+        big = ratio(series.cpu("full"), series.cpu("weasyprint"))
+        share = ratio(series.cpu("edit"), series.cpu("full"))
+        noop = pair(series, "noop") + ("" if facts["noop_ok"] else " (NOT a no-op)")
+        print(
+            f"| {count:,} | {facts['pages']} | {pair(series, 'full')} | {pair(series, 'weasyprint')} "
+            f"| {fmt(big)}× | {pair(series, 'deck+grid')} | {pair(series, 'sheet')} | {pair(series, 'edit')} "
+            f"| {fmt(share)}× | {noop} | {facts['rss']:.0f} |"
+        )
+    print("\nPeak RSS is the process's peak so far (sizes run in increasing order).")
+
+    full_c, simple_c, own_c = (shipped.cpu(n) for n in ("full", "simple floor", "own-HTML floor"))
+    print("\n## Shipped notes, full `build --force` against the floors\n")
+    print(
+        f"Simple-HTML floor: genanki + WeasyPrint on {shipped_facts['simple_words']} words in plain "
+        f"balanced columns, {shipped_facts['simple_pages']} page(s); cheatdeck's HTML: "
+        f"{shipped_facts['words']} words, "
+        f"{shipped_facts['pages']} page(s).\n"
+    )
+    print(
+        "| full build | deck floor | simple-HTML floor | own-HTML floor "
+        "| full / simple (CPU) | full / own (CPU) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {pair(shipped, 'full')} | {pair(shipped, 'deck floor')} | {pair(shipped, 'simple floor')} "
+        f"| {pair(shipped, 'own-HTML floor')} | {fmt(ratio(full_c, simple_c))}× "
+        f"| {fmt(ratio(full_c, own_c))}× |"
+    )
+
+    print("\n## Targets (issue 16)\n")
+    print("| target | measured | verdict |")
+    print("|---|---:|---|")
+    at300 = results.get(300, (None, None))[0]
+    at1000 = results.get(1_000, (None, None))[0]
+    rows = [
+        (
+            "one-note edit, 300 notes: every output ≤ 3 s (wall)",
+            at300 and at300.wall("edit"),
+            TARGET_EDIT_ALL,
+        ),
+        (
+            "one-note edit, 300 notes: deck and grid ≤ 1 s (wall)",
+            at300 and at300.wall("deck+grid"),
+            TARGET_EDIT_QUICK,
+        ),
+        ("shipped full build ≤ 1.15 × simple-HTML floor (CPU)", ratio(full_c, simple_c), TARGET_FLOOR),
+        (
+            "1,000-note full build ≤ 0.8 × bare WeasyPrint on its HTML (CPU)",
+            at1000 and ratio(at1000.cpu("full"), at1000.cpu("weasyprint")),
+            TARGET_BIG,
+        ),
+        ("no-op rebuild at 1,000 notes ≤ 0.3 s (wall)", at1000 and at1000.wall("noop"), TARGET_NOOP),
+    ]
+    for label, value, limit in rows:
+        print(f"| {label} | {fmt(value or None)} | {verdict(value or None, limit)} |")
+    print("\n<details><summary>every run (wall / CPU s)</summary>\n")
+    for label, series in [*((f"N={c}", s) for c, (s, _) in results.items()), ("shipped", shipped)]:
+        text = "; ".join(
+            f"{name} " + ", ".join(f"{t.wall:.2f}/{t.cpu:.2f}" for t in values)
+            for name, values in series.times.items()
+        )
+        print(f"- {label}: {text}")
+    print("\n</details>")
+    print(f"\nTotal wall time: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
