@@ -10,10 +10,13 @@ import pytest
 import yaml
 from anki.collection import Collection
 from html5lib.serializer import HTMLSerializer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cards import Name, canonical_html, leaked_words, name_of
 from cheatdeck.model import Kind, Note, Notebook
+from cheatdeck.render import render_inline, render_markdown, render_text
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import Built, build_into
 
@@ -328,3 +331,18 @@ def test_editing_a_fact_updates_its_card_in_place_and_an_id_survives_reordering(
     assert counts.conflicting == 0 and after["l1#lasso"] == before["l1#lasso"]  # moved, same note
     assert "L1 regularization gives" in collection.get_note(after["l1#2"])["Question"]
     assert after["l1#1"] == before["l1#1"]  # position 1 kept its note, now retired (its fact moved)
+
+
+_PIECES = st.sampled_from(
+    [*"ab *_`[]()<>&\"'=/#!-:{}\n\xa0é$", "http://x.y/?a=1&b=<2>", "![i](x.png)", "<b>"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_note_text_becomes_field_html_the_editor_keeps(text: str) -> None:
+    """Whatever a note says, the field HTML the cards are built from is a fixed point of the editor's
+    serialisation (including the shortcut that skips parsing HTML already in that form)."""
+    for html in (render_markdown(text, mathjax=True), render_inline(text, mathjax=True), render_text(text)):
+        field = canonical_html(html)
+        assert _as_editor_saves(field) == field, (text, html)
