@@ -24,6 +24,7 @@ def plain(html: str) -> str:
     html = re.sub(r"<details[^>]*>\s*<summary>(.*?)</summary>.*?</details>", r" [\1 …]", html, flags=re.S)
     html = re.sub(r"</(div|p|li|dd|tr|h\d|summary)>|<br>", " | ", html)
     html = re.sub(r"</(dt|th|td)>", ": ", html)
+    html = html.replace('<span class="slash"> / </span>', "")  # hidden on cards (card.css)
     html = html.replace('</span><span class="den">', " / ")  # a stacked fraction
     html = re.sub(r"</?(span|b|strong|em|i|code|mark|a|sub|sup|wbr)\b[^>]*>", "", html)  # inline: no gap
     text = unescape(re.sub(r"<[^>]+>", " ", html))

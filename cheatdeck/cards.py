@@ -642,7 +642,7 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
                     canonical_html(value)
                     for value in (
                         f"{render_text(note.title)} (formula)",
-                        render_formula_cloze(note.formula),
+                        _readable_fraction(render_formula_cloze(note.formula)),
                         note.id,
                     )
                 ),
@@ -737,6 +737,13 @@ def _fact_line(fact: Fact) -> str:
     if fact.q is not None and fact.a is not None:
         return f"{render_inline(fact.q, mathjax=True)} <b>{render_inline(fact.a, mathjax=True)}</b>"
     return _inline_piece(CLOZE_SPAN.sub(lambda match: match["hidden"], fact.text or "")).strip()
+
+
+def _readable_fraction(html: str) -> str:
+    """Put a slash between a stacked fraction's parts, hidden on cards (card.css) but read in Anki's
+    editor and browser, where `TP / (TP + FP)` otherwise reads "TPTP + FP"."""
+    slash = '</span><span class="slash"> / </span><span class="den">'
+    return html.replace('</span><span class="den">', slash)
 
 
 def _image(notebook: Notebook, note: Note, media: dict[str, Path]) -> str:

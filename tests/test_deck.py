@@ -9,6 +9,7 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
+import html5lib
 import pytest
 import yaml
 from anki.collection import Collection
@@ -116,7 +117,12 @@ def test_formula_cloze_hides_the_expression(built: Built, collection: Collection
     precision = note_by_id(collection, "precision", "formula")
     question, answer = card_html(precision.cards()[0])
     assert "Precision" in question and "[...]" in question and "TP + FP" not in question
-    assert '<span class="num">TP</span><span class="den">TP + FP</span>' in answer
+    assert (
+        '<span class="num">TP</span><span class="slash"> / </span><span class="den">TP + FP</span>' in answer
+    )
+    # the editor (no card CSS) reads the field as a fraction, not "TPTP + FP"
+    text = "".join(html5lib.parseFragment(precision["Formula"], namespaceHTMLElements=False).itertext())
+    assert "TP / TP + FP" in text
 
 
 def test_contrast_cards_pair_related_notes(built: Built, collection: Collection) -> None:
