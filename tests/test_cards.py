@@ -346,3 +346,23 @@ def test_any_note_text_becomes_field_html_the_editor_keeps(text: str) -> None:
     for html in (render_markdown(text, mathjax=True), render_inline(text, mathjax=True), render_text(text)):
         field = canonical_html(html)
         assert _as_editor_saves(field) == field, (text, html)
+
+
+def test_resources_make_cards_only_when_the_deck_asks(tmp_path: Path) -> None:
+    notes = [
+        {
+            "id": "tips",
+            "title": "Other tips",
+            "kind": "resource",
+            "summary": "Read the forums a week before.",
+        },
+        {"id": "a", "title": "A", "kind": "concept", "summary": "Something to know."},
+    ]
+    _deck(tmp_path / "off", notes)
+    assert build_into(tmp_path / "off", tmp_path / "d1", artefacts=("deck",)).deck_summary == (
+        "1 notes, 1 cards (term 1)"
+    )
+    _deck(tmp_path / "on", notes, "cards:\n  resources: true\n")
+    assert build_into(tmp_path / "on", tmp_path / "d2", artefacts=("deck",)).deck_summary == (
+        "2 notes, 2 cards (term 2)"
+    )
