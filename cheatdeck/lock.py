@@ -48,6 +48,7 @@ _NOTE_ID = re.compile(
 _KEY = re.compile(_SLUG)
 _TAG = re.compile(r"[^\s]+")
 _MAX_TIME = 2**31 - 1  # seconds; note and card ids are these times in milliseconds
+_PROBLEMS_SHOWN = 20  # lock problems listed in the error; the rest are counted
 
 
 @dataclass
@@ -164,17 +165,35 @@ def _tracked_by_git(path: Path) -> bool:
 
 def _parse(data: dict[str, Any], path: Path) -> Lock:
     problems: list[str] = []
+    notes = _parse_notes(data, problems)
+    notetypes = _parse_notetypes(data, problems)
+    deck, title = data.get("deck", ""), data.get("title", "")
+    if not (isinstance(deck, str) and (deck == "" or _KEY.fullmatch(deck))):
+        problems.append(f"deck: expected a deck id, got {deck!r}")
+    if not isinstance(title, str):
+        problems.append(f"title: expected text, got {title!r}")
+    if problems:
+        shown = "\n  ".join(problems[:_PROBLEMS_SHOWN])
+        more = len(problems) - _PROBLEMS_SHOWN
+        rest = f"\n  … and {more} more" if more > 0 else ""
+        raise LockError(f"{path}: invalid lock file:\n  {shown}{rest}\nrestore it from version control")
+    return Lock(notes=notes, notetypes=notetypes, deck=deck, title=title)
+
+
+def _parse_notes(data: dict[str, Any], problems: list[str]) -> dict[str, LockedNote]:
+    """Return the lock's valid notes by GUID; add a message to `problems` for each bad one."""
     notes: dict[str, LockedNote] = {}
-    for guid, entry in _mapping(data, "notes").items():
+    for guid, raw in _mapping(data, "notes").items():
         where = f"notes.{guid}"
         if not _GUID.fullmatch(guid):
             problems.append(f"{where}: expected a 20-digit hexadecimal GUID")
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: expected an object, got {type(entry).__name__}")
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: expected an object, got {type(raw).__name__}")
             continue
+        entry = raw
         if data["version"] == 1:  # upgrade: a retired note was recognised by its tag alone
-            retired = RETIRED_TAG in entry.get("tags", [])
-            entry = {"added": entry.get("mod", 0), "state": RETIRED if retired else ACTIVE, **entry}
+            retired = RETIRED_TAG in raw.get("tags", [])
+            entry = {"added": raw.get("mod", 0), "state": RETIRED if retired else ACTIVE, **raw}
         try:
             note = LockedNote(**entry)
         except TypeError as error:
@@ -182,6 +201,11 @@ def _parse(data: dict[str, Any], path: Path) -> Lock:
             continue
         problems += [f"{where}.{problem}" for problem in _check_note(note)]
         notes[guid] = note
+    return notes
+
+
+def _parse_notetypes(data: dict[str, Any], problems: list[str]) -> dict[str, LockedNotetype]:
+    """Return the lock's valid note types by id; add a message to `problems` for each bad one."""
     notetypes: dict[str, LockedNotetype] = {}
     for key, entry in _mapping(data, "notetypes").items():
         try:
@@ -194,16 +218,7 @@ def _parse(data: dict[str, Any], path: Path) -> Lock:
             continue
         problems += [f"notetypes.{key}.{problem}" for problem in _check_values(notetype)]
         notetypes[key] = notetype
-    deck, title = data.get("deck", ""), data.get("title", "")
-    if not (isinstance(deck, str) and (deck == "" or _KEY.fullmatch(deck))):
-        problems.append(f"deck: expected a deck id, got {deck!r}")
-    if not isinstance(title, str):
-        problems.append(f"title: expected text, got {title!r}")
-    if problems:
-        shown = "\n  ".join(problems[:20])
-        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise LockError(f"{path}: invalid lock file:\n  {shown}{more}\nrestore it from version control")
-    return Lock(notes=notes, notetypes=notetypes, deck=deck, title=title)
+    return notetypes
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -53,6 +53,8 @@ from cheatdeck.render import render_markdown
 
 log = logging.getLogger(__name__)
 
+_FOREIGN_SHOWN = 5  # foreign lock entries named in the error; the rest are counted
+
 REMOVED_CARD_TAG = "cheatdeck::removed-card"  # + "::<card>": a card of a live note no longer made
 REMOVED_CLASS = "cheatdeck-removed"
 _NOTE_NOTICE = (
@@ -173,116 +175,15 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
     media: dict[str, Path] = {}
     planned = plan_source_notes(notebook, media)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
-    if lock.title and lock.title != deck.title:
-        log.warning(
-            "the deck's title changed from %r to %r. Anki matches decks by name: before importing the next "
-            "package, rename the deck %r to %r in Anki (the subdecks follow), or new cards land in a second "
-            "deck tree (see README, Importing)",
-            lock.title,
-            deck.title,
-            lock.title,
-            deck.title,
-        )
+    _warn_title_changed(lock.title, deck.title)
 
-    changes = DeckChanges()
-    new_lock = Lock(deck=deck.id, title=deck.title)
-    now = next_modification_time(lock)
-    for key, notetype in notetypes.items():
-        locked = lock.notetypes.get(str(notetype.model_id))
-        if locked and tuple(locked.fields) != notetype.spec.fields:
-            raise LockError(
-                f"note type {notetype.name!r} (id {notetype.model_id}) would change its fields from "
-                f"{locked.fields} to {list(notetype.spec.fields)}: Anki would then refuse every update. "
-                f"Bump NOTETYPES[{key!r}].version in cheatdeck/cards.py instead (see README, Note types)."
-            )
-        digest = notetype.digest()
-        mod = locked.mod if locked and locked.hash == digest else now
-        if locked and locked.hash != digest:
-            changes.notetypes.append(notetype.name)
-        notetypes[key] = replace(notetype, mod=mod)
-        new_lock.notetypes[str(notetype.model_id)] = LockedNotetype(
-            notetype.name, list(notetype.spec.fields), digest, mod
-        )
+    run = _Reconciliation(lock, Lock(deck=deck.id, title=deck.title), next_modification_time(lock))
+    run.notetypes = _reconcile_notetypes(run, notetypes)
+    live = _reconcile_live(run, planned)
+    retired = _reconcile_missing(run, {note.guid for note, _ in live}, deck.title, forget_retired)
+    notes = [_lock_note(run, note, gone) for note, gone in [*live, *((note, ()) for note in retired)]]
 
-    suspended: dict[str, tuple[int, ...]] = {}
-    live: list[tuple[PlannedNote, tuple[str, ...]]] = []  # (note, its cards no longer made)
-    for note in planned:
-        locked_note = lock.notes.get(note.guid)
-        gone: tuple[str, ...] = ()
-        if locked_note is not None and locked_note.state != DELETED:
-            shipped = locked_note.cards or _cards_of(notetypes[note.notetype], locked_note.fields)
-            gone = tuple(c for c in (*shipped, *locked_note.retired_cards) if c not in note.cards)
-            gone = tuple(dict.fromkeys(gone))
-        if gone:
-            note = _with_removed_cards(note, gone, notetypes[note.notetype])
-            before = set(locked_note.retired_cards) if locked_note else set()
-            changes.removed_cards += [f"{note.note_id} ({card})" for card in gone if card not in before]
-            suspended[note.guid] = _ordinals(notetypes[note.notetype], gone)
-        live.append((note, gone))
-    current = {note.guid for note, _ in live}
-
-    outdated: list[str] = []
-    retired: list[tuple[PlannedNote, LockedNote]] = []
-    for guid, locked_note in sorted(lock.notes.items()):
-        if guid in current:
-            continue
-        notetype = notetypes[locked_note.notetype]
-        if locked_note.model_id not in (0, notetype.model_id):  # an older note-type version
-            if locked_note.state != DELETED:
-                outdated.append(locked_note.note_id)
-            continue
-        if locked_note.state == DELETED or (forget_retired and locked_note.state == RETIRED):
-            if locked_note.state == RETIRED:
-                changes.forgotten.append(locked_note.note_id)
-            new_lock.notes[guid] = replace(locked_note, state=DELETED, fields=[], tags=[], cards=[])
-            continue
-        if len(locked_note.fields) != len(notetype.spec.fields):
-            log.warning("lock: note %s has a stale field list; it is no longer shipped", locked_note.note_id)
-            continue
-        if locked_note.state != RETIRED:
-            changes.retired.append(locked_note.note_id)
-        note = _retired(guid, locked_note, notetype, deck.title)
-        suspended[guid] = _ordinals(notetype, note.cards)
-        retired.append((note, locked_note))
-
-    if outdated:
-        log.warning(
-            "%d notes of an older note-type version are no longer shipped; in Anki, find them with "
-            '"note:cheatdeck*" and sort by note type (see README, Note types)',
-            len(outdated),
-        )
-    notes: list[PlannedNote] = []
-    for note, gone in [*live, *((retired_note, ()) for retired_note, _ in retired)]:
-        locked_note = lock.notes.get(note.guid)
-        known = locked_note is not None and locked_note.state != DELETED
-        state = RETIRED if RETIRED_TAG in note.tags else ACTIVE
-        digest = note.digest()
-        if not known:
-            changes.added.append(note.note_id)
-        elif locked_note and locked_note.hash != digest and state == ACTIVE:
-            changes.edited.append(note.note_id)
-        mod = locked_note.mod if known and locked_note and locked_note.hash == digest else now
-        # first shipped now (never later than the clock: Anki refuses to export ids from the future)
-        added = (
-            (locked_note.added or locked_note.mod) if known and locked_note else min(mod, int(time.time()))
-        )
-        _check_not_blank(note, notetypes[note.notetype])
-        notes.append(replace(note, mod=mod))
-        new_lock.notes[note.guid] = LockedNote(
-            note.note_id,
-            note.notetype,
-            note.deck,
-            list(note.fields),
-            list(note.tags),
-            digest,
-            mod,
-            notetypes[note.notetype].model_id,
-            added=added,
-            state=state,
-            cards=[card for card in note.cards if card not in gone],
-            retired_cards=list(gone),
-        )
-
+    changes = run.changes
     if changes.edited:
         log.info(
             "the next import replaces the text and tags of the edited notes in Anki, overwriting any change "
@@ -296,13 +197,154 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
         title=deck.title,
         description=render_markdown(deck.description),
         deck_ids=deck_ids,
-        notetypes=notetypes,
+        notetypes=run.notetypes,
         notes=tuple(notes),
         media=media,
-        lock=new_lock,
+        lock=run.new_lock,
         changes=changes,
-        suspended=suspended,
+        suspended=run.suspended,
     )
+
+
+@dataclass
+class _Reconciliation:
+    """What `plan_deck`'s steps share: the old lock, the lock being written, the clock and the findings."""
+
+    lock: Lock
+    new_lock: Lock
+    now: int
+    notetypes: dict[str, PlannedNotetype] = field(default_factory=dict)
+    changes: DeckChanges = field(default_factory=DeckChanges)
+    suspended: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+def _warn_title_changed(old: str, new: str) -> None:
+    """Warn that Anki, which matches decks by name, needs the deck renamed by hand."""
+    if old and old != new:
+        log.warning(
+            "the deck's title changed from %r to %r. Anki matches decks by name: before importing the next "
+            "package, rename the deck %r to %r in Anki (the subdecks follow), or new cards land in a second "
+            "deck tree (see README, Importing)",
+            old,
+            new,
+            old,
+            new,
+        )
+
+
+def _reconcile_notetypes(
+    run: _Reconciliation, notetypes: dict[str, PlannedNotetype]
+) -> dict[str, PlannedNotetype]:
+    """Return the note types with their modification times, recorded in the new lock."""
+    result: dict[str, PlannedNotetype] = {}
+    for key, notetype in notetypes.items():
+        locked = run.lock.notetypes.get(str(notetype.model_id))
+        if locked and tuple(locked.fields) != notetype.spec.fields:
+            raise LockError(
+                f"note type {notetype.name!r} (id {notetype.model_id}) would change its fields from "
+                f"{locked.fields} to {list(notetype.spec.fields)}: Anki would then refuse every update. "
+                f"Bump NOTETYPES[{key!r}].version in cheatdeck/cards.py instead (see README, Note types)."
+            )
+        digest = notetype.digest()
+        mod = locked.mod if locked and locked.hash == digest else run.now
+        if locked and locked.hash != digest:
+            run.changes.notetypes.append(notetype.name)
+        result[key] = replace(notetype, mod=mod)
+        run.new_lock.notetypes[str(notetype.model_id)] = LockedNotetype(
+            notetype.name, list(notetype.spec.fields), digest, mod
+        )
+    return result
+
+
+def _reconcile_live(
+    run: _Reconciliation, planned: list[PlannedNote]
+) -> list[tuple[PlannedNote, tuple[str, ...]]]:
+    """Return each planned note with the cards it no longer makes (their fields keep a notice)."""
+    live: list[tuple[PlannedNote, tuple[str, ...]]] = []
+    for note in planned:
+        locked_note = run.lock.notes.get(note.guid)
+        notetype = run.notetypes[note.notetype]
+        gone: tuple[str, ...] = ()
+        if locked_note is not None and locked_note.state != DELETED:
+            shipped = locked_note.cards or _cards_of(notetype, locked_note.fields)
+            gone = tuple(c for c in (*shipped, *locked_note.retired_cards) if c not in note.cards)
+            gone = tuple(dict.fromkeys(gone))
+        if not gone:
+            live.append((note, gone))
+            continue
+        before = set(locked_note.retired_cards) if locked_note else set()
+        run.changes.removed_cards += [f"{note.note_id} ({card})" for card in gone if card not in before]
+        run.suspended[note.guid] = _ordinals(notetype, gone)
+        live.append((_with_removed_cards(note, gone, notetype), gone))
+    return live
+
+
+def _reconcile_missing(
+    run: _Reconciliation, current: set[str], title: str, forget_retired: bool
+) -> list[PlannedNote]:
+    """Return the retired notes: locked, no longer made, not yet deleted; mark the forgotten ones deleted."""
+    outdated: list[str] = []
+    retired: list[PlannedNote] = []
+    for guid, locked_note in sorted(run.lock.notes.items()):
+        if guid in current:
+            continue
+        notetype = run.notetypes[locked_note.notetype]
+        if locked_note.model_id not in (0, notetype.model_id):  # an older note-type version
+            if locked_note.state != DELETED:
+                outdated.append(locked_note.note_id)
+            continue
+        if locked_note.state == DELETED or (forget_retired and locked_note.state == RETIRED):
+            if locked_note.state == RETIRED:
+                run.changes.forgotten.append(locked_note.note_id)
+            run.new_lock.notes[guid] = replace(locked_note, state=DELETED, fields=[], tags=[], cards=[])
+            continue
+        if len(locked_note.fields) != len(notetype.spec.fields):
+            log.warning("lock: note %s has a stale field list; it is no longer shipped", locked_note.note_id)
+            continue
+        if locked_note.state != RETIRED:
+            run.changes.retired.append(locked_note.note_id)
+        note = _retired(guid, locked_note, notetype, title)
+        run.suspended[guid] = _ordinals(notetype, note.cards)
+        retired.append(note)
+    if outdated:
+        log.warning(
+            "%d notes of an older note-type version are no longer shipped; in Anki, find them with "
+            '"note:cheatdeck*" and sort by note type (see README, Note types)',
+            len(outdated),
+        )
+    return retired
+
+
+def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -> PlannedNote:
+    """Return the note with its modification time, recorded in the new lock with its state and cards."""
+    locked_note = run.lock.notes.get(note.guid)
+    known = locked_note is not None and locked_note.state != DELETED
+    state = RETIRED if RETIRED_TAG in note.tags else ACTIVE
+    digest = note.digest()
+    if not known:
+        run.changes.added.append(note.note_id)
+    elif locked_note and locked_note.hash != digest and state == ACTIVE:
+        run.changes.edited.append(note.note_id)
+    mod = locked_note.mod if known and locked_note and locked_note.hash == digest else run.now
+    # first shipped now (never later than the clock: Anki refuses to export ids from the future)
+    added = (locked_note.added or locked_note.mod) if known and locked_note else min(mod, int(time.time()))
+    notetype = run.notetypes[note.notetype]
+    _check_not_blank(note, notetype)
+    run.new_lock.notes[note.guid] = LockedNote(
+        note.note_id,
+        note.notetype,
+        note.deck,
+        list(note.fields),
+        list(note.tags),
+        digest,
+        mod,
+        notetype.model_id,
+        added=added,
+        state=state,
+        cards=[card for card in note.cards if card not in gone],
+        retired_cards=list(gone),
+    )
+    return replace(note, mod=mod)
 
 
 def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
@@ -320,7 +362,8 @@ def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
     )
     foreign += sorted(t.name for t in lock.notetypes.values() if not t.name.endswith(f"({deck_id})"))
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        more = len(foreign) - _FOREIGN_SHOWN
+        shown = ", ".join(foreign[:_FOREIGN_SHOWN]) + (f" and {more} more" if more > 0 else "")
         raise LockError(
             f"the lock file holds {len(foreign)} entries that were not written for deck {deck_id!r} "
             f"({shown}): it belongs to another deck, or was edited by hand. Restore this deck's lock from "
