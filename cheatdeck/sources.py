@@ -24,7 +24,7 @@ from cheatdeck.errors import Problem, SourceError
 from cheatdeck.kinds import BUILTIN, KIND_FIELDS, Kinds
 from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
 from cheatdeck.render import image_sources, is_remote, link_targets
-from cheatdeck.tree import walk
+from cheatdeck.tree import Tree, walk
 from cheatdeck.yaml_help import restore_breaks
 
 __all__ = ["Problem", "SourceError", "load_sources"]
@@ -60,6 +60,42 @@ def load_sources(source_dir: Path) -> Notebook:
 
     tree = walk(source_dir)
     problems.extend(Problem(skipped.path, 1, "", skipped.reason) for skipped in tree.skipped)
+    deck, deck_document = _load_deck(source_dir, tree, problems, warnings)
+    kinds = Kinds.declared(deck.kinds, deck.grid) if deck is not None else None
+    names = kinds.names if kinds else _declared_names(deck_document.data if deck_document else None)
+
+    has_base = deck is not None and bool(deck.source_url)
+    reader = _NotesReader(_NoteRules(source_dir, kinds, has_base), names, problems, warnings)
+    for path in _note_files(source_dir, tree.files):
+        document = _read_notes_file(path, problems, warnings)
+        if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
+            continue
+        for index, raw_note in enumerate(document.data.get("notes") or ()):
+            reader.add(document, index, raw_note)
+
+    notes = reader.notes
+    if not notes and not problems:
+        problems.append(
+            Problem(
+                source_dir,
+                1,
+                "",
+                "no notes found (expected *.yaml files with a `notes:` list"
+                " or *.md files with {#id} headings)",
+            )
+        )
+    problems.extend(_check_related(notes, reader.places))
+    problems = sorted(dict.fromkeys(problems), key=lambda problem: (str(problem.path), problem.line))
+    if problems or deck is None:
+        raise SourceError(problems)
+    locations = {note.id: reader.locations[note.id] for note in notes}
+    return Notebook(deck, tuple(notes), locations, source_dir, tuple(warnings), _field_lines(reader.places))
+
+
+def _load_deck(
+    source_dir: Path, tree: Tree, problems: list[Problem], warnings: list[Problem]
+) -> tuple[Deck | None, _Document | None]:
+    """Return the validated deck.yaml (None if invalid) and its document (None if unreadable)."""
     deck_path = source_dir / DECK_FILE
     deck: Deck | None = None
     deck_document: _Document | None = None
@@ -73,56 +109,44 @@ def load_sources(source_dir: Path) -> Notebook:
         problems.append(
             Problem(deck_path, 1, "", f"missing deck file (title and id of the deck): {DECK_FILE}")
         )
-    kinds = Kinds.declared(deck.kinds, deck.grid) if deck is not None else None
-    names = kinds.names if kinds else _declared_names(deck_document.data if deck_document else None)
+    return deck, deck_document
 
-    notes: list[Note] = []
-    locations: dict[str, Location] = {}
-    places: dict[str, tuple[_Document, int]] = {}
-    has_base = deck is not None and bool(deck.source_url)
-    rules = _NoteRules(source_dir, kinds, has_base)
-    for path in _note_files(source_dir, tree.files):
-        document = _read_notes_file(path, problems, warnings)
-        if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
-            continue
-        for index, raw_note in enumerate(document.data.get("notes") or ()):
-            raw_id = raw_note.get("id") if isinstance(raw_note, dict) else None
-            if isinstance(raw_id, str) and raw_id in locations:
-                problems.append(
-                    Problem(
-                        path,
-                        document.line_of(("notes", index, "id")),
-                        f"notes[{index}].id",
-                        f"duplicate id {raw_id!r} (first defined at {locations[raw_id]})",
-                    )
+
+@dataclass
+class _NotesReader:
+    """Validate notes one by one, keeping where each id is defined and refusing a second definition."""
+
+    rules: _NoteRules
+    names: tuple[str, ...]  # the kind names notes are validated against
+    problems: list[Problem]
+    warnings: list[Problem]
+    notes: list[Note] = field(default_factory=list)
+    locations: dict[str, Location] = field(default_factory=dict)
+    places: dict[str, tuple[_Document, int]] = field(default_factory=dict)
+
+    def add(self, document: _Document, index: int, raw_note: Any) -> None:
+        """Validate the note at `notes[index]` of `document`, reporting its problems."""
+        raw_id = raw_note.get("id") if isinstance(raw_note, dict) else None
+        if isinstance(raw_id, str) and raw_id in self.locations:
+            self.problems.append(
+                Problem(
+                    document.path,
+                    document.line_of(("notes", index, "id")),
+                    f"notes[{index}].id",
+                    f"duplicate id {raw_id!r} (first defined at {self.locations[raw_id]})",
                 )
-                continue
-            if isinstance(raw_id, str):
-                locations[raw_id] = Location(path, document.line_of(("notes", index)))
-                places[raw_id] = (document, index)
-            note = _validate(Note, document, problems, ("notes", index), raw_note, {"kinds": names})
-            if note is not None:
-                notes.append(note)
-                problems.extend(_check_note(note, index, document, rules, warnings))
-                if kinds is not None:
-                    problems.extend(_check_required(note, index, document, kinds))
-
-    if not notes and not problems:
-        problems.append(
-            Problem(
-                source_dir,
-                1,
-                "",
-                "no notes found (expected *.yaml files with a `notes:` list"
-                " or *.md files with {#id} headings)",
             )
-        )
-    problems.extend(_check_related(notes, places))
-    problems = sorted(dict.fromkeys(problems), key=lambda problem: (str(problem.path), problem.line))
-    if problems or deck is None:
-        raise SourceError(problems)
-    locations = {note.id: locations[note.id] for note in notes}
-    return Notebook(deck, tuple(notes), locations, source_dir, tuple(warnings), _field_lines(places))
+            return
+        if isinstance(raw_id, str):
+            self.locations[raw_id] = Location(document.path, document.line_of(("notes", index)))
+            self.places[raw_id] = (document, index)
+        note = _validate(Note, document, self.problems, ("notes", index), raw_note, {"kinds": self.names})
+        if note is None:
+            return
+        self.notes.append(note)
+        self.problems.extend(_check_note(note, index, document, self.rules, self.warnings))
+        if self.rules.kinds is not None:
+            self.problems.extend(_check_required(note, index, document, self.rules.kinds))
 
 
 def read_kinds(source_dir: Path) -> Kinds:
@@ -456,13 +480,34 @@ def _check_note(
     note: Note, index: int, document: _Document, rules: _NoteRules, warnings: list[Problem]
 ) -> Iterator[Problem]:
     """Check what the schema cannot: rules that span fields or reach outside the file."""
-    source_dir = rules.source_dir
 
     def problem(field: str, message: str) -> Problem:
         return Problem(
             document.path, document.line_of(("notes", index, field)), f"notes[{index}].{field}", message
         )
 
+    yield from _check_media(note, rules.source_dir, problem, warnings)
+    if note.id in note.related_ids:
+        yield problem("related", "a note cannot be related to itself")
+    if len(set(note.related_ids)) != len(note.related_ids):
+        yield problem("related", "lists the same note twice")
+    yield from (problem(field, message) for field, message in _kind_fields(note, rules.kinds))
+    for position, tag in enumerate(note.tags):
+        if "" in tag.split("::"):
+            yield problem(f"tags[{position}]", f"expected '::' between two names, got {tag!r}")
+    if not rules.has_base:
+        for field, href in _relative_links(note):
+            yield problem(
+                field,
+                f"relative link {href!r}: write a full URL, or declare `source_url` in {DECK_FILE} "
+                "to resolve it against",
+            )
+
+
+def _check_media(
+    note: Note, source_dir: Path, problem: Callable[[str, str], Problem], warnings: list[Problem]
+) -> Iterator[Problem]:
+    """Check the images the body shows, the formula's form and the note's own image."""
     for src in image_sources(note.body) if "![" in note.body else ():
         if is_remote(src):
             warnings.append(problem("body", f"remote image {src} is not fetched; it is shown as a link"))
@@ -479,21 +524,6 @@ def _check_note(
         yield problem("image", f"no such file: {source_dir / MEDIA_DIR / note.image}")
     elif note.image is not None and (unreadable := _unreadable(source_dir / MEDIA_DIR / note.image)):
         yield problem("image", f"cannot read {source_dir / MEDIA_DIR / note.image}: {unreadable}")
-    if note.id in note.related_ids:
-        yield problem("related", "a note cannot be related to itself")
-    if len(set(note.related_ids)) != len(note.related_ids):
-        yield problem("related", "lists the same note twice")
-    yield from (problem(field, message) for field, message in _kind_fields(note, rules.kinds))
-    for position, tag in enumerate(note.tags):
-        if "" in tag.split("::"):
-            yield problem(f"tags[{position}]", f"expected '::' between two names, got {tag!r}")
-    if not rules.has_base:
-        for field, href in _relative_links(note):
-            yield problem(
-                field,
-                f"relative link {href!r}: write a full URL, or declare `source_url` in {DECK_FILE} "
-                "to resolve it against",
-            )
 
 
 def _kind_fields(note: Note, kinds: Kinds | None) -> Iterator[tuple[str, str]]:
@@ -605,14 +635,19 @@ def _explain(schema: type[BaseModel], detail: Any) -> str:
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_pattern_mismatch":
-        if loc and loc[-2:-1] == ("tags",):
-            return f"expected a tag without spaces, got {value!r}"
-        if loc and loc[-1] in ("colour", "tint"):
-            return f"expected a colour as #rrggbb (like #1565c0), got {value!r}"
-        return f"expected a slug (lowercase letters and digits joined by '-' or '_'), got {value!r}"
+        return _explain_pattern(loc, value)
     if kind == "value_error":
         return str(detail["ctx"]["error"])
     return f"{detail['msg']}, got {_describe(value)}"
+
+
+def _explain_pattern(loc: Loc, value: Any) -> str:
+    """Say what form a text that does not match its pattern should take: a tag, a colour or a slug."""
+    if loc and loc[-2:-1] == ("tags",):
+        return f"expected a tag without spaces, got {value!r}"
+    if loc and loc[-1] in ("colour", "tint"):
+        return f"expected a colour as #rrggbb (like #1565c0), got {value!r}"
+    return f"expected a slug (lowercase letters and digits joined by '-' or '_'), got {value!r}"
 
 
 def _describe(value: Any) -> str:
