@@ -147,32 +147,46 @@ def _inline(element: Element) -> str:
     if tag == "br":
         return "\\\n"
     if tag == "img":
-        src = element.get("src") or ""
-        alt = _SPACE.sub(" ", element.get("alt") or "").strip()
-        return f"![{_escape(alt)}]({_url(src)})" if src else ""
+        return _image(element)
     text = _inline_children(element)
     if tag == "a":
-        href = element.get("href") or ""
-        if "anchor-link" in (element.get("class") or "") or (not text.strip() and href.startswith("#")):
-            return ""
-        if not href or href.startswith(("#", "javascript:")):
-            return text
-        if "".join(element.itertext()).strip() == href.strip() and " " not in href.strip():
-            return f"<{href.strip()}>"
-        text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # an image in a link: its alt text
-        return f"[{text.strip() or _escape(href)}]({_url(href)})"
+        return _link(element, text)
     if not text.strip():
         return text
-    if tag in ("strong", "b"):
-        return _wrap(text, "**")
-    if tag in ("em", "i"):
-        return _wrap(text, "*")
+    return _styled(tag, element, text)
+
+
+def _image(element: Element) -> str:
+    """Return an image as Markdown with its alt text; nothing if it has no source."""
+    src = element.get("src") or ""
+    alt = _SPACE.sub(" ", element.get("alt") or "").strip()
+    return f"![{_escape(alt)}]({_url(src)})" if src else ""
+
+
+def _link(element: Element, text: str) -> str:
+    """Return a link as Markdown: an autolink when it shows its URL, its text alone when it goes nowhere."""
+    href = element.get("href") or ""
+    if "anchor-link" in (element.get("class") or "") or (not text.strip() and href.startswith("#")):
+        return ""
+    if not href or href.startswith(("#", "javascript:")):
+        return text
+    if "".join(element.itertext()).strip() == href.strip() and " " not in href.strip():
+        return f"<{href.strip()}>"
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # an image in a link: its alt text
+    return f"[{text.strip() or _escape(href)}]({_url(href)})"
+
+
+_MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*", "del": "~~", "s": "~~", "strike": "~~"}
+
+
+def _styled(tag: str, element: Element, text: str) -> str:
+    """Return inline text with the Markdown of its element: bold, italic, code or struck through."""
+    if tag in _MARKS:
+        return _wrap(text, _MARKS[tag])
     if tag in ("code", "kbd", "samp", "tt"):
         code = "".join(element.itertext())
         fence = "``" if "`" in code else "`"
         return f"{fence}{code}{fence}"
-    if tag in ("del", "s", "strike"):
-        return _wrap(text, "~~")
     return text
 
 

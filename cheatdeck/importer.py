@@ -704,23 +704,27 @@ def assign_ids(drafts: Sequence[Draft], taken: set[str], known: dict[tuple[str, 
         for draft in pending:
             path = draft.path[-depth[id(draft)] :]
             candidates.setdefault(slugify(" ".join(path)), []).append(draft)
-        still = []
-        for slug, group in candidates.items():
-            if len(group) == 1 and slug not in used:
-                group[0].id = slug
-                used.add(slug)
-                continue
-            for draft in group:
-                if depth[id(draft)] < len(draft.path):
-                    depth[id(draft)] += 1
-                    still.append(draft)
-                else:
-                    number = 2
-                    while f"{slug}-{number}" in used:
-                        number += 1
-                    draft.id = f"{slug}-{number}"
-                    used.add(draft.id)
-        pending = still
+        pending = [draft for slug, group in candidates.items() for draft in _settle(slug, group, used, depth)]
+
+
+def _settle(slug: str, group: list[Draft], used: set[str], depth: dict[int, int]) -> list[Draft]:
+    """Give the drafts whose heading path slugs to `slug` an id; return those to widen by a heading."""
+    if len(group) == 1 and slug not in used:
+        group[0].id = slug
+        used.add(slug)
+        return []
+    still = []
+    for draft in group:
+        if depth[id(draft)] < len(draft.path):
+            depth[id(draft)] += 1
+            still.append(draft)
+        else:
+            number = 2
+            while f"{slug}-{number}" in used:
+                number += 1
+            draft.id = f"{slug}-{number}"
+            used.add(draft.id)
+    return still
 
 
 # Writing ---------------------------------------------------------------------------------------------
@@ -735,16 +739,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
     report = ImportReport()
     guides = [guide for source in sources for guide in read_guides(source, report.notices)]
     outputs = [guide.output for guide in guides]
-    if len(set(outputs)) != len(outputs):
-        raise GuideError("two guides would be written to the same notes file; import them separately")
-    for source in sources:
-        if source.is_dir() and into.resolve().is_relative_to(source.resolve()):
-            raise GuideError(f"{into}: the notes folder must not be inside the folder being imported")
-    for guide in guides:
-        if (into / guide.output).resolve() == guide.source.resolve():
-            raise GuideError(
-                f"{guide.source}: importing it into {into} would overwrite it; choose another --into"
-            )
+    _check_targets(sources, into, guides)
     media: dict[Path, str] = {}
     drafts = {guide.output: draft_notes(guide, level, report.notices, media) for guide in guides}
     everything = [draft for group in drafts.values() for draft in group]
@@ -766,12 +761,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
             path.write_text(text, encoding="utf-8")
             report.written.append(path)
         _report_guesses(drafts[guide.output], path, text, into, report)
-    for source, name in sorted(media.items(), key=lambda item: item[1]):
-        target = into / "media" / name
-        if not target.is_file() or target.read_bytes() != source.read_bytes():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            report.written.append(target)
+    _copy_media(media, into, report)
     if not (into / "deck.yaml").is_file():
         report.written.append(write_deck_file(into, guides[0].title))
     record_text = json.dumps({"version": RECORD_VERSION, "notes": record}, indent=1, sort_keys=True) + "\n"
@@ -779,6 +769,31 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
     if not record_path.is_file() or record_path.read_text(encoding="utf-8") != record_text:
         record_path.write_text(record_text, encoding="utf-8")
     return report
+
+
+def _check_targets(sources: Sequence[Path], into: Path, guides: list[Guide]) -> None:
+    """Refuse an import that would write two guides to one file, into its own input, or over a guide."""
+    outputs = [guide.output for guide in guides]
+    if len(set(outputs)) != len(outputs):
+        raise GuideError("two guides would be written to the same notes file; import them separately")
+    for source in sources:
+        if source.is_dir() and into.resolve().is_relative_to(source.resolve()):
+            raise GuideError(f"{into}: the notes folder must not be inside the folder being imported")
+    for guide in guides:
+        if (into / guide.output).resolve() == guide.source.resolve():
+            raise GuideError(
+                f"{guide.source}: importing it into {into} would overwrite it; choose another --into"
+            )
+
+
+def _copy_media(media: dict[Path, str], into: Path, report: ImportReport) -> None:
+    """Copy the images the guides show into the notes folder's media/, leaving unchanged copies alone."""
+    for source, name in sorted(media.items(), key=lambda item: item[1]):
+        target = into / "media" / name
+        if not target.is_file() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            report.written.append(target)
 
 
 def _note_data(draft: Draft) -> dict[str, Any]:
@@ -800,62 +815,87 @@ def _merge(guide: Guide, drafts: list[Draft], path: Path, record: Record, report
     """Return the new text of a notes file: the guide's notes, with the notes the learner edited or added
     kept as they are (an added note stays after the imported note it followed)."""
     key = guide.output.as_posix()
-    entries = record.get(key, {})
-    imported = {note_id: str(entry["hash"]) for note_id, entry in entries.items()}
     header = f"# {guide.title}\n\nImported from {Path(guide.name).name} by `cheatdeck import`: edit freely.\n"
     existing: list[tuple[str, str]] = []
     if path.is_file():
         header, existing = note_sections(path.read_text(encoding="utf-8"))
-    old = dict(existing)
-    edited = {note_id for note_id, text in existing if imported.get(note_id) != _hash(text)}
-    new_ids = {draft.id for draft in drafts}
-    after: dict[str | None, list[str]] = {}
-    anchor: str | None = None
-    for note_id, _ in existing:
-        if note_id in imported:
-            anchor = note_id
-        elif note_id not in new_ids:
-            after.setdefault(anchor, []).append(note_id)
-    sections: list[str] = []
-    new_record: dict[str, dict[str, Any]] = {}
-
-    def keep(note_id: str) -> None:
-        sections.append(old[note_id])
-        if note_id in imported:
-            new_record[note_id] = entries[note_id]
-
-    def added_after(note_id: str | None) -> None:
-        for added in after.get(note_id, []):
-            keep(added)
-
-    added_after(None)
+    merger = _Merger(record.get(key, {}), existing, {draft.id for draft in drafts}, report)
+    merger.added_after(None)
     for draft in drafts:
-        text = format_markdown_note(_note_data(draft)).rstrip("\n")
-        if draft.id in edited:
-            keep(draft.id)
-            if _hash(text) != imported.get(draft.id):
-                report.kept.append(draft.id)
-        else:
-            sections.append(text)
-            new_record[draft.id] = {"hash": _hash(text), "path": list(draft.path)}
-            if draft.id not in old:
-                report.added.append(draft.id)
-            elif _hash(old[draft.id]) != _hash(text):
-                report.updated.append(draft.id)
-            else:
-                report.unchanged.append(draft.id)
-        added_after(draft.id)
+        merger.place(draft)
+        merger.added_after(draft.id)
     for note_id, _ in existing:
-        if note_id in imported and note_id not in new_ids:
-            if note_id in edited:
-                keep(note_id)
-                report.kept.append(note_id)
-            else:
-                report.removed.append(note_id)
-            added_after(note_id)
-    record[key] = new_record
-    parts = [header.rstrip("\n"), *(section.rstrip("\n") for section in sections)]
+        if note_id in merger.imported and note_id not in merger.new_ids:
+            merger.drop(note_id)
+            merger.added_after(note_id)
+    record[key] = merger.new_record
+    parts = [header.rstrip("\n"), *(section.rstrip("\n") for section in merger.sections)]
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+class _Merger:
+    """The sections of a notes file being merged, what the import record will say, and the report."""
+
+    def __init__(
+        self,
+        entries: dict[str, dict[str, Any]],
+        existing: list[tuple[str, str]],
+        new_ids: set[str],
+        report: ImportReport,
+    ) -> None:
+        self.entries = entries
+        self.imported = {note_id: str(entry["hash"]) for note_id, entry in entries.items()}
+        self.old = dict(existing)
+        self.edited = {note_id for note_id, text in existing if self.imported.get(note_id) != _hash(text)}
+        self.new_ids = new_ids
+        self.report = report
+        self.after: dict[
+            str | None, list[str]
+        ] = {}  # imported note id (None: the top) → notes added after it
+        anchor: str | None = None
+        for note_id, _ in existing:
+            if note_id in self.imported:
+                anchor = note_id
+            elif note_id not in new_ids:
+                self.after.setdefault(anchor, []).append(note_id)
+        self.sections: list[str] = []
+        self.new_record: dict[str, dict[str, Any]] = {}
+
+    def keep(self, note_id: str) -> None:
+        """Keep the note as it is in the file."""
+        self.sections.append(self.old[note_id])
+        if note_id in self.imported:
+            self.new_record[note_id] = self.entries[note_id]
+
+    def added_after(self, note_id: str | None) -> None:
+        """Keep the notes the learner added after `note_id`."""
+        for added in self.after.get(note_id, []):
+            self.keep(added)
+
+    def place(self, draft: Draft) -> None:
+        """Write the guide's note, unless the learner edited it."""
+        text = format_markdown_note(_note_data(draft)).rstrip("\n")
+        if draft.id in self.edited:
+            self.keep(draft.id)
+            if _hash(text) != self.imported.get(draft.id):
+                self.report.kept.append(draft.id)
+            return
+        self.sections.append(text)
+        self.new_record[draft.id] = {"hash": _hash(text), "path": list(draft.path)}
+        if draft.id not in self.old:
+            self.report.added.append(draft.id)
+        elif _hash(self.old[draft.id]) != _hash(text):
+            self.report.updated.append(draft.id)
+        else:
+            self.report.unchanged.append(draft.id)
+
+    def drop(self, note_id: str) -> None:
+        """Remove an imported note the guide no longer has, unless the learner edited it."""
+        if note_id in self.edited:
+            self.keep(note_id)
+            self.report.kept.append(note_id)
+        else:
+            self.report.removed.append(note_id)
 
 
 def _read_record(into: Path) -> Record:
