@@ -10,13 +10,16 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.errors import Failure, explain
 from cheatdeck.options import ARTEFACTS, LAYOUTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
+
+if TYPE_CHECKING:
+    from cheatdeck.sync import SyncReport
 
 
 def _source_option(function: Any) -> Any:
@@ -366,15 +369,6 @@ def sync_command(
         raise click.ClickException("sync needs Anki's backend: pip install -e '.[anki]'")
     from cheatdeck.sync import SyncOptions, sync
 
-    def confirm(notes: list[str]) -> bool:
-        if yes:
-            return True
-        click.echo(f"{len(notes)} retired note(s) to delete from the collection: {', '.join(notes)}")
-        try:
-            return click.confirm("Delete them?", default=False)
-        except click.Abort:
-            return False
-
     options = SyncOptions(
         source=source,
         templates=templates,
@@ -384,7 +378,21 @@ def sync_command(
         keep="anki" if keep_anki else "source" if keep_source else None,
     )
     with _error_boundary(source, "nothing changed"):
-        report = sync(options, confirm)
+        report = sync(options, _confirm_deletion if not yes else lambda _notes: True)
+    _echo_sync_report(report, dry_run)
+
+
+def _confirm_deletion(notes: list[str]) -> bool:
+    """Ask before sync deletes retired notes from the collection; no (or Ctrl-C) keeps them."""
+    click.echo(f"{len(notes)} retired note(s) to delete from the collection: {', '.join(notes)}")
+    try:
+        return click.confirm("Delete them?", default=False)
+    except click.Abort:
+        return False
+
+
+def _echo_sync_report(report: SyncReport, dry_run: bool) -> None:
+    """Print what sync did (or would do); fail if conflicts were left unresolved."""
     click.echo(f"collection: {report.collection}")
     if report.backup:
         click.echo(f"backup: {report.backup}")

@@ -112,75 +112,100 @@ def read_markdown(
     where: dict[Loc, int] = {("notes",): 1}
     if level is None:
         if headings and warnings is not None:
-            example = f"{'#' * headings[0].level} {headings[0].text} {{#{slugify(headings[0].text)}}}"
-            warnings.append(
-                Problem(
-                    path,
-                    headings[0].start + 1,
-                    "",
-                    f"no note in this file, skipped: a note's heading ends with an id, as in `{example}`",
-                )
-            )
+            warnings.append(_no_note_warning(path, headings[0]))
         return {"notes": notes}, where
+    file = _NotesText(path, lines, level, problems, clean)
     groups: list[tuple[int, _Block]] = []
     for position, heading in enumerate(headings):
         after = headings[position + 1 :]
-        line = heading.start + 1
         match = NOTE_HEADING.match(heading.text)
         if heading.level < level and not match:
             groups = [(lvl, block) for lvl, block in groups if lvl < heading.level]
             stop = after[0].start if after else len(lines)
             block, _ = _read_block(lines, heading.end, stop, path, problems, ("group",))
             groups.append((heading.level, block))
-            continue
-        if heading.level > level and not match:
+        elif heading.level > level and not match:
             continue  # part of a note's body
-        if heading.level != level:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    "",
-                    f"a note's heading must be at level {level} ({'#' * level}), like the file's first note;"
-                    f" got level {heading.level}",
-                )
-            )
-            continue
-        if not match:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    "",
-                    f"a heading at the notes' level needs an id: end it with {{#{slugify(heading.text)}}}",
-                )
-            )
-            continue
-        index = len(notes)
+        elif heading.level != level or not match:
+            problems.append(_misplaced_heading(path, heading, level))
+        else:
+            note, note_lines = file.read_note(len(notes), heading, match, after, groups)
+            notes.append(note)
+            where.update(note_lines)
+    return {"notes": notes}, where
+
+
+def _no_note_warning(path: Path, first: _Heading) -> Problem:
+    """Warn that a file with headings but no `{#id}` heading holds no note, showing how to write one."""
+    example = f"{'#' * first.level} {first.text} {{#{slugify(first.text)}}}"
+    return Problem(
+        path,
+        first.start + 1,
+        "",
+        f"no note in this file, skipped: a note's heading ends with an id, as in `{example}`",
+    )
+
+
+def _misplaced_heading(path: Path, heading: _Heading, level: int) -> Problem:
+    """Report a heading at another level than the notes', or at their level without an id."""
+    if heading.level != level:
+        return Problem(
+            path,
+            heading.start + 1,
+            "",
+            f"a note's heading must be at level {level} ({'#' * level}), like the file's first note;"
+            f" got level {heading.level}",
+        )
+    return Problem(
+        path,
+        heading.start + 1,
+        "",
+        f"a heading at the notes' level needs an id: end it with {{#{slugify(heading.text)}}}",
+    )
+
+
+@dataclass
+class _NotesText:
+    """A Markdown notes file being read: its lines, the level of its note headings, where problems go."""
+
+    path: Path
+    lines: list[str]
+    level: int
+    problems: list[Problem]
+    clean: Callable[[str, int, Loc], str]
+
+    def read_note(
+        self,
+        index: int,
+        heading: _Heading,
+        match: re.Match[str],
+        after: list[_Heading],
+        groups: list[tuple[int, _Block]],
+    ) -> tuple[dict[str, Any], dict[Loc, int]]:
+        """Return the note under `heading` (with what its group headings give it) and its fields' lines."""
+        lines, line = self.lines, heading.start + 1
         at: Loc = ("notes", index)
-        stop = next((h.start for h in after if h.level <= level), len(lines))
-        block, body_start = _read_block(lines, heading.end, stop, path, problems, at)
+        stop = next((h.start for h in after if h.level <= self.level), len(lines))
+        block, body_start = _read_block(lines, heading.end, stop, self.path, self.problems, at)
         note: dict[str, Any] = {}
         note_lines: dict[Loc, int] = {at: line, (*at, "id"): line, (*at, "title"): line}
         for _, group in groups:
             for key, value in group.values.items():
-                if key in _ADDED_UP and isinstance(note.get(key), list) and isinstance(value, list):
-                    value = [*note[key], *value]
-                note[key] = value
+                added_up = key in _ADDED_UP and isinstance(note.get(key), list) and isinstance(value, list)
+                note[key] = [*note[key], *value] if added_up else value
                 note_lines.update({(*at, *loc[1:]): n for loc, n in group.lines.items()})
         note["id"] = match["id"]
-        note["title"] = clean(match["title"], line, (*at, "title"))
+        note["title"] = self.clean(match["title"], line, (*at, "title"))
         for key, value in block.values.items():
-            if key in _ADDED_UP and isinstance(note.get(key), list) and isinstance(value, list):
-                value = [*note[key], *(item for item in value if item not in note[key])]
-            note[key] = value
+            added_up = key in _ADDED_UP and isinstance(note.get(key), list) and isinstance(value, list)
+            note[key] = (
+                [*note[key], *(item for item in value if item not in note[key])] if added_up else value
+            )
         note_lines.update(block.lines)
         body = _trim(lines[body_start:stop])
         note_lines[(*at, "body")] = body_start + 1 + _leading_blank(lines[body_start:stop]) if body else line
-        note["body"] = clean(body, note_lines[(*at, "body")], (*at, "body")) if body else ""
-        notes.append(_clean_values(note, note_lines, at, clean))
-        where.update(note_lines)
-    return {"notes": notes}, where
+        note["body"] = self.clean(body, note_lines[(*at, "body")], (*at, "body")) if body else ""
+        return _clean_values(note, note_lines, at, self.clean), note_lines
 
 
 def _clean_values(
