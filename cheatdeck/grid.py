@@ -101,18 +101,18 @@ class Grid:
         return next((table.rows for table in self.tables if table.name == name), ())
 
 
-def grid_rows(notebook: Notebook) -> Grid:
-    """Group and sort the grid rows so a learner scans them in seconds."""
-    return Grid(tuple(GridPart(spec, _table_rows(notebook, spec)) for spec in notebook.kinds.grid))
+def grid_rows(notebook: Notebook, notes: tuple[Note, ...] | None = None) -> Grid:
+    """Group and sort the grid rows (of `notes`, default all) so a learner scans them in seconds."""
+    chosen = notebook.notes if notes is None else notes
+    return Grid(tuple(GridPart(spec, _table_rows(chosen, spec)) for spec in notebook.kinds.grid))
 
 
-def _table_rows(notebook: Notebook, spec: GridTable) -> tuple[GridRow, ...]:
+def _table_rows(notes: tuple[Note, ...], spec: GridTable) -> tuple[GridRow, ...]:
     """Return a table's rows: each kind's notes in turn, sorted by group rank, group, `sort_by`, title."""
     rows: list[GridRow] = []
     for source in spec.rows:
-        part = [
-            _row(spec, source.group or _group(spec, note), note) for note in notebook.by_kind(source.kind)
-        ]
+        of_kind = [note for note in notes if note.kind == source.kind]
+        part = [_row(spec, source.group or _group(spec, note), note) for note in of_kind]
         part.sort(
             key=lambda row: (
                 _rank(row.group, spec.group_order),

@@ -82,7 +82,7 @@ def render_sheet_html(
     by_kind = [Section(kind, tuple(note for note in notes if note.kind == kind.name)) for kind in kinds]
     sections = [section for section in by_kind if section.notes and section.kind.layout == "section"]
     lists = [section for section in by_kind if section.notes and section.kind.layout == "list"]
-    selected = notebook if len(notes) == len(notebook.notes) else _subset(notebook, notes)
+    every = len(notes) == len(notebook.notes)
     resources = tuple(note for section in lists for note in section.notes)
     legend = "   ".join(f"{section.badge} {section.label.lower()}" for section in sections + lists)
     printed = tuple(note for section in sections for note in section.notes) + resources
@@ -98,7 +98,7 @@ def render_sheet_html(
         sections=sections,
         lists=lists,
         resources=resources,
-        grid=grid if grid is not None and selected is notebook else grid_rows(selected),
+        grid=grid if grid is not None and every else grid_rows(notebook, None if every else notes),
         titles={note.id: note.title for note in notebook.notes},
         note_href=lambda note: f"#note-{note.id}",
         changed=format_day(changed),
@@ -155,10 +155,6 @@ def write_sheet_pdf(
         identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
         document.write_pdf(target, pdf_identifier=identifier)
     return len(document.pages)
-
-
-def _subset(notebook: Notebook, notes: tuple[Note, ...]) -> Notebook:
-    return Notebook(notebook.deck, notes, notebook.locations, notebook.source_dir)
 
 
 @contextmanager
