@@ -311,6 +311,17 @@ def run_build(source: Path, out: Path, artefacts: tuple[str, ...], force: bool =
     return build(options_for(source, out, artefacts, force))
 
 
+def forget_caches() -> None:
+    """Empty cheatdeck's bounded in-memory caches (parsed Markdown, words …), so a run on the same notes
+    as the run before costs what a fresh `build` process pays, not what a warm `watch` pays."""
+    for name, module in list(sys.modules.items()):
+        if name == "cheatdeck" or name.startswith("cheatdeck."):
+            for value in vars(module).values():
+                info = getattr(value, "cache_info", None)
+                if info is not None and info().maxsize is not None:
+                    value.cache_clear()
+
+
 def deck_floor_inputs(notebook: Any) -> dict[str, Any]:
     """Prepare (untimed) what a bare genanki script needs: templates, CSS and each note's field HTML."""
     from html import escape
@@ -451,10 +462,12 @@ def bench_size(count: int, runs: int, sheet_max: int, space: Workspace, env: dic
 
     for run in range(runs):
         print(f"  N={count}: run {run + 1}/{runs}", file=sys.stderr, flush=True)
+        forget_caches()
         samples.add("check", timed(lambda: load_sources(master))[0])
 
         for artefact in ("deck", "grid", *(("sheet",) if with_sheet else ())):
             source, out = space.copy_of(master, f"{artefact}-{count}")
+            forget_caches()
             seconds, report = timed(lambda s=source, o=out, a=artefact: run_build(s, o, (a,)))
             samples.add(artefact, seconds)
             if artefact == "sheet":
@@ -462,6 +475,7 @@ def bench_size(count: int, runs: int, sheet_max: int, space: Workspace, env: dic
             space.discard(source)
 
         source, out = space.copy_of(master, f"full-{count}")
+        forget_caches()
         samples.add("full", timed(lambda s=source, o=out: run_build(s, o, full))[0])
         seconds, report = timed(lambda s=source, o=out: run_build(s, o, full, force=False))
         samples.add("noop", seconds)
@@ -495,6 +509,7 @@ def bench_shipped(runs: int, space: Workspace) -> Samples:
     for run in range(runs):
         print(f"  shipped sources: run {run + 1}/{runs}", file=sys.stderr, flush=True)
         source, out = space.copy_of(SHIPPED_SOURCE, "shipped")
+        forget_caches()
         seconds, report = timed(lambda s=source, o=out: run_build(s, o, ("deck", "sheet", "grid")))
         samples.add("full", seconds)
         samples.pages = report.sheet_pages
@@ -541,6 +556,7 @@ def profile(what: str, count: int, space: Workspace, top: int) -> None:
     write_source(master, count)
     source, out = space.copy_of(master, f"profile-{what}-{count}")
     artefacts = ("deck", "sheet", "grid") if what == "full" else (what,)
+    forget_caches()
     profiler = cProfile.Profile()
     if what == "check":
         from cheatdeck.sources import load_sources

@@ -198,7 +198,7 @@ def simple_html(html: str) -> str:
 
 def bench_shipped(runs: int, space: bench.Workspace) -> tuple[Series, dict[str, Any]]:
     """Forced full build of the shipped notes against the simple-HTML floor and cheatdeck's-HTML floor."""
-    import weasyprint  # type: ignore[import-untyped]
+    import weasyprint
 
     from cheatdeck.sources import load_sources
 
@@ -215,6 +215,7 @@ def bench_shipped(runs: int, space: bench.Workspace) -> tuple[Series, dict[str, 
     for run in range(runs):  # interleaved, so a busy machine slows every figure alike
         print(f"  shipped: run {run + 1}/{runs}", file=sys.stderr, flush=True)
         source, out = space.copy_of(bench.SHIPPED_SOURCE, "shipped")
+        bench.forget_caches()  # what a fresh `build` process pays
         series.add("full", measure(partial(bench.run_build, source, out, ("deck", "sheet", "grid")))[0])
         scratch = space.fresh("floors")
         deck = measure(partial(bench.deck_floor, floor_inputs, scratch / "floor.apkg"))[0]

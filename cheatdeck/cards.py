@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -223,6 +223,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     """Return a word without its plural ending: classes → class, neighbors → neighbor, series stays."""
     if len(word) > 4 and word.endswith("ies"):
@@ -234,8 +235,14 @@ def _stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Return the words of a text, compared loosely: case, accents' forms, dashes and plurals ignored."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=1 << 14)
+def _words(text: str) -> tuple[str, ...]:
+    """Return `words(text)`, remembered: the clue checks ask for the same texts again and again."""
     normal = _DASHES.sub(" ", unicodedata.normalize("NFKC", text).casefold())
-    return [_stem(word) for word in _WORD.findall(normal)]
+    return tuple(_stem(word) for word in _WORD.findall(normal))
 
 
 def _compact(text: str) -> set[str]:
@@ -815,6 +822,12 @@ def canonical_html(html: str) -> str:
     """Return field HTML exactly as Anki's editor would save it, so opening a note changes nothing."""
     if not _NEEDS_PARSING.search(html):
         return html
+    return _canonical_html(html)
+
+
+@lru_cache(maxsize=1 << 14)
+def _canonical_html(html: str) -> str:
+    """Return `canonical_html(html)` for HTML that needs parsing, remembered (titles repeat per fact)."""
     parser = _Canonical()
     parser.feed(html)
     parser.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from typing import Any
 from urllib.parse import unquote
@@ -45,12 +45,27 @@ def render_markdown(text: str, *, mathjax: bool = False, images: ImageResolver |
     """
     if not text.strip():
         return ""
-    return str(_markdown().render(text, {"mathjax": mathjax, "images": images})).strip()
+    markdown = _markdown()
+    env = {"mathjax": mathjax, "images": images}
+    return str(markdown.renderer.render(list(_parsed(text)), markdown.options, env)).strip()
+
+
+@lru_cache(maxsize=1 << 12)
+def _parsed(text: str) -> tuple[Token, ...]:
+    """Return the tokens of a Markdown text, remembered: a build parses each body for its links, its
+    images, the cards and the sheet. Tokens depend on the text alone, and no render rule changes them."""
+    return tuple(_markdown().parse(text))
 
 
 def render_inline(text: str, *, mathjax: bool = False) -> str:
     """Render a one-line field (summary, use case, task, fact …) as inline Markdown: `**bold**`, `*em*`,
     `` `code` ``, `[text](url)` and `$math$` become markup, never raw text; raw HTML is escaped."""
+    return _render_inline(text, mathjax)
+
+
+@lru_cache(maxsize=1 << 14)
+def _render_inline(text: str, mathjax: bool) -> str:
+    """Return `render_inline(text)`, remembered: a pure function of the text."""
     if not text.strip():
         return ""
     return str(_markdown().renderInline(text, {"mathjax": mathjax})).strip()
@@ -83,7 +98,7 @@ def _inline_piece(text: str, mathjax: bool) -> str:
 def image_sources(text: str) -> list[str]:
     """Return the `src` of every image a Markdown text shows, in order (local paths percent-decoded)."""
     sources = []
-    for token in _markdown().parse(text):
+    for token in _parsed(text):
         for child in token.children or ():
             if child.type == "image":
                 src = str(child.attrGet("src") or "")
@@ -95,7 +110,7 @@ def link_targets(text: str) -> set[str]:
     """Return the href of every link a Markdown text holds, as the renderer writes them."""
     return {
         str(child.attrGet("href"))
-        for token in _markdown().parse(text)
+        for token in _parsed(text)
         for child in token.children or ()
         if child.type == "link_open"
     }

@@ -214,14 +214,15 @@ def dropped_block_lines(lines: list[str], key_indent: int, header_line: int) -> 
     The block's indentation is its first line's; a later `### Heading` indented less than that but more
     than the key ends the block and, starting with `#`, is silently a comment.
     """
-    content = [n for n in range(header_line, len(lines)) if lines[n].strip()]
-    if not content:
-        return []
-    first_indent = len(lines[content[0]]) - len(lines[content[0]].lstrip(" "))
+    first_indent: int | None = None
     dropped = []
-    for number in content:
+    for number in range(header_line, len(lines)):  # stops at the block's end: linear in the file
         text = lines[number]
+        if not text.strip():
+            continue
         indent = len(text) - len(text.lstrip(" "))
+        if first_indent is None:
+            first_indent = indent
         if indent <= key_indent:
             break
         if indent < first_indent and text.lstrip().startswith("#"):
