@@ -22,7 +22,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
-from cheatdeck.kinds import FORMULA_FIELD, LABELLED_FIELDS
+from cheatdeck.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.lock import content_hash
 from cheatdeck.model import CLOZE_SPAN, Fact, Kind, Learning, Note, Notebook
 from cheatdeck.render import (
@@ -397,7 +397,7 @@ class ClueIndex:
 
 
 def _described(note: Note) -> list[str]:
-    return [note.title, note.summary, *(v for v in (note.use_case, note.task, note.input, note.domain) if v)]
+    return [note.title, note.summary, *(text for name in TEXT_FIELDS if (text := getattr(note, name)))]
 
 
 # --- Card texts ---------------------------------------------------------------------------------------

@@ -33,17 +33,21 @@ class LabelledField:
 
     name: str  # the key in a note and the attribute of `Note`
     label: str
+    text: bool = True  # free text (False: one of a few fixed values, like `learning`)
 
 
 LABELLED_FIELDS: tuple[LabelledField, ...] = (
     LabelledField("use_case", "Use case"),
     LabelledField("domain", "Domain"),
-    LabelledField("learning", "Learning"),
+    LabelledField("learning", "Learning", text=False),
     LabelledField("task", "Task"),
     LabelledField("input", "Input"),
 )
 """The labelled fields, in the order every output shows them. A new one is a `Note` attribute plus a line
 here; the cards, the sheet, the grid's CSV, `check` and the glyph check all follow."""
+
+TEXT_FIELDS: tuple[str, ...] = tuple(field.name for field in LABELLED_FIELDS if field.text)
+"""The labelled fields a learner writes freely (checked as one-line text, searched for a note's words)."""
 
 FORMULA_FIELD = LabelledField("formula", "Formula")
 """The formula: labelled too, but rendered as mathematics, so outputs place it themselves."""

@@ -32,6 +32,7 @@ from cheatdeck.cards import (
     makes_cards,
     words,
 )
+from cheatdeck.kinds import TEXT_FIELDS
 from cheatdeck.model import CLOZE_SPAN, Location, Note, Notebook, Rule
 
 MAX_SUMMARY_WORDS = 30
@@ -45,7 +46,7 @@ MIN_COMPARED_WORDS = 5  # shorter answers are categories (supervised, clustering
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>|<!--")
 _TITLE_MARKDOWN = re.compile(r"\*\*|__|`|\[[^\]]*\]\([^)]*\)|==|(^|\s)[*_][^*_\s][^*_]*[*_](\s|$)")
 _BLOCK_MARKDOWN = re.compile(r"(^|\n)\s*([-*+]|\d+[.)]|#{1,6}|>)\s|\n\s*\n|^```|\n```")
-_ONE_LINE_FIELDS = ("summary", "use_case", "domain", "task", "input")
+_ONE_LINE_FIELDS = ("summary", *TEXT_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from cheatdeck.errors import Problem
+from cheatdeck.kinds import LABELLED_FIELDS
 from cheatdeck.model import Note
 
 Loc = tuple[str | int | float | None, ...]  # as in sources.py: the key path of a value
@@ -39,11 +40,7 @@ _ADDED_UP = ("tags",)  # a group's value is added to the note's own, not replace
 _KEY_ORDER = (
     "kind",
     "summary",
-    "use_case",
-    "domain",
-    "learning",
-    "task",
-    "input",
+    *(field.name for field in LABELLED_FIELDS),
     "formula",
     "image",
     "tags",
