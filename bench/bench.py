@@ -677,8 +677,8 @@ def print_report(
 
 def parse_sizes(text: str) -> tuple[int, ...]:
     sizes = []
-    for part in text.split(","):
-        part = part.strip().lower().replace("_", "")
+    for given in text.split(","):
+        part = given.strip().lower().replace("_", "")
         sizes.append(int(float(part[:-1]) * 1000) if part.endswith("k") else int(part))
     if not sizes or any(size < 2 for size in sizes):
         raise argparse.ArgumentTypeError("sizes must be integers ≥ 2, e.g. 100,1000,5000")

@@ -14,6 +14,7 @@ from functools import cache
 log = logging.getLogger(__name__)
 
 FONT_PACKAGES = "fonts-noto-cjk (Chinese, Japanese, Korean) or fonts-noto-color-emoji (emoji)"
+_LAST_ASCII = 0x7E  # "~": printable ASCII is taken as drawn; only later characters are looked up
 
 
 @cache
@@ -39,7 +40,7 @@ def missing_glyphs(texts: Iterable[str]) -> list[str]:
     seen: dict[str, None] = {}
     for text in texts:
         for char in text:
-            if ord(char) > 0x7E and char not in seen and unicodedata.category(char)[0] not in "CZM":
+            if ord(char) > _LAST_ASCII and char not in seen and unicodedata.category(char)[0] not in "CZM":
                 seen[char] = None
     if not seen:
         return []

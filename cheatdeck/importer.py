@@ -39,6 +39,7 @@ from cheatdeck.render import is_remote, link_targets, normalise_link
 RECORD_FILE = "cheatdeck.import.json"
 RECORD_VERSION = 1
 DEFAULT_LEVEL = 2
+DEEPEST_LEVEL = 6  # Markdown has six heading levels
 REFERENCE_NAMES = (
     "references",
     "reference",
@@ -734,8 +735,8 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
     """Import every guide in `sources` into the notes folder `into`; return what was done and guessed."""
     from cheatdeck.scaffold import write_deck_file
 
-    if not 1 <= level <= 6:
-        raise GuideError(f"--level must be between 1 and 6, got {level}")
+    if not 1 <= level <= DEEPEST_LEVEL:
+        raise GuideError(f"--level must be between 1 and {DEEPEST_LEVEL}, got {level}")
     report = ImportReport()
     guides = [guide for source in sources for guide in read_guides(source, report.notices)]
     outputs = [guide.output for guide in guides]

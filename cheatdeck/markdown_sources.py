@@ -395,7 +395,7 @@ def _format_block(values: Mapping[str, Any]) -> str:
     lines = []
     for key in sorted(values, key=lambda name: order.get(name, len(order))):
         value = values[key]
-        if value is None or value == "" or value == () or value == []:
+        if value is None or value in ("", (), []):
             continue
         if isinstance(value, list | tuple) and key in ("references", "facts"):
             lines.append(f"{key}:")

@@ -296,7 +296,9 @@ class Notebook:
         """Return where a note's field was written (the note's line if unknown) and its label."""
         index, lines = self.field_lines.get(note_id, (0, {}))
         location = self.locations[note_id]
-        line = next((lines[key] for key in (field, field.split("[")[0]) if key in lines), location.line)
+        line = next(
+            (lines[key] for key in (field, field.split("[", maxsplit=1)[0]) if key in lines), location.line
+        )
         return Location(location.path, line), f"notes[{index}].{field}"
 
     @cached_property

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 log = logging.getLogger(__name__)
+_GLYPHS_SHOWN = 5  # missing characters named in the warning; the rest are counted
 
 
 _SPACE_BEFORE_INLINE = re.compile(r" <(mark|strong|em|code|b|i|a|span)\b([^>]*)>")
@@ -197,8 +198,8 @@ def glyph_warnings(notebook: Notebook) -> list[str]:
         texts = (note.title, note.summary, note.body, *labelled, note.formula or "")
         missing = missing_glyphs(texts)
         if missing:
-            chars = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing[:5])
-            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            chars = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing[:_GLYPHS_SHOWN])
+            more = f" and {len(missing) - _GLYPHS_SHOWN} more" if len(missing) > _GLYPHS_SHOWN else ""
             warnings.append(
                 f"{notebook.locations[note.id]}: {note.id}: no installed font can draw {chars}{more}; "
                 f"the PDF would show empty boxes. Install {FONT_PACKAGES}."

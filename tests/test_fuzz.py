@@ -214,7 +214,7 @@ def _values() -> st.SearchStrategy[Any]:
     return st.one_of(
         _leaves(),
         st.lists(_leaves(), max_size=3),
-        st.integers(1, 60).map(lambda depth: _nested_list(depth)),
+        st.integers(1, 60).map(_nested_list),
         st.dictionaries(junk_text, _leaves(), max_size=2),
         st.just(DELETE),
     )

@@ -209,7 +209,7 @@ def test_a_save_during_the_build_is_not_mistaken_for_built(
     project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, out = project
-    import cheatdeck.pipeline as pipeline
+    from cheatdeck import pipeline
 
     plan = pipeline._plan_or_explain
 

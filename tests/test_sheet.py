@@ -90,8 +90,8 @@ def test_metadata_and_outline(pdf: PdfReader, notebook: Notebook) -> None:
 def test_links_are_clickable_and_grid_rows_link_to_notes(pdf: PdfReader, notebook: Notebook) -> None:
     uris, destinations = set(), set()
     for page in pdf.pages:
-        for annotation in page.get("/Annots", []):
-            annotation = annotation.get_object()
+        for reference in page.get("/Annots", []):
+            annotation = reference.get_object()
             if "/A" in annotation and "/URI" in annotation["/A"]:
                 uris.add(annotation["/A"]["/URI"])
             if "/Dest" in annotation:
