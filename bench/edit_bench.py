@@ -149,6 +149,7 @@ def bench_size(count: int, runs: int, space: bench.Workspace) -> tuple[Series, d
     noop, report = measure(lambda: build(options))
     series.add("noop", noop)
     facts["noop_ok"] = report.up_to_date
+    facts["noop_wrote"] = ", ".join(path.name for path in report.written) or "nothing"
     facts["rss"] = peak_rss_mb()
     space.discard(source)
     return series, facts
@@ -288,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     for count, (series, facts) in results.items():
         big = ratio(series.cpu("full"), series.cpu("weasyprint"))
         share = ratio(series.cpu("edit"), series.cpu("full"))
-        noop = pair(series, "noop") + ("" if facts["noop_ok"] else " (NOT a no-op)")
+        noop = pair(series, "noop") + ("" if facts["noop_ok"] else f" (NOT a no-op: {facts['noop_wrote']})")
         print(
             f"| {count:,} | {facts['pages']} | {pair(series, 'full')} | {pair(series, 'weasyprint')} "
             f"| {fmt(big)}× | {pair(series, 'deck+grid')} | {pair(series, 'sheet')} | {pair(series, 'edit')} "
