@@ -150,6 +150,10 @@ def bench_size(count: int, runs: int, space: bench.Workspace) -> tuple[Series, d
     series.add("noop", noop)
     facts["noop_ok"] = report.up_to_date
     facts["noop_wrote"] = ", ".join(path.name for path in report.written) or "nothing"
+    forced = space.fresh(f"forced-{count}") / "out"
+    build(replace(options, out=forced, force=True))
+    names = sorted(path.name for path in out.iterdir() if not path.name.startswith("."))
+    facts["identical"] = all((forced / name).read_bytes() == (out / name).read_bytes() for name in names)
     facts["rss"] = peak_rss_mb()
     space.discard(source)
     return series, facts
@@ -296,6 +300,9 @@ def main(argv: list[str] | None = None) -> None:
             f"| {fmt(share)}× | {noop} | {facts['rss']:.0f} |"
         )
     print("\nPeak RSS is the process's peak so far (sizes run in increasing order).")
+    for count, (_, facts) in results.items():
+        same = "byte-identical to" if facts["identical"] else "DIFFERENT from"
+        print(f"N={count:,}: the outputs after the edits are {same} a `--force` build of the same sources.")
 
     full_c, simple_c, own_c = (shipped.cpu(n) for n in ("full", "simple floor", "own-HTML floor"))
     print("\n## Shipped notes, full `build --force` against the floors\n")
