@@ -669,21 +669,26 @@ def contrast_note(
     sentences: list[str],
     position: int = 1 << 30,
 ) -> PlannedNote:
-    """Plan the contrast card of a related pair: only what differs, side by side."""
+    """Plan the contrast card of a related pair: only what differs, side by side.
+
+    An authored `difference` is the answer to "What tells them apart?", one thing to grade; the table of
+    differing fields then folds away under *Side by side*. Without one, the card asks for the fields."""
     deck = notebook.deck
     pair = f"{first.id}+{second.id}"
-    if rows:
-        labels = [label.lower() for label, _, _ in rows]
-        listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
-        question = f"How do they differ in {listed}?"
-    else:
-        question = "What tells them apart?"
-    answer = ""
+    table = ""
     if rows:
         head = f"<tr><th></th><th>{render_text(first.title)}</th><th>{render_text(second.title)}</th></tr>"
         body = "".join(f"<tr><th>{label}</th><td>{one}</td><td>{two}</td></tr>" for label, one, two in rows)
-        answer += f'<table class="differences"><thead>{head}</thead><tbody>{body}</tbody></table>'
-    answer += "".join(f'<p class="difference">{render_inline(s, mathjax=True)}</p>' for s in sentences)
+        table = f'<table class="differences"><thead>{head}</thead><tbody>{body}</tbody></table>'
+    if sentences or not rows:
+        question = "What tells them apart?"
+        answer = "".join(f'<p class="difference">{render_inline(s, mathjax=True)}</p>' for s in sentences)
+        if table:
+            answer += f'<details class="more"><summary>Side by side</summary>{table}</details>'
+    else:
+        labels = [label.lower() for label, _, _ in rows]
+        listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+        question, answer = f"How do they differ in {listed}?", table
     fields = (
         f"{render_text(first.title)} vs {render_text(second.title)}",
         render_text(question),

@@ -301,6 +301,22 @@ def test_a_contrast_shows_only_what_differs_and_its_authored_difference(tmp_path
         words = note_by_id(collection, "l1+l2", "contrast")
         assert words["Question"] == "What tells them apart?"
         assert "L1 zeroes weights; L2 only shrinks them." in words["Answer"]
+        # an authored difference is the graded answer; the differing fields fold away beneath it
+        knn_side = {
+            "id": "knn",
+            "difference": "K-means clusters unlabelled points; K-NN classifies labelled ones.",
+        }
+        notes[2] = {**notes[2], "related": [knn_side]}
+        _deck(source, notes)
+        build_into(source, tmp_path / "dist", artefacts=("deck",))
+        import_package(collection, tmp_path / "dist" / "t.apkg")
+        pair = note_by_id(collection, "km+knn", "contrast")
+        assert pair["Question"] == "What tells them apart?"
+        answer = pair["Answer"]
+        assert answer.startswith('<p class="difference">K-means clusters unlabelled points')
+        assert answer.index("</p>") < answer.index(
+            '<details class="more"><summary>Side by side</summary><table'
+        )
     finally:
         collection.close()
 
