@@ -24,11 +24,12 @@ from pathlib import Path
 
 from cheatdeck.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.lock import content_hash
-from cheatdeck.model import CLOZE_SPAN, Fact, Kind, Learning, Note, Notebook
+from cheatdeck.model import CLOZE_SPAN, Fact, Kind, Note, Notebook
 from cheatdeck.render import (
     render_formula,
     render_formula_cloze,
     render_inline,
+    render_inline_piece,
     render_markdown,
     render_references,
     render_text,
@@ -37,8 +38,6 @@ from cheatdeck.sources import MEDIA_DIR
 
 CONTRAST_SUBDECK = "Contrasts"
 
-
-LEARNING_ANSWERS = {learning: learning.words for learning in Learning}
 
 MIN_DISTINCTIVE_WORDS = 2
 """A reverse clue needs at least this many words that say something about its note only."""
@@ -422,26 +421,19 @@ def fact_card(fact: Fact) -> tuple[str, str] | None:
         return None
     question, answer, start = [], [], 0
     for match in CLOZE_SPAN.finditer(text):
-        before = _inline_piece(text[start : match.start()])
+        before = render_inline_piece(text[start : match.start()], mathjax=True)
         question += [before, '<span class="cloze">[…]</span>']
         answer += [before, f'<span class="cloze">{render_inline(match["hidden"], mathjax=True)}</span>']
         start = match.end()
-    after = _inline_piece(text[start:])
+    after = render_inline_piece(text[start:], mathjax=True)
     return "".join([*question, after]), "".join([*answer, after])
-
-
-def _inline_piece(text: str) -> str:
-    if not text.strip():
-        return text and " "
-    inner = render_inline(text, mathjax=True)
-    return (" " if text[0].isspace() else "") + inner + (" " if text[-1].isspace() else "")
 
 
 def learning_answer(notebook: Notebook, note: Note) -> str:
     """Return the learning card's answer in plain words ('' when the note has no learning card)."""
     if "learning" not in notebook.kinds[note.kind].cards or note.learning is None:
         return ""
-    return LEARNING_ANSWERS[note.learning]
+    return note.learning.words
 
 
 @dataclass(frozen=True)
@@ -535,7 +527,7 @@ def _field_value(note: Note, field: str) -> str:
     if field == "kind":
         return str(note.kind.value)
     if field == "learning":
-        return LEARNING_ANSWERS[note.learning] if note.learning else ""
+        return note.learning.words if note.learning else ""
     return str(getattr(note, field) or "")
 
 
@@ -608,7 +600,8 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
     }
     planned = []
     topic_fields = tuple(canonical_html(fields[name]) for name in NOTETYPES["topic"].fields)
-    if cards_of("topic", topic_fields):
+    topic_cards = cards_of("topic", topic_fields)
+    if topic_cards:
         planned.append(
             PlannedNote(
                 guid=note_guid(deck.id, "topic", note.id),
@@ -617,7 +610,7 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
                 deck=subdeck,
                 fields=topic_fields,
                 tags=tags,
-                cards=cards_of("topic", topic_fields),
+                cards=topic_cards,
                 position=(index, 0),
             )
         )
@@ -748,7 +741,7 @@ def _more(note: Note, asked: frozenset[str], body: str) -> str:
 def _fact_line(fact: Fact) -> str:
     if fact.q is not None and fact.a is not None:
         return f"{render_inline(fact.q, mathjax=True)} <b>{render_inline(fact.a, mathjax=True)}</b>"
-    return _inline_piece(CLOZE_SPAN.sub(lambda match: match["hidden"], fact.text or "")).strip()
+    return render_inline(CLOZE_SPAN.sub(lambda match: match["hidden"], fact.text or ""), mathjax=True)
 
 
 def _readable_fraction(html: str) -> str:

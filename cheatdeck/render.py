@@ -80,14 +80,14 @@ def render_fact(fact: Fact, *, mathjax: bool = False) -> str:
         return f'<span class="q">{question}</span> <span class="a">{answer}</span>'
     text, parts, start = fact.text or "", [], 0
     for match in CLOZE_SPAN.finditer(text):
-        parts.append(_inline_piece(text[start : match.start()], mathjax))
+        parts.append(render_inline_piece(text[start : match.start()], mathjax=mathjax))
         parts.append(f"<mark>{render_inline(match['hidden'], mathjax=mathjax)}</mark>")
         start = match.end()
-    parts.append(_inline_piece(text[start:], mathjax))
+    parts.append(render_inline_piece(text[start:], mathjax=mathjax))
     return "".join(parts)
 
 
-def _inline_piece(text: str, mathjax: bool) -> str:
+def render_inline_piece(text: str, *, mathjax: bool = False) -> str:
     """Render a piece of a sentence, keeping the spaces at its ends that `render_inline` would strip."""
     if not text.strip():
         return text and " "
