@@ -312,14 +312,11 @@ def run_build(source: Path, out: Path, artefacts: tuple[str, ...], force: bool =
 
 
 def forget_caches() -> None:
-    """Empty cheatdeck's bounded in-memory caches (parsed Markdown, words …), so a run on the same notes
-    as the run before costs what a fresh `build` process pays, not what a warm `watch` pays."""
-    for name, module in list(sys.modules.items()):
-        if name == "cheatdeck" or name.startswith("cheatdeck."):
-            for value in vars(module).values():
-                info = getattr(value, "cache_info", None)
-                if info is not None and info().maxsize is not None:
-                    value.cache_clear()
+    """Empty cheatdeck's in-memory caches, so each run costs what a fresh `build` process pays (imported
+    late: the bench puts the checkout on `sys.path` first)."""
+    from cheatdeck import forget_caches as forget
+
+    forget()
 
 
 def deck_floor_inputs(notebook: Any) -> dict[str, Any]:

@@ -5,3 +5,16 @@ __version__ = "0.1.0"
 from pathlib import Path
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def forget_caches() -> None:
+    """Empty cheatdeck's bounded in-memory caches (parsed Markdown, inline renders, words …): what a fresh
+    process starts with. A long-running `watch` keeps them; benchmarks and tests of cold builds clear them."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name == "cheatdeck" or name.startswith("cheatdeck."):
+            for value in vars(module).values():
+                info = getattr(value, "cache_info", None)
+                if info is not None and info().maxsize is not None:
+                    value.cache_clear()

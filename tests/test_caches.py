@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from cheatdeck import forget_caches
 from cheatdeck.render import render_markdown
 from tests.conftest import build_into
 
 
-def _forget_caches() -> None:
-    """Empty every bounded cache of the cheatdeck modules (what a fresh process starts with)."""
-    for name, module in list(sys.modules.items()):
-        if name == "cheatdeck" or name.startswith("cheatdeck."):
-            for value in vars(module).values():
-                info = getattr(value, "cache_info", None)
-                if info is not None and info().maxsize is not None:
-                    value.cache_clear()
-
-
 def test_a_warm_build_writes_the_bytes_of_a_cold_one(scratch_source: Path, tmp_path: Path) -> None:
-    _forget_caches()
+    forget_caches()
     build_into(scratch_source, tmp_path / "cold", artefacts=("deck", "grid"), force=True)
     build_into(scratch_source, tmp_path / "warm", artefacts=("deck", "grid"), force=True)
     names = sorted(path.name for path in (tmp_path / "cold").iterdir() if not path.name.startswith("."))
