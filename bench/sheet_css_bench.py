@@ -38,6 +38,13 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
     ],
     "grid tables: table-layout auto": [("table-layout: fixed;", "table-layout: auto;")],
     "grid page in one column": [(".grid-columns { columns: 2;", ".grid-columns {")],
+    "grid columns: bottom margin on the multi-column box": [
+        (
+            ".grid-columns { columns: 2; column-gap: 4mm; }",
+            ".grid-columns { columns: 2; column-gap: 4mm; margin: 0 0 1.5mm; }",
+        ),
+        (".grid-columns + h2.section { margin-top: 1.5mm; }", ""),
+    ],
 }
 
 
