@@ -45,6 +45,15 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
         ),
         (".grid-columns + h2.section { margin-top: 1.5mm; }", ""),
     ],
+    "resources: the padded box is the multi-column box": [
+        (".resource-columns { columns: 3; column-gap: 3mm; column-fill: balance; }", ""),
+        (".resources {", ".resources { columns: 3; column-gap: 3mm; column-fill: balance;"),
+        ('<div class="resources"><div class="resource-columns">', '<div class="resources">'),
+        (
+            '</div></div></div></div>\n  <h2 class="section" id="references"',
+            '</div></div></div>\n  <h2 class="section" id="references"',
+        ),
+    ],
 }
 
 
