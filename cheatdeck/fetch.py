@@ -13,6 +13,7 @@ byte for byte wherever the notes are checked out.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,9 @@ def local_file(url: str, roots: Mapping[str, Path]) -> Path | None:
     return None
 
 
-def local_fetcher(roots: Mapping[str, Path]) -> Any:
-    """Return a WeasyPrint URL fetcher that reads only what `local_file` allows (and `data:` URLs)."""
+def local_fetcher(roots: Mapping[str, Path], served: dict[str, str] | None = None) -> Any:
+    """Return a WeasyPrint URL fetcher that reads only what `local_file` allows (and `data:` URLs);
+    `served`, if given, records the sha256 of each file read, by URL."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalFetcher(URLFetcher):  # type: ignore[misc]
@@ -72,6 +74,9 @@ def local_fetcher(roots: Mapping[str, Path]) -> Any:
             if path is None:
                 raise ValueError(f"not read: {url} (only files inside the notes and templates folders are)")
             content_type = _TYPES.get(path.suffix.lower(), "application/octet-stream")
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+            content = path.read_bytes()
+            if served is not None:
+                served[url] = hashlib.sha256(content).hexdigest()
+            return URLFetcherResponse(url, content, {"Content-Type": content_type})
 
     return LocalFetcher(allowed_protocols={"data"})

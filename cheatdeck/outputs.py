@@ -20,7 +20,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from cheatdeck.errors import TemplateProblem
 from cheatdeck.options import OUTPUTS
@@ -36,6 +36,8 @@ NEEDS = ("plan", "date", "grid")
 SHEET_FILE = "cheatsheet.pdf"
 GRID_CSV = "grid.csv"
 GRID_HTML = "grid.html"
+CACHE_FOLDER = ".cheatdeck-cache"  # what a build keeps to build faster next time (the sheet's parts)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def stamp(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def rendered(render: Callable[[], str]) -> str:
+def rendered(render: Callable[[], T]) -> T:
     """Run a template; an error raised inside a user's template (say, a division by zero) is a
     `TemplateProblem`, not a traceback. Jinja's own errors are explained by the pipeline."""
     import jinja2

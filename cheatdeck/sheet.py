@@ -6,12 +6,10 @@ the HTML, and WeasyPrint's font subsetting is pinned with SOURCE_DATE_EPOCH.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +20,7 @@ from cheatdeck.grid import Grid, grid_rows
 from cheatdeck.kinds import KindSpec, labelled_values
 from cheatdeck.model import Note, Notebook, Reference
 from cheatdeck.options import SheetOptions
-from cheatdeck.outputs import SHEET_FILE, Artefact, Output, Shared, rendered, stamp
+from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
 from cheatdeck.render import render_fact, render_inline, render_markdown
 from cheatdeck.templating import format_day, make_environment
 from cheatdeck.typeset import typeset_formula, typeset_math
@@ -73,11 +71,98 @@ def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
     return notes
 
 
+CHAPTER_NOTES = 40
+"""A long sheet reads in chapters: once the notes since the last chapter start number this many, the next
+kind starts a new page. Each chapter is laid out on its own (`cheatdeck.sheet_pdf`), so a change lays out
+only its chapter again, and chapters render side by side on several cores. The shipped notes fit one."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """Consecutive kind sections laid out together; every chapter but the first starts a new page."""
+
+    sections: tuple[Section, ...]
+    starts_page: bool
+
+
+@dataclass(frozen=True)
+class SheetParts:
+    """The sheet as documents laid out apart and joined page after page (see `cheatdeck.sheet_pdf`):
+    one per chapter, then the back matter (grid, lists, references), each without page margins; and the
+    frame, which draws the margins (title, legend, date, "page x of y") on every page and carries the
+    document's metadata."""
+
+    parts: tuple[str, ...]
+    frame: str  # holds FRAME_PAGES where the frame's pages go
+
+    def frame_for(self, pages: int) -> str:
+        """The frame's HTML for a sheet of `pages` pages."""
+        return self.frame.replace(FRAME_PAGES, '<div class="frame-page"></div>' * pages, 1)
+
+
+FRAME_PAGES = "<!-- frame pages -->"
+_IDS = re.compile(r'\bid="([^"]+)"')
+_INTERNAL_LINKS = re.compile(r'\bhref="#([^"]+)"')
+
+
+def chapters_of(sections: list[Section]) -> list[Chapter]:
+    """Group kind sections into chapters of at least CHAPTER_NOTES notes (the last may hold fewer)."""
+    chapters: list[list[Section]] = []
+    count = CHAPTER_NOTES
+    for section in sections:
+        if count >= CHAPTER_NOTES:
+            chapters.append([])
+            count = 0
+        chapters[-1].append(section)
+        count += len(section.notes)
+    return [Chapter(tuple(group), starts_page=index > 0) for index, group in enumerate(chapters)]
+
+
 def render_sheet_html(
     notebook: Notebook, templates: Path, options: SheetOptions, changed: int, grid: Grid | None = None
 ) -> str:
-    """Render the cheat sheet (notes by kind, then the grid page) to an HTML string; `grid` is the whole
-    notebook's grid, if already computed (used when the sheet prints every note)."""
+    """Render the cheat sheet (notes by kind, then the grid page) to one HTML document; `grid` is the
+    whole notebook's grid, if already computed (used when the sheet prints every note)."""
+    render, chapters = _sheet_renderer(notebook, templates, options, changed, grid)
+    return render(chapters=chapters, back_matter=True, margins=True)
+
+
+def render_sheet_parts(
+    notebook: Notebook, templates: Path, options: SheetOptions, changed: int, grid: Grid | None = None
+) -> SheetParts:
+    """Render the cheat sheet as parts laid out apart: its chapters, its back matter and its frame.
+    Joined, they show what `render_sheet_html`'s single document shows."""
+    render, chapters = _sheet_renderer(notebook, templates, options, changed, grid)
+    parts = [render(chapters=[chapter], back_matter=False) for chapter in chapters]
+    back = render(chapters=[], back_matter=True)
+    if _IDS.search(back):  # the back matter printed something
+        parts.append(back)
+    return SheetParts(tuple(_with_stubs(part) for part in parts), render(frame=True, margins=True))
+
+
+_STUBS = '<div class="anchor-stubs">'
+
+
+def anchors_of(html: str) -> frozenset[str]:
+    """The anchors a part lays out itself, not its stand-ins for targets in other parts."""
+    return frozenset(_IDS.findall(html.split(_STUBS, 1)[0]))
+
+
+def _with_stubs(html: str) -> str:
+    """Give every link to another part a stand-in target here, so WeasyPrint keeps the link; the joined
+    PDF points it at the real target."""
+    missing = sorted(set(_INTERNAL_LINKS.findall(html)) - set(_IDS.findall(html)))
+    if not missing:
+        return html
+    stubs = "".join(f'<div id="{name}"></div>' for name in missing)
+    head, tail = html.rsplit("</body>", 1)
+    return f"{head}{_STUBS}{stubs}</div></body>{tail}"
+
+
+def _sheet_renderer(
+    notebook: Notebook, templates: Path, options: SheetOptions, changed: int, grid: Grid | None
+) -> tuple[Callable[..., str], list[Chapter]]:
+    """Return a function rendering the sheet's template with the given switches, and the chapters."""
     notes = select_notes(notebook, options)
     kinds = notebook.kinds
     by_kind = [Section(kind, tuple(note for note in notes if note.kind == kind.name)) for kind in kinds]
@@ -90,25 +175,37 @@ def render_sheet_html(
     numbered, numbers = number_references(printed) if options.layout == "sheet" else ((), {})
     environment = make_environment(templates)
     add_sheet_filters(environment)
-    html = environment.get_template("sheet.html.j2").render(
-        layout=options.layout,
-        numbered_references=numbered,
-        reference_numbers=numbers,
-        deck=notebook.deck,
-        kinds=kinds,
-        sections=sections,
-        lists=lists,
-        resources=resources,
-        grid=grid if grid is not None and every else grid_rows(notebook, None if every else notes),
-        titles={note.id: note.title for note in notebook.notes},
-        note_href=lambda note: f"#note-{note.id}",
-        changed=format_day(changed),
-        paper=options.paper,
-        orientation=options.orientation,
-        columns=options.columns,
-        legend_text=legend,
-    )
-    return _tidy_spaces(html)
+    template = environment.get_template("sheet.html.j2")
+    context = {
+        "layout": options.layout,
+        "numbered_references": numbered,
+        "reference_numbers": numbers,
+        "deck": notebook.deck,
+        "kinds": kinds,
+        "lists": lists,
+        "resources": resources,
+        "grid": grid if grid is not None and every else grid_rows(notebook, None if every else notes),
+        "titles": {note.id: note.title for note in notebook.notes},
+        "note_href": lambda note: f"#note-{note.id}",
+        "changed": format_day(changed),
+        "paper": options.paper,
+        "orientation": options.orientation,
+        "columns": options.columns,
+        "legend_text": legend,
+        "frame_pages": Markup(FRAME_PAGES),
+    }
+
+    def render(
+        *,
+        chapters: Sequence[Chapter] = (),
+        back_matter: bool = False,
+        margins: bool = False,
+        frame: bool = False,
+    ) -> str:
+        switches = {"chapters": chapters, "back_matter": back_matter, "margins": margins, "frame": frame}
+        return _tidy_spaces(template.render(**context, **switches))
+
+    return render, chapters_of(sections)
 
 
 def number_references(notes: tuple[Note, ...]) -> tuple[tuple[Reference, ...], dict[str, list[int]]]:
@@ -133,59 +230,31 @@ def add_sheet_filters(environment: Environment) -> None:
 
 
 def write_sheet_pdf(
-    html: str,
+    sheet: SheetParts,
     target: Path,
     changed: int,
     base_url: Path,
     *,
     templates: Path | None = None,
     source_url: str | None = None,
+    cache: Path | None = None,
+    reuse: bool = True,
 ) -> int:
-    """Render HTML to a reproducible PDF at `target`; return its page count. The renderer reads only
-    files inside the notes folder (`base_url`) and the templates folder (see `cheatdeck.fetch`)."""
-    import weasyprint
-
-    from cheatdeck.breaks import breakable
-    from cheatdeck.fetch import TEMPLATES_URL, local_fetcher, notes_url
+    """Render the sheet's parts to a reproducible PDF at `target`; return its page count. Parts kept in
+    `cache` are reused unless `reuse` is false. The renderer reads only files inside the notes folder
+    (`base_url`) and the templates folder (see `cheatdeck.fetch`)."""
+    from cheatdeck.fetch import TEMPLATES_URL, notes_url
+    from cheatdeck.sheet_pdf import Renderer, write_parts_pdf
 
     base = notes_url(source_url)
-    fetcher = local_fetcher({base: base_url, **({TEMPLATES_URL: templates} if templates else {})})
-    with _source_date_epoch(changed), _forward_weasyprint_warnings():
-        # Very long tokens get break opportunities for the layout only (see `cheatdeck.breaks`).
-        document = weasyprint.HTML(string=breakable(html), base_url=base, url_fetcher=fetcher).render()
-        identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
-        document.write_pdf(target, pdf_identifier=identifier)
-    return len(document.pages)
+    renderer = Renderer(base, {base: base_url, **({TEMPLATES_URL: templates} if templates else {})})
+    return write_parts_pdf(sheet, target, changed, renderer, cache, reuse=reuse, jobs=_cores())
 
 
-@contextmanager
-def _source_date_epoch(timestamp: int) -> Iterator[None]:
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(timestamp)
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
-class _Forward(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        log.warning("weasyprint: %s", record.getMessage())
-
-
-@contextmanager
-def _forward_weasyprint_warnings() -> Iterator[None]:
-    """Route WeasyPrint's warnings (silent when used as a library) into the build's output."""
-    weasy = logging.getLogger("weasyprint")
-    handler = _Forward(level=logging.WARNING)
-    weasy.addHandler(handler)
-    try:
-        yield
-    finally:
-        weasy.removeHandler(handler)
+def _cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def glyph_warnings(notebook: Notebook) -> list[str]:
@@ -213,8 +282,8 @@ def _sheet_artefact(shared: Shared) -> Artefact:
     from cheatdeck.fonts import fonts_digest
 
     notebook, options, changed = shared.notebook, shared.options, shared.date
-    html = rendered(
-        lambda: render_sheet_html(notebook, options.templates, options.sheet, changed, shared.grid)
+    sheet = rendered(
+        lambda: render_sheet_parts(notebook, options.templates, options.sheet, changed, shared.grid)
     )
     for warning in glyph_warnings(notebook):
         log.warning("%s", warning)
@@ -223,12 +292,21 @@ def _sheet_artefact(shared: Shared) -> Artefact:
 
     def write(tmp: Path) -> None:
         shared.report.sheet_pages = write_sheet_pdf(
-            html, tmp, changed, options.source, templates=options.templates, source_url=source_url
+            sheet,
+            tmp,
+            changed,
+            options.source,
+            templates=options.templates,
+            source_url=source_url,
+            cache=options.out / CACHE_FOLDER,
+            reuse=not options.force,  # --force lays out every part afresh (and keeps them)
         )
         log.info("cheat sheet: %d pages", shared.report.sheet_pages)
 
     # the fonts found shape the PDF
-    return Artefact("sheet", stamp(version("weasyprint"), fonts_digest(), html), {SHEET_FILE: write})
+    return Artefact(
+        "sheet", stamp(version("weasyprint"), fonts_digest(), *sheet.parts, sheet.frame), {SHEET_FILE: write}
+    )
 
 
 OUTPUT = Output("sheet", needs=("date", "grid"), plan=_sheet_artefact)

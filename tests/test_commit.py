@@ -25,6 +25,7 @@ import cheatdeck.templating
 from cheatdeck.cli import main
 from cheatdeck.errors import OutputError
 from cheatdeck.lock import LOCK_FILE
+from cheatdeck.sheet import SheetParts
 from cheatdeck.state import STATE_FILE
 from cheatdeck.transaction import recover
 from tests.conftest import build_into
@@ -75,8 +76,8 @@ def _fixed_clock_and_quick_writers(monkeypatch: pytest.MonkeyPatch) -> None:
         target.write_bytes(decks[plan.digest()])
         return target
 
-    def write_pdf(html: str, target: Path, *_: object, **__: object) -> int:
-        target.write_text(html, encoding="utf-8")
+    def write_pdf(sheet: SheetParts, target: Path, *_: object, **__: object) -> int:
+        target.write_text("".join(sheet.parts) + sheet.frame, encoding="utf-8")
         return 1
 
     environments = functools.cache(cheatdeck.templating.make_environment)

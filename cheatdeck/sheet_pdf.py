@@ -1,0 +1,290 @@
+"""The sheet's PDF, laid out part by part: a one-note edit lays out only the part holding the note.
+
+Each part of the sheet (`cheatdeck.sheet.SheetParts`: its chapters and its back matter) is rendered by
+WeasyPrint to a PDF of its own, without page margins, on as many cores as there are parts to render. A
+rendered part is kept in `out/.cheatdeck-cache/`, keyed by its HTML, the WeasyPrint version, the fonts
+installed and the files it read, so the next build renders only the parts that changed. Then the parts
+are joined with pypdf, page after page, and the frame (title, legend, date and "page x of y", in the
+margins) is drawn over them. The joined PDF keeps every internal link (a link to another part points at
+its real target), the outline of every part in order, the frame's metadata, and an identifier derived
+from the parts. The same parts give the same bytes: from the cache or rendered afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader, PdfWriter
+
+    from cheatdeck.sheet import SheetParts
+
+log = logging.getLogger(__name__)
+_PART_EPOCH = 0
+"""SOURCE_DATE_EPOCH for a part: its dates are dropped when the parts are joined, so a part does not
+depend on the day the sources changed (which the frame prints) and stays cached across edits."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One part rendered: its PDF, what WeasyPrint warned about, and the files it read (path → sha256)."""
+
+    pdf: bytes
+    warnings: tuple[str, ...]
+    files: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """How WeasyPrint reads a part: the URL the HTML is based on and the folders its URLs may reach."""
+
+    base: str
+    roots: Mapping[str, Path]
+
+    def render(self, html: str, epoch: int) -> Rendered:
+        """Render one HTML document to PDF bytes (reproducible for a given `epoch`)."""
+        import weasyprint
+
+        from cheatdeck.breaks import breakable
+        from cheatdeck.fetch import local_fetcher
+
+        files: dict[str, str] = {}
+        fetcher = local_fetcher(self.roots, served=files)
+        with _source_date_epoch(epoch), _collected_warnings() as warnings:
+            # Very long tokens get break opportunities for the layout only (see `cheatdeck.breaks`).
+            document = weasyprint.HTML(string=breakable(html), base_url=self.base, url_fetcher=fetcher)
+            identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+            pdf = document.write_pdf(pdf_identifier=identifier)
+        return Rendered(pdf, tuple(warnings), files)
+
+
+def write_parts_pdf(
+    sheet: SheetParts,
+    target: Path,
+    changed: int,
+    renderer: Renderer,
+    cache: Path | None,
+    *,
+    reuse: bool,
+    jobs: int,
+) -> int:
+    """Write the sheet's PDF at `target` from its parts; return its page count. Parts found in `cache`
+    (a folder; None: no cache) are not rendered again if `reuse`; the others render on up to `jobs`
+    processes, and are kept in `cache`."""
+    import weasyprint
+
+    from cheatdeck.fonts import fonts_digest
+
+    keys = [_key(part, renderer, weasyprint.__version__, fonts_digest()) for part in sheet.parts]
+    rendered: dict[int, Rendered] = {}
+    if cache is not None and reuse:
+        rendered = {index: hit for index, key in enumerate(keys) if (hit := _cached(cache, key, renderer))}
+    missing = [index for index in range(len(sheet.parts)) if index not in rendered]
+    rendered.update(zip(missing, _render_all(renderer, [sheet.parts[i] for i in missing], jobs), strict=True))
+    for index in range(len(sheet.parts)):
+        for warning in rendered[index].warnings:
+            log.warning("weasyprint: %s", warning)
+    if cache is not None:
+        _store(cache, {keys[index]: rendered[index] for index in missing}, keep=set(keys))
+    pdfs = [rendered[index].pdf for index in range(len(sheet.parts))]
+    pages = sum(len(_reader(pdf).pages) for pdf in pdfs)
+    frame = renderer.render(sheet.frame_for(pages), changed)
+    target.write_bytes(join_parts(pdfs, frame.pdf, owned=[_owned(part) for part in sheet.parts]))
+    log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), len(missing))
+    return pages
+
+
+def join_parts(parts: Sequence[bytes], frame: bytes, owned: Sequence[frozenset[str]]) -> bytes:
+    """Join the parts' PDFs page after page, draw the frame's pages over them, and keep the links,
+    the outline (each part's in turn), the frame's metadata and a reproducible identifier."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    frame_reader = _reader(frame)
+    destinations: dict[str, ArrayObject] = {}
+    for part, names in zip(parts, owned, strict=True):
+        reader = _reader(part)
+        first = len(writer.pages)
+        for page in reader.pages:
+            writer.add_page(page)
+        _copy_outline(reader, writer, reader.outline, first, parent=None)
+        for name, destination in reader.named_destinations.items():
+            number = reader.get_destination_page_number(destination)
+            if name in names and number is not None:
+                destinations[name] = _xyz(writer.pages[first + number].indirect_reference, destination)
+    for page, frame_page in zip(writer.pages, frame_reader.pages, strict=True):
+        page.merge_page(frame_page)
+        page.compress_content_streams()  # merging leaves them uncompressed
+    _set_destinations(writer, destinations)
+    metadata: dict[str, Any] = dict(frame_reader.metadata or {})
+    metadata["/Producer"] = f"{metadata.get('/Producer', 'WeasyPrint')}, parts joined with pypdf"
+    writer.add_metadata(metadata)
+    frame_root = cast(DictionaryObject, frame_reader.trailer["/Root"])
+    if "/Lang" in frame_root:
+        writer.root_object[NameObject("/Lang")] = frame_root["/Lang"]
+    digest = hashlib.sha256(b"".join(hashlib.sha256(pdf).digest() for pdf in (*parts, frame))).digest()
+    writer._ID = ArrayObject(
+        [ByteStringObject(digest[:16]), ByteStringObject(digest[:16])]
+    )  # pypdf writes no /ID otherwise
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _copy_outline(
+    reader: PdfReader, writer: PdfWriter, items: Sequence[Any], first: int, parent: Any
+) -> None:
+    """Copy a part's outline under `parent`, its pages shifted by `first`."""
+    from pypdf.generic import Fit
+
+    last = None
+    for item in items:
+        if isinstance(item, list):
+            _copy_outline(reader, writer, item, first, last)
+            continue
+        number = reader.get_destination_page_number(item)
+        if number is None:
+            continue
+        fit = Fit.xyz(float(item.left), float(item.top), 0)
+        last = writer.add_outline_item(
+            title=str(item.title), page_number=first + number, parent=parent, fit=fit
+        )
+
+
+def _xyz(page: Any, destination: Any) -> Any:
+    from pypdf.generic import ArrayObject, FloatObject, NameObject, NumberObject
+
+    return ArrayObject(
+        [
+            page,
+            NameObject("/XYZ"),
+            FloatObject(destination.left),
+            FloatObject(destination.top),
+            NumberObject(0),
+        ]
+    )
+
+
+def _set_destinations(writer: PdfWriter, destinations: Mapping[str, Any]) -> None:
+    """Write the named destinations as one sorted name tree (each link names its target)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    names = ArrayObject()
+    for name in sorted(destinations, key=lambda text: text.encode()):
+        names.extend([TextStringObject(name), destinations[name]])
+    dests = DictionaryObject({NameObject("/Names"): names})
+    writer.root_object[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): dests})
+
+
+def _owned(html: str) -> frozenset[str]:
+    """The anchors a part lays out itself (not its stand-ins for other parts' targets)."""
+    from cheatdeck.sheet import anchors_of
+
+    return anchors_of(html)
+
+
+def _reader(pdf: bytes) -> PdfReader:
+    from pypdf import PdfReader
+
+    return PdfReader(io.BytesIO(pdf))
+
+
+def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendered]:
+    """Render the parts, the largest first, on up to `jobs` processes (forked: WeasyPrint is loaded)."""
+    workers = min(jobs, len(parts))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [renderer.render(part, _PART_EPOCH) for part in parts]
+    order = sorted(range(len(parts)), key=lambda index: -len(parts[index]))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {index: pool.submit(renderer.render, parts[index], _PART_EPOCH) for index in order}
+        return [futures[index].result() for index in range(len(parts))]
+
+
+def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:
+    digest = hashlib.sha256()
+    for text in (version, fonts, renderer.base, part):
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _cached(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
+    """A part rendered before from the same HTML, if every file it read is unchanged."""
+    from cheatdeck.fetch import local_file
+    from cheatdeck.state import file_hash
+
+    try:
+        entry = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
+        files, warnings = dict(entry["files"]), tuple(entry["warnings"])
+        for url, digest in files.items():
+            path = local_file(url, renderer.roots)
+            if path is None or file_hash(path) != digest:
+                return None
+        return Rendered((cache / f"{key}.pdf").read_bytes(), warnings, files)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:
+    """Keep the parts just rendered; forget those this sheet no longer has. A cache that cannot be
+    written only costs time on the next build."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for key, rendered in fresh.items():
+            entry = {"files": dict(rendered.files), "warnings": list(rendered.warnings)}
+            for suffix, data in ((".pdf", rendered.pdf), (".json", json.dumps(entry).encode())):
+                temporary = cache / f".{key}{suffix}.tmp"
+                temporary.write_bytes(data)
+                temporary.replace(cache / f"{key}{suffix}")
+        for path in cache.iterdir():
+            if path.name.split(".")[0] not in keep:
+                path.unlink()
+    except OSError as error:
+        log.debug("sheet cache not kept: %s", error)
+
+
+@contextmanager
+def _source_date_epoch(timestamp: int) -> Iterator[None]:
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(timestamp)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+class _Collect(logging.Handler):
+    def __init__(self, messages: list[str]):
+        super().__init__(level=logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collected_warnings() -> Iterator[list[str]]:
+    """Collect WeasyPrint's warnings (silent when used as a library), to be reported by the build."""
+    messages: list[str] = []
+    weasy = logging.getLogger("weasyprint")
+    handler = _Collect(messages)
+    weasy.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        weasy.removeHandler(handler)
