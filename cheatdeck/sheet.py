@@ -28,6 +28,8 @@ from cheatdeck.typeset import typeset_formula, typeset_math
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from cheatdeck.sheet_pdf import Renderer
+
 log = logging.getLogger(__name__)
 _GLYPHS_SHOWN = 5  # missing characters named in the warning; the rest are counted
 
@@ -243,12 +245,20 @@ def write_sheet_pdf(
     """Render the sheet's parts to a reproducible PDF at `target`; return its page count. Parts kept in
     `cache` are reused unless `reuse` is false. The renderer reads only files inside the notes folder
     (`base_url`) and the templates folder (see `cheatdeck.fetch`)."""
+    from cheatdeck.sheet_pdf import write_parts_pdf
+
+    renderer = sheet_renderer(base_url, templates, source_url)
+    return write_parts_pdf(sheet, target, changed, renderer, cache, reuse=reuse, jobs=_cores())
+
+
+def sheet_renderer(notes: Path, templates: Path | None, source_url: str | None) -> Renderer:
+    """How WeasyPrint reads the sheet: relative URLs resolve against `source_url` (or a base that names
+    no machine) and may reach only the notes and templates folders."""
     from cheatdeck.fetch import TEMPLATES_URL, notes_url
-    from cheatdeck.sheet_pdf import Renderer, write_parts_pdf
+    from cheatdeck.sheet_pdf import Renderer
 
     base = notes_url(source_url)
-    renderer = Renderer(base, {base: base_url, **({TEMPLATES_URL: templates} if templates else {})})
-    return write_parts_pdf(sheet, target, changed, renderer, cache, reuse=reuse, jobs=_cores())
+    return Renderer(base, {base: notes, **({TEMPLATES_URL: templates} if templates else {})})
 
 
 def _cores() -> int:
@@ -303,10 +313,10 @@ def _sheet_artefact(shared: Shared) -> Artefact:
         )
         log.info("cheat sheet: %d pages", shared.report.sheet_pages)
 
-    # the fonts found shape the PDF
-    return Artefact(
-        "sheet", stamp(version("weasyprint"), fonts_digest(), *sheet.parts, sheet.frame), {SHEET_FILE: write}
-    )
+    # the fonts found and the files shown shape the PDF
+    files = sheet_renderer(options.source, options.templates, source_url).files_read("".join(sheet.parts))
+    content = stamp(version("weasyprint"), fonts_digest(), *sheet.parts, sheet.frame, *files)
+    return Artefact("sheet", content, {SHEET_FILE: write})
 
 
 OUTPUT = Output("sheet", needs=("date", "grid"), plan=_sheet_artefact)

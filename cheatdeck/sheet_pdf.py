@@ -18,6 +18,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from cheatdeck.sheet import SheetParts
 
 log = logging.getLogger(__name__)
+_REFERENCES = re.compile(r'\bsrc="([^"]*)"|url\(([^)]*)\)')
 _PART_EPOCH = 0
 """SOURCE_DATE_EPOCH for a part: its dates are dropped when the parts are joined, so a part does not
 depend on the day the sources changed (which the frame prints) and stays cached across edits."""
@@ -51,6 +53,23 @@ class Renderer:
 
     base: str
     roots: Mapping[str, Path]
+
+    def files_read(self, html: str) -> list[str]:
+        """Name and hash every local file the HTML shows (images, CSS `url()`), for the sheet's stamp:
+        a changed figure changes the sheet even where its HTML does not."""
+        from html import unescape
+        from urllib.parse import urljoin
+
+        from cheatdeck.fetch import local_file
+        from cheatdeck.state import file_hash
+
+        found = []
+        for reference in sorted(set(_REFERENCES.findall(html))):
+            url = urljoin(self.base, unescape(next(filter(None, reference))).strip("'\""))
+            path = local_file(url, self.roots)
+            if path is not None:
+                found.append(f"{url} {file_hash(path)}")
+        return found
 
     def render(self, html: str, epoch: int) -> Rendered:
         """Render one HTML document to PDF bytes (reproducible for a given `epoch`)."""
@@ -232,7 +251,10 @@ def _cached(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
             path = local_file(url, renderer.roots)
             if path is None or file_hash(path) != digest:
                 return None
-        return Rendered((cache / f"{key}.pdf").read_bytes(), warnings, files)
+        pdf = (cache / f"{key}.pdf").read_bytes()
+        if hashlib.sha256(pdf).hexdigest() != entry["sha256"]:  # cut short, or changed by hand
+            return None
+        return Rendered(pdf, warnings, files)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
@@ -243,7 +265,11 @@ def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:
     try:
         cache.mkdir(parents=True, exist_ok=True)
         for key, rendered in fresh.items():
-            entry = {"files": dict(rendered.files), "warnings": list(rendered.warnings)}
+            entry = {
+                "sha256": hashlib.sha256(rendered.pdf).hexdigest(),
+                "files": dict(rendered.files),
+                "warnings": list(rendered.warnings),
+            }
             for suffix, data in ((".pdf", rendered.pdf), (".json", json.dumps(entry).encode())):
                 temporary = cache / f".{key}{suffix}.tmp"
                 temporary.write_bytes(data)

@@ -481,5 +481,42 @@ def _text(box: Any) -> str:
     return "".join(child.text for child in _boxes(box) if hasattr(child, "text"))
 
 
+def test_the_joined_parts_are_the_single_document(pdf: PdfReader, shipped_layout: Any) -> None:
+    """The sheet is laid out in parts and joined (cheatdeck/sheet_pdf.py); every page, link target and
+    outline entry sits where WeasyPrint puts it when it lays out the whole sheet as one document."""
+    single = PdfReader(io.BytesIO(shipped_layout.write_pdf()))
+    assert len(pdf.pages) == len(single.pages)
+    assert _places(pdf) == _places(single) and len(_places(pdf)[0]) > 60
+    for joined, whole in zip(pdf.pages, single.pages, strict=True):  # the same text, in the same order
+        assert _undated(joined.extract_text()) == _undated(whole.extract_text())
+
+
+def _undated(text: str) -> str:
+    return re.sub(r"changed \d{4}-\d{2}-\d{2}", "changed …", text)  # the fixture is laid out for day 0
+
+
+def _places(
+    pdf: PdfReader,
+) -> tuple[dict[str, tuple[int | None, int]], list[tuple[int, str, int | None, int]]]:
+    """Each named destination's page and height, and the outline in order (depth, title, page, height)."""
+    targets = {
+        name: (pdf.get_destination_page_number(target), round(float(target.top)))
+        for name, target in pdf.named_destinations.items()
+    }
+    outline: list[tuple[int, str, int | None, int]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                outline.append(
+                    (depth, item.title, pdf.get_destination_page_number(item), round(float(item.top)))
+                )
+
+    walk(pdf.outline, 0)
+    return targets, outline
+
+
 def test_no_line_breaks_before_a_word_that_fits(shipped_layout: Any) -> None:
     assert _premature_breaks(shipped_layout) == []

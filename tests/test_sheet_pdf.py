@@ -1,0 +1,179 @@
+"""The sheet laid out in parts (issue 16): chapters, the part cache, and the joined PDF."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+import cheatdeck.sheet
+import cheatdeck.sheet_pdf
+from cheatdeck.options import BuildOptions, SheetOptions
+from cheatdeck.outputs import CACHE_FOLDER
+from cheatdeck.pipeline import build
+from cheatdeck.sheet import CHAPTER_NOTES, Section, chapters_of
+
+DECK = "id: parts\ntitle: Parts\n"
+SVG = 'xmlns="http://www.w3.org/2000/svg" width="40" height="20"'
+FIGURE = f'<svg {SVG}><rect width="40" height="20" fill="{{}}"/></svg>'
+
+
+def _notes() -> str:
+    """Two chapters: two algorithms and CHAPTER_NOTES concepts, then two metrics with a figure (guide
+    layout). The grid of algorithms (the back matter) links into the first chapter."""
+    lines = ["notes:"]
+    for name, learning in (("kmeans", "unsupervised"), ("xgboost", "supervised")):
+        lines += [
+            f"  - id: {name}",
+            f"    title: Algorithm {name}",
+            "    kind: algorithm",
+            f"    summary: An algorithm called {name}.",
+            f"    learning: {learning}",
+            "    task: classification",
+        ]
+    for index in range(CHAPTER_NOTES):
+        lines += [
+            f"  - id: concept-{index}",
+            f"    title: Concept number {index}",
+            "    kind: concept",
+            f"    summary: The idea numbered {index}, told in a short sentence.",
+        ]
+    for index in range(2):
+        lines += [
+            f"  - id: metric-{index}",
+            f"    title: Metric number {index}",
+            "    kind: metric",
+            f"    summary: The measure numbered {index}.",
+            "    image: figure.svg",
+            f"    related: [{'metric-1' if index == 0 else 'metric-0'}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    folder = tmp_path / "source"
+    (folder / "media").mkdir(parents=True)
+    (folder / "deck.yaml").write_text(DECK, encoding="utf-8")
+    (folder / "notes.yaml").write_text(_notes(), encoding="utf-8")
+    (folder / "media" / "figure.svg").write_text(FIGURE.format("#c00"), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def laid_out(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The HTML of every document WeasyPrint lays out, all in this process."""
+    documents: list[str] = []
+    render = cheatdeck.sheet_pdf.Renderer.render
+
+    def counting(self: Any, html: str, epoch: int) -> Any:
+        documents.append(html)
+        return render(self, html, epoch)
+
+    monkeypatch.setattr(cheatdeck.sheet, "_cores", lambda: 1)
+    monkeypatch.setattr(cheatdeck.sheet_pdf.Renderer, "render", counting)
+    return documents
+
+
+def _build(source: Path, out: Path, **options: Any) -> bytes:
+    sheet = SheetOptions(layout="guide")
+    build(BuildOptions(source=source, out=out, artefacts=("sheet",), sheet=sheet, **options))
+    return (out / "cheatsheet.pdf").read_bytes()
+
+
+def test_sections_join_chapters_of_at_least_the_chapter_size() -> None:
+    sizes = [30, 5, 10, 50, 2, 3]
+    sections = [Section(None, (None,) * size) for size in sizes]  # type: ignore[arg-type]
+    chapters = chapters_of(sections)
+    assert [[len(section.notes) for section in chapter.sections] for chapter in chapters] == [
+        [30, 5, 10],
+        [50],
+        [2, 3],
+    ]
+    assert [chapter.starts_page for chapter in chapters] == [False, True, True]
+
+
+def test_an_edit_lays_out_only_its_part_and_gives_the_bytes_of_a_forced_build(
+    source: Path, tmp_path: Path, laid_out: list[str]
+) -> None:
+    out = tmp_path / "dist"
+    first = _build(source, out)
+    assert len(laid_out) == 3 + 1  # two chapters and the back matter, then the frame
+    laid_out.clear()
+    notes = source / "notes.yaml"
+    notes.write_text(
+        notes.read_text().replace("measure numbered 1.", "measure numbered one."), encoding="utf-8"
+    )
+    edited = _build(source, out)
+    assert edited != first
+    [chapter, frame] = laid_out  # the second chapter holds the edit; the first one and the grid are kept
+    assert "numbered one" in chapter and "Concept number" not in chapter and 'class="frame-page"' in frame
+    assert _build(source, tmp_path / "forced", force=True) == edited
+    assert _build(source, out, force=True) == edited  # --force lays out afresh, the same bytes
+
+
+def test_a_changed_image_lays_out_its_part_again(source: Path, tmp_path: Path, laid_out: list[str]) -> None:
+    out = tmp_path / "dist"
+    before = _build(source, out)
+    (source / "media" / "figure.svg").write_text(FIGURE.format("#00c"), encoding="utf-8")
+    laid_out.clear()
+    after = _build(source, out)
+    assert after != before
+    assert len(laid_out) == 2  # the chapter showing the figure, and the frame
+    assert after == _build(source, tmp_path / "forced", force=True)
+
+
+def test_a_damaged_cache_is_laid_out_again(source: Path, tmp_path: Path, laid_out: list[str]) -> None:
+    out = tmp_path / "dist"
+    before = _build(source, out)
+    for cached in (out / CACHE_FOLDER).glob("*.pdf"):
+        cached.write_bytes(cached.read_bytes()[:100])
+    laid_out.clear()
+    assert _build(source, out) == before  # up to date: nothing read
+    assert not laid_out
+    (source / "deck.yaml").write_text(DECK + "subject: rebuilt\n", encoding="utf-8")  # the PDF's metadata
+    after = _build(source, out)
+    assert len(laid_out) == 4  # every part again (not read from the damaged cache), and the frame
+    assert after == _build(source, tmp_path / "forced", force=True)
+    assert len(list((out / CACHE_FOLDER).glob("*.pdf"))) == 3  # one per part, no leftovers
+
+
+def test_each_chapter_starts_a_page_and_links_cross_parts(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    pdf = PdfReader(_build(source, out, force=True) and out / "cheatsheet.pdf")
+    texts = [page.extract_text() for page in pdf.pages]
+    count = len(pdf.pages)
+    assert all(f"page {number} of {count}" in text for number, text in enumerate(texts, start=1))
+    last_concept = next(
+        number for number, text in enumerate(texts) if f"numbered {CHAPTER_NOTES - 1}," in text
+    )
+    metrics = next(number for number, text in enumerate(texts) if "The measure numbered 0" in text)
+    assert metrics == last_concept + 1  # the second chapter starts a page ...
+    assert "The idea numbered" not in texts[metrics]  # ... of its own
+    destinations, checked = pdf.named_destinations, set()
+    for page_number, page in enumerate(pdf.pages):
+        for reference in page.get("/Annots", []):
+            annotation = reference.get_object()
+            if "/Dest" in annotation:
+                target = destinations[str(annotation["/Dest"])]
+                target_page = pdf.get_destination_page_number(target)
+                name = str(annotation["/Dest"])
+                checked.add((name, page_number))
+                if name.startswith("note-"):
+                    note = name.removeprefix("note-")
+                    expected = f"Metric number {note[-1]}" if "metric" in note else f"Algorithm {note}"
+                    assert expected in texts[target_page], (name, page_number, target_page)
+                elif name.startswith("ref-"):
+                    assert "References" in texts[target_page]
+    grid = next(number for number, text in enumerate(texts) if "Comparison grid" in text)
+    assert {("note-kmeans", grid), ("note-metric-1", metrics)} <= checked  # across parts, and within one
+
+
+def test_the_sheet_options_reach_the_parts(source: Path, tmp_path: Path) -> None:
+    options = BuildOptions(source=source, out=tmp_path / "dist", artefacts=("sheet",))
+    build(replace(options, sheet=SheetOptions(paper="a5", orientation="portrait")))
+    box = PdfReader(tmp_path / "dist" / "cheatsheet.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (420, 595)
