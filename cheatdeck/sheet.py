@@ -95,10 +95,11 @@ class SheetParts:
     document's metadata."""
 
     parts: tuple[str, ...]
-    frame: str  # holds FRAME_PAGES where the frame's pages go
+    frame: str | None  # holds FRAME_PAGES where the frame's pages go; None: one part, margins and all
 
     def frame_for(self, pages: int) -> str:
         """The frame's HTML for a sheet of `pages` pages."""
+        assert self.frame is not None
         return self.frame.replace(FRAME_PAGES, '<div class="frame-page"></div>' * pages, 1)
 
 
@@ -135,11 +136,14 @@ def render_sheet_parts(
     """Render the cheat sheet as parts laid out apart: its chapters, its back matter and its frame.
     Joined, they show what `render_sheet_html`'s single document shows."""
     render, chapters = _sheet_renderer(notebook, templates, options, changed, grid)
+    frame = render(frame=True, margins=True)
+    if FRAME_PAGES not in frame:  # a template copied before the sheet had parts: one document, as then
+        return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
     parts = [render(chapters=[chapter], back_matter=False) for chapter in chapters]
     back = render(chapters=[], back_matter=True)
-    if _IDS.search(back):  # the back matter printed something
+    if _IDS.search(back) or not parts:  # the back matter printed something, or nothing else did
         parts.append(back)
-    return SheetParts(tuple(_with_stubs(part) for part in parts), render(frame=True, margins=True))
+    return SheetParts(tuple(_with_stubs(part) for part in parts), frame)
 
 
 _STUBS = '<div class="anchor-stubs">'
@@ -184,6 +188,7 @@ def _sheet_renderer(
         "reference_numbers": numbers,
         "deck": notebook.deck,
         "kinds": kinds,
+        "sections": sections,  # every section, for templates written before chapters
         "lists": lists,
         "resources": resources,
         "grid": grid if grid is not None and every else grid_rows(notebook, None if every else notes),
@@ -315,7 +320,7 @@ def _sheet_artefact(shared: Shared) -> Artefact:
 
     # the fonts found and the files shown shape the PDF
     files = sheet_renderer(options.source, options.templates, source_url).files_read("".join(sheet.parts))
-    content = stamp(version("weasyprint"), fonts_digest(), *sheet.parts, sheet.frame, *files)
+    content = stamp(version("weasyprint"), fonts_digest(), *sheet.parts, sheet.frame or "", *files)
     return Artefact("sheet", content, {SHEET_FILE: write})
 
 

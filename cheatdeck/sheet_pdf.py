@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from cheatdeck.sheet import SheetParts
 
 log = logging.getLogger(__name__)
+_DRAWINGS = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 _REFERENCES = re.compile(r'\bsrc="([^"]*)"|url\(([^)]*)\)')
 _PART_EPOCH = 0
 """SOURCE_DATE_EPOCH for a part: its dates are dropped when the parts are joined, so a part does not
@@ -105,6 +106,12 @@ def write_parts_pdf(
 
     from cheatdeck.fonts import fonts_digest
 
+    if sheet.frame is None:  # one document, margins and all (a template from before the parts)
+        rendered_whole = renderer.render(sheet.parts[0], changed)
+        for warning in rendered_whole.warnings:
+            log.warning("weasyprint: %s", warning)
+        target.write_bytes(rendered_whole.pdf)
+        return len(_reader(rendered_whole.pdf).pages)
     keys = [_key(part, renderer, weasyprint.__version__, fonts_digest()) for part in sheet.parts]
     rendered: dict[int, Rendered] = {}
     if cache is not None and reuse:
@@ -225,10 +232,15 @@ def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendere
     workers = min(jobs, len(parts))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [renderer.render(part, _PART_EPOCH) for part in parts]
-    order = sorted(range(len(parts)), key=lambda index: -len(parts[index]))
+    order = sorted(range(len(parts)), key=lambda index: -_weight(parts[index]))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = {index: pool.submit(renderer.render, parts[index], _PART_EPOCH) for index in order}
         return [futures[index].result() for index in range(len(parts))]
+
+
+def _weight(html: str) -> int:
+    """How long a part takes to lay out, roughly: its length without the formulas' drawings."""
+    return len(_DRAWINGS.sub("", html))
 
 
 def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:

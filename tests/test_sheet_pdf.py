@@ -177,3 +177,27 @@ def test_the_sheet_options_reach_the_parts(source: Path, tmp_path: Path) -> None
     build(replace(options, sheet=SheetOptions(paper="a5", orientation="portrait")))
     box = PdfReader(tmp_path / "dist" / "cheatsheet.pdf").pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (420, 595)
+
+
+def test_a_sheet_template_from_before_the_parts_still_prints_each_note_once(
+    source: Path, tmp_path: Path
+) -> None:
+    """A learner's copy of the templates made before chapters and frames: no `frame` switch, and it
+    loops over `sections`. The sheet is then laid out as one document, as it was."""
+    import shutil
+
+    from cheatdeck import SHIPPED_TEMPLATES
+
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    (templates / "sheet.html.j2").write_text(
+        "<html><head><style>@page { size: a5; @bottom-right { content: 'page ' counter(page) ' of '"
+        " counter(pages) } }</style></head><body>{% for section in sections %}<h2>{{ section.label }}</h2>"
+        "{% for note in section.notes %}<p>{{ note.title }}</p>{% endfor %}{% endfor %}</body></html>",
+        encoding="utf-8",
+    )
+    out = tmp_path / "dist"
+    build(BuildOptions(source=source, out=out, artefacts=("sheet",), templates=templates))
+    text = "".join(page.extract_text() for page in PdfReader(out / "cheatsheet.pdf").pages)
+    assert text.count("Concept number 7\n") == 1 and text.count("Metric number 1") == 1
+    assert "page 1 of" in text
