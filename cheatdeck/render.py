@@ -30,7 +30,7 @@ def _markdown() -> MarkdownIt:
         .use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     )
     markdown.add_render_rule("math_inline", _render_math_inline)
-    markdown.add_render_rule("math_inline_double", _render_math_block)
+    markdown.add_render_rule("math_inline_double", _render_math_inline_double)
     markdown.add_render_rule("math_block", _render_math_block)
     markdown.add_render_rule("image", _render_image)
     return markdown
@@ -132,6 +132,17 @@ def _render_math_inline(
     tex = escape(tokens[index].content)
     return (
         f'<span class="math">\\({tex}\\)</span>' if env.get("mathjax") else f'<span class="math">{tex}</span>'
+    )
+
+
+def _render_math_inline_double(
+    renderer: Any, tokens: list[Token], index: int, options: Any, env: dict[str, Any]
+) -> str:
+    """`$$…$$` inside a line of text: display math for MathJax, but in a span, since a paragraph cannot
+    hold a block (Anki's editor would split the paragraph around it); the sheet sets it in the line."""
+    tex = escape(tokens[index].content.strip())
+    return (
+        f'<span class="math">\\[{tex}\\]</span>' if env.get("mathjax") else f'<span class="math">{tex}</span>'
     )
 
 
