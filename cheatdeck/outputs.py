@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,20 @@ def load_output(name: str) -> Output:
     if not isinstance(output, Output) or output.name != name:
         raise TypeError(f"{OUTPUTS[name]}.OUTPUT is not the output {name!r}")
     return output
+
+
+def keep_in_cache(path: Path, data: bytes) -> bool:
+    """Write a file of CACHE_FOLDER whole or not at all; say whether it was kept. The cache only saves
+    time, so a failure is no error, and leaves no temporary file behind."""
+    temporary = path.with_name(f".{path.name}.cheatdeck-{secrets.token_hex(4)}.tmp")  # as `recover` knows
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def stamp(*parts: str) -> str:

@@ -23,7 +23,7 @@ from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
 from cheatdeck.render import render_fact, render_inline, render_markdown
 from cheatdeck.templating import format_day, make_environment
-from cheatdeck.typeset import typeset_formula, typeset_math
+from cheatdeck.typeset import load_drawings, save_drawings, typeset_formula, typeset_math
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -297,6 +297,8 @@ def _sheet_artefact(shared: Shared) -> Artefact:
     from cheatdeck.fonts import fonts_digest
 
     notebook, options, changed = shared.notebook, shared.options, shared.date
+    cache = options.out / CACHE_FOLDER
+    load_drawings(cache / "formulas.json")
     sheet = rendered(
         lambda: render_sheet_parts(notebook, options.templates, options.sheet, changed, shared.grid)
     )
@@ -313,9 +315,10 @@ def _sheet_artefact(shared: Shared) -> Artefact:
             options.source,
             templates=options.templates,
             source_url=source_url,
-            cache=options.out / CACHE_FOLDER,
+            cache=cache / "sheet",
             reuse=not options.force,  # --force lays out every part afresh (and keeps them)
         )
+        save_drawings(cache / "formulas.json", "".join(sheet.parts))
         log.info("cheat sheet: %d pages", shared.report.sheet_pages)
 
     # the fonts found and the files shown shape the PDF

@@ -274,23 +274,22 @@ def _cached(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
 def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:
     """Keep the parts just rendered; forget those this sheet no longer has. A cache that cannot be
     written only costs time on the next build."""
+    from cheatdeck.outputs import keep_in_cache
+
+    for key, rendered in fresh.items():
+        entry = {
+            "sha256": hashlib.sha256(rendered.pdf).hexdigest(),
+            "files": dict(rendered.files),
+            "warnings": list(rendered.warnings),
+        }
+        if keep_in_cache(cache / f"{key}.pdf", rendered.pdf):
+            keep_in_cache(cache / f"{key}.json", json.dumps(entry).encode())
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        for key, rendered in fresh.items():
-            entry = {
-                "sha256": hashlib.sha256(rendered.pdf).hexdigest(),
-                "files": dict(rendered.files),
-                "warnings": list(rendered.warnings),
-            }
-            for suffix, data in ((".pdf", rendered.pdf), (".json", json.dumps(entry).encode())):
-                temporary = cache / f".{key}{suffix}.tmp"
-                temporary.write_bytes(data)
-                temporary.replace(cache / f"{key}{suffix}")
         for path in cache.iterdir():
             if path.name.split(".")[0] not in keep:
                 path.unlink()
     except OSError as error:
-        log.debug("sheet cache not kept: %s", error)
+        log.debug("sheet cache not pruned: %s", error)
 
 
 @contextmanager

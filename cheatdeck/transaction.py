@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cheatdeck.errors import OutputError
+from cheatdeck.outputs import CACHE_FOLDER
 
 JOURNAL = ".cheatdeck-journal.json"
 _TEMPORARY = re.compile(r"^\..+\.cheatdeck-[0-9a-f]{8}\.tmp$")
@@ -103,12 +104,13 @@ def recover(out: Path, folders: Iterable[Path] = ()) -> None:
     if not out.is_dir():
         return
     others = [folder for folder in folders if folder.is_dir()]
+    cache = [Path(top) for top, _, _ in os.walk(out / CACHE_FOLDER)]  # its files are written whole too
     try:
         with _locked({out, *others}):
             journal = out / JOURNAL
             if os.path.lexists(journal):
                 _recover_journal(journal)
-            for folder in (out, *others):
+            for folder in (out, *others, *cache):
                 for name in os.listdir(folder):
                     ours = _TEMPORARY.match(name) or (folder == out and _EARLIER_TEMPORARY.match(name))
                     if ours and os.path.isfile(folder / name):

@@ -7,10 +7,11 @@ so it follows the surrounding text, and shifted so its baseline sits on the text
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from functools import cache
 from html import escape, unescape
+from pathlib import Path
 
 from cheatdeck.render import split_formula
 
@@ -20,6 +21,10 @@ _SIZE = 10.0  # ziamath's font size; the SVG is then scaled to 1 em per _SIZE un
 _MATH = re.compile(r'<(?P<tag>span|div) class="math">(?P<tex>[^<]*)</(?P=tag)>')
 _VIEWBOX = re.compile(r'<svg [^>]*viewBox="(?P<box>[^"]+)"[^>]*>')
 _FRACTION = re.compile(r"^(?P<numerator>\(.*\)|[^/]+?)\s*/\s*(?P<denominator>\(.*\)|[^/]+)$")
+_DRAWING = re.compile(
+    r'<svg xmlns="http://www.w3.org/2000/svg" viewBox="[-0-9. ]+" style="[-a-z0-9.:;]+">'
+    r'(?:<(?:path d="[-0-9A-Za-z. ,]*"|rect(?: [a-z]+="[-0-9.]+")*) fill="black" />)*</svg>\Z'
+)  # what `_draw` makes: a drawing read back from the cache must be nothing else
 _TEX_SPECIALS = {c: "\\" + c for c in "#$%&{}"} | {"\\": r"\backslash ", "~": r"\sim "}
 
 
@@ -59,9 +64,47 @@ def _math_html(tex: str, display: bool) -> str:
     return f'<{tag} class="math{" display" if display else ""}">{svg}</{tag}>'
 
 
-@cache
+_DRAWN: dict[str, str] = {}  # "display|TeX" → its <svg>, for this process and, saved, the next build
+
+
 def _svg(tex: str, display: bool) -> str | None:
     """Return the expression as an `<svg>` sized in em with its baseline on the text's, or None."""
+    key = f"{'display' if display else 'inline'}|{tex}"
+    if key not in _DRAWN:
+        svg = _draw(tex, display)
+        if svg is None:
+            return None
+        _DRAWN[key] = svg
+    return _DRAWN[key]
+
+
+def load_drawings(path: Path) -> None:
+    """Start from the drawings an earlier build saved at `path`: ziamath takes 10–15 ms a formula, paid
+    again by every fresh process. Only drawings made of plain paths and rectangles are taken."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("ziamath") == _ziamath_version() and isinstance(saved.get("drawings"), dict):
+            drawings = saved["drawings"].items()
+            _DRAWN.update({key: svg for key, svg in drawings if isinstance(svg, str) and _DRAWING.match(svg)})
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def save_drawings(path: Path, used: str) -> None:
+    """Save the drawings that appear in `used` (the HTML just rendered) for the next build."""
+    from cheatdeck.outputs import keep_in_cache
+
+    kept = {key: svg for key, svg in sorted(_DRAWN.items()) if svg in used}
+    keep_in_cache(path, json.dumps({"ziamath": _ziamath_version(), "drawings": kept}).encode())
+
+
+def _ziamath_version() -> str:
+    from importlib.metadata import version
+
+    return version("ziamath")
+
+
+def _draw(tex: str, display: bool) -> str | None:
     from ziamath.config import config
     from ziamath.zmath import Latex
 

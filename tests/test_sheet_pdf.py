@@ -15,6 +15,7 @@ from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER
 from cheatdeck.pipeline import build
 from cheatdeck.sheet import CHAPTER_NOTES, Section, chapters_of
+from cheatdeck.typeset import _draw as draw_with_ziamath
 
 DECK = "id: parts\ntitle: Parts\n"
 SVG = 'xmlns="http://www.w3.org/2000/svg" width="40" height="20"'
@@ -48,6 +49,7 @@ def _notes() -> str:
             "    kind: metric",
             f"    summary: The measure numbered {index}.",
             "    image: figure.svg",
+            f"    formula: Score{index} = TP / (TP + FP)",
             f"    related: [{'metric-1' if index == 0 else 'metric-0'}]",
         ]
     return "\n".join(lines) + "\n"
@@ -129,7 +131,7 @@ def test_a_changed_image_lays_out_its_part_again(source: Path, tmp_path: Path, l
 def test_a_damaged_cache_is_laid_out_again(source: Path, tmp_path: Path, laid_out: list[str]) -> None:
     out = tmp_path / "dist"
     before = _build(source, out)
-    for cached in (out / CACHE_FOLDER).glob("*.pdf"):
+    for cached in (out / CACHE_FOLDER / "sheet").glob("*.pdf"):
         cached.write_bytes(cached.read_bytes()[:100])
     laid_out.clear()
     assert _build(source, out) == before  # up to date: nothing read
@@ -138,7 +140,7 @@ def test_a_damaged_cache_is_laid_out_again(source: Path, tmp_path: Path, laid_ou
     after = _build(source, out)
     assert len(laid_out) == 4  # every part again (not read from the damaged cache), and the frame
     assert after == _build(source, tmp_path / "forced", force=True)
-    assert len(list((out / CACHE_FOLDER).glob("*.pdf"))) == 3  # one per part, no leftovers
+    assert len(list((out / CACHE_FOLDER / "sheet").glob("*.pdf"))) == 3  # one per part, no leftovers
 
 
 def test_each_chapter_starts_a_page_and_links_cross_parts(source: Path, tmp_path: Path) -> None:
@@ -201,3 +203,35 @@ def test_a_sheet_template_from_before_the_parts_still_prints_each_note_once(
     text = "".join(page.extract_text() for page in PdfReader(out / "cheatsheet.pdf").pages)
     assert text.count("Concept number 7\n") == 1 and text.count("Metric number 1") == 1
     assert "page 1 of" in text
+
+
+def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from cheatdeck import typeset
+
+    out = tmp_path / "dist"
+    first = _build(source, out)
+    saved = out / CACHE_FOLDER / "formulas.json"
+    drawings = json.loads(saved.read_text(encoding="utf-8"))["drawings"]
+    assert len(drawings) == 2  # the two metrics' formulas
+
+    def no_ziamath(*_: object) -> None:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(typeset, "_DRAWN", {})  # a fresh process
+    monkeypatch.setattr(typeset, "_draw", no_ziamath)
+    assert _build(source, out, force=True) == first  # both drawings read back
+
+    key = sorted(drawings)[0]
+    drawings[key] = drawings[key].replace("<path", '<image href="file:///etc/passwd"/><path', 1)
+    saved.write_text(json.dumps({"ziamath": typeset._ziamath_version(), "drawings": drawings}))
+    drawn: list[str] = []
+    monkeypatch.setattr(typeset, "_DRAWN", {})
+    monkeypatch.setattr(
+        typeset, "_draw", lambda tex, display: drawn.append(tex) or draw_with_ziamath(tex, display)
+    )
+    assert _build(source, out, force=True) == first
+    assert len(drawn) == 1  # the tampered drawing was not taken; the other one was
