@@ -7,7 +7,9 @@ Run from the project root:
 
 For each size N (bench.py's seeded synthetic notes) it builds everything once (`--force`, timed: the
 "full" build), then edits one note's summary and rebuilds through `watch.build_once` (deck and grid
-first, the sheet after, as `watch` does), `--runs` times, and finally times a no-op rebuild. Then it times
+first, the sheet after, as `watch` does), `--runs` times; then edits a grid field (`use_case`) `--runs`
+times the same way, builds one more summary edit with a fresh `build.py build` process (start-up and
+cold caches included), and finally times a no-op rebuild. Then it times
 a forced full build of the shipped notes against two floors: (a) bare WeasyPrint on SIMPLE HTML with the
 same words and page size in plain balanced columns, plus bare genanki (the honest floor), and (b) bare
 WeasyPrint on cheatdeck's own HTML. Every figure is given as wall time and CPU time of this process (and
@@ -105,6 +107,27 @@ def edit_summary(source: Path, run: int) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True), encoding="utf-8")
 
 
+def edit_use_case(source: Path, run: int) -> None:
+    """Change the first service's use case: its chapter and the grid pages both change."""
+    import yaml  # type: ignore[import-untyped]
+
+    path = sorted(source.glob("services-*.yaml"))[0]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notes"][0]["use_case"] = data["notes"][0]["use_case"] + f" (revised {run + 1})"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True), encoding="utf-8")
+
+
+def timed_cli_build(source: Path, out: Path, env: dict[str, str]) -> Time:
+    """Time `python build.py build` in a fresh process (start-up and cold caches included)."""
+    import subprocess
+
+    command = [sys.executable, str(ROOT / "build.py"), "build", "--source", str(source), "--out", str(out)]
+    gc.collect()
+    wall, cpu = time.perf_counter(), cpu_now()
+    subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return Time(time.perf_counter() - wall, cpu_now() - cpu)
+
+
 def timed_build_once(options: Any) -> tuple[Time, Time, Any]:
     """Run `watch.build_once`; return (time until deck and grid are current, time until all are, report)."""
     from cheatdeck.watch import build_once
@@ -126,8 +149,11 @@ def timed_build_once(options: Any) -> tuple[Time, Time, Any]:
     return marks[0], total, report
 
 
-def bench_size(count: int, runs: int, space: bench.Workspace) -> tuple[Series, dict[str, Any]]:
-    """Full build, `runs` one-note edits and a no-op rebuild of `count` synthetic notes."""
+def bench_size(
+    count: int, runs: int, space: bench.Workspace, env: dict[str, str]
+) -> tuple[Series, dict[str, Any]]:
+    """Full build, `runs` one-note edits (a summary; a grid field), an edit built by a fresh `build.py`
+    process, and a no-op rebuild, of `count` synthetic notes."""
     from cheatdeck.options import BuildOptions
     from cheatdeck.pipeline import build
 
@@ -148,6 +174,12 @@ def bench_size(count: int, runs: int, space: bench.Workspace) -> tuple[Series, d
         series.add("deck+grid", quick)
         series.add("sheet", Time(total.wall - quick.wall, total.cpu - quick.cpu))
         series.add("edit", total)
+    for run in range(runs):
+        print(f"  N={count}: grid-field edit {run + 1}/{runs}", file=sys.stderr, flush=True)
+        edit_use_case(source, run)
+        series.add("edit grid field", timed_build_once(options)[1])
+    edit_summary(source, runs)
+    series.add("edit (CLI)", timed_cli_build(source, out, env))
     noop, report = measure(lambda: build(options))
     series.add("noop", noop)
     facts["noop_ok"] = report.up_to_date
@@ -290,15 +322,17 @@ def main(argv: list[str] | None = None) -> None:
         space = bench.Workspace(root / "work")
         print("warming up…", file=sys.stderr, flush=True)
         bench.warm_up(space, bench.subprocess_env(root / "pycache"))
-        results = {count: bench_size(count, runs, space) for count in sizes}
+        env = bench.subprocess_env(root / "pycache")
+        results = {count: bench_size(count, runs, space, env) for count in sizes}
         shipped, shipped_facts = bench_shipped(runs, space)
 
     print("## One-note edit (summary changed), through watch.build_once\n")
     print(
         "| N | pages | full --force | bare WeasyPrint, same HTML | full / WeasyPrint (wall / CPU) "
-        "| edit: deck+grid | edit: sheet | edit: all | edit / full (CPU) | no-op | peak RSS MB |"
+        "| edit: deck+grid | edit: sheet | edit: all | edit / full (CPU) | edit a grid field: all "
+        "| edit, fresh `build.py` process | no-op | peak RSS MB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for count, (series, facts) in results.items():
         big = both(series, "full", "weasyprint")
         share = ratio(series.cpu("edit"), series.cpu("full"))
@@ -306,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"| {count:,} | {facts['pages']} | {pair(series, 'full')} | {pair(series, 'weasyprint')} "
             f"| {big} | {pair(series, 'deck+grid')} | {pair(series, 'sheet')} | {pair(series, 'edit')} "
-            f"| {fmt(share)}× | {noop} | {facts['rss']:.0f} |"
+            f"| {fmt(share)}× | {pair(series, 'edit grid field')} | {pair(series, 'edit (CLI)')} "
+            f"| {noop} | {facts['rss']:.0f} |"
         )
     print("\nPeak RSS is the process's peak so far (sizes run in increasing order).")
     for count, (_, facts) in results.items():
@@ -341,6 +376,16 @@ def main(argv: list[str] | None = None) -> None:
         (
             "one-note edit, 300 notes: every output ≤ 3 s (wall)",
             at300 and at300.wall("edit"),
+            TARGET_EDIT_ALL,
+        ),
+        (
+            "… the same with a grid field edited (its chapter and the grid pages)",
+            at300 and at300.wall("edit grid field"),
+            TARGET_EDIT_ALL,
+        ),
+        (
+            "… the same built by a fresh `build.py build` process",
+            at300 and at300.wall("edit (CLI)"),
             TARGET_EDIT_ALL,
         ),
         (
