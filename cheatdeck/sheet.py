@@ -74,9 +74,12 @@ def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
 
 
 CHAPTER_NOTES = 40
-"""A long sheet reads in chapters: once the notes since the last chapter start number this many, the next
-kind starts a new page. Each chapter is laid out on its own (`cheatdeck.sheet_pdf`), so a change lays out
-only its chapter again, and chapters render side by side on several cores. The shipped notes fit one."""
+CHAPTERS_FROM = 3 * CHAPTER_NOTES
+"""A long sheet (CHAPTERS_FROM notes or more) reads in chapters: once the notes since the last chapter
+began number CHAPTER_NOTES, the next kind starts a new page. Each chapter is laid out on its own
+(`cheatdeck.sheet_pdf`), so a change lays out only its chapter again, and chapters render side by side on
+several cores. A shorter sheet is one chapter: a page left part empty would cost it more than the
+seconds saved. The shipped notes are one chapter."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,10 @@ _INTERNAL_LINKS = re.compile(r'\bhref="#([^"]+)"')
 
 
 def chapters_of(sections: list[Section]) -> list[Chapter]:
-    """Group kind sections into chapters of at least CHAPTER_NOTES notes (the last may hold fewer)."""
+    """Group kind sections into chapters of at least CHAPTER_NOTES notes (the last may hold fewer), or
+    into one chapter if there are fewer than CHAPTERS_FROM notes."""
+    if sum(len(section.notes) for section in sections) < CHAPTERS_FROM:
+        return [Chapter(tuple(sections), starts_page=False)] if sections else []
     chapters: list[list[Section]] = []
     count = CHAPTER_NOTES
     for section in sections:

@@ -14,7 +14,7 @@ import cheatdeck.sheet_pdf
 from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER
 from cheatdeck.pipeline import build
-from cheatdeck.sheet import CHAPTER_NOTES, Section, chapters_of
+from cheatdeck.sheet import CHAPTER_NOTES, CHAPTERS_FROM, Section, chapters_of
 from cheatdeck.typeset import _draw as draw_with_ziamath
 
 DECK = "id: parts\ntitle: Parts\n"
@@ -56,7 +56,13 @@ def _notes() -> str:
 
 
 @pytest.fixture
-def source(tmp_path: Path) -> Path:
+def short_sheets_have_chapters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chapters from the first note on, so two chapters take 44 notes, not 120."""
+    monkeypatch.setattr(cheatdeck.sheet, "CHAPTERS_FROM", 0)
+
+
+@pytest.fixture
+def source(tmp_path: Path, short_sheets_have_chapters: None) -> Path:
     folder = tmp_path / "source"
     (folder / "media").mkdir(parents=True)
     (folder / "deck.yaml").write_text(DECK, encoding="utf-8")
@@ -86,16 +92,18 @@ def _build(source: Path, out: Path, **options: Any) -> bytes:
     return (out / "cheatsheet.pdf").read_bytes()
 
 
-def test_sections_join_chapters_of_at_least_the_chapter_size() -> None:
-    sizes = [30, 5, 10, 50, 2, 3]
+def _chapters(sizes: list[int]) -> list[list[int]]:
     sections = [Section(None, (None,) * size) for size in sizes]  # type: ignore[arg-type]
     chapters = chapters_of(sections)
-    assert [[len(section.notes) for section in chapter.sections] for chapter in chapters] == [
-        [30, 5, 10],
-        [50],
-        [2, 3],
-    ]
-    assert [chapter.starts_page for chapter in chapters] == [False, True, True]
+    assert [chapter.starts_page for chapter in chapters] == [index > 0 for index in range(len(chapters))]
+    return [[len(section.notes) for section in chapter.sections] for chapter in chapters]
+
+
+def test_sections_join_chapters_of_at_least_the_chapter_size_on_a_long_sheet() -> None:
+    assert (CHAPTER_NOTES, CHAPTERS_FROM) == (40, 120)  # the figures below are written for these
+    assert _chapters([30, 5, 10, 50, 2, 30]) == [[30, 5, 10], [50], [2, 30]]
+    assert _chapters([30, 5, 10, 50, 2]) == [[30, 5, 10, 50, 2]]  # 97 notes: one chapter, no empty page
+    assert _chapters([]) == []
 
 
 def test_an_edit_lays_out_only_its_part_and_gives_the_bytes_of_a_forced_build(
