@@ -12,6 +12,7 @@ from the parts. The same parts give the same bytes: from the cache or rendered a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ import logging
 import multiprocessing
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,24 +125,31 @@ def write_parts_pdf(
     if cache is not None:
         _store(cache, {keys[index]: rendered[index] for index in missing}, keep=set(keys))
     pdfs = [rendered[index].pdf for index in range(len(sheet.parts))]
-    pages = sum(len(_reader(pdf).pages) for pdf in pdfs)
-    frame = renderer.render(sheet.frame_for(pages), changed)
-    target.write_bytes(join_parts(pdfs, frame.pdf, owned=[_owned(part) for part in sheet.parts]))
+
+    def frame_for(pages: int) -> bytes:
+        return renderer.render(sheet.frame_for(pages), changed).pdf
+
+    joined, pages = join_parts(pdfs, frame_for, owned=[_owned(part) for part in sheet.parts])
+    target.write_bytes(joined)
     log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), len(missing))
     return pages
 
 
-def join_parts(parts: Sequence[bytes], frame: bytes, owned: Sequence[frozenset[str]]) -> bytes:
-    """Join the parts' PDFs page after page, draw the frame's pages over them, and keep the links,
-    the outline (each part's in turn), the frame's metadata and a reproducible identifier."""
+def join_parts(
+    parts: Sequence[bytes], frame_for: Callable[[int], bytes], owned: Sequence[frozenset[str]]
+) -> tuple[bytes, int]:
+    """Join the parts' PDFs page after page, draw the frame's pages (`frame_for(page count)`) over
+    them, and keep the links, the outline (each part's in turn), the frame's metadata and a
+    reproducible identifier. Return the PDF and its page count."""
     from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
+    readers = [_reader(part) for part in parts]
+    frame = frame_for(sum(len(reader.pages) for reader in readers))
     frame_reader = _reader(frame)
     destinations: dict[str, ArrayObject] = {}
-    for part, names in zip(parts, owned, strict=True):
-        reader = _reader(part)
+    for reader, names in zip(readers, owned, strict=True):
         first = len(writer.pages)
         for page in reader.pages:
             writer.add_page(page)
@@ -166,7 +174,7 @@ def join_parts(parts: Sequence[bytes], frame: bytes, owned: Sequence[frozenset[s
     )  # pypdf writes no /ID otherwise
     output = io.BytesIO()
     writer.write(output)
-    return output.getvalue()
+    return output.getvalue(), len(writer.pages)
 
 
 def _copy_outline(
@@ -245,9 +253,18 @@ def _weight(html: str) -> int:
 
 def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:
     digest = hashlib.sha256()
-    for text in (version, fonts, renderer.base, part):
+    for text in (version, fonts, _code(), str(_PART_EPOCH), renderer.base, part):
         digest.update(text.encode())
         digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code() -> str:
+    """A digest of cheatdeck's own code (how a part's HTML is prepared and rendered may change)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

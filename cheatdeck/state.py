@@ -153,6 +153,8 @@ _LIBRARIES = (
     "ftfy",
     "pyyaml",
     "pydantic",
+    "pypdf",
+    "ziamath",
 )
 
 
