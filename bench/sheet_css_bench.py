@@ -54,6 +54,20 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
             '</div></div></div>\n  <h2 class="section" id="references"',
         ),
     ],
+    # Measured and not kept (less than 3 %, or another picture):
+    "notes: no overflow-wrap (same picture here)": [
+        ("var(--tint); overflow-wrap: break-word; }", "var(--tint); }")
+    ],
+    "notes: no orphans/widows (same picture here)": [
+        ("column-fill: auto; orphans: 2; widows: 2; }", "column-fill: auto; }")
+    ],
+    "resources as inline-block rows (2 balancing loops, not 10; 300-note picture differs)": [
+        (
+            ".resource { break-inside: avoid; margin: 0 0 0.6mm; }",
+            ".resource-columns { orphans: 1; widows: 1; } .resource { display: inline-block; width: 100%;"
+            " vertical-align: top; margin: 0 0 0.6mm; }",
+        )
+    ],
 }
 
 
