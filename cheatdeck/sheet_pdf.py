@@ -247,8 +247,10 @@ def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendere
 
 
 def _weight(html: str) -> int:
-    """How long a part takes to lay out, roughly: its length without the formulas' drawings."""
-    return len(_DRAWINGS.sub("", html))
+    """How long a part takes to lay out, roughly: its length, where the formulas' drawings count an
+    eighth (measured: about 20 µs of CPU per character of text, 2.4 µs per character of drawing)."""
+    drawings = sum(len(drawing) for drawing in _DRAWINGS.findall(html))
+    return len(html) - drawings + drawings // 8
 
 
 def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:
