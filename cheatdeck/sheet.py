@@ -149,10 +149,11 @@ def render_sheet_parts(
     back = render(chapters=[], back_matter=True)
     if _IDS.search(back) or not parts:  # the back matter printed something, or nothing else did
         parts.append(back)
-    return SheetParts(tuple(_with_stubs(part) for part in parts), frame)
+    everywhere = {name for part in parts for name in _IDS.findall(part)}
+    return SheetParts(tuple(_with_stubs(part, everywhere) for part in parts), frame)
 
 
-_STUBS = '<div class="anchor-stubs">'
+_STUBS = '<div class="anchor-stubs" style="position: absolute; top: 0; left: 0; width: 0; height: 0">'
 
 
 def anchors_of(html: str) -> frozenset[str]:
@@ -160,10 +161,11 @@ def anchors_of(html: str) -> frozenset[str]:
     return frozenset(_IDS.findall(html.split(_STUBS, 1)[0]))
 
 
-def _with_stubs(html: str) -> str:
+def _with_stubs(html: str, everywhere: set[str]) -> str:
     """Give every link to another part a stand-in target here, so WeasyPrint keeps the link; the joined
-    PDF points it at the real target."""
-    missing = sorted(set(_INTERNAL_LINKS.findall(html)) - set(_IDS.findall(html)))
+    PDF points it at the real target. A link to no target anywhere is left to WeasyPrint (it drops it)."""
+    links = set(_INTERNAL_LINKS.findall(html)) & everywhere
+    missing = sorted(links - set(_IDS.findall(html)))
     if not missing:
         return html
     stubs = "".join(f'<div id="{name}"></div>' for name in missing)

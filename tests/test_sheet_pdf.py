@@ -50,6 +50,7 @@ def _notes() -> str:
             f"    summary: The measure numbered {index}.",
             "    image: figure.svg",
             f"    formula: Score{index} = TP / (TP + FP)",
+            "    body: Compare [k-means](#note-kmeans); a link to [nowhere](#nowhere) is dropped.",
             f"    related: [{'metric-1' if index == 0 else 'metric-0'}]",
         ]
     return "\n".join(lines) + "\n"
@@ -180,6 +181,8 @@ def test_each_chapter_starts_a_page_and_links_cross_parts(source: Path, tmp_path
                     assert "References" in texts[target_page]
     grid = next(number for number, text in enumerate(texts) if "Comparison grid" in text)
     assert {("note-kmeans", grid), ("note-metric-1", metrics)} <= checked  # across parts, and within one
+    assert ("note-kmeans", metrics) in checked  # a link in a note's body, to another chapter
+    assert "nowhere" not in {name for name, _ in checked}
 
 
 def test_the_sheet_options_reach_the_parts(source: Path, tmp_path: Path) -> None:
