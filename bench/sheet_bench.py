@@ -8,8 +8,8 @@ Run from the project root:
 For the shipped notes and for synthetic note sets (bench.py's generator, plus 1-4 facts per note, a few
 with math), it renders each layout once untimed (fonts, caches) and then `--runs` times, and prints:
 pages, words on the page (from the laid-out text boxes), blank share of the note columns on every notes
-page (the last notes page is marked *: it may be short), headings left alone at a column foot, and the
-median seconds for HTML (Jinja + Markdown + math), layout (WeasyPrint render; its CPU time in brackets,
+page (the last page of each chapter is marked *: it may be short), headings left alone at a column
+foot, and the median seconds for HTML (Jinja + Markdown + math), layout (WeasyPrint render; its CPU time in brackets,
 steadier than wall time on a shared machine) and PDF writing.
 Everything is written under one temporary folder, removed at the end.
 """
@@ -133,11 +133,10 @@ def _walk(box: Any) -> Any:
 
 def report(result: Result) -> str:
     """Return one result as a Markdown table row."""
-    last = result.fills[-1].page if result.fills else 0
     blanks = " ".join(
-        f"p{fill.page}:{fill.blank:.0%}{'*' if fill.page == last else ''}" for fill in result.fills
+        f"p{fill.page}:{fill.blank:.0%}{'*' if fill.ends_chapter else ''}" for fill in result.fills
     )
-    worst = max((fill.blank for fill in result.fills if fill.page != last), default=0.0)
+    worst = max((fill.blank for fill in result.fills if not fill.ends_chapter), default=0.0)
     lonely = sum(len(fill.lonely_headings) for fill in result.fills)
     verdict = "ok" if worst <= BLANK_TARGET and not lonely else "OVER"
     return (
@@ -161,7 +160,7 @@ def main() -> None:
         cases = [("shipped", ROOT / "source")]
         cases += [(f"{n} notes", write_synthetic_source(scratch / f"source-{n}", n)) for n in sizes]
         print(
-            "| notes | layout | pages | words | blank column area per notes page (* last) "
+            "| notes | layout | pages | words | blank column area per notes page (* a chapter's last page) "
             "| worst but last | lonely headings | html s | layout s (cpu s) | pdf s |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|")

@@ -8,7 +8,7 @@ this walks `document.pages[i]._page_box` (WeasyPrint's layout tree, not a public
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 NOTES_CLASS = "notes"
@@ -23,15 +23,19 @@ class PageFill:
     columns: int
     blank: float  # 0 … 1 of the column area (column width × height from the columns' top to the page foot)
     lonely_headings: tuple[str, ...]  # text of each heading that ends a column with nothing under it
+    ends_chapter: bool = False  # the last page of a chapter (its notes' last page): it may be part empty
 
 
 def notes_pages(document: Any) -> list[PageFill]:
     """Return the fill of every page that holds columns of notes, in page order."""
     fills = []
+    chapters = []  # the notes container laid out on each page that has one
     for number, page in enumerate(document.pages, start=1):
-        columns = list(_columns(page._page_box))
+        container = _container(page._page_box)
+        columns = list(container.children) if container is not None else []
         if not columns:
             continue
+        chapters.append(container.element)
         bottom = page._page_box.content_box_y() + page._page_box.height
         area = blank = 0.0
         lonely = []
@@ -44,16 +48,18 @@ def notes_pages(document: Any) -> list[PageFill]:
             if heading is not None and heading.element_tag in HEADINGS:
                 lonely.append(_text(heading))
         fills.append(PageFill(number, len(columns), blank / area if area else 0.0, tuple(lonely)))
-    return fills
+    ends = [here is not after for here, after in zip(chapters, [*chapters[1:], None], strict=True)]
+    return [replace(fill, ends_chapter=end) for fill, end in zip(fills, ends, strict=True)]
 
 
-def _columns(page_box: Any) -> Iterator[Any]:
-    """Yield the column boxes of the notes container on a page (its children, one per filled column)."""
+def _container(page_box: Any) -> Any:
+    """Return the notes container on a page, whose children are its filled columns (or None)."""
     for box in _walk(page_box):
         if _classes(box) and NOTES_CLASS in _classes(box) and box.children:
             if all(NOTES_CLASS in _classes(child) for child in box.children):
-                yield from box.children
-            return
+                return box
+            return None
+    return None
 
 
 def _last_block(box: Any) -> Any:
