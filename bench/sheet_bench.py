@@ -9,8 +9,8 @@ For the shipped notes and for synthetic note sets (bench.py's generator, plus 1-
 with math), it renders each layout once untimed (fonts, caches) and then `--runs` times, and prints:
 pages, words on the page (from the laid-out text boxes), blank share of the note columns on every notes
 page (the last page of each chapter is marked *: it may be short), headings left alone at a column
-foot, and the median seconds for HTML (Jinja + Markdown + math), layout (WeasyPrint render; its CPU time in brackets,
-steadier than wall time on a shared machine) and PDF writing.
+foot, and the median seconds for HTML (Jinja + Markdown + math), layout (WeasyPrint render; its CPU time
+in brackets, steadier than wall time on a shared machine) and PDF writing.
 Everything is written under one temporary folder, removed at the end.
 """
 
