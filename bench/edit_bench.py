@@ -8,8 +8,8 @@ Run from the project root:
 For each size N (bench.py's seeded synthetic notes) it builds everything once (`--force`, timed: the
 "full" build), then edits one note's summary and rebuilds through `watch.build_once` (deck and grid
 first, the sheet after, as `watch` does), `--runs` times; then edits a grid field (`use_case`) `--runs`
-times the same way, builds one more summary edit with a fresh `build.py build` process (start-up and
-cold caches included), and finally times a no-op rebuild. Then it times
+times the same way, builds `--runs` more summary edits each with a fresh `build.py build` process
+(start-up and cold caches included), and finally times a no-op rebuild. Then it times
 a forced full build of the shipped notes against two floors: (a) bare WeasyPrint on SIMPLE HTML with the
 same words and page size in plain balanced columns, plus bare genanki (the honest floor), and (b) bare
 WeasyPrint on cheatdeck's own HTML. Every figure is given as wall time and CPU time of this process (and
@@ -178,8 +178,10 @@ def bench_size(
         print(f"  N={count}: grid-field edit {run + 1}/{runs}", file=sys.stderr, flush=True)
         edit_use_case(source, run)
         series.add("edit grid field", timed_build_once(options)[1])
-    edit_summary(source, runs)
-    series.add("edit (CLI)", timed_cli_build(source, out, env))
+    for run in range(runs):
+        print(f"  N={count}: edit built by a fresh process {run + 1}/{runs}", file=sys.stderr, flush=True)
+        edit_summary(source, runs + run)
+        series.add("edit (CLI)", timed_cli_build(source, out, env))
     noop, report = measure(lambda: build(options))
     series.add("noop", noop)
     facts["noop_ok"] = report.up_to_date
