@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -238,7 +239,7 @@ def _reader(pdf: bytes) -> PdfReader:
 def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendered]:
     """Render the parts, the largest first, on up to `jobs` processes (forked: WeasyPrint is loaded)."""
     workers = min(jobs, len(parts))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not sys.platform.startswith("linux"):  # fork is unsafe on macOS, absent on Windows
         return [renderer.render(part, _PART_EPOCH) for part in parts]
     order = sorted(range(len(parts)), key=lambda index: -_weight(parts[index]))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
