@@ -23,6 +23,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,9 +243,15 @@ def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendere
     if workers < 2 or not sys.platform.startswith("linux"):  # fork is unsafe on macOS, absent on Windows
         return [renderer.render(part, _PART_EPOCH) for part in parts]
     order = sorted(range(len(parts)), key=lambda index: -_weight(parts[index]))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {index: pool.submit(renderer.render, parts[index], _PART_EPOCH) for index in order}
-        return [futures[index].result() for index in range(len(parts))]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {index: pool.submit(renderer.render, parts[index], _PART_EPOCH) for index in order}
+            return [futures[index].result() for index in range(len(parts))]
+    except (BrokenProcessPool, OSError) as error:  # a worker killed (out of memory?), or no process left
+        log.warning(
+            "cheat sheet: laying the parts out one after the other (the worker processes failed: %s)", error
+        )
+        return [renderer.render(part, _PART_EPOCH) for part in parts]
 
 
 def _weight(html: str) -> int:

@@ -246,3 +246,26 @@ def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
     )
     assert _build(source, out, force=True) == first
     assert len(drawn) == 1  # the tampered drawing was not taken; the other one was
+
+
+def test_a_worker_that_dies_costs_time_not_the_sheet(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker process killed (say, by the out-of-memory killer): the parts are laid out in this
+    process instead, and the PDF is the same."""
+    import os
+    import signal
+
+    expected = _build(source, tmp_path / "expected", force=True)
+    render = cheatdeck.sheet_pdf.Renderer.render
+
+    def dying(self: Any, html: str, epoch: int) -> Any:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return render(self, html, epoch)
+
+    parent = os.getpid()
+    monkeypatch.setattr(cheatdeck.sheet, "_cores", lambda: 2)
+    monkeypatch.setattr(cheatdeck.sheet_pdf.Renderer, "render", dying)
+    assert _build(source, tmp_path / "dist", force=True) == expected
+    assert "laying the parts out one after the other" in caplog.text
