@@ -202,6 +202,26 @@ def _several_questions(notebook: Notebook, planner: CardPlanner, plans: list[Car
                     f"the question asks {fact.q.count('?')} things",
                     "ask one question per fact",
                 )
+    if not notebook.deck.cards.contrast:
+        return
+    for first, second, rows, sentences in planner.pairs:
+        if len(rows) > 1 and not sentences:  # the contrast card asks "How do they differ in a, b …?"
+            owner, other, field = _pair_entry(first, second)
+            labels = ", ".join(label.lower() for label, _, _ in rows)
+            yield _Found(
+                owner.id,
+                field,
+                Rule.SEVERAL_QUESTIONS,
+                f"the contrast card with {other.id} asks {len(rows)} differences at once ({labels})",
+                "write it as {id: " + other.id + ", difference: <what tells them apart, in one sentence>}",
+                other.id,
+            )
+
+
+def _pair_entry(first: Note, second: Note) -> tuple[Note, Note, str]:
+    """The note whose `related` list names the pair, the other note, and the entry's field."""
+    owner, other = (first, second) if second.id in first.related_ids else (second, first)
+    return owner, other, f"related[{owner.related_ids.index(other.id)}]"
 
 
 def _texts(note: Note) -> Iterator[tuple[str, str]]:
@@ -289,11 +309,10 @@ def _no_card(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) ->
     for first, second, rows, said in planner.pairs:
         if rows or said:
             continue
-        owner, other = (first, second) if second.id in first.related_ids else (second, first)
-        position = owner.related_ids.index(other.id)
+        owner, other, field = _pair_entry(first, second)
         yield _Found(
             owner.id,
-            f"related[{position}]",
+            field,
             Rule.NO_CARD,
             f"no contrast card with {other.id}: no field they both fill differs and no difference is written",
             "write it as {id: " + other.id + ", difference: <what tells them apart, in one sentence>}",

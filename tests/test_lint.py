@@ -112,6 +112,36 @@ def test_each_rule_can_be_switched_off_per_deck_and_per_note(rule: Rule, tmp_pat
     assert rule not in {w.rule for w in _lint(tmp_path / "note", per_note)}
 
 
+def _algorithm(note_id: str, learning: str, task: str, **more: object) -> dict[str, object]:
+    summary = f"An algorithm known here as {note_id}, for a task."
+    fields = {"learning": learning, "task": task, "input": f"{note_id} vectors"}
+    return {
+        "id": note_id,
+        "title": note_id.upper(),
+        "kind": "algorithm",
+        "summary": summary,
+        **fields,
+        **more,
+    }
+
+
+def test_a_contrast_asking_several_differences_without_a_difference_sentence_warns(tmp_path: Path) -> None:
+    """K-means vs K-NN asked four differences at once (issue 11's review: the one bad card)."""
+    pair = [
+        _algorithm("kmeans", "unsupervised", "clustering", related=["knn"]),
+        _algorithm("knn", "supervised", "classification", related=["kmeans"]),
+    ]
+    [warning] = [w for w in _lint(tmp_path / "a", pair) if w.rule == Rule.SEVERAL_QUESTIONS]
+    assert warning.field == "notes[0].related[0]"
+    assert "asks 3 differences at once (learning, task, input)" in warning.message
+    assert "difference:" in warning.fix
+    sentence = "K-means groups unlabelled points; K-NN labels a point by its neighbours."
+    told = [{**pair[0], "related": [{"id": "knn", "difference": sentence}]}]
+    assert not [w for w in _lint(tmp_path / "b", told + pair[1:]) if w.rule == Rule.SEVERAL_QUESTIONS]
+    one = [{**pair[0], "task": "classification", "input": "vectors"}, {**pair[1], "input": "vectors"}]
+    assert not [w for w in _lint(tmp_path / "c", one) if w.rule == Rule.SEVERAL_QUESTIONS]  # one question
+
+
 def test_a_warning_names_file_line_field_rule_and_fix(tmp_path: Path) -> None:
     notes = [_concept("a"), _service("polly", "Amazon Polly", "Polly turns text into lifelike speech")]
     (warning,) = _lint(tmp_path, notes)
