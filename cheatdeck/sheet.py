@@ -109,6 +109,7 @@ class SheetParts:
 FRAME_PAGES = "<!-- frame pages -->"
 _IDS = re.compile(r'\bid="([^"]+)"')
 _INTERNAL_LINKS = re.compile(r'\bhref="#([^"]+)"')
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 def chapters_of(sections: list[Section]) -> list[Chapter]:
@@ -168,9 +169,10 @@ def _with_stubs(html: str, everywhere: set[str]) -> str:
     missing = sorted(links - set(_IDS.findall(html)))
     if not missing:
         return html
-    stubs = "".join(f'<div id="{name}"></div>' for name in missing)
-    head, tail = html.rsplit("</body>", 1)
-    return f"{head}{_STUBS}{stubs}</div></body>{tail}"
+    stubs = _STUBS + "".join(f'<div id="{name}"></div>' for name in missing) + "</div>"
+    ends = list(_BODY_END.finditer(html))
+    at = ends[-1].start() if ends else len(html)  # HTML may leave `</body>` out
+    return f"{html[:at]}{stubs}{html[at:]}"
 
 
 def _sheet_renderer(

@@ -269,3 +269,22 @@ def test_a_worker_that_dies_costs_time_not_the_sheet(
     monkeypatch.setattr(cheatdeck.sheet_pdf.Renderer, "render", dying)
     assert _build(source, tmp_path / "dist", force=True) == expected
     assert "laying the parts out one after the other" in caplog.text
+
+
+def test_a_template_without_a_closing_body_tag_still_gets_its_stand_ins(source: Path, tmp_path: Path) -> None:
+    """HTML may leave `</body>` out; a learner's template that does still links the grid to the notes."""
+    import shutil
+
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.sheet import anchors_of, render_sheet_parts
+    from cheatdeck.sources import load_sources
+
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    page = templates / "sheet.html.j2"
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", "").replace("</html>", ""))
+    sheet = render_sheet_parts(load_sources(source), templates, SheetOptions(), 0)
+    back = sheet.parts[-1]
+    assert 'href="#note-kmeans"' in back and "note-kmeans" not in anchors_of(back)
+    assert 'id="note-kmeans"' in back  # a stand-in for the note laid out in the first chapter
+
