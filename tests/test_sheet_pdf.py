@@ -288,3 +288,44 @@ def test_a_template_without_a_closing_body_tag_still_gets_its_stand_ins(source: 
     assert 'href="#note-kmeans"' in back and "note-kmeans" not in anchors_of(back)
     assert 'id="note-kmeans"' in back  # a stand-in for the note laid out in the first chapter
 
+
+def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Path) -> None:
+    """`sheet.css` may set the page's margins; the frame draws the header and footer in those margins,
+    where one document would put them."""
+    import io
+    import shutil
+
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.sheet import render_sheet_html, sheet_renderer
+    from cheatdeck.sources import load_sources
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text(DECK, encoding="utf-8")
+    note = "notes:\n  - id: one\n    title: One\n    kind: concept\n    summary: The only note.\n"
+    (source / "notes.yaml").write_text(note, encoding="utf-8")
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    with (templates / "sheet.css").open("a", encoding="utf-8") as css:
+        css.write("@page { margin: 20mm 25mm; }\n")
+    out = tmp_path / "dist"
+    build(BuildOptions(source=source, out=out, artefacts=("sheet",), templates=templates))
+    notebook = load_sources(source)
+    html = render_sheet_html(notebook, templates, SheetOptions(), 0)
+    single = sheet_renderer(source, templates, None).render(html, 0).pdf
+
+    def places(pdf: PdfReader) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+
+        def visit(text: str, _: Any, matrix: Any, *__: Any) -> None:
+            for label in ("Parts", "page 1 of 1", "One"):
+                if text.strip() == label:
+                    found[label] = (round(matrix[4]), round(matrix[5]))
+
+        pdf.pages[0].extract_text(visitor_text=visit)
+        return found
+
+    joined = places(PdfReader(out / "cheatsheet.pdf"))
+    assert set(joined) == {"Parts", "page 1 of 1", "One"}
+    assert joined == places(PdfReader(io.BytesIO(single)))
+
