@@ -15,6 +15,7 @@ This module is light on purpose: the pipeline and the CLI import it without any 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import secrets
@@ -100,6 +101,15 @@ def load_output(name: str) -> Output:
     if not isinstance(output, Output) or output.name != name:
         raise TypeError(f"{OUTPUTS[name]}.OUTPUT is not the output {name!r}")
     return output
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of cheatdeck's own code, for what CACHE_FOLDER keeps: how it was made may change."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def keep_in_cache(path: Path, data: bytes) -> bool:

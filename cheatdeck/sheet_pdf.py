@@ -12,7 +12,6 @@ from the parts. The same parts give the same bytes: from the cache or rendered a
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -262,19 +261,12 @@ def _weight(html: str) -> int:
 
 
 def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:
+    from cheatdeck.outputs import code_digest
+
     digest = hashlib.sha256()
-    for text in (version, fonts, _code(), str(_PART_EPOCH), renderer.base, part):
+    for text in (version, fonts, code_digest(), str(_PART_EPOCH), renderer.base, part):
         digest.update(text.encode())
         digest.update(b"\0")
-    return digest.hexdigest()
-
-
-@functools.cache
-def _code() -> str:
-    """A digest of cheatdeck's own code (how a part's HTML is prepared and rendered may change)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -81,9 +81,12 @@ def _svg(tex: str, display: bool) -> str | None:
 def load_drawings(path: Path) -> None:
     """Start from the drawings an earlier build saved at `path`: ziamath takes 10–15 ms a formula, paid
     again by every fresh process. Only drawings made of plain paths and rectangles are taken."""
+    from cheatdeck.outputs import code_digest
+
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved.get("ziamath") == _ziamath_version() and isinstance(saved.get("drawings"), dict):
+        made_here = saved.get("ziamath") == _ziamath_version() and saved.get("code") == code_digest()
+        if made_here and isinstance(saved.get("drawings"), dict):
             drawings = saved["drawings"].items()
             _DRAWN.update({key: svg for key, svg in drawings if isinstance(svg, str) and _DRAWING.match(svg)})
     except (OSError, ValueError, AttributeError):
@@ -91,11 +94,13 @@ def load_drawings(path: Path) -> None:
 
 
 def save_drawings(path: Path, used: str) -> None:
-    """Save the drawings that appear in `used` (the HTML just rendered) for the next build."""
-    from cheatdeck.outputs import keep_in_cache
+    """Save the drawings that appear in `used` (the HTML just rendered) for the next build, with the
+    versions of ziamath and of cheatdeck's code that drew them."""
+    from cheatdeck.outputs import code_digest, keep_in_cache
 
     kept = {key: svg for key, svg in sorted(_DRAWN.items()) if svg in used}
-    keep_in_cache(path, json.dumps({"ziamath": _ziamath_version(), "drawings": kept}).encode())
+    made = {"ziamath": _ziamath_version(), "code": code_digest()}
+    keep_in_cache(path, json.dumps({**made, "drawings": kept}).encode())
 
 
 def _ziamath_version() -> str:

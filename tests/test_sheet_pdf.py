@@ -238,7 +238,7 @@ def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
 
     key = sorted(drawings)[0]
     drawings[key] = drawings[key].replace("<path", '<image href="file:///etc/passwd"/><path', 1)
-    saved.write_text(json.dumps({"ziamath": typeset._ziamath_version(), "drawings": drawings}))
+    saved.write_text(json.dumps({**json.loads(saved.read_text()), "drawings": drawings}))
     drawn: list[str] = []
     monkeypatch.setattr(typeset, "_DRAWN", {})
     monkeypatch.setattr(
@@ -329,3 +329,24 @@ def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Pat
     assert set(joined) == {"Parts", "page 1 of 1", "One"}
     assert joined == places(PdfReader(io.BytesIO(single)))
 
+
+def test_formula_drawings_saved_by_other_code_are_drawn_again(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drawing is ziamath's output reworked by cheatdeck (`cheatdeck.typeset`): drawings saved by another
+    version of cheatdeck are not taken, or a cached build would differ from a fresh one."""
+    import json
+
+    from cheatdeck import typeset
+
+    out = tmp_path / "dist"
+    first = _build(source, out)
+    saved = out / CACHE_FOLDER / "formulas.json"
+    content = json.loads(saved.read_text(encoding="utf-8"))
+    one, other = sorted(content["drawings"])
+    drawings = content["drawings"]
+    drawings[one], drawings[other] = drawings[other], drawings[one]  # drawn otherwise by older code
+    content["code"] = "0" * 64
+    saved.write_text(json.dumps(content), encoding="utf-8")
+    monkeypatch.setattr(typeset, "_DRAWN", {})  # a fresh process
+    assert _build(source, out, force=True) == first
