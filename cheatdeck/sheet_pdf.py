@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from cheatdeck.errors import TemplateProblem
+
 if TYPE_CHECKING:
     from pypdf import PdfReader, PdfWriter
 
@@ -159,6 +161,11 @@ def join_parts(
             number = reader.get_destination_page_number(destination)
             if name in names and number is not None:
                 destinations[name] = _xyz(writer.pages[first + number].indirect_reference, destination)
+    if len(frame_reader.pages) != len(writer.pages):  # the template's frame shows more than its pages
+        raise TemplateProblem(
+            f"sheet.html.j2: the frame laid out {len(frame_reader.pages)} page(s) over a sheet of "
+            f"{len(writer.pages)}: with `frame`, the template and sheet.css may show only `frame_pages`"
+        )
     for page, frame_page in zip(writer.pages, frame_reader.pages, strict=True):
         page.merge_page(frame_page)
         page.compress_content_streams()  # merging leaves them uncompressed

@@ -350,3 +350,30 @@ def test_formula_drawings_saved_by_other_code_are_drawn_again(
     saved.write_text(json.dumps(content), encoding="utf-8")
     monkeypatch.setattr(typeset, "_DRAWN", {})  # a fresh process
     assert _build(source, out, force=True) == first
+
+
+def test_a_frame_that_lays_out_pages_of_its_own_is_a_template_problem(tmp_path: Path) -> None:
+    """A stylesheet adding a page after the body's content adds one to the frame too: said plainly, exit
+    status 1, nothing written; not an internal error."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.cli import main
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text(DECK, encoding="utf-8")
+    note = "notes:\n  - id: one\n    title: One\n    kind: concept\n    summary: The only note.\n"
+    (source / "notes.yaml").write_text(note, encoding="utf-8")
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    with (templates / "sheet.css").open("a", encoding="utf-8") as css:
+        css.write('body::after { content: "The end"; display: block; break-before: page; }\n')
+    out = tmp_path / "dist"
+    arguments = ["build", "--source", str(source), "--out", str(out), "--templates", str(templates)]
+    result = CliRunner().invoke(main, [*arguments, "--artefact", "sheet"])
+    assert result.exit_code == 1
+    assert "sheet.html.j2: the frame laid out" in result.output and "internal error" not in result.output
+    assert not (out / "cheatsheet.pdf").exists()
