@@ -377,3 +377,18 @@ def test_a_frame_that_lays_out_pages_of_its_own_is_a_template_problem(tmp_path: 
     assert result.exit_code == 1
     assert "sheet.html.j2: the frame laid out" in result.output and "internal error" not in result.output
     assert not (out / "cheatsheet.pdf").exists()
+
+
+def test_the_parts_do_not_hold_the_day_or_the_decks_metadata(source: Path) -> None:
+    """The first edit of a new day, or a new author, lays out only the frame again: the parts' HTML
+    holds neither (the joined PDF takes its metadata from the frame)."""
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.sheet import render_sheet_parts
+    from cheatdeck.sources import load_sources
+
+    notebook = load_sources(source)
+    today = render_sheet_parts(notebook, SHIPPED_TEMPLATES, SheetOptions(), 0)
+    (source / "deck.yaml").write_text(DECK + "author: Someone else\n", encoding="utf-8")
+    tomorrow = render_sheet_parts(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), 86_400)
+    assert tomorrow.parts == today.parts and len(today.parts) == 3
+    assert tomorrow.frame != today.frame and "Someone else" in str(tomorrow.frame)
