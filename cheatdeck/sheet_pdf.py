@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _DRAWINGS = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 _REFERENCES = re.compile(r'\bsrc="([^"]*)"|url\(([^)]*)\)')
+_ENTRY = re.compile(r"([0-9a-f]{64})\.(?:pdf|json)")  # a part kept in the cache: its key, PDF or record
 _PART_EPOCH = 0
 """SOURCE_DATE_EPOCH for a part: its dates are dropped when the parts are joined, so a part does not
 depend on the day the sources changed (which the frame prints) and stays cached across edits."""
@@ -312,7 +313,8 @@ def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:
             keep_in_cache(cache / f"{key}.json", json.dumps(entry).encode())
     try:
         for path in cache.iterdir():
-            if path.name.split(".")[0] not in keep:
+            entry = _ENTRY.fullmatch(path.name)  # only what this cache writes: the folder may be a link
+            if entry and entry[1] not in keep:
                 path.unlink()
     except OSError as error:
         log.debug("sheet cache not pruned: %s", error)

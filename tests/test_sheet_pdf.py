@@ -392,3 +392,19 @@ def test_the_parts_do_not_hold_the_day_or_the_decks_metadata(source: Path) -> No
     tomorrow = render_sheet_parts(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), 86_400)
     assert tomorrow.parts == today.parts and len(today.parts) == 3
     assert tomorrow.frame != today.frame and "Someone else" in str(tomorrow.frame)
+
+
+def test_pruning_the_cache_removes_only_its_own_entries(source: Path, tmp_path: Path) -> None:
+    """The cache forgets the parts a sheet no longer has, and nothing else: not a file a learner left
+    there, nor the files of a folder the cache's folder links to."""
+    precious = tmp_path / "elsewhere"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("keep me", encoding="utf-8")
+    out = tmp_path / "dist"
+    (out / CACHE_FOLDER).mkdir(parents=True)
+    (out / CACHE_FOLDER / "sheet").symlink_to(precious, target_is_directory=True)
+    stale = precious / f"{'0' * 64}.pdf"
+    stale.write_bytes(b"%PDF- a part this sheet no longer has")
+    _build(source, out)
+    assert (precious / "thesis.tex").read_text(encoding="utf-8") == "keep me"
+    assert not stale.exists() and len(list(precious.glob("*.pdf"))) == 3
