@@ -313,8 +313,8 @@ def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:
             keep_in_cache(cache / f"{key}.json", json.dumps(entry).encode())
     try:
         for path in cache.iterdir():
-            entry = _ENTRY.fullmatch(path.name)  # only what this cache writes: the folder may be a link
-            if entry and entry[1] not in keep:
+            kept = _ENTRY.fullmatch(path.name)  # only what this cache writes: the folder may be a link
+            if kept and kept[1] not in keep:
                 path.unlink()
     except OSError as error:
         log.debug("sheet cache not pruned: %s", error)
