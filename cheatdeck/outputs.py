@@ -15,6 +15,7 @@ This module is light on purpose: the pipeline and the CLI import it without any 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -121,7 +122,8 @@ def keep_in_cache(path: Path, data: bytes) -> bool:
         temporary.write_bytes(data)
         temporary.replace(path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # no folder to leave it in, say
+            temporary.unlink(missing_ok=True)
         return False
     return True
 

@@ -408,3 +408,13 @@ def test_pruning_the_cache_removes_only_its_own_entries(source: Path, tmp_path: 
     _build(source, out)
     assert (precious / "thesis.tex").read_text(encoding="utf-8") == "keep me"
     assert not stale.exists() and len(list(precious.glob("*.pdf"))) == 3
+
+
+def test_a_cache_that_cannot_be_written_costs_time_not_the_build(source: Path, tmp_path: Path) -> None:
+    """A file where the cache's folder would be (or any cache folder that cannot be made): the sheet is
+    written all the same, the bytes of a build with a cache."""
+    expected = _build(source, tmp_path / "cached")
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / CACHE_FOLDER).write_text("in the way", encoding="utf-8")
+    assert _build(source, out) == expected
