@@ -331,8 +331,9 @@ def _sheet_artefact(shared: Shared) -> Artefact:
         save_drawings(cache / "formulas.json", "".join(sheet.parts))
         log.info("cheat sheet: %d pages", shared.report.sheet_pages)
 
-    # the fonts found and the files shown shape the PDF
-    files = sheet_renderer(options.source, options.templates, source_url).files_read("".join(sheet.parts))
+    # the fonts found and the files shown (by the parts, and by the frame in the margins) shape the PDF
+    shown = "".join(sheet.parts) + (sheet.frame or "")
+    files = sheet_renderer(options.source, options.templates, source_url).files_read(shown)
     content = stamp(version("weasyprint"), fonts_digest(), *sheet.parts, sheet.frame or "", *files)
     return Artefact("sheet", content, {SHEET_FILE: write})
 

@@ -418,3 +418,33 @@ def test_a_cache_that_cannot_be_written_costs_time_not_the_build(source: Path, t
     out.mkdir()
     (out / CACHE_FOLDER).write_text("in the way", encoding="utf-8")
     assert _build(source, out) == expected
+
+
+def test_a_changed_picture_in_the_margins_rebuilds_the_sheet(tmp_path: Path) -> None:
+    """A template's logo drawn in the page margins is laid out by the frame only: a change to it changes
+    the sheet, as a changed figure in a note does."""
+    import shutil
+
+    from cheatdeck import SHIPPED_TEMPLATES
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text(DECK, encoding="utf-8")
+    note = "notes:\n  - id: one\n    title: One\n    kind: concept\n    summary: The only note.\n"
+    (source / "notes.yaml").write_text(note, encoding="utf-8")
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    page = templates / "sheet.html.j2"
+    logo = '@top-center { content: url("https://templates.cheatdeck.invalid/logo.svg"); }\n  @bottom-right {'
+    page.write_text(page.read_text(encoding="utf-8").replace("@bottom-right {", logo, 1), encoding="utf-8")
+    (templates / "logo.svg").write_text(FIGURE.format("#c00"), encoding="utf-8")
+
+    def sheet(out: Path, **options: Any) -> bytes:
+        build(BuildOptions(source=source, out=out, artefacts=("sheet",), templates=templates, **options))
+        return (out / "cheatsheet.pdf").read_bytes()
+
+    before = sheet(tmp_path / "dist")
+    (templates / "logo.svg").write_text(FIGURE.format("#00c"), encoding="utf-8")
+    after = sheet(tmp_path / "dist")
+    assert after != before
+    assert after == sheet(tmp_path / "fresh", force=True)
