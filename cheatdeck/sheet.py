@@ -11,8 +11,10 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html import escape, unescape
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from markupsafe import Markup
 
@@ -150,7 +152,7 @@ def render_sheet_parts(
     back = render(chapters=[], back_matter=True)
     if _IDS.search(back) or not parts:  # the back matter printed something, or nothing else did
         parts.append(back)
-    everywhere = {name for part in parts for name in _IDS.findall(part)}
+    everywhere = {name for part in parts for name in _anchors(part)}
     return SheetParts(tuple(_with_stubs(part, everywhere) for part in parts), frame)
 
 
@@ -159,17 +161,22 @@ _STUBS = '<div class="anchor-stubs" style="position: absolute; top: 0; left: 0; 
 
 def anchors_of(html: str) -> frozenset[str]:
     """The anchors a part lays out itself, not its stand-ins for targets in other parts."""
-    return frozenset(_IDS.findall(html.split(_STUBS, 1)[0]))
+    return frozenset(_anchors(html.split(_STUBS, 1)[0]))
+
+
+def _anchors(html: str) -> set[str]:
+    """The anchors the HTML names, as WeasyPrint names them in the PDF (`&amp;` is `&`)."""
+    return {unescape(name) for name in _IDS.findall(html)}
 
 
 def _with_stubs(html: str, everywhere: set[str]) -> str:
     """Give every link to another part a stand-in target here, so WeasyPrint keeps the link; the joined
     PDF points it at the real target. A link to no target anywhere is left to WeasyPrint (it drops it)."""
-    links = set(_INTERNAL_LINKS.findall(html)) & everywhere
-    missing = sorted(links - set(_IDS.findall(html)))
+    links = {unquote(unescape(name)) for name in _INTERNAL_LINKS.findall(html)} & everywhere  # as WeasyPrint
+    missing = sorted(links - _anchors(html))
     if not missing:
         return html
-    stubs = _STUBS + "".join(f'<div id="{name}"></div>' for name in missing) + "</div>"
+    stubs = _STUBS + "".join(f'<div id="{escape(name)}"></div>' for name in missing) + "</div>"
     ends = list(_BODY_END.finditer(html))
     at = ends[-1].start() if ends else len(html)  # HTML may leave `</body>` out
     return f"{html[:at]}{stubs}{html[at:]}"

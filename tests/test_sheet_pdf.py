@@ -448,3 +448,34 @@ def test_a_changed_picture_in_the_margins_rebuilds_the_sheet(tmp_path: Path) -> 
     after = sheet(tmp_path / "dist")
     assert after != before
     assert after == sheet(tmp_path / "fresh", force=True)
+
+
+def test_a_link_to_an_escaped_anchor_in_another_part_lands_on_it(source: Path, tmp_path: Path) -> None:
+    """A learner's template may name anchors with characters HTML escapes (`&`) or URLs quote (a space):
+    the joined PDF still sends the link to its target, not to the stand-in in the linking part."""
+    import shutil
+
+    from cheatdeck import SHIPPED_TEMPLATES
+
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    page = templates / "sheet.html.j2"
+    article = 'id="note-{{ note.id }}">'
+    extra = (
+        '<span id="{{ note.id }} &amp; more"></span>{% if note.kind.value == "metric" %}'
+        '<a href="#kmeans &amp; more">again</a> <a href="#kmeans%20%26%20more">quoted</a>{% endif %}'
+    )
+    page.write_text(page.read_text(encoding="utf-8").replace(article, article + extra, 1), encoding="utf-8")
+    out = tmp_path / "dist"
+    _build(source, out, templates=templates)
+    pdf = PdfReader(out / "cheatsheet.pdf")
+    texts = [page.extract_text() for page in pdf.pages]
+    target = pdf.get_destination_page_number(pdf.named_destinations["kmeans & more"])
+    assert "Algorithm kmeans" in texts[target] and "measure numbered" not in texts[target]
+    landed = [
+        pdf.get_destination_page_number(pdf.named_destinations[str(annotation.get_object()["/Dest"])])
+        for page in pdf.pages
+        for annotation in page.get("/Annots", [])
+        if str(annotation.get_object().get("/Dest")) == "kmeans & more"
+    ]
+    assert landed == [target] * 4  # both links of both metrics
