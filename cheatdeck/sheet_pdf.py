@@ -251,7 +251,10 @@ def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendere
         return [renderer.render(part, _PART_EPOCH) for part in parts]
     order = sorted(range(len(parts)), key=lambda index: -_weight(parts[index]))
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(
+            workers, mp_context=fork, initializer=_end_with, initargs=(os.getpid(),)
+        ) as pool:
             futures = {index: pool.submit(renderer.render, parts[index], _PART_EPOCH) for index in order}
             return [futures[index].result() for index in range(len(parts))]
     except (BrokenProcessPool, OSError) as error:  # a worker killed (out of memory?), or no process left
@@ -259,6 +262,17 @@ def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendere
             "cheat sheet: laying the parts out one after the other (the worker processes failed: %s)", error
         )
         return [renderer.render(part, _PART_EPOCH) for part in parts]
+
+
+def _end_with(parent: int) -> None:
+    """Make a worker end when the build that forked it ends, even killed: left running, it would hold
+    the out folder's lock (inherited), and the next build would wait for it for ever."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the build ended before that
+        os._exit(1)
 
 
 def _weight(html: str) -> int:

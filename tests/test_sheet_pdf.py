@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -479,3 +480,57 @@ def test_a_link_to_an_escaped_anchor_in_another_part_lands_on_it(source: Path, t
         if str(annotation.get_object().get("/Dest")) == "kmeans & more"
     ]
     assert landed == [target] * 4  # both links of both metrics
+
+
+_KILLED_BUILD = """
+import os, sys, time
+from pathlib import Path
+import cheatdeck.sheet, cheatdeck.sheet_pdf
+from cheatdeck.options import BuildOptions
+from cheatdeck.pipeline import build
+
+cheatdeck.sheet.CHAPTERS_FROM = 0
+cheatdeck.sheet._cores = lambda: 2
+parent = os.getpid()
+
+def stuck(self, html, epoch):
+    if os.getpid() != parent:
+        print(os.getpid(), flush=True)
+        time.sleep(60)
+
+stuck.__name__ = "render"  # as a worker finds it
+cheatdeck.sheet_pdf.Renderer.render = stuck
+build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), artefacts=("sheet",)))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers on Linux only")
+def test_a_killed_build_leaves_no_worker_behind(source: Path, tmp_path: Path) -> None:
+    """A build killed outright (SIGKILL, a closed terminal): its workers end with it. Left running, they
+    held the out folder's lock, and every later build waited for them."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "dist"
+    command = [sys.executable, "-c", _KILLED_BUILD, str(source), str(out)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as build_process:
+        assert build_process.stdout is not None
+        workers = [int(build_process.stdout.readline()) for _ in range(2)]
+        build_process.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 10
+
+    def running(pid: int) -> bool:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        return "\nState:\tZ" not in status  # a zombie holds no lock
+
+    while any(map(running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = [pid for pid in workers if running(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
