@@ -152,10 +152,17 @@ def join_parts(
     readers = [_reader(part) for part in parts]
     frame = frame_for(sum(len(reader.pages) for reader in readers))
     frame_reader = _reader(frame)
+    laid_out = {  # the anchors a part lays out itself (an anchor hidden by CSS has no destination)
+        name
+        for reader, names in zip(readers, owned, strict=True)
+        for name in reader.named_destinations
+        if name in names
+    }
     destinations: dict[str, ArrayObject] = {}
     for reader, names in zip(readers, owned, strict=True):
         first = len(writer.pages)
         for page in reader.pages:
+            _drop_links_to_nowhere(page, laid_out)  # as WeasyPrint drops them in one document
             writer.add_page(page)
         _copy_outline(reader, writer, reader.outline, first, parent=None)
         for name, destination in reader.named_destinations.items():
@@ -184,6 +191,30 @@ def join_parts(
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue(), len(writer.pages)
+
+
+def _drop_links_to_nowhere(page: Any, targets: set[str]) -> None:
+    """Remove the page's links to a named target no part lays out: they lead to a stand-in only (and
+    pypdf would name the stand-in's place as their destination)."""
+    from pypdf.generic import ArrayObject, NameObject
+
+    if "/Annots" not in page:
+        return
+    annotations = page["/Annots"].get_object()
+    names = [_link_name(annotation.get_object()) for annotation in annotations]
+    kept = [link for link, name in zip(annotations, names, strict=True) if name is None or name in targets]
+    if len(kept) < len(annotations):
+        page[NameObject("/Annots")] = ArrayObject(kept)
+
+
+def _link_name(annotation: Any) -> str | None:
+    """The named destination an internal link goes to; None for anything else."""
+    if annotation.get("/Subtype") != "/Link":
+        return None
+    target = annotation.get("/Dest")
+    if target is None and "/A" in annotation and annotation["/A"].get("/S") == "/GoTo":
+        target = annotation["/A"].get("/D")
+    return str(target) if isinstance(target, str) else None
 
 
 def _copy_outline(

@@ -534,3 +534,28 @@ def test_a_killed_build_leaves_no_worker_behind(source: Path, tmp_path: Path) ->
     for pid in alive:
         os.kill(pid, signal.SIGKILL)
     assert not alive
+
+
+def test_a_link_to_an_anchor_hidden_by_css_is_dropped_as_in_one_document(
+    source: Path, tmp_path: Path
+) -> None:
+    """A learner's sheet.css may hide linked elements (`display: none` lays out no anchor): WeasyPrint
+    drops the links to them, and so does the join, rather than point them at another part's stand-in."""
+    import shutil
+
+    from cheatdeck import SHIPPED_TEMPLATES
+
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    with (templates / "sheet.css").open("a", encoding="utf-8") as css:
+        css.write("article.kind-algorithm { display: none; }\n")
+    out = tmp_path / "dist"
+    _build(source, out, templates=templates)
+    pdf = PdfReader(out / "cheatsheet.pdf")
+    assert "note-kmeans" not in pdf.named_destinations and "note-metric-0" in pdf.named_destinations
+    targets = [
+        str(annotation.get_object().get("/Dest"))
+        for page in pdf.pages
+        for annotation in page.get("/Annots", [])
+    ]
+    assert "note-kmeans" not in targets and "note-xgboost" not in targets and "note-metric-0" in targets
