@@ -495,7 +495,7 @@ parent = os.getpid()
 
 def stuck(self, html, epoch):
     if os.getpid() != parent:
-        print(os.getpid(), flush=True)
+        os.write(1, f"{os.getpid()}\\n".encode())  # one write: the two workers' lines never interleave
         time.sleep(60)
 
 stuck.__name__ = "render"  # as a worker finds it
@@ -516,9 +516,11 @@ def test_a_killed_build_leaves_no_worker_behind(source: Path, tmp_path: Path) ->
     out = tmp_path / "dist"
     command = [sys.executable, "-c", _KILLED_BUILD, str(source), str(out)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as build_process:
-        assert build_process.stdout is not None
-        workers = [int(build_process.stdout.readline()) for _ in range(2)]
-        build_process.send_signal(signal.SIGKILL)
+        try:
+            assert build_process.stdout is not None
+            workers = [int(build_process.stdout.readline()) for _ in range(2)]
+        finally:
+            build_process.send_signal(signal.SIGKILL)
     deadline = time.monotonic() + 10
 
     def running(pid: int) -> bool:
