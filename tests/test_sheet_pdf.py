@@ -290,15 +290,11 @@ def test_a_template_without_a_closing_body_tag_still_gets_its_stand_ins(source: 
     assert 'id="note-kmeans"' in back  # a stand-in for the note laid out in the first chapter
 
 
-def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Path) -> None:
-    """`sheet.css` may set the page's margins; the frame draws the header and footer in those margins,
-    where one document would put them."""
-    import io
+def _one_note_with_templates(tmp_path: Path) -> tuple[Path, Path]:
+    """A notes folder with one concept, and a copy of the shipped templates to edit."""
     import shutil
 
     from cheatdeck import SHIPPED_TEMPLATES
-    from cheatdeck.sheet import render_sheet_html, sheet_renderer
-    from cheatdeck.sources import load_sources
 
     source = tmp_path / "source"
     source.mkdir()
@@ -307,6 +303,18 @@ def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Pat
     (source / "notes.yaml").write_text(note, encoding="utf-8")
     templates = tmp_path / "templates"
     shutil.copytree(SHIPPED_TEMPLATES, templates)
+    return source, templates
+
+
+def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Path) -> None:
+    """`sheet.css` may set the page's margins; the frame draws the header and footer in those margins,
+    where one document would put them."""
+    import io
+
+    from cheatdeck.sheet import render_sheet_html, sheet_renderer
+    from cheatdeck.sources import load_sources
+
+    source, templates = _one_note_with_templates(tmp_path)
     with (templates / "sheet.css").open("a", encoding="utf-8") as css:
         css.write("@page { margin: 20mm 25mm; }\n")
     out = tmp_path / "dist"
@@ -356,20 +364,11 @@ def test_formula_drawings_saved_by_other_code_are_drawn_again(
 def test_a_frame_that_lays_out_pages_of_its_own_is_a_template_problem(tmp_path: Path) -> None:
     """A stylesheet adding a page after the body's content adds one to the frame too: said plainly, exit
     status 1, nothing written; not an internal error."""
-    import shutil
-
     from click.testing import CliRunner
 
-    from cheatdeck import SHIPPED_TEMPLATES
     from cheatdeck.cli import main
 
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "deck.yaml").write_text(DECK, encoding="utf-8")
-    note = "notes:\n  - id: one\n    title: One\n    kind: concept\n    summary: The only note.\n"
-    (source / "notes.yaml").write_text(note, encoding="utf-8")
-    templates = tmp_path / "templates"
-    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    source, templates = _one_note_with_templates(tmp_path)
     with (templates / "sheet.css").open("a", encoding="utf-8") as css:
         css.write('body::after { content: "The end"; display: block; break-before: page; }\n')
     out = tmp_path / "dist"
@@ -424,17 +423,7 @@ def test_a_cache_that_cannot_be_written_costs_time_not_the_build(source: Path, t
 def test_a_changed_picture_in_the_margins_rebuilds_the_sheet(tmp_path: Path) -> None:
     """A template's logo drawn in the page margins is laid out by the frame only: a change to it changes
     the sheet, as a changed figure in a note does."""
-    import shutil
-
-    from cheatdeck import SHIPPED_TEMPLATES
-
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "deck.yaml").write_text(DECK, encoding="utf-8")
-    note = "notes:\n  - id: one\n    title: One\n    kind: concept\n    summary: The only note.\n"
-    (source / "notes.yaml").write_text(note, encoding="utf-8")
-    templates = tmp_path / "templates"
-    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    source, templates = _one_note_with_templates(tmp_path)
     page = templates / "sheet.html.j2"
     logo = '@top-center { content: url("https://templates.cheatdeck.invalid/logo.svg"); }\n  @bottom-right {'
     page.write_text(page.read_text(encoding="utf-8").replace("@bottom-right {", logo, 1), encoding="utf-8")
