@@ -17,6 +17,7 @@ take turns.
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import re
@@ -191,7 +192,7 @@ def _roll_back(journal: Path) -> None:
         target, staged, backup = (base / item[key] for key in ("target", "staged", "backup"))
         folders.add(target.parent)
         if data["phase"] == "applying":
-            if item["existed"] and os.path.lexists(backup):
+            if item["existed"] and os.path.lexists(backup) and not _same_content(backup, target):
                 os.replace(backup, target)
             elif not item["existed"] and os.path.lexists(target):
                 os.unlink(target)
@@ -256,8 +257,26 @@ def _locked(folders: Iterable[Path]) -> Iterator[None]:
         yield
 
 
+def _same_content(backup: Path, target: Path) -> bool:
+    """True when the target still holds what its backup kept (it was never replaced): nothing to restore."""
+    try:
+        return os.path.isfile(target) and filecmp.cmp(backup, target, shallow=False)
+    except OSError:
+        return False
+
+
 def _where(error: OSError, default: Path) -> str:
-    return f"{error.filename or default}: {error.strerror or error}"
+    """Return "file: reason" for a failed step, naming the file the learner knows (a staged or backup
+    file is named by its target)."""
+    names = [Path(name) for name in (error.filename, error.filename2) if isinstance(name, (str, Path))]
+    known = [name for name in names if not _TEMPORARY.match(name.name)]
+    if known:
+        where: Path = known[0]
+    elif names:
+        where = names[0].with_name(names[0].name[1:].rsplit(".cheatdeck-", 1)[0])
+    else:
+        where = default
+    return f"{where}: {error.strerror or error}"
 
 
 def _quietly(action: Callable[[Path], object], path: Path) -> None:

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ import cheatdeck.grid
 import cheatdeck.reconcile
 import cheatdeck.sheet
 import cheatdeck.templating
+import cheatdeck.transaction
 from cheatdeck.cli import main
 from cheatdeck.errors import OutputError
 from cheatdeck.lock import LOCK_FILE
@@ -243,3 +245,51 @@ def test_a_build_after_a_kill_removes_the_temporary_files_it_left(tmp_path: Path
     build_into(source, out)
     assert not [path for path in left if path.exists()]
     assert not list(out.glob(".*.tmp")) and not list(source.glob(".*.tmp"))
+
+
+@contextmanager
+def _immutable(path: Path) -> Iterator[None]:
+    """Make `path` immutable (`chattr +i`) while the block runs; skip where the system cannot."""
+    chattr = shutil.which("chattr")
+    if (
+        chattr is None
+        or subprocess.run([chattr, "+i", str(path)], check=False, capture_output=True).returncode
+    ):
+        pytest.skip("cannot make a file immutable here (chattr +i needs root and a filesystem with flags)")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+def test_an_immutable_lock_is_named_in_the_error_not_a_temporary_file(tmp_path: Path) -> None:
+    """The lock made immutable: the rename over it fails, and the message must name the lock the learner
+    can fix (`chattr -i cheatdeck.lock.json`), never the build's temporary file beside it; and as nothing
+    was replaced, nothing is left to restore."""
+    source, out = _project(tmp_path)
+    before = _files(source, out)
+    with _immutable(source / LOCK_FILE):
+        result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{source / LOCK_FILE}: Operation not permitted; nothing written" in result.output, result.output
+    assert ".tmp" not in result.output, result.output
+    assert _files(source, out) == before
+
+
+@pytest.mark.parametrize(
+    ("filename", "filename2"),
+    [
+        ("{dir}/.cheatdeck.lock.json.cheatdeck-0123abcd.tmp", "{dir}/cheatdeck.lock.json"),  # os.replace
+        ("{dir}/cheatdeck.lock.json", "{dir}/.cheatdeck.lock.json.cheatdeck-0123abcd.tmp"),  # os.link
+        ("{dir}/.cheatdeck.lock.json.cheatdeck-0123abcd.tmp", None),  # open
+    ],
+)
+def test_a_failed_step_on_a_temporary_file_names_its_target(
+    tmp_path: Path, filename: str, filename2: str | None
+) -> None:
+    error = PermissionError(1, "Operation not permitted", filename.format(dir=tmp_path))
+    if filename2:
+        error.filename2 = filename2.format(dir=tmp_path)
+    assert cheatdeck.transaction._where(error, tmp_path) == (
+        f"{tmp_path / LOCK_FILE}: Operation not permitted"
+    )
