@@ -587,7 +587,7 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
     )
     fields = {
         "Name": render_text(note.title),
-        "Kind": notebook.kinds[note.kind].label,
+        "Kind": render_text(notebook.kinds[note.kind].label),  # data: deck.yaml's label is text
         "Summary": render_inline(note.summary, mathjax=True),
         "Details": _details(note, hide=asked),
         "Image": image,

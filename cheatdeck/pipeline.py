@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import gc
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -198,13 +199,42 @@ def _check_card_templates(templates: Path) -> None:
     from chevron import ChevronError  # type: ignore[import-untyped]
     from chevron.tokenizer import tokenize  # type: ignore[import-untyped]
 
+    problems = []
     for path in sorted((templates / "anki").glob("*.html")):
+        text = path.read_text(encoding="utf-8")
         try:
-            for _ in tokenize(path.read_text(encoding="utf-8")):
+            for _ in tokenize(text):
                 pass
         except ChevronError as error:
             message = "; ".join(str(error).splitlines())
             raise TemplateProblem(f"{path}: card template error: {message}") from None
+        problems += [f"{path}:{line}: {problem}" for line, problem in _unsafe_field_uses(text)]
+    if problems:
+        raise TemplateProblem("\n".join(problems))
+
+
+_TAG = re.compile(r"<[^<>]*>")
+_FIELD = re.compile(r"\{\{([^{}]*)\}\}")
+
+
+def _unsafe_field_uses(template: str) -> list[tuple[int, str]]:
+    """Return (line, problem) for each field a card template could let become markup: one inside a tag
+    (an attribute: Anki puts a field's text there as it is) or behind `text:` (which decodes `&lt;`)."""
+    found = []
+    for tag in _TAG.finditer(template):
+        for ref in _FIELD.finditer(tag[0]):
+            line = template.count("\n", 0, tag.start() + ref.start()) + 1
+            found.append((line, f"{ref[0]} is inside a tag: a card template puts fields between tags only"))
+    for ref in _FIELD.finditer(template):
+        if "text" in (part.strip() for part in ref[1].split(":")[:-1]):
+            line = template.count("\n", 0, ref.start()) + 1
+            found.append(
+                (
+                    line,
+                    f"{ref[0]}: the text: filter turns a field's escaped text into markup; write the field",
+                )
+            )
+    return sorted(found)
 
 
 def _plan(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:

@@ -533,4 +533,4 @@ def _as_text(value: str) -> str:
     parser = _Text()
     parser.feed(value)
     parser.close()
-    return escape(re.sub(r"\s+", " ", "".join(parser.parts)).strip(), quote=False)
+    return escape(re.sub(r"\s+", " ", "".join(parser.parts)).strip(), quote=True)

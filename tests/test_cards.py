@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -172,7 +173,9 @@ def test_every_badge_reaches_4_5_to_1_in_light_and_night_mode() -> None:
         return match[1]
 
     light_bg, night_bg = colour(".card", "background"), colour(".nightMode .card", "background")
-    badges = ["Service", "Algorithm", "Deployment", "Concept", "Metric", "Resource"]
+    badges = [
+        "Metric"
+    ]  # the badges a template names (every other badge is `.kind`: a field is never a class)
     light = {".kind": colour(".kind"), **{k: colour(f".kind-{k}") for k in badges}}
     night = {".kind": colour(".nightMode .kind"), **{k: colour(f".nightMode .kind-{k}") for k in badges}}
     night["Contrast"] = colour(".nightMode .kind-Contrast")
@@ -383,3 +386,128 @@ def test_resources_make_cards_only_when_the_deck_asks(tmp_path: Path) -> None:
     assert build_into(tmp_path / "on", tmp_path / "d2", artefacts=("deck",)).deck_summary == (
         "2 notes, 2 cards (term 2)"
     )
+
+
+# --- Values from deck.yaml and the lock are data on every card ------------------------------------------
+
+_SAFE_ATTRIBUTES = {"src", "alt", "class", "id", "href", "style", "dir", "open"}
+_LIVE_ELEMENTS = {"img", "script", "svg", "iframe", "object", "embed", "style", "link", "meta", "base"}
+
+
+def _dangerous_kind_deck(source: Path, label: str, notes: list[dict[str, object]] | None = None) -> None:
+    """A deck whose one declared kind has `label`, with a note making every topic card and a fact card."""
+    kind = {
+        "name": "drug",
+        "colour": "#0b7285",
+        "label": label,
+        "plural": "Drugs",
+        "badge": "D",
+        "fields": ["use_case", "learning", "task"],
+        "cards": ["term", "reverse", "learning"],
+    }
+    note = {
+        "id": "ibuprofen",
+        "title": "Ibuprofen",
+        "kind": "drug",
+        "summary": "An anti-inflammatory painkiller.",
+        "use_case": "relieves mild pain, fever and swelling",
+        "learning": "supervised",
+        "task": "analgesic",
+        "facts": [{"q": "What class is it?", "a": "NSAID"}],
+    }
+    _deck(source, [note] if notes is None else notes, yaml.safe_dump({"kinds": [kind]}))
+
+
+def _rendered_cards(collection: Collection) -> dict[str, list[str]]:
+    """Return each card's question and answer HTML as Anki renders them, by card template name."""
+    sides: dict[str, list[str]] = {}
+    for cid in collection.find_cards(""):
+        card = collection.get_card(cid)
+        sides.setdefault(card.template()["name"], []).extend(card_html(card))
+    return sides
+
+
+def _assert_only_data(html: str, shown: str) -> None:
+    """Parse a card side as a browser does: no element or attribute beyond the card's own, `shown` as text."""
+    tree = html5lib.parse(html, namespaceHTMLElements=False)
+    elements = {element.tag for element in tree.iter() if isinstance(element.tag, str)}
+    attributes = {name for element in tree.iter() for name in element.attrib}
+    assert not elements & _LIVE_ELEMENTS, (elements & _LIVE_ELEMENTS, html)
+    assert attributes <= _SAFE_ATTRIBUTES, (attributes - _SAFE_ATTRIBUTES, html)
+    assert not any("alert" in value for element in tree.iter() for value in element.attrib.values()), html
+    assert shown in "".join(tree.itertext()), (shown, html)
+
+
+@pytest.mark.parametrize(
+    "label", ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "<b>Drug</b> &lt;i&gt;"]
+)
+def test_a_kind_label_with_markup_is_text_on_every_card(
+    label: str, tmp_path: Path, collection: Collection
+) -> None:
+    """Element text: a label from deck.yaml ran as markup on the term, learning and task fronts (49d7fc0)."""
+    source = tmp_path / "source"
+    _dangerous_kind_deck(source, label)
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    import_package(collection, tmp_path / "dist" / "t.apkg")
+    sides = _rendered_cards(collection)
+    assert set(sides) == {"Term", "Reverse", "Learning", "Task", "Fact"}, set(sides)
+    for name, htmls in sides.items():
+        for html in htmls:
+            _assert_only_data(html, "" if name == "Fact" else label)
+
+
+@pytest.mark.parametrize(
+    "label",
+    ['x" onmouseover="alert(1)" data-x="', "x&quot; onmouseover=&quot;alert(1)", "x' onclick='alert(1)"],
+)
+def test_a_kind_label_never_breaks_out_of_an_attribute(
+    label: str, tmp_path: Path, collection: Collection
+) -> None:
+    """Attribute: `class="kind kind-{{text:Kind}}"` let a label add attributes; Anki's `text:` filter
+    decodes `&quot;`, so escaping the field was not enough (49d7fc0). No template puts a field there now."""
+    source = tmp_path / "source"
+    _dangerous_kind_deck(source, label)
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    import_package(collection, tmp_path / "dist" / "t.apkg")
+    sides = _rendered_cards(collection)
+    assert set(sides) == {"Term", "Reverse", "Learning", "Task", "Fact"}, set(sides)
+    for name, htmls in sides.items():
+        for html in htmls:
+            _assert_only_data(html, "" if name == "Fact" else label)
+
+
+def test_no_card_template_puts_a_field_inside_a_tag_or_decodes_one() -> None:
+    """Anki substitutes a field as it is and `text:` decodes entities: a field inside a tag (an attribute)
+    or behind `text:` can become markup whatever the build escapes."""
+    for path in sorted((SHIPPED_TEMPLATES / "anki").glob("*.html")):
+        template = path.read_text(encoding="utf-8")
+        assert not re.search(r"<[^>]*\{\{", template), path.name
+        assert not re.search(r"\{\{[^}]*text:", template), path.name
+
+
+@pytest.mark.parametrize("kind", ["x&quot; onmouseover=&quot;alert(1)", "<img src=x onerror=alert(1)>"])
+def test_a_retired_note_s_fields_from_a_hand_edited_lock_are_text(
+    kind: str, tmp_path: Path, collection: Collection
+) -> None:
+    """Attribute and element text from the lock: a retired note's `fields[1]` (Kind) was escaped with
+    quote=False into a template that put it in an attribute (49d7fc0)."""
+    source = tmp_path / "source"
+    _dangerous_kind_deck(source, "Drug")
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    lock_path = source / "cheatdeck.lock.json"
+    lock = json.loads(lock_path.read_text(encoding="utf-8"))
+    for entry in lock["notes"].values():
+        if entry["notetype"] == "topic":
+            entry["fields"][1] = kind
+    lock_path.write_text(json.dumps(lock), encoding="utf-8")
+    _dangerous_kind_deck(source, "Drug", [{"id": "other", "title": "Other", "kind": "drug", "summary": "S."}])
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    import_package(collection, tmp_path / "dist" / "t.apkg")
+    retired = note_by_id(collection, "ibuprofen")
+    assert "cheatdeck::retired" in retired.tags
+    shown = html5lib.parseFragment(kind, namespaceHTMLElements=False)
+    text = "".join(shown.itertext())  # the lock's field is HTML: its text is what the card shows
+    for card in retired.cards():
+        for html in card_html(card):
+            _assert_only_data(html, "")
+        assert text in "".join(html5lib.parse(card_html(card)[0], namespaceHTMLElements=False).itertext())

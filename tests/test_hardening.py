@@ -129,6 +129,26 @@ def test_an_unclosed_tag_in_a_card_template_is_a_message(tmp_path: Path) -> None
     assert "nothing written" in result.output and not out.exists()
 
 
+def test_a_card_template_that_puts_a_field_in_a_tag_or_decodes_one_is_refused(tmp_path: Path) -> None:
+    """A copied template of an earlier version (`class="kind kind-{{text:Kind}}"`): a field in an attribute,
+    decoded by `text:`, lets a value add attributes. Every such place is named, nothing is written."""
+    source = _notes(tmp_path)
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    front = templates / "anki" / "term.front.html"
+    front.write_text(
+        "{{#Term card on}}\n<div class='kind kind-{{Kind}}'>{{Kind}}</div>\n<div>{{text:Name}}</div>\n"
+        "{{/Term card on}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "dist"
+    result = _run("build", "--source", source, "--out", out, "--templates", templates, "--artefact", "deck")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{front}:2: {{{{Kind}}}} is inside a tag" in result.output, result.output
+    assert f"{front}:3: {{{{text:Name}}}}: the text: filter" in result.output, result.output
+    assert "nothing written" in result.output and not out.exists()
+
+
 def test_watch_reports_a_full_disk_and_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = _notes(tmp_path)
     options = BuildOptions(source=source, out=tmp_path / "dist", artefacts=("grid",))
