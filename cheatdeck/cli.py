@@ -336,6 +336,13 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int) -> None:
     help="The collection file (collection.anki2) to update.",
 )
 @click.option("--profile", help="The Anki profile whose collection to update (in Anki's data folder).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="The build's out folder: sync takes turns with builds there and finishes a killed one first.",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would change in the collection; write nothing.")
 @click.option("--yes", is_flag=True, help="Delete retired notes without asking.")
 @click.option("--keep-anki", is_flag=True, help="On a conflict, keep the text edited in Anki.")
@@ -345,6 +352,7 @@ def sync_command(
     templates: Path,
     collection: Path | None,
     profile: str | None,
+    out: Path,
     dry_run: bool,
     yes: bool,
     keep_anki: bool,
@@ -376,6 +384,7 @@ def sync_command(
         profile=profile,
         dry_run=dry_run,
         keep="anki" if keep_anki else "source" if keep_source else None,
+        out=out,
     )
     with _error_boundary(source, "nothing changed"):
         report = sync(options, _confirm_deletion if not yes else lambda _notes: True)
@@ -409,6 +418,9 @@ def _echo_sync_report(report: SyncReport, dry_run: bool) -> None:
             f"kept {len(report.kept)} retired note(s) in the collection; run sync --yes to delete them"
         )
     if report.unresolved:
-        raise click.ClickException(
-            f"{len(report.unresolved)} conflict(s) left as they are: rerun with --keep-anki or --keep-source"
-        )
+        how = "rerun with --keep-anki or --keep-source"
+        if all(conflict.notetype for conflict in report.unresolved):
+            how = "change the note type back in Anki, or delete the note there"
+        elif any(conflict.notetype for conflict in report.unresolved):
+            how += "; for a note type changed in Anki, change it back or delete the note there"
+        raise click.ClickException(f"{len(report.unresolved)} conflict(s) left as they are: {how}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cheatdeck.errors import TemplateProblem, UsageError
+from cheatdeck.errors import OutputError, TemplateProblem, UsageError
 from cheatdeck.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
 from cheatdeck.options import ARTEFACTS, BuildOptions, SheetOptions
 from cheatdeck.outputs import GRID_CSV, GRID_HTML, SHEET_FILE, Artefact, Shared, load_output
@@ -31,7 +31,7 @@ from cheatdeck.state import (
     read_state,
     with_lock,
 )
-from cheatdeck.transaction import commit, recover
+from cheatdeck.transaction import InputMoved, commit, recover
 
 if TYPE_CHECKING:
     from cheatdeck.model import Notebook
@@ -55,8 +55,28 @@ class BuildReport:
     seconds: float = 0.0
 
 
+_ATTEMPTS = 3  # builds planned again when a sync writes the lock while they run
+
+
 def build(options: BuildOptions) -> BuildReport:
-    """Build every requested artefact whose inputs changed (all of them with `force`)."""
+    """Build every requested artefact whose inputs changed (all of them with `force`).
+
+    If the lock changes while the build runs (a sync beside it deleted notes), nothing is written and
+    the build starts again from the new lock: a deck planned from the old one would ship them again."""
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return _build(options)
+        except InputMoved as moved:
+            log.info("%s changed during the build (a sync?): building again", moved.path)
+    try:
+        return _build(options)
+    except InputMoved as moved:
+        raise OutputError(
+            f"{moved.path} kept changing during the build; nothing written, the previous outputs are kept"
+        ) from None
+
+
+def _build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     check_options(options)
     lock_path = options.source / LOCK_FILE
@@ -65,7 +85,8 @@ def build(options: BuildOptions) -> BuildReport:
     hasher = Hasher(state.files)
     # Fingerprint the inputs before reading them: a file saved during the build makes the next build run.
     inputs = input_fingerprint(options, hasher)
-    if _up_to_date(options, state, with_lock(inputs, lock_bytes(options)), hasher):
+    planned_from = lock_bytes(options)  # the lock as the plan will read it, checked again at the commit
+    if _up_to_date(options, state, with_lock(inputs, planned_from), hasher):
         log.info("nothing to do: every output is up to date")
         return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
 
@@ -89,7 +110,7 @@ def build(options: BuildOptions) -> BuildReport:
             files.append((options.out / name, _recording(name, write, new_state, hasher)))
     if files or dump_state(new_state) != dump_state(state):
         files.append((options.out / STATE_FILE, lambda tmp: _write_text(tmp, dump_state(new_state))))
-    written = commit(options.out, files)
+    written = commit(options.out, files, unchanged={lock_path: planned_from})
     report.written = [path for path in written if path not in (lock_path, options.out / STATE_FILE)]
     report.seconds = time.perf_counter() - started
     for path in report.written:

@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -59,6 +60,7 @@ class SyncOptions:
     profile: str | None = None
     dry_run: bool = False
     keep: str | None = None  # "anki" or "source": how to settle conflicts
+    out: Path = Path("dist")  # the build's out folder: its journal and folder lock are shared
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Conflict:
     source: str
     retired: bool = False  # the note left the sources: deleting it would lose the learner's text
     dropped: bool = False  # the new note-type version has no such field: migrating would lose the text
+    notetype: bool = False  # the learner gave the note another note type: sync leaves it alone
 
 
 @dataclass
@@ -91,14 +94,18 @@ class SyncReport:
 
     @property
     def unresolved(self) -> list[Conflict]:
-        """Return the conflicts left as they are (no side chosen)."""
-        return [] if self.resolved else self.conflicts
+        """Return the conflicts left as they are: all of them if no side was chosen, else those no side
+        can settle (a note type changed in Anki)."""
+        return [c for c in self.conflicts if c.notetype] if self.resolved else self.conflicts
 
     def counts(self) -> str:
         """Return the one-line summary."""
         conflicts = f"conflicts {len(self.conflicts)}"
-        if self.conflicts:
-            conflicts += f" (kept {self.resolved}'s text)" if self.resolved else " (unresolved)"
+        if self.conflicts and self.resolved:
+            still = len(self.unresolved)
+            conflicts += f" (kept {self.resolved}'s text{f', {still} unresolved' if still else ''})"
+        elif self.conflicts:
+            conflicts += " (unresolved)"
         verb = "would be " if self.dry_run else ""
         parts = [
             f"added {len(self.added)}",
@@ -122,6 +129,18 @@ class SyncReport:
         lines += [f"- {note}" for note in self.deleted]
         lines += [f"= {note} (retired, kept in the collection)" for note in self.kept]
         for conflict in self.conflicts:
+            if conflict.notetype:
+                lines.append(
+                    f"! conflict: {conflict.note}: you changed the note type of {conflict.field} in Anki; "
+                    "sync leaves this note as it is"
+                )
+                lines.append(f"    in Anki:   {conflict.anki}")
+                lines.append(f"    in source: {conflict.source}")
+                lines.append(
+                    "    to sync it again, change it back in Anki (Browse, Notes, Change Note Type), or "
+                    "delete it there and sync adds it anew"
+                )
+                continue
             settled = f" → kept {self.resolved}'s text" if self.resolved else ""
             why, source = "", conflict.source
             if conflict.retired:
@@ -173,12 +192,26 @@ def find_collection(collection: Path | None, profile: str | None, base: Path | N
 
 def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncReport:
     """Compare the build with the collection and, unless a dry run, bring the collection and the lock
-    up to date. `confirm` is asked before retired notes are deleted (with their names)."""
-    from cheatdeck.reconcile import plan_deck
-    from cheatdeck.sources import load_sources
+    up to date. `confirm` is asked before retired notes are deleted (with their names).
+
+    The whole sync holds the build's folder lock, after undoing a commit a killed build left half done
+    (its journal), so no build writes the lock from under it and none puts back an older lock after it."""
+    from cheatdeck.transaction import held
 
     if options.keep not in (None, *KEEP_CHOICES):
         raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {options.keep!r}")
+    path = find_collection(options.collection, options.profile)
+    check_collection(path)
+    if options.dry_run:
+        return _sync_locked(options, path, confirm)
+    with held(options.out, [options.source]):
+        return _sync_locked(options, path, confirm)
+
+
+def _sync_locked(options: SyncOptions, path: Path, confirm: Callable[[list[str]], bool]) -> SyncReport:
+    from cheatdeck.reconcile import plan_deck
+    from cheatdeck.sources import load_sources
+
     notebook = load_sources(options.source)
     for warning in notebook.warnings:
         log.warning("%s", warning)
@@ -186,9 +219,8 @@ def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncRepo
     lock = read_lock(lock_path)
     with _about_imports_only_silenced():
         plan = plan_deck(notebook, options.templates, lock)
-    path = find_collection(options.collection, options.profile)
     report = SyncReport(path, dry_run=options.dry_run, resolved=options.keep if options.keep else None)
-    with _opened(path) as col:
+    with _opened(path, snapshot=options.dry_run) as col:
         work = _Work.compare(col, plan, lock, notebook.deck.id, options.keep)
         if not options.dry_run and work.deletions() and not confirm(work.deletions()):
             work.keep_retired()
@@ -216,6 +248,44 @@ def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncRepo
     return report
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_ANKI_TABLES = ("col", "notes", "cards", "revlog")
+
+
+def check_collection(path: Path) -> None:
+    """Refuse a file that is not an Anki collection (a SQLite database with Anki's tables), before Anki's
+    backend touches it: the backend would turn an empty file or another program's database into one.
+    Read-only, without SQLite's locks or side files, so the file and its folder stay as they are."""
+    import sqlite3
+
+    not_one = f"{path}: not an Anki collection"
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as error:
+        raise SyncError(f"{path}: {error.strerror or error}; nothing changed") from None
+    if not header:
+        raise SyncError(f"{not_one} (the file is empty); nothing changed")
+    if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
+        raise SyncError(f"{not_one} (no SQLite database); nothing changed")
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        database = sqlite3.connect(uri, uri=True)
+        try:
+            tables = {
+                row[0] for row in database.execute("select name from sqlite_master where type = 'table'")
+            }
+        finally:
+            database.close()
+    except sqlite3.Error as error:
+        raise SyncError(f"{not_one} (SQLite cannot read it: {error}); nothing changed") from None
+    missing = [table for table in _ANKI_TABLES if table not in tables]
+    if missing:
+        raise SyncError(
+            f"{not_one} (a SQLite database without Anki's table(s) {', '.join(missing)}); nothing changed"
+        )
+
+
 class _AboutImportsOnly(logging.Filter):
     """Drop the build's advice that concerns an `.apkg` import only: that the next import overwrites
     edited notes (sync reports them instead), and that notes of an older note-type version are no longer
@@ -238,11 +308,30 @@ def _about_imports_only_silenced() -> Iterator[None]:
 
 
 @contextmanager
-def _opened(path: Path) -> Iterator[Collection]:
-    """Open a collection with Anki's backend; refuse one Anki (or another program) holds open.
+def _opened(path: Path, snapshot: bool = False) -> Iterator[Collection]:
+    """Open a collection with Anki's backend; refuse one Anki (or another program) holds open, and one
+    that fails SQLite's integrity check. With `snapshot`, open a copy in a scratch folder instead, so
+    not a byte of the collection or its folder changes (a dry run).
 
     Anki opens its collection in SQLite's exclusive locking mode and keeps it locked while the profile is
     open, so opening it here fails with Anki's own "already open" error and nothing is touched."""
+    if not snapshot:
+        with _backend(path, path) as col:
+            yield col
+        return
+    _refuse_if_held(path)
+    with tempfile.TemporaryDirectory(prefix="cheatdeck-sync-") as scratch:
+        copy = Path(scratch, COLLECTION_FILE)
+        shutil.copyfile(path, copy)
+        wal = path.with_name(path.name + "-wal")
+        if wal.is_file():  # changes Anki has not yet moved into the file itself
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        with _backend(copy, path) as col:
+            yield col
+
+
+@contextmanager
+def _backend(path: Path, shown: Path) -> Iterator[Collection]:
     from anki.collection import Collection
     from anki.errors import DBError
 
@@ -250,15 +339,43 @@ def _opened(path: Path) -> Iterator[Collection]:
         col = Collection(str(path))
     except DBError as error:
         if "already open" not in str(error):
-            raise SyncError(f"{path}: Anki cannot open this collection ({error}); nothing changed") from None
+            raise SyncError(f"{shown}: Anki cannot open this collection ({error}); nothing changed") from None
+        raise SyncError(
+            f"{shown}: Anki has this collection open ({error}); close Anki, or switch it to another "
+            "profile, and run sync again; nothing changed"
+        ) from None
+    try:
+        assert col.db is not None, "collection is closed"
+        verdict = str(col.db.scalar("pragma integrity_check"))
+        if verdict != "ok":
+            raise SyncError(
+                f"{shown}: this collection fails SQLite's integrity check ({_shorten(verdict, 200)}); "
+                "repair it in Anki (Tools, Check Database) or restore a backup, then run sync again; "
+                "nothing changed"
+            )
+        yield col
+    finally:
+        col.close()
+
+
+def _refuse_if_held(path: Path) -> None:
+    """Refuse a collection another program holds open (its write-ahead log is there): a copy of it
+    could be caught halfway through a write."""
+    import sqlite3
+
+    if not path.with_name(path.name + "-wal").exists():
+        return
+    try:
+        database = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0)
+        try:
+            database.execute("select count(*) from sqlite_master").fetchone()
+        finally:
+            database.close()
+    except sqlite3.OperationalError as error:
         raise SyncError(
             f"{path}: Anki has this collection open ({error}); close Anki, or switch it to another "
             "profile, and run sync again; nothing changed"
         ) from None
-    try:
-        yield col
-    finally:
-        col.close()
 
 
 def _backup(col: Collection, path: Path) -> Path | None:
@@ -371,6 +488,9 @@ class _Work:
             item.guid = found
             item.nid, mid = in_anki[found]
             item.model_id = plan.notetypes[planned.notetype].model_id
+            if mid != item.model_id and mid not in older:
+                items.append(_foreign(item, col, mid, plan.notetypes[planned.notetype].name))
+                continue
             if mid != item.model_id:
                 item.migrate_from = mid
                 item.label = f"{planned.note_id} ({planned.notetype} → v{spec.version})"
@@ -456,7 +576,8 @@ class _Work:
         carried = {note.notetype for note in adds}
         locked = dict(plan.lock.notes)
         for item in self.items:
-            if item.nid is not None and not item.orphan and item.planned.notetype not in carried:
+            foreign = any(conflict.notetype for conflict in item.conflicts)
+            if item.nid is not None and not (item.orphan or foreign) and item.planned.notetype not in carried:
                 adds.append(replace(item.planned, guid=item.guid))
                 locked[item.guid] = plan.lock.notes[item.planned.guid]
                 carried.add(item.planned.notetype)
@@ -576,6 +697,18 @@ def _older_notetypes(col: Collection, plan: DeckPlan, deck_id: str) -> dict[int,
         if found and found[1] in NOTETYPES and entry.id not in current:
             older[entry.id] = (found[1], int(found[2]))
     return older
+
+
+def _foreign(item: _Item, col: Collection, mid: int, expected: str) -> _Item:
+    """Return a note whose note type the learner changed in Anki (to one that is no version of this
+    deck's): a conflict no side settles, so the note is left exactly as it is."""
+    entry = col.models.get(mid)  # type: ignore[arg-type]
+    name = str(entry["name"]) if entry else f"note type {mid}"
+    item.blocked = True
+    item.conflicts.append(
+        Conflict(item.label, item.planned.note_id, name, expected, item.retired, notetype=True)
+    )
+    return item
 
 
 def _orphan(

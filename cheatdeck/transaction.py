@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import filecmp
 import json
+import logging
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from cheatdeck.errors import OutputError
 from cheatdeck.outputs import CACHE_FOLDER
+
+log = logging.getLogger(__name__)
 
 JOURNAL = ".cheatdeck-journal.json"
 _TEMPORARY = re.compile(r"^\..+\.cheatdeck-[0-9a-f]{8}\.tmp$")
@@ -47,25 +50,48 @@ class _Entry:
     existed: bool
 
 
-def commit(out: Path, files: list[tuple[Path, Writer]]) -> list[Path]:
+class InputMoved(Exception):
+    """A file the commit was planned from changed before the commit could take the folder lock (a sync
+    wrote the lock beside the build): the outputs would be stale, so nothing was written."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path} changed during the build")
+        self.path = path
+
+
+def commit(
+    out: Path, files: list[tuple[Path, Writer]], unchanged: Mapping[Path, bytes] | None = None
+) -> list[Path]:
     """Write every file through its writer, then move them all into place as one change; return the
-    targets. Raise `OutputError` (saying whether the previous files are kept) if anything fails."""
+    targets. Raise `OutputError` (saying whether the previous files are kept) if anything fails, and
+    `InputMoved` (nothing written) if a file of `unchanged` no longer holds the bytes given."""
     if not files:
         return []
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as error:
         raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
-    folders = {out, *(target.parent for target, _ in files)}
+    unchanged = unchanged or {}
+    folders = {out, *(target.parent for target, _ in files), *(path.parent for path in unchanged)}
     try:
         lock = _locked(folders)
         lock.__enter__()
     except OSError as error:
         raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
     try:
+        for path, expected in unchanged.items():
+            if _read_or_empty(path) != expected:
+                raise InputMoved(path)
         return _commit_locked(out, files, folders)
     finally:
         lock.__exit__(None, None, None)
+
+
+def _read_or_empty(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _commit_locked(out: Path, files: list[tuple[Path, Writer]], folders: set[Path]) -> list[Path]:
@@ -102,22 +128,45 @@ def _commit_locked(out: Path, files: list[tuple[Path, Writer]], folders: set[Pat
 def recover(out: Path, folders: Iterable[Path] = ()) -> None:
     """Undo a commit a killed build left half done, and remove the temporary files it left (in `out`
     and in `folders`, such as the lock's). Raise `OutputError` if that cannot be done."""
-    if not out.is_dir():
-        return
+    with held(out, folders):
+        pass
+
+
+@contextmanager
+def held(out: Path, folders: Iterable[Path] = ()) -> Iterator[None]:
+    """Hold the build's folder lock on `out` and `folders` (those that exist) for the whole block, after
+    undoing a commit a killed build left half done: for work that changes the lock outside a build, such
+    as sync, so no build writes from under it and no journal puts an older lock back after it."""
     others = [folder for folder in folders if folder.is_dir()]
+    if not out.is_dir() and not others:
+        yield
+        return
     cache = [Path(top) for top, _, _ in os.walk(out / CACHE_FOLDER)]  # its files are written whole too
+    locked = {*others, *([out] if out.is_dir() else [])}
+    stack = ExitStack()
     try:
-        with _locked({out, *others}):
-            journal = out / JOURNAL
-            if os.path.lexists(journal):
-                _recover_journal(journal)
-            for folder in (out, *others, *cache):
-                for name in os.listdir(folder):
-                    ours = _TEMPORARY.match(name) or (folder == out and _EARLIER_TEMPORARY.match(name))
-                    if ours and os.path.isfile(folder / name):
-                        os.unlink(folder / name)
+        stack.enter_context(_locked(locked))
+        if out.is_dir():
+            _tidy(out, others, cache)
     except OSError as error:  # before the journal, or after it was undone: the previous state is whole
+        stack.close()
         raise OutputError(f"{_where(error, out)}; {_KEPT}") from None
+    except BaseException:
+        stack.close()
+        raise
+    with stack:
+        yield
+
+
+def _tidy(out: Path, others: list[Path], cache: list[Path]) -> None:
+    journal = out / JOURNAL
+    if os.path.lexists(journal):
+        _recover_journal(journal)
+    for folder in (out, *others, *cache):
+        for name in os.listdir(folder):
+            ours = _TEMPORARY.match(name) or (folder == out and _EARLIER_TEMPORARY.match(name))
+            if ours and os.path.isfile(folder / name):
+                os.unlink(folder / name)
 
 
 def _recover_journal(journal: Path) -> None:
@@ -253,7 +302,14 @@ def _locked(folders: Iterable[Path]) -> Iterator[None]:
         for folder in sorted({os.path.realpath(folder) for folder in folders}):
             descriptor = os.open(folder, os.O_RDONLY)
             stack.callback(_quietly_close, descriptor)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _lock_holder(descriptor)
+                log.warning(
+                    "waiting for another build in %s%s…", folder, f" (pid {holder})" if holder else ""
+                )
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
 
 
@@ -263,6 +319,25 @@ def _same_content(backup: Path, target: Path) -> bool:
         return os.path.isfile(target) and filecmp.cmp(backup, target, shallow=False)
     except OSError:
         return False
+
+
+def _lock_holder(descriptor: int) -> int | None:
+    """Return the pid that holds the `flock` on an open folder, as Linux lists it in /proc/locks (None
+    elsewhere, or if it let go meanwhile)."""
+    status = os.fstat(descriptor)
+    try:
+        with open("/proc/locks", encoding="ascii") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    device = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
+    holders = {}  # device:inode → pid (a layered filesystem may list another device number)
+    for line in lines:
+        words = line.split()  # "1: FLOCK  ADVISORY  WRITE 4242 08:01:123456 0 EOF"
+        held_here = len(words) >= 6 and words[5].rsplit(":", 1)[-1] == str(status.st_ino)
+        if held_here and words[1] == "FLOCK" and words[3] == "WRITE" and words[4].isdigit():
+            holders[words[5]] = int(words[4])
+    return holders.get(device) or next(iter(holders.values()), None)
 
 
 def _where(error: OSError, default: Path) -> str:

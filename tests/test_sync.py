@@ -335,7 +335,7 @@ def test_a_file_that_is_no_collection_is_refused(scratch_source: Path, tmp_path:
     path.write_text("not a collection")
     result = _sync(scratch_source, "--collection", str(path))
     assert result.exit_code == 1
-    assert f"{path}: Anki cannot open this collection" in result.output and "nothing changed" in result.output
+    assert f"{path}: not an Anki collection" in result.output and "nothing changed" in result.output
     assert path.read_text() == "not a collection"
 
 
