@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,13 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from cheatdeck.import_files import (
+    Picture,
+    guide_files,
+    read_picture,
+    recover_import,
+    write_files,
+)
 from cheatdeck.markdown_sources import (
     NOTE_HEADING,
     format_markdown_note,
@@ -225,12 +232,10 @@ def read_guides(source: Path, notices: list[str]) -> list[Guide]:
     if source.is_dir():
         found = []
         folder_slug = slugify(source.resolve().name)
-        for path in sorted(source.rglob("*")):
+        paths, skipped = guide_files(source, (".md", ".markdown"))
+        notices += skipped
+        for path in paths:
             relative = path.relative_to(source)
-            if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-                continue
-            if path.suffix.lower() not in (".md", ".markdown"):
-                continue
             parts = [slugify(part) for part in relative.parent.parts]
             output = Path(folder_slug, *parts, _notes_file_name(path))
             found.append(_read_guide(path, output, source, notices))
@@ -551,14 +556,15 @@ def _images(body: str, guide: Guide, media: dict[Path, str], notices: list[str],
                 notices.append(f"{where}: image {src} left out (not an http(s) link)")
                 return alt
             return f"[{alt or 'image'} (image)]({src})"
-        from urllib.parse import unquote
-
-        path = (guide.folder / unquote(src)).resolve()
-        if path.is_file() and path.is_relative_to(guide.root.resolve()):
-            name = media.setdefault(path, _media_name(path, media))
-            return f"![{alt}](media/{name})"
-        notices.append(f"{where}: image {src} not found beside the guide; left out")
-        return ""
+        picture = read_picture(guide.folder, guide.root, src)
+        if isinstance(picture, str):
+            if picture.startswith("not found"):
+                notices.append(f"{where}: image {src} {picture}; left out")
+            else:
+                notices.append(f"{where}: image {src} left out: {picture}")
+            return ""
+        name = media.setdefault(picture.path, _media_name(picture, media))
+        return f"![{alt}](media/{name})"
 
     return re.sub(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)", replace, body)
 
@@ -593,8 +599,9 @@ def _relative_links_as_text(body: str, notices: list[str], where: str) -> str:
     return "\n".join(lines)
 
 
-def _media_name(path: Path, media: dict[Path, str]) -> str:
-    stem, suffix = slugify(path.stem), path.suffix.lower()
+def _media_name(picture: Picture, media: dict[Path, str]) -> str:
+    """Return a name in media/ for a picture: a slug of its name, with the suffix its content has."""
+    stem, suffix = slugify(picture.path.stem), picture.suffix
     name, number = f"{stem}{suffix}", 2
     while name in media.values():
         name, number = f"{stem}-{number}{suffix}", number + 1
@@ -732,8 +739,10 @@ def _settle(slug: str, group: list[Draft], used: set[str], depth: dict[int, int]
 
 
 def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVEL) -> ImportReport:
-    """Import every guide in `sources` into the notes folder `into`; return what was done and guessed."""
-    from cheatdeck.scaffold import write_deck_file
+    """Import every guide in `sources` into the notes folder `into`; return what was done and guessed.
+
+    Everything is read and checked first; then every changed file is written, all or nothing."""
+    from cheatdeck.scaffold import deck_file_text
 
     if not 1 <= level <= DEEPEST_LEVEL:
         raise GuideError(f"--level must be between 1 and {DEEPEST_LEVEL}, got {level}")
@@ -746,6 +755,8 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
     everything = [draft for group in drafts.values() for draft in group]
     if into.exists() and not into.is_dir():
         raise GuideError(f"{into}: not a folder")
+    recover_import(into)
+    existing = _read_notes_files(into, guides)
     record = _read_record(into)
     known = {
         tuple(entry["path"]): note_id
@@ -753,23 +764,65 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
         for note_id, entry in record.get(output.as_posix(), {}).items()
     }
     assign_ids(everything, _ids_elsewhere(into, set(outputs)), known)
-    into.mkdir(parents=True, exist_ok=True)
+    contents: list[tuple[Path, bytes]] = []
     for guide in guides:
         path = into / guide.output
-        text = _merge(guide, drafts[guide.output], path, record, report)
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            report.written.append(path)
+        text = _merge(guide, drafts[guide.output], existing.get(guide.output), record, report)
+        contents.append((path, text.encode()))
         _report_guesses(drafts[guide.output], path, text, into, report)
-    _copy_media(media, into, report)
+    contents += _media_contents(media, into)
     if not (into / "deck.yaml").is_file():
-        report.written.append(write_deck_file(into, guides[0].title))
+        contents.append((into / "deck.yaml", deck_file_text(guides[0].title).encode()))
     record_text = json.dumps({"version": RECORD_VERSION, "notes": record}, indent=1, sort_keys=True) + "\n"
     record_path = into / RECORD_FILE
-    if not record_path.is_file() or record_path.read_text(encoding="utf-8") != record_text:
-        record_path.write_text(record_text, encoding="utf-8")
+    contents.append((record_path, record_text.encode()))
+    report.written += [path for path in write_files(into, contents) if path != record_path]
     return report
+
+
+def _read_notes_files(into: Path, guides: list[Guide]) -> dict[Path, tuple[str, list[tuple[str, str]]]]:
+    """Return the header and notes of each notes file this import rewrites that exists; refuse a file
+    that is not a regular file inside the notes folder, or that holds a note id twice (which copy is
+    the learner's cannot be known, and the build refuses the file too), naming every such place."""
+    found: dict[Path, tuple[str, list[tuple[str, str]]]] = {}
+    problems = []
+    for guide in guides:
+        path = into / guide.output
+        if not os.path.lexists(path):
+            continue
+        real = os.path.realpath(path)
+        if not os.path.isfile(real) or not Path(real).is_relative_to(os.path.realpath(into)):
+            problems.append(f"{path}: not a regular file inside {into}; move it away and import again")
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{path}: not UTF-8; save it as UTF-8 and import again")
+            continue
+        header, sections = note_sections(text)
+        problems += _twice(path, text)
+        found[guide.output] = (header, sections)
+    if problems:
+        raise GuideError("\n".join([*problems, f"{len(problems)} problem(s) in {into}; nothing written"]))
+    return found
+
+
+def _twice(path: Path, text: str) -> list[str]:
+    """Name each note heading whose id an earlier heading of the same file already has."""
+    first: dict[str, int] = {}
+    problems = []
+    for _, start, _, title in markdown_headings(text):
+        match = NOTE_HEADING.match(title)
+        if not match:
+            continue
+        if match["id"] in first:
+            problems.append(
+                f"{path}:{start + 1}: note id {match['id']!r} appears twice (first at line "
+                f"{first[match['id']]}); keep one (merge your edits into it) and import again"
+            )
+        else:
+            first[match["id"]] = start + 1
+    return problems
 
 
 def _check_targets(sources: Sequence[Path], into: Path, guides: list[Guide]) -> None:
@@ -787,14 +840,16 @@ def _check_targets(sources: Sequence[Path], into: Path, guides: list[Guide]) -> 
             )
 
 
-def _copy_media(media: dict[Path, str], into: Path, report: ImportReport) -> None:
-    """Copy the images the guides show into the notes folder's media/, leaving unchanged copies alone."""
+def _media_contents(media: dict[Path, str], into: Path) -> list[tuple[Path, bytes]]:
+    """Return the pictures the guides show as files of the notes folder's media/ (read again, checked
+    again: a file that changed into something else since is refused)."""
+    contents = []
     for source, name in sorted(media.items(), key=lambda item: item[1]):
-        target = into / "media" / name
-        if not target.is_file() or target.read_bytes() != source.read_bytes():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            report.written.append(target)
+        picture = read_picture(source.parent, source.parent, source.name)
+        if isinstance(picture, str):
+            raise GuideError(f"{source}: {picture}; it changed while importing, import again")
+        contents.append((into / "media" / name, picture.data))
+    return contents
 
 
 def _note_data(draft: Draft) -> dict[str, Any]:
@@ -812,14 +867,21 @@ def _hash(text: str) -> str:
 Record = dict[str, dict[str, dict[str, Any]]]  # notes file → note id → {"hash", "path"}
 
 
-def _merge(guide: Guide, drafts: list[Draft], path: Path, record: Record, report: ImportReport) -> str:
-    """Return the new text of a notes file: the guide's notes, with the notes the learner edited or added
-    kept as they are (an added note stays after the imported note it followed)."""
+def _merge(
+    guide: Guide,
+    drafts: list[Draft],
+    current: tuple[str, list[tuple[str, str]]] | None,
+    record: Record,
+    report: ImportReport,
+) -> str:
+    """Return the new text of a notes file (`current`: its header and notes, if it exists): the guide's
+    notes, with the notes the learner edited or added kept as they are (an added note stays after the
+    imported note it followed)."""
     key = guide.output.as_posix()
     header = f"# {guide.title}\n\nImported from {Path(guide.name).name} by `cheatdeck import`: edit freely.\n"
     existing: list[tuple[str, str]] = []
-    if path.is_file():
-        header, existing = note_sections(path.read_text(encoding="utf-8"))
+    if current is not None:
+        header, existing = current
     merger = _Merger(record.get(key, {}), existing, {draft.id for draft in drafts}, report)
     merger.added_after(None)
     for draft in drafts:

@@ -29,6 +29,13 @@ def scaffold(folder: Path, title: str, notes_format: str = "yaml") -> list[Path]
 
 def write_deck_file(folder: Path, title: str) -> Path:
     """Write `folder/deck.yaml` for a new deck called `title`, with its own stable deck id."""
+    path = folder / "deck.yaml"
+    path.write_text(deck_file_text(title), encoding="utf-8")
+    return path
+
+
+def deck_file_text(title: str) -> str:
+    """Return the text of a `deck.yaml` for a new deck called `title`, with its own stable deck id."""
     deck = (SHIPPED_TEMPLATES / "new" / "deck.yaml").read_text(encoding="utf-8")
     values = {
         "deck_id": _deck_id(title),
@@ -37,9 +44,7 @@ def write_deck_file(folder: Path, title: str) -> Path:
     }
     for key, value in values.items():
         deck = deck.replace(f"{{{{ {key} }}}}", value)
-    path = folder / "deck.yaml"
-    path.write_text(deck, encoding="utf-8")
-    return path
+    return deck
 
 
 def _deck_id(title: str) -> str:

@@ -100,12 +100,17 @@ def _commit_locked(out: Path, files: list[tuple[Path, Writer]], folders: set[Pat
     try:
         _write_journal(journal, "staging", entries)
         for entry, (_, write) in zip(entries, files, strict=True):
-            _create(entry.staged)
-            write(entry.staged)
-            _sync(entry.staged)
-            os.chmod(entry.staged, 0o644)
-            if entry.existed:
-                _back_up(entry.target, entry.backup)
+            try:
+                _create(entry.staged)
+                write(entry.staged)
+                _sync(entry.staged)
+                os.chmod(entry.staged, 0o644)
+                if entry.existed:
+                    _back_up(entry.target, entry.backup)
+            except OSError as error:  # a full disk names the file it could not write, not the folder
+                if error.filename in (None, str(entry.staged), str(entry.backup)):
+                    error.filename = str(entry.target)
+                raise
         _write_journal(journal, "applying", entries)
     except BaseException as error:
         _discard(journal, entries)

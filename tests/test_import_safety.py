@@ -1,0 +1,232 @@
+"""`import` reads only what a guide shows inside its own tree, writes all or nothing, and loses no edit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cheatdeck.cli import main
+from cheatdeck.importer import RECORD_FILE, GuideError, import_guides
+from cheatdeck.sources import load_sources
+from tests.conftest import FIXTURES
+
+GUIDE = FIXTURES / "import" / "guide"
+PNG = (GUIDE / "img" / "pipeline.png").read_bytes()
+KEY = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+def _import(*arguments: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["import", *map(str, arguments)])
+    return result.exit_code, result.output
+
+
+def _everything_under(folder: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file())
+
+
+# Pictures: only pictures, only inside the guide's tree ------------------------------------------------
+
+
+def test_import_copies_only_pictures_inside_the_guides_own_tree(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_bytes(KEY)
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_bytes(b"[default]\naws_secret_access_key = SECRET\n")
+    (home / ".hidden.png").write_bytes(PNG)  # a picture, but hidden
+    (home / "paper.pdf").write_bytes(b"%PDF-1.7\nPAPER\n")
+    (home / "fake.png").write_bytes(KEY)  # a picture's name, a key's content
+    (home / "real.png").write_bytes(PNG)
+    (home / "named-wrong.gif").write_bytes(PNG)  # a PNG under another name: its content decides
+    (tmp_path / "outside.png").write_bytes(PNG)
+    (home / "link.png").symlink_to(tmp_path / "outside.png")
+    (home / "key-link.png").symlink_to(home / ".ssh" / "id_rsa")
+    shown = [
+        ".ssh/id_rsa",
+        ".aws/credentials",
+        ".hidden.png",
+        "paper.pdf",
+        "fake.png",
+        "link.png",
+        "key-link.png",
+        "../outside.png",
+        str(tmp_path / "outside.png"),
+        "real.png",
+        "named-wrong.gif",
+    ]
+    page = home / "page.html"
+    page.write_text(
+        "<html><body><h2>Pictures</h2><p>Some pictures.</p>"
+        + "".join(f'<p><img src="{src}" alt="shot {number}"></p>' for number, src in enumerate(shown))
+        + "</body></html>",
+        encoding="utf-8",
+    )
+    notes = tmp_path / "notes"
+    status, output = _import(page, "--into", notes)
+    assert status == 0, output
+    assert sorted(path.name for path in (notes / "media").iterdir()) == ["named-wrong.png", "real.png"]
+    assert (notes / "media" / "real.png").read_bytes() == PNG
+    everything = _everything_under(notes)
+    assert b"PRIVATE KEY" not in everything and b"SECRET" not in everything and b"PAPER" not in everything
+    for src in shown[:-2]:
+        assert f"image {src} " in output, src  # each refusal is reported, with the picture's path
+    assert "hidden" in output and "not a picture" in output and "outside the guide's folder" in output
+    assert "symbolic link out of the guide's folder" in output
+    body = load_sources(notes).note("pictures").body
+    assert "media/real.png" in body and "media/named-wrong.png" in body
+    assert "id_rsa" not in body and "credentials" not in body  # no debris of the refused ones
+
+
+def test_a_markdown_guide_follows_the_same_rules_for_pictures(tmp_path: Path) -> None:
+    guide = tmp_path / "guide"
+    (guide / ".ssh").mkdir(parents=True)
+    (guide / ".ssh" / "id_rsa").write_bytes(KEY)
+    (guide / "img").mkdir()
+    (guide / "img" / "ok.png").write_bytes(PNG)
+    (guide / "g.md").write_text(
+        "## Topic\n\nText.\n\n![key](.ssh/id_rsa)\n\n![ok](img/ok.png)\n\n![up](../g.md)\n", encoding="utf-8"
+    )
+    notes = tmp_path / "notes"
+    report = import_guides([guide / "g.md"], notes)
+    assert [path.name for path in (notes / "media").iterdir()] == ["ok.png"]
+    assert b"PRIVATE KEY" not in _everything_under(notes)
+    assert any("image .ssh/id_rsa " in notice and "hidden" in notice for notice in report.notices)
+    assert any("image ../g.md " in notice for notice in report.notices)
+
+
+# Folder import: links stay inside, and every skipped one is reported -----------------------------------
+
+
+def test_folder_import_never_follows_a_link_out_and_reports_every_skipped_one(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("## Secret\n\nTOP SECRET text.\n", encoding="utf-8")
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "real.md").write_text("## Real\n\nA real note.\n", encoding="utf-8")
+    (vault / "key.md").symlink_to(outside / "secret.md")
+    (vault / "loop.md").symlink_to(vault / "loop.md")
+    (vault / "dangling.md").symlink_to(vault / "missing.md")
+    (vault / "inside.md").symlink_to(vault / "real.md")  # a link inside the folder is fine
+    notes = tmp_path / "notes"
+    status, output = _import(vault, "--into", notes)
+    assert status == 0, output
+    assert b"TOP SECRET" not in _everything_under(notes)
+    assert f"{vault / 'key.md'}: symbolic link leads outside the folder being imported; not read" in output
+    assert f"{vault / 'loop.md'}: looping symbolic link; not read" in output
+    assert f"{vault / 'dangling.md'}: broken symbolic link; not read" in output
+    assert sorted(path.name for path in (notes / "vault").iterdir()) == ["inside.md", "real.md"]
+
+
+# Writing: all or nothing ------------------------------------------------------------------------------
+
+_LIMITED_IMPORT = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from pathlib import Path
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writing past the limit fails (EFBIG), as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), int(sys.argv[3])))
+    from cheatdeck.cli import main
+    main(["import", sys.argv[1], "--into", sys.argv[2]])
+    """
+)
+
+
+def test_a_write_that_fails_half_way_leaves_the_notes_file_whole(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text(
+        "".join(f"## Topic {n}\n\nTopic {n} is a thing worth knowing about.\n\n" for n in range(40)),
+        encoding="utf-8",
+    )
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    path = notes / "guide.md"
+    edited = path.read_text(encoding="utf-8").replace(
+        "summary: A thing worth knowing about.\n\n## Topic 4", "summary: MY OWN WORDS.\n\n## Topic 4", 1
+    )
+    assert "MY OWN WORDS" in edited
+    path.write_text(edited, encoding="utf-8")
+    guide.write_text(guide.read_text(encoding="utf-8").replace("worth knowing", "worth learning"), "utf-8")
+    before = {p: p.read_bytes() for p in sorted(notes.rglob("*"))}
+
+    limit = path.stat().st_size // 3  # the new notes file cannot be written whole
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED_IMPORT, str(guide), str(notes), str(limit)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{path}: File too large" in done.stderr  # the file that could not be written, not the folder
+    assert {p: p.read_bytes() for p in sorted(notes.rglob("*"))} == before  # no temporary file left
+    assert "MY OWN WORDS" in path.read_text(encoding="utf-8")
+
+    report = import_guides([guide], notes)  # with room again, the import goes through
+    assert len(report.updated) == 39 and report.kept == ["topic-3"]
+
+
+def test_an_import_killed_while_writing_is_rolled_back_by_the_next(tmp_path: Path) -> None:
+    """A journal left in the notes folder (as by a kill -9 between two renames) is undone first."""
+    from cheatdeck.transaction import JOURNAL
+
+    guide = tmp_path / "guide.md"
+    guide.write_text("## Topic\n\nTopic is a thing.\n", encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    path = notes / "guide.md"
+    whole = path.read_bytes()
+    backup = notes / ".guide.md.cheatdeck-0badc0de.tmp"
+    shutil.copyfile(path, backup)
+    path.write_bytes(whole[:10])  # the rename happened, then the process died
+    (notes / JOURNAL).write_text(
+        '{"phase": "applying", "entries": [{"target": "guide.md", "staged": ".guide.md.cheatdeck-'
+        '00000000.tmp", "backup": ".guide.md.cheatdeck-0badc0de.tmp", "existed": true}]}',
+        encoding="utf-8",
+    )
+    report = import_guides([guide], notes)
+    assert path.read_bytes() == whole and report.unchanged == ["topic"]
+    assert sorted(p.name for p in notes.iterdir()) == ["cheatdeck.import.json", "deck.yaml", "guide.md"]
+
+
+# A note id twice: refused before anything is written ------------------------------------------------
+
+
+def test_a_note_id_twice_in_a_notes_file_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text("## Alpha\n\nAlpha is first.\n\n## Beta\n\nBeta is second.\n", encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    path = notes / "guide.md"
+    text = path.read_text(encoding="utf-8")
+    alpha = text[text.index("## Alpha") : text.index("## Beta")]
+    edited = text.replace("Alpha is first.", "MY EDIT of alpha.", 1) + "\n" + alpha
+    path.write_text(edited, encoding="utf-8")
+    lines = edited.split("\n")
+    first = lines.index("## Alpha {#alpha}") + 1
+    second = len(lines) - lines[::-1].index("## Alpha {#alpha}")
+    before = {p: p.read_bytes() for p in sorted(notes.rglob("*"))}
+    status, output = _import(guide, "--into", notes)
+    assert status == 1
+    assert f"{path}:{second}: note id 'alpha' appears twice (first at line {first})" in output
+    assert "Traceback" not in output
+    assert {p: p.read_bytes() for p in sorted(notes.rglob("*"))} == before
+    with pytest.raises(GuideError, match="appears twice"):
+        import_guides([guide], notes)
+
+
+def test_the_record_is_written_with_the_notes(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text("## Alpha\n\nAlpha is first.\n", encoding="utf-8")
+    report = import_guides([guide], tmp_path / "notes")
+    assert (tmp_path / "notes" / RECORD_FILE).is_file()
+    assert {p.name for p in report.written} == {"guide.md", "deck.yaml"}
+    assert os.listdir(tmp_path / "notes").count(".cheatdeck-journal.json") == 0
