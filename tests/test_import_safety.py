@@ -230,3 +230,32 @@ def test_the_record_is_written_with_the_notes(tmp_path: Path) -> None:
     assert (tmp_path / "notes" / RECORD_FILE).is_file()
     assert {p.name for p in report.written} == {"guide.md", "deck.yaml"}
     assert os.listdir(tmp_path / "notes").count(".cheatdeck-journal.json") == 0
+
+
+def test_a_full_disk_under_the_notes_folder_is_blamed_on_the_file_not_on_dist(tmp_path: Path) -> None:
+    """The build writes the lock beside the notes through the same commit: a write that fails without a
+    file name (ENOSPC, EFBIG) is blamed on the file being written."""
+    import errno
+
+    from cheatdeck.errors import OutputError
+    from cheatdeck.transaction import commit
+
+    dist, notes = tmp_path / "dist", tmp_path / "notes"
+    notes.mkdir()
+    (notes / "cheatdeck.lock").write_text("old lock\n", encoding="utf-8")
+
+    def full_disk(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    files = [
+        (dist / "deck.apkg", lambda path: path.write_bytes(b"deck")),
+        (notes / "cheatdeck.lock", full_disk),
+    ]
+    with pytest.raises(OutputError) as raised:
+        commit(dist, files)
+    assert str(raised.value).startswith(
+        f"{notes / 'cheatdeck.lock'}: No space left on device; nothing written"
+    )
+    assert (notes / "cheatdeck.lock").read_text(encoding="utf-8") == "old lock\n"
+    assert os.listdir(notes) == ["cheatdeck.lock"] and not (dist / "deck.apkg").exists()
