@@ -22,11 +22,11 @@ import hashlib
 import json
 import re
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cheatdeck.clock import now
 from cheatdeck.errors import LockError
 
 LOCK_FILE = "cheatdeck.lock.json"
@@ -102,7 +102,7 @@ def content_hash(*parts: Any) -> str:
 
 def next_modification_time(lock: Lock) -> int:
     """Return a time newer than every time in the lock, and not earlier than now."""
-    return max(int(time.time()), lock.latest() + 1)
+    return max(now(), lock.latest() + 1)
 
 
 def read_lock(path: Path) -> Lock:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -36,6 +35,7 @@ from cheatdeck.cards import (
     note_guid,
     plan_source_notes,
 )
+from cheatdeck.clock import now
 from cheatdeck.errors import LockError
 from cheatdeck.lock import (
     ACTIVE,
@@ -327,7 +327,7 @@ def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -
         run.changes.edited.append(note.note_id)
     mod = locked_note.mod if known and locked_note and locked_note.hash == digest else run.now
     # first shipped now (never later than the clock: Anki refuses to export ids from the future)
-    added = (locked_note.added or locked_note.mod) if known and locked_note else min(mod, int(time.time()))
+    added = (locked_note.added or locked_note.mod) if known and locked_note else min(mod, now())
     notetype = run.notetypes[note.notetype]
     _check_not_blank(note, notetype)
     run.new_lock.notes[note.guid] = LockedNote(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
+from cheatdeck import clock
 from cheatdeck.model import Notebook
 from cheatdeck.options import BuildOptions
 from cheatdeck.pipeline import BuildReport, build
@@ -18,6 +19,21 @@ from cheatdeck.sources import load_sources
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+FROZEN_NOW = 1_795_636_800
+"""The time every test runs at unless it sets its own (2026-11-25 20:00 UTC, the day of the shipped lock's
+newest change): a test never depends on the day it is run (cheatdeck.clock)."""
+
+
+def set_clock(monkeypatch: pytest.MonkeyPatch, timestamp: int) -> None:
+    """Make `cheatdeck.clock.now()` return `timestamp` for the rest of the test."""
+    monkeypatch.setenv(clock.ENVIRONMENT, str(timestamp))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs at FROZEN_NOW, whatever the machine's date (the clock is an input)."""
+    set_clock(monkeypatch, FROZEN_NOW)
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from cheatdeck.sheet import glyph_warnings, render_sheet_html
 from cheatdeck.sources import SourceError, load_sources
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import build_into
+from tests.pdf_text import page_texts
 
 # The smallest valid PNG: 1×1 pixel.
 PNG = bytes.fromhex(
@@ -177,7 +178,7 @@ def test_sheet_prints_every_script_or_says_which_fonts_are_missing(messy: Path, 
     out = tmp_path / "dist"
     report = build_into(messy, out, artefacts=("sheet",), sheet=SheetOptions(layout="guide"))
     assert report.sheet_pages == 1
-    text = PdfReader(out / "cheatsheet.pdf").pages[0].extract_text()
+    text = page_texts(out / "cheatsheet.pdf")[0]
     for word in ("Messy note", "λ", "Ж", "It’s mojibake"):  # DejaVu draws these everywhere
         assert word in text, word
     assert "\\hat" not in text  # math is typeset (glyph outlines), not printed as TeX

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from cheatdeck.lock import LOCK_FILE, read_lock
 from cheatdeck.options import ARTEFACTS, OUTPUTS
 from cheatdeck.outputs import GRID_HTML, NEEDS, load_output
 from cheatdeck.templating import format_day
-from tests.conftest import build_into
+from tests.conftest import build_into, set_clock
 
 
 def _no_planning(*args: object, **kwargs: object) -> None:
@@ -58,7 +57,7 @@ def test_the_date_of_a_grid_build_is_the_locks_not_the_clock(
     notes.write_text(notes.read_text(encoding="utf-8").replace("summary: ", "summary: Edited. ", 1))
     pages = []
     for day in (1_900_000_000, 1_900_000_000 + 3 * 86_400):
-        monkeypatch.setattr(time, "time", lambda day=day: float(day))
+        set_clock(monkeypatch, day)
         build_into(scratch_source, tmp_path / str(day), artefacts=("grid",))
         pages.append((tmp_path / str(day) / GRID_HTML).read_text(encoding="utf-8"))
     assert pages[0] == pages[1]
@@ -73,7 +72,7 @@ def test_a_deck_build_dates_the_grid_with_the_lock_it_writes(
     build from that folder gives the same file."""
     notes = scratch_source / "services.yaml"
     notes.write_text(notes.read_text(encoding="utf-8").replace("summary: ", "summary: Edited. ", 1))
-    monkeypatch.setattr(time, "time", lambda: 1_900_000_000.0)
+    set_clock(monkeypatch, 1_900_000_000)
     build_into(scratch_source, tmp_path / "all", artefacts=("deck", "grid"))
     assert read_lock(scratch_source / LOCK_FILE).latest() == 1_900_000_000
     build_into(scratch_source, tmp_path / "grid", artefacts=("grid",))

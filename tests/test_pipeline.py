@@ -15,11 +15,13 @@ import cheatdeck.sheet
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cli import main
 from cheatdeck.errors import OutputError, SourceError, TemplateProblem
-from cheatdeck.lock import LOCK_FILE
+from cheatdeck.lock import LOCK_FILE, read_lock
 from cheatdeck.options import BuildOptions
 from cheatdeck.pipeline import BuildReport
+from cheatdeck.templating import format_day
 from cheatdeck.watch import watch
-from tests.conftest import Built, build_into
+from tests.conftest import Built, build_into, set_clock
+from tests.pdf_text import page_texts
 
 Snapshot = dict[str, tuple[int, bytes]]
 
@@ -62,9 +64,15 @@ def test_no_op_build_says_so_on_the_command_line(project: tuple[Path, Path]) -> 
     assert "nothing to do: every output is up to date" in result.output
 
 
-def test_body_edit_rebuilds_the_deck_only(project: tuple[Path, Path]) -> None:
-    """The condensed sheet prints no body prose, so a body edit leaves the sheet and the grid alone."""
+def test_body_edit_rebuilds_the_deck_only(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The condensed sheet prints no body prose, so a body edit on the day the sources last changed leaves
+    the sheet and the grid alone (their printed day does not move)."""
     source, out = project
+    latest = read_lock(source / LOCK_FILE).latest()
+    same_day = latest - latest % 86_400 + 86_399  # the last second of that day (UTC)
+    set_clock(monkeypatch, same_day)
     grid_files = {
         name: (out / name).stat().st_mtime_ns for name in ("grid.csv", "grid.html", "cheatsheet.pdf")
     }
@@ -74,6 +82,29 @@ def test_body_edit_rebuilds_the_deck_only(project: tuple[Path, Path]) -> None:
     assert report.unchanged == ["sheet", "grid"]
     assert report.deck_changes == "edited: k-means"
     assert {name: (out / name).stat().st_mtime_ns for name in grid_files} == grid_files
+
+
+def test_body_edit_on_a_later_day_reprints_the_day_on_the_sheet_and_the_grid(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule: the sheet and the grid print the day the sources last changed, so an edit on a later day
+    rewrites them (the printed day moves), even when the edit itself is not printed."""
+    source, out = project
+    latest = read_lock(source / LOCK_FILE).latest()
+    later = latest - latest % 86_400 + 3 * 86_400 + 600  # three days later, 00:10 UTC
+    set_clock(monkeypatch, later)
+    _replace(source / "algorithms.yaml", "It is **unsupervised** because", "It is **unsupervised**, since")
+    report = build_into(source, out)
+    assert sorted(path.name for path in report.written) == [
+        "aws-mls-c01.apkg",
+        "cheatsheet.pdf",
+        "grid.csv",
+        "grid.html",
+    ]
+    assert read_lock(source / LOCK_FILE).latest() == later
+    assert f"Sources last changed {format_day(later)}." in (out / "grid.html").read_text(encoding="utf-8")
+    sheet = "".join(page_texts(out / "cheatsheet.pdf"))
+    assert format_day(later) in sheet and format_day(latest) not in sheet
 
 
 def test_grid_field_edit_rebuilds_all_three(project: tuple[Path, Path]) -> None:

@@ -22,6 +22,7 @@ import yaml
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
+from cheatdeck import clock
 from cheatdeck.cards import NOTETYPES
 from cheatdeck.cli import main
 from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
@@ -271,7 +272,7 @@ def test_added_dates_are_when_the_lock_first_saw_each_note(
         key = (note["Source id"], note.note_type()["name"].split()[1])  # type: ignore[index]
         assert nid // 1000 == added[key]
         assert all(cid // 1000 == added[key] for cid in note.card_ids())
-    assert len(collection.find_cards("added:1")) == collection.card_count()
+    assert set(added.values()) == {clock.now()}  # first seen now, by the build's clock (not Anki's)
 
 
 def test_lock_safety_warns_when_the_lock_is_lost(project: tuple[Path, Path], tmp_path: Path) -> None:
@@ -315,7 +316,8 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
         note["Summary"] = f"My own words about {note_id}."
         note.tags.append("my-tag")
         collection.update_note(note)
-        collection.db.execute("UPDATE notes SET mod = mod - 60 WHERE id = ?", note.id)  # a minute ago
+        # edited a minute before the build, by the build's clock (Anki stamps its own, the machine's)
+        collection.db.execute("UPDATE notes SET mod = ? WHERE id = ?", clock.now() - 60, note.id)
         cids = note.card_ids()
         collection.sched.suspend_cards(cids[:1])
         collection.set_user_flag_for_cards(2, cids)
