@@ -21,8 +21,8 @@ SOURCE = ROOT / "source"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 FROZEN_NOW = 1_795_636_800
-"""The time every test runs at unless it sets its own (2026-11-25 20:00 UTC, the day of the shipped lock's
-newest change): a test never depends on the day it is run (cheatdeck.clock)."""
+"""The time every test runs at unless it sets its own (2026-11-25 20:00 UTC), so no test depends on the day it
+is run (cheatdeck.clock). A lock may be newer: a change is then stamped one second after its newest time."""
 
 
 def set_clock(monkeypatch: pytest.MonkeyPatch, timestamp: int) -> None:
