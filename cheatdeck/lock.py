@@ -47,7 +47,8 @@ _NOTE_ID = re.compile(
 )  # a note id, a contrast pair `a+b`, a fact `note#id`
 _KEY = re.compile(_SLUG)
 _TAG = re.compile(r"[^\s]+")
-_MAX_TIME = 2**31 - 1  # seconds; note and card ids are these times in milliseconds
+MAX_TIME = 2**31 - 1  # seconds (2038-01-19); note and card ids are these times in milliseconds
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _PROBLEMS_SHOWN = 20  # lock problems listed in the error; the rest are counted
 
 
@@ -238,7 +239,7 @@ def _check_values(entry: LockedNote | LockedNotetype) -> list[str]:
             problems.append(f"{name}: {name} should be {expected.__name__}, got {value!r}")
         elif isinstance(value, list) and not all(isinstance(item, str) for item in value):
             problems.append(f"{name}: {name} should be a list of text")
-        elif isinstance(value, int) and not 0 <= value <= _MAX_TIME and name != "model_id":
+        elif isinstance(value, int) and not 0 <= value <= MAX_TIME and name != "model_id":
             problems.append(f"{name}: expected a time in seconds, got {value!r}")
         elif name == "hash" and isinstance(value, str) and not _HASH.fullmatch(value):
             problems.append(f"hash: expected 16 hexadecimal digits, got {value!r}")
@@ -253,6 +254,7 @@ def _check_note(note: LockedNote) -> list[str]:
         ("note_id", _NOTE_ID.fullmatch(note.note_id), "expected a note id"),
         ("notetype", _KEY.fullmatch(note.notetype), "expected a note type key"),
         ("state", note.state in STATES, f"expected one of {', '.join(STATES)}"),
+        ("deck", is_deck_name(note.deck), "expected an Anki deck name (names joined by ::)"),
         ("tags", all(_TAG.fullmatch(tag) for tag in note.tags), "expected tags without spaces"),
         (
             "cards",
@@ -262,6 +264,11 @@ def _check_note(note: LockedNote) -> list[str]:
         ("model_id", 0 <= note.model_id < 2**63, "expected a note type id"),
     ]
     return [f"{name}: {message}, got {getattr(note, name)!r}" for name, ok, message in checks if not ok]
+
+
+def is_deck_name(name: str) -> bool:
+    """True for a name Anki keeps as written: parts joined by `::`, none empty, no control characters."""
+    return not _CONTROL.search(name) and all(part.strip() for part in name.split("::"))
 
 
 _TYPES: dict[str, type] = {

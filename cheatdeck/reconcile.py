@@ -40,6 +40,7 @@ from cheatdeck.errors import LockError
 from cheatdeck.lock import (
     ACTIVE,
     DELETED,
+    MAX_TIME,
     RETIRED,
     RETIRED_TAG,
     Lock,
@@ -182,6 +183,12 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
     live = _reconcile_live(run, planned)
     retired = _reconcile_missing(run, {note.guid for note, _ in live}, deck.title, forget_retired)
     notes = [_lock_note(run, note, gone) for note, gone in [*live, *((note, ()) for note in retired)]]
+    if run.new_lock.latest() > MAX_TIME:
+        raise LockError(
+            f"the lock holds modification times up to {lock.latest()}, in 2038: a changed note needs a newer "
+            f"one, and {MAX_TIME} (2038-01-19) is the last time Anki's note ids hold. The lock was edited "
+            "by hand or written by a machine whose clock was wrong: restore it from version control"
+        )
 
     changes = run.changes
     if changes.edited:
@@ -355,6 +362,7 @@ def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
             "from another notes folder. Put that deck's lock back and restore this deck's from version "
             "control, or delete it if this deck was never imported into Anki"
         )
+    _check_card_names(lock)
     foreign = sorted(
         note.note_id
         for guid, note in lock.notes.items()
@@ -368,6 +376,29 @@ def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
             f"the lock file holds {len(foreign)} entries that were not written for deck {deck_id!r} "
             f"({shown}): it belongs to another deck, or was edited by hand. Restore this deck's lock from "
             "version control, or delete it if this deck was never imported into Anki"
+        )
+
+
+def _check_card_names(lock: Lock) -> None:
+    """Refuse a lock whose notes name cards their note type does not have (a hand edit)."""
+    wrong = []
+    for note in sorted(lock.notes.values(), key=lambda locked: locked.note_id):
+        spec = NOTETYPES.get(note.notetype)
+        if spec is None:
+            continue  # a note type of another program: refused with the foreign entries
+        names = (*spec.cards, "cloze") if spec.cloze else spec.cards
+        for key, cards in (("cards", note.cards), ("retired_cards", note.retired_cards)):
+            if not set(cards) <= set(names):
+                wrong.append(
+                    f"note {note.note_id}: {key}: expected cards of a {note.notetype} note "
+                    f"({', '.join(names)}), got {cards!r}"
+                )
+    if wrong:
+        more = len(wrong) - _FOREIGN_SHOWN
+        shown = "\n  ".join(wrong[:_FOREIGN_SHOWN]) + (f"\n  … and {more} more" if more > 0 else "")
+        raise LockError(
+            f"the lock file names cards its note types do not have:\n  {shown}\nit was edited by hand: "
+            "restore it from version control"
         )
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from cheatdeck.cli import main
 from cheatdeck.errors import LockError
 from cheatdeck.lock import ACTIVE, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
 from tests.conftest import SOURCE, Built, build_into
@@ -96,3 +100,79 @@ def test_another_decks_lock_is_refused(version: int, scratch_source: Path, tmp_p
     ):
         build_into(scratch_source, tmp_path / "dist", artefacts=("deck",))
     assert not (tmp_path / "dist").exists()
+
+
+def _project(root: Path) -> Path:
+    """A small notes folder built once (its lock written): a topic note with term and reverse cards."""
+    source = root / "source"
+    source.mkdir(parents=True)
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n", encoding="utf-8")
+    (source / "notes.yaml").write_text(_NOTES.format(use="stores objects in buckets"), encoding="utf-8")
+    build_into(source, root / "dist", artefacts=("deck",))
+    return source
+
+
+_NOTES = """\
+notes:
+  - id: s3
+    title: Amazon S3
+    kind: service
+    summary: Object storage.
+    use_case: {use}
+  - id: ec2
+    title: Amazon EC2
+    kind: service
+    summary: Virtual servers.
+"""
+
+
+def _edit_lock(source: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = source / LOCK_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for note in data["notes"].values():
+        if note["note_id"] == "s3":
+            change(note)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("removed", [False, True], ids=["active", "retired"])
+@pytest.mark.parametrize("key", ["cards", "retired_cards"])
+def test_a_card_name_its_note_type_lacks_is_a_lock_error(key: str, removed: bool, tmp_path: Path) -> None:
+    """Issue: a hand-edited `cards: ["bogus"]` in the lock gave "internal error: KeyError" (49d7fc0)."""
+    source = _project(tmp_path)
+    _edit_lock(source, lambda note: note.update({key: ["bogus"]}))
+    if removed:
+        notes = source / "notes.yaml"
+        notes.write_text(notes.read_text().split("  - id: ec2")[0], encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 1 and "internal error" not in result.output, result.output
+    assert f"{key}: expected cards of a topic note (term, reverse, learning, task), got ['bogus']" in (
+        result.output
+    ), result.output
+
+
+@pytest.mark.parametrize("deck", ["", "T::", "::x", "T::::x", "T::a\x07"])
+def test_a_deck_name_anki_would_not_keep_is_a_lock_error(deck: str, tmp_path: Path) -> None:
+    source = _project(tmp_path)
+    _edit_lock(source, lambda note: note.update(deck=deck))
+    with pytest.raises(LockError, match="deck: expected an Anki deck name"):
+        read_lock(source / LOCK_FILE)
+
+
+def test_a_time_at_the_limit_never_makes_a_lock_the_next_build_refuses(tmp_path: Path) -> None:
+    """A newest `mod` of 2**31 - 2: two edits later, a build wrote 2**31, and every later build refused the
+    lock it had written (49d7fc0). A build that would need a time past the limit refuses before writing."""
+    source = _project(tmp_path)
+    _edit_lock(source, lambda note: note.update(mod=2**31 - 2))
+    notes = source / "notes.yaml"
+    outcomes = []
+    for use in ("keeps objects in buckets", "holds objects in buckets", "serves objects from buckets"):
+        notes.write_text(_NOTES.format(use=use), encoding="utf-8")
+        before = (source / LOCK_FILE).read_bytes()
+        result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "dist")])
+        read_lock(source / LOCK_FILE)  # whatever happened, the lock left behind is readable
+        outcomes.append(result.exit_code)
+        if result.exit_code:
+            assert "Traceback" not in result.output and "2038" in result.output, result.output
+            assert (source / LOCK_FILE).read_bytes() == before
+    assert outcomes == [0, 1, 1]
