@@ -1,7 +1,11 @@
 """Turn an HTML page into Markdown with a real HTML5 parser (tinyhtml5, which WeasyPrint already uses).
 
 Headings, paragraphs, nested lists, tables, code blocks, quotes, links and images become their Markdown
-forms; scripts, styles and a heading's own anchor links (`<a class="anchor-link">¶</a>`) are dropped.
+forms; scripts, styles, drawings (`<svg>`, with whatever they hold) and a heading's own anchor links
+(`<a class="anchor-link">¶</a>`) are dropped. A link keeps its address only if it goes to the web or to a
+mail address (`javascript:`, `data:`, `file:` … keep their words only); an image only if it is on the web
+or a relative path. A page nested deeper than `DEEPEST_NESTING` elements is refused before it is parsed
+(the parser takes quadratic time on it, and the converter recurses).
 """
 
 from __future__ import annotations
@@ -29,6 +33,30 @@ _SKIPPED |= {"footer", "form", "iframe"}
 _OTHER_BLOCKS = {"ul", "ol", "pre", "table", "blockquote", "hr", "dl"}
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _SPACE = re.compile(r"\s+")
+DEEPEST_NESTING = 200
+_LINK_SCHEMES = ("http", "https", "mailto")
+_IMAGE_SCHEMES = ("http", "https")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")  # browsers drop these before reading a scheme
+# Elements whose end tag may be left out (the parser closes them): they do not count towards nesting.
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source"}
+_VOID |= {"track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead"}
+_VOID |= {"tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp", "rtc", "frame", "keygen"}
+_RAW_TEXT = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|textarea|title|xmp|noscript|iframe|noembed|noframes)\b[^>]*>.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
+
+
+class TooDeep(ValueError):
+    """A page nests elements deeper than `DEEPEST_NESTING`; `line` is where that depth is reached."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        super().__init__(f"elements nested deeper than {DEEPEST_NESTING}")
+
+
 _ESCAPED = re.compile(r"([\\`*\[\]])")
 
 
@@ -36,15 +64,47 @@ def html_to_markdown(html: str) -> str:
     """Return the Markdown form of an HTML document or fragment."""
     import tinyhtml5
 
+    _check_nesting(html)
     root = tinyhtml5.parse(html, namespace_html_elements=False)
+    _check_tree_depth(root)
     body = root.find("body")
     blocks = list(_blocks(body if body is not None else root))
     text = "\n\n".join(block for block in blocks if block.strip())
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
+def _check_nesting(html: str) -> None:
+    """Raise `TooDeep` if the page's tags nest deeper than allowed (counted as a parser would, roughly:
+    end tags close what they name, elements whose end tag is optional do not count, and `<x/>` closes
+    itself only inside a drawing or a formula, as in HTML)."""
+    text = _RAW_TEXT.sub(lambda match: "\n" * match[0].count("\n"), html)
+    stack: list[str] = []
+    for match in _TAG.finditer(text):
+        name = match[2].lower()
+        if match[1]:
+            if name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name) :]
+        elif name not in _VOID and not (match[3] and ("svg" in stack or "math" in stack)):
+            stack.append(name)
+            if len(stack) > DEEPEST_NESTING:
+                raise TooDeep(text.count("\n", 0, match.start()) + 1)
+
+
+def _check_tree_depth(root: Element) -> None:
+    """Raise `TooDeep` if the parsed tree is deeper than allowed (the converter walks it recursively)."""
+    level: list[tuple[Element, int]] = [(root, 1)]
+    while level:
+        element, depth = level.pop()
+        if depth > DEEPEST_NESTING:
+            raise TooDeep(1)
+        level += [(child, depth + 1) for child in element]
+
+
 def _tag(element: Element) -> str:
-    return element.tag.lower() if isinstance(element.tag, str) else ""
+    """Return an element's name without its namespace (`<svg>` and its children are in SVG's)."""
+    if not isinstance(element.tag, str):
+        return ""
+    return element.tag.rpartition("}")[2].lower()
 
 
 def _blocks(element: Element) -> Iterator[str]:
@@ -55,11 +115,7 @@ def _blocks(element: Element) -> Iterator[str]:
         if tag in _SKIPPED:
             inline.append(_text(child.tail))
             continue
-        if (
-            tag in _HEADINGS
-            or tag in _BLOCKS
-            or tag in {"ul", "ol", "pre", "table", "blockquote", "hr", "dl"}
-        ):
+        if tag in _HEADINGS or tag in _BLOCKS or tag in _OTHER_BLOCKS:
             yield _join_inline(inline)
             inline = []
             yield from _block(child, tag)
@@ -160,7 +216,10 @@ def _image(element: Element) -> str:
     """Return an image as Markdown with its alt text; nothing if it has no source."""
     src = element.get("src") or ""
     alt = _SPACE.sub(" ", element.get("alt") or "").strip()
-    return f"![{_escape(alt)}]({_url(src)})" if src else ""
+    if not src or not _allowed(src, _IMAGE_SCHEMES):
+        return ""
+    path = _url(src).replace("(", "%28").replace(")", "%29")
+    return f"![{_escape(alt)}]({path})"
 
 
 def _link(element: Element, text: str) -> str:
@@ -168,7 +227,7 @@ def _link(element: Element, text: str) -> str:
     href = element.get("href") or ""
     if "anchor-link" in (element.get("class") or "") or (not text.strip() and href.startswith("#")):
         return ""
-    if not href or href.startswith(("#", "javascript:")):
+    if not href or href.startswith("#") or not _allowed(href, _LINK_SCHEMES):
         return text
     if "".join(element.itertext()).strip() == href.strip() and " " not in href.strip():
         return f"<{href.strip()}>"
@@ -228,6 +287,12 @@ def _text(text: str | None) -> str:
 def _escape(text: str) -> str:
     text = _ESCAPED.sub(r"\\\1", text)
     return re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+
+
+def _allowed(url: str, schemes: tuple[str, ...]) -> bool:
+    """Return True for a relative URL or one whose scheme is in `schemes` (read as a browser would)."""
+    scheme = _SCHEME.match(_IGNORED_IN_URLS.sub("", url))
+    return scheme is None or scheme[1].lower() in schemes
 
 
 def _url(url: str) -> str:

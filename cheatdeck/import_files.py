@@ -6,6 +6,8 @@
 - A picture a guide shows is copied only if its path, as written and as resolved, stays inside the guide's
   own tree, names no hidden file or folder, leads to a regular file of at most `MAX_PICTURE_BYTES`, and
   its content (not its name) is a PNG, JPEG, GIF or WebP picture.
+- A link keeps its address only if it goes to the web or to a mail address; any other (`javascript:`,
+  `data:`, `file:`, `vbscript:`, in any case or with spaces before it) keeps its words only.
 - Every file an import changes (notes files, pictures, `deck.yaml`, the import record) is written through
   the build's journal (`transaction.commit`): all of them change, or none does, even on a full disk or a
   kill; the next import rolls back what a killed one left half done.
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -150,3 +153,49 @@ def _holds(target: Path, data: bytes) -> bool:
         return target.read_bytes() == data
     except OSError:
         return False
+
+
+# Links -------------------------------------------------------------------------------------------------
+
+LINK_SCHEMES = ("http", "https", "mailto")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")  # browsers drop these before reading a scheme
+_INLINE_LINK = re.compile(
+    r"(?<!!)\[(?P<label>(?:[^\[\]]|\[[^\]]*\])*)\]\(\s*(?P<href><[^>\n]*>|(?:[^()\s]|\([^()\s]*\))*)"
+    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+)
+_AUTOLINK = re.compile(r"<(?P<href>[a-z][a-z0-9+.-]{1,31}:[^<>\s]*)>", re.IGNORECASE)
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(?P<href>[^\s>]+)>?.*$")
+
+
+def is_safe_link(href: str) -> bool:
+    """Return True for a relative link or one to the web or a mail address (read as a browser would)."""
+    bare = href[1:-1] if href.startswith("<") and href.endswith(">") else href
+    scheme = _SCHEME.match(_IGNORED_IN_URLS.sub("", unquote(bare)))
+    return scheme is None or scheme[1].lower() in LINK_SCHEMES
+
+
+def drop_unsafe_links(markdown: str, code_lines: set[int]) -> tuple[str, list[tuple[int, str]]]:
+    """Return the Markdown with every link that goes neither to the web nor to a mail address reduced to
+    its words (`javascript:`, `data:`, `file:` …), and (line, address) for each one dropped. Lines in
+    `code_lines` (code blocks) are left as they are."""
+    dropped: list[tuple[int, str]] = []
+    lines = markdown.split("\n")
+    for number, line in enumerate(lines):
+        if number in code_lines or ":" not in line:
+            continue
+
+        def words(match: re.Match[str], keep: str, line_number: int = number + 1) -> str:
+            if is_safe_link(match["href"]):
+                return match[0]
+            dropped.append((line_number, match["href"]))
+            return keep
+
+        definition = _DEFINITION.match(line)
+        if definition and not is_safe_link(definition["href"]):
+            dropped.append((number + 1, definition["href"]))
+            lines[number] = ""
+            continue
+        kept = _INLINE_LINK.sub(lambda match: words(match, match["label"]), line)
+        lines[number] = _AUTOLINK.sub(lambda match: words(match, ""), kept)
+    return "\n".join(lines), dropped

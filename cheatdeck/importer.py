@@ -28,6 +28,7 @@ from markdown_it.token import Token
 
 from cheatdeck.import_files import (
     Picture,
+    drop_unsafe_links,
     guide_files,
     read_picture,
     recover_import,
@@ -281,14 +282,37 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Gui
     if path.suffix.lower() in _HTML_SUFFIXES or (
         path.suffix.lower() not in _MARKDOWN_SUFFIXES[:-1] and _looks_like_html(text)
     ):
-        from cheatdeck.html_markdown import html_to_markdown
+        from cheatdeck.html_markdown import TooDeep, html_to_markdown
 
         title = title or _html_title(text)
-        text = html_to_markdown(text)
+        try:
+            text = html_to_markdown(text)
+        except TooDeep as error:
+            line = error.line + (front.group(0).count("\n") if front else 0)
+            raise GuideError(f"{path}:{line}: {error}; not imported") from None
+        except RecursionError:
+            raise GuideError(f"{path}: nested too deeply to convert; not imported") from None
     elif path.suffix.lower() not in _MARKDOWN_SUFFIXES:
         raise GuideError(f"{path}: not a guide cheatdeck can read (expected .md, .html or a folder)")
+    text = _without_unsafe_links(text, path, notices)
     title = title or path.stem.replace("-", " ").replace("_", " ").strip() or "Imported notes"
     return Guide(str(path), output, _plain(title), text, path.parent, root, path, tags)
+
+
+def _without_unsafe_links(text: str, path: Path, notices: list[str]) -> str:
+    """Keep only the words of links that go neither to the web nor to a mail address, and say so."""
+    code: set[int] = set()
+    for token in _BLOCKS.parse(text):
+        if token.type in ("fence", "code_block") and token.map:
+            code.update(range(*token.map))
+    text, dropped = drop_unsafe_links(text, code)
+    if dropped:
+        lines = ", ".join(sorted({str(line) for line, _ in dropped}, key=int))
+        notices.append(
+            f"{path}: {len(dropped)} link(s) to neither the web nor a mail address (javascript:, data:, "
+            f"file: …) left out, their words kept (line(s) {lines})"
+        )
+    return text
 
 
 def _looks_like_html(text: str) -> bool:
@@ -827,9 +851,17 @@ def _twice(path: Path, text: str) -> list[str]:
 
 def _check_targets(sources: Sequence[Path], into: Path, guides: list[Guide]) -> None:
     """Refuse an import that would write two guides to one file, into its own input, or over a guide."""
-    outputs = [guide.output for guide in guides]
-    if len(set(outputs)) != len(outputs):
-        raise GuideError("two guides would be written to the same notes file; import them separately")
+    first: dict[Path, Guide] = {}
+    clashes = []
+    for guide in guides:
+        if guide.output in first:
+            clashes.append(
+                f"{first[guide.output].source} and {guide.source} would both be written to "
+                f"{into / guide.output}; rename one, or import them separately into different folders"
+            )
+        first.setdefault(guide.output, guide)
+    if clashes:
+        raise GuideError("\n".join(clashes))
     for source in sources:
         if source.is_dir() and into.resolve().is_relative_to(source.resolve()):
             raise GuideError(f"{into}: the notes folder must not be inside the folder being imported")

@@ -259,3 +259,108 @@ def test_a_full_disk_under_the_notes_folder_is_blamed_on_the_file_not_on_dist(tm
     )
     assert (notes / "cheatdeck.lock").read_text(encoding="utf-8") == "old lock\n"
     assert os.listdir(notes) == ["cheatdeck.lock"] and not (dist / "deck.apkg").exists()
+
+
+# What an imported page may carry: links only to the web, no debris ------------------------------------
+
+_UNSAFE = ("JAVASCRIPT:alert(1)", " javascript:alert(2)", "java\tscript:alert(3)", "data:text/html,<b>4</b>")
+_UNSAFE += ("file:///etc/passwd", "vbscript:msgbox(5)", "jAvAsCrIpT:alert(6)")
+_SCHEMES = ("javascript", "java\tscript", "data:", "file:", "vbscript", "alert(", "msgbox", "passwd")
+
+
+def _no_scheme_left(text: str) -> None:
+    lowered = text.lower()
+    for scheme in _SCHEMES:
+        assert scheme not in lowered, scheme
+
+
+def test_an_html_page_keeps_only_web_and_mail_links(tmp_path: Path) -> None:
+    from html import escape
+
+    page = tmp_path / "page.html"
+    links = "".join(f'<li><a href="{escape(href)}">link {n}</a></li>' for n, href in enumerate(_UNSAFE))
+    page.write_text(
+        f"<html><body><h2>Links</h2><p>Some links.</p><ul>{links}"
+        '<li><a href="https://example.com/ok">web</a> <a href="mailto:me@example.com">mail</a></li>'
+        "</ul></body></html>",
+        encoding="utf-8",
+    )
+    notes = tmp_path / "notes"
+    import_guides([page], notes)
+    text = (notes / "page.md").read_text(encoding="utf-8")
+    _no_scheme_left(text)
+    for number in range(len(_UNSAFE)):
+        assert f"link {number}" in text  # the words stay, the address goes
+    assert "[web](https://example.com/ok)" in text and "[mail](mailto:me@example.com)" in text
+
+
+def test_a_markdown_guide_keeps_only_web_and_mail_links(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    inline = "".join(f"- [link {n}]({href.strip()})\n" for n, href in enumerate(_UNSAFE) if "\t" not in href)
+    guide.write_text(
+        f"## Links\n\nSome links.\n\n{inline}- <vbscript:msgbox(7)> and [ref][r]\n\n"
+        "[r]: javascript:alert(8)\n\n- [web](https://example.com/ok)\n",
+        encoding="utf-8",
+    )
+    notes = tmp_path / "notes"
+    report = import_guides([guide], notes)
+    text = (notes / "guide.md").read_text(encoding="utf-8")
+    _no_scheme_left(text)
+    assert "link 0" in text and "[web](https://example.com/ok)" in text
+    assert any("link(s) to" in notice and "left out" in notice for notice in report.notices)
+
+
+def test_refused_images_and_scripts_inside_svg_leave_no_debris(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><body><h2>Pictures</h2><p>Text before.</p>"
+        '<p><img src="javascript:alert(1)" alt="a"><img src="data:image/png;base64,iVBOR(x)" alt="b">'
+        '<img src="JAVASCRIPT:alert(2)"><img src="missing (copy).png" alt="c"></p>'
+        '<svg><script>alert("svg")</script><style>p{}</style><text>drawn</text></svg>'
+        "<math><script>alert('math')</script><mi>x</mi></math>"
+        "<p>Text after.</p></body></html>",
+        encoding="utf-8",
+    )
+    notes = tmp_path / "notes"
+    report = import_guides([page], notes)
+    text = (notes / "page.md").read_text(encoding="utf-8")
+    _no_scheme_left(text)
+    assert "iVBOR" not in text and "svg" not in text and "p{}" not in text and "copy" not in text
+    body = load_sources(notes).note("pictures").body
+    assert body.split() == ["x", "Text", "after."] or body.split() == ["Text", "after."], body
+    assert all(len(notice) < 300 for notice in report.notices)
+
+
+def test_two_vault_files_that_would_be_one_notes_file_are_both_named(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "K Means.md").write_text("## A\n\nOne.\n", encoding="utf-8")
+    (vault / "k-means.md").write_text("## B\n\nTwo.\n", encoding="utf-8")
+    status, output = _import(vault, "--into", tmp_path / "notes")
+    assert status == 1
+    assert f"{vault / 'K Means.md'} and {vault / 'k-means.md'} would both be written to" in output
+    assert "vault/k-means.md" in output
+    assert not (tmp_path / "notes").exists()
+
+
+def test_a_page_nested_too_deep_is_refused_at_once_naming_the_file(tmp_path: Path) -> None:
+    page = tmp_path / "deep.html"
+    page.write_text(
+        "<html><body><h2>Deep</h2>\n<p>Text.</p>\n" + "<div>" * 50_000 + "x" + "</div>" * 50_000, "utf-8"
+    )
+    status, output = _import(page, "--into", tmp_path / "notes")
+    assert status == 1
+    assert output.startswith(f"Error: {page}:3: elements nested deeper than ")
+    assert "Traceback" not in output and not (tmp_path / "notes").exists()
+
+
+def test_a_page_nested_as_deep_as_allowed_imports(tmp_path: Path) -> None:
+    from cheatdeck.html_markdown import DEEPEST_NESTING
+
+    page = tmp_path / "deep.html"
+    depth = DEEPEST_NESTING - 3  # html, body and the list below count too
+    page.write_text(
+        "<h2>Deep</h2><p>Text.</p>" + "<ul><li>" * (depth // 2) + "x" + "</li></ul>" * (depth // 2), "utf-8"
+    )
+    import_guides([page], tmp_path / "notes")
+    assert "x" in load_sources(tmp_path / "notes").note("deep").body
