@@ -1,11 +1,21 @@
-"""Watch mode: rebuild on every save, keep the last good outputs when a save is invalid."""
+"""Watch mode: rebuild on every save, keep the last good outputs when a save is invalid.
+
+A save is built only once it has settled: many editors truncate a file and write it a moment later, and a
+build in between would retire every note of that file, then bring them back with new times (so the next
+`.apkg` import would overwrite the learner's edits in Anki). A file that shrinks to nothing, or goes, must
+stay so for a few seconds before its notes are retired.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import stat
 import threading
-from collections.abc import Callable
-from dataclasses import replace
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cheatdeck.errors import explain
@@ -59,6 +69,96 @@ def _attempt(options: BuildOptions, echo: Echo, kept: str) -> BuildReport | Exce
         return error
 
 
+SETTLE_STEP = 0.2
+"""Seconds between two looks at the changed files: a save has settled when two looks agree."""
+CONFIRM_EMPTY_STEPS = 15
+"""Looks (3 s) a file emptied or removed must stay so before the build retires its notes."""
+SETTLE_LIMIT_STEPS = 50
+"""Looks (10 s) after which watch builds whatever is there, for a file that never stops changing."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a file held at one look: its inode (a new one: the editor renamed a finished save into
+    place), size and a hash of its content."""
+
+    inode: int
+    size: int
+    digest: str
+
+
+Looks = Mapping[Path, "Seen | None"]
+
+
+def look(path: Path) -> Seen | None:
+    """Return what a regular file holds now (None if it is missing or is no regular file)."""
+    try:
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode):
+            return None
+        with open(path, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+    return Seen(status.st_ino, status.st_size, digest)
+
+
+def look_at_all(folders: Iterable[Path]) -> dict[Path, Seen | None]:
+    """Return what every input file under `folders` holds now."""
+    seen: dict[Path, Seen | None] = {}
+    for folder in folders:
+        for top, subfolders, names in os.walk(folder):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in names:
+                path = Path(top, name)
+                if _is_input(None, str(path)):
+                    seen[path] = look(path)
+    return seen
+
+
+def settle(
+    paths: Iterable[Path],
+    before: Looks,
+    echo: Echo,
+    sleep: Callable[[float], object] | None = None,
+) -> dict[Path, Seen | None]:
+    """Wait until the saves of `paths` are complete and return what the files hold then.
+
+    Complete: a file renamed into place with content (an editor's safe save) at once; otherwise two looks
+    `SETTLE_STEP` apart that agree. A file that had content (in `before`) and is now empty or gone must
+    stay so for `CONFIRM_EMPTY_STEPS` looks: its notes are retired only then, and the terminal says so."""
+    sleep = sleep or time.sleep
+    paths = sorted(set(paths))
+    now = {path: look(path) for path in paths}
+    if paths and all(_renamed_into_place(now[path], before.get(path)) for path in paths):
+        return now
+    quiet, told = 0, set()
+    for _ in range(SETTLE_LIMIT_STEPS):
+        emptied = [path for path in paths if _emptied(now[path], before.get(path))]
+        if quiet >= (CONFIRM_EMPTY_STEPS if emptied else 1):
+            return now
+        for path in emptied if quiet else ():  # said once it is empty at two looks, not mid-save
+            if path not in told:
+                told.add(path)
+                echo(
+                    f"{path.name} is now empty or gone: its notes are retired if it stays so for "
+                    f"{CONFIRM_EMPTY_STEPS * SETTLE_STEP:g} s"
+                )
+        sleep(SETTLE_STEP)
+        again = {path: look(path) for path in paths}
+        quiet = quiet + 1 if again == now else 0
+        now = again
+    return now
+
+
+def _renamed_into_place(now: Seen | None, before: Seen | None) -> bool:
+    return now is not None and before is not None and now.size > 0 and now.inode != before.inode
+
+
+def _emptied(now: Seen | None, before: Seen | None) -> bool:
+    return (now is None or now.size == 0) and before is not None and before.size > 0
+
+
 def _is_input(change: object, path: str) -> bool:
     name = Path(path).name
     return name != LOCK_FILE and not name.startswith(".") and not name.endswith((".tmp", "~"))
@@ -69,8 +169,10 @@ def watch(
     echo: Echo,
     stop: threading.Event | None = None,
     on_result: Callable[[BuildReport | Exception], object] | None = None,
+    sleep: Callable[[float], object] | None = None,
 ) -> None:
-    """Build now, then again after every change under the sources or templates, until `stop` is set."""
+    """Build now, then again after every change under the sources or templates (once the save has
+    settled, see `settle`), until `stop` is set."""
     from watchfiles import watch as watch_files
 
     def run() -> None:
@@ -78,12 +180,14 @@ def watch(
         if on_result is not None:
             on_result(result)
 
+    folders = [options.source, options.templates]
+    seen = look_at_all(folders)
     run()
     echo(f"watching {options.source} and {options.templates} (Ctrl-C to stop)")
-    folders = [options.source, options.templates]
     for changes in watch_files(
         *folders, watch_filter=_is_input, stop_event=stop, rust_timeout=500, yield_on_timeout=False
     ):
-        names = sorted({Path(path).name for _, path in changes})
-        echo(f"changed: {', '.join(names)}")
+        changed = {Path(path) for _, path in changes}
+        echo(f"changed: {', '.join(sorted({path.name for path in changed}))}")
+        seen.update(settle(changed, seen, echo, sleep))
         run()
