@@ -22,8 +22,8 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
+from cheatdeck.hashing import content_hash
 from cheatdeck.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
-from cheatdeck.lock import content_hash
 from cheatdeck.model import CLOZE_SPAN, Fact, Kind, Note, Notebook
 from cheatdeck.render import (
     render_formula,

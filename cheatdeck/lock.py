@@ -18,7 +18,6 @@ before they reach a card.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
@@ -93,12 +92,6 @@ class Lock:
         """Return the newest modification time recorded (0 for an empty lock)."""
         times = [n.mod for n in self.notes.values()] + [t.mod for t in self.notetypes.values()]
         return max(times, default=0)
-
-
-def content_hash(*parts: Any) -> str:
-    """Return a short, stable hash of JSON-serialisable parts."""
-    data = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
 def next_modification_time(lock: Lock) -> int:

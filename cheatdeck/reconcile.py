@@ -37,6 +37,7 @@ from cheatdeck.cards import (
 )
 from cheatdeck.clock import now
 from cheatdeck.errors import LockError
+from cheatdeck.hashing import content_hash
 from cheatdeck.lock import (
     ACTIVE,
     DELETED,
@@ -46,7 +47,6 @@ from cheatdeck.lock import (
     Lock,
     LockedNote,
     LockedNotetype,
-    content_hash,
     next_modification_time,
 )
 from cheatdeck.model import Notebook

@@ -11,10 +11,8 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html import escape, unescape
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from markupsafe import Markup
 
@@ -24,6 +22,7 @@ from cheatdeck.model import Note, Notebook, Reference
 from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
 from cheatdeck.render import render_fact, render_inline, render_markdown
+from cheatdeck.sheet_anchors import anchors_in, with_stubs
 from cheatdeck.templating import format_day, make_environment
 from cheatdeck.typeset import load_drawings, save_drawings, typeset_formula, typeset_math
 
@@ -109,9 +108,6 @@ class SheetParts:
 
 
 FRAME_PAGES = "<!-- frame pages -->"
-_IDS = re.compile(r'\bid="([^"]+)"')
-_INTERNAL_LINKS = re.compile(r'\bhref="#([^"]+)"')
-_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 def chapters_of(sections: list[Section]) -> list[Chapter]:
@@ -150,36 +146,10 @@ def render_sheet_parts(
         return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
     parts = [render(chapters=[chapter], back_matter=False) for chapter in chapters]
     back = render(chapters=[], back_matter=True)
-    if _IDS.search(back) or not parts:  # the back matter printed something, or nothing else did
+    if anchors_in(back) or not parts:  # the back matter printed something, or nothing else did
         parts.append(back)
-    everywhere = {name for part in parts for name in _anchors(part)}
-    return SheetParts(tuple(_with_stubs(part, everywhere) for part in parts), frame)
-
-
-_STUBS = '<div class="anchor-stubs" style="position: absolute; top: 0; left: 0; width: 0; height: 0">'
-
-
-def anchors_of(html: str) -> frozenset[str]:
-    """The anchors a part lays out itself, not its stand-ins for targets in other parts."""
-    return frozenset(_anchors(html.split(_STUBS, 1)[0]))
-
-
-def _anchors(html: str) -> set[str]:
-    """The anchors the HTML names, as WeasyPrint names them in the PDF (`&amp;` is `&`)."""
-    return {unescape(name) for name in _IDS.findall(html)}
-
-
-def _with_stubs(html: str, everywhere: set[str]) -> str:
-    """Give every link to another part a stand-in target here, so WeasyPrint keeps the link; the joined
-    PDF points it at the real target. A link to no target anywhere is left to WeasyPrint (it drops it)."""
-    links = {unquote(unescape(name)) for name in _INTERNAL_LINKS.findall(html)} & everywhere  # as WeasyPrint
-    missing = sorted(links - _anchors(html))
-    if not missing:
-        return html
-    stubs = _STUBS + "".join(f'<div id="{escape(name)}"></div>' for name in missing) + "</div>"
-    ends = list(_BODY_END.finditer(html))
-    at = ends[-1].start() if ends else len(html)  # HTML may leave `</body>` out
-    return f"{html[:at]}{stubs}{html[at:]}"
+    everywhere = {name for part in parts for name in anchors_in(part)}
+    return SheetParts(tuple(with_stubs(part, everywhere) for part in parts), frame)
 
 
 def _sheet_renderer(

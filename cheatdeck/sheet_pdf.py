@@ -67,7 +67,7 @@ class Renderer:
         from urllib.parse import urljoin
 
         from cheatdeck.fetch import local_file
-        from cheatdeck.state import file_hash
+        from cheatdeck.hashing import file_hash
 
         found = []
         for reference in sorted(set(_REFERENCES.findall(html))):
@@ -264,7 +264,7 @@ def _set_destinations(writer: PdfWriter, destinations: Mapping[str, Any]) -> Non
 
 def _owned(html: str) -> frozenset[str]:
     """The anchors a part lays out itself (not its stand-ins for other parts' targets)."""
-    from cheatdeck.sheet import anchors_of
+    from cheatdeck.sheet_anchors import anchors_of
 
     return anchors_of(html)
 
@@ -326,7 +326,7 @@ def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:
 def _cached(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
     """A part rendered before from the same HTML, if every file it read is unchanged."""
     from cheatdeck.fetch import local_file
-    from cheatdeck.state import file_hash
+    from cheatdeck.hashing import file_hash
 
     try:
         entry = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))

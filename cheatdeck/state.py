@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cheatdeck import __version__
+from cheatdeck.hashing import file_hash
 from cheatdeck.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
 from cheatdeck.tree import walk
@@ -78,15 +79,6 @@ class Hasher:
         if settled or info.st_mtime_ns < self.started - _SETTLED_NS:
             self.fresh[key] = [*signature, digest]
         return digest
-
-
-def file_hash(path: Path) -> str:
-    """Return the sha256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def input_fingerprint(options: BuildOptions, hasher: Hasher) -> str:

@@ -277,7 +277,8 @@ def test_a_template_without_a_closing_body_tag_still_gets_its_stand_ins(source: 
     import shutil
 
     from cheatdeck import SHIPPED_TEMPLATES
-    from cheatdeck.sheet import anchors_of, render_sheet_parts
+    from cheatdeck.sheet import render_sheet_parts
+    from cheatdeck.sheet_anchors import anchors_of
     from cheatdeck.sources import load_sources
 
     templates = tmp_path / "templates"
