@@ -782,22 +782,39 @@ def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVE
     recover_import(into)
     existing = _read_notes_files(into, guides)
     record = _read_record(into)
+    sources_of = _check_same_guides(into, guides, drafts, record, report.notices)
     known = {
         tuple(entry["path"]): note_id
         for output in outputs
         for note_id, entry in record.get(output.as_posix(), {}).items()
     }
-    assign_ids(everything, _ids_elsewhere(into, set(outputs)), known)
+    elsewhere = _ids_elsewhere(into, set(outputs))
+    moved = {  # imported notes the learner moved to another file: they keep their id, and stay there
+        note_id: elsewhere[note_id]
+        for output in outputs
+        for note_id in record.get(output.as_posix(), {})
+        if note_id in elsewhere and note_id not in dict(existing.get(output, ("", []))[1])
+    }
+    assign_ids(everything, set(elsewhere) - set(moved), known)
     contents: list[tuple[Path, bytes]] = []
     for guide in guides:
         path = into / guide.output
-        text = _merge(guide, drafts[guide.output], existing.get(guide.output), record, report)
+        placed = [draft for draft in drafts[guide.output] if draft.id not in moved]
+        entries = record.get(guide.output.as_posix(), {})
+        text = _merge(guide, placed, existing.get(guide.output), record, report, path)
+        for draft in drafts[guide.output]:
+            if draft.id in moved:
+                record[guide.output.as_posix()][draft.id] = entries[draft.id]
+                report.notices.append(
+                    f"{draft.id}: you moved it to {moved[draft.id]}; left there as it is, not added again"
+                )
         contents.append((path, text.encode()))
         _report_guesses(drafts[guide.output], path, text, into, report)
     contents += _media_contents(media, into)
     if not (into / "deck.yaml").is_file():
         contents.append((into / "deck.yaml", deck_file_text(guides[0].title).encode()))
-    record_text = json.dumps({"version": RECORD_VERSION, "notes": record}, indent=1, sort_keys=True) + "\n"
+    data = {"version": RECORD_VERSION, "notes": record, "guides": sources_of}
+    record_text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     record_path = into / RECORD_FILE
     contents.append((record_path, record_text.encode()))
     report.written += [path for path in write_files(into, contents) if path != record_path]
@@ -905,16 +922,22 @@ def _merge(
     current: tuple[str, list[tuple[str, str]]] | None,
     record: Record,
     report: ImportReport,
+    path: Path,
 ) -> str:
     """Return the new text of a notes file (`current`: its header and notes, if it exists): the guide's
     notes, with the notes the learner edited or added kept as they are (an added note stays after the
-    imported note it followed)."""
+    imported note it followed).
+
+    With no record of what was imported into an existing file (`cheatdeck.import.json` lost), a note
+    whose text is not the guide's may be the learner's edit or the guide's change: it is kept, and named,
+    never called "your edit"."""
     key = guide.output.as_posix()
     header = f"# {guide.title}\n\nImported from {Path(guide.name).name} by `cheatdeck import`: edit freely.\n"
     existing: list[tuple[str, str]] = []
     if current is not None:
         header, existing = current
-    merger = _Merger(record.get(key, {}), existing, {draft.id for draft in drafts}, report)
+    unrecorded = current is not None and key not in record
+    merger = _Merger(record.get(key, {}), existing, {draft.id for draft in drafts}, report, unrecorded)
     merger.added_after(None)
     for draft in drafts:
         merger.place(draft)
@@ -924,6 +947,12 @@ def _merge(
             merger.drop(note_id)
             merger.added_after(note_id)
     record[key] = merger.new_record
+    if merger.unsure:
+        report.notices.append(
+            f"no record of what was imported into {path} ({RECORD_FILE} is missing): cannot tell your "
+            f"edits from the guide's changes, so the file's text is kept for {', '.join(merger.unsure)}; "
+            "to take the guide's text of one, delete it from the file and import again"
+        )
     parts = [header.rstrip("\n"), *(section.rstrip("\n") for section in merger.sections)]
     return "\n\n".join(part for part in parts if part) + "\n"
 
@@ -937,8 +966,11 @@ class _Merger:
         existing: list[tuple[str, str]],
         new_ids: set[str],
         report: ImportReport,
+        unrecorded: bool = False,
     ) -> None:
         self.entries = entries
+        self.unrecorded = unrecorded  # no record of this file: its notes' history is unknown
+        self.unsure: list[str] = []
         self.imported = {note_id: str(entry["hash"]) for note_id, entry in entries.items()}
         self.old = dict(existing)
         self.edited = {note_id for note_id, text in existing if self.imported.get(note_id) != _hash(text)}
@@ -949,7 +981,7 @@ class _Merger:
         ] = {}  # imported note id (None: the top) → notes added after it
         anchor: str | None = None
         for note_id, _ in existing:
-            if note_id in self.imported:
+            if note_id in self.imported or (unrecorded and note_id in new_ids):
                 anchor = note_id
             elif note_id not in new_ids:
                 self.after.setdefault(anchor, []).append(note_id)
@@ -970,7 +1002,12 @@ class _Merger:
     def place(self, draft: Draft) -> None:
         """Write the guide's note, unless the learner edited it."""
         text = format_markdown_note(_note_data(draft)).rstrip("\n")
-        if draft.id in self.edited:
+        if self.unrecorded and draft.id in self.old and _hash(self.old[draft.id]) != _hash(text):
+            self.sections.append(self.old[draft.id])  # the learner's or the guide's: unknown, so kept
+            self.new_record[draft.id] = {"hash": _hash(text), "path": list(draft.path)}
+            self.unsure.append(draft.id)
+            return
+        if draft.id in self.edited and not self.unrecorded:
             self.keep(draft.id)
             if _hash(text) != self.imported.get(draft.id):
                 self.report.kept.append(draft.id)
@@ -993,6 +1030,48 @@ class _Merger:
             self.report.removed.append(note_id)
 
 
+def _check_same_guides(
+    into: Path, guides: list[Guide], drafts: dict[Path, list[Draft]], record: Record, notices: list[str]
+) -> dict[str, str]:
+    """Refuse a guide that would replace the notes another guide of the same file name was imported into;
+    return where each notes file's guide is (relative to the notes folder) for the record. A guide whose
+    headings are mostly those imported before is the same guide moved, and goes on with a notice."""
+    sources_of = _read_sources(into)
+    problems = []
+    for guide in guides:
+        key = guide.output.as_posix()
+        here = Path(os.path.relpath(guide.source.resolve(), into.resolve())).as_posix()
+        before = sources_of.get(key)
+        sources_of[key] = here
+        if before is None or before == here:
+            continue
+        paths = {tuple(entry["path"]) for entry in record.get(key, {}).values()}
+        shared = paths & {draft.path for draft in drafts[guide.output]}
+        earlier = Path(os.path.normpath(into.resolve() / before))
+        if paths and len(shared) * 2 >= len(paths):
+            notices.append(f"{guide.source}: taken as {earlier} moved (most of its headings are the same)")
+            continue
+        problems.append(
+            f"{into / guide.output} holds the notes imported from {earlier}; {guide.source} would replace "
+            "them: rename it, or import it into another folder (--into)"
+        )
+    if problems:
+        raise GuideError("\n".join(problems))
+    return sources_of
+
+
+def _read_sources(into: Path) -> dict[str, str]:
+    """Return where each notes file's guide was (relative to the notes folder), as the record says."""
+    try:
+        data = json.loads((into / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    guides = data.get("guides") if isinstance(data, dict) else None
+    if not isinstance(guides, dict):
+        return {}
+    return {str(key): str(value) for key, value in guides.items() if isinstance(value, str)}
+
+
 def _read_record(into: Path) -> Record:
     path = into / RECORD_FILE
     if not path.is_file():
@@ -1013,30 +1092,35 @@ def _read_record(into: Path) -> Record:
         raise GuideError(f"{path}: unreadable import record ({error}); delete it to import afresh") from None
 
 
-def _ids_elsewhere(into: Path, outputs: set[Path]) -> set[str]:
-    """Return the note ids already used in the notes folder outside the files this import writes."""
+def _ids_elsewhere(into: Path, outputs: set[Path]) -> dict[str, Path]:
+    """Return the note ids already used in the notes folder outside the files this import writes, each
+    with the file it is in (read as the loader reads the folder)."""
     import yaml
 
-    ids: set[str] = set()
+    from cheatdeck.tree import walk
+
+    ids: dict[str, Path] = {}
     if not into.is_dir():
         return ids
-    for path in sorted(into.rglob("*")):
+    for path in walk(into).files:
         relative = path.relative_to(into)
-        if relative in outputs or not path.is_file() or relative.parts[0] in ("media",):
+        if relative in outputs or relative.parts[0] in ("media",):
             continue
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             continue
         if path.suffix == ".md":
-            ids |= {note_id for note_id, _ in note_sections(text)[1]}
+            ids.update((note_id, path) for note_id, _ in note_sections(text)[1] if note_id not in ids)
         elif path.suffix in (".yaml", ".yml") and path.name != "deck.yaml":
             try:
                 data = yaml.safe_load(text)
             except yaml.YAMLError:
                 continue
             notes = data.get("notes") if isinstance(data, dict) else None
-            ids |= {n["id"] for n in notes or () if isinstance(n, dict) and isinstance(n.get("id"), str)}
+            for note in notes if isinstance(notes, list) else ():
+                if isinstance(note, dict) and isinstance(note.get("id"), str):
+                    ids.setdefault(note["id"], path)
     return ids
 
 

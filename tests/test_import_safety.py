@@ -364,3 +364,86 @@ def test_a_page_nested_as_deep_as_allowed_imports(tmp_path: Path) -> None:
     )
     import_guides([page], tmp_path / "notes")
     assert "x" in load_sources(tmp_path / "notes").note("deep").body
+
+
+# Which guide a notes file belongs to, and which notes are whose ----------------------------------------
+
+
+def test_a_second_guide_with_the_same_file_name_never_replaces_the_first_ones_notes(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "guide.md").write_text("## Alpha\n\nAlpha is first.\n", encoding="utf-8")
+    (tmp_path / "b" / "guide.md").write_text("## Omega\n\nOmega is last.\n", encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([tmp_path / "a" / "guide.md"], notes)
+    before = {p: p.read_bytes() for p in sorted(notes.rglob("*"))}
+    status, output = _import(tmp_path / "b" / "guide.md", "--into", notes)
+    assert status == 1
+    assert (
+        f"{notes / 'guide.md'} holds the notes imported from {tmp_path / 'a' / 'guide.md'}; "
+        f"{tmp_path / 'b' / 'guide.md'} would replace them" in " ".join(output.split())
+    )
+    assert {p: p.read_bytes() for p in sorted(notes.rglob("*"))} == before
+
+
+def test_a_guide_moved_to_another_folder_is_still_the_same_guide(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    guide = tmp_path / "a" / "guide.md"
+    guide.write_text("## Alpha\n\nAlpha is first.\n\n## Beta\n\nBeta is second.\n", encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    moved = tmp_path / "b" / "guide.md"
+    moved.parent.mkdir()
+    guide.rename(moved)
+    moved.write_text(moved.read_text(encoding="utf-8").replace("second", "next"), encoding="utf-8")
+    report = import_guides([moved], notes)
+    assert report.updated == ["beta"] and report.unchanged == ["alpha"]
+
+
+def test_a_lost_record_never_passes_the_guides_text_off_as_the_learners_edit(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text(
+        "## Alpha\n\nAlpha is first.\n\n## Beta\n\nBeta is second.\n\n## Gamma\n\nGamma is third.\n", "utf-8"
+    )
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    (notes / RECORD_FILE).unlink()
+    path = notes / "guide.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Gamma is third.", "MY EDIT."), encoding="utf-8")
+    guide.write_text(guide.read_text(encoding="utf-8").replace("Beta is second.", "Beta is next."), "utf-8")
+
+    report = import_guides([guide], notes)
+    lines = "\n".join(report.lines())
+    assert report.unchanged == ["alpha"]  # same text as the guide's: nothing to tell
+    assert report.kept == []  # nothing is called "your edit" that may not be one
+    assert "kept your edit" not in lines
+    assert f"no record of what was imported into {path}" in lines
+    assert "beta, gamma" in lines  # each note that differs is named, with the way to take the guide's text
+    text = path.read_text(encoding="utf-8")
+    assert "MY EDIT." in text and "summary: Beta is second." in text  # the file's text, not the guide's
+
+    # Taking the guide's text of one note: delete it and import again.
+    header, sections = text.split("## Beta", 1)[0], text.split("## Gamma", 1)[1]
+    path.write_text(header + "## Gamma" + sections, encoding="utf-8")
+    again = import_guides([guide], notes)
+    assert again.added == ["beta"] and "summary: Beta is next." in path.read_text(encoding="utf-8")
+    assert "MY EDIT." in path.read_text(encoding="utf-8")
+
+
+def test_a_note_the_learner_moved_to_another_file_stays_there_under_its_id(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text("## Alpha\n\nAlpha is first.\n\n## Beta\n\nBeta is second.\n", encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    path = notes / "guide.md"
+    text = path.read_text(encoding="utf-8")
+    beta = text[text.index("## Beta") :]
+    path.write_text(text[: text.index("## Beta")], encoding="utf-8")
+    (notes / "mine.md").write_text("# Mine\n\n" + beta, encoding="utf-8")
+
+    report = import_guides([guide], notes)
+    assert [note.id for note in load_sources(notes).notes] == ["alpha", "beta"]  # no beta-2
+    assert report.added == [] and "## Beta" not in path.read_text(encoding="utf-8")
+    assert any(f"beta: you moved it to {notes / 'mine.md'}" in notice for notice in report.notices)
+    again = import_guides([guide], notes)
+    assert again.written == [] and again.added == []
