@@ -60,13 +60,16 @@ class TooDeep(ValueError):
 _ESCAPED = re.compile(r"([\\`*\[\]])")
 
 
-def html_to_markdown(html: str) -> str:
-    """Return the Markdown form of an HTML document or fragment."""
+def html_to_markdown(html: str, left_out: list[str] | None = None) -> str:
+    """Return the Markdown form of an HTML document or fragment; add to `left_out` each link and image
+    address dropped for its scheme (`javascript:`, `data:` …)."""
     import tinyhtml5
 
     _check_nesting(html)
     root = tinyhtml5.parse(html, namespace_html_elements=False)
     _check_tree_depth(root)
+    if left_out is not None:
+        left_out += _refused_addresses(root)
     body = root.find("body")
     blocks = list(_blocks(body if body is not None else root))
     text = "\n\n".join(block for block in blocks if block.strip())
@@ -98,6 +101,23 @@ def _check_tree_depth(root: Element) -> None:
         if depth > DEEPEST_NESTING:
             raise TooDeep(1)
         level += [(child, depth + 1) for child in element]
+
+
+def _refused_addresses(root: Element) -> list[str]:
+    """Return the link and image addresses of the page that the Markdown leaves out for their scheme."""
+    refused = []
+    for element in root.iter():
+        tag, href, src = _tag(element), element.get("href") or "", element.get("src") or ""
+        if tag == "a" and href and not _allowed(href, _LINK_SCHEMES):
+            refused.append(f"link {_short(href)}")
+        elif tag == "img" and src and not _allowed(src, _IMAGE_SCHEMES):
+            refused.append(f"image {_short(src)}")
+    return refused
+
+
+def _short(url: str) -> str:
+    text = _IGNORED_IN_URLS.sub(" ", url).strip()
+    return text if len(text) <= 40 else f"{text[:40]}…"
 
 
 def _tag(element: Element) -> str:

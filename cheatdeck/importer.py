@@ -285,13 +285,19 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Gui
         from cheatdeck.html_markdown import TooDeep, html_to_markdown
 
         title = title or _html_title(text)
+        left_out: list[str] = []
         try:
-            text = html_to_markdown(text)
+            text = html_to_markdown(text, left_out)
         except TooDeep as error:
             line = error.line + (front.group(0).count("\n") if front else 0)
             raise GuideError(f"{path}:{line}: {error}; not imported") from None
         except RecursionError:
             raise GuideError(f"{path}: nested too deeply to convert; not imported") from None
+        if left_out:
+            notices.append(
+                f"{path}: {len(left_out)} address(es) to neither the web nor a mail address left out, "
+                f"their words kept: {', '.join(left_out)}"
+            )
     elif path.suffix.lower() not in _MARKDOWN_SUFFIXES:
         raise GuideError(f"{path}: not a guide cheatdeck can read (expected .md, .html or a folder)")
     text = _without_unsafe_links(text, path, notices)

@@ -328,7 +328,8 @@ def test_refused_images_and_scripts_inside_svg_leave_no_debris(tmp_path: Path) -
     assert "iVBOR" not in text and "svg" not in text and "p{}" not in text and "copy" not in text
     body = load_sources(notes).note("pictures").body
     assert body.split() == ["x", "Text", "after."] or body.split() == ["Text", "after."], body
-    assert all(len(notice) < 300 for notice in report.notices)
+    assert all(len(notice) < 400 for notice in report.notices)
+    assert any("image javascript:alert(1)" in notice for notice in report.notices)  # said, not silent
 
 
 def test_two_vault_files_that_would_be_one_notes_file_are_both_named(tmp_path: Path) -> None:
