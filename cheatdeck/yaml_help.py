@@ -84,6 +84,9 @@ def _explain(lines: list[str], error: Any) -> tuple[int, str]:
     block = _block_hint(lines, line)
     if block:
         return line, f"{what}; {block}"
+    indented = _indented_key_hint(lines, line, mark.column if mark else -1)
+    if indented:
+        return line, f"{what}; {indented}"
     fix = _quoted_fix(lines, line)
     value = _KEY_VALUE.match(lines[line - 1]) if fix else None
     if fix and value and value["value"][0] in "\"'" and "expected key" in problem:
@@ -91,6 +94,30 @@ def _explain(lines: list[str], error: Any) -> tuple[int, str]:
     if fix and any(cause in problem for cause in _QUOTE_CAUSES):
         return line, f"{what}; quote the value: {fix}"
     return line, f"{what}; check the indentation of this line and the lines above it"
+
+
+def _indented_key_hint(lines: list[str], line: int, column: int) -> str | None:
+    """Explain a key indented deeper than the key above it: YAML reads it as more of that key's value
+    (`title: Foo` then `  kind: service` is `title: Foo kind: service`), and quoting would not help."""
+    if not 1 <= line <= len(lines):
+        return None
+    match = _KEY_VALUE.match(lines[line - 1])
+    if match is None or column != len(match["lead"]) + len(match["key"]):  # the error is not at its colon
+        return None
+    key_indent = len(match["lead"])
+    for number in range(line - 1, 0, -1):
+        above = lines[number - 1]
+        if not above.strip() or above.lstrip().startswith("#"):
+            continue
+        owner = _KEY_VALUE.match(above)
+        if owner is None or len(owner["lead"]) >= key_indent:
+            return None
+        spaces = f"{len(owner['lead'])} spaces" if owner["lead"] else "no space"
+        return (
+            f"`{match['key']}:` is indented deeper than `{owner['key']}:` on line {number}, so YAML reads it"
+            f" as more of that value; indent `{match['key']}:` as `{owner['key']}:` is ({spaces})"
+        )
+    return None
 
 
 def _lint(lines: list[str]) -> list[tuple[int, str]]:

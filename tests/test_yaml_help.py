@@ -66,3 +66,17 @@ def test_line_separators_neither_split_values_nor_shift_line_numbers(tmp_path: P
 
 def test_the_shipped_sources_raise_no_warning(notebook: Notebook) -> None:
     assert notebook.warnings == ()
+
+
+def test_a_key_indented_too_far_is_told_to_line_up_with_the_key_above(tmp_path: Path) -> None:
+    """Quoting the value (the old advice) leaves the error as it is: the key itself is misplaced."""
+    notes = "notes:\n  - id: c\n    title: C\n      kind: concept\n    summary: S.\n"
+    with pytest.raises(SourceError) as caught:
+        load_sources(_source(tmp_path, notes))
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{tmp_path}/notes/notes.yaml:4: invalid YAML: mapping values are not allowed in this context;"
+        " `kind:` is indented deeper than `title:` on line 3, so YAML reads it as more of that value;"
+        " indent `kind:` as `title:` is (4 spaces)"
+    ]
+    fixed = _source(tmp_path / "fixed", notes.replace("      kind:", "    kind:"))
+    assert load_sources(fixed).note("c").kind == "concept"
