@@ -22,6 +22,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
+from cheatdeck.fragments import repeats_title
 from cheatdeck.hashing import content_hash
 from cheatdeck.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.model import CLOZE_SPAN, Fact, Kind, Note, Notebook
@@ -480,7 +481,7 @@ class CardPlanner:
                     facts.append((index, *card))
         return CardPlan(
             note=note,
-            term=active and switches.term,
+            term=active and switches.term and not repeats_title(note.summary, note.title),
             clue=self.clues.choose(note) if active and switches.reverse else None,
             learning=learning_answer(self.notebook, note) if active and switches.learning else "",
             task=note.task if active and switches.task and note.task and self._asks_learning(note) else "",

@@ -43,6 +43,7 @@ from cheatdeck.markdown_sources import (
 )
 from cheatdeck.model import SLUG_PATTERN
 from cheatdeck.render import is_remote, link_targets, normalise_link
+from cheatdeck.summaries import choose_summary
 
 RECORD_FILE = "cheatdeck.import.json"
 RECORD_VERSION = 1
@@ -67,23 +68,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*\n", re.DOTALL
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u2028\u2029]")
 _URL = re.compile(r"https?://[^\s<>()\[\]]+(?:\([^\s<>()]*\)[^\s<>()\[\]]*)*", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?](?=\\?\s+[\"“(\[]?[A-Z0-9])")  # a hard break (`\` at the end) counts
-_ABBREVIATIONS = (
-    "e.g",
-    "i.e",
-    "etc",
-    "vs",
-    "approx",
-    "fig",
-    "no",
-    "mr",
-    "ms",
-    "dr",
-    "inc",
-    "ltd",
-    "cf",
-    "al",
-)
 _RESOURCE_WORDS = re.compile(
     r"\b(courses?|exams?|practice|tips|books?|videos?|tutorials?|resources|dumps|cheat ?sheets?)\b"
 )
@@ -425,19 +409,22 @@ def _draft(
     body, references = _take_references(body)
     body = _images(body, guide, media, notices, where)
     body = _relative_links_as_text(body, notices, where)
-    if not body.strip() and not references:
-        return []
     definition = _definition(title)
+    if not body.strip() and not references and not definition:
+        return []
     if definition:
         draft.title, summary = definition
         draft.path = (*draft.path[:-1], draft.title)
         draft.guesses.append(("title", draft.title, "the heading's text after ':' is its definition"))
         draft.fields["summary"] = summary
     else:
-        body, summary, how = _summary(body)
+        chosen = choose_summary(body, draft.title)
+        body, summary, how = chosen.body, chosen.text, chosen.how
         short = _without_own_name(summary, draft.title)
         if short != summary:
             how = how or "the first sentence, without the name it starts with (cards ask for the name)"
+        if not short:
+            how = f"{how}: the title stands in, so no term card (write what it is)"
         draft.fields["summary"] = short or draft.title
         if how:
             draft.guesses.append(("summary", "", how))
@@ -638,25 +625,6 @@ def _media_name(picture: Picture, media: dict[Path, str]) -> str:
     return name
 
 
-def _summary(body: str) -> tuple[str, str, str]:
-    """Take the first sentence of the first paragraph as the summary; return the rest, it and how."""
-    lines = body.split("\n")
-    for token, inline in _top_blocks(body):
-        if token.type != "paragraph_open" or inline is None or _only_links(inline.content):
-            continue
-        assert token.map is not None
-        content = inline.content
-        sentence, rest = _split_sentence(content)
-        if not re.search(r"\]\(|<https?:", sentence):  # a sentence with a link stays, with its link
-            lines[token.map[0] : token.map[1]] = rest.split("\n") if rest else []
-        return "\n".join(lines), _plain(sentence), ""
-    for token in _BLOCKS.parse(body):
-        if token.type == "inline" and token.content.strip() and not _only_links(token.content):
-            sentence, _ = _split_sentence(token.content)
-            return body, _plain(sentence), "no paragraph: the first line of text"
-    return body, "", "no sentence in the section: the title"
-
-
 def _without_own_name(summary: str, title: str) -> str:
     """Drop a leading 'Title is …' from a summary: the term card shows the title, the reverse card asks
     for it, and a summary that names it gives the answer away."""
@@ -675,18 +643,6 @@ def _without_own_name(summary: str, title: str) -> str:
 
 def _only_links(content: str) -> bool:
     return not re.sub(r"!?\[[^\]]*\]\([^)]*\)|<[^>]+>|\s|\\", "", content)
-
-
-def _split_sentence(content: str) -> tuple[str, str]:
-    for match in _SENTENCE_END.finditer(content):
-        before = content[: match.start()]
-        word = re.search(r"([\w.]+)$", before)
-        if word and (word[1].lower().rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word[1])):
-            continue
-        if before.count("(") > before.count(")") or before.count("[") > before.count("]"):
-            continue
-        return content[: match.end()].strip(), content[match.end() :].lstrip().lstrip("\\").strip()
-    return content.strip().rstrip("\\").strip(), ""
 
 
 def _formula(body: str, title: str) -> tuple[str, str]:

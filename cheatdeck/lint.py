@@ -32,6 +32,7 @@ from cheatdeck.cards import (
     makes_cards,
     words,
 )
+from cheatdeck.fragments import foreign_markup, fragment_reason, is_generic_title, repeats_title
 from cheatdeck.kinds import TEXT_FIELDS
 from cheatdeck.model import CLOZE_SPAN, Location, Note, Notebook, Rule
 
@@ -73,6 +74,10 @@ def lint(notebook: Notebook) -> list[LintWarning]:
         _several_questions,
         _raw_markup,
         _no_card,
+        _label_answer,
+        _ambiguous_title,
+        _empty_column,
+        _foreign_markup,
         _similar_fronts,
         _similar_answers,
     ]
@@ -276,6 +281,83 @@ def _raw_markup(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan])
                     "==marks== hide text only in facts; here they show as typed",
                     "remove the == marks, or make it a fact",
                 )
+
+
+def _label_answer(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    if not notebook.deck.cards.term:
+        return
+    for plan in plans:
+        note = plan.note
+        if not makes_cards(notebook, note):
+            continue
+        if repeats_title(note.summary, note.title):
+            yield _Found(
+                note.id,
+                "summary",
+                Rule.LABEL_ANSWER,
+                "no term card: the summary only repeats the title",
+                "write one sentence that says what it is",
+            )
+            continue
+        reason = fragment_reason(note.summary, note.title, min_words=3)
+        if reason:
+            yield _Found(
+                note.id,
+                "summary",
+                Rule.LABEL_ANSWER,
+                f"the term card's answer is not a definition: {reason}",
+                "write one sentence that says what it is",
+            )
+
+
+def _ambiguous_title(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    counts = Counter(" ".join(note.title.split()).lower() for note in notebook.notes)
+    for plan in plans:
+        note = plan.note
+        if plan.count == 0:
+            continue
+        count = counts[" ".join(note.title.split()).lower()]
+        if count > 1 or is_generic_title(note.title):
+            why = f"{count} notes share it" if count > 1 else "it is generic"
+            yield _Found(
+                note.id,
+                "title",
+                Rule.AMBIGUOUS_TITLE,
+                f"the title '{note.title}' does not say what it is about ({why})",
+                "name its topic too, as in 'Metoprolol: Side effects'",
+            )
+
+
+def _empty_column(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    for table in notebook.kinds.grid:
+        kinds = {rows.kind for rows in table.rows}
+        notes = [note for note in notebook.notes if note.kind in kinds]
+        for column in table.columns:
+            if notes and not any(getattr(note, column.field) for note in notes):
+                yield _Found(
+                    notes[0].id,
+                    column.field,
+                    Rule.EMPTY_COLUMN,
+                    f"no note fills the grid column '{column.heading}' of '{table.caption}': "
+                    f"it prints {len(notes)} empty cells",
+                    f"fill {column.field} on the notes it lists, or drop the column from grid: in deck.yaml",
+                )
+
+
+def _foreign_markup(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    for plan in plans:
+        note = plan.note
+        for field, text in (*_texts(note), ("body", note.body)):
+            found = foreign_markup(text)
+            if found:
+                yield _Found(
+                    note.id,
+                    field,
+                    Rule.FOREIGN_MARKUP,
+                    f"{found!r} is another tool's markup (Obsidian, HTML): it shows as typed",
+                    "write a link as [text](url), a highlight as **bold** or a ==fact==",
+                )
+                break
 
 
 def _no_card(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:

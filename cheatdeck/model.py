@@ -195,6 +195,10 @@ class Rule(StrEnum):
     SEVERAL_QUESTIONS = "several-questions"
     RAW_MARKUP = "raw-markup"
     NO_CARD = "no-card"
+    LABEL_ANSWER = "label-answer"
+    AMBIGUOUS_TITLE = "ambiguous-title"
+    EMPTY_COLUMN = "empty-column"
+    FOREIGN_MARKUP = "foreign-markup"
 
 
 class Note(_Strict):

@@ -93,6 +93,34 @@ CASES: dict[Rule, tuple[Notes, Notes]] = {
         [_concept("a", facts=["A statement with nothing marked to hide"])],
         [_concept("a", facts=["A statement with ==one part== marked to hide"])],
     ),
+    Rule.LABEL_ANSWER: (
+        [_concept("a", "Usage:"), _concept("b", "Input"), _concept("c", "B"), _concept("d", "#ml #exam")],
+        [_concept("a", "Usage shows how often each feature is read."), _concept("b", "The data it reads.")],
+    ),
+    Rule.AMBIGUOUS_TITLE: (
+        [
+            {**_concept("a"), "title": "Side effects"},
+            {**_concept("b"), "title": "Scenario 01"},
+            {**_concept("c"), "title": "Imputation"},
+            {**_concept("d", "Another short definition."), "title": "Imputation"},
+        ],
+        [
+            {**_concept("a"), "title": "Metoprolol: Side effects"},
+            {**_concept("b"), "title": "Upgrading a cluster"},
+        ],
+    ),
+    Rule.EMPTY_COLUMN: (
+        [{**_service("s3", "Amazon S3", ""), "use_case": None}],
+        [_service("s3", "Amazon S3", "store objects durably at any scale")],
+    ),
+    Rule.FOREIGN_MARKUP: (
+        [
+            _concept("a", "A sentence with a [[wikilink]] in it."),
+            _concept("b", body="Text with <mark>a highlight</mark>."),
+            _concept("c", body="An ![[embedded.png]] picture."),
+        ],
+        [_concept("a", "A sentence with a [link](https://example.com) in it.", body="**Marked** text.")],
+    ),
 }
 
 

@@ -1,0 +1,193 @@
+"""Choose an imported note's summary: the first sentence that says what the topic is, never a label.
+
+The summary is the term card's answer ("What is it?"), so it must be a definition. Candidates come from
+the section's text in order: the sentences of its paragraphs first, then what a list says after a label
+("Usage:" followed by items), then list items. Labels, lines ending in ':', table rows, code, `#tag` lines
+and sentences about the guide are never chosen (`cheatdeck.fragments`). Of the usable sentences, one that
+defines (" is ", " are ", "measures", "refers to" …) or names the topic wins over one that only follows
+it. The author's **bold**, *emphasis* and `code` are kept; links keep their text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from cheatdeck.fragments import MIN_SENTENCE_WORDS, fragment_reason, plain_words
+
+_BLOCKS = MarkdownIt("commonmark").enable(["table"]).disable("inline")
+_SENTENCE_END = re.compile(r"[.!?](?=\\?\s+[\"“(\[*_]*[A-Z0-9])")
+_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "approx", "fig", "no", "mr", "ms", "dr", "inc", "ltd", "cf")
+_DEFINES = re.compile(
+    r"\b(is|are|was|were|refers? to|means?|stands? for|measures?|describes?|lets|allows|enables|provides|"
+    r"helps|used (to|for))\b|[—–]|^[^:]{2,40}: ",
+    re.IGNORECASE,
+)
+_LABEL_VALUE = re.compile(r"^(?P<label>[A-Za-z][\w /&()-]{0,30}?)\s*:\s+(?P<value>\S.*)$")
+_LOOK_AHEAD = 4  # how many usable sentences are weighed for one that defines
+MAX_LIST_ITEMS = 4  # a label's list is summarised by at most this many items
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The chosen summary (inline Markdown; empty: none usable), the body without it, and how."""
+
+    text: str
+    body: str
+    how: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    how: str
+    lines: tuple[int, int] | None = None  # the paragraph's lines, when the sentence opens it
+    rest: str = ""  # the paragraph without the sentence
+    # lower is better: 0 a paragraph's sentence, 1 a label's list, 2 a list item; + 3 per sub-heading
+    rank: int = 0
+
+
+def choose_summary(body: str, title: str) -> Summary:
+    """Return the summary for a section with this body and title (see the module's docstring)."""
+    candidates = list(_candidates(body, title))
+    if not candidates:
+        return Summary("", body, "no sentence in the section says what it is")
+    best_rank = min(candidate.rank for candidate in candidates)  # the section's own text before its parts
+    usable = [candidate for candidate in candidates if candidate.rank == best_rank][:_LOOK_AHEAD]
+    names = {word.lower() for word in plain_words(title) if len(word) > 2}
+    chosen = next(
+        (c for c in usable if _DEFINES.search(_plain(c.text)) or names & set(_plain(c.text).lower().split())),
+        usable[0],
+    )
+    if chosen.lines is not None and not re.search(r"\]\(|<https?:", chosen.text):
+        lines = body.split("\n")
+        start, stop = chosen.lines
+        lines[start:stop] = chosen.rest.split("\n") if chosen.rest else []
+        body = "\n".join(lines)
+    return Summary(as_summary(chosen.text, listed=chosen.rank % 3 > 0), body, chosen.how)
+
+
+def _candidates(body: str, title: str) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    tokens = _BLOCKS.parse(body)
+    label = ""
+    index = part = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.level != 0 or token.map is None or token.type.endswith("_close"):
+            index += 1
+            continue
+        if token.type == "heading_open":
+            part += 1  # what a sub-heading says comes after all the section says before it
+            label = ""
+        elif token.type == "paragraph_open":
+            content = tokens[index + 1].content
+            found += _paragraph(content, title, (token.map[0], token.map[1]), part)
+            one_line = " ".join(content.split())
+            label = one_line if "\n" not in content.strip() and _is_label(one_line) else ""
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            items = _list_items(tokens, index)
+            found += _list(items, label, title, part)
+            label = ""
+        else:
+            label = ""
+        index += 1
+    return found
+
+
+def _is_label(line: str) -> bool:
+    reason = fragment_reason(line)
+    return reason is not None and ("':'" in reason or "label" in reason)
+
+
+def _paragraph(content: str, title: str, lines: tuple[int, int], part: int) -> list[_Candidate]:
+    found = []
+    text = content.strip()
+    first = True
+    while text:
+        sentence, rest = split_sentence(text)
+        label_value = _LABEL_VALUE.match(sentence)
+        if label_value and _names_title(label_value["label"], title):
+            sentence = label_value["value"]  # "PCA: reduces the number of features …"
+        elif label_value and len(label_value["label"].split()) <= 2 and label_value["label"][0].isupper():
+            sentence = ""  # "Use cases: …", "Input: …": a labelled field, not what the topic is
+        if sentence and fragment_reason(sentence, title) is None:
+            found.append(
+                _Candidate(sentence, "", lines if first else None, rest if first else "", rank=3 * part)
+            )
+        text, first = rest, False
+    return found
+
+
+def _names_title(label: str, title: str) -> bool:
+    """True when a 'Label: …' line's label is the topic's name (or its abbreviation in brackets)."""
+    label = " ".join(plain_words(label)).lower()
+    return bool(label) and (label == title.lower() or label in re.findall(r"[\w-]+", title.lower()))
+
+
+def _list_items(tokens: list[Token], start: int) -> list[str]:
+    """Return the first line of text of each item of the list that opens at `start`."""
+    items, depth = [], tokens[start].level
+    for token in tokens[start + 1 :]:
+        if token.level == depth and token.type.endswith("_list_close"):
+            break
+        if token.type == "inline" and token.level == depth + 3:  # the item's own paragraph
+            items.append(" ".join(token.content.split("\n", 1)[0].split()))
+    return items
+
+
+def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidate]:
+    items = [item for item in items if not _only_links(item)]
+    sentences = [item for item in items if fragment_reason(item, title) is None]
+    if label and sentences:
+        return [_Candidate(sentences[0], f"the first item of the list after {label!r}", rank=3 * part + 1)]
+    if label and items and all(len(plain_words(item)) < MIN_SENTENCE_WORDS for item in items):
+        said = ", ".join(item.rstrip(".;,") for item in items[:MAX_LIST_ITEMS])
+        return [
+            _Candidate(
+                f"{label.rstrip(':* ')}: {said}", f"what the list after {label!r} says", rank=3 * part + 1
+            )
+        ]
+    return [
+        _Candidate(item, "the first list item that is a sentence", rank=3 * part + 2)
+        for item in sentences[:1]
+    ]
+
+
+def split_sentence(content: str) -> tuple[str, str]:
+    """Return the first sentence of a paragraph and the rest (abbreviations and brackets respected)."""
+    for match in _SENTENCE_END.finditer(content):
+        before = content[: match.start()]
+        word = re.search(r"([\w.]+)$", before)
+        if word and (word[1].lower().rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word[1])):
+            continue
+        if before.count("(") > before.count(")") or before.count("[") > before.count("]"):
+            continue
+        return content[: match.end()].strip(), content[match.end() :].lstrip().lstrip("\\").strip()
+    return content.strip().rstrip("\\").strip(), ""
+
+
+def as_summary(text: str, listed: bool = False) -> str:
+    """Return a sentence as a one-line summary: links as their text, highlights as bold, emphasis kept,
+    a capital first letter (and a full stop, for a list item)."""
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+    text = re.sub(r"(?<!!)\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)", r"\1", text)
+    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    text = re.sub(r"==([^=\n]+)==", r"**\1**", text)
+    text = " ".join(text.rstrip("\\").split())
+    if text[:1].islower():
+        text = text[0].upper() + text[1:]
+    if listed and text and text[-1] not in ".!?)`*":
+        text += "."
+    return text
+
+
+def _only_links(text: str) -> bool:
+    return not re.sub(r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]+>|https?://\S+|[\s\W]", "", text)
+
+
+def _plain(text: str) -> str:
+    return " ".join(plain_words(text))

@@ -1,0 +1,102 @@
+"""`import` makes study material: summaries that define, structure from the guide, Obsidian understood.
+
+Each test feeds a small guide shaped like the real ones (labels, tables, code, deep headings, vaults) and
+reads the notes back with the loader, so what is checked is what a learner's cards would say.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cheatdeck.importer import import_guides
+from cheatdeck.model import Note
+from cheatdeck.sources import load_sources
+
+
+def _import(tmp_path: Path, guide: str, name: str = "guide.md", **options: object) -> dict[str, Note]:
+    """Import one Markdown guide; return its notes by title."""
+    path = tmp_path / "in" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(guide, encoding="utf-8")
+    import_guides([path], tmp_path / "notes", **options)  # type: ignore[arg-type]
+    return {note.title: note for note in load_sources(tmp_path / "notes").notes}
+
+
+LABELLED = """\
+# Guide
+
+## Amazon EFS
+
+Input:
+
+Amazon EFS is a managed NFS file system that **several instances** can mount at once.
+
+## Object Detection
+
+Usage:
+
+- finds and classifies every object in an image with a bounding box
+- built on SSD
+
+## Glue
+
+| Feature | Meaning |
+|---|---|
+| Crawler | infers schemas |
+
+`glue.start_job_run(JobName="x")`
+
+Glue runs serverless Spark jobs that clean and join data.
+
+## Tagged
+
+#ml #exam
+
+Only two exist:
+
+- the first kind of thing
+- the second kind of thing
+"""
+
+
+def test_a_summary_is_a_sentence_never_a_label_table_row_code_or_tags(tmp_path: Path) -> None:
+    notes = _import(tmp_path, LABELLED)
+    assert notes["Amazon EFS"].summary == (
+        "A managed NFS file system that **several instances** can mount at once."
+    )
+    assert notes["Object Detection"].summary == (
+        "Finds and classifies every object in an image with a bounding box."
+    )
+    assert notes["Glue"].summary == "Glue runs serverless Spark jobs that clean and join data."
+    assert notes["Tagged"].summary == "The first kind of thing."
+
+
+def test_a_section_with_no_sentence_makes_no_term_card_and_check_says_why(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cheatdeck.cards import CardPlanner
+    from cheatdeck.cli import main
+
+    guide = "# Guide\n\n## Services\n\nAcronyms:\n\n- EC2\n- S3\n\n## Kept\n\nKept is a real topic here.\n"
+    _import(tmp_path, guide)
+    notebook = load_sources(tmp_path / "notes")
+    planner = CardPlanner(notebook)
+    services = notebook.note("services")
+    assert services.summary == "Acronyms: EC2, S3."  # what the list after the label says
+    assert planner.plan(services).term
+    result = CliRunner().invoke(main, ["check", "--source", str(tmp_path / "notes")])
+    assert result.exit_code == 0, result.output
+    assert "label-answer" not in result.output
+
+
+def test_a_heading_with_no_usable_text_gets_no_term_card_and_a_warning(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cheatdeck.cards import CardPlanner
+    from cheatdeck.cli import main
+
+    _import(tmp_path, "# Guide\n\n## Ports\n\n| Port | Use |\n|---|---|\n| 22 | SSH |\n")
+    notebook = load_sources(tmp_path / "notes")
+    assert not CardPlanner(notebook).plan(notebook.note("ports")).term
+    result = CliRunner().invoke(main, ["check", "--source", str(tmp_path / "notes")])
+    assert "summary: label-answer: no term card: the summary only repeats the title" in result.output
