@@ -296,11 +296,11 @@ def new_command(folder: Path, title: str, notes_format: str) -> None:
 @click.option(
     "--level",
     type=click.IntRange(1, 6),
-    default=2,
-    show_default=True,
-    help="Deepest heading level that becomes a note; deeper headings stay in the note's text.",
+    default=None,
+    help="Make every heading down to this level a note (deeper ones stay in the note's text); by default "
+    "the topics are chosen from the guide's own outline, per branch, and the choice is printed.",
 )
-def import_command(sources: tuple[Path, ...], into: Path, level: int) -> None:
+def import_command(sources: tuple[Path, ...], into: Path, level: int | None) -> None:
     """Turn study guides (Markdown files, HTML pages, folders of Markdown files) into Markdown notes.
 
     Prints every guess (kind, learning, summary …) for review. Importing the same guide again updates

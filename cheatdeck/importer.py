@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from cheatdeck.fragments import is_generic_title
+from cheatdeck.guide_structure import outline
 from cheatdeck.import_files import (
     Picture,
     drop_unsafe_links,
@@ -181,6 +184,7 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     guesses: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # repairs and things left out
+    structure: list[str] = field(default_factory=list)  # which headings became notes, per guide
 
     def lines(self) -> list[str]:
         """Return the report as lines of text."""
@@ -197,6 +201,7 @@ class ImportReport:
             if names
         ]
         out.append(f"notes: {', '.join(counts) or 'none'}")
+        out += self.structure
         for label, names in (("updated", self.updated), ("removed", self.removed)):
             if names:
                 out.append(f"{label}: {', '.join(names)}")
@@ -250,6 +255,7 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Gui
             f"{path}:{line}: not UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
         ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"^ {0,3}#{1,6}[ \t].*$", _heading_on_one_line, text, flags=re.MULTILINE)
     invisible = len(_INVISIBLE.findall(text))
     text = clean_text(text, lambda message: notices.append(f"{path}: {message}"))
     if invisible:
@@ -305,6 +311,11 @@ def _without_unsafe_links(text: str, path: Path, notices: list[str]) -> str:
     return text
 
 
+def _heading_on_one_line(match: re.Match[str]) -> str:
+    """Keep a heading on one line: a line or paragraph separator in it is a space, not a break."""
+    return match[0].replace("\u2028", " ").replace("\u2029", " ")
+
+
 def _looks_like_html(text: str) -> bool:
     head = text.lstrip()[:2000].lower()
     return head.startswith(("<!doctype html", "<html")) or bool(
@@ -351,40 +362,96 @@ class _Section:
     own_stop: int = 0  # first line of the first child
 
 
-def draft_notes(guide: Guide, level: int, notices: list[str], media: dict[Path, str]) -> list[Draft]:
-    """Return a draft note for every section of the guide that has text of its own."""
+def draft_notes(
+    guide: Guide,
+    level: int | None,
+    notices: list[str],
+    media: dict[Path, str],
+    choices: list[str] | None = None,
+) -> list[Draft]:
+    """Return a draft note for every section of the guide that has text of its own: the topics the guide's
+    outline shows (`guide_structure`), or every heading down to `level`."""
     lines = guide.markdown.split("\n")
-    headings = [h for h in markdown_headings(guide.markdown) if h[0] <= level]
-    roots: list[_Section] = []
-    stack: list[_Section] = []
-    for heading_level, start, end, title in headings:
-        section = _Section(heading_level, title, start, end, len(lines))
-        while stack and stack[-1].level >= heading_level:
-            stack.pop().stop = start
-        (stack[-1].children if stack else roots).append(section)
-        stack.append(section)
+    headings, furniture = _topic_headings(guide, lines, level, choices)
+    titles = Counter(_heading_title(heading[3]).lower() for heading in headings)
+    roots = _sections(headings, len(lines))
     drafts: list[Draft] = []
     first = headings[0][1] if headings else len(lines)
     preamble = "\n".join(lines[:first])
     if preamble.strip():
         drafts += _draft(guide, guide.title, (guide.title,), (), preamble, notices, media, line=1)
 
-    def walk(section: _Section, path: tuple[str, ...], containers: tuple[str, ...]) -> None:
+    def walk(
+        section: _Section, path: tuple[str, ...], containers: tuple[str, ...], parent: tuple[str, bool]
+    ) -> None:
+        """Draft a section and those under it; `parent`: the heading above it, and whether it is a note."""
+        if section.start in furniture:
+            why = furniture[section.start]
+            notices.append(f"{guide.name}:{section.start + 1}: {_plain(section.title)!r} left out ({why})")
+            return
         own_stop = section.children[0].start if section.children else section.stop
         own = "\n".join(lines[section.end : own_stop])
-        title = section.title
+        title = _title_in_context(section.title, *parent, titles)
         made = _draft(guide, title, (*path, title), containers, own, notices, media, section.start + 1)
+        if made and title != section.title:
+            made[0].guesses.append(
+                ("title", made[0].title, "a generic or repeated heading: its parent's name added")
+            )
         drafts.extend(made)
         if not made and section.children:
             containers = (*containers, _plain(NOTE_HEADING.sub(r"\g<title>", title)))
         elif not made:
             notices.append(f"{guide.name}:{section.start + 1}: empty section {_plain(title)!r} left out")
         for child in section.children:
-            walk(child, (*path, title), containers)
+            walk(child, (*path, title), containers, (section.title, bool(made)))
 
     for root in roots:
-        walk(root, (), ())
+        walk(root, (), (), ("", False))
     return drafts
+
+
+def _sections(headings: list[tuple[int, int, int, str]], line_count: int) -> list[_Section]:
+    """Return the headings as a tree of sections (the top-level ones)."""
+    roots: list[_Section] = []
+    stack: list[_Section] = []
+    for heading_level, start, end, title in headings:
+        section = _Section(heading_level, title, start, end, line_count)
+        while stack and stack[-1].level >= heading_level:
+            stack.pop().stop = start
+        (stack[-1].children if stack else roots).append(section)
+        stack.append(section)
+    return roots
+
+
+def _topic_headings(
+    guide: Guide, lines: list[str], level: int | None, choices: list[str] | None
+) -> tuple[list[tuple[int, int, int, str]], dict[int, str]]:
+    """Return the headings that begin a note (and furniture: start line → why it is left out)."""
+    headings = markdown_headings(guide.markdown)
+    if level is not None:
+        return [h for h in headings if h[0] <= level], {}
+    chosen = outline(lines, headings)
+    if choices is not None and headings:
+        choices.append(chosen.describe(guide.name))
+    return [h for h in headings if h[1] in chosen.topics], chosen.furniture
+
+
+def _title_in_context(heading: str, parent: str, under_note: bool, titles: Counter[str]) -> str:
+    """Return a heading whose title is ambiguous with its parent's name before it: "Imputing missing data:
+    Regression", not a bare "Regression". Ambiguous: generic ("Side effects"), repeated in the guide, or a
+    word or two under a heading that is a note itself (a method of that topic, not a topic of its own)."""
+    plain = _heading_title(heading)
+    if not parent or NOTE_HEADING.match(heading) or _definition(plain):
+        return heading
+    short_part = under_note and len(plain.split()) <= 2
+    if not (titles[plain.lower()] > 1 or is_generic_title(plain) or short_part):
+        return heading
+    return f"{_heading_title(parent)}: {plain}"
+
+
+def _heading_title(heading: str) -> str:
+    """Return a heading's text as a clean title (its `{#id}` left out)."""
+    return _clean_title(_plain(NOTE_HEADING.sub(r"\g<title>", heading)))
 
 
 def _draft(
@@ -399,9 +466,11 @@ def _draft(
 ) -> list[Draft]:
     """Make the draft for one section, or none if it has no text of its own."""
     explicit = NOTE_HEADING.match(heading)
-    title = _plain(explicit["title"] if explicit else heading)
+    title = _clean_title(_plain(explicit["title"] if explicit else heading))
     where = f"{guide.name}:{line}"
-    draft = Draft(title, tuple(_plain(NOTE_HEADING.sub(r"\g<title>", p)) for p in path), guide, own)
+    draft = Draft(
+        title, tuple(_clean_title(_plain(NOTE_HEADING.sub(r"\g<title>", p))) for p in path), guide, own
+    )
     draft.explicit_id = explicit["id"] if explicit and re.match(SLUG_PATTERN, explicit["id"]) else None
     draft.containers = containers
     draft.tags = [*guide.tags, *(slugify(name) for name in containers)]
@@ -448,6 +517,14 @@ def _guess_kind(draft: Draft) -> None:
         draft.guesses.insert(1, ("learning", learning, f"the text says {learning!r} first"))
     if "formula" in draft.fields:
         draft.guesses.append(("formula", draft.fields["formula"], "a line 'Title = …' in the section"))
+
+
+def _clean_title(title: str) -> str:
+    """Return a heading as a note's title: no HTML, numbering ("4. ", "01 - "), line separators or
+    trailing colon."""
+    title = re.sub(r"<[^>]+>", "", title).replace("\u2028", " ").replace("\u2029", " ")
+    title = re.sub(r"^(\d+(\.\d+)*[.)]|\d+\s*[-–—]|0\d)\s+(?=\S)", "", " ".join(title.split()))
+    return title.rstrip(" :").strip() or title
 
 
 def _definition(title: str) -> tuple[str, str] | None:
@@ -724,20 +801,22 @@ def _settle(slug: str, group: list[Draft], used: set[str], depth: dict[int, int]
 # Writing ---------------------------------------------------------------------------------------------
 
 
-def import_guides(sources: Sequence[Path], into: Path, level: int = DEFAULT_LEVEL) -> ImportReport:
+def import_guides(sources: Sequence[Path], into: Path, level: int | None = None) -> ImportReport:
     """Import every guide in `sources` into the notes folder `into`; return what was done and guessed.
 
     Everything is read and checked first; then every changed file is written, all or nothing."""
     from cheatdeck.scaffold import deck_file_text
 
-    if not 1 <= level <= DEEPEST_LEVEL:
+    if level is not None and not 1 <= level <= DEEPEST_LEVEL:
         raise GuideError(f"--level must be between 1 and {DEEPEST_LEVEL}, got {level}")
     report = ImportReport()
     guides = [guide for source in sources for guide in read_guides(source, report.notices)]
     outputs = [guide.output for guide in guides]
     _check_targets(sources, into, guides)
     media: dict[Path, str] = {}
-    drafts = {guide.output: draft_notes(guide, level, report.notices, media) for guide in guides}
+    drafts = {
+        guide.output: draft_notes(guide, level, report.notices, media, report.structure) for guide in guides
+    }
     everything = [draft for group in drafts.values() for draft in group]
     if into.exists() and not into.is_dir():
         raise GuideError(f"{into}: not a folder")

@@ -299,7 +299,9 @@ def _label_answer(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan
                 "write one sentence that says what it is",
             )
             continue
-        reason = fragment_reason(note.summary, note.title, min_words=3)
+        # a short phrase the author ended with a full stop ("An NSAID.") is a definition, not a label
+        finished = note.summary.rstrip("*_ ").endswith((".", "!", "?"))
+        reason = fragment_reason(note.summary, note.title, min_words=1 if finished else 3)
         if reason:
             yield _Found(
                 note.id,

@@ -29,7 +29,9 @@ from hypothesis import strategies as st
 from markupsafe import escape as jinja_escape
 
 from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.cards import CardPlanner
 from cheatdeck.errors import SourceError
+from cheatdeck.fragments import repeats_title
 from cheatdeck.grid import neutralise_cell, one_line
 from cheatdeck.model import Kind, Learning, Notebook
 from cheatdeck.options import BuildOptions, SheetOptions
@@ -465,7 +467,19 @@ def test_valid_notes_build_a_deck_anki_imports_whole(notes: list[dict[str, Any]]
             counts = import_package(collection, root / "dist" / "fuzz-deck.apkg")
             assert counts.conflicting == 0
             topics = collection.find_notes('"note:cheatdeck topic*"')
-            expected = sorted(n["id"] for n in notes if n["kind"] != "resource")  # resources make no cards
+            # resources make no cards; nor does a note whose summary only repeats its title (no term card)
+            # and that no other topic card asks about
+            planner = CardPlanner(notebook)
+            plans = {note.id: planner.plan(note) for note in notebook.notes}
+            expected = sorted(
+                n["id"]
+                for n in notes
+                if n["kind"] != "resource"
+                and (
+                    not repeats_title(n["summary"], n["title"])
+                    or any((plans[n["id"]].clue, plans[n["id"]].learning, plans[n["id"]].task))
+                )
+            )
             assert sorted(collection.get_note(nid)["Source id"] for nid in topics) == expected
             for cid in collection.find_cards(""):
                 for html in card_html(collection.get_card(cid)):

@@ -317,11 +317,13 @@ def test_headings_with_the_same_name_get_their_parents_in_the_id(tmp_path: Path)
 def test_level_chooses_which_headings_become_notes(tmp_path: Path) -> None:
     guide = tmp_path / "g.md"
     guide.write_text("# Part\n\n## Topic\n\nText.\n\n### Detail\n\nMore.\n")
-    import_guides([guide], tmp_path / "two")
+    import_guides([guide], tmp_path / "two", level=2)
     import_guides([guide], tmp_path / "three", level=3)
     assert [note.id for note in load_sources(tmp_path / "two").notes] == ["topic"]
     assert "### Detail" in load_sources(tmp_path / "two").note("topic").body
-    assert [note.id for note in load_sources(tmp_path / "three").notes] == ["topic", "detail"]
+    # a word or two under a heading that is a note names a part of that topic: it carries its parent
+    assert [note.id for note in load_sources(tmp_path / "three").notes] == ["topic", "topic-detail"]
+    assert load_sources(tmp_path / "three").note("topic-detail").title == "Topic: Detail"
 
 
 def test_the_seed_as_a_text_file_is_recognised_as_html(seed_import: tuple[Path, str], tmp_path: Path) -> None:

@@ -100,3 +100,98 @@ def test_a_heading_with_no_usable_text_gets_no_term_card_and_a_warning(tmp_path:
     assert not CardPlanner(notebook).plan(notebook.note("ports")).term
     result = CliRunner().invoke(main, ["check", "--source", str(tmp_path / "notes")])
     assert "summary: label-answer: no term card: the summary only repeats the title" in result.output
+
+
+DEEP = """\
+# Study guide
+
+## Table of Contents
+
+- [Storage](#storage)
+- [Modeling](#modeling)
+
+## Storage
+
+### Object stores
+
+#### Amazon S3
+
+Amazon S3 is object storage for any amount of data.
+
+##### Usage
+
+Data lakes and training data.
+
+##### Pricing
+
+Per GB stored and per request.
+
+#### Amazon EFS
+
+Amazon EFS is a file system many instances mount at once.
+
+## Modeling
+
+### Imputing missing data
+
+Missing values bias a model; choose a method by how much is missing.
+
+#### Regression
+
+Predict the missing value from the other features with a fitted model.
+
+### kubeadm
+
+#### Scenario 01
+
+Upgrade the control plane first, then each worker.
+
+#### 4. Object Lock:
+
+Object Lock keeps an object from being deleted for a retention period.
+
+#### LDAP: a protocol for reading and editing directory services
+
+## References
+
+- [Exam guide](https://example.com/guide.pdf)
+"""
+
+
+def test_topics_are_chosen_from_the_guides_own_outline_and_the_choice_is_printed(tmp_path: Path) -> None:
+    path = tmp_path / "in" / "guide.md"
+    path.parent.mkdir()
+    path.write_text(DEEP, encoding="utf-8")
+    report = import_guides([path], tmp_path / "notes")
+    notes = {note.title: note for note in load_sources(tmp_path / "notes").notes}
+    assert list(notes) == [
+        "Amazon S3",
+        "Amazon EFS",
+        "Imputing missing data",
+        "Imputing missing data: Regression",
+        "kubeadm: Scenario 01",
+        "Object Lock",
+        "LDAP",
+    ]
+    assert "Per GB stored" in notes["Amazon S3"].body  # its parts stay in it
+    assert notes["LDAP"].summary == "A protocol for reading and editing directory services."
+    lines = report.lines()
+    chosen = "topics chosen from the guide's own headings: 1 at ###, 5 at ####"
+    folded = "2 sub-heading(s) kept inside their topic (Usage, Pricing)"
+    assert f"{path}: {chosen}; {folded} (--level N takes every heading down to N instead)" in lines
+    assert any("'Table of Contents' left out (it holds only links)" in line for line in lines)
+    assert any("'References' left out (it holds only links)" in line for line in lines)
+    # --level overrides the choice: every heading down to ## is a note
+    import_guides([path], tmp_path / "level2", level=2)
+    assert [note.id for note in load_sources(tmp_path / "level2").notes] == [
+        "table-of-contents",
+        "storage",
+        "modeling",
+        "references",
+    ]
+
+
+def test_titles_are_cleaned_of_numbering_separators_html_and_trailing_colons(tmp_path: Path) -> None:
+    guide = "## 4. S3 Object Lock:\n\nLocks objects.\n\n## Line\u2028break <b>title</b>\n\nA line break.\n"
+    notes = _import(tmp_path, guide)
+    assert list(notes) == ["S3 Object Lock", "Line break title"]

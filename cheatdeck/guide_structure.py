@@ -1,0 +1,137 @@
+"""Read a guide's outline the way a careful learner would: which headings are topics, which only group
+topics, which are parts of a topic, and which are furniture (a table of contents, a list of links).
+
+A guide's topics sit at whatever depth its author chose, and often at different depths in different
+branches (`## Storage` → `#### Amazon S3`, `### Imputing missing data` → `#### Mean`). So the level is
+chosen per branch, from the guide itself:
+
+- a heading with no text of its own only groups the headings under it (a container): they are topics;
+- a heading with text of its own is a topic; its sub-headings are folded into it when every one names a
+  part of it ("Input", "Hyperparameters", "Side effects": `fragments.GENERIC_TITLES`) and the whole stays
+  short enough to read as one note; otherwise each sub-heading is a topic of its own, chosen the same way;
+- a section that holds only links (a table of contents, a reference list) is not a topic.
+
+`--level N` replaces the choice: every heading down to level N is a topic, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from cheatdeck.fragments import is_generic_title
+
+MAX_FOLDED_WORDS = 600  # a topic with its parts folded in stays a note one can read in a minute or two
+_LINK_ONLY = re.compile(r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]+>|https?://\S+|[\s\-*+:;,.()|>#0-9]")
+_FURNITURE = re.compile(
+    r"^(table of contents|contents|toc|index|outline|navigation|references?|resources|links|useful links|"
+    r"further reading|see also|sources|bibliography)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Heading:
+    """One heading of the guide and the lines it owns."""
+
+    level: int
+    title: str
+    start: int  # the heading's first line
+    end: int  # the first line after the heading
+    stop: int = 0  # the first line of the next heading at this level or above
+    children: list[Heading] = field(default_factory=list)
+    own_words: int = 0  # words before the first sub-heading
+    links_only: bool = False  # its own text is only links (or nothing)
+
+    @property
+    def total_words(self) -> int:
+        """The words of the section, sub-headings included."""
+        return self.own_words + sum(child.total_words for child in self.children)
+
+
+@dataclass
+class Outline:
+    """What the importer decided about a guide's headings."""
+
+    topics: set[int] = field(default_factory=set)  # start lines of the headings that begin a note
+    furniture: dict[int, str] = field(default_factory=dict)  # start line → why it is no note
+    folded: Counter[str] = field(default_factory=Counter)  # titles folded into their topic
+    levels: Counter[int] = field(default_factory=Counter)  # how many topics sit at each level
+
+    def describe(self, name: str) -> str:
+        """Return the choice in one line, for the import report."""
+        levels = ", ".join(f"{count} at {'#' * level}" for level, count in sorted(self.levels.items()))
+        text = f"{name}: topics chosen from the guide's own headings: {levels or 'none'}"
+        if self.folded:
+            parts = ", ".join(title for title, _ in self.folded.most_common(4))
+            more = " …" if len(self.folded) > 4 else ""
+            text += f"; {sum(self.folded.values())} sub-heading(s) kept inside their topic ({parts}{more})"
+        return text + " (--level N takes every heading down to N instead)"
+
+
+def outline(lines: list[str], headings: list[tuple[int, int, int, str]]) -> Outline:
+    """Decide which headings begin a note (see the module's docstring)."""
+    roots = _tree(lines, headings)
+    result = Outline()
+    for root in roots:
+        _decide(root, result, in_topic=False)
+    return result
+
+
+def _tree(lines: list[str], headings: list[tuple[int, int, int, str]]) -> list[Heading]:
+    roots: list[Heading] = []
+    stack: list[Heading] = []
+    for level, start, end, title in headings:
+        heading = Heading(level, title, start, end, len(lines))
+        while stack and stack[-1].level >= level:
+            stack.pop().stop = start
+        (stack[-1].children if stack else roots).append(heading)
+        stack.append(heading)
+    every: list[Heading] = []
+    pending = list(roots)
+    while pending:
+        heading = pending.pop()
+        every.append(heading)
+        pending += heading.children
+    for heading in every:
+        own_stop = heading.children[0].start if heading.children else heading.stop
+        own = "\n".join(lines[heading.end : own_stop])
+        heading.own_words = len(own.split())
+        heading.links_only = not _LINK_ONLY.sub("", own)
+    return roots
+
+
+def _decide(heading: Heading, result: Outline, in_topic: bool) -> None:
+    """Mark `heading` (a topic or a container) and choose for the headings under it."""
+    plain = _plain_title(heading.title)
+    result.topics.add(heading.start)
+    if heading.links_only and heading.own_words and (not heading.children or _FURNITURE.match(plain)):
+        result.furniture[heading.start] = "it holds only links"
+        return
+    has_text = heading.own_words > 0 and not heading.links_only
+    if has_text:
+        result.levels[heading.level] += 1
+    parts = heading.children
+    if (
+        has_text
+        and parts
+        and all(_is_part(_plain_title(part.title)) for part in parts)
+        and heading.total_words <= MAX_FOLDED_WORDS
+    ):
+        result.folded.update(_plain_title(part.title) for part in parts)
+        return
+    for part in parts:
+        _decide(part, result, in_topic=has_text)
+
+
+def _is_part(title: str) -> bool:
+    """True for a sub-heading that names a part of its topic: "Input", "Side effects", "References", or
+    describes one in plain words ("Storage classes in detail": no name in it)."""
+    words = title.split()
+    described = len(words) >= 3 and not any(re.search(r"[A-Z0-9]", word) for word in words[1:])
+    return is_generic_title(title) or bool(_FURNITURE.match(title)) or described
+
+
+def _plain_title(title: str) -> str:
+    return " ".join(re.sub(r"[*_`]|\{#[^}]*\}", "", title).split()).strip(" :")
