@@ -4,7 +4,12 @@ __version__ = "0.1.0"
 
 from pathlib import Path
 
-SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_PACKAGE = Path(__file__).resolve().parent
+_INSTALLED = _PACKAGE / "templates"
+SHIPPED_TEMPLATES = _INSTALLED if _INSTALLED.is_dir() else _PACKAGE.parent / "templates"
+"""The templates cheatdeck ships: inside the package when installed from a wheel (`pip install .`), at the
+top of the repository in a checkout or an editable install. The notes format guide is beside them, in
+`SHIPPED_TEMPLATES.parent / "source" / "README.md"`."""
 
 
 def forget_caches() -> None:

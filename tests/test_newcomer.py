@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
+import sysconfig
+import venv
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,3 +32,86 @@ def test_build_py_outside_the_environment_says_how_to_run_it(tmp_path: Path) -> 
     assert result.stderr.startswith("build.py: click is not installed for ")
     assert "`.venv/bin/python build.py`" in result.stderr
     assert "`python3 -m venv .venv && .venv/bin/pip install -e .`" in result.stderr
+
+
+def _copy_of_the_repository(target: Path) -> Path:
+    """Copy the repository's own files (not its environment, outputs or caches) to `target`."""
+    ignored = shutil.ignore_patterns(
+        ".git", ".venv", "dist", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+    )
+    shutil.copytree(ROOT, target, ignore=ignored)
+    return target
+
+
+def _build_wheel(checkout: Path, wheels: Path) -> Path:
+    """Build cheatdeck's wheel as `pip install .` does: in an isolated build environment with the
+    setuptools pyproject.toml asks for (from the configured package index)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(checkout), "--no-deps", "-q", "-w", str(wheels)],
+        cwd=checkout,
+        check=True,
+    )
+    (wheel,) = wheels.glob("cheatdeck-*.whl")
+    return wheel
+
+
+def _environment_reusing_these_libraries(folder: Path) -> Path:
+    """Create a virtual environment that sees this one's libraries (a .pth line: nothing is downloaded)
+    but not its cheatdeck, and return its bin folder."""
+    venv.create(folder, with_pip=False)
+    bin_folder = folder / "bin"
+    ask = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    own = subprocess.run([bin_folder / "python", "-c", ask], capture_output=True, text=True, check=True)
+    # A plain path line: the directory is searched, but the .pth files in it (this checkout's editable
+    # cheatdeck) are not run.
+    Path(own.stdout.strip(), "libraries-of-the-test-environment.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n"
+    )
+    return bin_folder
+
+
+@pytest.mark.slow
+def test_a_regular_install_from_a_wheel_ships_the_templates_and_the_format_guide(tmp_path: Path) -> None:
+    wheel = _build_wheel(_copy_of_the_repository(tmp_path / "checkout"), tmp_path / "wheels")
+    bin_folder = _environment_reusing_these_libraries(tmp_path / "venv")
+    subprocess.run(
+        [
+            bin_folder / "python",
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--ignore-installed",
+            wheel,
+        ],
+        check=True,
+    )
+    shutil.rmtree(tmp_path / "checkout")  # nothing may be read from a checkout any more
+    where = tmp_path / "elsewhere"
+    where.mkdir()
+
+    def cheatdeck(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [bin_folder / "cheatdeck", *arguments], cwd=where, capture_output=True, text=True, check=False
+        )
+
+    found = subprocess.run(
+        [bin_folder / "python", "-c", "import cheatdeck; print(cheatdeck.SHIPPED_TEMPLATES)"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    templates = Path(found.stdout.strip())
+    assert templates.is_relative_to(tmp_path / "venv") and (templates / "sheet.html.j2").is_file()
+    created = cheatdeck("new", "exam", "--title", "My exam")
+    assert created.returncode == 0, created.stderr
+    guide = (where / "exam" / "README.md").read_text(encoding="utf-8")
+    assert guide == (ROOT / "source" / "README.md").read_text(encoding="utf-8")
+    built = cheatdeck("build", "--source", "exam", "--out", "out")
+    assert built.returncode == 0, built.stderr
+    written = sorted(path.name for path in (where / "out").iterdir() if not path.name.startswith("."))
+    assert written[:3] == ["cheatsheet.pdf", "grid.csv", "grid.html"]
+    assert re.fullmatch(r"my-exam-[0-9a-f]{6}\.apkg", written[3]) and len(written) == 4
