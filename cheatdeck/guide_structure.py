@@ -74,6 +74,16 @@ def outline(lines: list[str], headings: list[tuple[int, int, int, str]]) -> Outl
     """Decide which headings begin a note (see the module's docstring)."""
     roots = _tree(lines, headings)
     result = Outline()
+    first = headings[0][1] if headings else len(lines)
+    preamble = "\n".join(lines[:first])
+    if preamble.strip() and _LINK_ONLY.sub("", preamble) != "":
+        # the text before the first heading is the file's own topic (an Obsidian note): its headings are
+        # its parts or its sub-topics, chosen like any heading's
+        top = Heading(0, "", -1, 0, len(lines), roots, len(preamble.split()))
+        _decide(top, result, in_topic=False)
+        result.topics.discard(-1)
+        result.levels.pop(0, None)
+        return result
     for root in roots:
         _decide(root, result, in_topic=False)
     return result

@@ -45,6 +45,7 @@ from cheatdeck.markdown_sources import (
     slugify,
 )
 from cheatdeck.model import SLUG_PATTERN
+from cheatdeck.obsidian import Vault, aliases, highlight_facts, open_vault, read_obsidian, statement_note
 from cheatdeck.render import is_remote, link_targets, normalise_link
 from cheatdeck.summaries import choose_summary
 
@@ -224,17 +225,20 @@ def read_guides(source: Path, notices: list[str]) -> list[Guide]:
         folder_slug = slugify(source.resolve().name)
         paths, skipped = guide_files(source, (".md", ".markdown"))
         notices += skipped
+        vault = open_vault(source)
         for path in paths:
             relative = path.relative_to(source)
             parts = [slugify(part) for part in relative.parent.parts]
             output = Path(folder_slug, *parts, _notes_file_name(path))
-            found.append(_read_guide(path, output, source, notices))
+            found.append(_read_guide(path, output, source, notices, vault))
         if not found:
             raise GuideError(f"{source}: no Markdown files (*.md) in this folder")
         return found
     if not source.is_file():
         raise GuideError(f"{source}: no such file or folder")
-    return [_read_guide(source, Path(_notes_file_name(source)), source.parent, notices)]
+    return [
+        _read_guide(source, Path(_notes_file_name(source)), source.parent, notices, open_vault(source.parent))
+    ]
 
 
 def _notes_file_name(guide: Path) -> str:
@@ -243,7 +247,7 @@ def _notes_file_name(guide: Path) -> str:
     return f"{stem}-notes.md" if stem == "readme" else f"{stem}.md"
 
 
-def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Guide:
+def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault: Vault) -> Guide:
     from cheatdeck.sources import clean_text
 
     raw = path.read_bytes()
@@ -290,6 +294,8 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str]) -> Gui
             )
     elif path.suffix.lower() not in _MARKDOWN_SUFFIXES:
         raise GuideError(f"{path}: not a guide cheatdeck can read (expected .md, .html or a folder)")
+    else:
+        text, tags = _read_obsidian(text, front["yaml"] if front else "", path, vault, notices, tags)
     text = _without_unsafe_links(text, path, notices)
     title = title or path.stem.replace("-", " ").replace("_", " ").strip() or "Imported notes"
     return Guide(str(path), output, _plain(title), text, path.parent, root, path, tags)
@@ -309,6 +315,35 @@ def _without_unsafe_links(text: str, path: Path, notices: list[str]) -> str:
             f"file: …) left out, their words kept (line(s) {lines})"
         )
     return text
+
+
+def _read_obsidian(
+    text: str, front: str, path: Path, vault: Vault, notices: list[str], tags: tuple[str, ...]
+) -> tuple[str, tuple[str, ...]]:
+    """Read a Markdown guide's Obsidian markup (`obsidian.read_obsidian`); add its `#tags` lines to its
+    tags and its front matter's aliases to its text."""
+    text, own_tags = read_obsidian(text, path.parent, vault, notices, str(path))
+    also = aliases(_yaml_mapping(front)) if front else []
+    if also:
+        text = _with_aliases(text, also)
+    return text, (*tags, *(tag for tag in own_tags if tag not in tags))
+
+
+def _yaml_mapping(text: str) -> object:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
+def _with_aliases(text: str, names: list[str]) -> str:
+    """Put "Also called: …" at the end of the text before the first heading (the file's own note)."""
+    headings = markdown_headings(text)
+    lines = text.split("\n")
+    at = headings[0][1] if headings else len(lines)
+    return "\n".join([*lines[:at], "", f"Also called: {', '.join(names)}.", "", *lines[at:]])
 
 
 def _heading_on_one_line(match: re.Match[str]) -> str:
@@ -376,10 +411,13 @@ def draft_notes(
     titles = Counter(_heading_title(heading[3]).lower() for heading in headings)
     roots = _sections(headings, len(lines))
     drafts: list[Draft] = []
+    if not guide.markdown.strip():
+        return _title_only(guide)
     first = headings[0][1] if headings else len(lines)
     preamble = "\n".join(lines[:first])
     if preamble.strip():
         drafts += _draft(guide, guide.title, (guide.title,), (), preamble, notices, media, line=1)
+    top = (guide.title, False)  # a generic first heading ("Side effects") is the file's own topic's
 
     def walk(
         section: _Section, path: tuple[str, ...], containers: tuple[str, ...], parent: tuple[str, bool]
@@ -399,15 +437,28 @@ def draft_notes(
             )
         drafts.extend(made)
         if not made and section.children:
-            containers = (*containers, _plain(NOTE_HEADING.sub(r"\g<title>", title)))
+            containers = (*containers, _heading_title(section.title))  # its own name, not its parent's
         elif not made:
             notices.append(f"{guide.name}:{section.start + 1}: empty section {_plain(title)!r} left out")
         for child in section.children:
             walk(child, (*path, title), containers, (section.title, bool(made)))
 
     for root in roots:
-        walk(root, (), (), ("", False))
+        walk(root, (), (), top)
     return drafts
+
+
+def _title_only(guide: Guide) -> list[Draft]:
+    """Return the note of a guide with no text whose name states its fact (Obsidian's one-line notes)."""
+    statement = statement_note(guide.source.stem)
+    if statement is None:
+        return []
+    title, summary = statement
+    draft = Draft(title, (title,), guide, "", tags=list(guide.tags))
+    draft.fields["summary"] = _without_own_name(summary, title)
+    draft.guesses.append(("title", title, "the file has no text: its name is the fact"))
+    _guess_kind(draft)
+    return [draft]
 
 
 def _sections(headings: list[tuple[int, int, int, str]], line_count: int) -> list[_Section]:
@@ -497,6 +548,10 @@ def _draft(
         draft.fields["summary"] = short or draft.title
         if how:
             draft.guesses.append(("summary", "", how))
+    body, facts = highlight_facts(body)  # after the summary: a highlight in it is bold there, no fact
+    if facts:
+        draft.fields["facts"] = facts
+        draft.guesses.append(("facts", str(len(facts)), "the author's highlights (==…==, <mark>)"))
     body, formula = _formula(body, draft.title)
     if formula:
         draft.fields["formula"] = formula
@@ -840,6 +895,9 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
     contents: list[tuple[Path, bytes]] = []
     for guide in guides:
         path = into / guide.output
+        if not drafts[guide.output] and guide.output not in existing and not os.path.lexists(path):
+            report.notices.append(f"{guide.source}: nothing in it makes a note; no notes file written")
+            continue
         placed = [draft for draft in drafts[guide.output] if draft.id not in moved]
         entries = record.get(guide.output.as_posix(), {})
         text = _merge(guide, placed, existing.get(guide.output), record, report, path)

@@ -195,3 +195,45 @@ def test_titles_are_cleaned_of_numbering_separators_html_and_trailing_colons(tmp
     guide = "## 4. S3 Object Lock:\n\nLocks objects.\n\n## Line\u2028break <b>title</b>\n\nA line break.\n"
     notes = _import(tmp_path, guide)
     assert list(notes) == ["S3 Object Lock", "Line break title"]
+
+
+VAULT = Path(__file__).parent / "fixtures" / "guides" / "pharm-vault"
+
+
+def test_an_obsidian_vault_leaves_no_obsidian_markup_and_keeps_its_marks(tmp_path: Path) -> None:
+    report = import_guides([VAULT / "Cardiovascular"], tmp_path / "notes")
+    notebook = load_sources(tmp_path / "notes")
+    texts = [
+        text
+        for path in sorted((tmp_path / "notes").rglob("*.md"))
+        for text in [path.read_text(encoding="utf-8")]
+    ]
+    for text in texts:
+        assert "[[" not in text and "<mark" not in text and "#cardio" not in text
+    notes = {note.title: note for note in notebook.notes}
+    # ![[picture]] found by name in the attachments folder and copied; one outside the imported folder not
+    assert "![beta-receptor](media/beta-receptor.png)" in notes["Beta blockers"].body
+    assert sorted(path.name for path in (tmp_path / "notes" / "media").iterdir()) == [
+        "beta-receptor.png",
+        "raas.png",
+    ]
+    assert any("picture 'outside.png' not found in the imported folder" in line for line in report.lines())
+    # [[note#heading|text]] → its text; a vault path ([[Anticoagulants/Heparin]]) → its words
+    assert "See heparin reversal for the contrast." in notes["Warfarin"].body
+    # highlights (==x==, <mark>) become facts; a #tags line and front matter tags become tags
+    assert notes["Metoprolol"].facts[0].text == (
+        "Contraindications: ==asthma== (less risk than propranolol, still caution)"
+    )
+    assert notes["ACE inhibitors"].facts[0].text == "Side effects: ==angioedema=="
+    assert set(notes["Beta blockers"].tags) >= {"cardio", "antihypertensive", "exam"}
+    assert "cardio-antihypertensive" in notes["ACE inhibitors"].tags
+    assert "Also called: β-blockers, beta-adrenergic antagonists." in notes["Beta blockers"].body
+    # a note whose fact is its file name keeps it; a map of links to other notes is no note
+    assert notes["Warfarin half-life"].summary == "About 40 hours."
+    assert "Cardiovascular drugs" not in notes
+    assert not (tmp_path / "notes" / "cardiovascular" / "index.md").exists()
+    # a generic heading under the file's own topic stays inside it
+    assert (
+        "## Side effects" in notes["ACE inhibitors"].body
+        or "### Side effects" in notes["ACE inhibitors"].body
+    )
