@@ -448,3 +448,78 @@ def test_a_note_the_learner_moved_to_another_file_stays_there_under_its_id(tmp_p
     assert any(f"beta: you moved it to {notes / 'mine.md'}" in notice for notice in report.notices)
     again = import_guides([guide], notes)
     assert again.written == [] and again.added == []
+
+
+_KILLED_IMPORT = textwrap.dedent(
+    """
+    import io, os, signal, sys
+    from pathlib import Path
+    notes = os.path.realpath(sys.argv[2])
+    real_open, real_replace = io.open, os.replace
+
+    class HalfThenKilled:  # writes half of what it is given, then the process dies (kill -9)
+        def __init__(self, handle):
+            self.handle = handle
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            self.handle.close()
+        def write(self, data):
+            self.handle.write(data[: len(data) // 2])
+            self.handle.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def killing_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        path = os.path.realpath(file) if isinstance(file, (str, os.PathLike)) else ""
+        if "w" in mode and path.startswith(notes) and "guide.md" in os.path.basename(path):
+            return HalfThenKilled(handle)
+        return handle
+
+    def killing_replace(source, target, *args, **kwargs):
+        real_replace(source, target, *args, **kwargs)
+        if os.path.basename(target) == "guide.md":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    if sys.argv[3] == "while-writing":
+        io.open = killing_open
+    else:
+        os.replace = killing_replace
+    from cheatdeck.cli import main
+    main(["import", sys.argv[1], "--into", sys.argv[2]])
+    """
+)
+
+
+@pytest.mark.parametrize("moment", ["while-writing", "after-the-first-rename"])
+def test_an_import_killed_at_any_moment_loses_no_edit(tmp_path: Path, moment: str) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text("".join(f"## Topic {n}\n\nA thing worth knowing.\n\n" for n in range(40)), "utf-8")
+    (tmp_path / "pic.png").write_bytes(PNG)
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    path = notes / "guide.md"
+    old = path.read_text(encoding="utf-8").replace("## Topic 35 {", "## MY OWN WORDS {", 1)
+    path.write_text(old, encoding="utf-8")
+    guide.write_text(
+        guide.read_text(encoding="utf-8").replace("worth knowing", "worth learning") + "![p](pic.png)\n",
+        "utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_IMPORT, str(guide), str(notes), moment],
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        check=False,
+    )
+    assert done.returncode == -9, done.stderr  # it really was killed
+    report = import_guides([guide], notes)  # the next import finds what the killed one left
+    text = path.read_text(encoding="utf-8")
+    assert "## MY OWN WORDS {#topic-35}" in text
+    assert [note.id for note in load_sources(notes).notes] == [f"topic-{n}" for n in range(40)]
+    assert "worth learning" in text and len(report.updated) == 39
+    assert sorted(p.name for p in notes.iterdir()) == [
+        "cheatdeck.import.json",
+        "deck.yaml",
+        "guide.md",
+        "media",
+    ]
