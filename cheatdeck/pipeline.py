@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import difflib
 import gc
+import hashlib
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,7 @@ from cheatdeck.state import (
     with_lock,
 )
 from cheatdeck.transaction import InputMoved, commit, recover
+from cheatdeck.tree import walk
 
 if TYPE_CHECKING:
     from cheatdeck.model import Notebook
@@ -53,6 +56,8 @@ class BuildReport:
     deck_summary: str = ""
     sheet_pages: int | None = None
     seconds: float = 0.0
+    printed_day: str | None = None  # the day the sheet and the grid print, if this build planned them
+    why: dict[Path, str] = field(default_factory=dict)  # each file written → why it was rewritten
 
 
 _ATTEMPTS = 3  # builds planned again when a sync writes the lock while they run
@@ -90,11 +95,17 @@ def _build(options: BuildOptions) -> BuildReport:
         log.info("nothing to do: every output is up to date")
         return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
 
+    kinds = _input_kinds(options, hasher)  # taken before reading, as the fingerprint is
     with _cyclic_gc_paused():
         report, artefacts, lock_text = _plan_or_explain(options)
     if options.dry_run:
         return report
     todo = [a for a in artefacts if options.force or not _intact(a, state, options.out, hasher)]
+    day = report.printed_day
+    why = {
+        a.name: _why_rewritten(a, state, options, hasher, _made_from(a.name, kinds, planned_from, day))
+        for a in todo
+    }
     report.unchanged = [a.name for a in artefacts if a not in todo]
     lock = lock_bytes(options)
     files: list[Writer] = []
@@ -104,20 +115,113 @@ def _build(options: BuildOptions) -> BuildReport:
         files.append((lock_path, lambda tmp: _write_text(tmp, lock_text)))
     new_state = BuildState(with_lock(inputs, lock), dict(state.stamps), dict(state.outputs), hasher.fresh)
     new_state.stamps.update({artefact.name: artefact.stamp for artefact in artefacts})
+    new_state.stamps.update(
+        {_MADE_FROM.format(a.name): _made_from(a.name, kinds, lock, day) for a in artefacts}
+    )
     new_state.pending = sorted((set(state.pending) - set(options.artefacts)) | set(options.pending))
     for artefact in todo:
         for name, write in artefact.writers.items():
             files.append((options.out / name, _recording(name, write, new_state, hasher)))
+            report.why[options.out / name] = why[artefact.name]
     if files or dump_state(new_state) != dump_state(state):
         files.append((options.out / STATE_FILE, lambda tmp: _write_text(tmp, dump_state(new_state))))
     written = commit(options.out, files, unchanged={lock_path: planned_from})
     report.written = [path for path in written if path not in (lock_path, options.out / STATE_FILE)]
     report.seconds = time.perf_counter() - started
     for path in report.written:
-        log.info("wrote %s", path)
+        log.info("wrote %s: %s", path, report.why[path])
     if report.unchanged:
         log.info("unchanged: %s", ", ".join(report.unchanged))
     return report
+
+
+_MADE_FROM = "{} made from"
+"""The state's record, beside each artefact's stamp, of what its last build read (see `_made_from`)."""
+_CHANGES = {
+    "notes": "notes changed",
+    "lock": "the lock changed",
+    "templates": "templates changed",
+    "options": "options changed",
+    "fonts": "the installed fonts changed",
+    "day": "the printed day moved",
+}
+
+
+def _input_kinds(options: BuildOptions, hasher: Hasher) -> dict[str, str]:
+    """Digest each kind of input apart (the lock aside), so a later build can say which kind changed."""
+    digests = {
+        "notes": _tree_digest(options.source, "source", hasher, leave_out=LOCK_FILE),
+        "templates": _tree_digest(options.templates, "templates", hasher),
+        "options": _options_digest(options),
+    }
+    if "sheet" in options.artefacts:
+        from cheatdeck.fonts import fonts_digest
+
+        digests["fonts"] = fonts_digest()[:12]
+    return digests
+
+
+def _made_from(name: str, inputs: dict[str, str], lock: bytes, day: str | None) -> str:
+    """Return the record of what artefact `name` is built from, one digest per kind of input
+    (`notes=… lock=… templates=… options=… day=2026-12-07`)."""
+    kinds = {**inputs, "lock": hashlib.sha256(lock).hexdigest()[:12]}
+    if name != "sheet":  # only the sheet is drawn with the fonts and shaped by the sheet's options
+        kinds.pop("fonts", None)
+        kinds.pop("options", None)
+    if day is not None and "date" in load_output(name).needs:
+        kinds["day"] = day
+    return " ".join(f"{kind}={value}" for kind, value in kinds.items())
+
+
+def _why_rewritten(
+    artefact: Artefact, state: BuildState, options: BuildOptions, hasher: Hasher, now: str
+) -> str:
+    """Say in a few words why `artefact` is written again: forced, never built here, its file changed in
+    the out folder, or which kinds of input changed since it was last built (`now`: their record)."""
+    if options.force:
+        return "forced (--force)"
+    if artefact.name not in state.stamps:
+        return f"not built in {options.out} before"
+    if state.stamps[artefact.name] == artefact.stamp:
+        out = options.out
+        lost = [
+            name
+            for name in artefact.writers
+            if hasher.hash(f"out/{name}", out / name) != state.outputs.get(name)
+        ]
+        return f"{' and '.join(lost)} {'was' if len(lost) == 1 else 'were'} changed or removed in {out}"
+    before = _parse_record(state.stamps.get(_MADE_FROM.format(artefact.name), ""))
+    if not before:
+        return "its content changed"
+    after = _parse_record(now)
+    reasons = [
+        words + (f" ({before[kind]} → {after[kind]})" if kind == "day" else "")
+        for kind, words in _CHANGES.items()
+        if kind in before and kind in after and before[kind] != after[kind]
+    ]
+    return ", ".join(reasons) or "cheatdeck or a library it uses changed"
+
+
+def _parse_record(record: str) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in record.split())
+
+
+def _tree_digest(folder: Path, label: str, hasher: Hasher, leave_out: str = "") -> str:
+    """Digest the readable files of `folder` by content (through the build's stat cache)."""
+    digest = hashlib.sha256()
+    tree = walk(folder)
+    for path in tree.files:
+        relative = path.relative_to(folder).as_posix()
+        if relative != leave_out and "__pycache__" not in path.parts:
+            digest.update(f"{relative}\0{hasher.hash(f'{label}/{relative}', path)}\0".encode())
+    for skipped in tree.skipped:
+        digest.update(f"{skipped.path.relative_to(folder).as_posix()}\0{skipped.reason}\0".encode())
+    return digest.hexdigest()[:12]
+
+
+def _options_digest(options: BuildOptions) -> str:
+    """Digest the options that shape the sheet (`--forget-retired` shows as a change of the lock)."""
+    return hashlib.sha256(json.dumps(asdict(options.sheet), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def check_options(options: BuildOptions) -> None:
@@ -275,8 +379,11 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:
     if "plan" in needs:
         shared.computed["plan"] = _plan_deck(options, notebook, report)
     if "date" in needs:  # the lock this build leaves behind: the deck's, if one is planned; else the file
+        from cheatdeck.templating import format_day
+
         lock = shared.plan.lock if "plan" in needs else read_lock(lock_path)
         shared.computed["date"] = lock.latest()
+        report.printed_day = format_day(lock.latest())
     if "grid" in needs:
         from cheatdeck.grid import grid_rows
 

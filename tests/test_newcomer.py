@@ -115,3 +115,44 @@ def test_a_regular_install_from_a_wheel_ships_the_templates_and_the_format_guide
     written = sorted(path.name for path in (where / "out").iterdir() if not path.name.startswith("."))
     assert written[:3] == ["cheatsheet.pdf", "grid.csv", "grid.html"]
     assert re.fullmatch(r"my-exam-[0-9a-f]{6}\.apkg", written[3]) and len(written) == 4
+
+
+def test_a_build_says_why_it_rewrote_each_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One line per file written, with its reason, at the default verbosity (deck and grid: no PDF)."""
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+    from tests.conftest import FROZEN_NOW, set_clock
+
+    source, out, templates = tmp_path / "notes", tmp_path / "out", tmp_path / "templates"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: why\ntitle: Why\n", encoding="utf-8")
+    notes = "notes:\n  - id: c\n    title: C\n    kind: concept\n    summary: A concept.\n    body: One.\n"
+    (source / "notes.yaml").write_text(notes, encoding="utf-8")
+    shutil.copytree(ROOT / "templates", templates)
+
+    def build(*options: str) -> list[str]:
+        command = ["build", "--source", str(source), "--out", str(out), "--templates", str(templates)]
+        result = CliRunner().invoke(main, [*command, "--artefact", "deck", "--artefact", "grid", *options])
+        assert result.exit_code == 0, result.output
+        return [line for line in result.output.splitlines() if line.startswith(("wrote", "nothing to do"))]
+
+    deck, csv, html = out / "why.apkg", out / "grid.csv", out / "grid.html"
+    assert build() == [f"wrote {path}: not built in {out} before" for path in (deck, csv, html)]
+    assert build() == ["nothing to do: every output is up to date"]
+
+    set_clock(monkeypatch, FROZEN_NOW + 2 * 86_400)  # the body is on no grid: only the grid's day moves
+    (source / "notes.yaml").write_text(notes.replace("One.", "Two."), encoding="utf-8")
+    assert build() == [
+        f"wrote {deck}: notes changed",
+        f"wrote {csv}: notes changed, the printed day moved (2026-11-25 → 2026-11-27)",
+        f"wrote {html}: notes changed, the printed day moved (2026-11-25 → 2026-11-27)",
+    ]
+
+    with (templates / "grid.css").open("a", encoding="utf-8") as css:
+        css.write("table { border: 1px solid black; }\n")
+    assert build() == [f"wrote {csv}: templates changed", f"wrote {html}: templates changed"]
+
+    csv.unlink()
+    assert build() == [f"wrote {path}: grid.csv was changed or removed in {out}" for path in (csv, html)]
+    assert build("--force") == [f"wrote {path}: forced (--force)" for path in (deck, csv, html)]
