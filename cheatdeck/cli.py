@@ -269,10 +269,13 @@ def new_command(folder: Path, title: str, notes_format: str) -> None:
 
     Example: python build.py new ~/notes/cka --title "Certified Kubernetes Administrator" --format md
     """
-    from cheatdeck.scaffold import scaffold
+    from cheatdeck.scaffold import scaffold, title_problem
 
     if not title.strip():
         raise click.ClickException("--title must not be empty")
+    problem = title_problem(title)
+    if problem:
+        raise click.ClickException(f"--title: {problem}")
     with _error_boundary(folder, "stopped"):
         try:
             written = scaffold(folder, title, notes_format)

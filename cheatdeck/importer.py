@@ -40,6 +40,7 @@ from cheatdeck.import_files import (
 from cheatdeck.markdown_sources import (
     NOTE_HEADING,
     format_markdown_note,
+    group_heading,
     markdown_headings,
     note_sections,
     slugify,
@@ -1031,7 +1032,8 @@ def _merge(
     whose text is not the guide's may be the learner's edit or the guide's change: it is kept, and named,
     never called "your edit"."""
     key = guide.output.as_posix()
-    header = f"# {guide.title}\n\nImported from {Path(guide.name).name} by `cheatdeck import`: edit freely.\n"
+    origin = f"Imported from {Path(guide.name).name} by `cheatdeck import`: edit freely."
+    header = f"# {group_heading(guide.title)}\n\n{origin}\n"
     existing: list[tuple[str, str]] = []
     if current is not None:
         header, existing = current

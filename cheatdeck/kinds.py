@@ -18,13 +18,56 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, Strict(), StringConstraints(pattern=SLUG_PATTERN)]
+
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+"""Characters no title or deck name holds: controls (tab and line breaks included), line and paragraph
+separators, lone surrogates and the two noncharacters YAML cannot write."""
+
+
+def deck_name_problem(name: str) -> str | None:
+    """Return why `name` cannot name an Anki deck (None when it can): it is one line of text, and each
+    part between `::` (a subdeck) holds something."""
+    bad = _NOT_TEXT.search(name)
+    if bad:
+        return f"expected one line of text without control characters, got U+{ord(bad[0]):04X} in {name!r}"
+    if not all(part.strip() for part in name.split("::")):
+        return f"expected deck names joined by '::', none empty; got {name!r}"
+    return None
+
+
+def clean_deck_name(name: str, default: str) -> str:
+    """Return `name` as a deck name can hold it: control characters and runs of spaces as one space,
+    empty parts between `::` dropped (`default` if nothing is left)."""
+    if deck_name_problem(name) is None and name.strip():
+        return name.strip()
+    text = " ".join(_NOT_TEXT.sub(" ", name).split())
+    return "::".join(part.strip() for part in text.split("::") if part.strip()) or default
+
+
+def _check_deck_name(name: str) -> str:
+    problem = deck_name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+DeckName = Annotated[Text, AfterValidator(_check_deck_name)]
+"""A deck title or subdeck: text Anki keeps as a deck name (see `deck_name_problem`)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +159,7 @@ class KindSpec(_Spec):
     badge: Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2)]
     colour: Colour
     tint: Colour  # the background of its notes on the sheet; default: the colour, faded
-    subdeck: Text  # the Anki subdeck; default: the plural
+    subdeck: DeckName  # the Anki subdeck; default: the plural
     fields: tuple[FieldName, ...] = ()
     required: tuple[FieldName, ...] = ()
     cards: tuple[CardKind, ...] = ("term",)

@@ -27,6 +27,7 @@ from typing import Any
 
 from cheatdeck.clock import now
 from cheatdeck.errors import LockError
+from cheatdeck.kinds import deck_name_problem
 
 LOCK_FILE = "cheatdeck.lock.json"
 LOCK_VERSION = 2
@@ -47,7 +48,6 @@ _NOTE_ID = re.compile(
 _KEY = re.compile(_SLUG)
 _TAG = re.compile(r"[^\s]+")
 MAX_TIME = 2**31 - 1  # seconds (2038-01-19); note and card ids are these times in milliseconds
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _PROBLEMS_SHOWN = 20  # lock problems listed in the error; the rest are counted
 
 
@@ -247,7 +247,7 @@ def _check_note(note: LockedNote) -> list[str]:
         ("note_id", _NOTE_ID.fullmatch(note.note_id), "expected a note id"),
         ("notetype", _KEY.fullmatch(note.notetype), "expected a note type key"),
         ("state", note.state in STATES, f"expected one of {', '.join(STATES)}"),
-        ("deck", is_deck_name(note.deck), "expected an Anki deck name (names joined by ::)"),
+        ("deck", deck_name_problem(note.deck) is None, "expected an Anki deck name (names joined by ::)"),
         ("tags", all(_TAG.fullmatch(tag) for tag in note.tags), "expected tags without spaces"),
         (
             "cards",
@@ -257,11 +257,6 @@ def _check_note(note: LockedNote) -> list[str]:
         ("model_id", 0 <= note.model_id < 2**63, "expected a note type id"),
     ]
     return [f"{name}: {message}, got {getattr(note, name)!r}" for name, ok, message in checks if not ok]
-
-
-def is_deck_name(name: str) -> bool:
-    """True for a name Anki keeps as written: parts joined by `::`, none empty, no control characters."""
-    return not _CONTROL.search(name) and all(part.strip() for part in name.split("::"))
 
 
 _TYPES: dict[str, type] = {

@@ -376,10 +376,17 @@ def format_markdown_notes(
     """
     parts = []
     if title is not None:
-        parts.append(f"# {_one_line(title)}\n" + _format_block(defaults))
+        parts.append(f"# {group_heading(title)}\n" + _format_block(defaults))
     for note in notes:
         parts.append(format_markdown_note(note))
     return "\n".join(parts)
+
+
+def group_heading(title: str) -> str:
+    """Return a title as the text of a heading that holds no note (a file's `# title`): on one line, a
+    `{#` written `{\\#` (Markdown shows it as typed), so `Evil {#evil}` is never read as a note's id."""
+    text = _one_line(title)
+    return text.replace("{#", "{\\#") if NOTE_HEADING.match(text) else text
 
 
 def format_markdown_note(note: Mapping[str, Any]) -> str:

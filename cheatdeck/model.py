@@ -30,6 +30,7 @@ from pydantic import (
 from cheatdeck.errors import Problem
 from cheatdeck.kinds import (
     BUILTIN,
+    DeckName,
     GridTable,
     KindName,
     Kinds,
@@ -246,7 +247,7 @@ class Deck(_Strict):
     """The deck-level file (`deck.yaml`): the title and the stable identity of the whole deck."""
 
     id: Slug = Field(description="Stable identity: Anki deck and note-type ids derive from it.")
-    title: Text
+    title: DeckName
     description: Annotated[str, Strict()] = ""
     author: Annotated[str, Strict()] = ""
     subject: Annotated[str, Strict()] = ""

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
 from pathlib import Path
 
+import yaml
+
 from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.kinds import clean_deck_name, deck_name_problem
 
 FORMAT_GUIDE = SHIPPED_TEMPLATES.parent / "source" / "README.md"
+DEFAULT_TITLE = "My exam notes"
+_PLACEHOLDER = re.compile(r"\{\{ (deck_id|title|description) \}\}")
+
+
+def title_problem(title: str) -> str | None:
+    """Return why `title` cannot be a deck's title (None when it can): see `deck_name_problem`."""
+    if not title.strip():
+        return "expected a title, got nothing"
+    return deck_name_problem(title)
 
 
 def scaffold(folder: Path, title: str, notes_format: str = "yaml") -> list[Path]:
@@ -35,16 +48,16 @@ def write_deck_file(folder: Path, title: str) -> Path:
 
 
 def deck_file_text(title: str) -> str:
-    """Return the text of a `deck.yaml` for a new deck called `title`, with its own stable deck id."""
-    deck = (SHIPPED_TEMPLATES / "new" / "deck.yaml").read_text(encoding="utf-8")
+    """Return the text of a `deck.yaml` for a new deck called `title`, with its own stable deck id. A title
+    a deck cannot hold (a guide's, for `import`) is cleaned: one line, no control characters."""
+    template = (SHIPPED_TEMPLATES / "new" / "deck.yaml").read_text(encoding="utf-8")
+    title = clean_deck_name(title, DEFAULT_TITLE)
     values = {
         "deck_id": _deck_id(title),
         "title": _yaml_text(title),
         "description": _yaml_text(f"Notes for {title}."),
     }
-    for key, value in values.items():
-        deck = deck.replace(f"{{{{ {key} }}}}", value)
-    return deck
+    return _PLACEHOLDER.sub(lambda match: values[match[1]], template)  # one pass: no value is read again
 
 
 def _deck_id(title: str) -> str:
@@ -54,5 +67,8 @@ def _deck_id(title: str) -> str:
 
 
 def _yaml_text(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    """Return `text` as a YAML double-quoted scalar that reads back as exactly `text`."""
+    written = json.dumps(text, ensure_ascii=False)  # readable: a JSON string is a YAML one
+    if yaml.safe_load(written) != text:
+        written = yaml.safe_dump(text, default_style='"', allow_unicode=True, width=1 << 30).strip()
+    return written

@@ -331,3 +331,26 @@ def test_the_documented_kinds_example_loads(tmp_path: Path) -> None:
     from cheatdeck.grid import grid_rows
 
     assert [(row.table, row.label) for row in grid_rows(notebook).rows()] == [("drugs", "Anti-inflammatory")]
+
+
+@pytest.mark.parametrize("subdeck", ["::", "::x", "a::::b", "x::", " :: "])
+def test_a_subdeck_with_an_empty_part_is_refused_with_file_and_line(subdeck: str, tmp_path: Path) -> None:
+    """`subdeck: '::'` was accepted (49d7fc0): Anki would make decks with empty names, or none at all."""
+    kind = f'  - name: drug\n    colour: "#0b7285"\n    subdeck: "{subdeck}"\n'
+    deck = f"id: own\ntitle: Own kinds\nkinds:\n{kind}"
+    source = _write(tmp_path / "source", [{"id": "b", "title": "B", "kind": "drug", "summary": "s"}])
+    (source / "deck.yaml").write_text(deck, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.splitlines()[0] == (
+        f"{source / 'deck.yaml'}:6: kinds[0].subdeck: expected deck names joined by '::', none empty; "
+        f"got {subdeck.strip()!r}"
+    ), result.output
+
+
+@pytest.mark.parametrize("subdeck", ["Drugs::Painkillers", "A: B", "x :: y"])
+def test_a_nested_subdeck_is_accepted(subdeck: str, tmp_path: Path) -> None:
+    source = _write(tmp_path / "source", [{"id": "b", "title": "B", "kind": "drug", "summary": "s"}])
+    _write(source, [{"id": "b", "title": "B", "kind": "drug", "summary": "s"}],
+           {"kinds": [{"name": "drug", "colour": "#0b7285", "subdeck": subdeck}]})  # fmt: skip
+    assert load_sources(source).kinds["drug"].subdeck == subdeck
