@@ -39,24 +39,28 @@ _NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\ufff
 separators, lone surrogates and the two noncharacters YAML cannot write."""
 
 
+def control_character_problem(text: str) -> str | None:
+    """Return why `text` cannot be one line of text (None when it can): it holds a control character."""
+    bad = _NOT_TEXT.search(text)
+    return (
+        f"expected one line of text without control characters, got U+{ord(bad[0]):04X} in {text!r}"
+        if bad
+        else None
+    )
+
+
 def deck_name_problem(name: str) -> str | None:
     """Return why `name` cannot name an Anki deck (None when it can): it is one line of text, and each
     part between `::` (a subdeck) holds something."""
-    bad = _NOT_TEXT.search(name)
-    if bad:
-        return f"expected one line of text without control characters, got U+{ord(bad[0]):04X} in {name!r}"
-    if not all(part.strip() for part in name.split("::")):
-        return f"expected deck names joined by '::', none empty; got {name!r}"
-    return None
+    problem = control_character_problem(name)
+    if problem is None and not all(part.strip() for part in name.split("::")):
+        problem = f"expected deck names joined by '::', none empty; got {name!r}"
+    return problem
 
 
-def clean_deck_name(name: str, default: str) -> str:
-    """Return `name` as a deck name can hold it: control characters and runs of spaces as one space,
-    empty parts between `::` dropped (`default` if nothing is left)."""
-    if deck_name_problem(name) is None and name.strip():
-        return name.strip()
-    text = " ".join(_NOT_TEXT.sub(" ", name).split())
-    return "::".join(part.strip() for part in text.split("::") if part.strip()) or default
+def one_line(text: str) -> str:
+    """Return `text` on one line: each control character a space, runs of spaces one space."""
+    return " ".join(_NOT_TEXT.sub(" ", text).split())
 
 
 def _check_deck_name(name: str) -> str:

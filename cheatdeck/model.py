@@ -30,7 +30,6 @@ from pydantic import (
 from cheatdeck.errors import Problem
 from cheatdeck.kinds import (
     BUILTIN,
-    DeckName,
     GridTable,
     KindName,
     Kinds,
@@ -247,7 +246,7 @@ class Deck(_Strict):
     """The deck-level file (`deck.yaml`): the title and the stable identity of the whole deck."""
 
     id: Slug = Field(description="Stable identity: Anki deck and note-type ids derive from it.")
-    title: DeckName
+    title: Text
     description: Annotated[str, Strict()] = ""
     author: Annotated[str, Strict()] = ""
     subject: Annotated[str, Strict()] = ""

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.kinds import clean_deck_name, deck_name_problem
+from cheatdeck.kinds import control_character_problem, one_line
 
 FORMAT_GUIDE = SHIPPED_TEMPLATES.parent / "source" / "README.md"
 DEFAULT_TITLE = "My exam notes"
@@ -19,10 +19,10 @@ _PLACEHOLDER = re.compile(r"\{\{ (deck_id|title|description) \}\}")
 
 
 def title_problem(title: str) -> str | None:
-    """Return why `title` cannot be a deck's title (None when it can): see `deck_name_problem`."""
+    """Return why `title` cannot be a deck's title (None when it can): it is one line of text."""
     if not title.strip():
         return "expected a title, got nothing"
-    return deck_name_problem(title)
+    return control_character_problem(title)
 
 
 def scaffold(folder: Path, title: str, notes_format: str = "yaml") -> list[Path]:
@@ -51,7 +51,7 @@ def deck_file_text(title: str) -> str:
     """Return the text of a `deck.yaml` for a new deck called `title`, with its own stable deck id. A title
     a deck cannot hold (a guide's, for `import`) is cleaned: one line, no control characters."""
     template = (SHIPPED_TEMPLATES / "new" / "deck.yaml").read_text(encoding="utf-8")
-    title = clean_deck_name(title, DEFAULT_TITLE)
+    title = title.strip() if title_problem(title) is None else one_line(title) or DEFAULT_TITLE
     values = {
         "deck_id": _deck_id(title),
         "title": _yaml_text(title),

@@ -38,9 +38,7 @@ def test_new_writes_a_deck_yaml_that_loads_with_the_title_as_given(title: str, t
     assert (deck.title, deck.subject, deck.description) == (title, title, f"Notes for {title}.")
 
 
-@pytest.mark.parametrize(
-    "title", ["Bell\x07", "two\nlines", "tab\there", "nul\x00", "line\u2028sep", "::x", "a::"]
-)
+@pytest.mark.parametrize("title", ["Bell\x07", "two\nlines", "tab\there", "nul\x00", "line\u2028sep"])
 def test_new_refuses_a_title_anki_or_yaml_would_not_keep(title: str, tmp_path: Path) -> None:
     """A control character in `--title` wrote a deck.yaml that did not load (49d7fc0)."""
     folder = tmp_path / "notes"
@@ -59,6 +57,7 @@ _TITLES = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_s
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=_TITLES)
 @example(title="Guide\x07 to {{ title }}\t\n(part\u2028two) ::")
+@example(title="\x07\n")
 def test_any_imported_title_gives_a_deck_yaml_that_loads(
     title: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
