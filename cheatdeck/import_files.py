@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import stat
@@ -171,7 +172,7 @@ _DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(?P<href>[^\s>]+)>?.*$")
 def is_safe_link(href: str) -> bool:
     """Return True for a relative link or one to the web or a mail address (read as a browser would)."""
     bare = href[1:-1] if href.startswith("<") and href.endswith(">") else href
-    scheme = _SCHEME.match(_IGNORED_IN_URLS.sub("", unquote(bare)))
+    scheme = _SCHEME.match(_IGNORED_IN_URLS.sub("", unquote(html.unescape(bare))))  # as Markdown reads it
     return scheme is None or scheme[1].lower() in LINK_SCHEMES
 
 

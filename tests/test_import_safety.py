@@ -298,7 +298,8 @@ def test_a_markdown_guide_keeps_only_web_and_mail_links(tmp_path: Path) -> None:
     guide = tmp_path / "guide.md"
     inline = "".join(f"- [link {n}]({href.strip()})\n" for n, href in enumerate(_UNSAFE) if "\t" not in href)
     guide.write_text(
-        f"## Links\n\nSome links.\n\n{inline}- <vbscript:msgbox(7)> and [ref][r]\n\n"
+        f"## Links\n\nSome links.\n\n{inline}- <vbscript:msgbox(7)> and [ref][r]\n"
+        "- [entity](javascript&colon;alert(9)) [tab](java&#9;script:alert(10))\n\n"
         "[r]: javascript:alert(8)\n\n- [web](https://example.com/ok)\n",
         encoding="utf-8",
     )
