@@ -74,3 +74,36 @@ def _list_fonts() -> str:
     except OSError as error:
         return f"fc-list failed: {error.errno}"
     return hashlib.sha256(b"\n".join(sorted(set(listing.splitlines())))).hexdigest()
+
+
+SUBSET_PACKAGE = "libharfbuzz-subset0"
+"""The Debian/Ubuntu package of HarfBuzz's font subsetter, which WeasyPrint uses when it is installed."""
+_FALLBACK_WORDS = ("Using fontTools instead of HarfBuzz-Subset", "HarfBuzz-Subset will be required")
+
+
+class _QuietSubsetFallback(logging.Filter):
+    """Drop WeasyPrint's own word on the fontTools fallback: it comes once per font of every part."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_FALLBACK_WORDS)
+
+
+def subset_notice() -> str | None:
+    """Return the one notice a build that writes a PDF gives when HarfBuzz's font subsetter is missing
+    (and silence WeasyPrint's repeats of it), or None when WeasyPrint subsets with HarfBuzz."""
+    import warnings
+
+    with warnings.catch_warnings():  # WeasyPrint warns as it is first imported; the notice says it once
+        warnings.filterwarnings("ignore", message=_FALLBACK_WORDS[1])
+        from weasyprint.pdf import fonts as pdf_fonts
+
+    harfbuzz, subset = getattr(pdf_fonts, "harfbuzz", None), getattr(pdf_fonts, "harfbuzz_subset", True)
+    if subset and (harfbuzz is None or harfbuzz.hb_version_atleast(4, 1, 0)):
+        return None
+    weasyprint_log = logging.getLogger("weasyprint")
+    if not any(isinstance(known, _QuietSubsetFallback) for known in weasyprint_log.filters):
+        weasyprint_log.addFilter(_QuietSubsetFallback())
+    return (
+        "HarfBuzz's font subsetter is not installed, so the PDF's fonts are subset with fontTools, which is"
+        f" slower; install it for faster builds (Debian/Ubuntu: {SUBSET_PACKAGE})"
+    )

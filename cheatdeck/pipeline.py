@@ -107,6 +107,7 @@ def _build(options: BuildOptions) -> BuildReport:
         for a in todo
     }
     report.unchanged = [a.name for a in artefacts if a not in todo]
+    _note_font_subsetting(todo)
     lock = lock_bytes(options)
     files: list[Writer] = []
     if "deck" in options.artefacts and lock != lock_text.encode():
@@ -222,6 +223,17 @@ def _tree_digest(folder: Path, label: str, hasher: Hasher, leave_out: str = "") 
 def _options_digest(options: BuildOptions) -> str:
     """Digest the options that shape the sheet (`--forget-retired` shows as a change of the lock)."""
     return hashlib.sha256(json.dumps(asdict(options.sheet), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _note_font_subsetting(todo: list[Artefact]) -> None:
+    """Before a PDF is written, say once if its fonts will be subset the slow way (WeasyPrint would say
+    it for every font of every part of the sheet)."""
+    if any(artefact.name == "sheet" for artefact in todo):
+        from cheatdeck.fonts import subset_notice
+
+        notice = subset_notice()
+        if notice:
+            log.warning("%s", notice)
 
 
 def check_options(options: BuildOptions) -> None:

@@ -156,3 +156,29 @@ def test_a_build_says_why_it_rewrote_each_file(tmp_path: Path, monkeypatch: pyte
     csv.unlink()
     assert build() == [f"wrote {path}: grid.csv was changed or removed in {out}" for path in (csv, html)]
     assert build("--force") == [f"wrote {path}: forced (--force)" for path in (deck, csv, html)]
+
+
+def test_without_harfbuzz_s_subsetter_a_build_says_so_once_and_names_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint falls back to fontTools and says so for every font of every part; the build says it once."""
+    from click.testing import CliRunner
+    from weasyprint.pdf import fonts as pdf_fonts
+
+    from cheatdeck.cli import main
+
+    monkeypatch.setattr(pdf_fonts, "harfbuzz_subset", None)  # as on a machine without libharfbuzz-subset0
+    source = tmp_path / "notes"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: fonts\ntitle: Fonts\n", encoding="utf-8")
+    notes = "notes:\n  - id: c\n    title: C\n    kind: concept\n    summary: A concept, *in italics*.\n"
+    (source / "notes.yaml").write_text(notes, encoding="utf-8")
+    command = ["build", "--source", str(source), "--out", str(tmp_path / "out"), "--artefact", "sheet"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "fontTools" in line or "HarfBuzz" in line]
+    assert said == [
+        "warning: HarfBuzz's font subsetter is not installed, so the PDF's fonts are subset with fontTools,"
+        " which is slower; install it for faster builds (Debian/Ubuntu: libharfbuzz-subset0)"
+    ]
+    assert (tmp_path / "out" / "cheatsheet.pdf").read_bytes().startswith(b"%PDF")
