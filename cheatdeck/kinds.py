@@ -71,7 +71,7 @@ def _check_deck_name(name: str) -> str:
 
 
 DeckName = Annotated[Text, AfterValidator(_check_deck_name)]
-"""A deck title or subdeck: text Anki keeps as a deck name (see `deck_name_problem`)."""
+"""A subdeck: text Anki keeps as a deck name (see `deck_name_problem`)."""
 
 
 @dataclass(frozen=True)
