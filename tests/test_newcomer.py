@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -182,3 +183,78 @@ def test_without_harfbuzz_s_subsetter_a_build_says_so_once_and_names_the_package
         " which is slower; install it for faster builds (Debian/Ubuntu: libharfbuzz-subset0)"
     ]
     assert (tmp_path / "out" / "cheatsheet.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _readme_blocks() -> list[tuple[str, str]]:
+    """Return the README's fenced blocks as (language, text), in order."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^```(\w*)\n(.*?)^```$", readme, flags=re.MULTILINE | re.DOTALL)
+
+
+def _fresh_shell(home: Path) -> dict[str, str]:
+    """The environment of a new login shell: `python3` on the PATH, a home of its own. The one addition:
+    PYTHONPATH shows cheatdeck's libraries already installed for these tests, so `pip install` finds them
+    satisfied and downloads only its build backend (CI's `.ci/run` installs them for real)."""
+    bin_folder = home / "bin"
+    bin_folder.mkdir(parents=True)
+    (bin_folder / "python3").symlink_to(getattr(sys, "_base_executable", sys.executable))
+    kept = {key: value for key, value in os.environ.items() if key.startswith(("PIP_", "SOURCE_DATE_EPOCH"))}
+    return {
+        **kept,
+        "HOME": str(home),
+        "PATH": f"{bin_folder}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": sysconfig.get_paths()["purelib"],
+        # the README's test command, narrowed to one quick test: this test checks the command, not the suite
+        "PYTEST_ADDOPTS": "-p no:cacheprovider -k test_a_key_indented_too_far",
+    }
+
+
+@pytest.mark.slow
+def test_every_command_block_of_the_readme_runs_as_written(tmp_path: Path) -> None:
+    checkout = _copy_of_the_repository(tmp_path / "cheatdeck")
+    environment = _fresh_shell(tmp_path / "home")
+    blocks = _readme_blocks()
+    (first_note,) = [text for language, text in blocks if language == "yaml"]
+    (error,) = [text for language, text in blocks if language == ""]
+    shell = [text for language, text in blocks if language == "sh"]
+    assert len(shell) == 4, "the two commands, a new notes folder, check and build it, the daily loop"
+
+    def run(block: str) -> str:
+        result = subprocess.run(
+            ["bash", "-eo", "pipefail", "-c", block],
+            cwd=checkout,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"{block}\n{result.stdout}\n{result.stderr}"
+        return result.stdout + result.stderr
+
+    for block in shell:
+        run(block)
+        if "build.py new my-notes" in block:  # "Add this one at the end of the `notes:` list"
+            with (checkout / "my-notes" / "notes.yaml").open("a", encoding="utf-8") as notes:
+                notes.write(first_note)
+    for built in ("dist/aws-mls-c01.apkg", "dist/cheatsheet.pdf", "dist/grid.csv", "dist/grid.html"):
+        assert (checkout / built).is_file(), built
+    assert (checkout / "my-dist" / "cheatsheet.pdf").is_file()
+
+    notes = checkout / "my-notes" / "notes.yaml"  # the README's example of an error, as check reports it
+    notes.write_text(
+        notes.read_text(encoding="utf-8").replace(
+            "kind: concept\n    summary: A model", "kind: concpet\n    summary: A model"
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        ["bash", "-c", ".venv/bin/python build.py check --source my-notes"],
+        cwd=checkout,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-2:] == error.splitlines()
