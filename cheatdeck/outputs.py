@@ -16,10 +16,14 @@ This module is light on purpose: the pipeline and the CLI import it without any 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import importlib
+import json
+import os
 import secrets
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +130,60 @@ def keep_in_cache(path: Path, data: bytes) -> bool:
             temporary.unlink(missing_ok=True)
         return False
     return True
+
+
+class DamagedCache(Exception):
+    """A file of CACHE_FOLDER that is not what the cache wrote: it is made again, never trusted."""
+
+    def __init__(self, path: Path, why: str):
+        super().__init__(f"{path}: damaged cache entry ({why})")
+        self.path = path
+
+
+def read_from_cache(path: Path, limit: int) -> bytes | None:
+    """Read a file of CACHE_FOLDER: None if there is none; `DamagedCache` unless it is a regular file
+    (never through a link, never a pipe or a device, which could hang the build or never end) of at most
+    `limit` bytes."""
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    )
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        why = "a link, not a file the cache wrote" if error.errno == errno.ELOOP else error.strerror
+        raise DamagedCache(path, str(why or error)) from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise DamagedCache(path, "not a regular file")
+        if status.st_size > limit:
+            raise DamagedCache(path, f"{status.st_size} bytes, more than the cache writes")
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise DamagedCache(path, str(error.strerror or error)) from None
+    finally:
+        os.close(descriptor)
+    if len(data) > limit:
+        raise DamagedCache(path, f"more than {limit} bytes, more than the cache writes")
+    return data
+
+
+def json_from_cache(path: Path, limit: int) -> object | None:
+    """Read a JSON file of CACHE_FOLDER (see `read_from_cache`); `DamagedCache` if it does not parse,
+    nests too deep or is no object."""
+    data = read_from_cache(path, limit)
+    if data is None:
+        return None
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise DamagedCache(path, f"not the JSON the cache writes: {type(error).__name__}") from None
+    if not isinstance(value, dict):
+        raise DamagedCache(path, "not the JSON the cache writes")
+    return value
 
 
 def stamp(*parts: str) -> str:

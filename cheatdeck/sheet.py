@@ -24,7 +24,7 @@ from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared
 from cheatdeck.render import render_fact, render_inline, render_markdown
 from cheatdeck.sheet_anchors import anchors_in, with_stubs
 from cheatdeck.templating import format_day, make_environment
-from cheatdeck.typeset import load_drawings, save_drawings, typeset_formula, typeset_math
+from cheatdeck.typeset import forget_drawings, load_drawings, save_drawings, typeset_formula, typeset_math
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -285,7 +285,10 @@ def _sheet_artefact(shared: Shared) -> Artefact:
 
     notebook, options, changed = shared.notebook, shared.options, shared.date
     cache = options.out / CACHE_FOLDER
-    load_drawings(cache / "formulas.json")
+    if options.force:  # --force makes every cache again, the formulas' drawings included
+        forget_drawings()
+    else:
+        load_drawings(cache / "formulas.json")
     sheet = rendered(
         lambda: render_sheet_parts(notebook, options.templates, options.sheet, changed, shared.grid)
     )

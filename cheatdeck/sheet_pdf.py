@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from cheatdeck.errors import TemplateProblem
+from cheatdeck.outputs import DamagedCache
 
 if TYPE_CHECKING:
     from pypdf import PdfReader, PdfWriter
@@ -133,10 +134,42 @@ def write_parts_pdf(
     def frame_for(pages: int) -> bytes:
         return renderer.render(sheet.frame_for(pages), changed).pdf
 
-    joined, pages = join_parts(pdfs, frame_for, owned=[_owned(part) for part in sheet.parts])
+    def lay_out_again(indexes: list[int]) -> None:
+        fresh = dict(
+            zip(indexes, _render_all(renderer, [sheet.parts[i] for i in indexes], jobs), strict=True)
+        )
+        pdfs[:] = [fresh[index].pdf if index in fresh else pdf for index, pdf in enumerate(pdfs)]
+        if cache is not None:
+            _store(cache, {keys[index]: part for index, part in fresh.items()}, keep=set(keys))
+
+    kept = [index for index in range(len(sheet.parts)) if index not in missing]
+    joined, pages = _join_or_lay_out_again(
+        pdfs, frame_for, [_owned(part) for part in sheet.parts], kept, lay_out_again
+    )
     target.write_bytes(joined)
     log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), len(missing))
     return pages
+
+
+def _join_or_lay_out_again(
+    pdfs: list[bytes],
+    frame_for: Callable[[int], bytes],
+    owned: list[frozenset[str]],
+    kept: list[int],
+    lay_out_again: Callable[[list[int]], None],
+) -> tuple[bytes, int]:
+    """Join the parts; if that fails while some came from the cache (one read whole but is damaged in
+    a way only joining finds), lay those out again and join once more."""
+    try:
+        return join_parts(pdfs, frame_for, owned=owned)
+    except TemplateProblem:
+        raise
+    except Exception as error:  # pypdf raises many kinds on a forged part
+        if not kept:
+            raise
+        log.warning("a kept part of the sheet could not be joined (%s); laid out again", type(error).__name__)
+        lay_out_again(kept)
+        return join_parts(pdfs, frame_for, owned=owned)
 
 
 def join_parts(
@@ -163,6 +196,7 @@ def join_parts(
         first = len(writer.pages)
         for page in reader.pages:
             _drop_links_to_nowhere(page, laid_out)  # as WeasyPrint drops them in one document
+            _drop_actions(page)
             writer.add_page(page)
         _copy_outline(reader, writer, reader.outline, first, parent=None)
         for name, destination in reader.named_destinations.items():
@@ -205,6 +239,20 @@ def _drop_links_to_nowhere(page: Any, targets: set[str]) -> None:
     kept = [link for link, name in zip(annotations, names, strict=True) if name is None or name in targets]
     if len(kept) < len(annotations):
         page[NameObject("/Annots")] = ArrayObject(kept)
+
+
+def _drop_actions(page: Any) -> None:
+    """Remove from a page what could run on opening it: its own actions and any annotation but a plain
+    link (WeasyPrint makes none; a forged part might)."""
+    from pypdf.generic import ArrayObject, NameObject
+
+    if "/AA" in page:
+        del page[NameObject("/AA")]
+    if "/Annots" in page:
+        annotations = page["/Annots"].get_object()
+        kept = [link for link in annotations if _harmless(link.get_object())]
+        if len(kept) < len(annotations):
+            page[NameObject("/Annots")] = ArrayObject(kept)
 
 
 def _link_name(annotation: Any) -> str | None:
@@ -323,24 +371,86 @@ def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:
     return digest.hexdigest()
 
 
+_PART_LIMIT = 256 * 2**20  # bytes: no part the cache writes is near this (a 1,000-note sheet: 3 MB)
+_RECORD_LIMIT = 16 * 2**20
+_SAFE_ACTIONS = frozenset({"/URI", "/GoTo"})  # what WeasyPrint's links do; nothing else is joined
+
+
 def _cached(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
-    """A part rendered before from the same HTML, if every file it read is unchanged."""
+    """A part rendered before from the same HTML, if every file it read is unchanged. A damaged entry
+    (not a regular file, too large, not what the cache writes, a PDF WeasyPrint would not make) is
+    named in a warning and laid out again."""
+    try:
+        return _cached_or_damaged(cache, key, renderer)
+    except DamagedCache as damage:
+        log.warning("%s; laid out again", damage)
+        return None
+
+
+def _cached_or_damaged(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
     from cheatdeck.fetch import local_file
     from cheatdeck.hashing import file_hash
+    from cheatdeck.outputs import json_from_cache, read_from_cache
 
-    try:
-        entry = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
-        files, warnings = dict(entry["files"]), tuple(entry["warnings"])
-        for url, digest in files.items():
-            path = local_file(url, renderer.roots)
-            if path is None or file_hash(path) != digest:
-                return None
-        pdf = (cache / f"{key}.pdf").read_bytes()
-        if hashlib.sha256(pdf).hexdigest() != entry["sha256"]:  # cut short, or changed by hand
-            return None
-        return Rendered(pdf, warnings, files)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    record = cache / f"{key}.json"
+    entry = json_from_cache(record, _RECORD_LIMIT)
+    if entry is None:
         return None
+    assert isinstance(entry, dict)
+    files, warnings, digest = entry.get("files"), entry.get("warnings"), entry.get("sha256")
+    if not (
+        isinstance(files, dict)
+        and all(isinstance(url, str) and isinstance(value, str) for url, value in files.items())
+        and isinstance(warnings, list)
+        and all(isinstance(warning, str) for warning in warnings)
+        and isinstance(digest, str)
+    ):
+        raise DamagedCache(record, "not the record the cache writes")
+    for url, value in files.items():
+        path = local_file(url, renderer.roots)
+        if path is None or file_hash(path) != value:
+            return None  # a file the part shows has changed: not damage, just another part
+    part = cache / f"{key}.pdf"
+    pdf = read_from_cache(part, _PART_LIMIT)
+    if pdf is None:
+        return None
+    if hashlib.sha256(pdf).hexdigest() != digest:  # cut short, or changed by hand
+        raise DamagedCache(part, "its content is not what the cache wrote")
+    _check_part(part, pdf)
+    return Rendered(pdf, tuple(warnings), files)
+
+
+def _check_part(path: Path, pdf: bytes) -> None:
+    """Raise `DamagedCache` unless the PDF reads whole and holds nothing WeasyPrint never makes: no
+    action run on opening a page or the document, no JavaScript, no link but to a place or an address."""
+    try:
+        reader = _reader(pdf)
+        root: Any = reader.trailer["/Root"].get_object()
+        names: Any = root.get("/Names", {})
+        if "/OpenAction" in root or "/AA" in root or "/JavaScript" in names.get_object():
+            raise DamagedCache(path, "it holds an action run on opening")
+        for page in reader.pages:
+            if "/AA" in page:
+                raise DamagedCache(path, "a page holds an action run on opening it")
+            for reference in page.get("/Annots", []):
+                if not _harmless(reference.get_object()):
+                    raise DamagedCache(path, "a page holds an annotation WeasyPrint does not make")
+        _ = reader.named_destinations, reader.outline
+    except DamagedCache:
+        raise
+    except Exception as error:  # pypdf raises many kinds on a forged file (PdfReadError, ValueError …)
+        raise DamagedCache(path, f"not a PDF the cache wrote: {type(error).__name__}") from None
+
+
+def _harmless(annotation: Any) -> bool:
+    """True for a link that goes to a place in the sheet or to an address, and does nothing else."""
+    if annotation.get("/Subtype") != "/Link" or "/AA" in annotation:
+        return False
+    action = annotation.get("/A")
+    if action is None:
+        return True
+    action = action.get_object()
+    return action.get("/S") in _SAFE_ACTIONS and "/Next" not in action
 
 
 def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:

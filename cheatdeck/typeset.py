@@ -7,6 +7,7 @@ so it follows the surrounding text, and shifted so its baseline sits on the text
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -78,29 +79,55 @@ def _svg(tex: str, display: bool) -> str | None:
     return _DRAWN[key]
 
 
+_DRAWINGS_LIMIT = 64 * 2**20  # bytes: far more than the drawings of any sheet
+
+
 def load_drawings(path: Path) -> None:
     """Start from the drawings an earlier build saved at `path`: ziamath takes 10–15 ms a formula, paid
-    again by every fresh process. Only drawings made of plain paths and rectangles are taken."""
-    from cheatdeck.outputs import code_digest
+    again by every fresh process. Only drawings made of plain paths and rectangles are taken, each only
+    for the formula it was saved for (its check binds the two); a damaged file is named and ignored."""
+    from cheatdeck.outputs import DamagedCache, code_digest, json_from_cache
 
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        made_here = saved.get("ziamath") == _ziamath_version() and saved.get("code") == code_digest()
-        if made_here and isinstance(saved.get("drawings"), dict):
-            drawings = saved["drawings"].items()
-            _DRAWN.update({key: svg for key, svg in drawings if isinstance(svg, str) and _DRAWING.match(svg)})
-    except (OSError, ValueError, AttributeError):
-        pass
+        saved = json_from_cache(path, _DRAWINGS_LIMIT)
+    except DamagedCache as damage:
+        log.warning("%s; formulas drawn again", damage)
+        return
+    if not isinstance(saved, dict):
+        return
+    made_here = saved.get("ziamath") == _ziamath_version() and saved.get("code") == code_digest()
+    drawings = saved.get("drawings")
+    if not made_here or not isinstance(drawings, dict):
+        return
+    for key, entry in drawings.items():
+        if (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and all(isinstance(part, str) for part in entry)
+            and entry[1] == _check(key, entry[0])
+            and _DRAWING.match(entry[0])
+        ):
+            _DRAWN[key] = entry[0]
+
+
+def forget_drawings() -> None:
+    """Forget every drawing made or read so far (`--force` draws each formula afresh)."""
+    _DRAWN.clear()
 
 
 def save_drawings(path: Path, used: str) -> None:
-    """Save the drawings that appear in `used` (the HTML just rendered) for the next build, with the
-    versions of ziamath and of cheatdeck's code that drew them."""
+    """Save the drawings that appear in `used` (the HTML just rendered) for the next build, each with a
+    check binding it to its formula, and the versions of ziamath and of cheatdeck's code that drew them."""
     from cheatdeck.outputs import code_digest, keep_in_cache
 
-    kept = {key: svg for key, svg in sorted(_DRAWN.items()) if svg in used}
+    kept = {key: [svg, _check(key, svg)] for key, svg in sorted(_DRAWN.items()) if svg in used}
     made = {"ziamath": _ziamath_version(), "code": code_digest()}
     keep_in_cache(path, json.dumps({**made, "drawings": kept}).encode())
+
+
+def _check(key: str, svg: str) -> str:
+    """Return what binds a drawing to the formula it draws: a drawing moved to another formula fails it."""
+    return hashlib.sha256(f"{key}\0{svg}".encode()).hexdigest()
 
 
 def _ziamath_version() -> str:

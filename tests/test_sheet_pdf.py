@@ -225,7 +225,7 @@ def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
     from cheatdeck import typeset
 
     out = tmp_path / "dist"
-    first = _build(source, out)
+    _build(source, out)
     saved = out / CACHE_FOLDER / "formulas.json"
     drawings = json.loads(saved.read_text(encoding="utf-8"))["drawings"]
     assert len(drawings) == 2  # the two metrics' formulas
@@ -233,19 +233,27 @@ def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
     def no_ziamath(*_: object) -> None:
         raise AssertionError("drawn again")
 
+    (source / "deck.yaml").write_text(
+        DECK + "subject: again\n", encoding="utf-8"
+    )  # the sheet is written again
+    expected = _build(source, tmp_path / "fresh", force=True)
     monkeypatch.setattr(typeset, "_DRAWN", {})  # a fresh process
     monkeypatch.setattr(typeset, "_draw", no_ziamath)
-    assert _build(source, out, force=True) == first  # both drawings read back
+    assert _build(source, out) == expected  # both drawings read back
 
     key = sorted(drawings)[0]
-    drawings[key] = drawings[key].replace("<path", '<image href="file:///etc/passwd"/><path', 1)
+    svg = drawings[key][0].replace("<path", '<image href="file:///etc/passwd"/><path', 1)
+    drawings[key] = [svg, typeset._check(key, svg)]  # bound to its formula, but no plain drawing
     saved.write_text(json.dumps({**json.loads(saved.read_text()), "drawings": drawings}))
     drawn: list[str] = []
-    monkeypatch.setattr(typeset, "_DRAWN", {})
     monkeypatch.setattr(
         typeset, "_draw", lambda tex, display: drawn.append(tex) or draw_with_ziamath(tex, display)
     )
-    assert _build(source, out, force=True) == first
+    (source / "deck.yaml").write_text(DECK + "subject: once more\n", encoding="utf-8")
+    expected = _build(source, tmp_path / "fresh", force=True)
+    monkeypatch.setattr(typeset, "_DRAWN", {})  # a fresh process
+    drawn.clear()
+    assert _build(source, out) == expected
     assert len(drawn) == 1  # the tampered drawing was not taken; the other one was
 
 
