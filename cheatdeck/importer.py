@@ -886,6 +886,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         for note_id, entry in record.get(output.as_posix(), {}).items()
     }
     elsewhere = _ids_elsewhere(into, set(outputs))
+    _check_ids_in_one_place(into, existing, elsewhere)
     moved = {  # imported notes the learner moved to another file: they keep their id, and stay there
         note_id: elsewhere[note_id]
         for output in outputs
@@ -946,6 +947,26 @@ def _read_notes_files(into: Path, guides: list[Guide]) -> dict[Path, tuple[str, 
     if problems:
         raise GuideError("\n".join([*problems, f"{len(problems)} problem(s) in {into}; nothing written"]))
     return found
+
+
+def _check_ids_in_one_place(
+    into: Path, existing: dict[Path, tuple[str, list[tuple[str, str]]]], elsewhere: dict[str, Path]
+) -> None:
+    """Refuse a note id that is both in a notes file this import rewrites and in another file (a note
+    copied, not moved): which copy is the learner's cannot be known, and the build refuses it too."""
+    problems = []
+    for output, (_, sections) in existing.items():
+        if not any(note_id in elsewhere for note_id, _ in sections):
+            continue
+        for _, start, _, title in markdown_headings((into / output).read_text(encoding="utf-8")):
+            match = NOTE_HEADING.match(title)
+            if match and match["id"] in elsewhere:
+                problems.append(
+                    f"{into / output}:{start + 1}: note id {match['id']!r} is also in "
+                    f"{elsewhere[match['id']]}; keep one (merge your edits into it) and import again"
+                )
+    if problems:
+        raise GuideError("\n".join([*problems, f"{len(problems)} problem(s) in {into}; nothing written"]))
 
 
 def _twice(path: Path, text: str) -> list[str]:

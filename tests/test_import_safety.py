@@ -525,3 +525,19 @@ def test_an_import_killed_at_any_moment_loses_no_edit(tmp_path: Path, moment: st
         "guide.md",
         "media",
     ]
+
+
+def test_a_note_copied_to_another_file_is_refused_naming_both(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text("## Alpha\n\nAlpha is first.\n\n## Beta\n\nBeta is second.\n", encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    path = notes / "guide.md"
+    text = path.read_text(encoding="utf-8")
+    (notes / "mine.md").write_text("# Mine\n\n" + text[text.index("## Beta") :], encoding="utf-8")
+    line = text.split("\n").index("## Beta {#beta}") + 1
+    before = {p: p.read_bytes() for p in sorted(notes.rglob("*"))}
+    status, output = _import(guide, "--into", notes)
+    assert status == 1
+    assert f"{path}:{line}: note id 'beta' is also in {notes / 'mine.md'}" in output
+    assert {p: p.read_bytes() for p in sorted(notes.rglob("*"))} == before
