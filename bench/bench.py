@@ -306,7 +306,7 @@ def options_for(source: Path, out: Path, artefacts: tuple[str, ...], force: bool
 
 
 def run_build(source: Path, out: Path, artefacts: tuple[str, ...], force: bool = True) -> Any:
-    from cheatdeck.pipeline import build
+    from cheatdeck.build.pipeline import build
 
     return build(options_for(source, out, artefacts, force))
 
@@ -325,8 +325,8 @@ def deck_floor_inputs(notebook: Any) -> dict[str, Any]:
 
     from markdown_it import MarkdownIt
 
-    from cheatdeck.cards import NOTETYPES
-    from cheatdeck.kinds import FORMULA_FIELD, labelled_values
+    from cheatdeck.cards.plan import NOTETYPES
+    from cheatdeck.notes.kinds import FORMULA_FIELD, labelled_values
 
     markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     spec = NOTETYPES["topic"]
@@ -392,11 +392,11 @@ def deck_floor(inputs: dict[str, Any], target: Path) -> None:
 def sheet_html(source: Path) -> str:
     """Return the exact HTML cheatdeck renders for the cheat sheet of `source` (untimed)."""
     from cheatdeck import SHIPPED_TEMPLATES
-    from cheatdeck.lock import LOCK_FILE, read_lock
+    from cheatdeck.anki.lock import LOCK_FILE, read_lock
+    from cheatdeck.anki.reconcile import plan_deck
+    from cheatdeck.notes.sources import load_sources
     from cheatdeck.options import SheetOptions
-    from cheatdeck.reconcile import plan_deck
-    from cheatdeck.sheet import render_sheet_html
-    from cheatdeck.sources import load_sources
+    from cheatdeck.sheet.document import render_sheet_html
 
     notebook = load_sources(source)
     changed = plan_deck(notebook, SHIPPED_TEMPLATES, read_lock(source / LOCK_FILE)).lock.latest()
@@ -446,7 +446,7 @@ class Samples:
 
 def bench_size(count: int, runs: int, sheet_max: int, space: Workspace, env: dict[str, str]) -> Samples:
     """Measure every step for `count` notes, each run on fresh copies of the same generated source."""
-    from cheatdeck.sources import load_sources
+    from cheatdeck.notes.sources import load_sources
 
     samples = Samples()
     master = space.fresh(f"master-{count}") / "source"
@@ -497,7 +497,7 @@ def bench_size(count: int, runs: int, sheet_max: int, space: Workspace, env: dic
 
 def bench_shipped(runs: int, space: Workspace) -> Samples:
     """Full build of the shipped notes (all artefacts, force) and the genanki + WeasyPrint floor."""
-    from cheatdeck.sources import load_sources
+    from cheatdeck.notes.sources import load_sources
 
     samples = Samples()
     notebook = load_sources(SHIPPED_SOURCE)
@@ -556,7 +556,7 @@ def profile(what: str, count: int, space: Workspace, top: int) -> None:
     forget_caches()
     profiler = cProfile.Profile()
     if what == "check":
-        from cheatdeck.sources import load_sources
+        from cheatdeck.notes.sources import load_sources
 
         profiler.runcall(load_sources, source)
     else:

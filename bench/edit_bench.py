@@ -130,7 +130,7 @@ def timed_cli_build(source: Path, out: Path, env: dict[str, str]) -> Time:
 
 def timed_build_once(options: Any) -> tuple[Time, Time, Any]:
     """Run `watch.build_once`; return (time until deck and grid are current, time until all are, report)."""
-    from cheatdeck.watch import build_once
+    from cheatdeck.build.watch import build_once
 
     gc.collect()
     wall, cpu = time.perf_counter(), cpu_now()
@@ -154,8 +154,8 @@ def bench_size(
 ) -> tuple[Series, dict[str, Any]]:
     """Full build, `runs` one-note edits (a summary; a grid field), an edit built by a fresh `build.py`
     process, and a no-op rebuild, of `count` synthetic notes."""
+    from cheatdeck.build.pipeline import build
     from cheatdeck.options import BuildOptions
-    from cheatdeck.pipeline import build
 
     series, facts = Series(), {}
     master = space.fresh(f"edit-{count}") / "source"
@@ -244,7 +244,7 @@ def bench_shipped(runs: int, space: bench.Workspace) -> tuple[Series, dict[str, 
     """Forced full build of the shipped notes against the simple-HTML floor and cheatdeck's-HTML floor."""
     import weasyprint
 
-    from cheatdeck.sources import load_sources
+    from cheatdeck.notes.sources import load_sources
 
     series = Series()
     own = bench.sheet_html(bench.SHIPPED_SOURCE)

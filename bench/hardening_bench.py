@@ -33,12 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cheatdeck import SHIPPED_TEMPLATES  # noqa: E402
-from cheatdeck.breaks import breakable  # noqa: E402
+from cheatdeck.build.pipeline import build  # noqa: E402
+from cheatdeck.build.state import STATE_FILE  # noqa: E402
+from cheatdeck.notes.sources import load_sources  # noqa: E402
 from cheatdeck.options import BuildOptions, SheetOptions  # noqa: E402
-from cheatdeck.pipeline import build  # noqa: E402
-from cheatdeck.sheet import render_sheet_html  # noqa: E402
-from cheatdeck.sources import load_sources  # noqa: E402
-from cheatdeck.state import STATE_FILE  # noqa: E402
+from cheatdeck.sheet.breaks import breakable  # noqa: E402
+from cheatdeck.sheet.document import render_sheet_html  # noqa: E402
 
 
 def _median(runs: int, action: Callable[[], object]) -> tuple[float, list[float], float]:

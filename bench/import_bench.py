@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cheatdeck.importer import import_guides
-from cheatdeck.sources import load_sources
+from cheatdeck.importer.guide import import_guides
+from cheatdeck.notes.sources import load_sources
 
 _VOCABULARY = "model data training endpoint feature label batch stream latency accuracy cluster vector \
 metric bucket storage inference pipeline tuning regression classification sagemaker kinesis glue token"

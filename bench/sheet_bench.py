@@ -87,10 +87,10 @@ def measure(name: str, source: Path, layout: str, runs: int, scratch: Path) -> R
     import weasyprint
 
     from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.notes.sources import load_sources
     from cheatdeck.options import SheetOptions
-    from cheatdeck.sheet import render_sheet_html
-    from cheatdeck.sheet_layout import notes_pages
-    from cheatdeck.sources import load_sources
+    from cheatdeck.sheet.document import render_sheet_html
+    from cheatdeck.sheet.layout import notes_pages
 
     notebook = load_sources(source)
     times: dict[str, list[float]] = {"html": [], "layout": [], "write": [], "layout_cpu": []}

@@ -85,9 +85,9 @@ def main() -> None:
     import weasyprint
 
     from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.notes.sources import load_sources
     from cheatdeck.options import SheetOptions
-    from cheatdeck.sheet import render_sheet_html
-    from cheatdeck.sources import load_sources
+    from cheatdeck.sheet.document import render_sheet_html
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="rounds (one render of each variant per round)")

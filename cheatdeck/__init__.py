@@ -4,9 +4,10 @@ __version__ = "0.1.0"
 
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
-_INSTALLED = _PACKAGE / "templates"
-SHIPPED_TEMPLATES = _INSTALLED if _INSTALLED.is_dir() else _PACKAGE.parent / "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent
+"""cheatdeck's own code: what its caches and build fingerprints hash."""
+_INSTALLED = PACKAGE_DIR / "templates"
+SHIPPED_TEMPLATES = _INSTALLED if _INSTALLED.is_dir() else PACKAGE_DIR.parent / "templates"
 """The templates cheatdeck ships: inside the package when installed from a wheel (`pip install .`), at the
 top of the repository in a checkout or an editable install. The notes format guide is beside them, in
 `SHIPPED_TEMPLATES.parent / "source" / "README.md"`."""

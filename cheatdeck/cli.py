@@ -19,7 +19,7 @@ from cheatdeck.errors import Failure, explain
 from cheatdeck.options import ARTEFACTS, LAYOUTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
 
 if TYPE_CHECKING:
-    from cheatdeck.sync import SyncReport
+    from cheatdeck.anki.sync import SyncReport
 
 
 def _source_option(function: Any) -> Any:
@@ -126,7 +126,7 @@ def _check_kinds(source: Path, names: tuple[str, ...]) -> None:
     """Refuse a kind `--only` names that the deck does not have (its own kinds, or the built-in ones)."""
     if not names:
         return
-    from cheatdeck.sources import read_kinds
+    from cheatdeck.notes.sources import read_kinds
 
     kinds = read_kinds(source).names
     for name in names:
@@ -199,9 +199,9 @@ def check_command(source: Path, strict: bool) -> None:
 
     Example: python build.py check --source source --strict
     """
-    from cheatdeck.lint import lint
-    from cheatdeck.sources import load_sources
-    from cheatdeck.summary import describe_notebook
+    from cheatdeck.cards.lint import lint
+    from cheatdeck.notes.sources import load_sources
+    from cheatdeck.notes.summary import describe_notebook
 
     with _error_boundary(source):
         notebook = load_sources(source)
@@ -229,7 +229,7 @@ def build_command(**arguments: Any) -> None:
 
     Example: python build.py build --source source --out dist --paper letter
     """
-    from cheatdeck.pipeline import build
+    from cheatdeck.build.pipeline import build
 
     with _error_boundary(arguments["source"]):
         options = _options(**arguments)
@@ -247,7 +247,7 @@ def watch_command(**arguments: Any) -> None:
 
     Example: python build.py watch --source source --out dist
     """
-    from cheatdeck.watch import watch
+    from cheatdeck.build.watch import watch
 
     with _error_boundary(arguments["source"], "watching stopped"):
         watch(_options(**arguments), echo=click.echo)
@@ -269,7 +269,7 @@ def new_command(folder: Path, title: str, notes_format: str) -> None:
 
     Example: python build.py new ~/notes/cka --title "Certified Kubernetes Administrator" --format md
     """
-    from cheatdeck.scaffold import scaffold, title_problem
+    from cheatdeck.notes.scaffold import scaffold, title_problem
 
     if not title.strip():
         raise click.ClickException("--title must not be empty")
@@ -311,7 +311,7 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int | None) -> 
 
     Example: python build.py import study-guide.md blog-post.html --into notes
     """
-    from cheatdeck.importer import GuideError, import_guides
+    from cheatdeck.importer.guide import GuideError, import_guides
 
     with _error_boundary(into, "stopped"):
         try:
@@ -378,7 +378,7 @@ def sync_command(
 
     if importlib.util.find_spec("anki") is None:
         raise click.ClickException("sync needs Anki's backend: pip install -e '.[anki]'")
-    from cheatdeck.sync import SyncOptions, sync
+    from cheatdeck.anki.sync import SyncOptions, sync
 
     options = SyncOptions(
         source=source,

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from cheatdeck.kinds import LABELLED_FIELDS, GridColumn, GridTable, field_text
-from cheatdeck.model import Note, Notebook
+from cheatdeck.notes.kinds import LABELLED_FIELDS, GridColumn, GridTable, field_text
+from cheatdeck.notes.model import Note, Notebook
+from cheatdeck.notes.render import render_inline
 from cheatdeck.outputs import (
     GRID_CSV,
     GRID_HTML,
@@ -27,7 +28,6 @@ from cheatdeck.outputs import (
     stamp,
     write_text,
 )
-from cheatdeck.render import render_inline
 from cheatdeck.templating import format_day, make_environment
 
 _LINE_BREAK = re.compile(r"[^\S\r\n]*[\r\n]+\s*")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cheatdeck import SHIPPED_TEMPLATES
 
-OUTPUTS = {"deck": "cheatdeck.deck", "sheet": "cheatdeck.sheet", "grid": "cheatdeck.grid"}
+OUTPUTS = {"deck": "cheatdeck.anki.deck", "sheet": "cheatdeck.sheet.document", "grid": "cheatdeck.grid"}
 """The outputs a build can make, in build order: each name's module defines `OUTPUT` (see outputs.py)."""
 ARTEFACTS = tuple(OUTPUTS)
 PAPERS = ("a4", "letter")

@@ -29,15 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from cheatdeck import PACKAGE_DIR
 from cheatdeck.errors import TemplateProblem
 from cheatdeck.options import OUTPUTS
 
 if TYPE_CHECKING:
+    from cheatdeck.anki.reconcile import DeckPlan
+    from cheatdeck.build.pipeline import BuildReport
     from cheatdeck.grid import Grid
-    from cheatdeck.model import Notebook
+    from cheatdeck.notes.model import Notebook
     from cheatdeck.options import BuildOptions
-    from cheatdeck.pipeline import BuildReport
-    from cheatdeck.reconcile import DeckPlan
 
 NEEDS = ("plan", "date", "grid")
 SHEET_FILE = "cheatsheet.pdf"
@@ -112,8 +113,8 @@ def load_output(name: str) -> Output:
 def code_digest() -> str:
     """A digest of cheatdeck's own code, for what CACHE_FOLDER keeps: how it was made may change."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from cheatdeck.kinds import labelled_values
-from cheatdeck.render import link_targets, normalise_link, render_formula, render_markdown
+from cheatdeck.notes.kinds import labelled_values
+from cheatdeck.notes.render import link_targets, normalise_link, render_formula, render_markdown
 
 
 def make_environment(templates: Path) -> Environment:

@@ -11,10 +11,10 @@ import pytest
 from anki.collection import Collection
 
 from cheatdeck import clock
-from cheatdeck.model import Notebook
+from cheatdeck.build.pipeline import BuildReport, build
+from cheatdeck.notes.model import Notebook
+from cheatdeck.notes.sources import load_sources
 from cheatdeck.options import BuildOptions
-from cheatdeck.pipeline import BuildReport, build
-from cheatdeck.sources import load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source"

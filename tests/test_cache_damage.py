@@ -17,19 +17,19 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 import cheatdeck
-import cheatdeck.sheet
-from cheatdeck import typeset
+import cheatdeck.sheet.document
+from cheatdeck.build.pipeline import build
 from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER
-from cheatdeck.pipeline import build
+from cheatdeck.sheet import typeset
 from tests.test_sheet_pdf import DECK, FIGURE, _notes
 
 
 @pytest.fixture
 def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The two-chapter guide of test_sheet_pdf (three parts: two chapters and the back matter)."""
-    monkeypatch.setattr(cheatdeck.sheet, "CHAPTERS_FROM", 0)
-    monkeypatch.setattr(cheatdeck.sheet, "_cores", lambda: 1)
+    monkeypatch.setattr(cheatdeck.sheet.document, "CHAPTERS_FROM", 0)
+    monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 1)
     monkeypatch.setattr(typeset, "_DRAWN", {})  # a fresh process: formulas drawn or read from the cache
     folder = tmp_path / "source"
     (folder / "media").mkdir(parents=True)
@@ -163,11 +163,11 @@ _BUILD_IN_A_CHILD = """
 import resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # /dev/zero read whole fails here, not the machine
-import cheatdeck.sheet
+import cheatdeck.sheet.document
 from cheatdeck.options import BuildOptions, SheetOptions
-from cheatdeck.pipeline import build
-cheatdeck.sheet.CHAPTERS_FROM = 0
-cheatdeck.sheet._cores = lambda: 1
+from cheatdeck.build.pipeline import build
+cheatdeck.sheet.document.CHAPTERS_FROM = 0
+cheatdeck.sheet.document._cores = lambda: 1
 build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), artefacts=("sheet",),
                    sheet=SheetOptions(layout="guide")))
 print("built")
@@ -206,7 +206,7 @@ def test_a_named_pipe_or_a_link_to_a_device_in_the_cache_never_hangs_the_build(
 def test_joined_pages_carry_no_action_and_no_javascript_whatever_a_part_holds() -> None:
     from pypdf.generic import ArrayObject, FloatObject
 
-    from cheatdeck.sheet_pdf import join_parts
+    from cheatdeck.sheet.pdf import join_parts
 
     def blank() -> PdfWriter:
         writer = PdfWriter()

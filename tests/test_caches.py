@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cheatdeck import forget_caches
-from cheatdeck.render import render_markdown
+from cheatdeck.notes.render import render_markdown
 from tests.conftest import build_into
 
 

@@ -15,9 +15,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.cards import Name, canonical_html, leaked_words, name_of
-from cheatdeck.model import Kind, Note, Notebook
-from cheatdeck.render import render_inline, render_markdown, render_text
+from cheatdeck.cards.plan import Name, canonical_html, leaked_words, name_of
+from cheatdeck.notes.model import Kind, Note, Notebook
+from cheatdeck.notes.render import render_inline, render_markdown, render_text
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import Built, build_into
 

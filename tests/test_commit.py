@@ -18,17 +18,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import cheatdeck.deck
+import cheatdeck.anki.deck
+import cheatdeck.anki.reconcile
 import cheatdeck.grid
-import cheatdeck.reconcile
-import cheatdeck.sheet
+import cheatdeck.sheet.document
 import cheatdeck.templating
 import cheatdeck.transaction
+from cheatdeck.anki.lock import LOCK_FILE
+from cheatdeck.build.state import STATE_FILE
 from cheatdeck.cli import main
 from cheatdeck.errors import OutputError
-from cheatdeck.lock import LOCK_FILE
-from cheatdeck.sheet import SheetParts
-from cheatdeck.state import STATE_FILE
+from cheatdeck.sheet.document import SheetParts
 from cheatdeck.transaction import recover
 from tests.conftest import build_into
 
@@ -67,9 +67,9 @@ def _fixed_clock_and_quick_writers(monkeypatch: pytest.MonkeyPatch) -> None:
     is one set of bytes. The commit is under test, not the libraries, and it runs 70 times: each deck is
     written once by genanki and then copied (one file written either way), the PDF writer writes the
     sheet's HTML, and each template folder is compiled once."""
-    monkeypatch.setattr(cheatdeck.reconcile, "next_modification_time", lambda lock: lock.latest() + 1)
+    monkeypatch.setattr(cheatdeck.anki.reconcile, "next_modification_time", lambda lock: lock.latest() + 1)
     decks: dict[str, bytes] = {}
-    write_deck = cheatdeck.deck.write_deck
+    write_deck = cheatdeck.anki.deck.write_deck
 
     def quick_deck(plan: Any, target: Path) -> Path:
         if plan.digest() not in decks:
@@ -83,9 +83,9 @@ def _fixed_clock_and_quick_writers(monkeypatch: pytest.MonkeyPatch) -> None:
         return 1
 
     environments = functools.cache(cheatdeck.templating.make_environment)
-    monkeypatch.setattr(cheatdeck.deck, "write_deck", quick_deck)
-    monkeypatch.setattr(cheatdeck.sheet, "write_sheet_pdf", write_pdf)
-    monkeypatch.setattr(cheatdeck.sheet, "make_environment", environments)
+    monkeypatch.setattr(cheatdeck.anki.deck, "write_deck", quick_deck)
+    monkeypatch.setattr(cheatdeck.sheet.document, "write_sheet_pdf", write_pdf)
+    monkeypatch.setattr(cheatdeck.sheet.document, "make_environment", environments)
     monkeypatch.setattr(cheatdeck.grid, "make_environment", environments)
 
 

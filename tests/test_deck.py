@@ -16,13 +16,13 @@ from anki.collection import Collection
 from click.testing import CliRunner
 from syrupy.assertion import SnapshotAssertion
 
-from cheatdeck.cards import NOTETYPES
+from cheatdeck.anki.lock import LOCK_FILE
+from cheatdeck.anki.reconcile import RETIRED_TAG
+from cheatdeck.build.pipeline import BuildReport
+from cheatdeck.cards.plan import NOTETYPES
 from cheatdeck.cli import main
 from cheatdeck.errors import LockError
-from cheatdeck.lock import LOCK_FILE
-from cheatdeck.model import Kind, Notebook
-from cheatdeck.pipeline import BuildReport
-from cheatdeck.reconcile import RETIRED_TAG
+from cheatdeck.notes.model import Kind, Notebook
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import SOURCE, Built
 from tests.conftest import build_into as _build_into

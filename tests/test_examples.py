@@ -12,11 +12,11 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
+from cheatdeck.anki.lock import LOCK_FILE
+from cheatdeck.build.pipeline import GRID_CSV, BuildReport
 from cheatdeck.cli import main
-from cheatdeck.lock import LOCK_FILE
-from cheatdeck.model import Kind, Notebook
-from cheatdeck.pipeline import GRID_CSV, BuildReport
-from cheatdeck.sources import load_sources
+from cheatdeck.notes.model import Kind, Notebook
+from cheatdeck.notes.sources import load_sources
 from tests.anki_helpers import import_package
 from tests.conftest import ROOT, build_into
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from cheatdeck.model import Fact, Note
-from cheatdeck.render import render_fact, render_inline
+from cheatdeck.notes.model import Fact, Note
+from cheatdeck.notes.render import render_fact, render_inline
 
 
 def _note(*facts: object) -> Note:
@@ -42,7 +42,7 @@ def test_inline_markdown_never_makes_blocks_or_unsafe_links() -> None:
 
 
 def test_labelled_fields_say_the_learning_type_in_plain_words() -> None:
-    from cheatdeck.kinds import labelled_values
+    from cheatdeck.notes.kinds import labelled_values
 
     note = Note.model_validate(
         {

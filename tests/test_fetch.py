@@ -16,8 +16,8 @@ from pypdf.generic import IndirectObject
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cli import main
-from cheatdeck.fetch import NOTES_URL, TEMPLATES_URL, local_file
 from cheatdeck.options import SheetOptions
+from cheatdeck.sheet.fetch import NOTES_URL, TEMPLATES_URL, local_file
 from tests.conftest import build_into
 
 NOTE = """\

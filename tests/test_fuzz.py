@@ -29,15 +29,15 @@ from hypothesis import strategies as st
 from markupsafe import escape as jinja_escape
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.cards import CardPlanner
+from cheatdeck.build.pipeline import GRID_CSV, build
+from cheatdeck.cards.fragments import repeats_title
+from cheatdeck.cards.plan import CardPlanner
 from cheatdeck.errors import SourceError
-from cheatdeck.fragments import repeats_title
 from cheatdeck.grid import neutralise_cell, one_line
-from cheatdeck.model import Kind, Learning, Notebook
+from cheatdeck.notes.model import Kind, Learning, Notebook
+from cheatdeck.notes.sources import load_sources
 from cheatdeck.options import BuildOptions, SheetOptions
-from cheatdeck.pipeline import GRID_CSV, build
-from cheatdeck.sheet import render_sheet_html
-from cheatdeck.sources import load_sources
+from cheatdeck.sheet.document import render_sheet_html
 from tests.anki_helpers import card_html, import_package
 
 # A failure stops the search at the first bug found (shrunk to a minimal input) rather than hunting more.
@@ -430,7 +430,7 @@ def note_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
         }
         if kind in (Kind.SERVICE, Kind.DEPLOYMENT):
             note["use_case"] = draw(texts)
-        if kind == Kind.SERVICE:  # the fields each kind has: see cheatdeck/kinds.py
+        if kind == Kind.SERVICE:  # the fields each kind has: see cheatdeck/notes/kinds.py
             optional["domain"] = texts
         if kind == Kind.ALGORITHM:
             note["learning"] = draw(st.sampled_from([value.value for value in Learning]))

@@ -18,20 +18,20 @@ import pytest
 from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
-import cheatdeck.fonts
 import cheatdeck.grid
-import cheatdeck.sheet
-import cheatdeck.sources
+import cheatdeck.notes.sources
+import cheatdeck.sheet.document
+import cheatdeck.sheet.fonts
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.breaks import breakable
+from cheatdeck.anki.lock import LOCK_FILE
+from cheatdeck.build.pipeline import BuildReport
+from cheatdeck.build.watch import build_once, watch
 from cheatdeck.cli import main
 from cheatdeck.errors import SourceError, UsageError
 from cheatdeck.grid import neutralise_cell
-from cheatdeck.lock import LOCK_FILE
+from cheatdeck.notes.sources import load_sources
 from cheatdeck.options import BuildOptions, SheetOptions
-from cheatdeck.pipeline import BuildReport
-from cheatdeck.sources import load_sources
-from cheatdeck.watch import build_once, watch
+from cheatdeck.sheet.breaks import breakable
 from tests.conftest import build_into
 
 DECK = "id: hardening\ntitle: Hardening\n"
@@ -275,14 +275,16 @@ def test_installing_a_font_makes_the_next_build_rebuild_the_sheet(tmp_path: Path
     out = tmp_path / "dist"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            cheatdeck.sheet, "write_sheet_pdf", lambda sheet, target, *_, **__: target.write_text(sheet.frame)
+            cheatdeck.sheet.document,
+            "write_sheet_pdf",
+            lambda sheet, target, *_, **__: target.write_text(sheet.frame),
         )
         patch.setenv("FONTCONFIG_FILE", str(config))
-        patch.setattr(cheatdeck.fonts, "_FONTS", [], raising=False)  # forget the last answer
+        patch.setattr(cheatdeck.sheet.fonts, "_FONTS", [], raising=False)  # forget the last answer
         build_into(source, out, artefacts=("sheet",))
         assert build_into(source, out, artefacts=("sheet",)).up_to_date
         shutil.copy(dejavu, fonts / "Installed.ttf")
-        patch.setattr(cheatdeck.fonts, "_FONTS", [], raising=False)
+        patch.setattr(cheatdeck.sheet.fonts, "_FONTS", [], raising=False)
         report = build_into(source, out, artefacts=("sheet",))
     assert not report.up_to_date
     assert [path.name for path in report.written] == ["cheatsheet.pdf"]
@@ -364,7 +366,7 @@ def test_only_values_repeated_through_aliases_count_against_the_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The limit guards against alias bombs; a long file of plain notes is not one (limit scaled down)."""
-    monkeypatch.setattr(cheatdeck.sources, "_MAX_VALUES", 500)
+    monkeypatch.setattr(cheatdeck.notes.sources, "_MAX_VALUES", 500)
     source = _notes(tmp_path, _plain_notes(300))  # about 3,000 values, no alias
     assert len(load_sources(source).notes) == 300
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
@@ -503,7 +505,7 @@ def test_a_long_token_is_broken_for_the_pdf_only(tmp_path: Path, monkeypatch: py
         return html_class(*args, string=string, **kwargs)
 
     monkeypatch.setattr(weasyprint, "HTML", capture)
-    monkeypatch.setattr(cheatdeck.sheet, "_cores", lambda: 1)  # every part laid out in this process
+    monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 1)  # every part laid out in this process
     out = tmp_path / "dist"
     build_into(source, out, artefacts=("sheet", "grid"))
     html = "".join(laid_out)
@@ -526,7 +528,7 @@ def test_even_a_bug_is_a_message_not_a_traceback(
     def broken(*_: object, **__: object) -> object:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(cheatdeck.sources, "load_sources", broken)
+    monkeypatch.setattr(cheatdeck.notes.sources, "load_sources", broken)
     arguments = [command, "--source", str(source)] + (
         ["--out", str(tmp_path / "dist")] if command == "build" else []
     )

@@ -12,10 +12,10 @@ from anki.collection import Collection
 from click.testing import CliRunner
 
 from cheatdeck.cli import main
-from cheatdeck.importer import KIND_RULES, RECORD_FILE, GuideError, import_guides
-from cheatdeck.model import Note, Notebook, Rule
-from cheatdeck.render import link_targets
-from cheatdeck.sources import load_sources
+from cheatdeck.importer.guide import KIND_RULES, RECORD_FILE, GuideError, import_guides
+from cheatdeck.notes.model import Note, Notebook, Rule
+from cheatdeck.notes.render import link_targets
+from cheatdeck.notes.sources import load_sources
 from tests.anki_helpers import import_package
 from tests.conftest import FIXTURES, SOURCE, build_into
 from tests.test_sources import SECTION_HEADINGS, SEED, SEED_HEADINGS
@@ -211,7 +211,7 @@ def test_markdown_guide_report_lists_guesses_and_repairs(guide_import: tuple[Pat
 
 
 def _sections(path: Path) -> dict[str, str]:
-    from cheatdeck.markdown_sources import note_sections
+    from cheatdeck.notes.markdown_sources import note_sections
 
     return dict(note_sections(path.read_text(encoding="utf-8"))[1])
 

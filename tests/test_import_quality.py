@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cheatdeck.importer import import_guides
-from cheatdeck.model import Note
-from cheatdeck.sources import load_sources
+from cheatdeck.importer.guide import import_guides
+from cheatdeck.notes.model import Note
+from cheatdeck.notes.sources import load_sources
 
 
 def _import(tmp_path: Path, guide: str, name: str = "guide.md", **options: object) -> dict[str, Note]:
@@ -74,7 +74,7 @@ def test_a_summary_is_a_sentence_never_a_label_table_row_code_or_tags(tmp_path: 
 def test_a_section_with_no_sentence_makes_no_term_card_and_check_says_why(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cheatdeck.cards import CardPlanner
+    from cheatdeck.cards.plan import CardPlanner
     from cheatdeck.cli import main
 
     guide = "# Guide\n\n## Services\n\nAcronyms:\n\n- EC2\n- S3\n\n## Kept\n\nKept is a real topic here.\n"
@@ -92,7 +92,7 @@ def test_a_section_with_no_sentence_makes_no_term_card_and_check_says_why(tmp_pa
 def test_a_heading_with_no_usable_text_gets_no_term_card_and_a_warning(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cheatdeck.cards import CardPlanner
+    from cheatdeck.cards.plan import CardPlanner
     from cheatdeck.cli import main
 
     _import(tmp_path, "# Guide\n\n## Ports\n\n| Port | Use |\n|---|---|\n| 22 | SSH |\n")

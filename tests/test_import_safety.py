@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from cheatdeck.cli import main
-from cheatdeck.importer import RECORD_FILE, GuideError, import_guides
-from cheatdeck.sources import load_sources
+from cheatdeck.importer.guide import RECORD_FILE, GuideError, import_guides
+from cheatdeck.notes.sources import load_sources
 from tests.conftest import FIXTURES
 
 GUIDE = FIXTURES / "import" / "guide"
@@ -242,7 +242,7 @@ def test_a_full_disk_under_the_notes_folder_is_blamed_on_the_file_not_on_dist(tm
 
     dist, notes = tmp_path / "dist", tmp_path / "notes"
     notes.mkdir()
-    (notes / "cheatdeck.lock").write_text("old lock\n", encoding="utf-8")
+    (notes / "cheatdeck.anki.lock").write_text("old lock\n", encoding="utf-8")
 
     def full_disk(path: Path) -> None:
         path.write_bytes(b"half")
@@ -250,15 +250,15 @@ def test_a_full_disk_under_the_notes_folder_is_blamed_on_the_file_not_on_dist(tm
 
     files = [
         (dist / "deck.apkg", lambda path: path.write_bytes(b"deck")),
-        (notes / "cheatdeck.lock", full_disk),
+        (notes / "cheatdeck.anki.lock", full_disk),
     ]
     with pytest.raises(OutputError) as raised:
         commit(dist, files)
     assert str(raised.value).startswith(
-        f"{notes / 'cheatdeck.lock'}: No space left on device; nothing written"
+        f"{notes / 'cheatdeck.anki.lock'}: No space left on device; nothing written"
     )
-    assert (notes / "cheatdeck.lock").read_text(encoding="utf-8") == "old lock\n"
-    assert os.listdir(notes) == ["cheatdeck.lock"] and not (dist / "deck.apkg").exists()
+    assert (notes / "cheatdeck.anki.lock").read_text(encoding="utf-8") == "old lock\n"
+    assert os.listdir(notes) == ["cheatdeck.anki.lock"] and not (dist / "deck.apkg").exists()
 
 
 # What an imported page may carry: links only to the web, no debris ------------------------------------
@@ -358,7 +358,7 @@ def test_a_page_nested_too_deep_is_refused_at_once_naming_the_file(tmp_path: Pat
 
 
 def test_a_page_nested_as_deep_as_allowed_imports(tmp_path: Path) -> None:
-    from cheatdeck.html_markdown import DEEPEST_NESTING
+    from cheatdeck.importer.html_markdown import DEEPEST_NESTING
 
     page = tmp_path / "deep.html"
     depth = DEEPEST_NESTING - 3  # html, body and the list below count too

@@ -9,11 +9,11 @@ import yaml
 from click.testing import CliRunner
 
 from cheatdeck.cli import main
-from cheatdeck.fonts import covered_codepoints
-from cheatdeck.kinds import BUILTIN_KINDS, KindSpec, faded
-from cheatdeck.model import Kind
-from cheatdeck.sheet import glyph_warnings
-from cheatdeck.sources import load_sources
+from cheatdeck.notes.kinds import BUILTIN_KINDS, KindSpec, faded
+from cheatdeck.notes.model import Kind
+from cheatdeck.notes.sources import load_sources
+from cheatdeck.sheet.document import glyph_warnings
+from cheatdeck.sheet.fonts import covered_codepoints
 
 
 def _write(folder: Path, notes: list[dict[str, object]], deck: dict[str, object] | None = None) -> Path:
@@ -174,7 +174,7 @@ def test_own_kinds_print_their_sections_colours_and_badges(pharmacology: tuple[P
 
     from cheatdeck import SHIPPED_TEMPLATES
     from cheatdeck.options import SheetOptions
-    from cheatdeck.sheet import render_sheet_html
+    from cheatdeck.sheet.document import render_sheet_html
 
     notebook = load_sources(pharmacology[0])
     html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), 0)

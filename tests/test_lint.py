@@ -8,10 +8,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from cheatdeck.cards.lint import MAX_SUMMARY_WORDS, LintWarning, lint
 from cheatdeck.cli import main
-from cheatdeck.lint import MAX_SUMMARY_WORDS, LintWarning, lint
-from cheatdeck.model import Rule
-from cheatdeck.sources import load_sources
+from cheatdeck.notes.model import Rule
+from cheatdeck.notes.sources import load_sources
 from tests.conftest import SOURCE
 
 Notes = list[dict[str, object]]

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cheatdeck.anki.lock import ACTIVE, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
 from cheatdeck.cli import main
 from cheatdeck.errors import LockError
-from cheatdeck.lock import ACTIVE, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
 from tests.conftest import SOURCE, Built, build_into
 
 

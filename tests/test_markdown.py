@@ -15,11 +15,11 @@ from pypdf import PdfReader
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cli import main
-from cheatdeck.fonts import covered_codepoints, missing_glyphs
+from cheatdeck.notes.render import render_markdown
+from cheatdeck.notes.sources import SourceError, load_sources
 from cheatdeck.options import SheetOptions
-from cheatdeck.render import render_markdown
-from cheatdeck.sheet import glyph_warnings, render_sheet_html
-from cheatdeck.sources import SourceError, load_sources
+from cheatdeck.sheet.document import glyph_warnings, render_sheet_html
+from cheatdeck.sheet.fonts import covered_codepoints, missing_glyphs
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import build_into
 from tests.pdf_text import page_texts

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cheatdeck.lock import LOCK_FILE
-from cheatdeck.markdown_sources import format_markdown_notes
-from cheatdeck.sources import SourceError, load_sources
+from cheatdeck.anki.lock import LOCK_FILE
+from cheatdeck.notes.markdown_sources import format_markdown_notes
+from cheatdeck.notes.sources import SourceError, load_sources
 from tests.conftest import FIXTURES, SOURCE, build_into
 
 PAIR = FIXTURES / "markdown-notes"

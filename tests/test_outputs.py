@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import cheatdeck.reconcile
+import cheatdeck.anki.reconcile
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.lock import LOCK_FILE, read_lock
+from cheatdeck.anki.lock import LOCK_FILE, read_lock
 from cheatdeck.options import ARTEFACTS, OUTPUTS
 from cheatdeck.outputs import GRID_HTML, NEEDS, load_output
 from cheatdeck.templating import format_day
@@ -34,7 +34,7 @@ def test_grid_and_sheet_builds_do_not_plan_the_deck(
     artefact: str, dry_run: bool, scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A dry run renders the sheet's HTML without the PDF (a PDF render is slow)."""
-    monkeypatch.setattr(cheatdeck.reconcile, "plan_deck", _no_planning)
+    monkeypatch.setattr(cheatdeck.anki.reconcile, "plan_deck", _no_planning)
     report = build_into(scratch_source, tmp_path / "dist", artefacts=(artefact,), dry_run=dry_run)
     assert report.deck_summary == ""
     if not dry_run:

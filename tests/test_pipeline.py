@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cheatdeck.sheet
+import cheatdeck.sheet.document
 from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.anki.lock import LOCK_FILE, read_lock
+from cheatdeck.build.pipeline import BuildReport
+from cheatdeck.build.watch import watch
 from cheatdeck.cli import main
 from cheatdeck.errors import OutputError, SourceError, TemplateProblem
-from cheatdeck.lock import LOCK_FILE, read_lock
 from cheatdeck.options import BuildOptions
-from cheatdeck.pipeline import BuildReport
 from cheatdeck.templating import format_day
-from cheatdeck.watch import watch
 from tests.conftest import Built, build_into, set_clock
 from tests.pdf_text import page_texts
 
@@ -185,7 +185,7 @@ def test_failure_while_writing_keeps_every_previous_output(
     def disk_full(*_: object, **__: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cheatdeck.sheet, "write_sheet_pdf", disk_full)
+    monkeypatch.setattr(cheatdeck.sheet.document, "write_sheet_pdf", disk_full)
     with pytest.raises(OutputError, match="No space left on device; nothing written, the previous outputs"):
         build_into(source, out)
     assert _snapshot(out) == before
@@ -240,7 +240,7 @@ def test_a_save_during_the_build_is_not_mistaken_for_built(
     project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, out = project
-    from cheatdeck import pipeline
+    from cheatdeck.build import pipeline
 
     plan = pipeline._plan_or_explain
 
@@ -299,8 +299,8 @@ def test_watch_writes_deck_and_grid_first_and_the_state_says_the_sheet_is_pendin
 ) -> None:
     import json
 
-    from cheatdeck.state import STATE_FILE
-    from cheatdeck.watch import build_once
+    from cheatdeck.build.state import STATE_FILE
+    from cheatdeck.build.watch import build_once
 
     source, out = project
     before = _snapshot(out)

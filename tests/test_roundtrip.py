@@ -23,11 +23,11 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from click.testing import CliRunner
 
 from cheatdeck import clock
-from cheatdeck.cards import NOTETYPES
+from cheatdeck.anki.lock import DELETED, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
+from cheatdeck.anki.reconcile import REMOVED_CARD_TAG, REMOVED_CLASS
+from cheatdeck.build.state import STATE_FILE
+from cheatdeck.cards.plan import NOTETYPES
 from cheatdeck.cli import main
-from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
-from cheatdeck.reconcile import REMOVED_CARD_TAG, REMOVED_CLASS
-from cheatdeck.state import STATE_FILE
 from tests.anki_helpers import card_html, import_package, note_by_id
 from tests.conftest import Built
 from tests.test_deck import DECK_NAME, TITLE, _add, _edit, _remove, build_into

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cheatdeck.cli import main
-from cheatdeck.markdown_sources import group_heading, read_markdown
-from cheatdeck.scaffold import title_problem, write_deck_file
-from cheatdeck.sources import load_sources
+from cheatdeck.notes.markdown_sources import group_heading, read_markdown
+from cheatdeck.notes.scaffold import title_problem, write_deck_file
+from cheatdeck.notes.sources import load_sources
 
 
 @pytest.mark.parametrize(

@@ -18,12 +18,12 @@ from syrupy.assertion import SnapshotAssertion
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.grid import CSV_COLUMNS, grid_rows
-from cheatdeck.model import Kind, Notebook
+from cheatdeck.notes.model import Kind, Notebook
+from cheatdeck.notes.render import render_fact
+from cheatdeck.notes.sources import load_sources
 from cheatdeck.options import SheetOptions
-from cheatdeck.render import render_fact
-from cheatdeck.sheet import render_sheet_html
-from cheatdeck.sheet_layout import notes_pages
-from cheatdeck.sources import load_sources
+from cheatdeck.sheet.document import render_sheet_html
+from cheatdeck.sheet.layout import notes_pages
 from tests.conftest import ROOT, Built, build_into
 
 MAX_PAGES = 2  # one page of notes plus the grid page
@@ -485,7 +485,7 @@ def _text(box: Any) -> str:
 
 
 def test_the_joined_parts_are_the_single_document(pdf: PdfReader, shipped_layout: Any) -> None:
-    """The sheet is laid out in parts and joined (cheatdeck/sheet_pdf.py); every page, link target and
+    """The sheet is laid out in parts and joined (cheatdeck/sheet/pdf.py); every page, link target and
     outline entry sits where WeasyPrint puts it when it lays out the whole sheet as one document."""
     single = PdfReader(io.BytesIO(shipped_layout.write_pdf()))
     assert len(pdf.pages) == len(single.pages)

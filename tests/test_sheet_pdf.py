@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-import cheatdeck.sheet
-import cheatdeck.sheet_pdf
+import cheatdeck.sheet.document
+import cheatdeck.sheet.pdf
+from cheatdeck.build.pipeline import build
 from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER
-from cheatdeck.pipeline import build
-from cheatdeck.sheet import CHAPTER_NOTES, CHAPTERS_FROM, Section, chapters_of
-from cheatdeck.typeset import _draw as draw_with_ziamath
+from cheatdeck.sheet.document import CHAPTER_NOTES, CHAPTERS_FROM, Section, chapters_of
+from cheatdeck.sheet.typeset import _draw as draw_with_ziamath
 
 DECK = "id: parts\ntitle: Parts\n"
 SVG = 'xmlns="http://www.w3.org/2000/svg" width="40" height="20"'
@@ -60,7 +60,7 @@ def _notes() -> str:
 @pytest.fixture
 def short_sheets_have_chapters(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chapters from the first note on, so two chapters take 44 notes, not 120."""
-    monkeypatch.setattr(cheatdeck.sheet, "CHAPTERS_FROM", 0)
+    monkeypatch.setattr(cheatdeck.sheet.document, "CHAPTERS_FROM", 0)
 
 
 @pytest.fixture
@@ -77,14 +77,14 @@ def source(tmp_path: Path, short_sheets_have_chapters: None) -> Path:
 def laid_out(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The HTML of every document WeasyPrint lays out, all in this process."""
     documents: list[str] = []
-    render = cheatdeck.sheet_pdf.Renderer.render
+    render = cheatdeck.sheet.pdf.Renderer.render
 
     def counting(self: Any, html: str, epoch: int) -> Any:
         documents.append(html)
         return render(self, html, epoch)
 
-    monkeypatch.setattr(cheatdeck.sheet, "_cores", lambda: 1)
-    monkeypatch.setattr(cheatdeck.sheet_pdf.Renderer, "render", counting)
+    monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 1)
+    monkeypatch.setattr(cheatdeck.sheet.pdf.Renderer, "render", counting)
     return documents
 
 
@@ -222,7 +222,7 @@ def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
 ) -> None:
     import json
 
-    from cheatdeck import typeset
+    from cheatdeck.sheet import typeset
 
     out = tmp_path / "dist"
     _build(source, out)
@@ -266,7 +266,7 @@ def test_a_worker_that_dies_costs_time_not_the_sheet(
     import signal
 
     expected = _build(source, tmp_path / "expected", force=True)
-    render = cheatdeck.sheet_pdf.Renderer.render
+    render = cheatdeck.sheet.pdf.Renderer.render
 
     def dying(self: Any, html: str, epoch: int) -> Any:
         if os.getpid() != parent:
@@ -274,8 +274,8 @@ def test_a_worker_that_dies_costs_time_not_the_sheet(
         return render(self, html, epoch)
 
     parent = os.getpid()
-    monkeypatch.setattr(cheatdeck.sheet, "_cores", lambda: 2)
-    monkeypatch.setattr(cheatdeck.sheet_pdf.Renderer, "render", dying)
+    monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 2)
+    monkeypatch.setattr(cheatdeck.sheet.pdf.Renderer, "render", dying)
     assert _build(source, tmp_path / "dist", force=True) == expected
     assert "laying the parts out one after the other" in caplog.text
 
@@ -285,9 +285,9 @@ def test_a_template_without_a_closing_body_tag_still_gets_its_stand_ins(source: 
     import shutil
 
     from cheatdeck import SHIPPED_TEMPLATES
-    from cheatdeck.sheet import render_sheet_parts
-    from cheatdeck.sheet_anchors import anchors_of
-    from cheatdeck.sources import load_sources
+    from cheatdeck.notes.sources import load_sources
+    from cheatdeck.sheet.anchors import anchors_of
+    from cheatdeck.sheet.document import render_sheet_parts
 
     templates = tmp_path / "templates"
     shutil.copytree(SHIPPED_TEMPLATES, templates)
@@ -320,8 +320,8 @@ def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Pat
     where one document would put them."""
     import io
 
-    from cheatdeck.sheet import render_sheet_html, sheet_renderer
-    from cheatdeck.sources import load_sources
+    from cheatdeck.notes.sources import load_sources
+    from cheatdeck.sheet.document import render_sheet_html, sheet_renderer
 
     source, templates = _one_note_with_templates(tmp_path)
     with (templates / "sheet.css").open("a", encoding="utf-8") as css:
@@ -351,11 +351,11 @@ def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Pat
 def test_formula_drawings_saved_by_other_code_are_drawn_again(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A drawing is ziamath's output reworked by cheatdeck (`cheatdeck.typeset`): drawings saved by another
-    version of cheatdeck are not taken, or a cached build would differ from a fresh one."""
+    """A drawing is ziamath's output reworked by cheatdeck (`cheatdeck.sheet.typeset`): drawings saved by
+    another version of cheatdeck are not taken, or a cached build would differ from a fresh one."""
     import json
 
-    from cheatdeck import typeset
+    from cheatdeck.sheet import typeset
 
     out = tmp_path / "dist"
     first = _build(source, out)
@@ -392,8 +392,8 @@ def test_the_parts_do_not_hold_the_day_or_the_decks_metadata(source: Path) -> No
     """The first edit of a new day, or a new author, lays out only the frame again: the parts' HTML
     holds neither (the joined PDF takes its metadata from the frame)."""
     from cheatdeck import SHIPPED_TEMPLATES
-    from cheatdeck.sheet import render_sheet_parts
-    from cheatdeck.sources import load_sources
+    from cheatdeck.notes.sources import load_sources
+    from cheatdeck.sheet.document import render_sheet_parts
 
     notebook = load_sources(source)
     today = render_sheet_parts(notebook, SHIPPED_TEMPLATES, SheetOptions(), 0)
@@ -483,12 +483,12 @@ def test_a_link_to_an_escaped_anchor_in_another_part_lands_on_it(source: Path, t
 _KILLED_BUILD = """
 import os, sys, time
 from pathlib import Path
-import cheatdeck.sheet, cheatdeck.sheet_pdf
+import cheatdeck.sheet.document, cheatdeck.sheet.pdf
 from cheatdeck.options import BuildOptions
-from cheatdeck.pipeline import build
+from cheatdeck.build.pipeline import build
 
-cheatdeck.sheet.CHAPTERS_FROM = 0
-cheatdeck.sheet._cores = lambda: 2
+cheatdeck.sheet.document.CHAPTERS_FROM = 0
+cheatdeck.sheet.document._cores = lambda: 2
 parent = os.getpid()
 
 def stuck(self, html, epoch):
@@ -497,7 +497,7 @@ def stuck(self, html, epoch):
         time.sleep(60)
 
 stuck.__name__ = "render"  # as a worker finds it
-cheatdeck.sheet_pdf.Renderer.render = stuck
+cheatdeck.sheet.pdf.Renderer.render = stuck
 build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), artefacts=("sheet",)))
 """
 

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from cheatdeck.cli import main
-from cheatdeck.model import Kind, Learning, Notebook
-from cheatdeck.sources import SourceError, load_sources
+from cheatdeck.notes.model import Kind, Learning, Notebook
+from cheatdeck.notes.sources import SourceError, load_sources
 from tests.conftest import FIXTURES, SOURCE
 
 SEED = FIXTURES / "mls-c01-seed.html"

@@ -18,13 +18,13 @@ from anki.notes import NoteId
 from click.testing import CliRunner, Result
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.cards import NOTETYPES, note_guid
+from cheatdeck.anki.lock import DELETED, LOCK_FILE, RETIRED_TAG, read_lock
+from cheatdeck.anki.reconcile import plan_deck
+from cheatdeck.anki.sync import anki_base, find_collection, guid_of_version
+from cheatdeck.cards.plan import NOTETYPES, note_guid
 from cheatdeck.cli import main
 from cheatdeck.errors import SyncError
-from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED_TAG, read_lock
-from cheatdeck.reconcile import plan_deck
-from cheatdeck.sources import load_sources
-from cheatdeck.sync import anki_base, find_collection, guid_of_version
+from cheatdeck.notes.sources import load_sources
 from tests.anki_helpers import import_package, note_by_id
 from tests.conftest import build_into
 from tests.test_deck import _edit, _remove

@@ -15,10 +15,10 @@ from anki.collection import Collection
 from anki.models import ChangeNotetypeRequest
 from click.testing import CliRunner, Result
 
-import cheatdeck.pipeline
-from cheatdeck.cards import note_guid
+import cheatdeck.build.pipeline
+from cheatdeck.anki.lock import DELETED, LOCK_FILE, read_lock
+from cheatdeck.cards.plan import note_guid
 from cheatdeck.cli import main
-from cheatdeck.lock import DELETED, LOCK_FILE, read_lock
 from tests.anki_helpers import import_package, note_by_id
 from tests.conftest import build_into
 from tests.test_deck import _remove
@@ -221,7 +221,7 @@ def test_a_build_running_beside_sync_does_not_ship_the_notes_sync_deleted(
     path = _new_collection(tmp_path / "collection.anki2")
     assert _sync(scratch_source, "--collection", str(path)).exit_code == 0
     _remove(scratch_source, "services.yaml", "lex")
-    commit = cheatdeck.pipeline.commit
+    commit = cheatdeck.build.pipeline.commit
     synced: list[Result] = []
 
     def sync_then_commit(*args: object, **kwargs: object) -> object:
@@ -229,7 +229,7 @@ def test_a_build_running_beside_sync_does_not_ship_the_notes_sync_deleted(
             synced.append(_sync(scratch_source, "--collection", str(path), "--yes"))
         return commit(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cheatdeck.pipeline, "commit", sync_then_commit)
+    monkeypatch.setattr(cheatdeck.build.pipeline, "commit", sync_then_commit)
     build_into(scratch_source, out, artefacts=("deck",))
     assert synced and synced[0].exit_code == 0 and "- lex (topic)" in synced[0].output, synced
     locked = read_lock(scratch_source / LOCK_FILE).notes[note_guid(DECK, "topic", "lex")]

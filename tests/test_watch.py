@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import watchfiles
 
-from cheatdeck import watch as watching
-from cheatdeck.lock import LOCK_FILE, read_lock
+from cheatdeck.anki.lock import LOCK_FILE, read_lock
+from cheatdeck.build import watch as watching
+from cheatdeck.build.pipeline import BuildReport
 from cheatdeck.options import BuildOptions
-from cheatdeck.pipeline import BuildReport
 
 Saves = Callable[..., Iterator[set[tuple[watchfiles.Change, str]]]]
 

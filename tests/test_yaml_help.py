@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cheatdeck.model import Notebook
-from cheatdeck.sources import SourceError, load_sources
+from cheatdeck.notes.model import Notebook
+from cheatdeck.notes.sources import SourceError, load_sources
 
 
 def _source(tmp_path: Path, notes: str) -> Path:

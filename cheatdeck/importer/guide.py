@@ -27,9 +27,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from cheatdeck.fragments import is_generic_title
-from cheatdeck.guide_structure import outline
-from cheatdeck.import_files import (
+from cheatdeck.cards.fragments import is_generic_title
+from cheatdeck.importer.files import (
     Picture,
     drop_unsafe_links,
     guide_files,
@@ -37,7 +36,17 @@ from cheatdeck.import_files import (
     recover_import,
     write_files,
 )
-from cheatdeck.markdown_sources import (
+from cheatdeck.importer.obsidian import (
+    Vault,
+    aliases,
+    highlight_facts,
+    open_vault,
+    read_obsidian,
+    statement_note,
+)
+from cheatdeck.importer.structure import outline
+from cheatdeck.importer.summaries import choose_summary
+from cheatdeck.notes.markdown_sources import (
     NOTE_HEADING,
     format_markdown_note,
     group_heading,
@@ -45,10 +54,8 @@ from cheatdeck.markdown_sources import (
     note_sections,
     slugify,
 )
-from cheatdeck.model import SLUG_PATTERN
-from cheatdeck.obsidian import Vault, aliases, highlight_facts, open_vault, read_obsidian, statement_note
-from cheatdeck.render import is_remote, link_targets, normalise_link
-from cheatdeck.summaries import choose_summary
+from cheatdeck.notes.model import SLUG_PATTERN
+from cheatdeck.notes.render import is_remote, link_targets, normalise_link
 
 RECORD_FILE = "cheatdeck.import.json"
 RECORD_VERSION = 1
@@ -249,7 +256,7 @@ def _notes_file_name(guide: Path) -> str:
 
 
 def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault: Vault) -> Guide:
-    from cheatdeck.sources import clean_text
+    from cheatdeck.notes.sources import clean_text
 
     raw = path.read_bytes()
     try:
@@ -277,7 +284,7 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault:
     if path.suffix.lower() in _HTML_SUFFIXES or (
         path.suffix.lower() not in _MARKDOWN_SUFFIXES[:-1] and _looks_like_html(text)
     ):
-        from cheatdeck.html_markdown import TooDeep, html_to_markdown
+        from cheatdeck.importer.html_markdown import TooDeep, html_to_markdown
 
         title = title or _html_title(text)
         left_out: list[str] = []
@@ -861,7 +868,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
     """Import every guide in `sources` into the notes folder `into`; return what was done and guessed.
 
     Everything is read and checked first; then every changed file is written, all or nothing."""
-    from cheatdeck.scaffold import deck_file_text
+    from cheatdeck.notes.scaffold import deck_file_text
 
     if level is not None and not 1 <= level <= DEEPEST_LEVEL:
         raise GuideError(f"--level must be between 1 and {DEEPEST_LEVEL}, got {level}")

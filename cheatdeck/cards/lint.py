@@ -1,7 +1,7 @@
 """Card-quality lint: warnings about cards that would waste a learner's reviews.
 
 Each warning names where the text was written (`file:line: notes[i].field`), the rule, and a one-line fix.
-The rules judge the cards exactly as `cheatdeck.cards` makes them (same clue choice, same facts), so a
+The rules judge the cards exactly as `cheatdeck.cards.plan` makes them (same clue choice, same facts), so a
 warning always describes a real card or a card that will not be made. `lint_off:` in `deck.yaml` or in a
 note switches rules off. Thresholds (see README, *Card-quality lint*):
 
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from cheatdeck.cards import (
+from cheatdeck.cards.fragments import foreign_markup, fragment_reason, is_generic_title, repeats_title
+from cheatdeck.cards.plan import (
     STOPWORDS,
     CardPlan,
     CardPlanner,
@@ -32,9 +33,8 @@ from cheatdeck.cards import (
     makes_cards,
     words,
 )
-from cheatdeck.fragments import foreign_markup, fragment_reason, is_generic_title, repeats_title
-from cheatdeck.kinds import TEXT_FIELDS
-from cheatdeck.model import CLOZE_SPAN, Location, Note, Notebook, Rule
+from cheatdeck.notes.kinds import TEXT_FIELDS
+from cheatdeck.notes.model import CLOZE_SPAN, Location, Note, Notebook, Rule
 
 MAX_SUMMARY_WORDS = 30
 MAX_ANSWER_WORDS = 15

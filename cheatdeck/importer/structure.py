@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from cheatdeck.fragments import is_generic_title
+from cheatdeck.cards.fragments import is_generic_title
 
 MAX_FOLDED_WORDS = 600  # a topic with its parts folded in stays a note one can read in a minute or two
 _LINK_ONLY = re.compile(r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]+>|https?://\S+|[\s\-*+:;,.()|>#0-9]")

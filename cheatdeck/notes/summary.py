@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cheatdeck.kinds import field_text
-from cheatdeck.model import Notebook
+from cheatdeck.notes.kinds import field_text
+from cheatdeck.notes.model import Notebook
 
 
 def describe_notebook(notebook: Notebook) -> list[str]:

@@ -19,13 +19,13 @@ import ftfy
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cheatdeck import yaml_help
 from cheatdeck.errors import Problem, SourceError
-from cheatdeck.kinds import BUILTIN, KIND_FIELDS, Kinds
-from cheatdeck.model import Deck, Location, Note, Notebook, NotesFile
-from cheatdeck.render import image_sources, is_remote, link_targets
+from cheatdeck.notes import yaml_help
+from cheatdeck.notes.kinds import BUILTIN, KIND_FIELDS, Kinds
+from cheatdeck.notes.model import Deck, Location, Note, Notebook, NotesFile
+from cheatdeck.notes.render import image_sources, is_remote, link_targets
+from cheatdeck.notes.yaml_help import restore_breaks
 from cheatdeck.tree import Tree, walk
-from cheatdeck.yaml_help import restore_breaks
 
 __all__ = ["Problem", "SourceError", "load_sources"]
 
@@ -175,7 +175,7 @@ def _read_notes_file(path: Path, problems: list[Problem], warnings: list[Problem
     """Read a notes file: Markdown (`*.md`) or YAML."""
     if path.suffix != ".md":
         return _read_yaml(path, problems, warnings)
-    from cheatdeck.markdown_sources import read_markdown
+    from cheatdeck.notes.markdown_sources import read_markdown
 
     text = _read_text(path, problems)
     if text is None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from cheatdeck.clock import now
 from cheatdeck.errors import LockError
-from cheatdeck.kinds import deck_name_problem
+from cheatdeck.notes.kinds import deck_name_problem
 
 LOCK_FILE = "cheatdeck.lock.json"
 LOCK_VERSION = 2

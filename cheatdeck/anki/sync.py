@@ -33,15 +33,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cheatdeck.cards import NOTETYPES, PlannedNote, stable_guid
+from cheatdeck.anki.lock import DELETED, LOCK_FILE, RETIRED_TAG, Lock, LockedNote, dump_lock, read_lock
+from cheatdeck.cards.plan import NOTETYPES, PlannedNote, stable_guid
 from cheatdeck.errors import SyncError
-from cheatdeck.lock import DELETED, LOCK_FILE, RETIRED_TAG, Lock, LockedNote, dump_lock, read_lock
 
 if TYPE_CHECKING:
     from anki.collection import Collection
     from anki.notes import Note
 
-    from cheatdeck.reconcile import DeckPlan
+    from cheatdeck.anki.reconcile import DeckPlan
 
 log = logging.getLogger(__name__)
 
@@ -209,8 +209,8 @@ def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncRepo
 
 
 def _sync_locked(options: SyncOptions, path: Path, confirm: Callable[[list[str]], bool]) -> SyncReport:
-    from cheatdeck.reconcile import plan_deck
-    from cheatdeck.sources import load_sources
+    from cheatdeck.anki.reconcile import plan_deck
+    from cheatdeck.notes.sources import load_sources
 
     notebook = load_sources(options.source)
     for warning in notebook.warnings:
@@ -298,7 +298,7 @@ class _AboutImportsOnly(logging.Filter):
 
 @contextmanager
 def _about_imports_only_silenced() -> Iterator[None]:
-    reconcile = logging.getLogger("cheatdeck.reconcile")
+    reconcile = logging.getLogger("cheatdeck.anki.reconcile")
     quiet = _AboutImportsOnly()
     reconcile.addFilter(quiet)
     try:
@@ -570,7 +570,7 @@ class _Work:
         from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
         from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
 
-        from cheatdeck.deck import write_deck
+        from cheatdeck.anki.deck import write_deck
 
         adds = [item.planned for item in self.items if item.nid is None]
         carried = {note.notetype for note in adds}

@@ -14,7 +14,7 @@ import re
 from html import escape, unescape
 from pathlib import Path
 
-from cheatdeck.render import split_formula
+from cheatdeck.notes.render import split_formula
 
 log = logging.getLogger(__name__)
 

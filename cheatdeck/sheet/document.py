@@ -17,19 +17,25 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from cheatdeck.grid import Grid, grid_rows
-from cheatdeck.kinds import KindSpec, labelled_values
-from cheatdeck.model import Note, Notebook, Reference
+from cheatdeck.notes.kinds import KindSpec, labelled_values
+from cheatdeck.notes.model import Note, Notebook, Reference
+from cheatdeck.notes.render import render_fact, render_inline, render_markdown
 from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
-from cheatdeck.render import render_fact, render_inline, render_markdown
-from cheatdeck.sheet_anchors import anchors_in, with_stubs
+from cheatdeck.sheet.anchors import anchors_in, with_stubs
+from cheatdeck.sheet.typeset import (
+    forget_drawings,
+    load_drawings,
+    save_drawings,
+    typeset_formula,
+    typeset_math,
+)
 from cheatdeck.templating import format_day, make_environment
-from cheatdeck.typeset import forget_drawings, load_drawings, save_drawings, typeset_formula, typeset_math
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from cheatdeck.sheet_pdf import Renderer
+    from cheatdeck.sheet.pdf import Renderer
 
 log = logging.getLogger(__name__)
 _GLYPHS_SHOWN = 5  # missing characters named in the warning; the rest are counted
@@ -78,7 +84,7 @@ CHAPTER_NOTES = 40
 CHAPTERS_FROM = 3 * CHAPTER_NOTES
 """A long sheet (CHAPTERS_FROM notes or more) reads in chapters: once the notes since the last chapter
 began number CHAPTER_NOTES, the next kind starts a new page. Each chapter is laid out on its own
-(`cheatdeck.sheet_pdf`), so a change lays out only its chapter again, and chapters render side by side on
+(`cheatdeck.sheet.pdf`), so a change lays out only its chapter again, and chapters render side by side on
 several cores. A shorter sheet is one chapter: a page left part empty would cost it more than the
 seconds saved. The shipped notes are one chapter."""
 
@@ -93,7 +99,7 @@ class Chapter:
 
 @dataclass(frozen=True)
 class SheetParts:
-    """The sheet as documents laid out apart and joined page after page (see `cheatdeck.sheet_pdf`):
+    """The sheet as documents laid out apart and joined page after page (see `cheatdeck.sheet.pdf`):
     one per chapter, then the back matter (grid, lists, references), each without page margins; and the
     frame, which draws the margins (title, legend, date, "page x of y") on every page and carries the
     document's metadata."""
@@ -236,8 +242,8 @@ def write_sheet_pdf(
 ) -> int:
     """Render the sheet's parts to a reproducible PDF at `target`; return its page count. Parts kept in
     `cache` are reused unless `reuse` is false. The renderer reads only files inside the notes folder
-    (`base_url`) and the templates folder (see `cheatdeck.fetch`)."""
-    from cheatdeck.sheet_pdf import write_parts_pdf
+    (`base_url`) and the templates folder (see `cheatdeck.sheet.fetch`)."""
+    from cheatdeck.sheet.pdf import write_parts_pdf
 
     renderer = sheet_renderer(base_url, templates, source_url)
     return write_parts_pdf(sheet, target, changed, renderer, cache, reuse=reuse, jobs=_cores())
@@ -246,8 +252,8 @@ def write_sheet_pdf(
 def sheet_renderer(notes: Path, templates: Path | None, source_url: str | None) -> Renderer:
     """How WeasyPrint reads the sheet: relative URLs resolve against `source_url` (or a base that names
     no machine) and may reach only the notes and templates folders."""
-    from cheatdeck.fetch import TEMPLATES_URL, notes_url
-    from cheatdeck.sheet_pdf import Renderer
+    from cheatdeck.sheet.fetch import TEMPLATES_URL, notes_url
+    from cheatdeck.sheet.pdf import Renderer
 
     base = notes_url(source_url)
     return Renderer(base, {base: notes, **({TEMPLATES_URL: templates} if templates else {})})
@@ -261,7 +267,7 @@ def _cores() -> int:
 
 def glyph_warnings(notebook: Notebook) -> list[str]:
     """Name each note holding characters no installed font can draw, with the font packages to install."""
-    from cheatdeck.fonts import FONT_PACKAGES, missing_glyphs
+    from cheatdeck.sheet.fonts import FONT_PACKAGES, missing_glyphs
 
     warnings = []
     for note in notebook.notes:
@@ -281,7 +287,7 @@ def glyph_warnings(notebook: Notebook) -> list[str]:
 def _sheet_artefact(shared: Shared) -> Artefact:
     from importlib.metadata import version
 
-    from cheatdeck.fonts import fonts_digest
+    from cheatdeck.sheet.fonts import fonts_digest
 
     notebook, options, changed = shared.notebook, shared.options, shared.date
     cache = options.out / CACHE_FOLDER

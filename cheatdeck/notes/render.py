@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from cheatdeck.model import CLOZE_SPAN, Fact, Note, Reference
+from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Reference
 
 ImageResolver = Callable[[str], str]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.kinds import control_character_problem, one_line
+from cheatdeck.notes.kinds import control_character_problem, one_line
 
 FORMAT_GUIDE = SHIPPED_TEMPLATES.parent / "source" / "README.md"
 DEFAULT_TITLE = "My exam notes"

@@ -3,8 +3,8 @@
 The summary is the term card's answer ("What is it?"), so it must be a definition. Candidates come from
 the section's text in order: the sentences of its paragraphs first, then what a list says after a label
 ("Usage:" followed by items), then list items. Labels, lines ending in ':', table rows, code, `#tag` lines
-and sentences about the guide are never chosen (`cheatdeck.fragments`). Of the usable sentences, one that
-defines (" is ", " are ", "measures", "refers to" …) or names the topic wins over one that only follows
+and sentences about the guide are never chosen (`cheatdeck.cards.fragments`). Of the usable sentences, one
+that defines (" is ", " are ", "measures", "refers to" …) or names the topic wins over one that only follows
 it. The author's **bold**, *emphasis* and `code` are kept; links keep their text.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from cheatdeck.fragments import MIN_SENTENCE_WORDS, fragment_reason, plain_words
+from cheatdeck.cards.fragments import MIN_SENTENCE_WORDS, fragment_reason, plain_words
 
 _BLOCKS = MarkdownIt("commonmark").enable(["table"]).disable("inline")
 _SENTENCE_END = re.compile(r"[.!?](?=\\?\s+[\"“(\[*_]*[A-Z0-9])")

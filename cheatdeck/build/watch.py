@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cheatdeck.errors import explain
-from cheatdeck.lock import LOCK_FILE
+from cheatdeck.anki.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
-from cheatdeck.pipeline import BuildReport, build
+from cheatdeck.build.pipeline import BuildReport, build
 
 Echo = Callable[[str], object]
 

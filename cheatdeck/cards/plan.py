@@ -22,11 +22,11 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
-from cheatdeck.fragments import repeats_title
+from cheatdeck.cards.fragments import repeats_title
 from cheatdeck.hashing import content_hash
-from cheatdeck.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
-from cheatdeck.model import CLOZE_SPAN, Fact, Kind, Note, Notebook
-from cheatdeck.render import (
+from cheatdeck.notes.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
+from cheatdeck.notes.model import CLOZE_SPAN, Fact, Kind, Note, Notebook
+from cheatdeck.notes.render import (
     render_formula,
     render_formula_cloze,
     render_inline,
@@ -35,7 +35,7 @@ from cheatdeck.render import (
     render_references,
     render_text,
 )
-from cheatdeck.sources import MEDIA_DIR
+from cheatdeck.notes.sources import MEDIA_DIR
 
 CONTRAST_SUBDECK = "Contrasts"
 

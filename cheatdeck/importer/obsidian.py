@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from cheatdeck.summaries import as_summary, split_sentence
+from cheatdeck.importer.summaries import as_summary, split_sentence
 
 MAX_FACTS = 3
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp")

@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from cheatdeck import __version__
+from cheatdeck import PACKAGE_DIR, __version__
 from cheatdeck.hashing import file_hash
-from cheatdeck.lock import LOCK_FILE
+from cheatdeck.anki.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
 from cheatdeck.tree import walk
 
 STATE_FILE = ".cheatdeck-state.json"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = PACKAGE_DIR
 # A file changed less than this long before it was hashed may change again within the same timestamp
 # tick (2 s on FAT): its hash is not cached, so the next build reads it again.
 _SETTLED_NS = 2_000_000_000
@@ -89,7 +89,7 @@ def input_fingerprint(options: BuildOptions, hasher: Hasher) -> str:
     for library in _LIBRARIES:
         digest.update(f"{library}={_version(library)}\0".encode())
     if "sheet" in options.artefacts:
-        from cheatdeck.fonts import fonts_digest
+        from cheatdeck.sheet.fonts import fonts_digest
 
         digest.update(f"fonts={fonts_digest()}\0".encode())
     # Folders count by content, not by path: a copied project is as up to date as the original.

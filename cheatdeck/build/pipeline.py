@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cheatdeck.errors import OutputError, TemplateProblem, UsageError
-from cheatdeck.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
+from cheatdeck.anki.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
 from cheatdeck.options import ARTEFACTS, BuildOptions, SheetOptions
 from cheatdeck.outputs import GRID_CSV, GRID_HTML, SHEET_FILE, Artefact, Shared, load_output
-from cheatdeck.state import (
+from cheatdeck.build.state import (
     STATE_FILE,
     BuildState,
     Hasher,
@@ -37,8 +37,8 @@ from cheatdeck.transaction import InputMoved, commit, recover
 from cheatdeck.tree import walk
 
 if TYPE_CHECKING:
-    from cheatdeck.model import Notebook
-    from cheatdeck.reconcile import DeckPlan
+    from cheatdeck.notes.model import Notebook
+    from cheatdeck.anki.reconcile import DeckPlan
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def _input_kinds(options: BuildOptions, hasher: Hasher) -> dict[str, str]:
         "options": _options_digest(options),
     }
     if "sheet" in options.artefacts:
-        from cheatdeck.fonts import fonts_digest
+        from cheatdeck.sheet.fonts import fonts_digest
 
         digests["fonts"] = fonts_digest()[:12]
     return digests
@@ -229,7 +229,7 @@ def _note_font_subsetting(todo: list[Artefact]) -> None:
     """Before a PDF is written, say once if its fonts will be subset the slow way (WeasyPrint would say
     it for every font of every part of the sheet)."""
     if any(artefact.name == "sheet" for artefact in todo):
-        from cheatdeck.fonts import subset_notice
+        from cheatdeck.sheet.fonts import subset_notice
 
         notice = subset_notice()
         if notice:
@@ -306,7 +306,7 @@ def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[Artefact]
 
 def _check_selection(notebook: Notebook, sheet: SheetOptions) -> None:
     """Refuse a `--tag` or `--only` value that selects nothing: a typo must not print an empty sheet."""
-    from cheatdeck.sheet import select_notes
+    from cheatdeck.sheet.document import select_notes
 
     tags = sorted({tag for note in notebook.notes for tag in note.tags})
     kinds = sorted({note.kind.value for note in notebook.notes})
@@ -376,7 +376,7 @@ def _unsafe_field_uses(template: str) -> list[tuple[int, str]]:
 
 def _plan(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:
     """Load and validate the sources, compute what the requested outputs need, then plan each output."""
-    from cheatdeck.sources import load_sources
+    from cheatdeck.notes.sources import load_sources
 
     notebook = load_sources(options.source)
     for warning in notebook.warnings:
@@ -406,7 +406,7 @@ def _plan(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:
 
 def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -> DeckPlan:
     """Plan the deck against the lock; say what changed since the last deck build."""
-    from cheatdeck.reconcile import plan_deck
+    from cheatdeck.anki.reconcile import plan_deck
 
     _check_card_templates(options.templates)
     lock_path = options.source / LOCK_FILE

@@ -28,17 +28,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
-from cheatdeck.cards import (
-    NOTETYPES,
-    Notetype,
-    PlannedNote,
-    note_guid,
-    plan_source_notes,
-)
-from cheatdeck.clock import now
-from cheatdeck.errors import LockError
-from cheatdeck.hashing import content_hash
-from cheatdeck.lock import (
+from cheatdeck.anki.lock import (
     ACTIVE,
     DELETED,
     MAX_TIME,
@@ -49,8 +39,18 @@ from cheatdeck.lock import (
     LockedNotetype,
     next_modification_time,
 )
-from cheatdeck.model import Notebook
-from cheatdeck.render import render_markdown
+from cheatdeck.cards.plan import (
+    NOTETYPES,
+    Notetype,
+    PlannedNote,
+    note_guid,
+    plan_source_notes,
+)
+from cheatdeck.clock import now
+from cheatdeck.errors import LockError
+from cheatdeck.hashing import content_hash
+from cheatdeck.notes.model import Notebook
+from cheatdeck.notes.render import render_markdown
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,8 @@ def _reconcile_notetypes(
         if locked and tuple(locked.fields) != notetype.spec.fields:
             raise LockError(
                 f"note type {notetype.name!r} (id {notetype.model_id}) would change its fields from "
-                f"{locked.fields} to {list(notetype.spec.fields)}: Anki would then refuse every update. "
-                f"Bump NOTETYPES[{key!r}].version in cheatdeck/cards.py instead (see README, Note types)."
+                f"{locked.fields} to {list(notetype.spec.fields)}: Anki would then refuse every update. Bump "
+                f"NOTETYPES[{key!r}].version in cheatdeck/cards/plan.py instead (see README, Note types)."
             )
         digest = notetype.digest()
         mod = locked.mod if locked and locked.hash == digest else run.now

@@ -23,8 +23,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from cheatdeck.errors import Problem
-from cheatdeck.kinds import LABELLED_FIELDS
-from cheatdeck.model import Note
+from cheatdeck.notes.kinds import LABELLED_FIELDS
+from cheatdeck.notes.model import Note
 
 Loc = tuple[str | int | float | None, ...]  # as in sources.py: the key path of a value
 

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from cheatdeck.errors import Problem
-from cheatdeck.kinds import (
+from cheatdeck.notes.kinds import (
     BUILTIN,
     GridTable,
     KindName,
@@ -38,13 +38,13 @@ from cheatdeck.kinds import (
     Text,
     choice_error,
 )
-from cheatdeck.kinds import SLUG_PATTERN as SLUG_PATTERN  # the pattern of ids, kept importable here
+from cheatdeck.notes.kinds import SLUG_PATTERN as SLUG_PATTERN  # the pattern of ids, kept importable here
 
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 class Kind(StrEnum):
-    """The built-in kinds' names. A deck's kinds are data (`cheatdeck.kinds`); a note's `kind` is one of
+    """The built-in kinds' names. A deck's kinds are data (`cheatdeck.notes.kinds`); a note's `kind` is one of
     them, checked against the deck's own list."""
 
     SERVICE = "service"

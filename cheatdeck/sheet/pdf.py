@@ -1,7 +1,7 @@
 """The sheet's PDF, laid out part by part: a one-note edit lays out only the part holding the note.
 
-Each part of the sheet (`cheatdeck.sheet.SheetParts`: its chapters and its back matter) is rendered by
-WeasyPrint to a PDF of its own, without page margins, on as many cores as there are parts to render. A
+Each part of the sheet (`cheatdeck.sheet.document.SheetParts`: its chapters and its back matter) is rendered
+by WeasyPrint to a PDF of its own, without page margins, on as many cores as there are parts to render. A
 rendered part is kept in `out/.cheatdeck-cache/`, keyed by its HTML, the WeasyPrint version, the fonts
 installed and the files it read, so the next build renders only the parts that changed. Then the parts
 are joined with pypdf, page after page, and the frame (title, legend, date and "page x of y", in the
@@ -34,7 +34,7 @@ from cheatdeck.outputs import DamagedCache
 if TYPE_CHECKING:
     from pypdf import PdfReader, PdfWriter
 
-    from cheatdeck.sheet import SheetParts
+    from cheatdeck.sheet.document import SheetParts
 
 log = logging.getLogger(__name__)
 _DRAWINGS = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
@@ -67,8 +67,8 @@ class Renderer:
         from html import unescape
         from urllib.parse import urljoin
 
-        from cheatdeck.fetch import local_file
         from cheatdeck.hashing import file_hash
+        from cheatdeck.sheet.fetch import local_file
 
         found = []
         for reference in sorted(set(_REFERENCES.findall(html))):
@@ -82,13 +82,13 @@ class Renderer:
         """Render one HTML document to PDF bytes (reproducible for a given `epoch`)."""
         import weasyprint
 
-        from cheatdeck.breaks import breakable
-        from cheatdeck.fetch import local_fetcher
+        from cheatdeck.sheet.breaks import breakable
+        from cheatdeck.sheet.fetch import local_fetcher
 
         files: dict[str, str] = {}
         fetcher = local_fetcher(self.roots, served=files)
         with _source_date_epoch(epoch), _collected_warnings() as warnings:
-            # Very long tokens get break opportunities for the layout only (see `cheatdeck.breaks`).
+            # Very long tokens get break opportunities for the layout only (see `cheatdeck.sheet.breaks`).
             document = weasyprint.HTML(string=breakable(html), base_url=self.base, url_fetcher=fetcher)
             identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
             pdf = document.write_pdf(pdf_identifier=identifier)
@@ -110,7 +110,7 @@ def write_parts_pdf(
     processes, and are kept in `cache`."""
     import weasyprint
 
-    from cheatdeck.fonts import fonts_digest
+    from cheatdeck.sheet.fonts import fonts_digest
 
     if sheet.frame is None:  # one document, margins and all (a template from before the parts)
         rendered_whole = renderer.render(sheet.parts[0], changed)
@@ -312,7 +312,7 @@ def _set_destinations(writer: PdfWriter, destinations: Mapping[str, Any]) -> Non
 
 def _owned(html: str) -> frozenset[str]:
     """The anchors a part lays out itself (not its stand-ins for other parts' targets)."""
-    from cheatdeck.sheet_anchors import anchors_of
+    from cheatdeck.sheet.anchors import anchors_of
 
     return anchors_of(html)
 
@@ -388,9 +388,9 @@ def _cached(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
 
 
 def _cached_or_damaged(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
-    from cheatdeck.fetch import local_file
     from cheatdeck.hashing import file_hash
     from cheatdeck.outputs import json_from_cache, read_from_cache
+    from cheatdeck.sheet.fetch import local_file
 
     record = cache / f"{key}.json"
     entry = json_from_cache(record, _RECORD_LIMIT)

@@ -1,6 +1,6 @@
 """Write a planned deck as a reproducible `.apkg`: the genanki and zip adapter.
 
-Everything the package holds is decided by `cheatdeck.reconcile.plan_deck`; this module only turns that
+Everything the package holds is decided by `cheatdeck.anki.reconcile.plan_deck`; this module only turns that
 plan into genanki objects, with the planned ids and modification times, and re-zips with fixed stamps.
 """
 
@@ -12,9 +12,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from cheatdeck.cards import PlannedNote
+from cheatdeck.anki.reconcile import DeckPlan, PlannedNotetype
+from cheatdeck.cards.plan import PlannedNote
 from cheatdeck.outputs import Artefact, Output, Shared, stamp
-from cheatdeck.reconcile import DeckPlan, PlannedNotetype
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 

@@ -1,0 +1,1 @@
+"""What each note asks on cards: the card plan and the card-quality lint."""

@@ -1,0 +1,1 @@
+"""`import`: study guides (Markdown, HTML, Obsidian) turned into notes files."""
