@@ -107,11 +107,14 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "~ comprehend (topic): Summary" in result.output
-    assert "! conflict: polly (topic): Summary edited in Anki" in result.output
-    assert "    in Anki:   My own words about Polly." in result.output
+    # polly's edit is the learner's alone (the sources never changed it): kept and said, no conflict
+    assert "* polly (topic): Summary edited in Anki, kept (the sources did not change it)" in result.output
     assert "! conflict: lda (topic): Summary edited in Anki" in result.output
+    assert "    in Anki:   My LDA summary." in result.output
     assert "    in source: The sources' LDA summary." in result.output
-    assert "updated 1, deleted 0, migrated 0, conflicts 2 (unresolved)" in result.output
+    assert "updated 1, deleted 0, migrated 0, conflicts 1 (unresolved), kept 1 edit(s) made in Anki" in (
+        result.output
+    )
     assert "rerun with --keep-anki or --keep-source" in result.output
     with _opened(path) as col:
         assert note_by_id(col, "comprehend")["Summary"] == "Edited in the sources."
@@ -123,7 +126,7 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     # The learner keeps their text; later syncs leave it alone without asking again.
     result = _sync(scratch_source, "--keep-anki")
     assert result.exit_code == 0, result.output
-    assert "conflicts 2 (kept anki's text)" in result.output
+    assert "conflicts 1 (kept anki's text)" in result.output
     result = _sync(scratch_source)
     assert result.exit_code == 0, result.output
     assert "sync: added 0, updated 0, deleted 0, migrated 0, conflicts 0" in result.output

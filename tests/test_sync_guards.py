@@ -125,8 +125,8 @@ def test_a_dry_run_leaves_the_collection_file_byte_for_byte(scratch_source: Path
         col.update_note(polly)
     files = {p.name: _sha256(p) for p in tmp_path.iterdir() if p.is_file()}
     result = _sync(scratch_source, "--collection", str(path), "--dry-run")
-    assert result.exit_code == 1, result.output  # the conflict is reported
-    assert "- lex (topic)" in result.output and "! conflict: polly (topic)" in result.output
+    assert result.exit_code == 0, result.output
+    assert "- lex (topic)" in result.output and "* polly (topic): Summary edited in Anki" in result.output
     assert {p.name: _sha256(p) for p in tmp_path.iterdir() if p.is_file()} == files
 
 

@@ -9,8 +9,10 @@ An `.apkg` import adds and updates notes, nothing more. `sync` opens the collect
 - moves notes of an older note-type version to the current one with Anki's change-notetype (fields and
   cards matched by name, history kept);
 - deletes retired notes, and records that in the lock so no later build ships them again;
-- never overwrites a field the learner edited in Anki since the last sync: that is a conflict, reported
-  with both texts, until `keep="anki"` or `keep="source"` settles it.
+- never overwrites a field the learner edited in Anki since the last sync: if the sources did not change
+  it, the edit is kept and reported; if they did, that is a conflict, reported with both texts, until
+  `keep="anki"` or `keep="source"` settles it;
+- leaves Anki's import defaults (the options of the last package import) as it found them.
 
 What the last sync left in each field is remembered in the collection itself (config key
 `cheatdeck:<deck id>`): per note and field, a hash of the text Anki held after the sync and of the source
@@ -87,6 +89,7 @@ class SyncReport:
     deleted: list[str] = field(default_factory=list)
     migrated: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # retired notes left in the collection
+    edits: dict[str, list[str]] = field(default_factory=dict)  # note → fields edited in Anki only, kept
     conflicts: list[Conflict] = field(default_factory=list)
     resolved: str | None = None  # the side that won the conflicts, if one was chosen
     backup: Path | None = None
@@ -114,6 +117,8 @@ class SyncReport:
             f"migrated {len(self.migrated)}",
             conflicts,
         ]
+        if self.edits:
+            parts.append(f"kept {sum(len(names) for names in self.edits.values())} edit(s) made in Anki")
         return f"{verb}{', '.join(parts)}"
 
     def lines(self) -> list[str]:
@@ -128,6 +133,8 @@ class SyncReport:
                     lines.append(f"    {' ' * len(name)}  + {_shorten(new)}")
         lines += [f"- {note}" for note in self.deleted]
         lines += [f"= {note} (retired, kept in the collection)" for note in self.kept]
+        for note, names in self.edits.items():
+            lines.append(f"* {note}: {', '.join(names)} edited in Anki, kept (the sources did not change it)")
         for conflict in self.conflicts:
             if conflict.notetype:
                 lines.append(
@@ -440,6 +447,7 @@ class _Item:
     kept: bool = False  # retired, but left in the collection
     blocked: bool = False  # has conflicts and no side was chosen: left exactly as it is
     writes: dict[str, str] = field(default_factory=dict)  # field → new text
+    edits: list[str] = field(default_factory=list)  # fields edited in Anki only: kept, reported
     old: dict[str, str] = field(default_factory=dict)  # field → the collection's text
     tags: list[str] | None = None  # the new tag list, when it changes
     conflicts: list[Conflict] = field(default_factory=list)
@@ -519,6 +527,8 @@ class _Work:
             report.conflicts += item.conflicts
             if item.blocked:
                 continue
+            if item.edits:
+                report.edits[item.label] = list(item.edits)
             if item.nid is None:
                 report.added.append(item.label)
             elif item.deleted:
@@ -588,7 +598,7 @@ class _Work:
             update_notetypes=ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
             with_scheduling=False,
         )
-        with tempfile.TemporaryDirectory(prefix="cheatdeck-sync-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="cheatdeck-sync-") as scratch, _import_defaults_kept(col):
             package = Path(scratch, "sync.apkg")
             write_deck(replace(plan, notes=tuple(adds), lock=replace(plan.lock, notes=locked)), package)
             result = col.import_anki_package(
@@ -688,6 +698,27 @@ class _Work:
         return replace(plan.lock, notes=notes)
 
 
+_IMPORT_DEFAULTS = ("mergeNotetypes", "updateNotes", "updateNotetypes", "withScheduling", "withDeckConfigs")
+"""The collection's config keys where Anki remembers the last package import's options: its import
+dialog offers them next time."""
+
+
+@contextmanager
+def _import_defaults_kept(col: Collection) -> Iterator[None]:
+    """Leave the import dialog's defaults as they were: Anki stores the options of every package import,
+    and sync's own (update notes: never) would then be offered to the learner's next `.apkg` import,
+    which would skip every changed note."""
+    found = col.all_config()
+    try:
+        yield
+    finally:
+        for key in _IMPORT_DEFAULTS:
+            if key in found:
+                col.set_config(key, found[key])
+            else:
+                col.remove_config(key)
+
+
 def _older_notetypes(col: Collection, plan: DeckPlan, deck_id: str) -> dict[int, tuple[str, int]]:
     """Return this deck's note types of an older version in the collection: id → (key, version)."""
     current = {notetype.model_id for notetype in plan.notetypes.values()}
@@ -752,8 +783,9 @@ def _compare_note(
     """Decide, field by field, what to write to a note already in the collection, and find conflicts.
 
     A field is the learner's when Anki's text differs from what the last sync left there (the "base").
-    Untouched fields take the source text; a field the learner changed is a conflict unless it already
-    equals the source, or the learner's text was kept at an earlier sync and the source has not moved."""
+    Untouched fields take the source text; a field the learner changed is kept (and reported) if the
+    source has not changed it since, else a conflict unless it already equals the source. A retired
+    note's edit is always a conflict: deleting the note would lose it."""
     anki = {name: note[name] if name in note else "" for name in names}  # noqa: SIM401 (no Note.get)
     item.old = anki
     base = _base(note, synced, locked)
@@ -767,6 +799,8 @@ def _compare_note(
             item.writes[name] = source  # changed in the sources only
         elif held == before and _digest(source) == before_source:
             continue  # the learner's text, kept at an earlier sync; the source has not changed since
+        elif _digest(source) == before_source and not item.retired:
+            item.edits.append(name)  # edited in Anki only: the learner's text stays, reported once
         else:
             item.conflicts.append(Conflict(item.label, name, text, source, item.retired))
             if keep == "source":
