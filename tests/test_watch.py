@@ -64,10 +64,11 @@ def test_a_save_that_truncates_then_writes_is_built_once_whole(
     assert not any("retire" in line for line in lines), lines
 
 
+@pytest.mark.parametrize("relative", [False, True])
 def test_a_file_emptied_for_good_is_confirmed_before_its_notes_are_retired(
-    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: bool
 ) -> None:
-    notes = scratch_source / "services.yaml"
+    notes = scratch_source / "services.yaml"  # the watcher names files by their absolute path
     ids = {
         note.note_id
         for note in read_lock(scratch_source / LOCK_FILE).notes.values()
@@ -79,7 +80,10 @@ def test_a_file_emptied_for_good_is_confirmed_before_its_notes_are_retired(
         notes.write_bytes(b"")  # the learner empties the file and means it
         yield {(watchfiles.Change.modified, str(notes))}
 
-    lines, _, results = _watch(scratch_source, tmp_path / "dist", saves, monkeypatch, pauses.append)
+    if relative:  # --source source, as typed
+        monkeypatch.chdir(tmp_path)
+    folder = Path(scratch_source.name) if relative else scratch_source
+    lines, _, results = _watch(folder, tmp_path / "dist", saves, monkeypatch, pauses.append)
     assert "services.yaml is now empty or gone: its notes are retired if it stays so for 3 s" in lines
     assert len(pauses) == watching.CONFIRM_EMPTY_STEPS and all(pause > 0 for pause in pauses)
     assert len(results) == 2 and all(isinstance(result, BuildReport) for result in results), lines

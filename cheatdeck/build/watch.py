@@ -110,7 +110,7 @@ def look_at_all(folders: Iterable[Path]) -> dict[Path, Seen | None]:
         for top, subfolders, names in os.walk(folder):
             subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
             for name in names:
-                path = Path(top, name)
+                path = Path(os.path.abspath(os.path.join(top, name)))  # as the watcher names it
                 if _is_input(None, str(path)):
                     seen[path] = look(path)
     return seen
@@ -187,7 +187,7 @@ def watch(
     for changes in watch_files(
         *folders, watch_filter=_is_input, stop_event=stop, rust_timeout=500, yield_on_timeout=False
     ):
-        changed = {Path(path) for _, path in changes}
+        changed = {Path(os.path.abspath(path)) for _, path in changes}
         echo(f"changed: {', '.join(sorted({path.name for path in changed}))}")
         seen.update(settle(changed, seen, echo, sleep))
         run()
