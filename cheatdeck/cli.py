@@ -303,11 +303,13 @@ def new_command(folder: Path, title: str, notes_format: str) -> None:
     help="Make every heading down to this level a note (deeper ones stay in the note's text); by default "
     "the topics are chosen from the guide's own outline, per branch, and the choice is printed.",
 )
-def import_command(sources: tuple[Path, ...], into: Path, level: int | None) -> None:
+@click.option("--explain", is_flag=True, help="List every guess (kind, summary, fields …) with its reason.")
+def import_command(sources: tuple[Path, ...], into: Path, level: int | None, explain: bool) -> None:
     """Turn study guides (Markdown files, HTML pages, folders of Markdown files) into Markdown notes.
 
-    Prints every guess (kind, learning, summary …) for review. Importing the same guide again updates
-    only the notes whose section changed; a note you edited is kept as you left it.
+    Prints what it guessed (kinds, summaries, fields) for review; --explain lists every guess and why.
+    Importing the same guide again updates only the notes whose section changed; a note you edited is
+    kept as you left it.
 
     Example: python build.py import study-guide.md blog-post.html --into notes
     """
@@ -320,7 +322,7 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int | None) -> 
             raise click.ClickException(str(error)) from None
         except OSError as error:
             raise click.ClickException(f"{error.filename or into}: {error.strerror or error}") from None
-    for line in report.lines():
+    for line in report.lines(explain):
         click.echo(line)
     click.echo(f"next: python build.py check --source {into}")
 

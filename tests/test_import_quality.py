@@ -67,7 +67,7 @@ def test_a_summary_is_a_sentence_never_a_label_table_row_code_or_tags(tmp_path: 
     assert notes["Object Detection"].summary == (
         "Finds and classifies every object in an image with a bounding box."
     )
-    assert notes["Glue"].summary == "Glue runs serverless Spark jobs that clean and join data."
+    assert notes["Glue"].summary == "Runs serverless Spark jobs that clean and join data."  # no name
     assert notes["Tagged"].summary == "The first kind of thing."
 
 
@@ -236,4 +236,126 @@ def test_an_obsidian_vault_leaves_no_obsidian_markup_and_keeps_its_marks(tmp_pat
     assert (
         "## Side effects" in notes["ACE inhibitors"].body
         or "### Side effects" in notes["ACE inhibitors"].body
+    )
+
+
+CKA = Path(__file__).parent / "fixtures" / "guides" / "cka"
+# A careful reader's kinds for the CKA fixture's topics (labelled by hand before the rules ran)
+CKA_LABELS = {
+    **dict.fromkeys(
+        ("kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager", "kubelet", "kube-proxy"),
+        "component",
+    ),
+    "CoreDNS": "component",
+    **dict.fromkeys(
+        ("kubeadm: Scenario 01", "kubeadm: Scenario 02", "Troubleshooting: Scenario 01"),
+        "task",
+    ),
+    "Troubleshooting: Scenario 02": "task",
+    **dict.fromkeys(
+        ("Role", "ClusterRole", "RoleBinding", "Deployment", "DaemonSet", "StatefulSet", "ConfigMap"),
+        "resource-type",
+    ),
+    **dict.fromkeys(("ClusterIP", "NodePort", "LoadBalancer", "Ingress", "NetworkPolicy"), "resource-type"),
+    **dict.fromkeys(("Taints and tolerations", "Node affinity", "Resource limits"), "concept"),
+}
+
+
+def test_kinds_declared_in_deck_yaml_are_recognised_by_their_own_rules(tmp_path: Path) -> None:
+    import shutil
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    shutil.copyfile(CKA / "deck" / "deck.yaml", notes / "deck.yaml")
+    report = import_guides([CKA / "guide"], notes)
+    kinds = {note.title: str(note.kind) for note in load_sources(notes).notes}
+    assert set(kinds) == set(CKA_LABELS)
+    agree = sum(kinds[title] == label for title, label in CKA_LABELS.items())
+    assert agree / len(CKA_LABELS) >= 0.85, {t: k for t, k in kinds.items() if CKA_LABELS[t] != k}
+    assert kinds["kubeadm: Scenario 01"] == "task"  # its own heading, "Scenario 01", matches the title rule
+    assert kinds["kubelet"] == "component"  # its summary says "agent on every node"
+    explained = "\n".join(report.lines(explain=True))
+    assert "kubeadm-scenario-01: kind task (the title says 'Scenario')" in explained
+    assert "kube-apiserver: kind component (it is under the heading 'Control plane components')" in explained
+    short = report.lines(explain=False)
+    assert "guessed (review these): kinds: component 6, concept 4, resource-type 12, task 4; summary" in (
+        "\n".join(short)
+    )
+    assert not any("kind component (" in line for line in short)
+
+
+def test_a_recognise_rule_that_is_no_regular_expression_is_reported_where_it_is(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "deck.yaml").write_text(
+        "id: t\ntitle: T\nkinds:\n  - name: task\n    colour: '#112233'\n"
+        "    recognise:\n      titles: ['(']\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--source", str(notes)])
+    assert result.exit_code == 1
+    assert "deck.yaml:7: kinds[0].recognise.titles[0]: not a regular expression" in result.output
+
+
+GRID_GUIDE = """\
+# Guide
+
+## Built-in algorithms
+
+### Unsupervised
+
+#### K-Means
+
+K-Means groups records into k clusters by the distance to each cluster's centre.
+
+##### Input
+
+Numeric vectors in RecordIO-protobuf or CSV.
+
+## Services
+
+### Amazon Kinesis Data Firehose
+
+Amazon Kinesis Data Firehose loads streaming data into S3 or Redshift without code to manage.
+
+Use cases: near-real-time delivery of logs to a data lake.
+
+### Amazon Comprehend
+
+Amazon Comprehend finds entities, key phrases and sentiment in text.
+
+Usage:
+
+- sentiment of product reviews
+- entity extraction from support tickets
+"""
+
+
+def test_grid_fields_come_from_the_guides_own_labels_and_say_why(tmp_path: Path) -> None:
+    path = tmp_path / "in" / "guide.md"
+    path.parent.mkdir()
+    path.write_text(GRID_GUIDE, encoding="utf-8")
+    report = import_guides([path], tmp_path / "notes")
+    notes = {note.title: note for note in load_sources(tmp_path / "notes").notes}
+    kmeans = notes["K-Means"]
+    assert (str(kmeans.kind), str(kmeans.learning), kmeans.task) == (
+        "algorithm",
+        "unsupervised",
+        "clustering",
+    )
+    assert kmeans.input == "Numeric vectors in RecordIO-protobuf or CSV"  # as the author wrote it
+    firehose = notes["Amazon Kinesis Data Firehose"]
+    assert firehose.use_case == "near-real-time delivery of logs to a data lake"
+    assert "Use cases:" not in firehose.body  # the labelled line left the body for the grid
+    assert notes["Amazon Comprehend"].use_case == (
+        "sentiment of product reviews; entity extraction from support tickets"
+    )
+    explained = "\n".join(report.lines())
+    assert "k-means: learning unsupervised (it is under the heading 'Unsupervised')" in explained
+    assert (
+        "amazon-kinesis-data-firehose: use_case near-real-time delivery of logs to a data lake " in explained
     )

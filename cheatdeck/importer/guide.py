@@ -4,7 +4,8 @@ A guide is a Markdown file, an HTML page (read with a real HTML5 parser) or a fo
 Obsidian vault; hidden folders skipped). Its headings down to a chosen level become notes; a heading with
 no text of its own only groups others, so it is dropped and its name becomes their tag. Each note's first
 sentence is its summary, links under a "References"-like heading or label become its references, and its
-kind (with `learning` or `formula`) is guessed by the declared `KIND_RULES`. Every guess is reported.
+kind (with `learning`, `formula` and the grid fields) is guessed by the deck's kind rules
+(`cheatdeck.importer.kind_rules`). Every guess is reported.
 
 Ids are slugs of the heading (of its parent headings too, where two headings share a name), so importing the
 same guide again gives the same ids. Re-importing rewrites only what the guide changed: a record beside the
@@ -19,7 +20,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from cheatdeck.importer.files import (
     recover_import,
     write_files,
 )
+from cheatdeck.importer.kind_rules import Evidence, guess_kind, guess_learning, guess_task, labelled_fields
 from cheatdeck.importer.obsidian import (
     Vault,
     aliases,
@@ -46,6 +48,7 @@ from cheatdeck.importer.obsidian import (
 )
 from cheatdeck.importer.structure import outline
 from cheatdeck.importer.summaries import choose_summary
+from cheatdeck.notes.kinds import BUILTIN, Kinds
 from cheatdeck.notes.markdown_sources import (
     NOTE_HEADING,
     format_markdown_note,
@@ -80,10 +83,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*\n", re.DOTALL
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u2028\u2029]")
 _URL = re.compile(r"https?://[^\s<>()\[\]]+(?:\([^\s<>()]*\)[^\s<>()\[\]]*)*", re.IGNORECASE)
-_RESOURCE_WORDS = re.compile(
-    r"\b(courses?|exams?|practice|tips|books?|videos?|tutorials?|resources|dumps|cheat ?sheets?)\b"
-)
-_LEARNING = re.compile(r"(?<![\w-])(un)?supervised\b", re.IGNORECASE)
 
 
 class GuideError(Exception):
@@ -117,6 +116,8 @@ class Draft:
     containers: tuple[str, ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)
     guesses: list[tuple[str, str, str]] = field(default_factory=list)  # field, value, why
+    part_of: Draft | None = None  # the note of the heading above it, when that heading is a note
+    heading: str = ""  # the heading's own words, when the title took its parent's name too
     id: str = ""
 
     @property
@@ -127,58 +128,6 @@ class Draft:
     @property
     def first_sentence(self) -> str:
         return str(self.fields.get("summary", "")).lower()
-
-
-@dataclass(frozen=True)
-class KindRule:
-    """One declared rule for guessing a note's kind: the first rule that matches decides."""
-
-    kind: str
-    why: str
-    test: Callable[[Draft], bool]
-
-
-def _title_is_service(draft: Draft) -> bool:
-    return bool(re.match(r"^(amazon|aws)\b", draft.title, re.IGNORECASE))
-
-
-def _title_is_deployment(draft: Draft) -> bool:
-    words = r"\b(inference|endpoints?|hosting|deploy\w*|batch transform|serverless)\b"
-    return _title_is_service(draft) and bool(re.search(words, draft.title, re.IGNORECASE))
-
-
-def _learning(draft: Draft) -> str | None:
-    match = _LEARNING.search(draft.text)
-    return None if match is None else ("unsupervised" if match[1] else "supervised")
-
-
-KIND_RULES: tuple[KindRule, ...] = (
-    KindRule(
-        "deployment",
-        "the title starts with Amazon or AWS and names inference, endpoints, hosting or batch transform",
-        _title_is_deployment,
-    ),
-    KindRule("service", "the title starts with Amazon or AWS", _title_is_service),
-    KindRule("metric", "the section has a formula line 'Title = …'", lambda d: "formula" in d.fields),
-    KindRule("algorithm", "the text says supervised or unsupervised", lambda d: _learning(d) is not None),
-    KindRule(
-        "algorithm",
-        "the title or the first sentence says algorithm",
-        lambda d: "algorithm" in f"{d.title.lower()} {d.first_sentence}",
-    ),
-    KindRule(
-        "metric",
-        "the first sentence says the topic measures something",
-        lambda d: bool(re.search(r"\bmeasures\b", d.first_sentence)),
-    ),
-    KindRule(
-        "resource",
-        "the title or a heading above it names a course, exam, practice, tips, book or resources",
-        lambda d: bool(_RESOURCE_WORDS.search(" ".join(d.path).lower())),
-    ),
-    KindRule("concept", "no other rule matched", lambda d: True),
-)
-"""The declared rules `import` guesses a note's kind by, in order (documented in source/README.md)."""
 
 
 @dataclass
@@ -194,9 +143,11 @@ class ImportReport:
     guesses: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # repairs and things left out
     structure: list[str] = field(default_factory=list)  # which headings became notes, per guide
+    kinds: Counter[str] = field(default_factory=Counter)  # notes by guessed kind
+    guessed: Counter[str] = field(default_factory=Counter)  # other guesses by field
 
-    def lines(self) -> list[str]:
-        """Return the report as lines of text."""
+    def lines(self, explain: bool = True) -> list[str]:
+        """Return the report as lines of text: every guess with its reason if `explain`, else a count."""
         out = [f"wrote {path}" for path in self.written]
         counts = [
             f"{len(names)} {label}"
@@ -217,9 +168,14 @@ class ImportReport:
         for name in self.kept:
             out.append(f"kept your edit of {name}; the guide changed it too: compare by hand")
         out += [f"notice: {notice}" for notice in self.notices]
-        if self.guesses:
+        if self.guesses and explain:
             out.append(f"guessed (review these): {len(self.guesses)}")
             out += [f"  {guess}" for guess in self.guesses]
+        elif self.guesses:
+            kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.kinds.items()))
+            fields = ", ".join(f"{name} {count}" for name, count in sorted(self.guessed.items()))
+            out.append(f"guessed (review these): kinds: {kinds}" + (f"; {fields}" if fields else ""))
+            out.append("  --explain lists every guess with its reason")
         return out
 
 
@@ -425,31 +381,31 @@ def draft_notes(
     preamble = "\n".join(lines[:first])
     if preamble.strip():
         drafts += _draft(guide, guide.title, (guide.title,), (), preamble, notices, media, line=1)
-    top = (guide.title, False)  # a generic first heading ("Side effects") is the file's own topic's
+    top: tuple[str, Draft | None] = (guide.title, None)  # a generic first heading is the file's topic's
 
     def walk(
-        section: _Section, path: tuple[str, ...], containers: tuple[str, ...], parent: tuple[str, bool]
+        section: _Section,
+        path: tuple[str, ...],
+        containers: tuple[str, ...],
+        parent: tuple[str, Draft | None],
     ) -> None:
-        """Draft a section and those under it; `parent`: the heading above it, and whether it is a note."""
+        """Draft a section and those under it; `parent`: the heading above it, and its note (if any)."""
         if section.start in furniture:
             why = furniture[section.start]
             notices.append(f"{guide.name}:{section.start + 1}: {_plain(section.title)!r} left out ({why})")
             return
         own_stop = section.children[0].start if section.children else section.stop
         own = "\n".join(lines[section.end : own_stop])
-        title = _title_in_context(section.title, *parent, titles)
+        title = _title_in_context(section.title, parent[0], parent[1] is not None, titles)
         made = _draft(guide, title, (*path, title), containers, own, notices, media, section.start + 1)
-        if made and title != section.title:
-            made[0].guesses.append(
-                ("title", made[0].title, "a generic or repeated heading: its parent's name added")
-            )
+        _note_parent(made, parent[1], _heading_title(section.title) if title != section.title else "")
         drafts.extend(made)
         if not made and section.children:
             containers = (*containers, _heading_title(section.title))  # its own name, not its parent's
         elif not made:
             notices.append(f"{guide.name}:{section.start + 1}: empty section {_plain(title)!r} left out")
         for child in section.children:
-            walk(child, (*path, title), containers, (section.title, bool(made)))
+            walk(child, (*path, title), containers, (section.title, made[0] if made else None))
 
     for root in roots:
         walk(root, (), (), top)
@@ -465,8 +421,19 @@ def _title_only(guide: Guide) -> list[Draft]:
     draft = Draft(title, (title,), guide, "", tags=list(guide.tags))
     draft.fields["summary"] = _without_own_name(summary, title)
     draft.guesses.append(("title", title, "the file has no text: its name is the fact"))
-    _guess_kind(draft)
     return [draft]
+
+
+def _note_parent(made: list[Draft], parent: Draft | None, heading: str) -> None:
+    """Remember the note a section's note is part of, and its heading's own words when its title took its
+    parent's name too (and say so)."""
+    if made and parent is not None:
+        made[0].part_of = parent
+    if made and heading:
+        made[0].heading = heading
+        made[0].guesses.append(
+            ("title", made[0].title, "a generic or repeated heading: its parent's name added")
+        )
 
 
 def _sections(headings: list[tuple[int, int, int, str]], line_count: int) -> list[_Section]:
@@ -566,20 +533,68 @@ def _draft(
     draft.body = _tidy(body)
     if references:
         draft.fields["references"] = references
-    _guess_kind(draft)
     return [draft]
 
 
-def _guess_kind(draft: Draft) -> None:
-    rule = next(rule for rule in KIND_RULES if rule.test(draft))
-    draft.fields["kind"] = rule.kind
-    draft.guesses.insert(0, ("kind", rule.kind, rule.why))
-    learning = _learning(draft) if rule.kind == "algorithm" else None
-    if learning:
-        draft.fields["learning"] = learning
-        draft.guesses.insert(1, ("learning", learning, f"the text says {learning!r} first"))
+def _guess_kind(draft: Draft, kinds: Kinds) -> None:
+    """Guess a draft's kind, learning type and grid fields from the deck's rules and the guide's labels."""
+    folders = (
+        draft.guide.source.parent.relative_to(draft.guide.root).parts
+        if draft.guide.root != draft.guide.source.parent
+        else ()
+    )
+    evidence = Evidence(
+        draft.title,
+        str(draft.fields.get("summary", "")),
+        draft.body,
+        draft.path[:-1],
+        folders,
+        draft.tags,
+        "formula" in draft.fields,
+        draft.heading,
+    )
+    kind, why = guess_kind(kinds, evidence)
+    parent = draft.part_of
+    if (
+        parent is not None
+        and "kind" in parent.fields
+        and (not why.startswith("the title") or _generic_part(draft.title, parent.title))
+    ):
+        kind, why = parent.fields["kind"], f"a part of {parent.title!r}, which is a {parent.fields['kind']}"
+    guesses = [("kind", kind, why)]
+    fields = {
+        name: value
+        for name, value in draft.fields.items()
+        if name != "formula" or "formula" in kinds[kind].fields
+    }
+    own = kinds[kind].fields
+    if "learning" in own:
+        learning = guess_learning(evidence)
+        if learning:
+            fields["learning"] = learning[0]
+            guesses.append(("learning", *learning))
+    if "task" in own and kinds[kind].recognise is None and kind == "algorithm":
+        task = guess_task(evidence)
+        if task:
+            fields["task"] = task[0]
+            guesses.append(("task", *task))
+    body, labelled = labelled_fields(
+        draft.body, [name for name in own if name not in ("learning", "formula")]
+    )
+    for name, (value, reason) in labelled.items():
+        fields[name] = value
+        guesses.append((name, value, reason))
+    draft.body = _tidy(body)
+    draft.fields = {"kind": kind, **fields}
+    draft.guesses[:0] = guesses
     if "formula" in draft.fields:
         draft.guesses.append(("formula", draft.fields["formula"], "a line 'Title = …' in the section"))
+
+
+def _generic_part(title: str, parent: str) -> bool:
+    """True for "Parent: Part" where the part is one or two words: a method or aspect of the parent."""
+    part = title.removeprefix(f"{parent}: ")
+    return part != title and len(part.split()) <= 2
 
 
 def _clean_title(title: str) -> str:
@@ -773,11 +788,20 @@ def _without_own_name(summary: str, title: str) -> str:
         re.sub(r"\s+algorithm$", "", title, flags=re.IGNORECASE),
         re.sub(r"\s*\(.*?\)", "", title),
     }
+    words = title.split()
+    if len(words) > 1:  # "Serverless Inference scales …" under "SageMaker Serverless Inference"
+        names.add(" ".join(words[1:]))
     for name in sorted(names, key=len, reverse=True):
-        pattern = rf"^(?:the\s+)?{re.escape(name)}(?:\s+algorithm)?\s+(?:is|are)\s+(?P<rest>\S.*)$"
+        pattern = rf"^(?:the\s+|an?\s+)?{re.escape(name)}(?:\s+algorithm)?\s+(?:is|are)\s+(?P<rest>\S.*)$"
         match = re.match(pattern, summary, re.IGNORECASE | re.DOTALL)
         if match and len(match["rest"].split()) >= 3:
             return match["rest"][0].upper() + match["rest"][1:]
+        # "K-Means groups records …" → "Groups records …": a verb after the name says what it does
+        does = re.match(
+            rf"^(?i:the\s+|an?\s+)?(?i:{re.escape(name)})\s+(?P<rest>[a-z]+s\b\s+\S.*)$", summary, re.DOTALL
+        )
+        if does and len(does["rest"].split()) >= 4 and not does["rest"].startswith(("is ", "was ", "has ")):
+            return does["rest"][0].upper() + does["rest"][1:]
     return summary
 
 
@@ -881,6 +905,11 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         guide.output: draft_notes(guide, level, report.notices, media, report.structure) for guide in guides
     }
     everything = [draft for group in drafts.values() for draft in group]
+    from cheatdeck.notes.sources import read_kinds
+
+    kinds = read_kinds(into) if into.is_dir() else BUILTIN
+    for draft in everything:
+        _guess_kind(draft, kinds)
     if into.exists() and not into.is_dir():
         raise GuideError(f"{into}: not a folder")
     recover_import(into)
@@ -1266,3 +1295,7 @@ def _report_guesses(drafts: list[Draft], path: Path, text: str, into: Path, repo
         for name, value, why in draft.guesses:
             shown = f" {value}" if value and name != "title" else ""
             report.guesses.append(f"{where}: {name}{shown} ({why})")
+            if name == "kind":
+                report.kinds[value] += 1
+            else:
+                report.guessed[name] += 1

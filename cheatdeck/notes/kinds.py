@@ -153,6 +153,32 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _pattern(value: object) -> object:
+    """Accept a regular expression (matched case-insensitively), or say why it is not one."""
+    if isinstance(value, str):
+        try:
+            re.compile(value)
+        except re.error as error:
+            message = "not a regular expression: {error}"
+            raise PydanticCustomError("pattern", message, {"error": str(error)}) from None
+    return value
+
+
+Pattern = Annotated[Text, BeforeValidator(_pattern)]
+
+
+class Recognise(_Spec):
+    """How `import` recognises a kind's notes in a guide: any one rule matching is enough. Titles are
+    regular expressions; words, parent headings, folders and tags are matched without regard to case."""
+
+    titles: tuple[Pattern, ...] = ()  # a pattern the note's title matches
+    words: tuple[Text, ...] = ()  # a word or phrase in its title or summary
+    parents: tuple[Text, ...] = ()  # the name of a heading above it
+    folders: tuple[Text, ...] = ()  # the name of a folder its guide is in
+    tags: tuple[Text, ...] = ()  # a tag the guide gives it
+    formula: bool = False  # it has a line 'Title = expression'
+
+
 class KindSpec(_Spec):
     """One kind of note: how it looks, where it goes, which fields and topic cards it has."""
 
@@ -168,6 +194,9 @@ class KindSpec(_Spec):
     required: tuple[FieldName, ...] = ()
     cards: tuple[CardKind, ...] = ("term",)
     layout: Layout = "section"  # a sheet section, or a compact list after the grid
+    recognise: Recognise | None = (
+        None  # how `import` tells its notes (default: cheatdeck.importer.kind_rules)
+    )
 
     @model_validator(mode="before")
     @classmethod
