@@ -224,7 +224,9 @@ def test_an_obsidian_vault_leaves_no_obsidian_markup_and_keeps_its_marks(tmp_pat
     assert notes["Metoprolol"].facts[0].text == (
         "Contraindications: ==asthma== (less risk than propranolol, still caution)"
     )
-    assert notes["ACE inhibitors"].facts[0].text == "Side effects: ==angioedema=="
+    assert notes["ACE inhibitors"].facts[0].text == (
+        "Side effects: dry cough (from bradykinin …; ==angioedema==; hyperkalaemia"
+    )
     assert set(notes["Beta blockers"].tags) >= {"cardio", "antihypertensive", "exam"}
     assert "cardio-antihypertensive" in notes["ACE inhibitors"].tags
     assert "Also called: β-blockers, beta-adrenergic antagonists." in notes["Beta blockers"].body
@@ -248,10 +250,10 @@ CKA_LABELS = {
     ),
     "CoreDNS": "component",
     **dict.fromkeys(
-        ("kubeadm: Scenario 01", "kubeadm: Scenario 02", "Troubleshooting: Scenario 01"),
+        ("kubeadm: Scenario 01", "kubeadm: Join a worker", "Troubleshooting: A pod stays Pending"),
         "task",
     ),
-    "Troubleshooting: Scenario 02": "task",
+    "Troubleshooting: A Service has no endpoints": "task",
     **dict.fromkeys(
         ("Role", "ClusterRole", "RoleBinding", "Deployment", "DaemonSet", "StatefulSet", "ConfigMap"),
         "resource-type",
@@ -276,6 +278,7 @@ def test_kinds_declared_in_deck_yaml_are_recognised_by_their_own_rules(tmp_path:
     assert kinds["kubelet"] == "component"  # its summary says "agent on every node"
     explained = "\n".join(report.lines(explain=True))
     assert "kubeadm-scenario-01: kind task (the title says 'Scenario')" in explained
+    assert "troubleshooting-a-pod-stays-pending: kind task (the title says 'Scenario')" in explained
     assert "kube-apiserver: kind component (it is under the heading 'Control plane components')" in explained
     short = report.lines(explain=False)
     assert "guessed (review these): kinds: component 6, concept 4, resource-type 12, task 4; summary" in (
@@ -359,3 +362,50 @@ def test_grid_fields_come_from_the_guides_own_labels_and_say_why(tmp_path: Path)
     assert (
         "amazon-kinesis-data-firehose: use_case near-real-time delivery of logs to a data lake " in explained
     )
+
+
+CASES = """\
+# Guide
+
+## Troubleshooting
+
+### Scenario 01
+
+A pod stays Pending: `kubectl describe pod` shows the scheduler's reason, usually an untolerated taint.
+
+## Built-in algorithms
+
+### PCA
+
+Principal Component Analysis reduces the number of features by projecting the data onto fewer axes.
+
+### Linear Learner
+
+Linear Learner fits linear models for regression and for binary or multiclass classification.
+
+## ACE inhibitors
+
+ACE inhibitors block angiotensin-converting enzyme, so blood vessels relax.
+
+### Side effects
+
+- dry cough from bradykinin build-up
+- ==angioedema==
+- hyperkalaemia
+"""
+
+
+def test_cards_ask_what_the_guide_says_not_what_its_headings_number(tmp_path: Path) -> None:
+    notes = _import(tmp_path, CASES)
+    # a numbered case is titled by the situation it opens with
+    case = notes["Troubleshooting: A pod stays Pending"]
+    assert (
+        case.summary == "`kubectl describe pod` shows the scheduler's reason, usually an untolerated taint."
+    )
+    # a summary that spells out the title's acronym does not give the answer away on the reverse card
+    assert notes["PCA"].summary == ("Reduces the number of features by projecting the data onto fewer axes.")
+    assert notes["Linear Learner"].task == "classification and regression"
+    # a marked list item is recalled among its list, not alone under "Side effects"
+    assert [fact.text for fact in notes["ACE inhibitors"].facts] == [
+        "Side effects: dry cough from bradykinin …; ==angioedema==; hyperkalaemia"
+    ]

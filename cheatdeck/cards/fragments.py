@@ -92,6 +92,13 @@ def is_generic_title(title: str) -> bool:
     return words in GENERIC_TITLES or bool(_NUMBERED_GENERIC.fullmatch(words))
 
 
+def is_numbered_case(title: str) -> bool:
+    """True for a numbered case that names no topic: "Scenario 01", "Example 2", "Question 3"."""
+    words = " ".join(re.sub(r"[^\w\s]", " ", title.lower()).split())
+    match = re.fullmatch(r"(?P<name>\w+)\s+(\d+[a-z]?|[ivx]+)", words)
+    return bool(match and _NUMBERED_GENERIC.fullmatch(match["name"]))
+
+
 def repeats_title(summary: str, title: str) -> bool:
     """True when a summary says nothing but the title (an import found no sentence): no term card."""
     return " ".join(plain_words(summary)).strip(" .").lower() == " ".join(title.split()).lower()

@@ -28,7 +28,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from cheatdeck.cards.fragments import is_generic_title
+from cheatdeck.cards.fragments import is_generic_title, is_numbered_case
 from cheatdeck.importer.files import (
     Picture,
     drop_unsafe_links,
@@ -523,6 +523,7 @@ def _draft(
         draft.fields["summary"] = short or draft.title
         if how:
             draft.guesses.append(("summary", "", how))
+        _name_the_case(draft)
     body, facts = highlight_facts(body)  # after the summary: a highlight in it is bold there, no fact
     if facts:
         draft.fields["facts"] = facts
@@ -589,6 +590,21 @@ def _guess_kind(draft: Draft, kinds: Kinds) -> None:
     draft.guesses[:0] = guesses
     if "formula" in draft.fields:
         draft.guesses.append(("formula", draft.fields["formula"], "a line 'Title = …' in the section"))
+
+
+def _name_the_case(draft: Draft) -> None:
+    """Title a numbered case ("Scenario 01", "Example 2") by the situation its text opens with:
+    "A pod stays Pending: kubectl describe pod shows …" → "Troubleshooting: A pod stays Pending"."""
+    prefix, _, own = draft.title.rpartition(": ")
+    if not is_numbered_case(own):
+        return
+    lead, colon, rest = str(draft.fields["summary"]).partition(": ")
+    if not colon or not 2 <= len(lead.split()) <= 10 or len(rest.split()) < 3:
+        return
+    draft.title = f"{prefix}: {lead}" if prefix else lead
+    draft.path = (*draft.path[:-1], draft.title)
+    draft.fields["summary"] = rest[0].upper() + rest[1:]
+    draft.guesses.append(("title", draft.title, f"{own!r} names no topic: the situation its text opens with"))
 
 
 def _generic_part(title: str, parent: str) -> bool:
@@ -791,6 +807,11 @@ def _without_own_name(summary: str, title: str) -> str:
     words = title.split()
     if len(words) > 1:  # "Serverless Inference scales …" under "SageMaker Serverless Inference"
         names.add(" ".join(words[1:]))
+    if re.fullmatch(r"[A-Z]{2,6}", title):  # "Principal Component Analysis reduces …" under "PCA"
+        spelled = r"\s+".join(rf"{letter}[\w-]*" for letter in title)
+        expansion = re.match(rf"^(?:the\s+)?({spelled})\b", summary, re.IGNORECASE)
+        if expansion:
+            names.add(expansion[1])
     for name in sorted(names, key=len, reverse=True):
         pattern = rf"^(?:the\s+|an?\s+)?{re.escape(name)}(?:\s+algorithm)?\s+(?:is|are)\s+(?P<rest>\S.*)$"
         match = re.match(pattern, summary, re.IGNORECASE | re.DOTALL)

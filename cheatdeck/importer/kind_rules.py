@@ -199,6 +199,8 @@ def guess_learning(evidence: Evidence) -> tuple[str, str] | None:
 def guess_task(evidence: Evidence) -> tuple[str, str] | None:
     """Return the task a built-in algorithm does (`ML_TASKS`) and why, from its title or summary."""
     text = f"{evidence.title}. {evidence.summary}"
+    if re.search(r"\bclassif", text, re.IGNORECASE) and re.search(r"\bregress", text, re.IGNORECASE):
+        return "classification and regression", "its title or summary says classification and regression"
     for task, words in ML_TASKS:
         match = re.search(rf"\b({words})\b", text, re.IGNORECASE)
         if match:

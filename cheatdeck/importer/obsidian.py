@@ -188,7 +188,7 @@ def highlight_facts(body: str, heading: str = "") -> tuple[str, list[str]]:
             title = re.match(r"^ {0,3}#{1,6}\s+(?P<title>.*?)\s*#*$", line)
             under = title["title"] if title and not fenced else under
             continue
-        item = re.match(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<text>.*)$", line)
+        item = _ITEM.match(line)
         for sentence in _marked_sentences(item["text"] if item else line):
             if len(facts) < MAX_FACTS:
                 context = (
@@ -196,9 +196,39 @@ def highlight_facts(body: str, heading: str = "") -> tuple[str, list[str]]:
                     if item and under and under.lower() not in sentence.lower()
                     else ""
                 )
-                facts.append(_fact_text(context + sentence))
+                bare = item and len(_HIGHLIGHT.sub("", sentence).split()) < MIN_OWN_WORDS
+                shown = _among_siblings(lines, number, sentence) if bare else sentence
+                facts.append(_fact_text(context + shown))
         lines[number] = _HIGHLIGHT.sub(lambda match: f"**{match['text']}**", line)
     return "\n".join(lines), facts
+
+
+_ITEM = re.compile(r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+(?P<text>.*)$")
+MIN_OWN_WORDS = 3  # a marked list item with fewer words of its own is recalled among its siblings
+SIBLING_WORDS = 4
+
+
+def _among_siblings(lines: list[str], number: int, sentence: str) -> str:
+    """Return a marked list item with the other items of its list around it, shortened: "dry cough …;
+    ==angioedema==; hyperkalaemia" (a bare "==angioedema==" under "Side effects" has many answers)."""
+    indent = len(_ITEM.match(lines[number])["indent"])  # type: ignore[index]
+    start = stop = number
+    while start > 0 and (m := _ITEM.match(lines[start - 1])) and len(m["indent"]) == indent:
+        start -= 1
+    while stop + 1 < len(lines) and (m := _ITEM.match(lines[stop + 1])) and len(m["indent"]) == indent:
+        stop += 1
+    if start == stop:
+        return sentence
+    parts = []
+    for index in range(start, stop + 1):
+        if index == number:
+            parts.append(sentence)
+            continue
+        words = _ITEM.match(lines[index])["text"].split()  # type: ignore[index]
+        words = _HIGHLIGHT.sub(lambda match: match["text"], " ".join(words)).split()
+        shown = " ".join(words[:SIBLING_WORDS])
+        parts.append(f"{shown} …" if len(words) > SIBLING_WORDS else shown.rstrip(".;,"))
+    return "; ".join(parts)
 
 
 def _marked_sentences(text: str) -> list[str]:
