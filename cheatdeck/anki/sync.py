@@ -145,7 +145,7 @@ class SyncReport:
                 lines.append(f"    in source: {conflict.source}")
                 lines.append(
                     "    to sync it again, change it back in Anki (Browse, Notes, Change Note Type), or "
-                    "delete it there and sync adds it anew"
+                    "delete it there and sync adds it anew, without its history"
                 )
                 continue
             settled = f" → kept {self.resolved}'s text" if self.resolved else ""
