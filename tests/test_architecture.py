@@ -18,6 +18,7 @@ LAYERS = {
     "cheatdeck.options": 0,
     "cheatdeck.tree": 0,
     "cheatdeck.hashing": 0,
+    "cheatdeck.identity": 0,
     "cheatdeck.outputs": 0,
     "cheatdeck.transaction": 0,
     "cheatdeck.notes": 1,

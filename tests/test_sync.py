@@ -20,10 +20,11 @@ from click.testing import CliRunner, Result
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.anki.lock import DELETED, LOCK_FILE, RETIRED_TAG, read_lock
 from cheatdeck.anki.reconcile import plan_deck
-from cheatdeck.anki.sync import anki_base, find_collection, guid_of_version
+from cheatdeck.anki.sync import anki_base, find_collection
 from cheatdeck.cards.plan import NOTETYPES, note_guid
 from cheatdeck.cli import main
 from cheatdeck.errors import SyncError
+from cheatdeck.identity import note_guid as guid_of_version
 from cheatdeck.notes.sources import load_sources
 from tests.anki_helpers import import_package, note_by_id
 from tests.conftest import build_into

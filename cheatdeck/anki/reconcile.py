@@ -18,7 +18,6 @@ a life cycle the lock records:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections import Counter
@@ -49,6 +48,7 @@ from cheatdeck.cards.plan import (
 from cheatdeck.clock import now
 from cheatdeck.errors import LockError
 from cheatdeck.hashing import content_hash
+from cheatdeck.identity import deck_id_of, notetype_id, notetype_name
 from cheatdeck.notes.model import Notebook
 from cheatdeck.notes.render import render_markdown
 
@@ -155,17 +155,6 @@ class DeckPlan:
         counts = self.card_counts()
         kinds = ", ".join(f"{kind} {counts[kind]}" for kind in sorted(counts))
         return f"{len(self.notes)} notes, {sum(counts.values())} cards ({kinds})"
-
-
-def stable_id(*parts: str) -> int:
-    """Return an id in genanki's recommended range [2**30, 2**31) derived from names only."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
-
-
-def deck_id_of(deck_id: str, subdeck: str | None = None) -> int:
-    """Return the Anki id of the deck (or one subdeck): from the deck's `id`, never its title."""
-    return stable_id(deck_id, "deck") if subdeck is None else stable_id(deck_id, "deck", subdeck)
 
 
 def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired: bool = False) -> DeckPlan:
@@ -417,8 +406,8 @@ def _plan_notetype(spec: Notetype, deck_id: str, templates: Path) -> PlannedNote
         cards.append((card.capitalize(), _with_status(front, back), back))
     return PlannedNotetype(
         spec=spec,
-        model_id=stable_id(deck_id, "notetype", spec.key, str(spec.version)),
-        name=f"cheatdeck {spec.key} v{spec.version} ({deck_id})",
+        model_id=notetype_id(deck_id, spec.key, spec.version),
+        name=notetype_name(deck_id, spec.key, spec.version),
         templates=tuple(cards),
         css=(anki / "card.css").read_text(encoding="utf-8") + _STATUS_CSS,
     )

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -36,8 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cheatdeck.anki.lock import DELETED, LOCK_FILE, RETIRED_TAG, Lock, LockedNote, dump_lock, read_lock
-from cheatdeck.cards.plan import NOTETYPES, PlannedNote, stable_guid
+from cheatdeck.cards.plan import NOTETYPES, PlannedNote
 from cheatdeck.errors import SyncError
+from cheatdeck.identity import note_guid, notetype_name
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -428,11 +428,6 @@ def _shorten(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def guid_of_version(deck_id: str, notetype: str, note_id: str, version: int) -> str:
-    """Return the GUID a note had under a given version of its note type (see `cards.note_guid`)."""
-    return stable_guid(deck_id, notetype if version == 1 else f"{notetype}-v{version}", note_id)
-
-
 @dataclass
 class _Item:
     """One planned note against the collection: what to add, write, migrate or delete."""
@@ -483,7 +478,7 @@ class _Work:
             item = _Item(planned, f"{planned.note_id} ({planned.notetype})", names=spec.fields)
             item.retired = RETIRED_TAG in planned.tags
             candidates = [planned.guid] + [
-                guid_of_version(deck_id, planned.notetype, planned.note_id, version)
+                note_guid(deck_id, planned.notetype, planned.note_id, version)
                 for version in range(spec.version - 1, 0, -1)
             ]
             found = next((guid for guid in candidates if guid in in_anki), None)
@@ -723,10 +718,14 @@ def _older_notetypes(col: Collection, plan: DeckPlan, deck_id: str) -> dict[int,
     """Return this deck's note types of an older version in the collection: id → (key, version)."""
     current = {notetype.model_id for notetype in plan.notetypes.values()}
     older = {}
+    versions = {
+        notetype_name(deck_id, key, version): (key, version)
+        for key, spec in NOTETYPES.items()
+        for version in range(1, spec.version + 1)
+    }
     for entry in col.models.all_names_and_ids():
-        found = re.fullmatch(rf"cheatdeck (\w+) v(\d+) \({re.escape(deck_id)}\)", entry.name)
-        if found and found[1] in NOTETYPES and entry.id not in current:
-            older[entry.id] = (found[1], int(found[2]))
+        if entry.name in versions and entry.id not in current:
+            older[entry.id] = versions[entry.name]
     return older
 
 

@@ -5,8 +5,8 @@ note asks for: the term card's back shows the summary and the fields no other ca
 body included, is folded away under *More*); the reverse card's back is the name; the learning card's back
 is one plain word. The reverse clue is analysed here (`reverse_clue`), so the lint and the cards agree.
 
-Identity lives here too, because a GUID names a note of one note type: GUIDs are hashes of the deck id, the
-note-type name (and version, from 2 on) and the note id (plus the fact's id or position), never of text or
+A GUID names a note of one note type (`cheatdeck.identity` holds the formula): a hash of the deck id, the
+note-type key (and version, from 2 on) and the note id (plus the fact's id or position), never of text or
 time.
 """
 
@@ -22,6 +22,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
+from cheatdeck import identity
 from cheatdeck.cards.fragments import repeats_title
 from cheatdeck.hashing import content_hash
 from cheatdeck.notes.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
@@ -110,17 +111,10 @@ class PlannedNote:
         return content_hash(self.notetype, self.deck, self.fields, self.tags)
 
 
-def stable_guid(*parts: str) -> str:
-    """Return a note GUID derived from names only (Anki matches notes across imports by GUID)."""
-    return hashlib.sha256("\x1f".join(("cheatdeck", *parts)).encode()).hexdigest()[:20]
-
-
 def note_guid(deck_id: str, notetype: str, note_id: str, version: int | None = None) -> str:
-    """Return a note's GUID (with the note type's current version, or the one given). A note type's
-    version 2 and later is part of it: after a version bump the notes arrive as new notes (Anki would
-    refuse to move an existing GUID to another note type)."""
-    version = NOTETYPES[notetype].version if version is None else version
-    return stable_guid(deck_id, notetype if version == 1 else f"{notetype}-v{version}", note_id)
+    """Return a note's GUID under its note type's current version, or the one given (`cheatdeck.identity`)."""
+    current = NOTETYPES[notetype].version
+    return identity.note_guid(deck_id, notetype, note_id, current if version is None else version)
 
 
 def fact_key(note: Note, index: int) -> str:
