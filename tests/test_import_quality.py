@@ -409,3 +409,17 @@ def test_cards_ask_what_the_guide_says_not_what_its_headings_number(tmp_path: Pa
     assert [fact.text for fact in notes["ACE inhibitors"].facts] == [
         "Side effects: dry cough from bradykinin …; ==angioedema==; hyperkalaemia"
     ]
+
+
+def test_a_summary_never_starts_with_it_is_nor_talks_about_the_post(tmp_path: Path) -> None:
+    guide = (
+        "# Notes\n\n## About\n\nThis post is a compilation of my notes.\n\n"
+        "## Algorithms\n\n### LDA\n\n"
+        "This post covers it too. It is a topic modeling technique over word counts.\n\n"
+        "### Multinomial Logistic Regression\n\n"
+        "An extension of logistic regression that allows more than two discrete outcomes.\n"
+    )
+    notes = _import(tmp_path, guide)
+    assert "About" not in notes  # about the guide, not a topic
+    assert notes["LDA"].summary == "A topic modeling technique over word counts."
+    assert notes["Multinomial Logistic Regression"].task == "classification"

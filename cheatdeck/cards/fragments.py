@@ -25,7 +25,8 @@ _CODE_LINE = re.compile(
 _META = re.compile(
     r"^(the (previous|next|following|above|below) (section|chapter|part|example|table|list)|"
     r"in (this|the next|the previous) (section|chapter|part|lecture|video)|"
-    r"this (section|chapter|page|note|lecture)|"
+    r"this (section|chapter|page|note|lecture|post|article|guide|document|blog|repo|repository|video|"
+    r"course)\b|"
     r"(see|refer to|check|read) (the|this|below|above)|let'?s |here (is|are) |below (is|are) |as follows|"
     r"note:|tip:|todo\b|source:|image:|figure \d)",
     re.IGNORECASE,

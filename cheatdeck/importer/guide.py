@@ -812,6 +812,7 @@ def _without_own_name(summary: str, title: str) -> str:
         expansion = re.match(rf"^(?:the\s+)?({spelled})\b", summary, re.IGNORECASE)
         if expansion:
             names.add(expansion[1])
+    names.add("it")  # "It is a topic modeling technique …"
     for name in sorted(names, key=len, reverse=True):
         pattern = rf"^(?:the\s+|an?\s+)?{re.escape(name)}(?:\s+algorithm)?\s+(?:is|are)\s+(?P<rest>\S.*)$"
         match = re.match(pattern, summary, re.IGNORECASE | re.DOTALL)

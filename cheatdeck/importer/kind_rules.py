@@ -80,7 +80,7 @@ ML_TASKS: tuple[tuple[str, str], ...] = (
     ("topic modeling", r"topics?"),
     ("embeddings", r"embedding\w*|word vectors?"),
     ("classification and regression", r"classification and regression|regression (and|or) classification"),
-    ("classification", r"classif\w+"),
+    ("classification", r"classif\w+|logistic regression|multiclass|binary outcomes?"),
     ("regression", r"regression|regressor"),
 )
 """The task an algorithm of the built-in kind does, by the words of its title or summary, first match."""
@@ -199,7 +199,8 @@ def guess_learning(evidence: Evidence) -> tuple[str, str] | None:
 def guess_task(evidence: Evidence) -> tuple[str, str] | None:
     """Return the task a built-in algorithm does (`ML_TASKS`) and why, from its title or summary."""
     text = f"{evidence.title}. {evidence.summary}"
-    if re.search(r"\bclassif", text, re.IGNORECASE) and re.search(r"\bregress", text, re.IGNORECASE):
+    plain = re.sub(r"logistic regression", "", text, flags=re.IGNORECASE)  # a classifier, despite its name
+    if re.search(r"\bclassif", plain, re.IGNORECASE) and re.search(r"\bregress", plain, re.IGNORECASE):
         return "classification and regression", "its title or summary says classification and regression"
     for task, words in ML_TASKS:
         match = re.search(rf"\b({words})\b", text, re.IGNORECASE)

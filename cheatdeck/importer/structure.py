@@ -24,6 +24,11 @@ from cheatdeck.cards.fragments import is_generic_title
 
 MAX_FOLDED_WORDS = 600  # a topic with its parts folded in stays a note one can read in a minute or two
 _LINK_ONLY = re.compile(r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]+>|https?://\S+|[\s\-*+:;,.()|>#0-9]")
+_ABOUT_THE_GUIDE = re.compile(
+    r"^(about|about (this|the|me|us|the author)( \w+)?|preface|foreword|acknowledge?ments|disclaimer|"
+    r"licen[cs]e|contributing|changelog|credits|author)$",
+    re.IGNORECASE,
+)
 _FURNITURE = re.compile(
     r"^(table of contents|contents|toc|index|outline|navigation|references?|resources|links|useful links|"
     r"further reading|see also|sources|bibliography)$",
@@ -118,6 +123,9 @@ def _decide(heading: Heading, result: Outline, in_topic: bool) -> None:
     result.topics.add(heading.start)
     if heading.links_only and heading.own_words and (not heading.children or _FURNITURE.match(plain)):
         result.furniture[heading.start] = "it holds only links"
+        return
+    if _ABOUT_THE_GUIDE.match(plain) and not heading.children:
+        result.furniture[heading.start] = "it is about the guide, not a topic"
         return
     has_text = heading.own_words > 0 and not heading.links_only
     if has_text:
