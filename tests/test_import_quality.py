@@ -423,3 +423,24 @@ def test_a_summary_never_starts_with_it_is_nor_talks_about_the_post(tmp_path: Pa
     assert "About" not in notes  # about the guide, not a topic
     assert notes["LDA"].summary == "A topic modeling technique over word counts."
     assert notes["Multinomial Logistic Regression"].task == "classification"
+
+
+def test_a_cheat_sheets_bullets_and_question_headings_make_plain_cards(tmp_path: Path) -> None:
+    guide = (
+        "# Cheat sheet\n\n## What is a VPC?\n\n- A private network in AWS\n- spans all AZs of a region\n\n"
+        "## S3\n\n- Object storage\n- 11 9s durability\n"
+    )
+    notes = _import(tmp_path, guide)
+    assert notes["VPC"].summary == "A private network in AWS."
+    assert notes["S3"].summary == "Object storage."
+
+
+def test_a_new_deck_from_a_folder_is_titled_by_the_folder_and_says_so(tmp_path: Path) -> None:
+    from cheatdeck.notes.sources import load_sources as load
+
+    report = import_guides([VAULT / "Cardiovascular"], tmp_path / "notes")
+    assert load(tmp_path / "notes").deck.title == "Cardiovascular"  # not its first file's first heading
+    assert (
+        "notice: the new deck is titled 'Cardiovascular'; change `title:` in deck.yaml before you build"
+        in (report.lines())
+    )

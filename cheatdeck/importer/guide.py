@@ -618,6 +618,11 @@ def _clean_title(title: str) -> str:
     trailing colon."""
     title = re.sub(r"<[^>]+>", "", title).replace("\u2028", " ").replace("\u2029", " ")
     title = re.sub(r"^(\d+(\.\d+)*[.)]|\d+\s*[-–—]|0\d)\s+(?=\S)", "", " ".join(title.split()))
+    asked = re.fullmatch(
+        r"(?:what(?:'s| is| are)|who is)\s+(?:an?\s+|the\s+)?(?P<name>.+?)\s*\?", title, re.I
+    )
+    if asked:  # "What is a VPC?": the card asks that itself
+        title = asked["name"][0].upper() + asked["name"][1:] if asked["name"][0].islower() else asked["name"]
     return title.rstrip(" :").strip() or title
 
 
@@ -971,7 +976,11 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         _report_guesses(drafts[guide.output], path, text, into, report)
     contents += _media_contents(media, into)
     if not (into / "deck.yaml").is_file():
-        contents.append((into / "deck.yaml", deck_file_text(guides[0].title).encode()))
+        title = _deck_title(sources, guides)
+        contents.append((into / "deck.yaml", deck_file_text(title).encode()))
+        report.notices.append(
+            f"the new deck is titled {title!r}; change `title:` in deck.yaml before you build"
+        )
     data = {"version": RECORD_VERSION, "notes": record, "guides": sources_of}
     record_text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     record_path = into / RECORD_FILE
@@ -1043,6 +1052,14 @@ def _twice(path: Path, text: str) -> list[str]:
         else:
             first[match["id"]] = start + 1
     return problems
+
+
+def _deck_title(sources: Sequence[Path], guides: list[Guide]) -> str:
+    """Return a new deck's title: the guide's own title for one guide, else the imported folder's name."""
+    if len(sources) == 1 and sources[0].is_dir():
+        name = sources[0].resolve().name.replace("-", " ").replace("_", " ").strip()
+        return name or guides[0].title
+    return guides[0].title
 
 
 def _check_targets(sources: Sequence[Path], into: Path, guides: list[Guide]) -> None:

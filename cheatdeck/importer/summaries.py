@@ -151,6 +151,9 @@ def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidat
                 f"{label.rstrip(':* ')}: {said}", f"what the list after {label!r} says", rank=3 * part + 1
             )
         ]
+    if not label and items and fragment_reason(items[0], title, min_words=2) is None:
+        # a cheat sheet's bullets: the first one names what it is ("Object storage")
+        return [_Candidate(items[0], "the first item of a list with no text before it", rank=3 * part + 2)]
     return [
         _Candidate(item, "the first list item that is a sentence", rank=3 * part + 2)
         for item in sentences[:1]
