@@ -388,6 +388,27 @@ def test_resources_make_cards_only_when_the_deck_asks(tmp_path: Path) -> None:
     )
 
 
+def test_a_kind_says_whether_it_is_studied_not_its_name(tmp_path: Path) -> None:
+    """`study: false` makes a declared kind's notes card-less; a declared kind named `resource` is studied
+    unless it says otherwise (the name `resource` was the switch)."""
+    notes = [
+        {"id": "forum", "title": "The forum", "kind": "reading", "summary": "Where candidates meet."},
+        {"id": "tips", "title": "Tips", "kind": "resource", "summary": "Read the forums a week before."},
+    ]
+    kinds = (
+        "kinds:\n  - {name: reading, colour: '#445566', study: false}\n"
+        "  - {name: resource, colour: '#445566'}\n"
+    )
+    _deck(tmp_path / "off", notes, kinds)
+    assert build_into(tmp_path / "off", tmp_path / "d1", artefacts=("deck",)).deck_summary == (
+        "1 notes, 1 cards (term 1)"
+    )
+    _deck(tmp_path / "on", notes, kinds + "cards:\n  resources: true\n")
+    assert build_into(tmp_path / "on", tmp_path / "d2", artefacts=("deck",)).deck_summary == (
+        "2 notes, 2 cards (term 2)"
+    )
+
+
 # --- Values from deck.yaml and the lock are data on every card ------------------------------------------
 
 _SAFE_ATTRIBUTES = {"src", "alt", "class", "id", "href", "style", "dir", "open"}

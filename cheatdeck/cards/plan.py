@@ -26,7 +26,7 @@ from cheatdeck import identity
 from cheatdeck.cards.fragments import repeats_title
 from cheatdeck.hashing import content_hash
 from cheatdeck.notes.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
-from cheatdeck.notes.model import CLOZE_SPAN, Fact, Kind, Note, Notebook
+from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
 from cheatdeck.notes.render import (
     render_formula,
     render_formula_cloze,
@@ -403,8 +403,9 @@ def has_reverse(notebook: Notebook, note: Note) -> bool:
 
 
 def makes_cards(notebook: Notebook, note: Note) -> bool:
-    """False for a resource note unless the deck asks for resource cards (they are not exam knowledge)."""
-    return note.kind != Kind.RESOURCE.value or notebook.deck.cards.resources
+    """False for a note of a kind not studied (`study: false`, as resources) unless the deck asks for their
+    cards (`cards: {resources: true}`)."""
+    return notebook.kinds[note.kind].study or notebook.deck.cards.resources
 
 
 def fact_card(fact: Fact) -> tuple[str, str] | None:

@@ -194,6 +194,8 @@ class KindSpec(_Spec):
     required: tuple[FieldName, ...] = ()
     cards: tuple[CardKind, ...] = ("term",)
     layout: Layout = "section"  # a sheet section, or a compact list after the grid
+    study: Annotated[bool, Strict()] = True  # False: reference notes (courses, tips): no cards unless
+    # the deck says `cards: {resources: true}`
     recognise: Recognise | None = (
         None  # how `import` tells its notes (default: cheatdeck.importer.kind_rules)
     )
@@ -328,7 +330,7 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
     ),
     _builtin(name="concept", colour="#ad5a00", tint="#fdf6ee"),
     _builtin(name="metric", colour="#b71c1c", tint="#fdf1f1", fields=("formula",)),
-    _builtin(name="resource", colour="#455a64", tint="#f3f5f6", layout="list"),
+    _builtin(name="resource", colour="#455a64", tint="#f3f5f6", layout="list", study=False),
 )
 
 BUILTIN_GRID: tuple[GridTable, ...] = (

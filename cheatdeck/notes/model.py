@@ -239,7 +239,7 @@ class CardKinds(_Strict):
     facts: Flag = True
     cloze: Flag = True
     contrast: Flag = True
-    resources: Flag = False  # resource notes (courses, tips) are not exam knowledge: no cards unless asked
+    resources: Flag = False  # notes of a kind with `study: false` (resources) make no cards unless asked
 
 
 class Deck(_Strict):
