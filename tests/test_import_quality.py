@@ -383,6 +383,12 @@ Principal Component Analysis reduces the number of features by projecting the da
 
 Linear Learner fits linear models for regression and for binary or multiclass classification.
 
+## Control plane
+
+### kube-scheduler
+
+The scheduler picks a node for each new pod by filtering and scoring the nodes.
+
 ## ACE inhibitors
 
 ACE inhibitors block angiotensin-converting enzyme, so blood vessels relax.
@@ -405,6 +411,9 @@ def test_cards_ask_what_the_guide_says_not_what_its_headings_number(tmp_path: Pa
     # a summary that spells out the title's acronym does not give the answer away on the reverse card
     assert notes["PCA"].summary == ("Reduces the number of features by projecting the data onto fewer axes.")
     assert notes["Linear Learner"].task == "classification and regression"
+    assert (
+        notes["kube-scheduler"].summary == "Picks a node for each new pod by filtering and scoring the nodes."
+    )
     # a marked list item is recalled among its list, not alone under "Side effects"
     assert [fact.text for fact in notes["ACE inhibitors"].facts] == [
         "Side effects: dry cough from bradykinin …; ==angioedema==; hyperkalaemia"

@@ -812,6 +812,8 @@ def _without_own_name(summary: str, title: str) -> str:
     words = title.split()
     if len(words) > 1:  # "Serverless Inference scales …" under "SageMaker Serverless Inference"
         names.add(" ".join(words[1:]))
+    if len(words) == 1 and "-" in title and len(title.rsplit("-", 1)[1]) >= 4:
+        names.add(title.rsplit("-", 1)[1])  # "The scheduler picks …" under "kube-scheduler"
     if re.fullmatch(r"[A-Z]{2,6}", title):  # "Principal Component Analysis reduces …" under "PCA"
         spelled = r"\s+".join(rf"{letter}[\w-]*" for letter in title)
         expansion = re.match(rf"^(?:the\s+)?({spelled})\b", summary, re.IGNORECASE)
