@@ -258,3 +258,28 @@ def test_every_command_block_of_the_readme_runs_as_written(tmp_path: Path) -> No
     )
     assert result.returncode == 1
     assert result.stderr.splitlines()[-2:] == error.splitlines()
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors for the headings of a Markdown text."""
+    headings = re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_link_between_the_readme_and_the_docs_leads_somewhere() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    checked = 0
+    for page in pages:
+        text = re.sub(r"```.*?```|`[^`\n]*`", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)  # code
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if target.startswith(("http://", "https://")):
+                continue
+            address, _, anchor = target.partition("#")
+            linked = (page.parent / address).resolve() if address else page
+            assert linked.exists(), f"{page.name}: {target}"
+            if anchor:
+                assert anchor in _anchors(linked.read_text(encoding="utf-8")), f"{page.name}: {target}"
+            checked += 1
+    assert checked > 20
+    assert not re.search(r"\bissue \d", "\n".join(page.read_text(encoding="utf-8") for page in pages))
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
