@@ -177,6 +177,7 @@ def _faults(root: Path, fail_at: int | None, at_fault: Callable[[], None]) -> It
         yield steps
 
 
+@pytest.mark.slow
 def test_a_failure_or_a_kill_at_every_filesystem_step_leaves_the_old_or_the_new_state(
     tmp_path: Path,
 ) -> None:

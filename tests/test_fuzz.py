@@ -320,12 +320,14 @@ def test_random_bytes_never_crash_the_loader(raw: bytes) -> None:
     _load(raw)
 
 
+@pytest.mark.slow
 @FAST
 @given(structure_files())
 def test_random_structures_never_crash_the_loader(raw: bytes) -> None:
     _load(raw)
 
 
+@pytest.mark.slow
 @settings(FAST, max_examples=200)
 @given(near_valid_files())
 def test_near_valid_notes_never_crash_the_loader(files: tuple[bytes, bytes]) -> None:
@@ -447,6 +449,7 @@ def note_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
     return notes
 
 
+@pytest.mark.slow
 @ANKI
 @given(note_sets(), texts)
 def test_valid_notes_build_a_deck_anki_imports_whole(notes: list[dict[str, Any]], title: str) -> None:

@@ -219,6 +219,7 @@ def test_ten_thousand_character_note_and_long_tokens_build(tmp_path: Path) -> No
     assert text.count("A long paragraph of study notes.") >= 300
 
 
+@pytest.mark.slow
 def test_sheet_subset_by_kind_and_tag(built_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "metrics"
     result = CliRunner().invoke(

@@ -107,6 +107,7 @@ def test_body_edit_on_a_later_day_reprints_the_day_on_the_sheet_and_the_grid(
     assert format_day(later) in sheet and format_day(latest) not in sheet
 
 
+@pytest.mark.slow
 def test_grid_field_edit_rebuilds_all_three(project: tuple[Path, Path]) -> None:
     source, out = project
     _replace(
@@ -130,6 +131,7 @@ def test_deleted_output_is_rebuilt(project: tuple[Path, Path]) -> None:
     assert [path.name for path in report.written] == ["grid.csv", "grid.html"]
 
 
+@pytest.mark.slow
 def test_force_rebuilds_everything_with_identical_bytes(project: tuple[Path, Path]) -> None:
     source, out = project
     before = {path.name: path.read_bytes() for path in out.iterdir() if not path.name.startswith(".")}
@@ -236,6 +238,7 @@ def test_watch_survives_an_invalid_edit(project: tuple[Path, Path]) -> None:
     assert not thread.is_alive()
 
 
+@pytest.mark.slow
 def test_a_save_during_the_build_is_not_mistaken_for_built(
     project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,6 +263,7 @@ def test_a_save_during_the_build_is_not_mistaken_for_built(
     assert "design conversational" in (out / "grid.csv").read_text()
 
 
+@pytest.mark.slow
 def test_partial_builds_neither_move_the_lock_nor_cost_a_later_full_build(project: tuple[Path, Path]) -> None:
     source, out = project
     lock_before = (source / LOCK_FILE).read_bytes()

@@ -154,6 +154,7 @@ def test_pdf_text_snapshot(pdf: PdfReader, snapshot: SnapshotAssertion) -> None:
     assert [page.extract_text() for page in pdf.pages] == snapshot
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(built: Built, tmp_path: Path) -> None:
     out = tmp_path / "again"
     report = build_into(built.source, out, force=True)
@@ -162,6 +163,7 @@ def test_two_builds_are_byte_identical(built: Built, tmp_path: Path) -> None:
         assert (out / name).read_bytes() == (built.out / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_paper_and_orientation_options(built: Built, tmp_path: Path) -> None:
     build_into(
         built.source, tmp_path / "letter", artefacts=("sheet",), sheet=SheetOptions("letter", "portrait")
@@ -321,6 +323,7 @@ MATH_NOTE = {
 }
 
 
+@pytest.mark.slow
 def test_math_is_typeset_on_paper_and_builds_are_byte_identical(tmp_path: Path) -> None:
     source = tmp_path / "source"
     source.mkdir()
@@ -407,6 +410,7 @@ def test_condensed_sheet_leaves_body_prose_to_the_guide(notebook: Notebook) -> N
     assert sheet.count(f'href="{url}"') == 1  # printed once, in the numbered list on the last page
 
 
+@pytest.mark.slow
 def test_grid_group_labels_repeat_on_continuation_pages(tmp_path: Path) -> None:
     """A group longer than a column repeats its name (the table header) wherever it continues."""
     source = tmp_path / "source"

@@ -108,6 +108,7 @@ def test_sections_join_chapters_of_at_least_the_chapter_size_on_a_long_sheet() -
     assert _chapters([]) == []
 
 
+@pytest.mark.slow
 def test_an_edit_lays_out_only_its_part_and_gives_the_bytes_of_a_forced_build(
     source: Path, tmp_path: Path, laid_out: list[str]
 ) -> None:
@@ -127,6 +128,7 @@ def test_an_edit_lays_out_only_its_part_and_gives_the_bytes_of_a_forced_build(
     assert _build(source, out, force=True) == edited  # --force lays out afresh, the same bytes
 
 
+@pytest.mark.slow
 def test_a_changed_image_lays_out_its_part_again(source: Path, tmp_path: Path, laid_out: list[str]) -> None:
     out = tmp_path / "dist"
     before = _build(source, out)
@@ -138,6 +140,7 @@ def test_a_changed_image_lays_out_its_part_again(source: Path, tmp_path: Path, l
     assert after == _build(source, tmp_path / "forced", force=True)
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_is_laid_out_again(source: Path, tmp_path: Path, laid_out: list[str]) -> None:
     out = tmp_path / "dist"
     before = _build(source, out)
@@ -217,6 +220,7 @@ def test_a_sheet_template_from_before_the_parts_still_prints_each_note_once(
     assert "page 1 of" in text
 
 
+@pytest.mark.slow
 def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,6 +261,7 @@ def test_formula_drawings_are_kept_for_the_next_process_but_only_as_drawings(
     assert len(drawn) == 1  # the tampered drawing was not taken; the other one was
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_costs_time_not_the_sheet(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -348,6 +353,7 @@ def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Pat
     assert joined == places(PdfReader(io.BytesIO(single)))
 
 
+@pytest.mark.slow
 def test_formula_drawings_saved_by_other_code_are_drawn_again(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -536,6 +542,7 @@ def test_a_killed_build_leaves_no_worker_behind(source: Path, tmp_path: Path) ->
     assert not alive
 
 
+@pytest.mark.slow
 def test_a_link_to_an_anchor_hidden_by_css_is_dropped_as_in_one_document(
     source: Path, tmp_path: Path
 ) -> None:
