@@ -283,3 +283,36 @@ def test_every_link_between_the_readme_and_the_docs_leads_somewhere() -> None:
     assert checked > 20
     assert not re.search(r"\bissue \d", "\n".join(page.read_text(encoding="utf-8") for page in pages))
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+def test_without_the_condensed_face_a_build_says_so_once_and_names_its_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sheet asks for DejaVu Sans Condensed; without it fontconfig gives a wider face, silently."""
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+    from cheatdeck.sheet import fonts
+
+    installed = fonts.font_families()
+    if installed is None:
+        pytest.skip("fontconfig's fc-list is not installed: the fonts cannot be asked")
+    monkeypatch.setattr(fonts, "font_families", lambda: installed - {fonts.CONDENSED_FAMILY})
+    source = tmp_path / "notes"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: face\ntitle: Face\n", encoding="utf-8")
+    notes = "notes:\n  - id: c\n    title: C\n    kind: concept\n    summary: A concept.\n"
+    (source / "notes.yaml").write_text(notes, encoding="utf-8")
+    command = ["build", "--source", str(source), "--out", str(tmp_path / "out"), "--artefact", "sheet"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if "Condensed" in line] == [
+        "warning: the sheet's type, DejaVu Sans Condensed, is not installed, so the sheet is set in a wider"
+        " face and takes more room; install it for the sheet as designed (Debian/Ubuntu: fonts-dejavu-extra)"
+    ]
+    monkeypatch.setattr(fonts, "font_families", lambda: installed | {fonts.CONDENSED_FAMILY})
+    assert fonts.missing_face_notice(ROOT / "templates") is None
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "sheet.css").write_text("html { font-family: serif; }\n", encoding="utf-8")
+    monkeypatch.setattr(fonts, "font_families", frozenset)
+    assert fonts.missing_face_notice(tmp_path / "own") is None  # a stylesheet of one's own, another face

@@ -107,7 +107,7 @@ def _build(options: BuildOptions) -> BuildReport:
         for a in todo
     }
     report.unchanged = [a.name for a in artefacts if a not in todo]
-    _note_font_subsetting(todo)
+    _note_fonts(todo, options.templates)
     lock = lock_bytes(options)
     files: list[Writer] = []
     if "deck" in options.artefacts and lock != lock_text.encode():
@@ -225,15 +225,16 @@ def _options_digest(options: BuildOptions) -> str:
     return hashlib.sha256(json.dumps(asdict(options.sheet), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _note_font_subsetting(todo: list[Artefact]) -> None:
-    """Before a PDF is written, say once if its fonts will be subset the slow way (WeasyPrint would say
-    it for every font of every part of the sheet)."""
+def _note_fonts(todo: list[Artefact], templates: Path) -> None:
+    """Before a PDF is written, say once if its type is missing (the sheet would fall back to a wider
+    face without a word) or its fonts will be subset the slow way (WeasyPrint would say so for every
+    font of every part of the sheet)."""
     if any(artefact.name == "sheet" for artefact in todo):
-        from cheatdeck.sheet.fonts import subset_notice
+        from cheatdeck.sheet.fonts import missing_face_notice, subset_notice
 
-        notice = subset_notice()
-        if notice:
-            log.warning("%s", notice)
+        for notice in (missing_face_notice(templates), subset_notice()):
+            if notice:
+                log.warning("%s", notice)
 
 
 def check_options(options: BuildOptions) -> None:

@@ -10,6 +10,7 @@ import time
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -106,4 +107,38 @@ def subset_notice() -> str | None:
     return (
         "HarfBuzz's font subsetter is not installed, so the PDF's fonts are subset with fontTools, which is"
         f" slower; install it for faster builds (Debian/Ubuntu: {SUBSET_PACKAGE})"
+    )
+
+
+CONDENSED_FAMILY = "DejaVu Sans Condensed"
+"""The sheet's type, as the shipped `sheet.css` names it first."""
+CONDENSED_PACKAGE = "fonts-dejavu-extra"
+"""Its Debian/Ubuntu package (`fonts-dejavu-core` has only the regular width)."""
+
+
+def font_families() -> frozenset[str] | None:
+    """Return the family names of the installed fonts, or None if fontconfig cannot be asked."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        listing = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return None
+    return frozenset(name.strip() for line in listing.splitlines() for name in line.split(","))
+
+
+def missing_face_notice(templates: Path) -> str | None:
+    """Return a notice if the sheet's stylesheet asks for DejaVu Sans Condensed and no installed font is
+    of that family: the sheet would fall back to a wider face without a word."""
+    try:
+        css = (templates / "sheet.css").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    families = font_families() if CONDENSED_FAMILY in css else None
+    if families is None or CONDENSED_FAMILY in families:
+        return None
+    return (
+        f"the sheet's type, {CONDENSED_FAMILY}, is not installed, so the sheet is set in a wider face and"
+        f" takes more room; install it for the sheet as designed (Debian/Ubuntu: {CONDENSED_PACKAGE})"
     )
