@@ -453,3 +453,29 @@ def test_a_new_deck_from_a_folder_is_titled_by_the_folder_and_says_so(tmp_path: 
         "notice: the new deck is titled 'Cardiovascular'; change `title:` in deck.yaml before you build"
         in (report.lines())
     )
+
+
+def test_obsidian_callouts_comments_block_ids_and_inline_html_leave_no_markup(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / "S3 max file size is 5TB.md").write_text("", encoding="utf-8")
+    (vault / "Amazon S3.md").write_text(
+        "Amazon S3 is object storage for <b>any amount</b> of data. ^block-1\n\n"
+        "%% a private comment %%\n\n"
+        "> [!tip] Exam tip\n> Pick the class by access pattern.\n\n"
+        'See <a href="https://aws.amazon.com/s3/">the S3 page</a> and '
+        '<a href="javascript:alert(1)">this</a>.<br>\n\n'
+        "==A highlight far too long to be recalled whole as one cloze card== stays bold.\n",
+        encoding="utf-8",
+    )
+    import_guides([vault], tmp_path / "notes")
+    notes = {note.title: note for note in load_sources(tmp_path / "notes").notes}
+    s3 = notes["Amazon S3"]
+    assert s3.summary == "Object storage for **any amount** of data."
+    text = s3.body
+    assert "%%" not in text and "^block-1" not in text and "[!tip]" not in text and "<" not in text
+    assert "> **Exam tip**" in text
+    assert "[the S3 page](https://aws.amazon.com/s3/)" in text
+    assert "javascript" not in text and "this." in text  # an unsafe link keeps its words only
+    assert not s3.facts and "**A highlight far too long" in text
+    assert notes["S3 max file size"].summary == "5TB."

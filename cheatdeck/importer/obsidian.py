@@ -24,11 +24,15 @@ from urllib.parse import quote
 from cheatdeck.importer.summaries import as_summary, split_sentence
 
 MAX_FACTS = 3
+MAX_HIDDEN_WORDS = 6  # a longer highlight makes no cloze (the lint's limit for a hidden part)
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp")
 _EMBED = re.compile(r"!\[\[(?P<target>[^\]|#]*)(?:#(?P<heading>[^\]|]*))?(?:\|(?P<alias>[^\]]*))?\]\]")
 _LINK = re.compile(r"(?<!!)\[\[(?P<target>[^\]|#]*)(?:#(?P<heading>[^\]|]*))?(?:\|(?P<alias>[^\]]*))?\]\]")
 _MARK = re.compile(r"<mark\b[^>]*>(?P<text>.*?)</mark>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"(?<![\w#])#(?P<tag>[A-Za-z][\w/-]*)")
+_COMMENT = re.compile(r"%%.*?%%", re.DOTALL)  # Obsidian's comments: never shown
+_BLOCK_ID = re.compile(r"\s\^[A-Za-z0-9-]+\s*$")  # a block's id, for [[note#^id]] links
+_CALLOUT = re.compile(r"^(?P<quote>\s*>\s*)\[!(?P<kind>\w+)\][+-]?[ \t]*(?P<title>.*)$")
 _TAG_LINE = re.compile(r"^[ \t]*(#[A-Za-z][\w/-]*[ \t,]*)+$")
 _HIGHLIGHT = re.compile(r"==(?P<text>[^=\n](?:[^\n]*?[^=\n])?)==")
 _STATEMENT = re.compile(
@@ -92,6 +96,7 @@ def read_obsidian(
 ) -> tuple[str, list[str]]:
     """Return a guide's text with Obsidian's markup read (see the module's docstring), and its tags."""
     tags: list[str] = []
+    text = _COMMENT.sub("", text)
     lines = _without_link_lists(text.split("\n"), notices, where)
     fenced = False
     for number, line in enumerate(lines):
@@ -104,7 +109,8 @@ def read_obsidian(
             tags += [match["tag"] for match in _TAG.finditer(line)]
             lines[number] = ""
             continue
-        pieces = re.split(r"(`[^`]*`)", line)  # inline code is left as written
+        plain = _CALLOUT.sub(_callout_title, _BLOCK_ID.sub("", line))
+        pieces = re.split(r"(`[^`]*`)", plain)  # inline code is left as written
         for index in range(0, len(pieces), 2):
             pieces[index] = _read_piece(pieces[index], folder, vault, notices, f"{where}:{number + 1}")
         lines[number] = "".join(pieces)
@@ -152,7 +158,42 @@ def _read_piece(text: str, folder: Path, vault: Vault, notices: list[str], where
 
     text = _EMBED.sub(embed, text)
     text = _LINK.sub(_link_words, text)
-    return _MARK.sub(lambda match: f"=={match['text'].strip()}==", text)
+    text = _MARK.sub(lambda match: f"=={match['text'].strip()}==", text)
+    return _inline_html(text)
+
+
+_ANCHOR = re.compile(
+    r"<a\s[^>]*?href\s*=\s*(?P<q>[\"'])(?P<href>.*?)(?P=q)[^>]*>(?P<text>.*?)</a\s*>", re.I | re.S
+)
+_HTML_EMPHASIS = ((r"b|strong", "**"), (r"i|em", "*"), (r"code", "`"), (r"s|del|strike", "~~"))
+
+
+def _inline_html(text: str) -> str:
+    """Return HTML written in a Markdown guide as the Markdown it means (the notes show raw HTML as typed):
+    links, emphasis, line breaks; any other tag is dropped, its words kept."""
+    if "<" not in text:
+        return text
+    text = _ANCHOR.sub(lambda m: f"[{m['text'].strip() or m['href']}]({m['href'].strip()})", text)
+    text = _IMG.sub(lambda m: f"![{_attribute(m[0], 'alt')}]({_attribute(m[0], 'src')})", text)
+    for tags, mark in _HTML_EMPHASIS:
+        text = re.sub(
+            rf"<(?:{tags})\b[^>]*>(.*?)</(?:{tags})\s*>", rf"{mark}\1{mark}", text, flags=re.I | re.S
+        )
+    text = re.sub(r"<br\s*/?>", " ", text, flags=re.I)
+    return re.sub(r"</?(?:span|font|u|sup|sub|small|big|div|p|center|a)\b[^>]*>", "", text, flags=re.I)
+
+
+_IMG = re.compile(r"<img\s[^>]*?src\s*=\s*[\"'][^\"']+[\"'][^>]*>", re.I)
+
+
+def _attribute(tag: str, name: str) -> str:
+    match = re.search(rf"\b{name}\s*=\s*([\"'])(?P<value>.*?)\1", tag, re.I)
+    return match["value"].strip() if match else ""
+
+
+def _callout_title(match: re.Match[str]) -> str:
+    title = match["title"].strip() or match["kind"].capitalize()
+    return f"{match['quote']}**{title}**"
 
 
 def _link_words(match: re.Match[str]) -> str:
@@ -196,6 +237,8 @@ def highlight_facts(body: str, heading: str = "") -> tuple[str, list[str]]:
                     if item and under and under.lower() not in sentence.lower()
                     else ""
                 )
+                if any(len(m["text"].split()) > MAX_HIDDEN_WORDS for m in _HIGHLIGHT.finditer(sentence)):
+                    continue  # too long to recall as a cloze: it stays bold in the body
                 bare = item and len(_HIGHLIGHT.sub("", sentence).split()) < MIN_OWN_WORDS
                 shown = _among_siblings(lines, number, sentence) if bare else sentence
                 facts.append(_fact_text(context + shown))
@@ -258,5 +301,6 @@ def statement_note(name: str) -> tuple[str, str] | None:
     if not match:
         return None
     subject, verb = match["subject"], match["verb"]
-    title = subject if verb.lower() in ("is", "are") else f"{subject} {verb} …"
-    return title, as_summary(name, listed=True)
+    if verb.lower() in ("is", "are"):  # "S3 max file size is 5TB" → What is S3 max file size? 5TB.
+        return subject, as_summary(match["rest"], listed=True)
+    return f"{subject} {verb} …", as_summary(name, listed=True)
