@@ -202,10 +202,12 @@ def check_command(source: Path, strict: bool) -> None:
     from cheatdeck.cards.lint import lint
     from cheatdeck.notes.sources import load_sources
     from cheatdeck.notes.summary import describe_notebook
+    from cheatdeck.sheet.fonts import glyph_warnings
 
     with _error_boundary(source):
         notebook = load_sources(source)
-        warnings = [*map(str, notebook.warnings), *map(str, lint(notebook))]
+        found = (notebook.warnings, lint(notebook), glyph_warnings(notebook))
+        warnings = [str(warning) for records in found for warning in records]
         summary = describe_notebook(notebook)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

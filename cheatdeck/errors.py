@@ -20,6 +20,20 @@ class Problem:
         return f"{self.path}:{self.line}:{field} {self.message}"
 
 
+@dataclass(frozen=True)
+class Advice:
+    """Something a stage tells the learner that is not an error: a warning, or what to do next. Stages
+    return these as data; the command that ran them says each once (`sync` leaves out what concerns an
+    `.apkg` import only: it does that work itself)."""
+
+    message: str
+    warning: bool = True  # False: information (said at the default verbosity all the same)
+    imports_only: bool = False  # concerns importing the `.apkg` only
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class SourceError(Exception):
     """The sources are invalid; `problems` lists every problem found."""
 

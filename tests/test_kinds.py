@@ -56,8 +56,24 @@ def test_glyph_check_reads_every_labelled_field_and_the_formula(field: str, tmp_
     value = f"E = {hieroglyph}" if field == "formula" else hieroglyph
     kind = {"formula": "metric", "task": "algorithm", "input": "algorithm"}.get(field, "service")
     note = {"id": "x", "title": "X", "kind": kind, "summary": "s", field: value}  # a field of its kind
-    warnings = glyph_warnings(load_sources(_write(tmp_path / "source", [note])))
+    warnings = [str(w) for w in glyph_warnings(load_sources(_write(tmp_path / "source", [note])))]
     assert len(warnings) == 1 and "U+13000" in warnings[0]
+
+
+def test_check_strict_counts_a_character_no_font_draws(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check --strict` saw the lint and the sources' warnings but never the glyph check's, which was a log
+    line of the sheet's build. The machine's fonts are set here: ASCII only, whatever is installed."""
+    import cheatdeck.sheet.fonts
+
+    monkeypatch.setattr(cheatdeck.sheet.fonts, "covered_codepoints", lambda: frozenset(range(0x80)))
+    note = {"id": "x", "title": "X", "kind": "concept", "summary": "Mostly \u00e9crit by hand."}
+    source = _write(tmp_path / "source", [note])
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(source)])
+    assert result.exit_code == 1, result.output
+    assert "notes.yaml:" in result.output and "x: no installed font can draw \u00e9 (U+00E9)" in result.output
+    assert "1 warning in" in result.output
 
 
 def test_only_refuses_a_kind_the_deck_does_not_have(tmp_path: Path) -> None:

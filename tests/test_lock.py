@@ -176,3 +176,37 @@ def test_a_time_at_the_limit_never_makes_a_lock_the_next_build_refuses(tmp_path:
             assert "Traceback" not in result.output and "2038" in result.output, result.output
             assert (source / LOCK_FILE).read_bytes() == before
     assert outcomes == [0, 1, 1]
+
+
+def test_the_planner_returns_its_advice_as_records_and_logs_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The planner logged its advice and `sync` filtered the log by matching message text; now each piece
+    of advice is a record saying whether it concerns an `.apkg` import only."""
+    import logging
+
+    import yaml
+
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.anki.reconcile import plan_deck
+    from cheatdeck.notes.sources import load_sources
+
+    source = tmp_path / "source"
+    source.mkdir()
+    note = {"id": "a", "title": "A", "kind": "concept", "summary": "Something to know well."}
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n", encoding="utf-8")
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": [note]}), encoding="utf-8")
+    build_into(source, tmp_path / "dist", artefacts=("deck",))
+    (source / "deck.yaml").write_text("id: t\ntitle: New title\n", encoding="utf-8")
+    note["summary"] = "Something else to know well."
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": [note]}), encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="cheatdeck"):
+        plan = plan_deck(load_sources(source), SHIPPED_TEMPLATES, read_lock(source / LOCK_FILE))
+    assert caplog.records == []
+    by_kind = {(advice.warning, advice.imports_only): advice.message for advice in plan.advice}
+    assert len(plan.advice) == 2 and set(by_kind) == {(True, False), (False, True)}
+    assert "title changed from 'T' to 'New title'" in by_kind[True, False]
+    assert by_kind[False, True].startswith("the next import replaces") and by_kind[False, True].endswith(
+        ": a"
+    )

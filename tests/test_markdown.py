@@ -184,7 +184,7 @@ def test_sheet_prints_every_script_or_says_which_fonts_are_missing(messy: Path, 
     assert "\\hat" not in text  # math is typeset (glyph outlines), not printed as TeX
     if missing:  # without fonts-noto-cjk / fonts-noto-color-emoji the learner is told, note by note
         assert set(missing) <= set("中文😀")
-        assert "fonts-noto-cjk" in glyph_warnings(notebook)[0]
+        assert "fonts-noto-cjk" in str(glyph_warnings(notebook)[0])
     else:  # CI installs both packages (.ci/run): then every character has a glyph and prints
         assert glyph_warnings(notebook) == []
         assert "中文" in text.replace("\n", "")  # CJK may wrap between any two characters
@@ -196,7 +196,7 @@ def test_missing_glyphs_are_named_with_the_note(tmp_path: Path) -> None:
     hieroglyph = "\U00013000"  # Egyptian hieroglyphs: in no font this project names
     note = {"id": "pua", "title": "PUA", "kind": "concept", "summary": hieroglyph}
     source = _write(tmp_path / "source", [note])
-    warnings = glyph_warnings(load_sources(source))
+    warnings = [str(warning) for warning in glyph_warnings(load_sources(source))]
     assert len(warnings) == 1
     expected = f"{source / 'notes.yaml'}:2: pua: no installed font can draw {hieroglyph} (U+13000)"
     assert warnings[0].startswith(expected)

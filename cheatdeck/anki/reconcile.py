@@ -18,7 +18,6 @@ a life cycle the lock records:
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -46,13 +45,11 @@ from cheatdeck.cards.plan import (
     plan_source_notes,
 )
 from cheatdeck.clock import now
-from cheatdeck.errors import LockError
+from cheatdeck.errors import Advice, LockError
 from cheatdeck.hashing import content_hash
 from cheatdeck.identity import deck_id_of, notetype_id, notetype_name
 from cheatdeck.notes.model import Notebook
 from cheatdeck.notes.render import render_markdown
-
-log = logging.getLogger(__name__)
 
 _FOREIGN_SHOWN = 5  # foreign lock entries named in the error; the rest are counted
 
@@ -131,6 +128,7 @@ class DeckPlan:
     lock: Lock
     changes: DeckChanges
     suspended: dict[str, tuple[int, ...]] = field(default_factory=dict)  # GUID → template ordinals
+    advice: tuple[Advice, ...] = ()  # what the learner should know or do, for the command to say
 
     def digest(self) -> str:
         """Hash everything the package will contain (ids, modification times, content, media names).
@@ -165,9 +163,8 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
     media: dict[str, Path] = {}
     planned = plan_source_notes(notebook, media)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
-    _warn_title_changed(lock.title, deck.title)
-
     run = _Reconciliation(lock, Lock(deck=deck.id, title=deck.title), next_modification_time(lock))
+    run.advice += _title_changed(lock.title, deck.title)
     run.notetypes = _reconcile_notetypes(run, notetypes)
     live = _reconcile_live(run, planned)
     retired = _reconcile_missing(run, {note.guid for note, _ in live}, deck.title, forget_retired)
@@ -181,10 +178,13 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
 
     changes = run.changes
     if changes.edited:
-        log.info(
-            "the next import replaces the text and tags of the edited notes in Anki, overwriting any change "
-            "made to them there: %s",
-            ", ".join(sorted(set(changes.edited))),
+        run.advice.append(
+            Advice(
+                "the next import replaces the text and tags of the edited notes in Anki, overwriting any "
+                f"change made to them there: {', '.join(sorted(set(changes.edited)))}",
+                warning=False,
+                imports_only=True,  # sync compares each field with the collection instead
+            )
         )
     subdecks = sorted({note.deck for note in notes} - {deck.title})
     deck_ids = {deck.title: deck_id_of(deck.id)}
@@ -199,6 +199,7 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
         lock=run.new_lock,
         changes=changes,
         suspended=run.suspended,
+        advice=tuple(run.advice),
     )
 
 
@@ -212,20 +213,20 @@ class _Reconciliation:
     notetypes: dict[str, PlannedNotetype] = field(default_factory=dict)
     changes: DeckChanges = field(default_factory=DeckChanges)
     suspended: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    advice: list[Advice] = field(default_factory=list)
 
 
-def _warn_title_changed(old: str, new: str) -> None:
+def _title_changed(old: str, new: str) -> list[Advice]:
     """Warn that Anki, which matches decks by name, needs the deck renamed by hand."""
-    if old and old != new:
-        log.warning(
-            "the deck's title changed from %r to %r. Anki matches decks by name: before importing the next "
-            "package, rename the deck %r to %r in Anki (the subdecks follow), or new cards land in a second "
-            "deck tree (see README, Importing)",
-            old,
-            new,
-            old,
-            new,
+    if not old or old == new:
+        return []
+    return [
+        Advice(
+            f"the deck's title changed from {old!r} to {new!r}. Anki matches decks by name: before "
+            f"importing the next package, rename the deck {old!r} to {new!r} in Anki (the subdecks "
+            "follow), or new cards land in a second deck tree (see README, Importing)"
         )
+    ]
 
 
 def _reconcile_notetypes(
@@ -295,7 +296,9 @@ def _reconcile_missing(
             run.new_lock.notes[guid] = replace(locked_note, state=DELETED, fields=[], tags=[], cards=[])
             continue
         if len(locked_note.fields) != len(notetype.spec.fields):
-            log.warning("lock: note %s has a stale field list; it is no longer shipped", locked_note.note_id)
+            run.advice.append(
+                Advice(f"lock: note {locked_note.note_id} has a stale field list; it is no longer shipped")
+            )
             continue
         if locked_note.state != RETIRED:
             run.changes.retired.append(locked_note.note_id)
@@ -303,10 +306,12 @@ def _reconcile_missing(
         run.suspended[guid] = _ordinals(notetype, note.cards)
         retired.append(note)
     if outdated:
-        log.warning(
-            "%d notes of an older note-type version are no longer shipped; in Anki, find them with "
-            '"note:cheatdeck*" and sort by note type (see README, Note types)',
-            len(outdated),
+        run.advice.append(
+            Advice(
+                f"{len(outdated)} notes of an older note-type version are no longer shipped; in Anki, find "
+                'them with "note:cheatdeck*" and sort by note type (see README, Note types)',
+                imports_only=True,  # sync moves them to the current version
+            )
         )
     return retired
 

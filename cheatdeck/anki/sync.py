@@ -224,8 +224,10 @@ def _sync_locked(options: SyncOptions, path: Path, confirm: Callable[[list[str]]
         log.warning("%s", warning)
     lock_path = options.source / LOCK_FILE
     lock = read_lock(lock_path)
-    with _about_imports_only_silenced():
-        plan = plan_deck(notebook, options.templates, lock)
+    plan = plan_deck(notebook, options.templates, lock)
+    for advice in plan.advice:
+        if not advice.imports_only:  # sync does the import's work itself: that advice is not for it
+            log.log(logging.WARNING if advice.warning else logging.INFO, "%s", advice)
     report = SyncReport(path, dry_run=options.dry_run, resolved=options.keep if options.keep else None)
     with _opened(path, snapshot=options.dry_run) as col:
         work = _Work.compare(col, plan, lock, notebook.deck.id, options.keep)
@@ -291,27 +293,6 @@ def check_collection(path: Path) -> None:
         raise SyncError(
             f"{not_one} (a SQLite database without Anki's table(s) {', '.join(missing)}); nothing changed"
         )
-
-
-class _AboutImportsOnly(logging.Filter):
-    """Drop the build's advice that concerns an `.apkg` import only: that the next import overwrites
-    edited notes (sync reports them instead), and that notes of an older note-type version are no longer
-    shipped (sync moves them)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = str(record.msg)
-        return not (record.levelno == logging.INFO or "older note-type version" in message)
-
-
-@contextmanager
-def _about_imports_only_silenced() -> Iterator[None]:
-    reconcile = logging.getLogger("cheatdeck.anki.reconcile")
-    quiet = _AboutImportsOnly()
-    reconcile.addFilter(quiet)
-    try:
-        yield
-    finally:
-        reconcile.removeFilter(quiet)
 
 
 @contextmanager

@@ -415,6 +415,8 @@ def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -
     if lock_warning and "deck" in options.artefacts:
         log.warning("%s", lock_warning)
     plan = plan_deck(notebook, options.templates, read_lock(lock_path), forget_retired=options.forget_retired)
+    for advice in plan.advice:
+        log.log(logging.WARNING if advice.warning else logging.INFO, "%s", advice)
     report.deck_changes, report.deck_summary = plan.changes.describe(), plan.describe()
     log.info("deck: %s", report.deck_summary)
     log.info("changes since the last build: %s", report.deck_changes.replace("\n", "; "))

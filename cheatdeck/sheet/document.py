@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from cheatdeck.grid import Grid, grid_rows
-from cheatdeck.notes.kinds import KindSpec, labelled_values
+from cheatdeck.notes.kinds import KindSpec
 from cheatdeck.notes.model import Note, Notebook, Reference
 from cheatdeck.notes.render import render_fact, render_inline, render_markdown
 from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
 from cheatdeck.sheet.anchors import anchors_in, with_stubs
+from cheatdeck.sheet.fonts import glyph_warnings
 from cheatdeck.sheet.typeset import (
     forget_drawings,
     load_drawings,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from cheatdeck.sheet.pdf import Renderer
 
 log = logging.getLogger(__name__)
-_GLYPHS_SHOWN = 5  # missing characters named in the warning; the rest are counted
 
 
 _SPACE_BEFORE_INLINE = re.compile(r" <(mark|strong|em|code|b|i|a|span)\b([^>]*)>")
@@ -265,25 +265,6 @@ def _cores() -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
-def glyph_warnings(notebook: Notebook) -> list[str]:
-    """Name each note holding characters no installed font can draw, with the font packages to install."""
-    from cheatdeck.sheet.fonts import FONT_PACKAGES, missing_glyphs
-
-    warnings = []
-    for note in notebook.notes:
-        labelled = [text for _, text in labelled_values(note)]
-        texts = (note.title, note.summary, note.body, *labelled, note.formula or "")
-        missing = missing_glyphs(texts)
-        if missing:
-            chars = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing[:_GLYPHS_SHOWN])
-            more = f" and {len(missing) - _GLYPHS_SHOWN} more" if len(missing) > _GLYPHS_SHOWN else ""
-            warnings.append(
-                f"{notebook.locations[note.id]}: {note.id}: no installed font can draw {chars}{more}; "
-                f"the PDF would show empty boxes. Install {FONT_PACKAGES}."
-            )
-    return warnings
-
-
 def _sheet_artefact(shared: Shared) -> Artefact:
     from importlib.metadata import version
 
@@ -299,7 +280,7 @@ def _sheet_artefact(shared: Shared) -> Artefact:
         lambda: render_sheet_parts(notebook, options.templates, options.sheet, changed, shared.grid)
     )
     for warning in glyph_warnings(notebook):
-        log.warning("%s", warning)
+        log.warning("%s", warning)  # `check` returns the same records with its other warnings
 
     source_url = notebook.deck.source_url
 

@@ -12,9 +12,14 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from cheatdeck.errors import Problem
+from cheatdeck.notes.kinds import labelled_values
+from cheatdeck.notes.model import Notebook
+
 log = logging.getLogger(__name__)
 
 FONT_PACKAGES = "fonts-noto-cjk (Chinese, Japanese, Korean) or fonts-noto-color-emoji (emoji)"
+_GLYPHS_SHOWN = 5  # missing characters named in the warning; the rest are counted
 _LAST_ASCII = 0x7E  # "~": printable ASCII is taken as drawn; only later characters are looked up
 
 
@@ -142,3 +147,26 @@ def missing_face_notice(templates: Path) -> str | None:
         f"the sheet's type, {CONDENSED_FAMILY}, is not installed, so the sheet is set in a wider face and"
         f" takes more room; install it for the sheet as designed (Debian/Ubuntu: {CONDENSED_PACKAGE})"
     )
+
+
+def glyph_warnings(notebook: Notebook) -> list[Problem]:
+    """Name each note holding characters no installed font can draw, with the font packages to install."""
+    warnings = []
+    for note in notebook.notes:
+        labelled = [text for _, text in labelled_values(note)]
+        texts = (note.title, note.summary, note.body, *labelled, note.formula or "")
+        missing = missing_glyphs(texts)
+        if missing:
+            chars = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing[:_GLYPHS_SHOWN])
+            more = f" and {len(missing) - _GLYPHS_SHOWN} more" if len(missing) > _GLYPHS_SHOWN else ""
+            location = notebook.locations[note.id]
+            warnings.append(
+                Problem(
+                    location.path,
+                    location.line,
+                    note.id,
+                    f"no installed font can draw {chars}{more}; the PDF would show empty boxes. "
+                    f"Install {FONT_PACKAGES}.",
+                )
+            )
+    return warnings
