@@ -120,8 +120,11 @@ def write_parts_pdf(
         return len(_reader(rendered_whole.pdf).pages)
     keys = [_key(part, renderer, weasyprint.__version__, fonts_digest()) for part in sheet.parts]
     rendered: dict[int, Rendered] = {}
+    parsed: dict[
+        bytes, PdfReader
+    ] = {}  # the kept parts as their check read them: the join reads no part twice
     if cache is not None and reuse:
-        rendered = {index: hit for index, key in enumerate(keys) if (hit := _cached(cache, key, renderer))}
+        rendered = {i: hit for i, key in enumerate(keys) if (hit := _cached(cache, key, renderer, parsed))}
     missing = [index for index in range(len(sheet.parts)) if index not in rendered]
     rendered.update(zip(missing, _render_all(renderer, [sheet.parts[i] for i in missing], jobs), strict=True))
     for index in range(len(sheet.parts)):
@@ -144,7 +147,7 @@ def write_parts_pdf(
 
     kept = [index for index in range(len(sheet.parts)) if index not in missing]
     joined, pages = _join_or_lay_out_again(
-        pdfs, frame_for, [_owned(part) for part in sheet.parts], kept, lay_out_again
+        pdfs, frame_for, [_owned(part) for part in sheet.parts], kept, lay_out_again, parsed
     )
     target.write_bytes(joined)
     log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), len(missing))
@@ -157,11 +160,12 @@ def _join_or_lay_out_again(
     owned: list[frozenset[str]],
     kept: list[int],
     lay_out_again: Callable[[list[int]], None],
+    parsed: Mapping[bytes, PdfReader],
 ) -> tuple[bytes, int]:
     """Join the parts; if that fails while some came from the cache (one read whole but is damaged in
     a way only joining finds), lay those out again and join once more."""
     try:
-        return join_parts(pdfs, frame_for, owned=owned)
+        return join_parts(pdfs, frame_for, owned=owned, parsed=parsed)
     except TemplateProblem:
         raise
     except Exception as error:  # pypdf raises many kinds on a forged part
@@ -173,7 +177,10 @@ def _join_or_lay_out_again(
 
 
 def join_parts(
-    parts: Sequence[bytes], frame_for: Callable[[int], bytes], owned: Sequence[frozenset[str]]
+    parts: Sequence[bytes],
+    frame_for: Callable[[int], bytes],
+    owned: Sequence[frozenset[str]],
+    parsed: Mapping[bytes, PdfReader] | None = None,
 ) -> tuple[bytes, int]:
     """Join the parts' PDFs page after page, draw the frame's pages (`frame_for(page count)`) over
     them, and keep the links, the outline (each part's in turn), the frame's metadata and a
@@ -182,7 +189,7 @@ def join_parts(
     from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
-    readers = [_reader(part) for part in parts]
+    readers = [(parsed or {}).get(part) or _reader(part) for part in parts]
     frame = frame_for(sum(len(reader.pages) for reader in readers))
     frame_reader = _reader(frame)
     laid_out = {  # the anchors a part lays out itself (an anchor hidden by CSS has no destination)
@@ -376,18 +383,20 @@ _RECORD_LIMIT = 16 * 2**20
 _SAFE_ACTIONS = frozenset({"/URI", "/GoTo"})  # what WeasyPrint's links do; nothing else is joined
 
 
-def _cached(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
-    """A part rendered before from the same HTML, if every file it read is unchanged. A damaged entry
-    (not a regular file, too large, not what the cache writes, a PDF WeasyPrint would not make) is
-    named in a warning and laid out again."""
+def _cached(cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PdfReader]) -> Rendered | None:
+    """A part rendered before from the same HTML, if every file it read is unchanged (its PDF, as
+    read, goes in `parsed`). A damaged entry (not a regular file, too large, not what the cache writes,
+    a PDF WeasyPrint would not make) is named in a warning and laid out again."""
     try:
-        return _cached_or_damaged(cache, key, renderer)
+        return _cached_or_damaged(cache, key, renderer, parsed)
     except DamagedCache as damage:
         log.warning("%s; laid out again", damage)
         return None
 
 
-def _cached_or_damaged(cache: Path, key: str, renderer: Renderer) -> Rendered | None:
+def _cached_or_damaged(
+    cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PdfReader]
+) -> Rendered | None:
     from cheatdeck.hashing import file_hash
     from cheatdeck.outputs import json_from_cache, read_from_cache
     from cheatdeck.sheet.fetch import local_file
@@ -416,13 +425,14 @@ def _cached_or_damaged(cache: Path, key: str, renderer: Renderer) -> Rendered | 
         return None
     if hashlib.sha256(pdf).hexdigest() != digest:  # cut short, or changed by hand
         raise DamagedCache(part, "its content is not what the cache wrote")
-    _check_part(part, pdf)
+    parsed[pdf] = _check_part(part, pdf)
     return Rendered(pdf, tuple(warnings), files)
 
 
-def _check_part(path: Path, pdf: bytes) -> None:
-    """Raise `DamagedCache` unless the PDF reads whole and holds nothing WeasyPrint never makes: no
-    action run on opening a page or the document, no JavaScript, no link but to a place or an address."""
+def _check_part(path: Path, pdf: bytes) -> PdfReader:
+    """Return the PDF read; raise `DamagedCache` unless it reads whole and holds nothing WeasyPrint never
+    makes: no action run on opening a page or the document, no JavaScript, no link but to a place or an
+    address."""
     try:
         reader = _reader(pdf)
         root: Any = reader.trailer["/Root"].get_object()
@@ -436,6 +446,7 @@ def _check_part(path: Path, pdf: bytes) -> None:
                 if not _harmless(reference.get_object()):
                     raise DamagedCache(path, "a page holds an annotation WeasyPrint does not make")
         _ = reader.named_destinations, reader.outline
+        return reader
     except DamagedCache:
         raise
     except Exception as error:  # pypdf raises many kinds on a forged file (PdfReadError, ValueError …)
