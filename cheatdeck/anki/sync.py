@@ -22,6 +22,7 @@ shipped) if Anki's copy is newer than that build, else taken as unedited.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -377,17 +378,26 @@ def _backup(col: Collection, path: Path) -> Path | None:
 
 
 def _write_lock(path: Path, text: str) -> None:
-    """Replace the lock file in one step (a temporary file beside it, renamed into place), if it changed."""
+    """Replace the lock file in one step (a temporary file beside it, synced, renamed into place), if it
+    changed: a crash leaves the old lock or the new one, never a part of either."""
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
         os.chmod(name, 0o644)
         os.replace(name, path)
     finally:
         Path(name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # make the rename durable; not every filesystem syncs a folder
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def _positions(old: list[str], new: list[str]) -> list[int]:
