@@ -16,7 +16,17 @@ import click
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.errors import Failure, explain
-from cheatdeck.options import ARTEFACTS, LAYOUTS, ORIENTATIONS, PAPERS, BuildOptions, SheetOptions
+from cheatdeck.options import (
+    ARTEFACTS,
+    DEFAULT_ARTEFACTS,
+    FLASHCARD_SIZES,
+    LAYOUTS,
+    ORIENTATIONS,
+    PAPERS,
+    BuildOptions,
+    FlashcardOptions,
+    SheetOptions,
+)
 
 if TYPE_CHECKING:
     from cheatdeck.anki.sync import SyncReport
@@ -82,7 +92,22 @@ def _build_options(function: Any) -> Any:
             "artefacts",
             type=click.Choice(ARTEFACTS),
             multiple=True,
-            help="Build only this artefact (repeatable; default: all).",
+            help="Build only this artefact (repeatable; default: deck, sheet and grid; flashcards are "
+            "built when named).",
+        ),
+        click.option(
+            "--card-size",
+            type=click.Choice(FLASHCARD_SIZES),
+            default="8-up",
+            show_default=True,
+            help="Flashcards: eight to an A4 or Letter page, or 5 x 3 inch index cards.",
+        ),
+        click.option(
+            "--cards",
+            metavar="KIND",
+            multiple=True,
+            help="Flashcards: print only this card kind (repeatable): term, reverse, learning, task, facts, "
+            "cloze or contrast, as deck.yaml's cards: switches name them.",
         ),
         click.option(
             "--force", is_flag=True, help="Rebuild every artefact even if its inputs are unchanged."
@@ -104,6 +129,8 @@ def _options(
     tags: tuple[str, ...],
     artefacts: tuple[str, ...],
     force: bool,
+    card_size: str = "8-up",
+    cards: tuple[str, ...] = (),
     dry_run: bool = False,
     forget_retired: bool = False,
 ) -> BuildOptions:
@@ -115,7 +142,8 @@ def _options(
         sheet=SheetOptions(
             paper=paper, orientation=orientation, only_kinds=only_kinds, tags=tags, layout=layout
         ),
-        artefacts=artefacts or ARTEFACTS,
+        flashcards=FlashcardOptions(size=card_size, cards=cards),
+        artefacts=artefacts or DEFAULT_ARTEFACTS,
         force=force,
         dry_run=dry_run,
         forget_retired=forget_retired,

@@ -7,9 +7,17 @@ from pathlib import Path
 
 from cheatdeck import SHIPPED_TEMPLATES
 
-OUTPUTS = {"deck": "cheatdeck.anki.deck", "sheet": "cheatdeck.sheet.document", "grid": "cheatdeck.grid"}
+OUTPUTS = {
+    "deck": "cheatdeck.anki.deck",
+    "sheet": "cheatdeck.sheet.document",
+    "grid": "cheatdeck.grid",
+    "flashcards": "cheatdeck.study.flashcards",
+}
 """The outputs a build can make, in build order: each name's module defines `OUTPUT` (see outputs.py)."""
 ARTEFACTS = tuple(OUTPUTS)
+DEFAULT_ARTEFACTS = ("deck", "sheet", "grid")
+"""What a build makes unless `--artefact` names others: flashcards are printed on request only."""
+FLASHCARD_SIZES = ("8-up", "index-card")
 PAPERS = ("a4", "letter")
 ORIENTATIONS = ("landscape", "portrait")
 LAYOUTS = ("sheet", "guide")
@@ -33,6 +41,16 @@ class SheetOptions:
 
 
 @dataclass(frozen=True)
+class FlashcardOptions:
+    """How the flashcards are cut and which card kinds they print."""
+
+    size: str = "8-up"
+    cards: tuple[
+        str, ...
+    ] = ()  # deck.yaml's card switch names (term, facts …); none: every kind the deck makes
+
+
+@dataclass(frozen=True)
 class BuildOptions:
     """What to build, from where, and how."""
 
@@ -40,7 +58,8 @@ class BuildOptions:
     out: Path = Path("dist")
     templates: Path = SHIPPED_TEMPLATES
     sheet: SheetOptions = field(default_factory=SheetOptions)
-    artefacts: tuple[str, ...] = ARTEFACTS
+    flashcards: FlashcardOptions = field(default_factory=FlashcardOptions)
+    artefacts: tuple[str, ...] = DEFAULT_ARTEFACTS
     dry_run: bool = False
     force: bool = False
     forget_retired: bool = False  # notes already retired become `deleted`: never shipped again

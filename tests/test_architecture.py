@@ -29,6 +29,7 @@ LAYERS = {
     "cheatdeck.sheet": 5,
     "cheatdeck.importer": 5,
     "cheatdeck.build": 6,
+    "cheatdeck.study": 6,
     "cheatdeck.cli": 7,
 }
 """Each stage's floor: a module may import its own folder and any lower floor, never a higher one."""

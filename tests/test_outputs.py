@@ -10,7 +10,7 @@ import pytest
 import cheatdeck.anki.reconcile
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.anki.lock import LOCK_FILE, read_lock
-from cheatdeck.options import ARTEFACTS, OUTPUTS
+from cheatdeck.options import ARTEFACTS, DEFAULT_ARTEFACTS, OUTPUTS
 from cheatdeck.outputs import GRID_HTML, NEEDS, load_output
 from cheatdeck.templating import format_day
 from tests.conftest import build_into, set_clock
@@ -21,12 +21,15 @@ def _no_planning(*args: object, **kwargs: object) -> None:
 
 
 def test_every_registered_output_declares_what_it_needs() -> None:
-    assert ARTEFACTS == tuple(OUTPUTS) == ("deck", "sheet", "grid")
+    assert ARTEFACTS == tuple(OUTPUTS) == ("deck", "sheet", "grid", "flashcards")
+    assert DEFAULT_ARTEFACTS == ("deck", "sheet", "grid")  # flashcards: on request
     for name in ARTEFACTS:
         output = load_output(name)
         assert output.name == name and set(output.needs) <= set(NEEDS)
     assert load_output("deck").needs == ("plan",)
-    assert "plan" not in load_output("sheet").needs + load_output("grid").needs
+    assert (
+        "plan" not in load_output("sheet").needs + load_output("grid").needs + load_output("flashcards").needs
+    )
 
 
 @pytest.mark.parametrize(("artefact", "dry_run"), [("grid", False), ("sheet", True)])

@@ -155,7 +155,7 @@ def _input_kinds(options: BuildOptions, hasher: Hasher) -> dict[str, str]:
         "templates": _tree_digest(options.templates, "templates", hasher),
         "options": _options_digest(options),
     }
-    if "sheet" in options.artefacts:
+    if {"sheet", "flashcards"} & set(options.artefacts):
         from cheatdeck.sheet.fonts import fonts_digest
 
         digests["fonts"] = fonts_digest()[:12]
@@ -166,7 +166,7 @@ def _made_from(name: str, inputs: dict[str, str], lock: bytes, day: str | None) 
     """Return the record of what artefact `name` is built from, one digest per kind of input
     (`notes=… lock=… templates=… options=… day=2026-12-07`)."""
     kinds = {**inputs, "lock": hashlib.sha256(lock).hexdigest()[:12]}
-    if name != "sheet":  # only the sheet is drawn with the fonts and shaped by the sheet's options
+    if name not in ("sheet", "flashcards"):  # only the PDFs are drawn with the fonts and shaped by options
         kinds.pop("fonts", None)
         kinds.pop("options", None)
     if day is not None and "date" in load_output(name).needs:
@@ -221,8 +221,9 @@ def _tree_digest(folder: Path, label: str, hasher: Hasher, leave_out: str = "") 
 
 
 def _options_digest(options: BuildOptions) -> str:
-    """Digest the options that shape the sheet (`--forget-retired` shows as a change of the lock)."""
-    return hashlib.sha256(json.dumps(asdict(options.sheet), sort_keys=True).encode()).hexdigest()[:12]
+    """Digest the options that shape the PDFs (`--forget-retired` shows as a change of the lock)."""
+    shaping = {"sheet": asdict(options.sheet), "flashcards": asdict(options.flashcards)}
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _note_fonts(todo: list[Artefact], templates: Path) -> None:

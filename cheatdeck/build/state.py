@@ -83,12 +83,12 @@ class Hasher:
 
 def input_fingerprint(options: BuildOptions, hasher: Hasher) -> str:
     """Hash everything a build reads except the lock: source and template files, options, the tool's
-    own code, the versions of the libraries that shape the outputs, and (for the sheet) the fonts."""
+    own code, the versions of the libraries that shape the outputs, and (for the PDFs) the fonts."""
     digest = hashlib.sha256()
     digest.update(__version__.encode())
     for library in _LIBRARIES:
         digest.update(f"{library}={_version(library)}\0".encode())
-    if "sheet" in options.artefacts:
+    if {"sheet", "flashcards"} & set(options.artefacts):  # the PDFs
         from cheatdeck.sheet.fonts import fonts_digest
 
         digest.update(f"fonts={fonts_digest()}\0".encode())
