@@ -479,3 +479,24 @@ def test_obsidian_callouts_comments_block_ids_and_inline_html_leave_no_markup(tm
     assert "javascript" not in text and "this." in text  # an unsafe link keeps its words only
     assert not s3.facts and "**A highlight far too long" in text
     assert notes["S3 max file size"].summary == "5TB."
+
+
+def test_builtin_kind_rules_tell_an_ml_deployment_from_networking_and_scaling(tmp_path: Path) -> None:
+    guide = "# SAA\n\n" + "".join(
+        f"## {title}\n\n{title} is a thing the exam asks about in several ways.\n\n"
+        for title in (
+            "VPC endpoints",
+            "EC2 Auto Scaling",
+            "S3 static website hosting",
+            "SageMaker Serverless Inference",
+            "Multi-model endpoints",
+        )
+    )
+    notes = _import(tmp_path, guide)
+    assert {title: str(note.kind) for title, note in notes.items()} == {
+        "VPC endpoints": "service",
+        "EC2 Auto Scaling": "service",
+        "S3 static website hosting": "service",
+        "SageMaker Serverless Inference": "deployment",
+        "Multi-model endpoints": "deployment",
+    }

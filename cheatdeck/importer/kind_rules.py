@@ -29,10 +29,12 @@ _SERVICE_NAMES = (
 BUILTIN_RULES: dict[str, Recognise] = {
     "deployment": Recognise(
         titles=(
-            r"\b(endpoints?|batch transform|inference|hosting|deploy\w*|serverless|edge|neo|"
-            r"model registry|shadow test\w*|canary|blue/green|auto ?scaling)\b",
+            r"\binference\b|batch transform|\bneo\b|edge manager|model hosting|hosting services|"
+            r"production variants?|shadow (test|variant)\w*|multi-model|model registry|"
+            r"\b(model|sagemaker|real-time|serverless|async\w*)\b.*\bendpoints?\b|"
+            r"\bendpoints?\b.*\b(model|sagemaker|inference)\b|deploy(ing|ment)? (a |the )?models?",
         ),
-        words=("endpoint", "batch transform", "real-time inference", "deploys", "hosts the model"),
+        words=("batch transform", "real-time inference", "deploys the model", "hosts the model"),
         parents=("deployment", "deploying", "inference", "hosting", "model deployment"),
     ),
     "metric": Recognise(
