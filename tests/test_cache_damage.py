@@ -68,6 +68,7 @@ def _fresh(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> byt
     return _build(source, tmp_path / "fresh")
 
 
+@pytest.mark.slow
 def test_a_forged_part_is_named_and_laid_out_again(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -82,6 +83,7 @@ def test_a_forged_part_is_named_and_laid_out_again(
     assert sheet == _fresh(source, tmp_path, monkeypatch)
 
 
+@pytest.mark.slow
 def test_a_forged_part_with_a_javascript_action_never_reaches_the_sheet(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -105,6 +107,7 @@ def test_a_forged_part_with_a_javascript_action_never_reaches_the_sheet(
     assert sheet == _fresh(source, tmp_path, monkeypatch)
 
 
+@pytest.mark.slow
 def test_a_deeply_nested_part_record_is_named_and_laid_out_again(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -119,6 +122,7 @@ def test_a_deeply_nested_part_record_is_named_and_laid_out_again(
     assert sheet == _fresh(source, tmp_path, monkeypatch)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("force", [False, True])
 def test_a_deeply_nested_formulas_file_is_named_and_drawn_again(
     source: Path,
@@ -141,6 +145,7 @@ def test_a_deeply_nested_formulas_file_is_named_and_drawn_again(
     assert json.loads(formulas.read_text(encoding="utf-8"))["drawings"]  # written afresh
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("force", [False, True])
 def test_swapped_formula_drawings_are_drawn_again(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, force: bool
@@ -174,6 +179,7 @@ print("built")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="named pipes and /dev/zero, as on Linux")
 def test_a_named_pipe_or_a_link_to_a_device_in_the_cache_never_hangs_the_build(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
