@@ -409,6 +409,35 @@ def test_a_kind_says_whether_it_is_studied_not_its_name(tmp_path: Path) -> None:
     )
 
 
+def test_every_card_kind_has_its_templates_switch_and_field() -> None:
+    """A card kind is one entry in the table plus its two templates: the rest is read from the entry."""
+    from cheatdeck.cards.plan import NOTETYPES
+    from cheatdeck.notes.card_kinds import CARD_KINDS
+    from cheatdeck.notes.model import CardKinds
+
+    for kind in CARD_KINDS:
+        for side in ("front", "back"):
+            assert (SHIPPED_TEMPLATES / "anki" / f"{kind.name}.{side}.html").is_file(), (kind.name, side)
+        assert kind.switch in CardKinds.model_fields, kind.name
+        assert kind.name in NOTETYPES[kind.notetype].cards, kind.name
+        assert not kind.trigger or kind.trigger in NOTETYPES[kind.notetype].fields, kind.name
+
+
+def test_a_kind_makes_only_the_topic_cards_it_lists(tmp_path: Path) -> None:
+    """`cards: [reverse]` on a kind: a reverse card and no term card (every kind made term cards)."""
+    kinds = "kinds:\n  - {name: tool, colour: '#445566', fields: [use_case], cards: [reverse]}\n"
+    note = {
+        "id": "saw",
+        "title": "Saw",
+        "kind": "tool",
+        "summary": "A toothed blade.",
+        "use_case": "cutting planks of timber to length",
+    }
+    _deck(tmp_path / "source", [note], kinds)
+    report = build_into(tmp_path / "source", tmp_path / "dist", artefacts=("deck",))
+    assert report.deck_summary == "1 notes, 1 cards (reverse 1)"
+
+
 # --- Values from deck.yaml and the lock are data on every card ------------------------------------------
 
 _SAFE_ATTRIBUTES = {"src", "alt", "class", "id", "href", "style", "dir", "open"}

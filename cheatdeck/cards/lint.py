@@ -5,9 +5,9 @@ The rules judge the cards exactly as `cheatdeck.cards.plan` makes them (same clu
 warning always describes a real card or a card that will not be made. `lint_off:` in `deck.yaml` or in a
 note switches rules off. Thresholds (see README, *Card-quality lint*):
 
-- a graded answer stays short enough to check in one glance: a term card's answer (the summary) at most
-  `MAX_SUMMARY_WORDS`, a question's answer at most `MAX_ANSWER_WORDS`, a hidden span at most
-  `MAX_CLOZE_WORDS`;
+- a graded answer stays short enough to check in one glance: a topic card's answer at most its kind's
+  `max_words` in the card-kinds table (the term card's, the summary, `MAX_SUMMARY_WORDS`), a question's
+  answer at most `MAX_ANSWER_WORDS`, a hidden span at most `MAX_CLOZE_WORDS`;
 - two answers interfere when at least `SIMILAR_ANSWERS` of their wording is the same (difflib ratio over
   words; precision and recall's summaries shared 79 %), two fronts when their content words overlap by
   `SIMILAR_FRONTS` (Jaccard).
@@ -26,6 +26,7 @@ from functools import lru_cache
 from cheatdeck.cards.fragments import foreign_markup, fragment_reason, is_generic_title, repeats_title
 from cheatdeck.cards.plan import (
     STOPWORDS,
+    TOPIC_CARDS,
     CardPlan,
     CardPlanner,
     fact_card,
@@ -33,13 +34,13 @@ from cheatdeck.cards.plan import (
     makes_cards,
     words,
 )
+from cheatdeck.notes.card_kinds import CLUE, SUMMARY
 from cheatdeck.notes.kinds import TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Location, Note, Notebook, Rule
 
-MAX_SUMMARY_WORDS = 30
+MAX_SUMMARY_WORDS = next(kind.max_words for kind in TOPIC_CARDS if kind.asks == SUMMARY)  # the table's
 MAX_ANSWER_WORDS = 15
 MAX_CLOZE_WORDS = 6
-MAX_TASK_WORDS = 10
 SIMILAR_ANSWERS = 0.7
 SIMILAR_FRONTS = 0.8
 MIN_COMPARED_WORDS = 5  # shorter answers are categories (supervised, clustering): alike by design
@@ -111,22 +112,19 @@ def _count(text: str) -> int:
 def _answer_too_long(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
     for plan in plans:
         note = plan.note
-        if plan.term and _count(note.summary) > MAX_SUMMARY_WORDS:
-            yield _Found(
-                note.id,
-                "summary",
-                Rule.ANSWER_TOO_LONG,
-                f"the term card's answer is {_count(note.summary)} words (at most {MAX_SUMMARY_WORDS})",
-                "keep one short sentence here; move the rest into facts or the body",
-            )
-        if plan.task and _count(plan.task) > MAX_TASK_WORDS:
-            yield _Found(
-                note.id,
-                "task",
-                Rule.ANSWER_TOO_LONG,
-                f"the task card's answer is {_count(plan.task)} words (at most {MAX_TASK_WORDS})",
-                "name the task in a few words",
-            )
+        for kind in TOPIC_CARDS:  # each card kind's limit, from the card-kinds table
+            if not (kind.max_words and plan.answers.get(kind.name)):
+                continue
+            field = "summary" if kind.asks in (SUMMARY, CLUE) else kind.asks
+            words = _count(note.summary if kind.asks == SUMMARY else plan.answers[kind.name])
+            if words > kind.max_words:
+                yield _Found(
+                    note.id,
+                    field,
+                    Rule.ANSWER_TOO_LONG,
+                    f"the {kind.name} card's answer is {words} words (at most {kind.max_words})",
+                    kind.too_long,
+                )
         for index, fact in enumerate(note.facts):
             if fact.a is not None and _count(fact.a) > MAX_ANSWER_WORDS:
                 yield _Found(

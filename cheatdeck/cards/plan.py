@@ -25,7 +25,8 @@ from pathlib import Path
 from cheatdeck import identity
 from cheatdeck.cards.fragments import repeats_title
 from cheatdeck.hashing import content_hash
-from cheatdeck.notes.kinds import FORMULA_FIELD, LABELLED_FIELDS, TEXT_FIELDS
+from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetype
+from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
 from cheatdeck.notes.render import (
     render_formula,
@@ -77,19 +78,16 @@ NOTETYPES = {
             "Term card on",
             "Source id",
         ),
-        ("term", "reverse", "learning", "task"),
+        tuple(kind.name for kind in cards_of_notetype("topic")),
     ),
     "fact": Notetype("fact", 1, ("Question", "Answer", "Topic", "Kind", "Source id"), ("fact",)),
     "formula": Notetype("formula", 2, ("Name", "Formula", "Source id"), ("formula",), cloze=True),
     "contrast": Notetype("contrast", 2, ("Pair", "Question", "Answer", "Source id"), ("contrast",)),
 }
 
-CARD_TRIGGERS = {
-    "term": "Term card on",
-    "reverse": "Reverse card clue",
-    "learning": "Learning card answer",
-    "task": "Task card answer",
-}
+TOPIC_CARDS = cards_of_notetype("topic")
+"""The topic note's cards: each made by a field of its own (`CardKind.trigger`)."""
+CARD_TRIGGERS = {kind.name: kind.trigger for kind in TOPIC_CARDS}
 
 
 @dataclass(frozen=True)
@@ -425,36 +423,45 @@ def fact_card(fact: Fact) -> tuple[str, str] | None:
     return "".join([*question, after]), "".join([*answer, after])
 
 
-def learning_answer(notebook: Notebook, note: Note) -> str:
-    """Return the learning card's answer in plain words ('' when the note has no learning card)."""
-    if "learning" not in notebook.kinds[note.kind].cards or note.learning is None:
-        return ""
-    return note.learning.words
-
-
 @dataclass(frozen=True)
 class CardPlan:
     """Which cards a source note makes, worked out once for the deck and for the lint."""
 
     note: Note
-    term: bool
-    clue: Clue | None
-    learning: str
-    task: str
+    answers: dict[str, str]  # topic card kind → its answer as text ('' : not made; a switch card: 'y')
+    clue: Clue | None  # the reverse card's clue, when it is made
     facts: tuple[tuple[int, str, str], ...]  # (index, question HTML, answer HTML)
     formula: bool
 
     @property
+    def term(self) -> bool:
+        """True when the note makes a term card."""
+        return bool(self.answers.get("term"))
+
+    @property
+    def learning(self) -> str:
+        """Return the learning card's answer ('' : none)."""
+        return self.answers.get("learning", "")
+
+    @property
+    def task(self) -> str:
+        """Return the task card's answer ('' : none)."""
+        return self.answers.get("task", "")
+
+    @property
+    def asked(self) -> frozenset[str]:
+        """Return the labelled fields the note's cards ask (the term card's back leaves them folded)."""
+        asked = {kind.asks for kind in TOPIC_CARDS if self.answers.get(kind.name)} & set(KIND_FIELDS)
+        if self.clue is not None and self.clue.field in KIND_FIELDS:
+            asked.add(self.clue.field)
+        if self.formula:
+            asked.add(FORMULA_FIELD.name)
+        return frozenset(asked)
+
+    @property
     def count(self) -> int:
         """Return how many cards the note makes (contrast cards not included)."""
-        return (
-            self.term
-            + (self.clue is not None)
-            + bool(self.learning)
-            + bool(self.task)
-            + len(self.facts)
-            + self.formula
-        )
+        return sum(map(bool, self.answers.values())) + len(self.facts) + self.formula
 
 
 class CardPlanner:
@@ -474,19 +481,31 @@ class CardPlanner:
                 card = fact_card(fact)
                 if card:
                     facts.append((index, *card))
+        chosen = self.notebook.kinds[note.kind].cards
+        made = [
+            kind
+            for kind in TOPIC_CARDS
+            if active and getattr(switches, kind.switch) and (not kind.chosen_as or kind.chosen_as in chosen)
+        ]
+        clue = self.clues.choose(note) if any(kind.asks == CLUE for kind in made) else None
         return CardPlan(
             note=note,
-            term=active and switches.term and not repeats_title(note.summary, note.title),
-            clue=self.clues.choose(note) if active and switches.reverse else None,
-            learning=learning_answer(self.notebook, note) if active and switches.learning else "",
-            task=note.task if active and switches.task and note.task and self._asks_learning(note) else "",
+            answers={
+                kind.name: self._answer(kind, note, clue) if kind in made else "" for kind in TOPIC_CARDS
+            },
+            clue=clue,
             facts=tuple(facts),
             formula=active and switches.cloze and note.formula is not None,
         )
 
-    def _asks_learning(self, note: Note) -> bool:
-        """True when the note's kind makes learning cards (its task is then a card of its own)."""
-        return "learning" in self.notebook.kinds[note.kind].cards
+    @staticmethod
+    def _answer(kind: CardKind, note: Note, clue: Clue | None) -> str:
+        """Return what a topic card's field holds as text: its answer, or '' when the note has none."""
+        if kind.asks == SUMMARY:  # a switch: on unless the summary only repeats the title
+            return "" if repeats_title(note.summary, note.title) else "y"
+        if kind.asks == CLUE:
+            return clue.card_text() if clue else ""
+        return _field_value(note, kind.asks)
 
     @cached_property
     def pairs(self) -> list[tuple[Note, Note, list[tuple[str, str, str]], list[str]]]:
@@ -571,16 +590,7 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
     body = render_markdown(
         note.body, mathjax=True, images=lambda src: _media(notebook.source_dir / src, media)
     )
-    asked = frozenset(
-        field
-        for field, asked_by in (
-            ("use_case", cards.clue is not None and cards.clue.field == "use_case"),
-            ("learning", cards.learning),
-            ("task", cards.task),
-            ("formula", cards.formula),
-        )
-        if asked_by
-    )
+    asked = cards.asked
     fields = {
         "Name": render_text(note.title),
         "Kind": render_text(notebook.kinds[note.kind].label),  # data: deck.yaml's label is text
@@ -588,12 +598,10 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
         "Details": _details(note, hide=asked),
         "Image": image,
         "More": _more(note, asked, body),
-        "Reverse card clue": render_inline(cards.clue.card_text(), mathjax=True) if cards.clue else "",
-        "Learning card answer": render_text(cards.learning),
-        "Task card answer": render_inline(cards.task, mathjax=True),
-        "Term card on": "y" if cards.term else "",
         "Source id": note.id,
     }
+    for kind in TOPIC_CARDS:
+        fields[kind.trigger] = _render_answer(kind, cards.answers.get(kind.name, ""))
     planned = []
     topic_fields = tuple(canonical_html(fields[name]) for name in NOTETYPES["topic"].fields)
     topic_cards = cards_of("topic", topic_fields)
@@ -648,6 +656,16 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
             )
         )
     return planned
+
+
+def _render_answer(kind: CardKind, answer: str) -> str:
+    """Return a topic card's field as HTML: a switch as it is, a choice of fixed words as text, the rest
+    as inline Markdown (a clue, a labelled field's text)."""
+    if kind.asks == SUMMARY:
+        return answer
+    if kind.asks in TEXT_FIELDS or kind.asks == CLUE:
+        return render_inline(answer, mathjax=True)
+    return render_text(answer)
 
 
 def contrast_note(

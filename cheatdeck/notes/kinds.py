@@ -7,7 +7,7 @@ compare, grouped by which field. The six
 built-in kinds and the two grid tables below are the defaults; `deck.yaml` may declare its own
 (`kinds:` and `grid:`), validated like every other key.
 
-This module is the bottom layer of the model: it imports nothing from the rest of the package.
+This module is the bottom layer of the model: it imports only the card-kinds table.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from cheatdeck.notes.card_kinds import CHOSEN_BY_KIND
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
@@ -143,7 +145,7 @@ def _one_of(choices: tuple[str, ...]) -> BeforeValidator:
 
 
 FieldName = Annotated[str, _one_of(KIND_FIELDS)]
-CardKind = Literal["term", "reverse", "learning"]
+ChosenCard = Annotated[str, _one_of(CHOSEN_BY_KIND)]  # a card kind a note kind makes
 Layout = Literal["section", "list"]
 _COLOUR = r"^#[0-9a-fA-F]{6}$"
 Colour = Annotated[str, Strict(), StringConstraints(pattern=_COLOUR)]
@@ -192,7 +194,7 @@ class KindSpec(_Spec):
     subdeck: DeckName  # the Anki subdeck; default: the plural
     fields: tuple[FieldName, ...] = ()
     required: tuple[FieldName, ...] = ()
-    cards: tuple[CardKind, ...] = ("term",)
+    cards: tuple[ChosenCard, ...] = ("term",)
     layout: Layout = "section"  # a sheet section, or a compact list after the grid
     study: Annotated[bool, Strict()] = True  # False: reference notes (courses, tips): no cards unless
     # the deck says `cards: {resources: true}`
