@@ -426,6 +426,87 @@ def sync_command(
     _echo_sync_report(report, dry_run)
 
 
+@main.command("focus")
+@_source_option
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=SHIPPED_TEMPLATES,
+    help="Templates to use instead of the shipped ones (as for build).",
+)
+@click.option(
+    "--collection",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The collection file (collection.anki2) to read.",
+)
+@click.option("--profile", help="The Anki profile whose collection to read (in Anki's data folder).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder focus.pdf is written to.",
+)
+@click.option("--limit", type=click.IntRange(1), help="Print at most this many notes.")
+@click.option(
+    "--since",
+    type=click.IntRange(1),
+    metavar="DAYS",
+    help="List only notes answered Again in the last DAYS days, counting those answers (default: count "
+    "the last 30 days, list every note with a cost).",
+)
+@click.option("--tag", "tags", multiple=True, help="Only notes with this tag (repeatable).")
+@click.option(
+    "--paper", type=click.Choice(PAPERS), default="a4", show_default=True, help="Paper size of the page."
+)
+@click.option("--explain", is_flag=True, help="Print each ranked note's score and what it is made of.")
+def focus_command(
+    source: Path,
+    templates: Path,
+    collection: Path | None,
+    profile: str | None,
+    out: Path,
+    limit: int | None,
+    since: int | None,
+    tags: tuple[str, ...],
+    paper: str,
+    explain: bool,
+) -> None:
+    """Print one page of the notes you keep missing in Anki (dist/focus.pdf), costliest first.
+
+    Reads your review history read-only through Anki's backend (a copy; if Anki has the collection
+    open, its newest automatic backup) and ranks this deck's notes by lapses, recent Again answers, low
+    ease or high difficulty, and cards not yet learned. Needs the anki package: pip install -e '.[anki]'.
+
+    Example: python build.py focus --profile "User 1" --since 14 --explain
+    """
+    if collection and profile:
+        raise click.UsageError("give --collection or --profile, not both")
+    import importlib.util
+
+    if importlib.util.find_spec("anki") is None:
+        raise click.ClickException("focus needs Anki's backend: pip install -e '.[anki]'")
+    from cheatdeck.study.focus import FocusOptions, focus
+
+    options = FocusOptions(
+        source=source,
+        out=out,
+        templates=templates,
+        collection=collection,
+        profile=profile,
+        limit=limit,
+        since=since,
+        tags=tags,
+        sheet=SheetOptions(paper=paper),
+    )
+    with _error_boundary(source, "nothing written"):
+        report = focus(options)
+    for line in report.explained if explain else ():
+        click.echo(line)
+    for line in report.lines:
+        click.echo(line)
+
+
 def _confirm_deletion(notes: list[str]) -> bool:
     """Ask before sync deletes retired notes from the collection; no (or Ctrl-C) keeps them."""
     click.echo(f"{len(notes)} retired note(s) to delete from the collection: {', '.join(notes)}")
