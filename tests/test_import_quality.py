@@ -414,6 +414,7 @@ def test_cards_ask_what_the_guide_says_not_what_its_headings_number(tmp_path: Pa
     assert (
         notes["kube-scheduler"].summary == "Picks a node for each new pod by filtering and scoring the nodes."
     )
+    assert notes["ACE inhibitors"].summary == "Block angiotensin-converting enzyme, so blood vessels relax."
     # a marked list item is recalled among its list, not alone under "Side effects"
     assert [fact.text for fact in notes["ACE inhibitors"].facts] == [
         "Side effects: dry cough from bradykinin …; ==angioedema==; hyperkalaemia"
@@ -500,3 +501,20 @@ def test_builtin_kind_rules_tell_an_ml_deployment_from_networking_and_scaling(tm
         "SageMaker Serverless Inference": "deployment",
         "Multi-model endpoints": "deployment",
     }
+
+
+def test_bold_terms_a_bullet_defines_and_q_a_lines_become_facts_in_the_authors_words(tmp_path: Path) -> None:
+    guide = (
+        "# Storage\n\n## S3 storage classes\n\nS3 storage classes trade retrieval time for price.\n\n"
+        "- **S3 Standard-IA**: infrequent access, millisecond retrieval\n"
+        "- **S3 Glacier Deep Archive** — cheapest, retrieval within 12 hours\n"
+        "- **Note** ok\n\n"
+        "Q: What is the largest object S3 stores?\nA: 5 TB\n"
+    )
+    notes = _import(tmp_path, guide)
+    facts = notes["S3 storage classes"].facts
+    assert [(fact.text, fact.q, fact.a) for fact in facts] == [
+        ("==S3 Standard-IA==: infrequent access, millisecond retrieval", None, None),
+        ("==S3 Glacier Deep Archive==: cheapest, retrieval within 12 hours", None, None),
+        (None, "What is the largest object S3 stores?", "5 TB"),
+    ]

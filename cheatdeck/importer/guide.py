@@ -29,6 +29,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from cheatdeck.cards.fragments import is_generic_title, is_numbered_case
+from cheatdeck.importer.author_facts import author_facts
 from cheatdeck.importer.files import (
     Picture,
     drop_unsafe_links,
@@ -41,7 +42,6 @@ from cheatdeck.importer.kind_rules import Evidence, guess_kind, guess_learning, 
 from cheatdeck.importer.obsidian import (
     Vault,
     aliases,
-    highlight_facts,
     open_vault,
     read_obsidian,
     statement_note,
@@ -524,10 +524,10 @@ def _draft(
         if how:
             draft.guesses.append(("summary", "", how))
         _name_the_case(draft)
-    body, facts = highlight_facts(body)  # after the summary: a highlight in it is bold there, no fact
+    body, facts, said = author_facts(body)  # after the summary: a highlight in it is bold there, no fact
     if facts:
         draft.fields["facts"] = facts
-        draft.guesses.append(("facts", str(len(facts)), "the author's highlights (==…==, <mark>)"))
+        draft.guesses.append(("facts", str(len(facts)), f"the author's marks: {', '.join(said)}"))
     body, formula = _formula(body, draft.title)
     if formula:
         draft.fields["formula"] = formula
@@ -801,6 +801,15 @@ def _media_name(picture: Picture, media: dict[Path, str]) -> str:
     return name
 
 
+_NOT_VERBS = frozenset(
+    re.findall(
+        r"\w+",
+        "is was has are were have and or of in on for to with by from as at the a an that which who can may "
+        "must should will would do does",
+    )
+)
+
+
 def _without_own_name(summary: str, title: str) -> str:
     """Drop a leading 'Title is …' from a summary: the term card shows the title, the reverse card asks
     for it, and a summary that names it gives the answer away."""
@@ -826,10 +835,11 @@ def _without_own_name(summary: str, title: str) -> str:
         if match and len(match["rest"].split()) >= 3:
             return match["rest"][0].upper() + match["rest"][1:]
         # "K-Means groups records …" → "Groups records …": a verb after the name says what it does
+        verb = r"[a-z]+s?" if name.lower().endswith("s") else r"[a-z]+s"  # "ACE inhibitors block …"
         does = re.match(
-            rf"^(?i:the\s+|an?\s+)?(?i:{re.escape(name)})\s+(?P<rest>[a-z]+s\b\s+\S.*)$", summary, re.DOTALL
+            rf"^(?i:the\s+|an?\s+)?(?i:{re.escape(name)})\s+(?P<rest>{verb}\b\s+\S.*)$", summary, re.DOTALL
         )
-        if does and len(does["rest"].split()) >= 4 and not does["rest"].startswith(("is ", "was ", "has ")):
+        if does and len(does["rest"].split()) >= 4 and does["rest"].split()[0] not in _NOT_VERBS:
             return does["rest"][0].upper() + does["rest"][1:]
     return summary
 
