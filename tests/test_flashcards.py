@@ -11,7 +11,7 @@ import pytest
 
 from cheatdeck.importer.guide import import_guides
 from cheatdeck.notes.sources import load_sources
-from cheatdeck.options import DEFAULT_ARTEFACTS, FlashcardOptions
+from cheatdeck.options import DEFAULT_ARTEFACTS, BuildOptions, FlashcardOptions
 from cheatdeck.study.flashcards import (
     FLASHCARDS_FILE,
     GRIDS,
@@ -230,8 +230,7 @@ def test_flashcards_are_built_on_request_and_then_kept(
     shutil.copy(cka / "deck" / "deck.yaml", notes / "deck.yaml")
     import_guides(sorted((cka / "guide").glob("*.md")), notes)
     out = tmp_path / "dist"
-    build_into(notes, out)
-    assert not (out / FLASHCARDS_FILE).exists()
+    assert "flashcards" not in BuildOptions().artefacts  # what `build` (and the README's first command) makes
     caplog.set_level(logging.INFO, logger="cheatdeck")
     report = build_into(notes, out, artefacts=("flashcards",))
     assert out / FLASHCARDS_FILE in report.written
@@ -246,3 +245,50 @@ def test_flashcards_are_built_on_request_and_then_kept(
     assert f"1/{len(cards)}" in texts
     again = build_into(notes, out, artefacts=("flashcards",))
     assert again.written == [] and (again.up_to_date or "flashcards" in again.unchanged)
+
+
+def _png(width: int, height: int) -> bytes:
+    """A small red PNG, written out by hand."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + b"\xcc\x22\x22" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_pictures_and_math_are_printed_and_the_pdf_is_the_same_from_any_folder(tmp_path: Path) -> None:
+    """A note's picture is drawn on its term card's back, its math typeset; the same notes built in two
+    folders give the same bytes."""
+    pdfs = []
+    for place in ("one", "two/deeper"):
+        source = tmp_path / place / "source"
+        (source / "media").mkdir(parents=True)
+        (source / "media" / "figure.png").write_bytes(_png(40, 20))
+        (source / "deck.yaml").write_text("id: pics\ntitle: Pictures\n", encoding="utf-8")
+        (source / "notes.yaml").write_text(
+            "notes:\n  - id: area\n    title: Circle area\n    kind: concept\n"
+            "    summary: The area of a circle is $\\pi r^2$, drawn below.\n    image: figure.png\n",
+            encoding="utf-8",
+        )
+        build_into(source, tmp_path / place / "dist", artefacts=("flashcards",))
+        pdfs.append((tmp_path / place / "dist" / FLASHCARDS_FILE).read_bytes())
+    assert pdfs[0] == pdfs[1]
+    document = pypdfium2.PdfDocument(pdfs[0])
+    try:
+        kinds = [[obj.type for obj in document[page].get_objects()] for page in range(len(document))]
+    finally:
+        document.close()
+    image, path = pypdfium2.raw.FPDF_PAGEOBJ_IMAGE, pypdfium2.raw.FPDF_PAGEOBJ_PATH
+    assert image not in kinds[0] and image in kinds[1]  # the picture is on the back only
+    cards = plan_flashcards(load_sources(tmp_path / "one" / "source"), SOURCE.parent / "templates")
+    assert "<svg" in cards[0].back and 'src="media/figure.png"' in cards[0].back
+    assert kinds[1].count(path) > kinds[0].count(path)  # the typeset math's glyphs are drawn as paths

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from cheatdeck.anki.lock import LOCK_FILE, read_lock
 from cheatdeck.cli import main
-from cheatdeck.study.focus import FOCUS_FILE, FocusOptions, focus
-from cheatdeck.study.reviews import newest_backup
+from cheatdeck.notes.sources import load_sources
+from cheatdeck.study.focus import FOCUS_FILE, FocusOptions, focus, rank
+from cheatdeck.study.reviews import newest_backup, read_history
 from tests.anki_helpers import import_package, note_by_id
 from tests.conftest import FIXTURES, SOURCE, build_into, set_clock
 from tests.pdf_text import page_texts
@@ -85,13 +86,6 @@ def test_focus_lists_the_missed_notes_first_with_their_numbers(
     assert "Again in the window" in report.explained[0]
     assert _digest(collection) == before  # nothing in the collection changed
     assert f"read {collection} (a copy" in report.lines[0]
-    tagged = focus(
-        FocusOptions(source=source, out=tmp_path / "t", collection=collection, tags=("topic-modelling",))
-    )
-    assert [w.note.id for w in tagged.printed] == ["lda"]
-    recent = focus(FocusOptions(source=source, out=tmp_path / "s", collection=collection, since=7))
-    assert {w.note.id for w in recent.printed} == {"lda", "seq2seq"}  # the Good-only notes had no Again
-    assert _digest(collection) == before
 
 
 def test_focus_reads_the_newest_backup_when_anki_holds_the_collection(
@@ -228,3 +222,14 @@ def test_focus_with_kinds_declared_and_imported_notes_explains_and_keeps_hand_ad
     assert limited.exit_code == 0, limited.output
     one = " ".join(page_texts(tmp_path / "one" / FOCUS_FILE)[0].split())
     assert first.title in one and second.title not in one
+
+
+def test_tag_and_since_narrow_the_ranking(studied: tuple[Path, Path]) -> None:
+    source, collection = studied
+    notebook = load_sources(source)
+    lock = read_lock(source / LOCK_FILE)
+    history = read_history(collection, None, set(lock.notes), notebook.deck.title)
+    now = int(time.time())
+    assert [w.note.id for w in rank(notebook, lock, history, now, None, ("topic-modelling",))] == ["lda"]
+    recent = rank(notebook, lock, history, now, 7)
+    assert {w.note.id for w in recent} == {"lda", "seq2seq"}  # the notes answered Good only: no Again
