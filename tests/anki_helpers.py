@@ -39,7 +39,23 @@ def note_by_id(collection: Collection, note_id: str, notetype: str = "topic") ->
     return matches[0]
 
 
+_OWN_SCRIPT = re.compile(r"<script>\n/\* cheatdeck: kind colours \*/\n.*?</script>", re.DOTALL)
+
+
 def card_html(card: Card) -> tuple[str, str]:
-    """Return a card's question and answer HTML without the note type's <style> block."""
+    """Return a card's question and answer HTML without the note type's <style> block and without the
+    kind-colour script its front template holds (cheatdeck/anki/badges.py), each side's one copy of the
+    template's own text: any other script, one a field made included, stays to be found."""
     strip = re.compile(r"<style>.*?</style>", re.DOTALL)
-    return strip.sub("", card.question()), strip.sub("", card.answer())
+    own = _OWN_SCRIPT.search(card.template()["qfmt"])
+
+    def without_own(html: str) -> str:
+        return html.replace(own[0], "", 1) if own else html
+
+    return without_own(strip.sub("", card.question())), without_own(strip.sub("", card.answer()))
+
+
+def own_script(card: Card) -> str:
+    """Return the kind-colour script of a card's front template ('' : none)."""
+    own = _OWN_SCRIPT.search(card.template()["qfmt"])
+    return own[0] if own else ""

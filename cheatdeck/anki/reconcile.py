@@ -26,6 +26,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
+from cheatdeck.anki.badges import kind_css, with_kind_colours
 from cheatdeck.anki.lock import (
     ACTIVE,
     DELETED,
@@ -48,6 +49,7 @@ from cheatdeck.clock import now
 from cheatdeck.errors import Advice, LockError
 from cheatdeck.hashing import content_hash
 from cheatdeck.identity import deck_id_of, notetype_id, notetype_name
+from cheatdeck.notes.kinds import Kinds
 from cheatdeck.notes.model import Notebook
 from cheatdeck.notes.render import render_markdown
 
@@ -159,7 +161,9 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
     """Work out every note, note type and modification time; raise `LockError` on a breaking change."""
     deck = notebook.deck
     _check_lock_belongs(lock, deck.id)
-    notetypes = {key: _plan_notetype(spec, deck.id, templates) for key, spec in NOTETYPES.items()}
+    notetypes = {
+        key: _plan_notetype(spec, deck.id, templates, notebook.kinds) for key, spec in NOTETYPES.items()
+    }
     media: dict[str, Path] = {}
     planned = plan_source_notes(notebook, media)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
@@ -402,19 +406,25 @@ def _possible_guids(deck_id: str, notetype: str, note_id: str) -> set[str]:
     return {note_guid(deck_id, notetype, note_id, version) for version in versions}
 
 
-def _plan_notetype(spec: Notetype, deck_id: str, templates: Path) -> PlannedNotetype:
+def _plan_notetype(spec: Notetype, deck_id: str, templates: Path, kinds: Kinds) -> PlannedNotetype:
+    """Return a note type with its templates and CSS; one whose notes know their kind (a `Kind` field)
+    colours its badges by kind (`cheatdeck.anki.badges`)."""
     anki = templates / "anki"
+    coloured = "Kind" in spec.fields
     cards = []
     for card in spec.cards:
         front = (anki / f"{card}.front.html").read_text(encoding="utf-8")
         back = (anki / f"{card}.back.html").read_text(encoding="utf-8")
+        if coloured:
+            front, back = with_kind_colours(front, kinds), with_kind_colours(back, kinds)
         cards.append((card.capitalize(), _with_status(front, back), back))
+    css = (anki / "card.css").read_text(encoding="utf-8") + _STATUS_CSS
     return PlannedNotetype(
         spec=spec,
         model_id=notetype_id(deck_id, spec.key, spec.version),
         name=notetype_name(deck_id, spec.key, spec.version),
         templates=tuple(cards),
-        css=(anki / "card.css").read_text(encoding="utf-8") + _STATUS_CSS,
+        css=css + kind_css(kinds) if coloured else css,
     )
 
 

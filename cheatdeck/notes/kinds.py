@@ -191,6 +191,7 @@ class KindSpec(_Spec):
     badge: Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2)]
     colour: Colour
     tint: Colour  # the background of its notes on the sheet; default: the colour, faded
+    night: Colour  # its badges' colour on cards in night mode; default: the colour, lightened
     subdeck: DeckName  # the Anki subdeck; default: the plural
     fields: tuple[FieldName, ...] = ()
     required: tuple[FieldName, ...] = ()
@@ -218,6 +219,7 @@ class KindSpec(_Spec):
         colour = filled.get("colour")
         valid = isinstance(colour, str) and re.fullmatch(_COLOUR, colour) is not None
         filled.setdefault("tint", faded(str(colour)) if valid else "#ffffff")  # a bad colour is reported
+        filled.setdefault("night", faded(str(colour), NIGHT_STRENGTH) if valid else "#ffffff")
         return filled
 
     @model_validator(mode="after")
@@ -240,6 +242,10 @@ def _plural(label: str) -> str:
     if label.endswith("y") and label[-2:-1] not in tuple("aeiou"):
         return f"{label[:-1]}ies"
     return f"{label}s"
+
+
+NIGHT_STRENGTH = 0.5
+"""How much of a kind's colour its night colour keeps (the rest is white): light text on a dark card."""
 
 
 def faded(colour: str, strength: float = 0.06) -> str:
@@ -312,6 +318,7 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
         name="service",
         colour="#1565c0",
         tint="#f1f6fd",
+        night="#90caf9",
         fields=("use_case", "domain"),
         cards=("term", "reverse"),
     ),
@@ -319,6 +326,7 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
         name="algorithm",
         colour="#2e7d32",
         tint="#f2f8f2",
+        night="#a5d6a7",
         fields=("use_case", "learning", "task", "input"),  # use_case: the reverse card's clue
         cards=("term", "reverse", "learning"),
     ),
@@ -327,12 +335,13 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
         plural="Deployment",
         colour="#6a1b9a",
         tint="#f7f1fa",
+        night="#ce93d8",
         fields=("use_case",),
         cards=("term", "reverse"),
     ),
-    _builtin(name="concept", colour="#ad5a00", tint="#fdf6ee"),
-    _builtin(name="metric", colour="#b71c1c", tint="#fdf1f1", fields=("formula",)),
-    _builtin(name="resource", colour="#455a64", tint="#f3f5f6", layout="list", study=False),
+    _builtin(name="concept", colour="#ad5a00", tint="#fdf6ee", night="#ffcc80"),
+    _builtin(name="metric", colour="#b71c1c", tint="#fdf1f1", night="#ef9a9a", fields=("formula",)),
+    _builtin(name="resource", colour="#455a64", tint="#f3f5f6", night="#b0bec5", layout="list", study=False),
 )
 
 BUILTIN_GRID: tuple[GridTable, ...] = (
