@@ -15,8 +15,12 @@ OUTPUTS = {
 }
 """The outputs a build can make, in build order: each name's module defines `OUTPUT` (see outputs.py)."""
 ARTEFACTS = tuple(OUTPUTS)
-DEFAULT_ARTEFACTS = ("deck", "sheet", "grid")
-"""What a build makes unless `--artefact` names others: flashcards are printed on request only."""
+ON_REQUEST = ("flashcards",)
+"""Outputs built only when `--artefact` names them (slow to lay out, and not everyone prints them)."""
+DEFAULT_ARTEFACTS = tuple(name for name in OUTPUTS if name not in ON_REQUEST)
+"""What a build makes unless `--artefact` names others."""
+DRAWN = ("sheet", "flashcards")
+"""Outputs drawn with the installed fonts and shaped by the layout options: either changing rebuilds them."""
 FLASHCARD_SIZES = ("8-up", "index-card")
 PAPERS = ("a4", "letter")
 ORIENTATIONS = ("landscape", "portrait")

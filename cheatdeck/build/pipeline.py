@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from cheatdeck.errors import OutputError, TemplateProblem, UsageError
 from cheatdeck.anki.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
-from cheatdeck.options import ARTEFACTS, BuildOptions, SheetOptions
+from cheatdeck.options import ARTEFACTS, DRAWN, BuildOptions, SheetOptions
 from cheatdeck.outputs import GRID_CSV, GRID_HTML, SHEET_FILE, Artefact, Shared, load_output
 from cheatdeck.build.state import (
     STATE_FILE,
@@ -155,7 +155,7 @@ def _input_kinds(options: BuildOptions, hasher: Hasher) -> dict[str, str]:
         "templates": _tree_digest(options.templates, "templates", hasher),
         "options": _options_digest(options),
     }
-    if {"sheet", "flashcards"} & set(options.artefacts):
+    if set(DRAWN) & set(options.artefacts):
         from cheatdeck.sheet.fonts import fonts_digest
 
         digests["fonts"] = fonts_digest()[:12]
@@ -166,7 +166,7 @@ def _made_from(name: str, inputs: dict[str, str], lock: bytes, day: str | None) 
     """Return the record of what artefact `name` is built from, one digest per kind of input
     (`notes=… lock=… templates=… options=… day=2026-12-07`)."""
     kinds = {**inputs, "lock": hashlib.sha256(lock).hexdigest()[:12]}
-    if name not in ("sheet", "flashcards"):  # only the PDFs are drawn with the fonts and shaped by options
+    if name not in DRAWN:  # only the PDFs are drawn with the fonts and shaped by the layout options
         kinds.pop("fonts", None)
         kinds.pop("options", None)
     if day is not None and "date" in load_output(name).needs:

@@ -21,7 +21,7 @@ from pathlib import Path
 from cheatdeck import PACKAGE_DIR, __version__
 from cheatdeck.hashing import file_hash
 from cheatdeck.anki.lock import LOCK_FILE
-from cheatdeck.options import BuildOptions
+from cheatdeck.options import DRAWN, BuildOptions
 from cheatdeck.tree import walk
 
 STATE_FILE = ".cheatdeck-state.json"
@@ -88,7 +88,7 @@ def input_fingerprint(options: BuildOptions, hasher: Hasher) -> str:
     digest.update(__version__.encode())
     for library in _LIBRARIES:
         digest.update(f"{library}={_version(library)}\0".encode())
-    if {"sheet", "flashcards"} & set(options.artefacts):  # the PDFs
+    if set(DRAWN) & set(options.artefacts):
         from cheatdeck.sheet.fonts import fonts_digest
 
         digest.update(f"fonts={fonts_digest()}\0".encode())

@@ -109,6 +109,15 @@ class Weakness:
         return f"{self.note.id}: {self.score:g} = {parts}"
 
 
+def _age(seconds: int) -> str:
+    """How long ago, in the largest whole unit: "40 min ago", "5 h ago", "3 d ago"."""
+    seconds = max(0, seconds)
+    for unit, size in (("d", DAY), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
+
+
 def _ago(seconds: int) -> str:
     days = max(0, seconds) // DAY
     if days == 0:
@@ -200,7 +209,7 @@ def focus(options: FocusOptions) -> FocusReport:
     now = clock_now()
     report = FocusReport()
     if history.held:
-        age = _ago(now - int(history.read.stat().st_mtime)).replace("today", "less than a day ago")
+        age = _age(now - int(history.read.stat().st_mtime))
         report.lines.append(
             f"Anki has the collection open: read its newest backup instead, {history.read} (made {age})"
         )
