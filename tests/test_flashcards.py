@@ -292,3 +292,20 @@ def test_pictures_and_math_are_printed_and_the_pdf_is_the_same_from_any_folder(t
     cards = plan_flashcards(load_sources(tmp_path / "one" / "source"), SOURCE.parent / "templates")
     assert "<svg" in cards[0].back and 'src="media/figure.png"' in cards[0].back
     assert kinds[1].count(path) > kinds[0].count(path)  # the typeset math's glyphs are drawn as paths
+
+
+def test_a_face_too_wide_is_set_smaller(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Typeset math does not wrap: a formula wider than its card sets the face smaller, as a tall one."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: wide\ntitle: Wide\n", encoding="utf-8")
+    terms = " + ".join(f"x_{{{index}}}" for index in range(1, 15))
+    (source / "notes.yaml").write_text(
+        "notes:\n  - id: sum\n    title: A long sum\n    kind: concept\n"
+        f"    summary: 'The sum is $S = {terms}$ in full.'\n",
+        encoding="utf-8",
+    )
+    caplog.set_level(logging.INFO, logger="cheatdeck")
+    build_into(source, tmp_path / "dist", artefacts=("flashcards",))
+    assert "flashcards: 1 face(s) set smaller to fit their card" in caplog.text
+    assert "too long" not in caplog.text

@@ -378,7 +378,9 @@ def _key_order(key: str) -> tuple[int, str]:
 
 
 def _overflowing(document: Any) -> Iterator[tuple[str, tuple[float, float]]]:
-    """Yield each face whose content is taller than its cell's room: its key, its height and the room."""
+    """Yield each face whose content is taller or wider than its cell's room: its key, and what it
+    needs and has, as heights (a face too wide gives the squares of its widths: a face's height goes with
+    the square of its size, its width with the size, so `fit_faces` estimates both alike)."""
     for page in document.pages:
         for box in _walk(page._page_box):
             element = getattr(box, "element", None)
@@ -387,9 +389,12 @@ def _overflowing(document: Any) -> Iterator[tuple[str, tuple[float, float]]]:
             key = element.get("data-face")
             if not key or "content" not in (element.get("class") or "").split():
                 continue
-            room = _room(box)
-            needed = box.margin_height()
-            if needed > room + 0.5:  # CSS px; half a pixel is rounding
+            room, needed = _room(box), box.margin_height()
+            right = max((inner.position_x + inner.margin_width() for inner in _walk(box)), default=0.0)
+            width_needed, width = right - box.position_x, box.width
+            if width_needed > width + 0.5 and (width_needed / width) ** 2 > needed / room:
+                yield key, (width_needed**2, width**2)
+            elif needed > room + 0.5:  # CSS px; half a pixel is rounding
                 yield key, (needed, room)
 
 
@@ -430,11 +435,13 @@ def write_flashcards_pdf(
         return page.render()
 
     with _source_date_epoch(changed), _collected_warnings() as warnings:
-        document, _, left = fit_faces(layout, cards)
+        document, scales, left = fit_faces(layout, cards)
         identifier = hashlib.sha256(final["html"].encode()).hexdigest()[:32].encode()
         target.write_bytes(document.write_pdf(pdf_identifier=identifier))
     for warning in warnings:
         log.warning("weasyprint: %s", warning)
+    if scales:
+        log.info("flashcards: %d face(s) set smaller to fit their card", len(scales))
     return len(document.pages), left
 
 
