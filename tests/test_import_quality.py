@@ -435,6 +435,18 @@ def test_a_summary_never_starts_with_it_is_nor_talks_about_the_post(tmp_path: Pa
     assert notes["Multinomial Logistic Regression"].task == "classification"
 
 
+def test_a_summary_opening_with_the_name_and_its_spelling_out_drops_both(tmp_path: Path) -> None:
+    guide = (
+        "## Term frequency-inverse document frequency\n\n"
+        "TF-IDF (term frequency-inverse document frequency) is a statistical measure of how relevant a word "
+        "is.\n"
+    )
+    notes = _import(tmp_path, guide)
+    assert notes["Term frequency-inverse document frequency"].summary == (
+        "A statistical measure of how relevant a word is."
+    )
+
+
 def test_a_cheat_sheets_bullets_and_question_headings_make_plain_cards(tmp_path: Path) -> None:
     guide = (
         "# Cheat sheet\n\n## What is a VPC?\n\n- A private network in AWS\n- spans all AZs of a region\n\n"

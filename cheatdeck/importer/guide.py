@@ -829,6 +829,11 @@ def _without_own_name(summary: str, title: str) -> str:
         if expansion:
             names.add(expansion[1])
     names.add("it")  # "It is a topic modeling technique …"
+    spelled = re.match(
+        r"^(?:the\s+)?(?P<short>[\w-]+(?:\s+[\w-]+){0,3})\s*\((?P<long>[^)]+)\)\s+(?:is|are)\s", summary, re.I
+    )
+    if spelled and any(part.lower() in title.lower() for part in (spelled["short"], spelled["long"])):
+        names.add(spelled[0].split(" is ")[0].split(" are ")[0].strip())  # "TF-IDF (term frequency-…) is …"
     for name in sorted(names, key=len, reverse=True):
         pattern = rf"^(?:the\s+|an?\s+)?{re.escape(name)}(?:\s+algorithm)?\s+(?:is|are)\s+(?P<rest>\S.*)$"
         match = re.match(pattern, summary, re.IGNORECASE | re.DOTALL)
