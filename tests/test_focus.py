@@ -116,9 +116,9 @@ def test_focus_reads_the_newest_backup_when_anki_holds_the_collection(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
         out = tmp_path / "dist"
-        result = CliRunner().invoke(
-            main, ["focus", "--source", str(source), "--collection", str(collection), "--out", str(out)]
-        )
+        result = CliRunner(env={"ANKI_BASE": str(collection.parent.parent)}).invoke(
+            main, ["focus", "--source", str(source), "--profile", "User 1", "--out", str(out)]
+        )  # the profile found in Anki's data folder, as sync finds it
     finally:
         assert holder.stdin is not None
         holder.stdin.close()
