@@ -98,9 +98,7 @@ def _build_options(function: Any) -> Any:
         click.option(
             "--card-size",
             type=click.Choice(FLASHCARD_SIZES),
-            default="8-up",
-            show_default=True,
-            help="Flashcards: eight to an A4 or Letter page, or 5 x 3 inch index cards.",
+            help="Flashcards: eight to an A4 or Letter page (8-up, the default), or 5 x 3 inch index cards.",
         ),
         click.option(
             "--cards",
@@ -129,12 +127,17 @@ def _options(
     tags: tuple[str, ...],
     artefacts: tuple[str, ...],
     force: bool,
-    card_size: str = "8-up",
+    card_size: str | None = None,
     cards: tuple[str, ...] = (),
     dry_run: bool = False,
     forget_retired: bool = False,
 ) -> BuildOptions:
     _check_kinds(source, only_kinds)
+    if (card_size or cards) and "flashcards" not in artefacts:
+        option = "'--card-size'" if card_size else "'--cards'"
+        raise click.BadParameter(
+            "it shapes the flashcards only: add --artefact flashcards", param_hint=option
+        )
     return BuildOptions(
         source=source,
         out=out,
@@ -142,7 +145,7 @@ def _options(
         sheet=SheetOptions(
             paper=paper, orientation=orientation, only_kinds=only_kinds, tags=tags, layout=layout
         ),
-        flashcards=FlashcardOptions(size=card_size, cards=cards),
+        flashcards=FlashcardOptions(size=card_size or FlashcardOptions.size, cards=cards),
         artefacts=artefacts or DEFAULT_ARTEFACTS,
         force=force,
         dry_run=dry_run,

@@ -309,3 +309,26 @@ def test_a_face_too_wide_is_set_smaller(tmp_path: Path, caplog: pytest.LogCaptur
     build_into(source, tmp_path / "dist", artefacts=("flashcards",))
     assert "flashcards: 1 face(s) set smaller to fit their card" in caplog.text
     assert "too long" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--artefact", "flashcards", "--cards", "fact"], "--cards fact: card kinds are term, reverse"),
+        (["--cards", "facts"], "'--cards': it shapes the flashcards only: add --artefact flashcards"),
+        (["--card-size", "index-card"], "'--card-size': it shapes the flashcards only"),
+    ],
+)
+def test_card_options_out_of_place_are_refused(
+    arguments: list[str], message: str, scratch_source: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(scratch_source), "--out", str(out), *arguments]
+    )
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert "Traceback" not in result.output and not out.exists()
