@@ -119,3 +119,50 @@ def test_no_modules_import_each_other_in_a_loop() -> None:
 def test_every_module_is_on_a_floor() -> None:
     for module in _graph():
         _stage(module)
+
+
+DRAWING_START = "<!-- imports between stages: drawn from the code by `python -m tests.test_architecture` -->"
+DRAWING_END = "<!-- end of the drawing -->"
+ARCHITECTURE_PAGE = PACKAGE_DIR.parent / "docs" / "architecture.md"
+
+
+def _stage_label(stage: str) -> str:
+    """A stage as the page names it: a folder with a slash, a module as a file, the bottom floor as one."""
+    if LAYERS[stage] == 0:
+        return "floor 0"
+    name = stage.removeprefix("cheatdeck.")
+    return f"{name}/" if (PACKAGE_DIR / name).is_dir() else f"{name}.py"
+
+
+def draw_stage_imports() -> str:
+    """Return which stages each stage imports, top floor first, as the architecture page shows it."""
+    edges: dict[str, set[str]] = {}
+    for module, targets in _graph().items():
+        for target in targets:
+            source, destination = _stage_label(_stage(module)), _stage_label(_stage(target))
+            if source != destination:
+                edges.setdefault(source, set()).add(destination)
+    floors = {_stage_label(stage): floor for stage, floor in LAYERS.items()}
+    order = sorted(floors, key=lambda label: (-floors[label], label))
+    lines = [
+        f"{label:<14} → {', '.join(sorted(edges[label], key=lambda t: (-floors[t], t)))}"
+        for label in order
+        if label in edges
+    ]
+    return "\n".join([DRAWING_START, "```", *lines, "```", DRAWING_END])
+
+
+def test_the_architecture_page_shows_the_imports_the_code_has() -> None:
+    """The page's drawing of imports between stages is the code's own (regenerate it with
+    `python -m tests.test_architecture` after moving a module)."""
+    page = ARCHITECTURE_PAGE.read_text(encoding="utf-8")
+    start, end = page.find(DRAWING_START), page.find(DRAWING_END)
+    assert start >= 0 and end > start, f"{ARCHITECTURE_PAGE} lost its drawing markers"
+    assert page[start : end + len(DRAWING_END)] == draw_stage_imports()
+
+
+if __name__ == "__main__":
+    text = ARCHITECTURE_PAGE.read_text(encoding="utf-8")
+    start, end = text.find(DRAWING_START), text.find(DRAWING_END)
+    ARCHITECTURE_PAGE.write_text(text[:start] + draw_stage_imports() + text[end + len(DRAWING_END) :])
+    print(draw_stage_imports())
