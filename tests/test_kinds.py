@@ -370,3 +370,61 @@ def test_a_nested_subdeck_is_accepted(subdeck: str, tmp_path: Path) -> None:
     _write(source, [{"id": "b", "title": "B", "kind": "drug", "summary": "s"}],
            {"kinds": [{"name": "drug", "colour": "#0b7285", "subdeck": subdeck}]})  # fmt: skip
     assert load_sources(source).kinds["drug"].subdeck == subdeck
+
+
+# --- Fields a deck declares ---------------------------------------------------------------------------
+
+_DOSE_DECK = {
+    "fields": [{"name": "dose", "label": "Usual dose"}],
+    "kinds": [
+        {"name": "drug", "colour": "#0b7285", "fields": ["use_case", "dose"], "required": ["dose"]},
+        "concept",
+    ],
+}
+
+
+def test_a_declared_field_is_deck_yaml_only_and_shows_on_cards_and_sheet(tmp_path: Path) -> None:
+    """A new labelled field on a declared kind is a `deck.yaml` line: the cards' details and the sheet's
+    field line show it with its label (only the six fields defined in code could be used)."""
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.cards.plan import NOTETYPES, plan_source_notes
+    from cheatdeck.options import SheetOptions
+    from cheatdeck.sheet.document import render_sheet_html
+
+    note = {
+        "id": "ibu",
+        "title": "Ibuprofen",
+        "kind": "drug",
+        "summary": "A painkiller.",
+        "dose": "200 mg <b>",
+    }
+    notebook = load_sources(_write(tmp_path / "source", [note], _DOSE_DECK))
+    topic = next(n for n in plan_source_notes(notebook, {}) if n.notetype == "topic")
+    details = dict(zip(NOTETYPES["topic"].fields, topic.fields, strict=True))["Details"]
+    assert details == '<dl class="details"><dt>Usual dose</dt><dd>200 mg &lt;b&gt;</dd></dl>'
+    sheet = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    assert "<b>Usual dose:</b> 200 mg &lt;b&gt;" in sheet
+
+
+@pytest.mark.parametrize(
+    ("note", "deck", "message"),
+    [
+        ({"kind": "drug"}, {}, "notes[0].dose: required for a drug note"),
+        ({"kind": "concept", "dose": "1 g"}, {}, "a concept note has no field 'dose'"),
+        ({"kind": "drug", "dose": "1 g", "strength": "x"}, {}, "notes[0].strength: unknown field"),
+        (
+            {"kind": "drug", "dose": "1 g"},
+            {"fields": [{"name": "dose", "label": "D"}, {"name": "summary", "label": "S"}]},
+            "a declared field needs a name of its own, not summary",
+        ),
+        ({"kind": "drug", "dose": "1 g", "declared": []}, {}, "notes[0].declared: unknown field"),
+    ],
+)
+def test_a_declared_field_is_checked_like_the_built_in_ones(
+    note: dict[str, object], deck: dict[str, object], message: str, tmp_path: Path
+) -> None:
+    note = {"id": "ibu", "title": "Ibuprofen", "summary": "A painkiller.", **note}
+    source = _write(tmp_path / "source", [note], {**_DOSE_DECK, **deck})
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output

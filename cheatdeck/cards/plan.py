@@ -730,6 +730,10 @@ def _details(note: Note, *, hide: frozenset[str] = frozenset(), only: frozenset[
         if not value or field in hide or (only is not None and field not in only):
             continue
         cells += f"<dt>{label}</dt><dd>{render_inline(value, mathjax=True)}</dd>"
+    for declared in note.declared:  # the deck's own fields (deck.yaml `fields:`): their labels are data
+        if declared.name not in hide and (only is None or declared.name in only):
+            value = render_inline(declared.value, mathjax=True)
+            cells += f"<dt>{render_text(declared.label)}</dt><dd>{value}</dd>"
     if note.formula and "formula" not in hide and (only is None or "formula" in only):
         cells += f"<dt>{FORMULA_FIELD.label}</dt><dd>{render_formula(note.formula)}</dd>"
     return f'<dl class="details">{cells}</dl>' if cells else ""

@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Strict,
     StringConstraints,
+    ValidationInfo,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -119,13 +120,15 @@ def field_text(note: object, name: str) -> str | None:
 
 
 def labelled_values(note: object) -> list[tuple[str, str]]:
-    """Return (label, text) for each labelled field the note fills, in order (the formula is not one); a value
-    with plain `words` (a learning type: "not a learning algorithm", not "not-learning") shows those."""
+    """Return (label, text) for each labelled field the note fills, in order (the formula is not one), the
+    deck's declared fields last; a value with plain `words` (a learning type: "not a learning algorithm",
+    not "not-learning") shows those."""
     values = ((field.label, getattr(note, field.name)) for field in LABELLED_FIELDS)
     pairs = (
         (label, None if value is None else str(getattr(value, "words", value))) for label, value in values
     )
-    return [(label, text) for label, text in pairs if text]
+    declared = [(value.label, value.value) for value in getattr(note, "declared", ())]
+    return [(label, text) for label, text in pairs if text] + declared
 
 
 def choice_error(choices: Iterable[str]) -> PydanticCustomError:
@@ -145,6 +148,20 @@ def _one_of(choices: tuple[str, ...]) -> BeforeValidator:
 
 
 FieldName = Annotated[str, _one_of(KIND_FIELDS)]
+
+
+def _kind_field(value: object, info: ValidationInfo) -> object:
+    """Accept a labelled field, the formula, or a field the deck declares (the validation context's)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    choices = (*KIND_FIELDS, *context.get("fields", ()))
+    if not isinstance(value, str) or value not in choices:
+        raise choice_error(choices)
+    return value
+
+
+KindFieldName = Annotated[str, BeforeValidator(_kind_field)]
+"""A field a kind may have: a built-in labelled field, the formula, or one `deck.yaml` declares."""
+
 ChosenCard = Annotated[str, _one_of(CHOSEN_BY_KIND)]  # a card kind a note kind makes
 Layout = Literal["section", "list"]
 _COLOUR = r"^#[0-9a-fA-F]{6}$"
@@ -153,6 +170,25 @@ Colour = Annotated[str, Strict(), StringConstraints(pattern=_COLOUR)]
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class DeclaredField(_Spec):
+    """A labelled field a deck declares in `deck.yaml` (`fields:`): notes of the kinds that list it
+    may fill it; the cards and the sheet show it with its label, after the built-in ones."""
+
+    name: Annotated[str, Strict(), StringConstraints(pattern=FIELD_NAME_PATTERN)]
+    label: Text
+
+
+class DeclaredValue(_Spec):
+    """A note's value of a declared field, with the field's label."""
+
+    name: str
+    label: str
+    value: Text
 
 
 def _pattern(value: object) -> object:
@@ -193,8 +229,8 @@ class KindSpec(_Spec):
     tint: Colour  # the background of its notes on the sheet; default: the colour, faded
     night: Colour  # its badges' colour on cards in night mode; default: the colour, lightened
     subdeck: DeckName  # the Anki subdeck; default: the plural
-    fields: tuple[FieldName, ...] = ()
-    required: tuple[FieldName, ...] = ()
+    fields: tuple[KindFieldName, ...] = ()
+    required: tuple[KindFieldName, ...] = ()
     cards: tuple[ChosenCard, ...] = ("term",)
     layout: Layout = "section"  # a sheet section, or a compact list after the grid
     study: Annotated[bool, Strict()] = True  # False: reference notes (courses, tips): no cards unless

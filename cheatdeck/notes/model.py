@@ -12,7 +12,7 @@ from dataclasses import field as dataclass_field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -30,6 +30,8 @@ from pydantic import (
 from cheatdeck.errors import Problem
 from cheatdeck.notes.kinds import (
     BUILTIN,
+    DeclaredField,
+    DeclaredValue,
     GridTable,
     KindName,
     Kinds,
@@ -201,6 +203,10 @@ class Rule(StrEnum):
     FOREIGN_MARKUP = "foreign-markup"
 
 
+_DECLARED = "\x00declared"
+"""The key `Note.declared` is read from: one no notes file can hold (a file's `declared:` is unknown)."""
+
+
 class Note(_Strict):
     """One topic: a service, an algorithm, a metric … Its `id` is its identity in Anki forever."""
 
@@ -222,6 +228,30 @@ class Note(_Strict):
     related: tuple[RelatedItem, ...] = ()
     image: Text | None = None
     lint_off: tuple[Rule, ...] = ()
+    # The deck's declared fields (deck.yaml `fields:`) this note fills, each with its label.
+    declared: tuple[DeclaredValue, ...] = Field(default=(), validation_alias=_DECLARED)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared_fields(cls, data: Any, info: ValidationInfo) -> Any:
+        """Gather the values of the fields the deck declares (the validation context names them)."""
+        if not isinstance(data, dict):
+            return data
+        context = info.context if isinstance(info.context, dict) else {}
+        labels: dict[str, str] = context.get("fields", {})
+        values = [
+            {"name": name, "label": labels[name], "value": data[name]} for name in labels if name in data
+        ]
+        if not values:
+            return data
+        return {key: value for key, value in data.items() if key not in labels} | {_DECLARED: values}
+
+    def value_of(self, name: str) -> str | None:
+        """Return a labelled, formula or declared field's value as text (None when it is unset)."""
+        if name in type(self).model_fields:
+            value = getattr(self, name)
+            return None if value is None else str(value)
+        return next((value.value for value in self.declared if value.name == name), None)
 
     @property
     def related_ids(self) -> tuple[str, ...]:
@@ -253,6 +283,9 @@ class Deck(_Strict):
     keywords: tuple[Text, ...] = ()
     source_url: Url | None = None
     cards: CardKinds = CardKinds()
+    fields: tuple[DeclaredField, ...] = Field(
+        default=(), description="Labelled fields of the deck's own, for the kinds that list them."
+    )
     kinds: tuple[Annotated[KindSpec, BeforeValidator(_builtin_kind)], ...] = Field(
         default=(), description="The deck's own kinds, in order (default: the six built-in ones)."
     )
@@ -265,6 +298,14 @@ class Deck(_Strict):
         description="Words in names that give nothing away (Amazon, SageMaker): never a clue's leak.",
     )
     lint_off: tuple[Rule, ...] = ()
+
+    @model_validator(mode="after")
+    def _fields_are_new(self) -> Deck:
+        names = [field.name for field in self.fields]
+        taken = sorted({name for name in names if name in Note.model_fields or names.count(name) > 1})
+        if taken:
+            raise ValueError(f"a declared field needs a name of its own, not {', '.join(taken)}")
+        return self
 
 
 class NotesFile(_Strict):

@@ -65,7 +65,8 @@ def load_sources(source_dir: Path) -> Notebook:
     names = kinds.names if kinds else _declared_names(deck_document.data if deck_document else None)
 
     has_base = deck is not None and bool(deck.source_url)
-    reader = _NotesReader(_NoteRules(source_dir, kinds, has_base), names, problems, warnings)
+    fields = {field.name: field.label for field in deck.fields} if deck is not None else {}
+    reader = _NotesReader(_NoteRules(source_dir, kinds, has_base), names, problems, warnings, fields)
     for path in _note_files(source_dir, tree.files):
         document = _read_notes_file(path, problems, warnings)
         if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
@@ -92,6 +93,16 @@ def load_sources(source_dir: Path) -> Notebook:
     return Notebook(deck, tuple(notes), locations, source_dir, tuple(warnings), _field_lines(reader.places))
 
 
+def _declared_fields(deck_data: object) -> tuple[str, ...]:
+    """Return the names of the fields deck.yaml declares, read before it is validated (kinds list them)."""
+    declared = deck_data.get("fields") if isinstance(deck_data, dict) else None
+    if not isinstance(declared, list):
+        return ()
+    return tuple(
+        item["name"] for item in declared if isinstance(item, dict) and isinstance(item.get("name"), str)
+    )
+
+
 def _load_deck(
     source_dir: Path, tree: Tree, problems: list[Problem], warnings: list[Problem]
 ) -> tuple[Deck | None, _Document | None]:
@@ -102,7 +113,8 @@ def _load_deck(
     if deck_path in tree.files:
         deck_document = _read_yaml(deck_path, problems, warnings)
         if deck_document is not None:
-            deck = _validate(Deck, deck_document, problems, (), deck_document.data)
+            context = {"fields": _declared_fields(deck_document.data)}
+            deck = _validate(Deck, deck_document, problems, (), deck_document.data, context)
         if deck is not None and deck_document is not None:
             problems.extend(_check_deck(deck, deck_document))
     elif not any(skipped.path == deck_path for skipped in tree.skipped):
@@ -120,6 +132,7 @@ class _NotesReader:
     names: tuple[str, ...]  # the kind names notes are validated against
     problems: list[Problem]
     warnings: list[Problem]
+    fields: dict[str, str]  # the deck's declared fields: name → label
     notes: list[Note] = field(default_factory=list)
     locations: dict[str, Location] = field(default_factory=dict)
     places: dict[str, tuple[_Document, int]] = field(default_factory=dict)
@@ -140,7 +153,14 @@ class _NotesReader:
         if isinstance(raw_id, str):
             self.locations[raw_id] = Location(document.path, document.line_of(("notes", index)))
             self.places[raw_id] = (document, index)
-        note = _validate(Note, document, self.problems, ("notes", index), raw_note, {"kinds": self.names})
+        note = _validate(
+            Note,
+            document,
+            self.problems,
+            ("notes", index),
+            raw_note,
+            {"kinds": self.names, "fields": self.fields},
+        )
         if note is None:
             return
         self.notes.append(note)
@@ -456,7 +476,7 @@ def _check_deck(deck: Deck, document: _Document) -> Iterator[Problem]:
 def _check_required(note: Note, index: int, document: _Document, kinds: Kinds) -> Iterator[Problem]:
     """Report each field the note's kind requires and the note leaves out."""
     for name in kinds[note.kind].required:
-        if getattr(note, name) is None:
+        if note.value_of(name) is None:
             loc = ("notes", index)
             yield Problem(
                 document.path,
@@ -531,8 +551,8 @@ def _kind_fields(note: Note, kinds: Kinds | None) -> Iterator[tuple[str, str]]:
     if kinds is None or note.kind not in kinds:
         return
     own = kinds[note.kind].fields
-    for name in KIND_FIELDS:
-        if getattr(note, name) is not None and name not in own:
+    for name in (*KIND_FIELDS, *(value.name for value in note.declared)):
+        if note.value_of(name) is not None and name not in own:
             kind = f"{'an' if note.kind[:1] in 'aeiou' else 'a'} {note.kind}"
             has = f"has {', '.join(own)}" if own else "has none of the kind-specific fields"
             yield name, f"{kind} note has no field {name!r} ({kind} {has})"
