@@ -530,3 +530,20 @@ def test_bold_terms_a_bullet_defines_and_q_a_lines_become_facts_in_the_authors_w
         ("==S3 Glacier Deep Archive==: cheapest, retrieval within 12 hours", None, None),
         (None, "What is the largest object S3 stores?", "5 TB"),
     ]
+
+
+def test_new_passes_its_own_strict_check_and_import_takes_its_untouched_examples_out(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+
+    runner = CliRunner()
+    for notes_format in ("yaml", "md"):
+        folder = tmp_path / notes_format
+        assert runner.invoke(main, ["new", str(folder), "--format", notes_format]).exit_code == 0
+        result = runner.invoke(main, ["check", "--strict", "--source", str(folder)])
+        assert result.exit_code == 0 and "warning" not in result.output, result.output
+    report = import_guides([CKA / "guide"], tmp_path / "yaml")
+    notes = load_sources(tmp_path / "yaml").notes
+    assert not [note.id for note in notes if note.id.startswith("example-")]
+    assert any("the example notes `new` wrote are taken out" in line for line in report.lines())

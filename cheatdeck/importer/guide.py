@@ -829,11 +829,11 @@ def _without_own_name(summary: str, title: str) -> str:
         if expansion:
             names.add(expansion[1])
     names.add("it")  # "It is a topic modeling technique …"
-    spelled = re.match(
+    named = re.match(
         r"^(?:the\s+)?(?P<short>[\w-]+(?:\s+[\w-]+){0,3})\s*\((?P<long>[^)]+)\)\s+(?:is|are)\s", summary, re.I
     )
-    if spelled and any(part.lower() in title.lower() for part in (spelled["short"], spelled["long"])):
-        names.add(spelled[0].split(" is ")[0].split(" are ")[0].strip())  # "TF-IDF (term frequency-…) is …"
+    if named and any(part.lower() in title.lower() for part in (named["short"], named["long"])):
+        names.add(f"{named['short']} ({named['long']})")  # "TF-IDF (term frequency-…) is …"
     for name in sorted(names, key=len, reverse=True):
         pattern = rf"^(?:the\s+|an?\s+)?{re.escape(name)}(?:\s+algorithm)?\s+(?:is|are)\s+(?P<rest>\S.*)$"
         match = re.match(pattern, summary, re.IGNORECASE | re.DOTALL)
@@ -992,6 +992,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         contents.append((path, text.encode()))
         _report_guesses(drafts[guide.output], path, text, into, report)
     contents += _media_contents(media, into)
+    contents += _without_scaffold_examples(into, report.notices)
     if not (into / "deck.yaml").is_file():
         title = _deck_title(sources, guides)
         contents.append((into / "deck.yaml", deck_file_text(title).encode()))
@@ -1069,6 +1070,31 @@ def _twice(path: Path, text: str) -> list[str]:
         else:
             first[match["id"]] = start + 1
     return problems
+
+
+_NO_EXAMPLES = (
+    b"# Your own notes go here (the example notes `new` wrote were taken out by `import`).\nnotes: []\n"
+)
+
+
+def _without_scaffold_examples(into: Path, notices: list[str]) -> list[tuple[Path, bytes]]:
+    """Take the example notes `new` wrote out of a notes folder an import fills, when they are untouched
+    (byte for byte as shipped), so they do not ship beside the imported notes; say so."""
+    from cheatdeck import SHIPPED_TEMPLATES
+
+    found: list[tuple[Path, bytes]] = []
+    for name in ("notes.yaml", "notes.md"):
+        path, shipped = into / name, SHIPPED_TEMPLATES / "new" / name
+        if path.is_symlink() or not path.is_file() or not shipped.is_file():
+            continue
+        if path.read_bytes() != shipped.read_bytes():
+            continue  # the learner's own words now: kept
+        if name == "notes.yaml":
+            found.append((path, _NO_EXAMPLES))
+            notices.append(f"{path}: the example notes `new` wrote are taken out (they would ship as notes)")
+        else:
+            notices.append(f"{path}: still holds the example notes `new` wrote; delete it before you build")
+    return found
 
 
 def _deck_title(sources: Sequence[Path], guides: list[Guide]) -> str:
