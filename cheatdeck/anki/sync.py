@@ -439,6 +439,7 @@ class _Item:
     conflicts: list[Conflict] = field(default_factory=list)
     names: tuple[str, ...] = ()  # the field names of `planned.fields`
     orphan: bool = False  # a note of an older note-type version that the build no longer makes
+    twin: int = 0  # the new version's copy an .apkg import added beside this older note: folded into it
 
     @property
     def deleted(self) -> bool:
@@ -454,6 +455,7 @@ class _Work:
     gone: list[str]  # GUIDs of retired notes no longer in the collection
     record: dict[str, Any]  # what the last sync left in each note (see the module docstring)
     key: str
+    reviews: dict[int, int] = field(default_factory=dict)  # note id → its cards' review-log rows
 
     @classmethod
     def compare(cls, col: Collection, plan: DeckPlan, lock: Lock, deck_id: str, keep: str | None) -> _Work:
@@ -472,7 +474,14 @@ class _Work:
                 note_guid(deck_id, planned.notetype, planned.note_id, version)
                 for version in range(spec.version - 1, 0, -1)
             ]
-            found = next((guid for guid in candidates if guid in in_anki), None)
+            present = [guid for guid in candidates if guid in in_anki]
+            found = present[0] if present else None
+            elder = next((guid for guid in present[1:] if in_anki[guid][1] in older), None)
+            twin: Note | None = None
+            if found == planned.guid and elder is not None:
+                # an .apkg import added the new version beside the old note: the old note, which holds
+                # the history, is migrated and the new copy folded into it
+                twin, found = col.get_note(in_anki[found][0]), elder
             if found is None:
                 if item.retired:  # never shipped to this collection, or deleted by the learner
                     gone.append(planned.guid)
@@ -490,17 +499,28 @@ class _Work:
                 item.label = f"{planned.note_id} ({planned.notetype} → v{spec.version})"
             note = col.get_note(item.nid)  # type: ignore[arg-type]
             _compare_note(item, note, spec.fields, synced.get(found), lock.notes.get(found), keep)
+            if twin is not None:
+                _fold_twin(item, note, twin, lock.notes.get(planned.guid), keep)
             item.kept = item.retired and bool(item.conflicts) and keep == "anki"
             items.append(item)
         claimed = {item.guid for item in items}
         for guid, (nid, mid) in sorted(in_anki.items()):
             if mid in older and guid not in claimed:
                 items.append(_orphan(col.get_note(nid), older[mid], synced.get(guid), lock, keep))
-        return cls(items, gone, {"version": RECORD_VERSION, "notes": synced}, key)
+        reviews = dict(
+            _rows(
+                col, "select cards.nid, count(*) from revlog join cards on cards.id = revlog.cid group by 1"
+            )
+        )
+        return cls(items, gone, {"version": RECORD_VERSION, "notes": synced}, key, reviews)
 
     def deletions(self) -> list[str]:
-        """Return the labels of the retired notes to be deleted."""
-        return [item.label for item in self.items if item.deleted]
+        """Return the retired notes to be deleted, each with what history goes with it."""
+        return [
+            f"{item.label}: {_reviews(self.reviews.get(item.nid or 0, 0) + self.reviews.get(item.twin, 0))}"
+            for item in self.items
+            if item.deleted
+        ]
 
     def keep_retired(self) -> None:
         """Leave retired notes in the collection (the learner said no): they are updated as retired."""
@@ -535,6 +555,7 @@ class _Work:
             col.media.write_data(name, path.read_bytes())
         self._import(col, plan)
         self._migrate(col)
+        self._fold_twins(col)
         updated = []
         for item in self.items:
             if item.blocked or item.nid is None or item.deleted:
@@ -550,7 +571,7 @@ class _Work:
             updated.append(note)
         if updated:
             col.update_notes(updated)
-        doomed = [item.nid for item in self.items if item.deleted and item.nid]
+        doomed = [nid for item in self.items if item.deleted for nid in (item.nid, item.twin) if nid]
         if doomed:
             col.remove_notes(doomed)  # type: ignore[arg-type]
         self._suspend(col, plan)
@@ -593,6 +614,41 @@ class _Work:
         expected = sum(item.nid is None for item in self.items)
         if len(result.log.new) != expected:
             raise SyncError(f"Anki's importer added {len(result.log.new)} notes, expected {expected}")
+
+    def _fold_twins(self, col: Collection) -> None:
+        """Fold each new copy an `.apkg` import added beside a migrated note into it, then remove the copy.
+        The copy's review log moves onto the migrated card of the same template, and a copy's card reviewed
+        more recently than that card gives it its scheduling: no review is lost."""
+        from cheatdeck.clock import now
+
+        twins = [
+            item for item in self.items if item.twin and item.nid and not item.blocked and not item.deleted
+        ]
+        if not twins:
+            return
+        assert col.db is not None
+        for item in twins:
+            kept = dict(_rows(col, f"select ord, id from cards where nid = {int(item.nid or 0)}"))
+            for ord, cid in _rows(col, f"select ord, id from cards where nid = {int(item.twin)}"):
+                target = kept.get(ord)
+                last = dict(
+                    _rows(
+                        col, f"select cid, max(id) from revlog where cid in ({cid}, {target or 0}) group by 1"
+                    )
+                )
+                if target is None or cid not in last:
+                    continue  # the copy's card was never reviewed (or has no old card): nothing to move
+                col.db.execute("update revlog set cid = ? where cid = ?", target, cid)
+                if last[cid] > last.get(target, 0):
+                    col.db.execute(
+                        f"update cards set ({_SCHEDULING}) = (select {_SCHEDULING} from cards where id = ?), "
+                        "mod = ?, usn = ? where id = ?",
+                        cid,
+                        now(),
+                        col.usn(),
+                        target,
+                    )
+        col.remove_notes([item.twin for item in twins])  # type: ignore[misc]
 
     def _suspend(self, col: Collection, plan: DeckPlan) -> None:
         """Suspend the cards the build no longer makes (a retired note kept, a card kind switched off):
@@ -682,6 +738,41 @@ class _Work:
             if guid in notes:  # (a note of an older note-type version is not in the build's lock)
                 notes[guid] = replace(notes[guid], state=DELETED, fields=[], tags=[], cards=[])
         return replace(plan.lock, notes=notes)
+
+
+_SCHEDULING = "type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data"
+"""A card's scheduling columns in Anki's `cards` table (an FSRS memory state is kept in `data`)."""
+
+
+def _reviews(count: int) -> str:
+    return f"{count} review(s) go with it" if count else "never reviewed"
+
+
+def _fold_twin(item: _Item, note: Note, twin: Note, locked: LockedNote | None, keep: str | None) -> None:
+    """Take into `item` what the learner did to the new copy an `.apkg` import added beside its older
+    note: a field edited there (it differs from what the build shipped) is kept and reported like any edit
+    made in Anki, or is a conflict if the sources changed that field since; tags added there are kept."""
+    item.twin = twin.id
+    shipped = (
+        dict(zip(item.names, locked.fields, strict=True))
+        if locked and len(locked.fields) == len(item.names)
+        else {}
+    )
+    for name, source in zip(item.names, item.planned.fields, strict=True):
+        if name not in shipped or name not in twin or twin[name] in (shipped[name], item.old.get(name)):
+            continue
+        item.writes.pop(name, None)
+        if source == shipped[name]:
+            item.writes[name] = twin[name]
+            item.edits.append(name)
+            continue
+        item.conflicts.append(Conflict(item.label, name, twin[name], source, item.retired))
+        if keep is not None:
+            item.writes[name] = source if keep == "source" else twin[name]
+    item.blocked = item.blocked or (bool(item.conflicts) and keep is None)
+    added = [tag for tag in twin.tags if tag not in (locked.tags if locked else ())]
+    if added:
+        item.tags = sorted({*(item.tags if item.tags is not None else note.tags), *added})
 
 
 _IMPORT_DEFAULTS = ("mergeNotetypes", "updateNotes", "updateNotetypes", "withScheduling", "withDeckConfigs")

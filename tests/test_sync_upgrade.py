@@ -1,0 +1,142 @@
+"""Upgrades that keep every review: the new deck imported as an `.apkg` over an older note-type version,
+then `sync`. Anki's real backend."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+from click.testing import CliRunner, Result
+
+from cheatdeck.cards.plan import NOTETYPES
+from cheatdeck.cli import main
+from tests.anki_helpers import import_package, note_by_id
+from tests.conftest import build_into
+from tests.test_sync import DECK, _history, _new_collection, _opened
+
+
+def _sync(source: Path, *args: str, answer: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["sync", "--source", str(source), *args], input=answer)
+
+
+def _review(col: Collection, query: str, ease: int = 3) -> None:
+    for cid in col.find_cards(query):
+        card = col.get_card(cid)
+        card.start_timer()
+        col.sched.answerCard(card, ease)
+
+
+def _revlog(col: Collection) -> list[tuple[object, ...]]:
+    assert col.db is not None
+    return [tuple(row) for row in col.db.all("select * from revlog order by id")]
+
+
+def _bump_topic(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Give the topic note type a new version with another field order; return the new version."""
+    spec = NOTETYPES["topic"]
+    fields = (*spec.fields[:3], *spec.fields[4:6], spec.fields[3], *spec.fields[6:])
+    monkeypatch.setitem(NOTETYPES, "topic", replace(spec, version=spec.version + 1, fields=fields))
+    return spec.version + 1
+
+
+def test_import_of_the_new_version_then_sync_keeps_every_review(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _new_collection(tmp_path / "collection.anki2")
+    build_into(scratch_source, tmp_path / "old", artefacts=("deck",))
+    with _opened(path) as col:
+        import_package(col, tmp_path / "old" / f"{DECK}.apkg")
+        _review(col, "tag:aws-mls-c01::kind::service OR tag:aws-mls-c01::kind::algorithm")
+        _review(col, "tag:aws-mls-c01::kind::service", ease=1)
+        history, revlog = _history(col), _revlog(col)
+        notes = col.note_count()
+        topics = len(col.find_notes('"note:cheatdeck topic*"'))
+    reviewed = {cid for cid, state in history.items() if state[-1]}
+    assert len(reviewed) >= 15 and len(revlog) > len(reviewed)
+
+    version = _bump_topic(monkeypatch)
+    build_into(scratch_source, tmp_path / "new", artefacts=("deck",))
+    with _opened(path) as col:
+        counts = import_package(col, tmp_path / "new" / f"{DECK}.apkg")
+        assert counts.new == topics  # the documented doubling: a new copy of every topic note
+        assert col.note_count() == notes + topics
+
+    result = _sync(scratch_source, "--collection", str(path), answer="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "deleted 0" in result.output, result.output
+    assert f"> polly (topic → v{version})" in result.output
+    with _opened(path) as col:
+        assert col.note_count() == notes  # one copy of each note again
+        after = _history(col)
+        assert {cid: after.get(cid) for cid in history} == history  # every card, its scheduling, its log
+        assert _revlog(col) == revlog  # every review-log row, unchanged
+        polly = note_by_id(col, "polly")
+        notetype = polly.note_type()
+        assert notetype is not None and notetype["name"] == f"cheatdeck topic v{version} ({DECK})"
+    result = _sync(scratch_source, "--collection", str(path))
+    assert result.exit_code == 0, result.output
+    assert "sync: added 0, updated 0, deleted 0, migrated 0, conflicts 0" in result.output
+
+
+def test_a_new_copy_reviewed_or_edited_before_the_sync_is_folded_into_the_old_note(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _new_collection(tmp_path / "collection.anki2")
+    build_into(scratch_source, tmp_path / "old", artefacts=("deck",))
+    with _opened(path) as col:
+        import_package(col, tmp_path / "old" / f"{DECK}.apkg")
+        _review(col, "tag:aws-mls-c01::kind::service")
+        old_polly = {card.ord: card.id for card in note_by_id(col, "polly").cards()}
+        old_accuracy = {card.ord: card.id for card in note_by_id(col, "accuracy").cards()}
+        revlog = _revlog(col)
+    version = _bump_topic(monkeypatch)
+    build_into(scratch_source, tmp_path / "new", artefacts=("deck",))
+    with _opened(path) as col:
+        import_package(col, tmp_path / "new" / f"{DECK}.apkg")
+        twins = [
+            nid
+            for nid in col.find_notes('"Source id:accuracy" OR "Source id:polly"')
+            if f"v{version}" in col.get_note(nid).note_type()["name"]
+        ]  # type: ignore[index]
+        assert len(twins) == 2
+        for nid in twins:  # the learner studies the new copies for a while
+            _review(col, f"nid:{nid}")
+            note = col.get_note(nid)
+            if note["Source id"] == "polly":
+                note["Summary"] = "Polly, in my words, on the new copy."
+                note.tags.append("my-own-tag")
+                col.update_note(note)
+        twin_state = {
+            (col.get_note(nid)["Source id"], card.ord): (card.reps, card.ivl, card.due, card.queue, card.type)
+            for nid in twins
+            for card in col.get_note(nid).cards()
+        }
+        twin_log = {row[0] for row in _revlog(col)} - {row[0] for row in revlog}
+        assert twin_log
+
+    result = _sync(scratch_source, "--collection", str(path), answer="y\n")
+    assert result.exit_code == 0, result.output
+    assert "deleted 0" in result.output
+    assert "* polly (topic → v" in result.output and "Summary edited in Anki, kept" in result.output
+    with _opened(path) as col:
+        logged = {row[0]: row for row in _revlog(col)}
+        assert set(logged) == {row[0] for row in revlog} | twin_log  # not one review lost
+        assert all(logged[row[0]] == row for row in revlog)  # the old rows as they were
+        polly, accuracy = note_by_id(col, "polly"), note_by_id(col, "accuracy")
+        assert {card.ord: card.id for card in polly.cards()} == old_polly  # the old cards, migrated
+        assert {card.ord: card.id for card in accuracy.cards()} == old_accuracy
+        assert polly["Summary"] == "Polly, in my words, on the new copy."
+        assert "my-own-tag" in polly.tags
+        for source_id, note in (("polly", polly), ("accuracy", accuracy)):
+            for card in note.cards():  # the more recently reviewed copy's scheduling
+                assert (card.reps, card.ivl, card.due, card.queue, card.type) == twin_state[
+                    (source_id, card.ord)
+                ]
+                moved = {row[0] for row in logged.values() if row[1] == card.id} & twin_log
+                assert moved
+    result = _sync(scratch_source, "--collection", str(path))
+    assert result.exit_code == 0, result.output
+    assert "sync: added 0, updated 0, deleted 0, migrated 0, conflicts 0\n" in result.output
