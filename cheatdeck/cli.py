@@ -512,7 +512,10 @@ def focus_command(
 
 def _confirm_deletion(notes: list[str]) -> bool:
     """Ask before sync deletes retired notes from the collection; no (or Ctrl-C) keeps them."""
-    click.echo(f"{len(notes)} retired note(s) to delete from the collection, with their review history: {'; '.join(notes)}")
+    click.echo(
+        f"{len(notes)} retired note(s) to delete from the collection, with their review history: "
+        + "; ".join(notes)
+    )
     try:
         return click.confirm("Delete them?", default=False)
     except click.Abort:
