@@ -41,6 +41,15 @@ def _concept(note_id: str, summary: str = "A short definition.", **more: object)
     return {"id": note_id, "title": note_id.capitalize(), "kind": "concept", "summary": summary, **more}
 
 
+_FIX: dict[str, object] = {
+    "corrections": [
+        {
+            "says": "Precision and Recall are inversely proportional to each other.",
+            "right": "They trade off, but not in inverse proportion.",
+            "reference": {"url": "https://nlp.stanford.edu/IR-book/", "label": "IIR 8.3"},
+        }
+    ]
+}
 LONG = " ".join(["word"] * (MAX_SUMMARY_WORDS + 1))
 # The seed's wording, which the issue measured at 79 % shared
 PRECISION = (
@@ -120,6 +129,37 @@ CASES: dict[Rule, tuple[Notes, Notes]] = {
             _concept("c", body="An ![[embedded.png]] picture."),
         ],
         [_concept("a", "A sentence with a [link](https://example.com) in it.", body="**Marked** text.")],
+    ),
+    Rule.TEACHES_CORRECTED_CLAIM: (
+        [
+            _concept("a", facts=["Precision and recall are ==inversely proportional== to each other"]) | _FIX,
+            _concept("b", "Precision and recall are inversely proportional to each other.", **_FIX),
+        ],
+        [_concept("a", facts=["Precision and recall ==trade off==; raising one lowers the other"], **_FIX)],
+    ),
+    Rule.ANSWER_ON_ANOTHER_BACK: (
+        [
+            _concept(
+                "a",
+                "Makes some weights exactly 0: a sparse set.",
+                facts=["It gives a ==sparse== set of weights"],
+            ),
+            _concept(
+                "l1",
+                facts=["L1 gives a ==sparse== set of weights"],
+                related=[{"id": "l2", "difference": "L1 makes weights sparse; L2 keeps them small."}],
+            ),
+            _concept("l2"),
+        ],
+        [
+            _concept("a", "Makes some weights exactly 0.", facts=["It gives a ==sparse== set of weights"]),
+            _concept(
+                "l1",
+                facts=["L1 gives a ==sparse== set of weights"],
+                related=[{"id": "l2", "difference": "L1 makes some weights 0; L2 keeps them small."}],
+            ),
+            _concept("l2"),
+        ],
     ),
 }
 

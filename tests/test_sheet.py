@@ -119,7 +119,8 @@ def test_grid_csv(built: Built, notebook: Notebook, snapshot: SnapshotAssertion)
     k_means = next(r for r in rows if r["note_id"] == "k-means")
     assert (k_means["learning"], k_means["task"]) == ("unsupervised", "clustering")
     assert [r["group"] for r in algorithms] == sorted(
-        (r["group"] for r in algorithms), key=["supervised", "unsupervised", "both", "not-learning"].index
+        (r["group"] for r in algorithms),
+        key=["supervised", "unsupervised", "both", "not-learning", "no learning type"].index,
     )
     assert text == snapshot
 

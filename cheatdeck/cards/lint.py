@@ -29,9 +29,12 @@ from cheatdeck.cards.plan import (
     TOPIC_CARDS,
     CardPlan,
     CardPlanner,
+    answer_words,
     fact_card,
     has_reverse,
     makes_cards,
+    states_answer,
+    term_back_text,
     words,
 )
 from cheatdeck.notes.card_kinds import CLUE, SUMMARY
@@ -79,6 +82,8 @@ def lint(notebook: Notebook) -> list[LintWarning]:
         _ambiguous_title,
         _empty_column,
         _foreign_markup,
+        _teaches_corrected_claim,
+        _answer_on_another_back,
         _similar_fronts,
         _similar_answers,
     ]
@@ -360,6 +365,99 @@ def _foreign_markup(notebook: Notebook, planner: CardPlanner, plans: list[CardPl
                 break
 
 
+def _says(claim: str, text: str) -> bool:
+    """True when `text` holds the claim's words in a row (case, dashes, plurals and marks ignored)."""
+    wanted, found = words(claim), words(CLOZE_SPAN.sub(lambda match: match["hidden"], text))
+    size = len(wanted)
+    return size > 0 and any(found[start : start + size] == wanted for start in range(len(found) - size + 1))
+
+
+def _teaches_corrected_claim(
+    notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]
+) -> Iterator[_Found]:
+    for plan in plans:
+        note = plan.note
+        for correction in note.corrections:
+            for field, text in _texts(note):
+                if field != "title" and _says(correction.says, text):
+                    yield _Found(
+                        note.id,
+                        field,
+                        Rule.TEACHES_CORRECTED_CLAIM,
+                        f"it says '{correction.says}', which the note's correction says is wrong",
+                        f"teach what is right instead: {correction.right}",
+                    )
+
+
+def _fact_answer(plan: CardPlan, index: int) -> str:
+    fact = plan.note.facts[index]
+    return fact.a if fact.a is not None else " ".join(fact.hidden_spans())
+
+
+def _fact_context(note: Note, index: int) -> frozenset[str]:
+    """Return what a fact's front is about: its words other than the note's name and the hidden part."""
+    return answer_words(_plain_question_of(note, index)) - answer_words(note.title)
+
+
+def _answer_on_another_back(
+    notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]
+) -> Iterator[_Found]:
+    """Warn where a card's answer is already on the graded back of another card of the same note (or of a
+    contrast card it is part of): whichever is reviewed first gives the other away."""
+    contrasts: dict[str, list[tuple[str, str]]] = {}
+    if notebook.deck.cards.contrast:
+        for first, second, _, sentences in planner.pairs:
+            for note, other in ((first, second), (second, first)):
+                contrasts.setdefault(note.id, []).extend(
+                    (f"the contrast card with {other.id}", s) for s in sentences
+                )
+    for plan in plans:
+        note = plan.note
+        backs = _graded_backs(plan) + [
+            ("related", name, sentence) for name, sentence in contrasts.get(note.id, [])
+        ]
+        asked = [(f"facts[{index}]", _fact_answer(plan, index)) for index, _, _ in plan.facts]
+        asked += [
+            (field, answer) for field, answer in (("learning", plan.learning), ("task", plan.task)) if answer
+        ]
+        for field, answer in asked:
+            context = _fact_context(note, int(field[6:-1])) if field.startswith("facts[") else frozenset()
+            # a fact's answer counts as shown when the back also speaks of what the fact asks about:
+            # "the customer" on the back of the shared responsibility model does not say who patches
+            shown = next(
+                (name for source, name, back in backs
+                 if source != field and states_answer(back, answer) and _about(back, context)),
+                None,
+            )  # fmt: skip
+            if shown:
+                yield _Found(
+                    note.id,
+                    field,
+                    Rule.ANSWER_ON_ANOTHER_BACK,
+                    f"its answer '{answer}' is already on the back of {shown}: one gives the other away",
+                    "ask something that card does not show, or leave one of them out",
+                )
+
+
+def _graded_backs(plan: CardPlan) -> list[tuple[str, str, str]]:
+    """Return (field that makes the card, which card, its graded back) for a note's own cards."""
+    note = plan.note
+    backs = [("summary", "the term card", term_back_text(note))] if plan.term else []
+    backs += [
+        (f"facts[{index}]", f"fact {index + 1}", note.facts[index].plain()) for index, _, _ in plan.facts
+    ]
+    if plan.learning:
+        backs.append(("learning", "the learning card", plan.learning))
+    if plan.task:
+        backs.append(("task", "the task card", plan.task))
+    return backs
+
+
+def _about(back: str, context: frozenset[str]) -> bool:
+    """True when a back shares a word with a front's context (always, for a front with no context)."""
+    return not context or bool(context & answer_words(back))
+
+
 def _no_card(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
     contrasted = {
         note.id for first, second, rows, said in planner.pairs if rows or said for note in (first, second)
@@ -470,7 +568,11 @@ def _counted(text: str) -> tuple[list[str], Counter[str]]:
 
 
 def _plain_question(plan: CardPlan, index: int) -> str:
-    fact = plan.note.facts[index]
+    return _plain_question_of(plan.note, index)
+
+
+def _plain_question_of(note: Note, index: int) -> str:
+    fact = note.facts[index]
     if fact.q is not None:
         return fact.q
     return CLOZE_SPAN.sub("…", fact.text or "")

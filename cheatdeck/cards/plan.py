@@ -29,6 +29,7 @@ from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetyp
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
 from cheatdeck.notes.render import (
+    render_correction,
     render_formula,
     render_formula_cloze,
     render_inline,
@@ -311,6 +312,36 @@ def _blank_leaks(text: str, leaks: tuple[str, ...]) -> str:
     return re.sub(r"\u2026(?:[\s\-\u2010-\u2015]*\u2026)+", "\u2026", blanked)
 
 
+# --- One answer, one card ----------------------------------------------------------------------------
+
+_KEPT_NEGATIONS = frozenset({"not", "no"})  # "not a learning algorithm" is not stated by "learning algorithm"
+
+
+def _loose(word: str) -> str:
+    """Return a word with a doubled consonant before -ing, -ed or -er undoubled: modelling → modeling."""
+    return re.sub(r"([b-df-hj-np-tv-z])\1(ing|ed|er)$", r"\1\2", word)
+
+
+def answer_words(text: str) -> frozenset[str]:
+    """Return the words that carry an answer's meaning, compared as the clue checks compare them."""
+    return frozenset(
+        _loose(word) for word in words(text) if word not in STOPWORDS - _KEPT_NEGATIONS and len(word) > 0
+    )
+
+
+def states_answer(back: str, answer: str) -> bool:
+    """True when a card's back already states an answer: every word that carries the answer is on it."""
+    wanted = answer_words(answer)
+    return bool(wanted) and wanted <= answer_words(back)
+
+
+def term_back_text(note: Note, leave_out: str = "") -> str:
+    """Return what the term card's back shows as its graded answer: the summary and the fields no built-in
+    card asks (domain, input), `leave_out` (the field a card asks, folded away from that back) left out."""
+    fields = (getattr(note, name) for name in ("domain", "input") if name != leave_out)
+    return " ".join(text for text in (note.summary, *fields) if text)
+
+
 # --- Reverse clues ----------------------------------------------------------------------------------
 
 
@@ -488,11 +519,15 @@ class CardPlanner:
             if active and getattr(switches, kind.switch) and (not kind.chosen_as or kind.chosen_as in chosen)
         ]
         clue = self.clues.choose(note) if any(kind.asks == CLUE for kind in made) else None
+        answers = {kind.name: self._answer(kind, note, clue) if kind in made else "" for kind in TOPIC_CARDS}
+        if answers.get("term"):  # a card whose answer the term card's back already says is not made
+            for kind in TOPIC_CARDS:
+                said = answers[kind.name] and states_answer(term_back_text(note, kind.asks), answers[kind.name])
+                if kind.asks not in (SUMMARY, CLUE) and said:
+                    answers[kind.name] = ""
         return CardPlan(
             note=note,
-            answers={
-                kind.name: self._answer(kind, note, clue) if kind in made else "" for kind in TOPIC_CARDS
-            },
+            answers=answers,
             clue=clue,
             facts=tuple(facts),
             formula=active and switches.cloze and note.formula is not None,
@@ -745,6 +780,7 @@ def _more(note: Note, asked: frozenset[str], body: str) -> str:
     if note.facts:
         items = "".join(f"<li>{_fact_line(fact)}</li>" for fact in note.facts)
         parts.append(f'<ul class="facts">{items}</ul>')
+    parts.extend(render_correction(correction, mathjax=True) for correction in note.corrections)
     asked_fields = _details(note, only=asked)
     if asked_fields:
         parts.append(asked_fields)

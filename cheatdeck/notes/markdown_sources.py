@@ -31,7 +31,8 @@ Loc = tuple[str | int | float | None, ...]  # as in sources.py: the key path of 
 NOTE_HEADING = re.compile(r"^(?P<title>.*?)\s*\{#(?P<id>[^}\s]*)\}$")
 _KEY = re.compile(r"^(?P<key>[a-z_][a-z0-9_-]*):(?:[ \t]+(?P<value>.*?))?[ \t]*$")
 _ITEM = re.compile(r"^[ \t]*[-*+][ \t]+(?P<value>.*?)[ \t]*$")
-_PAIR_KEY = re.compile(r"^(?P<key>q|a):[ \t]+(?P<value>.*)$")  # a question fact: `- q: …` then `  a: …`
+_PAIR_KEY = re.compile(r"^(?P<key>q|a|says|right|reference):[ \t]+(?P<value>.*)$")
+"""A question fact (`- q: …` then `  a: …`) or a correction (`- says: …`, `  right: …`, `  reference: …`)."""
 _LINK_ITEM = re.compile(r"^\[(?P<label>.+)\]\((?P<url>\S+)\)$")
 _FROM_HEADING = ("id", "title")
 _NOT_KEYS = {*_FROM_HEADING, "body"}
@@ -281,6 +282,8 @@ def _item_value(key: str, value: str) -> Any:
     pair = _PAIR_KEY.match(value)
     if key == "facts" and pair and pair["key"] == "q":
         return {"q": pair["value"]}
+    if key == "corrections" and pair and pair["key"] == "says":
+        return {"says": pair["value"]}
     if key == "references":
         link = _LINK_ITEM.match(value)
         if link:
@@ -404,7 +407,7 @@ def _format_block(values: Mapping[str, Any]) -> str:
         value = values[key]
         if value is None or value in ("", (), []):
             continue
-        if isinstance(value, list | tuple) and key in ("references", "facts"):
+        if isinstance(value, list | tuple) and key in ("references", "facts", "corrections"):
             lines.append(f"{key}:")
             lines += [f"- {_format_item(item)}" for item in value]
         elif isinstance(value, list | tuple):
@@ -421,7 +424,7 @@ def _format_item(item: Any) -> str:
             return f"[{_one_line(str(label))}]({item['url']})" if label else str(item["url"])
         if "text" in item:
             return _one_line(str(item["text"]))
-        return "\n  ".join(f"{key}: {_one_line(str(value))}" for key, value in item.items())
+        return "\n  ".join(f"{key}: {_format_item(value)}" for key, value in item.items())
     return _one_line(str(item))
 
 

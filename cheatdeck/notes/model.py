@@ -101,8 +101,15 @@ class Reference(_Strict):
     label: Text | None = None
 
 
+_MARKDOWN_LINK = re.compile(r"^\[(?P<label>[^\]]+)\]\((?P<url>\S+)\)$")
+
+
 def _reference_from_url(value: object) -> object:
-    return {"url": value} if isinstance(value, str) else value
+    """Read a bare URL, or a Markdown link `[label](url)`, as a reference."""
+    if not isinstance(value, str):
+        return value
+    link = _MARKDOWN_LINK.match(value.strip())
+    return {"url": link["url"], "label": link["label"]} if link else {"url": value}
 
 
 Ref = Annotated[Reference, BeforeValidator(_reference_from_url)]
@@ -186,6 +193,15 @@ def _related_from_id(value: object) -> object:
 RelatedItem = Annotated[Related, BeforeValidator(_related_from_id)]
 
 
+class Correction(_Strict):
+    """A claim in the note's source that is wrong: what the source says, what is right, and where a
+    learner can check it (documentation, a textbook, a paper). Cards teach `right`; the sheet prints both."""
+
+    says: Text
+    right: Text
+    reference: Ref
+
+
 class Rule(StrEnum):
     """A card-quality lint rule (`check` warns; `lint_off:` in deck.yaml or a note switches one off)."""
 
@@ -201,6 +217,8 @@ class Rule(StrEnum):
     AMBIGUOUS_TITLE = "ambiguous-title"
     EMPTY_COLUMN = "empty-column"
     FOREIGN_MARKUP = "foreign-markup"
+    TEACHES_CORRECTED_CLAIM = "teaches-corrected-claim"
+    ANSWER_ON_ANOTHER_BACK = "answer-on-another-back"
 
 
 _DECLARED = "\x00declared"
@@ -226,6 +244,7 @@ class Note(_Strict):
     input: Text | None = None
     formula: Text | None = None
     related: tuple[RelatedItem, ...] = ()
+    corrections: tuple[Correction, ...] = ()
     image: Text | None = None
     lint_off: tuple[Rule, ...] = ()
     # The deck's declared fields (deck.yaml `fields:`) this note fills, each with its label.

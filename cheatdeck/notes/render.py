@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Reference
+from cheatdeck.notes.model import CLOZE_SPAN, Correction, Fact, Note, Reference
 
 ImageResolver = Callable[[str], str]
 
@@ -172,6 +172,18 @@ def render_reference(reference: Reference) -> str:
     """Render a reference as a link whose text is its label, or its URL."""
     label = reference.label or reference.url
     return f'<a href="{escape(reference.url, quote=True)}">{escape(label)}</a>'
+
+
+def render_correction(correction: Correction, *, mathjax: bool = False) -> str:
+    """Render a correction: what is right first, then the source's wrong words struck out, then the
+    reference to check it by. The wrong claim is never shown without its correction."""
+    right = render_inline(correction.right, mathjax=mathjax)
+    says = render_inline(correction.says.rstrip(" ."), mathjax=mathjax)
+    link = render_reference(correction.reference)
+    return (
+        f'<p class="correction"><b class="correction-mark">Corrected:</b> {right} '
+        f'<span class="source-said">(the source says <s>{says}</s>; see {link})</span></p>'
+    )
 
 
 def render_references(note: Note) -> str:

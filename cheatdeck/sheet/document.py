@@ -19,7 +19,7 @@ from markupsafe import Markup
 from cheatdeck.grid import Grid, grid_rows
 from cheatdeck.notes.kinds import KindSpec
 from cheatdeck.notes.model import Note, Notebook, Reference
-from cheatdeck.notes.render import render_fact, render_inline, render_markdown
+from cheatdeck.notes.render import render_correction, render_fact, render_inline, render_markdown
 from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
 from cheatdeck.sheet.anchors import anchors_in, with_stubs
@@ -225,6 +225,7 @@ def add_sheet_filters(environment: Environment) -> None:
     filters = environment.filters
     filters["inline"] = lambda text: Markup(typeset_math(render_inline(text), blocks=False))
     filters["fact"] = lambda fact: Markup(typeset_math(render_fact(fact), blocks=False))
+    filters["correction"] = lambda item: Markup(typeset_math(render_correction(item), blocks=False))
     filters["markdown"] = lambda text: Markup(typeset_math(render_markdown(text)))
     filters["formula"] = lambda text: Markup(typeset_formula(text))
 

@@ -1,0 +1,178 @@
+"""Content a specialist would sign: corrections of the source's wrong claims, one answer per card, fronts
+that do not give their answer away, checked on made-up notes and on the shipped notes and example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import html5lib
+import pytest
+import yaml
+
+from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.cards.lint import lint
+from cheatdeck.cards.plan import NOTETYPES, plan_source_notes, states_answer
+from cheatdeck.errors import SourceError
+from cheatdeck.grid import grid_rows
+from cheatdeck.notes.model import Notebook
+from cheatdeck.notes.sources import load_sources
+from cheatdeck.options import SheetOptions
+from cheatdeck.sheet.document import render_sheet_html
+from tests.conftest import ROOT, SOURCE
+
+EXAMPLE = ROOT / "examples" / "aws-cloud-practitioner"
+CORRECTION = {
+    "says": "Precision and Recall are inversely proportional to each other.",
+    "right": "They trade off, but not in inverse proportion.",
+    "reference": {"url": "https://nlp.stanford.edu/IR-book/", "label": "IIR 8.3"},
+}
+
+
+def _load(tmp_path: Path, notes: list[dict[str, object]]) -> Notebook:
+    source = tmp_path / "source"
+    source.mkdir(parents=True, exist_ok=True)
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n", encoding="utf-8")
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}, sort_keys=False), encoding="utf-8")
+    return load_sources(source)
+
+
+def _text(html: str) -> str:
+    tree = html5lib.parse(html, namespaceHTMLElements=False)
+    return " ".join(" ".join(tree.itertext()).split())
+
+
+def _precision(**more: object) -> dict[str, object]:
+    return {
+        "id": "precision",
+        "title": "Precision",
+        "kind": "concept",
+        "summary": "Of the predicted positives, the share that are positives.",
+        "corrections": [CORRECTION],
+        **more,
+    }
+
+
+# --- Corrections --------------------------------------------------------------------------------------
+
+
+def test_a_correction_is_printed_on_the_sheet_right_first_with_the_wrong_claim_struck(tmp_path: Path) -> None:
+    notebook = _load(tmp_path, [_precision()])
+    for layout in ("compact", "guide"):
+        html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(layout=layout), changed=0)
+        tree = html5lib.parse(html, namespaceHTMLElements=False)
+        [paragraph] = tree.findall(".//p[@class='correction']")
+        text = " ".join(" ".join(paragraph.itertext()).split())
+        assert text.index("They trade off") < text.index("inversely proportional"), text
+        [struck] = paragraph.findall(".//s")
+        assert "inversely proportional" in "".join(struck.itertext())
+        [link] = paragraph.findall(".//a")
+        assert (
+            link.get("href") == "https://nlp.stanford.edu/IR-book/" and (link.text or "").strip() == "IIR 8.3"
+        )
+
+
+def test_a_correction_is_on_the_term_cards_back_under_more(tmp_path: Path) -> None:
+    notebook = _load(tmp_path, [_precision()])
+    [topic] = [note for note in plan_source_notes(notebook, {}) if note.notetype == "topic"]
+    more = topic.fields[5]
+    assert 'class="correction"' in more and "<s>Precision and Recall are inversely" in more
+
+
+def test_a_correction_is_read_from_a_markdown_notes_file(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n", encoding="utf-8")
+    (source / "notes.md").write_text(
+        "## Precision {#precision}\n"
+        "kind: concept\n"
+        "summary: Of the predicted positives, the share that are positives.\n"
+        "corrections:\n"
+        "- says: Precision and Recall are inversely proportional to each other.\n"
+        "  right: They trade off, but not in inverse proportion.\n"
+        "  reference: [IIR 8.3](https://nlp.stanford.edu/IR-book/)\n",
+        encoding="utf-8",
+    )
+    [note] = load_sources(source).notes
+    [correction] = note.corrections
+    assert correction.right == "They trade off, but not in inverse proportion."
+    assert (correction.reference.url, correction.reference.label) == (
+        "https://nlp.stanford.edu/IR-book/",
+        "IIR 8.3",
+    )
+
+
+def test_a_correction_without_a_reference_is_an_error_naming_the_field(tmp_path: Path) -> None:
+    bad = {**CORRECTION}
+    del bad["reference"]
+    with pytest.raises(SourceError) as raised:
+        _load(tmp_path, [_precision(corrections=[bad])])
+    assert "notes[0].corrections[0].reference" in str(raised.value)
+
+
+@pytest.mark.parametrize("folder", [SOURCE, EXAMPLE], ids=["source", "example"])
+def test_no_card_of_the_shipped_notes_teaches_a_claim_its_note_corrects(folder: Path) -> None:
+    notebook = load_sources(folder)
+    assert not [w for w in lint(notebook) if w.rule == "teaches-corrected-claim"]
+
+
+def test_the_shipped_corrections_fix_the_four_claims_the_review_found(notebook: Notebook) -> None:
+    said = {note.id: [c.says for c in note.corrections] for note in notebook.notes if note.corrections}
+    assert set(said) == {"precision", "l2-regularization", "tf-idf"}
+    for note in notebook.notes:
+        for correction in note.corrections:
+            assert correction.reference.url.startswith("https://") and correction.reference.label
+    assert notebook.note("lstm").learning is None  # an architecture, not a way of learning
+    modes = {notebook.note(i).learning.value for i in ("blazingtext", "blazingtext-text-classification")}  # type: ignore[union-attr]
+    assert modes == {"unsupervised", "supervised"}
+    groups = {row.group for row in grid_rows(notebook)["algorithms"] if row.note.id.startswith("blazingtext")}
+    assert groups == {"supervised", "unsupervised"}
+
+
+# --- One answer, one card -----------------------------------------------------------------------------
+
+
+def _algorithm(summary: str, **more: object) -> dict[str, object]:
+    return {
+        "id": "lda",
+        "title": "Latent Dirichlet Allocation",
+        "kind": "algorithm",
+        "summary": summary,
+        "learning": "unsupervised",
+        "task": "topic modelling",
+        **more,
+    }
+
+
+def _topic_fields(notebook: Notebook) -> dict[str, str]:
+    [topic] = [note for note in plan_source_notes(notebook, {}) if note.notetype == "topic"]
+    return dict(zip(NOTETYPES["topic"].fields, topic.fields, strict=True))
+
+
+def test_no_learning_or_task_card_asks_what_the_term_cards_back_already_says(tmp_path: Path) -> None:
+    """The LDA summary said "topic modeling" and the next card asked "What task is it for?"."""
+    said = _topic_fields(_load(tmp_path / "a", [_algorithm("Unsupervised topic modeling technique.")]))
+    assert (said["Learning card answer"], said["Task card answer"]) == ("", "")
+    assert "topic modelling" in said["Details"]  # no card asks it: it is on the term card's back
+    silent = _topic_fields(_load(tmp_path / "b", [_algorithm("Generates abstract topics from documents.")]))
+    assert (silent["Learning card answer"], silent["Task card answer"]) == ("unsupervised", "topic modelling")
+
+
+def test_not_a_learning_algorithm_is_not_stated_by_learning_algorithm(tmp_path: Path) -> None:
+    note = _algorithm("A learning algorithm for documents.", learning="not-learning")
+    assert _topic_fields(_load(tmp_path, [note]))["Learning card answer"] == "not a learning algorithm"
+
+
+@pytest.mark.parametrize("folder", [SOURCE, EXAMPLE], ids=["source", "example"])
+def test_no_shipped_card_asks_what_another_cards_back_shows(folder: Path) -> None:
+    """The README's promise, on the shipped notes: a back never shows another card's answer."""
+    notebook = load_sources(folder)
+    assert not [str(w) for w in lint(notebook) if w.rule == "answer-on-another-back"]
+    for note in plan_source_notes(notebook, {}):
+        if note.notetype == "topic":
+            fields = dict(zip(NOTETYPES["topic"].fields, note.fields, strict=True))
+            summary = _text(fields["Summary"])
+            for name in ("Learning card answer", "Task card answer"):
+                assert not fields[name] or not states_answer(summary, _text(fields[name])), (
+                    note.note_id,
+                    name,
+                )
