@@ -29,18 +29,25 @@ def _v1(lock: dict[str, object]) -> dict[str, object]:
 def test_the_lock_records_deck_states_cards_and_added_times() -> None:
     lock = read_lock(SOURCE / LOCK_FILE)
     assert lock.deck == "aws-mls-c01" and lock.title.startswith("AWS Certified")
-    topic = next(
-        note for note in lock.notes.values() if note.note_id == "k-means" and note.notetype == "topic"
-    )
+    topics = {note.note_id: note for note in lock.notes.values() if note.notetype == "topic"}
+    topic = topics["semantic-segmentation"]
     cards = ["term", "reverse", "learning", "task"]
     assert (topic.state, topic.cards, topic.retired_cards) == (ACTIVE, cards, [])
     assert 0 < topic.added <= topic.mod
+    # K-means's summary says "Clustering algorithm": its task card is no longer made, and shipped as removed
+    assert (topics["k-means"].cards, topics["k-means"].retired_cards) == (
+        ["term", "reverse", "learning"],
+        ["task"],
+    )
 
 
 def test_a_version_1_lock_is_upgraded_and_builds_the_same_deck(built: Built, tmp_path: Path) -> None:
     source = tmp_path / "source"
 
     shutil.copytree(built.source, source)
+    # a version 1 lock never recorded cards no longer made: start from a lock without any
+    (source / LOCK_FILE).unlink()
+    build_into(source, tmp_path / "fresh", artefacts=("deck",))
     data = json.loads((source / LOCK_FILE).read_text())
     # A version 1 lock has no added times: the upgrade takes each note's last change. The reference deck
     # is built from the same lock with those times, so only the format differs.

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.anki.lock import DELETED, LOCK_FILE, RETIRED_TAG, read_lock
-from cheatdeck.anki.reconcile import plan_deck
+from cheatdeck.anki.reconcile import REMOVED_CARD_TAG, plan_deck
 from cheatdeck.anki.sync import anki_base, find_collection
 from cheatdeck.cards.plan import NOTETYPES, note_guid
 from cheatdeck.cli import main
@@ -65,6 +65,12 @@ def _history(col: Collection) -> dict[int, tuple[object, ...]]:
     }
 
 
+def _start_without_history(source: Path) -> None:
+    """Forget the shipped lock: its cards no longer made (suspended by a sync) would blur the histories
+    these tests compare; a fresh lock has the same note ids."""
+    (source / LOCK_FILE).unlink()
+
+
 def _ids(col: Collection, note_id: str) -> list[NoteId]:
     return list(col.find_notes(f'"Source id:{note_id}"'))
 
@@ -75,6 +81,7 @@ def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits
     base = tmp_path / "Anki2"
     path = _new_collection(base / "User 1" / "collection.anki2")
     monkeypatch.setenv("ANKI_BASE", str(base))  # Anki's own override of its data folder
+    _start_without_history(scratch_source)
 
     # 1. First sync: every note arrives, after Anki's backup of the profile.
     plan = plan_deck(load_sources(scratch_source), SHIPPED_TEMPLATES, read_lock(scratch_source / LOCK_FILE))
@@ -234,6 +241,11 @@ def test_first_sync_after_apkg_imports_finds_the_learners_edits(scratch_source: 
             card.start_timer()
             col.sched.answerCard(card, 3)
         history = _history(col)
+        no_longer_made = {  # from the shipped lock
+            cid
+            for card in ("term", "reverse", "learning", "task")
+            for cid in col.find_cards(f'"tag:{REMOVED_CARD_TAG}::{card}" card:{card.capitalize()}')
+        }
         polly = note_by_id(col, "polly")
         polly["Summary"] = "Fixed in Anki."
         col.update_note(polly)
@@ -264,7 +276,10 @@ def test_first_sync_after_apkg_imports_finds_the_learners_edits(scratch_source: 
         assert note_by_id(col, "polly")["Summary"] == "Polly, edited in the sources."
         after = _history(col)
         assert {cid: after[cid] for cid in history if cid not in neo} == {
-            cid: state for cid, state in history.items() if cid not in neo
+            # a card the notes no longer make is suspended by sync (queue -1), its history kept
+            cid: (*state[:3], QUEUE_TYPE_SUSPENDED, *state[4:]) if cid in no_longer_made else state
+            for cid, state in history.items()
+            if cid not in neo
         }
     result = _sync(scratch_source, "--collection", str(path))
     assert result.exit_code == 0 and "updated 0, deleted 0, migrated 0, conflicts 0" in result.output
@@ -274,6 +289,7 @@ def test_a_retired_note_edited_in_anki_is_not_deleted_and_cards_no_longer_made_a
     scratch_source: Path, tmp_path: Path
 ) -> None:
     path = _new_collection(tmp_path / "collection.anki2")
+    _start_without_history(scratch_source)
     assert _sync(scratch_source, "--collection", str(path)).exit_code == 0
     with _opened(path) as col:
         for cid in col.find_cards("card:Reverse"):
