@@ -522,8 +522,8 @@ class CardPlanner:
         answers = {kind.name: self._answer(kind, note, clue) if kind in made else "" for kind in TOPIC_CARDS}
         if answers.get("term"):  # a card whose answer the term card's back already says is not made
             for kind in TOPIC_CARDS:
-                said = answers[kind.name] and states_answer(term_back_text(note, kind.asks), answers[kind.name])
-                if kind.asks not in (SUMMARY, CLUE) and said:
+                back = term_back_text(note, kind.asks)
+                if kind.asks not in (SUMMARY, CLUE) and states_answer(back, answers[kind.name]):
                     answers[kind.name] = ""
         return CardPlan(
             note=note,
