@@ -165,7 +165,7 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
         key: _plan_notetype(spec, deck.id, templates, notebook.kinds) for key, spec in NOTETYPES.items()
     }
     media: dict[str, Path] = {}
-    planned = plan_source_notes(notebook, media)
+    planned = plan_source_notes(notebook, media, templates)
     planned.sort(key=lambda n: (n.note_id, n.notetype))
     run = _Reconciliation(lock, Lock(deck=deck.id, title=deck.title), next_modification_time(lock))
     run.advice += _title_changed(lock.title, deck.title)

@@ -18,12 +18,14 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
-from cheatdeck import identity
+from markupsafe import Markup
+
+from cheatdeck import SHIPPED_TEMPLATES, identity
 from cheatdeck.cards.fragments import repeats_title
+from cheatdeck.cards.markup import render_fragment
 from cheatdeck.hashing import content_hash
 from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetype
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
@@ -601,27 +603,31 @@ def contrast_pairs(notebook: Notebook) -> list[tuple[str, str]]:
 # --- Planning the Anki notes ---------------------------------------------------------------------------
 
 
-def plan_source_notes(notebook: Notebook, media: dict[str, Path]) -> list[PlannedNote]:
+def plan_source_notes(
+    notebook: Notebook, media: dict[str, Path], templates: Path = SHIPPED_TEMPLATES
+) -> list[PlannedNote]:
     """Plan every Anki note the sources make, contrast notes included (media files go into `media`)."""
     planner = CardPlanner(notebook)
     positions = {note.id: index for index, note in enumerate(notebook.notes)}
     planned: list[PlannedNote] = []
     for note in notebook.notes:
-        planned.extend(_plan_note(notebook, planner.plan(note), media, positions[note.id]))
+        planned.extend(_plan_note(notebook, planner.plan(note), media, positions[note.id], templates))
     if notebook.deck.cards.contrast:
         for first, second, rows, sentences in planner.pairs:
             if rows or sentences:
                 position = max(positions[first.id], positions[second.id])
-                planned.append(contrast_note(notebook, first, second, rows, sentences, position))
+                planned.append(contrast_note(notebook, first, second, rows, sentences, position, templates))
     return planned
 
 
-def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], index: int) -> list[PlannedNote]:
+def _plan_note(
+    notebook: Notebook, cards: CardPlan, media: dict[str, Path], index: int, templates: Path
+) -> list[PlannedNote]:
     deck = notebook.deck
     note = cards.note
     subdeck = f"{deck.title}::{notebook.kinds[note.kind].subdeck}"
     tags = _tags(deck.id, note)
-    image = _image(notebook, note, media)
+    image = _image(notebook, note, media, templates)
     body = render_markdown(
         note.body, mathjax=True, images=lambda src: _media(notebook.source_dir / src, media)
     )
@@ -630,9 +636,9 @@ def _plan_note(notebook: Notebook, cards: CardPlan, media: dict[str, Path], inde
         "Name": render_text(note.title),
         "Kind": render_text(notebook.kinds[note.kind].label),  # data: deck.yaml's label is text
         "Summary": render_inline(note.summary, mathjax=True),
-        "Details": _details(note, hide=asked),
+        "Details": _details(note, templates, hide=asked),
         "Image": image,
-        "More": _more(note, asked, body),
+        "More": _more(note, asked, body, templates),
         "Source id": note.id,
     }
     for kind in TOPIC_CARDS:
@@ -710,6 +716,7 @@ def contrast_note(
     rows: list[tuple[str, str, str]],
     sentences: list[str],
     position: int = 1 << 30,
+    templates: Path = SHIPPED_TEMPLATES,
 ) -> PlannedNote:
     """Plan the contrast card of a related pair: only what differs, side by side.
 
@@ -719,14 +726,21 @@ def contrast_note(
     pair = f"{first.id}+{second.id}"
     table = ""
     if rows:
-        head = f"<tr><th></th><th>{render_text(first.title)}</th><th>{render_text(second.title)}</th></tr>"
-        body = "".join(f"<tr><th>{label}</th><td>{one}</td><td>{two}</td></tr>" for label, one, two in rows)
-        table = f'<table class="differences"><thead>{head}</thead><tbody>{body}</tbody></table>'
+        table = render_fragment(
+            templates,
+            "differences",
+            first=Markup(render_text(first.title)),
+            second=Markup(render_text(second.title)),
+            rows=[(label, Markup(one), Markup(two)) for label, one, two in rows],
+        )
     if sentences or not rows:
         question = "What tells them apart?"
-        answer = "".join(f'<p class="difference">{render_inline(s, mathjax=True)}</p>' for s in sentences)
-        if table:
-            answer += f'<details class="more"><summary>Side by side</summary>{table}</details>'
+        answer = render_fragment(
+            templates,
+            "contrast",
+            sentences=[Markup(render_inline(sentence, mathjax=True)) for sentence in sentences],
+            table=Markup(table),
+        )
     else:
         labels = [label.lower() for label, _, _ in rows]
         listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
@@ -757,45 +771,48 @@ def _tags(root: str, note: Note) -> tuple[str, ...]:
     return tuple(sorted(f"{root}::{tag}" for tag in tags))
 
 
-def _details(note: Note, *, hide: frozenset[str] = frozenset(), only: frozenset[str] | None = None) -> str:
+def _details(
+    note: Note,
+    templates: Path,
+    *,
+    hide: frozenset[str] = frozenset(),
+    only: frozenset[str] | None = None,
+) -> str:
     """Render the labelled fields as a definition list, leaving out `hide` (or keeping only `only`)."""
-    cells = ""
+    rows: list[tuple[str, Markup]] = []
     for label, field in ((f.label, f.name) for f in LABELLED_FIELDS):
         value = _field_value(note, field) if field == "learning" else getattr(note, field)
         if not value or field in hide or (only is not None and field not in only):
             continue
-        cells += f"<dt>{label}</dt><dd>{render_inline(value, mathjax=True)}</dd>"
+        rows.append((label, Markup(render_inline(value, mathjax=True))))
     for declared in note.declared:  # the deck's own fields (deck.yaml `fields:`): their labels are data
         if declared.name not in hide and (only is None or declared.name in only):
-            value = render_inline(declared.value, mathjax=True)
-            cells += f"<dt>{render_text(declared.label)}</dt><dd>{value}</dd>"
+            rows.append((declared.label, Markup(render_inline(declared.value, mathjax=True))))
     if note.formula and "formula" not in hide and (only is None or "formula" in only):
-        cells += f"<dt>{FORMULA_FIELD.label}</dt><dd>{render_formula(note.formula)}</dd>"
-    return f'<dl class="details">{cells}</dl>' if cells else ""
+        rows.append((FORMULA_FIELD.label, Markup(render_formula(note.formula))))
+    return render_fragment(templates, "details", rows=rows) if rows else ""
 
 
-def _more(note: Note, asked: frozenset[str], body: str) -> str:
+def _more(note: Note, asked: frozenset[str], body: str, templates: Path) -> str:
     """Render what the term card's back folds away: the facts, the fields other cards ask, the body."""
-    parts = []
-    if note.facts:
-        items = "".join(f"<li>{_fact_line(fact)}</li>" for fact in note.facts)
-        parts.append(f'<ul class="facts">{items}</ul>')
-    parts.extend(render_correction(correction, mathjax=True) for correction in note.corrections)
-    asked_fields = _details(note, only=asked)
-    if asked_fields:
-        parts.append(asked_fields)
-    if body:
-        parts.append(f'<div class="body">{body}</div>')
-    references = render_references(note)
-    if references:
-        parts.append(f'<div class="refs">{references}</div>')
-    return "".join(parts)
+    return render_fragment(
+        templates,
+        "more",
+        facts=[_fact_line(fact) for fact in note.facts],
+        corrections=[Markup(render_correction(item, mathjax=True)) for item in note.corrections],
+        details=Markup(_details(note, templates, only=asked)),
+        body=Markup(body),
+        references=Markup(render_references(note)),
+    )
 
 
-def _fact_line(fact: Fact) -> str:
+def _fact_line(fact: Fact) -> dict[str, Markup | None]:
+    """Return a fact as *More* lists it: a question and its answer, or a statement with nothing hidden."""
     if fact.q is not None and fact.a is not None:
-        return f"{render_inline(fact.q, mathjax=True)} <b>{render_inline(fact.a, mathjax=True)}</b>"
-    return render_inline(CLOZE_SPAN.sub(lambda match: match["hidden"], fact.text or ""), mathjax=True)
+        question, answer = render_inline(fact.q, mathjax=True), render_inline(fact.a, mathjax=True)
+        return {"question": Markup(question), "answer": Markup(answer), "text": None}
+    text = render_inline(CLOZE_SPAN.sub(lambda match: match["hidden"], fact.text or ""), mathjax=True)
+    return {"question": None, "answer": None, "text": Markup(text)}
 
 
 def _readable_fraction(html: str) -> str:
@@ -805,11 +822,11 @@ def _readable_fraction(html: str) -> str:
     return html.replace('</span><span class="den">', slash)
 
 
-def _image(notebook: Notebook, note: Note, media: dict[str, Path]) -> str:
+def _image(notebook: Notebook, note: Note, media: dict[str, Path], templates: Path) -> str:
     if not note.image:
         return ""
     name = _media(notebook.source_dir / MEDIA_DIR / note.image, media)
-    return f'<img src="{escape(name, quote=True)}" alt="{render_text(note.title)}">'
+    return render_fragment(templates, "image", src=name, alt=note.title)
 
 
 def _media(path: Path, media: dict[str, Path]) -> str:
