@@ -565,3 +565,48 @@ def test_a_retired_note_s_fields_from_a_hand_edited_lock_are_text(
         for html in card_html(card):
             _assert_only_data(html, "")
         assert text in "".join(html5lib.parse(card_html(card)[0], namespaceHTMLElements=False).itertext())
+
+
+def test_a_copy_of_the_templates_restyles_the_cards_fields(tmp_path: Path) -> None:
+    """The fields' HTML (details, More, a contrast's table) comes from templates/anki/fields/: a copy of the
+    templates restyles it (it was written in Python); a copy made before the fragments existed gets the
+    shipped ones."""
+    import shutil
+
+    from cheatdeck.cards.plan import NOTETYPES, plan_source_notes
+    from cheatdeck.notes.sources import load_sources
+
+    notes = [
+        {"id": "a", "title": "A", "kind": "service", "summary": "Stores things.", "use_case": "keep files",
+         "domain": "storage", "facts": ["A keeps ==eleven nines== of durability."], "related": ["b"]},
+        {"id": "b", "title": "B", "kind": "service", "summary": "Queues things.", "use_case": "decouple",
+         "domain": "messaging"},
+    ]  # fmt: skip
+    _deck(tmp_path / "source", notes)
+    notebook = load_sources(tmp_path / "source")
+    copy = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, copy)
+    fields = copy / "anki" / "fields"
+    for name, old, new in (
+        ("details", '<dl class="details">', '<dl class="details mine">'),
+        ("more", '<ul class="facts">', '<ol class="facts">'),
+        ("differences", '<table class="differences">', '<table class="differences mine">'),
+    ):
+        path = fields / f"{name}.html.j2"
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+    def planned(templates: Path) -> dict[str, dict[str, str]]:
+        notes = plan_source_notes(notebook, {}, templates)
+        return {
+            n.note_id: dict(zip(NOTETYPES[n.notetype].fields, n.fields, strict=True))
+            for n in notes
+            if n.notetype in ("topic", "contrast")
+        }
+
+    shipped, mine = planned(SHIPPED_TEMPLATES), planned(copy)
+    assert shipped["a"]["Details"].startswith('<dl class="details"><dt>Domain</dt><dd>storage</dd>')
+    assert mine["a"]["Details"] == shipped["a"]["Details"].replace('class="details"', 'class="details mine"')
+    assert mine["a"]["More"].startswith('<ol class="facts"><li>A keeps eleven nines of durability.</li>')
+    assert 'class="differences mine"' in mine["a+b"]["Answer"]
+    shutil.rmtree(fields)  # a copy older than the fragments
+    assert planned(copy) == shipped
