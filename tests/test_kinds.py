@@ -404,6 +404,9 @@ def test_a_declared_field_is_deck_yaml_only_and_shows_on_cards_and_sheet(tmp_pat
     assert details == '<dl class="details"><dt>Usual dose</dt><dd>200 mg &lt;b&gt;</dd></dl>'
     sheet = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
     assert "<b>Usual dose:</b> 200 mg &lt;b&gt;" in sheet
+    checked = CliRunner().invoke(main, ["check", "--source", str(tmp_path / "source")])
+    assert checked.exit_code == 0 and "1 note (drug 1)" in checked.output, checked.output
+    assert "dose 1/1" in checked.output
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,10 @@ def field_label(name: str) -> str:
 
 def field_text(note: object, name: str) -> str | None:
     """Return a note's value of one field as text (an enum gives its value), or None when it is unset."""
+    value_of = getattr(note, "value_of", None)  # a Note: its declared fields too
+    if value_of is not None:
+        text: str | None = value_of(name)
+        return text
     value = getattr(note, name)
     return None if value is None else str(value)
 
