@@ -610,3 +610,16 @@ def test_a_copy_of_the_templates_restyles_the_cards_fields(tmp_path: Path) -> No
     assert 'class="differences mine"' in mine["a+b"]["Answer"]
     shutil.rmtree(fields)  # a copy older than the fragments
     assert planned(copy) == shipped
+
+
+def test_a_card_kind_s_switch_comes_from_the_table() -> None:
+    """`CardKinds`, the `cards:` switches, is made from the card-kinds table: a new entry's switch needs no
+    line of its own."""
+    from cheatdeck.notes.card_kinds import CARD_KINDS, CardKind
+    from cheatdeck.notes.model import CardKinds, card_switches
+
+    assert set(CardKinds.model_fields) == {kind.switch for kind in CARD_KINDS} | {"resources"}
+    extra = CardKind("domain", "topic", "domain", trigger="Domain card answer", asks="domain")
+    switches = card_switches((*CARD_KINDS, extra))
+    assert switches.model_validate({"domain": False}).domain is False  # type: ignore[attr-defined]
+    assert switches().domain is True  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from dataclasses import field as dataclass_field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -24,10 +24,12 @@ from pydantic import (
     Strict,
     StringConstraints,
     ValidationInfo,
+    create_model,
     model_validator,
 )
 
 from cheatdeck.errors import Problem
+from cheatdeck.notes.card_kinds import CARD_KINDS, CardKind
 from cheatdeck.notes.kinds import (
     BUILTIN,
     DeclaredField,
@@ -278,8 +280,9 @@ class Note(_Strict):
         return tuple(item.id for item in self.related)
 
 
-class CardKinds(_Strict):
-    """Which card kinds the deck makes; each can be switched off."""
+class _CardSwitches(_Strict):
+    """Which card kinds the deck makes; each can be switched off. The shipped card kinds' switches are
+    written here (typed); a switch a new entry of the card-kinds table names is added below."""
 
     term: Flag = True
     reverse: Flag = True
@@ -289,6 +292,19 @@ class CardKinds(_Strict):
     cloze: Flag = True
     contrast: Flag = True
     resources: Flag = False  # notes of a kind with `study: false` (resources) make no cards unless asked
+
+
+def card_switches(kinds: tuple[CardKind, ...] = CARD_KINDS) -> type[_CardSwitches]:
+    """Return the `cards:` model for a card-kinds table: each kind's switch, on unless switched off."""
+    switches = {kind.switch for kind in kinds} - set(_CardSwitches.model_fields)
+    fields: dict[str, Any] = {switch: (Flag, True) for switch in sorted(switches)}
+    return create_model("CardKinds", __base__=_CardSwitches, __doc__=_CardSwitches.__doc__, **fields)
+
+
+if TYPE_CHECKING:
+    CardKinds = _CardSwitches
+else:
+    CardKinds = card_switches()
 
 
 class Deck(_Strict):
