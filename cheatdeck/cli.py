@@ -131,6 +131,8 @@ def _options(
     cards: tuple[str, ...] = (),
     dry_run: bool = False,
     forget_retired: bool = False,
+    profile: str | None = None,
+    collection: Path | None = None,
 ) -> BuildOptions:
     _check_kinds(source, only_kinds)
     if (card_size or cards) and "flashcards" not in artefacts:
@@ -150,6 +152,8 @@ def _options(
         force=force,
         dry_run=dry_run,
         forget_retired=forget_retired,
+        profile=profile or None,
+        collection=collection,
     )
 
 
@@ -256,6 +260,18 @@ def check_command(source: Path, strict: bool) -> None:
     "--forget-retired",
     is_flag=True,
     help="Stop shipping the notes already retired (after deleting them in Anki; see README).",
+)
+@click.option(
+    "--profile",
+    envvar="CHEATDECK_PROFILE",
+    help="Your Anki profile (or set CHEATDECK_PROFILE once): the build reads a copy of its collection "
+    "and stops shipping the retired notes you deleted there.",
+)
+@click.option(
+    "--collection",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="CHEATDECK_COLLECTION",
+    help="As --profile, naming the collection file (collection.anki2) itself.",
 )
 def build_command(**arguments: Any) -> None:
     """Validate the sources, then write the deck, cheat sheet and grid that changed.

@@ -67,4 +67,7 @@ class BuildOptions:
     dry_run: bool = False
     force: bool = False
     forget_retired: bool = False  # notes already retired become `deleted`: never shipped again
+    collection: Path | None = None  # the learner's collection, read (a copy) to see retired notes deleted
+    profile: str | None = None  # or the Anki profile whose collection that is, found as `sync` finds it
+    deleted_in_anki: frozenset[str] | None = None  # retired GUIDs no longer in it (None: not read)
     pending: tuple[str, ...] = ()  # artefacts left out now and built next (watch): recorded as not current

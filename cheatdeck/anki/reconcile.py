@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from html import escape
@@ -157,8 +158,18 @@ class DeckPlan:
         return f"{len(self.notes)} notes, {sum(counts.values())} cards ({kinds})"
 
 
-def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired: bool = False) -> DeckPlan:
-    """Work out every note, note type and modification time; raise `LockError` on a breaking change."""
+def plan_deck(
+    notebook: Notebook,
+    templates: Path,
+    lock: Lock,
+    *,
+    forget_retired: bool = False,
+    deleted_in_anki: frozenset[str] | None = None,
+) -> DeckPlan:
+    """Work out every note, note type and modification time; raise `LockError` on a breaking change.
+
+    `deleted_in_anki`, when the build could read the learner's collection, holds the GUIDs of the retired
+    notes no longer there: those are forgotten (never shipped again) as `forget_retired` forgets them all."""
     deck = notebook.deck
     _check_lock_belongs(lock, deck.id)
     notetypes = {
@@ -171,7 +182,11 @@ def plan_deck(notebook: Notebook, templates: Path, lock: Lock, *, forget_retired
     run.advice += _title_changed(lock.title, deck.title)
     run.notetypes = _reconcile_notetypes(run, notetypes)
     live = _reconcile_live(run, planned)
-    retired = _reconcile_missing(run, {note.guid for note, _ in live}, deck.title, forget_retired)
+    forget = (lambda guid: True) if forget_retired else (deleted_in_anki or frozenset()).__contains__
+    retired = _reconcile_missing(run, {note.guid for note, _ in live}, deck.title, forget)
+    reminder = retired_reminder(len(retired), sees_collection=deleted_in_anki is not None)
+    if reminder:
+        run.advice.append(reminder)
     notes = [_lock_note(run, note, gone) for note, gone in [*live, *((note, ()) for note in retired)]]
     if run.new_lock.latest() > MAX_TIME:
         raise LockError(
@@ -281,7 +296,7 @@ def _reconcile_live(
 
 
 def _reconcile_missing(
-    run: _Reconciliation, current: set[str], title: str, forget_retired: bool
+    run: _Reconciliation, current: set[str], title: str, forget: Callable[[str], bool]
 ) -> list[PlannedNote]:
     """Return the retired notes: locked, no longer made, not yet deleted; mark the forgotten ones deleted."""
     outdated: list[str] = []
@@ -294,7 +309,7 @@ def _reconcile_missing(
             if locked_note.state != DELETED:
                 outdated.append(locked_note.note_id)
             continue
-        if locked_note.state == DELETED or (forget_retired and locked_note.state == RETIRED):
+        if locked_note.state == DELETED or (locked_note.state == RETIRED and forget(guid)):
             if locked_note.state == RETIRED:
                 run.changes.forgotten.append(locked_note.note_id)
             run.new_lock.notes[guid] = replace(locked_note, state=DELETED, fields=[], tags=[], cards=[])
@@ -318,6 +333,36 @@ def _reconcile_missing(
             )
         )
     return retired
+
+
+def retired_in_lock(lock: Lock) -> int:
+    """Return how many retired notes a build from this lock ships (those of the current note types)."""
+    current = {0} | {notetype_id(lock.deck, key, spec.version) for key, spec in NOTETYPES.items()}
+    return sum(note.state == RETIRED and note.model_id in current for note in lock.notes.values())
+
+
+def retired_reminder(count: int, *, sees_collection: bool) -> Advice | None:
+    """Return the reminder a build gives each time it still ships retired notes: how many, and the one
+    step that finishes their removal (None: it ships none)."""
+    if not count:
+        return None
+    notes = "1 retired note is" if count == 1 else f"{count} retired notes are"
+    if sees_collection:
+        step = (
+            "delete them in Anki (search tag:cheatdeck::retired, Notes, Delete); the next build sees that "
+            "in your collection and stops shipping them. Or run sync, which does both"
+        )
+    else:
+        step = (
+            "run sync (it deletes them from your collection and records that), or delete them in Anki "
+            "(search tag:cheatdeck::retired) and build once with --forget-retired; set CHEATDECK_PROFILE "
+            "to your Anki profile and every build sees the deletion itself"
+        )
+    return Advice(
+        f"{notes} still shipped, marked removed and suspended: to finish, {step}",
+        warning=False,
+        imports_only=True,  # sync deletes them itself
+    )
 
 
 def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -> PlannedNote:

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,9 +91,12 @@ def _build(options: BuildOptions) -> BuildReport:
     # Fingerprint the inputs before reading them: a file saved during the build makes the next build run.
     inputs = input_fingerprint(options, hasher)
     planned_from = lock_bytes(options)  # the lock as the plan will read it, checked again at the commit
-    if _up_to_date(options, state, with_lock(inputs, planned_from), hasher):
+    deleted = _deleted_in_anki(options)
+    if not deleted and _up_to_date(options, state, with_lock(inputs, planned_from), hasher):
         log.info("nothing to do: every output is up to date")
+        _remind_retired(options, deleted is not None)
         return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
+    options = replace(options, deleted_in_anki=deleted)
 
     kinds = _input_kinds(options, hasher)  # taken before reading, as the fingerprint is
     with _cyclic_gc_paused():
@@ -236,6 +239,48 @@ def _note_fonts(todo: list[Artefact], templates: Path) -> None:
         for notice in (missing_face_notice(templates), subset_notice()):
             if notice:
                 log.warning("%s", notice)
+
+
+def _deleted_in_anki(options: BuildOptions) -> frozenset[str] | None:
+    """Return the GUIDs of the retired notes the learner deleted from their collection, when the build is
+    told where it is (a profile or a collection file) and can read it; None if it cannot see it (said).
+
+    A collection that holds none of the deck's notes (another learner's profile, a fresh one) forgets
+    nothing: the notes would be missing there because they were never imported."""
+    if "deck" not in options.artefacts or (options.profile is None and options.collection is None):
+        return None
+    from cheatdeck.anki.lock import DELETED, RETIRED
+    from cheatdeck.anki.seen import notes_in_collection
+    from cheatdeck.errors import SyncError
+
+    from cheatdeck.anki.sync import find_collection
+
+    notes = read_lock(options.source / LOCK_FILE).notes
+    retired = {guid for guid, note in notes.items() if note.state == RETIRED}
+    try:
+        if not retired:  # nothing to read for, but a profile that is not there is said at once
+            find_collection(options.collection, options.profile)
+            return frozenset()
+        seen = notes_in_collection(options.collection, options.profile)
+    except SyncError as error:
+        log.warning("%s; this build cannot see which retired notes you deleted there", error)
+        return None
+    if not seen.guids & {guid for guid, note in notes.items() if note.state != DELETED}:
+        log.warning("%s holds no note of this deck: no retired note is forgotten by it", seen.path)
+        return None
+    return frozenset(retired - seen.guids)
+
+
+def _remind_retired(options: BuildOptions, sees_collection: bool) -> None:
+    """Say, on an up-to-date build too, how many retired notes the deck still ships and how to finish."""
+    if "deck" not in options.artefacts:
+        return
+    from cheatdeck.anki.reconcile import retired_in_lock, retired_reminder
+
+    count = retired_in_lock(read_lock(options.source / LOCK_FILE))
+    reminder = retired_reminder(count, sees_collection=sees_collection)
+    if reminder:
+        log.info("%s", reminder)
 
 
 def check_options(options: BuildOptions) -> None:
@@ -415,7 +460,13 @@ def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -
     lock_warning = missing_lock_warning(lock_path, options.out / STATE_FILE)
     if lock_warning and "deck" in options.artefacts:
         log.warning("%s", lock_warning)
-    plan = plan_deck(notebook, options.templates, read_lock(lock_path), forget_retired=options.forget_retired)
+    plan = plan_deck(
+        notebook,
+        options.templates,
+        read_lock(lock_path),
+        forget_retired=options.forget_retired,
+        deleted_in_anki=options.deleted_in_anki,
+    )
     for advice in plan.advice:
         log.log(logging.WARNING if advice.warning else logging.INFO, "%s", advice)
     report.deck_changes, report.deck_summary = plan.changes.describe(), plan.describe()

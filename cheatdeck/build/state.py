@@ -93,7 +93,7 @@ def input_fingerprint(options: BuildOptions, hasher: Hasher) -> str:
 
         digest.update(f"fonts={fonts_digest()}\0".encode())
     # Folders count by content, not by path: a copied project is as up to date as the original.
-    ignored = ("source", "templates", "out", "dry_run", "force")
+    ignored = ("source", "templates", "out", "dry_run", "force", "collection", "profile", "deleted_in_anki")
     settings = {key: value for key, value in asdict(options).items() if key not in ignored}
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for label, folder in (("source", options.source), ("templates", options.templates), ("code", _PACKAGE)):
