@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.cards.lint import lint
+from cheatdeck.cards.lint import front_leaks, gives_figure, lint
 from cheatdeck.cards.plan import NOTETYPES, plan_source_notes, states_answer
 from cheatdeck.errors import SourceError
 from cheatdeck.grid import grid_rows
@@ -176,3 +176,44 @@ def test_no_shipped_card_asks_what_another_cards_back_shows(folder: Path) -> Non
                     note.note_id,
                     name,
                 )
+
+
+# --- Fronts that do not give their answer away ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("front", "answer", "leaked"),
+    [
+        (
+            "Which SageMaker algorithm analyzes only whole images, classifying each?",
+            "Image Classification",
+            ("image",),
+        ),
+        ("RDS … deployments keep a standby in another Availability Zone", "Multi-AZ", ("availability zone",)),
+        ("Which algorithm assigns a whole picture to one of several categories?", "Image Classification", ()),
+        ("RDS … deployments keep a synchronous standby copy for failover", "Multi-AZ", ()),
+    ],
+)
+def test_a_front_leaks_the_answers_words_or_spells_out_its_acronym(
+    front: str, answer: str, leaked: tuple[str, ...]
+) -> None:
+    assert front_leaks(front, answer, frozenset()) == leaked
+
+
+@pytest.mark.parametrize(
+    ("front", "answer", "figure"),
+    [
+        ("S3 is designed for … (99.999999999%) of data durability", "11 nines", "99.999999999"),
+        ("The framework has six pillars, one of them …", "6", "six"),
+        ("The lowest-cost S3 storage class is …", "S3 Glacier Deep Archive", ""),  # the 3 of S3 is a name
+        ("S3 is designed for … of data durability", "11 nines", ""),
+    ],
+)
+def test_a_front_gives_away_the_figure_its_answer_says(front: str, answer: str, figure: str) -> None:
+    assert gives_figure(front, answer) == figure
+
+
+@pytest.mark.parametrize("folder", [SOURCE, EXAMPLE], ids=["source", "example"])
+def test_no_front_of_the_shipped_notes_gives_its_answer_away(folder: Path) -> None:
+    rules = {"front-leaks-answer", "front-gives-figure", "clue-leaks-answer"}
+    assert not [str(w) for w in lint(load_sources(folder)) if w.rule in rules]

@@ -137,6 +137,35 @@ CASES: dict[Rule, tuple[Notes, Notes]] = {
         ],
         [_concept("a", facts=["Precision and recall ==trade off==; raising one lowers the other"], **_FIX)],
     ),
+    Rule.FRONT_LEAKS_ANSWER: (
+        [
+            _concept(
+                "seg",
+                facts=[{"q": "Which algorithm analyzes only whole images?", "a": "Image Classification"}],
+            ),
+            _concept(
+                "rds", facts=["RDS ==Multi-AZ== deployments keep a standby in another Availability Zone"]
+            ),
+        ],
+        [
+            _concept(
+                "seg", facts=[{"q": "Which algorithm labels a whole picture?", "a": "Image Classification"}]
+            ),
+            _concept("rds", facts=["RDS ==Multi-AZ== deployments keep a synchronous standby for failover"]),
+        ],
+    ),
+    Rule.FRONT_GIVES_FIGURE: (
+        [
+            _concept("s3", facts=["S3 is designed for ==11 nines== (99.999999999%) of durability"]),
+            _concept(
+                "waf", facts=[{"q": "How many pillars are there (security is one of the six)?", "a": "6"}]
+            ),
+        ],
+        [
+            _concept("s3", facts=["S3 is designed for ==11 nines== of durability"]),
+            _concept("waf", facts=[{"q": "How many pillars does the framework have?", "a": "6"}]),
+        ],
+    ),
     Rule.ANSWER_ON_ANOTHER_BACK: (
         [
             _concept(

@@ -32,7 +32,9 @@ from cheatdeck.cards.plan import (
     answer_words,
     fact_card,
     has_reverse,
+    leaked_words,
     makes_cards,
+    name_of_text,
     states_answer,
     term_back_text,
     words,
@@ -84,6 +86,7 @@ def lint(notebook: Notebook) -> list[LintWarning]:
         _foreign_markup,
         _teaches_corrected_claim,
         _answer_on_another_back,
+        _fronts,
         _similar_fronts,
         _similar_answers,
     ]
@@ -456,6 +459,119 @@ def _graded_backs(plan: CardPlan) -> list[tuple[str, str, str]]:
 def _about(back: str, context: frozenset[str]) -> bool:
     """True when a back shares a word with a front's context (always, for a front with no context)."""
     return not context or bool(context & answer_words(back))
+
+
+_NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        (
+            *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+            *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen"),
+            *("nineteen", "twenty"),
+        )
+    )
+}
+_NUMERAL = re.compile(r"(?<![A-Za-z\d])(?:\d[\d.,]*\d|\d)(?![A-Za-z])")  # not the 3 of S3, the 2 of EC2
+_WHOLE_NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?![A-Za-z\d])")
+_ACRONYM = re.compile(r"(?<![A-Za-z])([A-Z]{2,5})(?![A-Za-z])")
+
+
+def _numbers(text: str) -> set[int]:
+    """Return the whole numbers a text says, in digits or words (up to twenty)."""
+    found = {int(run) for run in _WHOLE_NUMBER.findall(text)}
+    return found | {
+        _NUMBER_WORDS[word] for word in re.findall(r"[a-z]+", text.casefold()) if word in _NUMBER_WORDS
+    }
+
+
+def gives_figure(front: str, answer: str) -> str:
+    """Return the figure on a front that gives away the number its answer says ('' when none): the number
+    itself, or a numeral whose repeated digit counts to it (99.999999999 % shows "11 nines")."""
+    wanted = _numbers(answer)
+    if not wanted:
+        return ""
+    for match in _NUMERAL.finditer(front):
+        numeral = match[0]
+        digits = re.sub(r"\D", "", numeral)
+        repeated = max((digits.count(digit) for digit in set(digits)), default=0)
+        if int(digits) in wanted or (repeated >= 3 and repeated in wanted):
+            return numeral
+    said = [word for word in re.findall(r"[a-z]+", front.casefold()) if _NUMBER_WORDS.get(word, -1) in wanted]
+    return said[0] if said else ""
+
+
+def front_leaks(front: str, answer: str, vendor: frozenset[str]) -> tuple[str, ...]:
+    """Return what a front gives away of its answer: the answer's words and acronyms, as a reverse clue is
+    judged against a name, and an acronym of the answer spelt out ("Availability Zone" for Multi-AZ)."""
+    leaks = set(leaked_words(front, name_of_text(answer, vendor)))
+    initials = "".join(word[0] for word in words(front))
+    for acronym in _ACRONYM.findall(answer):
+        if acronym.casefold() in initials and acronym not in front:
+            spelt = _spelt_out(front, acronym.casefold())
+            if spelt:
+                leaks.add(spelt)
+    return tuple(sorted(leaks))
+
+
+def _spelt_out(front: str, acronym: str) -> str:
+    """Return the run of consecutive front words whose initials spell the acronym ('' when none)."""
+    found = words(front)
+    for start in range(len(found) - len(acronym) + 1):
+        run = found[start : start + len(acronym)]
+        if "".join(word[0] for word in run) == acronym and all(word not in STOPWORDS for word in run):
+            return " ".join(run)
+    return ""
+
+
+def _card_fronts(
+    notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]
+) -> Iterator[tuple[str, str, str, str, str, frozenset[str]]]:
+    """Yield (note id, field, which card, front, answer, words that do not count) for every card but the
+    term and reverse cards (the reverse clue has its own rule, the term card's front is the name). A fact
+    card's front names its topic anyway: the topic's words give nothing away there."""
+    for plan in plans:
+        note = plan.note
+        for index, _, _ in plan.facts:
+            fact = note.facts[index]
+            front = fact.q if fact.q is not None else CLOZE_SPAN.sub("…", fact.text or "")
+            topic = frozenset(words(note.title))
+            yield note.id, f"facts[{index}]", f"fact {index + 1}", front, _fact_answer(plan, index), topic
+        if plan.learning:
+            yield note.id, "learning", "the learning card", note.title, plan.learning, frozenset()
+        if plan.task:
+            yield note.id, "task", "the task card", note.title, plan.task, frozenset()
+    if notebook.deck.cards.contrast:
+        for first, second, _, sentences in planner.pairs:
+            owner, _, field = _pair_entry(first, second)
+            names = answer_words(f"{first.title} {second.title}")
+            for sentence in sentences:
+                answer = " ".join(word for word in sentence.split() if answer_words(word) - names)
+                pair = f"{first.title} vs {second.title}"
+                yield owner.id, field, "the contrast card", pair, answer, frozenset()
+
+
+def _fronts(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    vendor = planner.clues.vendor
+    for note_id, field, card, front, answer, topic in _card_fronts(notebook, planner, plans):
+        leaks = tuple(word for word in front_leaks(front, answer, vendor) if word not in topic)
+        if leaks:
+            leaked = ", ".join(f"'{word}'" for word in leaks)
+            yield _Found(
+                note_id,
+                field,
+                Rule.FRONT_LEAKS_ANSWER,
+                f"the front of {card} gives away {leaked} of its answer '{answer}'",
+                "ask it without the answer's words: say what it does, not what it is called",
+            )
+        figure = gives_figure(front, answer)
+        if figure:
+            yield _Found(
+                note_id,
+                field,
+                Rule.FRONT_GIVES_FIGURE,
+                f"the front of {card} shows '{figure}', which gives away its answer '{answer}'",
+                "leave the figure off the front (it may stay in the body and on the back)",
+            )
 
 
 def _no_card(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:

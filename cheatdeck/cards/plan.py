@@ -262,7 +262,12 @@ class Name:
 def name_of(note: Note, vendor_words: frozenset[str]) -> Name:
     """Analyse a title: 'Term frequency–inverse document frequency (TF-IDF)' has two parts, the words
     term, frequency, inverse, document and the acronyms tfidf; vendor words (Amazon) count for nothing."""
-    pieces = [piece for piece in re.split(r"\s*[()/]\s*", note.title) if piece.strip()]
+    return name_of_text(note.title, vendor_words)
+
+
+def name_of_text(title: str, vendor_words: frozenset[str]) -> Name:
+    """Analyse any answer as `name_of` analyses a title."""
+    pieces = [piece for piece in re.split(r"\s*[()/]\s*", title) if piece.strip()]
     parts, acronyms = [], set()
     for piece in pieces:
         significant = [

@@ -221,6 +221,8 @@ class Rule(StrEnum):
     FOREIGN_MARKUP = "foreign-markup"
     TEACHES_CORRECTED_CLAIM = "teaches-corrected-claim"
     ANSWER_ON_ANOTHER_BACK = "answer-on-another-back"
+    FRONT_LEAKS_ANSWER = "front-leaks-answer"
+    FRONT_GIVES_FIGURE = "front-gives-figure"
 
 
 _DECLARED = "\x00declared"
