@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from cheatdeck.cli import main
-from cheatdeck.notes.kinds import BUILTIN_KINDS, KindSpec, faded
+from cheatdeck.notes.kinds import BUILTIN, BUILTIN_KINDS, KindSpec, faded, labelled_values
 from cheatdeck.notes.model import Kind
 from cheatdeck.notes.sources import load_sources
 from cheatdeck.sheet.document import glyph_warnings
@@ -431,3 +431,29 @@ def test_a_declared_field_is_checked_like_the_built_in_ones(
     result = CliRunner().invoke(main, ["check", "--source", str(source)])
     assert result.exit_code == 1 and message in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_built_in_kind_takes_a_declared_field_from_deck_yaml_alone(tmp_path: Path) -> None:
+    """`{name: service, fields: [...]}` changes only the built-in kind's fields (it had to be declared whole,
+    colour and all); a new colour derives the tint and the night colour again."""
+    deck = {
+        "fields": [{"name": "free_tier", "label": "Free tier"}],
+        "kinds": [
+            {"name": "service", "fields": ["use_case", "domain", "free_tier"]},
+            {"name": "concept", "colour": "#000000"},
+        ],
+    }
+    note = {
+        "id": "ec2",
+        "title": "EC2",
+        "kind": "service",
+        "summary": "Virtual servers.",
+        "free_tier": "750 hours",
+    }
+    notebook = load_sources(_write(tmp_path / "source", [note], deck))
+    service, builtin = notebook.kinds["service"], BUILTIN["service"]
+    assert service.fields == ("use_case", "domain", "free_tier")
+    assert service.model_dump(exclude={"fields"}) == builtin.model_dump(exclude={"fields"})
+    concept = notebook.kinds["concept"]
+    assert (concept.label, concept.tint, concept.night) == ("Concept", faded("#000000"), "#808080")
+    assert ("Free tier", "750 hours") in labelled_values(notebook.notes[0])

@@ -172,8 +172,20 @@ def _known_kind(value: object, info: ValidationInfo) -> KindName:
     return KindName(value)
 
 
+_DERIVED = {"label": ("plural", "badge", "subdeck"), "plural": ("subdeck",), "colour": ("tint", "night")}
+"""What a kind's defaults derive from a key: given anew, they are derived anew, not taken from a built-in."""
+
+
 def _builtin_kind(value: object) -> object:
-    """Let a deck list a built-in kind by its name alone."""
+    """Let a deck list a built-in kind by its name alone, or change some of its keys (`{name: service,
+    fields: [...]}`): the keys it leaves out are the built-in kind's."""
+    if isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"] in BUILTIN:
+        base = BUILTIN[value["name"]].model_dump()
+        for key, derived in _DERIVED.items():
+            if key in value:
+                for name in derived:
+                    base.pop(name, None)
+        return {**base, **value}
     if not isinstance(value, str):
         return value
     if value not in BUILTIN:
