@@ -79,7 +79,7 @@ def _fixed_clock_and_quick_writers(monkeypatch: pytest.MonkeyPatch) -> None:
         return target
 
     def write_pdf(sheet: SheetParts, target: Path, *_: object, **__: object) -> int:
-        target.write_text("".join(sheet.parts) + sheet.frame, encoding="utf-8")
+        target.write_text("".join(sheet.parts) + (sheet.frame or ""), encoding="utf-8")
         return 1
 
     environments = functools.cache(cheatdeck.templating.make_environment)

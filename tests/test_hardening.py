@@ -277,7 +277,7 @@ def test_installing_a_font_makes_the_next_build_rebuild_the_sheet(tmp_path: Path
         patch.setattr(
             cheatdeck.sheet.document,
             "write_sheet_pdf",
-            lambda sheet, target, *_, **__: target.write_text(sheet.frame),
+            lambda sheet, target, *_, **__: target.write_text("".join(sheet.parts)),
         )
         patch.setenv("FONTCONFIG_FILE", str(config))
         patch.setattr(cheatdeck.sheet.fonts, "_FONTS", [], raising=False)  # forget the last answer

@@ -320,7 +320,9 @@ def _one_note_with_templates(tmp_path: Path) -> tuple[Path, Path]:
     return source, templates
 
 
-def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(tmp_path: Path) -> None:
+def test_the_frame_follows_the_page_rules_of_a_learners_stylesheet(
+    tmp_path: Path, short_sheets_have_chapters: None
+) -> None:
     """`sheet.css` may set the page's margins; the frame draws the header and footer in those margins,
     where one document would put them."""
     import io
@@ -376,7 +378,9 @@ def test_formula_drawings_saved_by_other_code_are_drawn_again(
     assert _build(source, out, force=True) == first
 
 
-def test_a_frame_that_lays_out_pages_of_its_own_is_a_template_problem(tmp_path: Path) -> None:
+def test_a_frame_that_lays_out_pages_of_its_own_is_a_template_problem(
+    tmp_path: Path, short_sheets_have_chapters: None
+) -> None:
     """A stylesheet adding a page after the body's content adds one to the frame too: said plainly, exit
     status 1, nothing written; not an internal error."""
     from click.testing import CliRunner
@@ -435,7 +439,9 @@ def test_a_cache_that_cannot_be_written_costs_time_not_the_build(source: Path, t
     assert _build(source, out) == expected
 
 
-def test_a_changed_picture_in_the_margins_rebuilds_the_sheet(tmp_path: Path) -> None:
+def test_a_changed_picture_in_the_margins_rebuilds_the_sheet(
+    tmp_path: Path, short_sheets_have_chapters: None
+) -> None:
     """A template's logo drawn in the page margins is laid out by the frame only: a change to it changes
     the sheet, as a changed figure in a note does."""
     source, templates = _one_note_with_templates(tmp_path)
@@ -566,3 +572,29 @@ def test_a_link_to_an_anchor_hidden_by_css_is_dropped_as_in_one_document(
         for annotation in page.get("/Annots", [])
     ]
     assert "note-kmeans" not in targets and "note-xgboost" not in targets and "note-metric-0" in targets
+
+
+def test_a_short_sheet_is_one_document_and_an_edit_gives_the_bytes_of_a_forced_build(
+    tmp_path: Path, laid_out: list[str]
+) -> None:
+    """A sheet shorter than a chapter is laid out as one document, margins and all (no parts, frame or
+    join); an edited build gives the bytes of a forced one, from this folder or a copy elsewhere."""
+    import shutil
+
+    source = tmp_path / "source"
+    (source / "media").mkdir(parents=True)
+    (source / "deck.yaml").write_text(DECK, encoding="utf-8")
+    (source / "media" / "figure.svg").write_text(FIGURE.format("#c00"), encoding="utf-8")
+    notes = source / "notes.yaml"
+    notes.write_text(_notes(), encoding="utf-8")
+    out = tmp_path / "dist"
+    first = _build(source, out)
+    assert len(laid_out) == 1 and 'class="frame-page"' not in laid_out[0]
+    laid_out.clear()
+    notes.write_text(notes.read_text().replace("numbered 1.", "numbered one."), encoding="utf-8")
+    edited = _build(source, out)
+    assert edited != first and len(laid_out) == 1
+    assert _build(source, tmp_path / "forced", force=True) == edited
+    elsewhere = tmp_path / "another" / "folder"
+    shutil.copytree(source, elsewhere)
+    assert _build(elsewhere, tmp_path / "another" / "dist", force=True) == edited

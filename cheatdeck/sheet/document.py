@@ -145,8 +145,12 @@ def render_sheet_parts(
     notebook: Notebook, templates: Path, options: SheetOptions, changed: int, grid: Grid | None = None
 ) -> SheetParts:
     """Render the cheat sheet as parts laid out apart: its chapters, its back matter and its frame.
-    Joined, they show what `render_sheet_html`'s single document shows."""
+    Joined, they show what `render_sheet_html`'s single document shows. A sheet of one chapter is that
+    single document (its parts would be laid out, framed and joined for nothing)."""
     render, chapters = _sheet_renderer(notebook, templates, options, changed, grid)
+    if sum(len(section.notes) for chapter in chapters for section in chapter.sections) < CHAPTERS_FROM:
+        # a short sheet is one chapter: one document costs less than its parts, a frame and a join
+        return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
     frame = render(frame=True, margins=True)
     if FRAME_PAGES not in frame:  # a template copied before the sheet had parts: one document, as then
         return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)

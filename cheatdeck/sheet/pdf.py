@@ -12,6 +12,7 @@ from the parts. The same parts give the same bytes: from the cache or rendered a
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -47,11 +48,13 @@ depend on the day the sources changed (which the frame prints) and stays cached 
 
 @dataclass(frozen=True)
 class Rendered:
-    """One part rendered: its PDF, what WeasyPrint warned about, and the files it read (path → sha256)."""
+    """One part rendered: its PDF, what WeasyPrint warned about, the files it read (path → sha256), and
+    its page count (None where not known: a part taken from the cache)."""
 
     pdf: bytes
     warnings: tuple[str, ...]
     files: Mapping[str, str]
+    pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,9 @@ class Renderer:
             # Very long tokens get break opportunities for the layout only (see `cheatdeck.sheet.breaks`).
             document = weasyprint.HTML(string=breakable(html), base_url=self.base, url_fetcher=fetcher)
             identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
-            pdf = document.write_pdf(pdf_identifier=identifier)
-        return Rendered(pdf, tuple(warnings), files)
+            laid_out = document.render(pdf_identifier=identifier)
+            pdf = laid_out.write_pdf(pdf_identifier=identifier)
+        return Rendered(pdf, tuple(warnings), files, len(laid_out.pages))
 
 
 def write_parts_pdf(
@@ -117,7 +121,8 @@ def write_parts_pdf(
         for warning in rendered_whole.warnings:
             log.warning("weasyprint: %s", warning)
         target.write_bytes(rendered_whole.pdf)
-        return len(_reader(rendered_whole.pdf).pages)
+        assert rendered_whole.pages is not None  # laid out just now
+        return rendered_whole.pages
     keys = [_key(part, renderer, weasyprint.__version__, fonts_digest()) for part in sheet.parts]
     rendered: dict[int, Rendered] = {}
     parsed: dict[
@@ -336,6 +341,7 @@ def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendere
     if workers < 2 or not sys.platform.startswith("linux"):  # fork is unsafe on macOS, absent on Windows
         return [renderer.render(part, _PART_EPOCH) for part in parts]
     order = sorted(range(len(parts)), key=lambda index: -_weight(parts[index]))
+    gc.freeze()  # the parent's objects stay untouched by the workers' collector: no copy-on-write
     try:
         fork = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
@@ -348,6 +354,8 @@ def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendere
             "cheat sheet: laying the parts out one after the other (the worker processes failed: %s)", error
         )
         return [renderer.render(part, _PART_EPOCH) for part in parts]
+    finally:
+        gc.unfreeze()  # a long `watch` collects them again between builds
 
 
 def _end_with(parent: int) -> None:
