@@ -623,3 +623,30 @@ def test_a_card_kind_s_switch_comes_from_the_table() -> None:
     switches = card_switches((*CARD_KINDS, extra))
     assert switches.model_validate({"domain": False}).domain is False  # type: ignore[attr-defined]
     assert switches().domain is True  # type: ignore[attr-defined]
+
+
+def test_a_broken_field_template_is_named_with_its_line(tmp_path: Path) -> None:
+    """A fragment with a syntax error or an unknown name is a TemplateProblem naming the file (sync plans
+    the deck outside the build's own template check)."""
+    import shutil
+
+    from cheatdeck.anki.lock import Lock
+    from cheatdeck.anki.reconcile import plan_deck
+    from cheatdeck.errors import TemplateProblem
+    from cheatdeck.notes.sources import load_sources
+
+    note = {"id": "a", "title": "A", "kind": "service", "summary": "Stores things.", "use_case": "keep files"}
+    _deck(tmp_path / "source", [note])
+    notebook = load_sources(tmp_path / "source")
+    copy = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, copy)
+    details = copy / "anki" / "fields" / "details.html.j2"
+    for broken, message in (
+        ("\n{% for x in %}", "details.html.j2:3: template syntax error"),
+        ("{{ nothing }}", "'nothing' is undefined"),
+    ):
+        details.write_text(
+            details.read_text(encoding="utf-8").split("\n")[0] + "\n" + broken, encoding="utf-8"
+        )
+        with pytest.raises(TemplateProblem, match=re.escape(message)):
+            plan_deck(notebook, copy, Lock())
