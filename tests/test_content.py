@@ -11,7 +11,7 @@ import yaml
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cards.lint import front_leaks, gives_figure, lint
-from cheatdeck.cards.plan import NOTETYPES, plan_source_notes, states_answer
+from cheatdeck.cards.plan import NOTETYPES, CardPlanner, plan_source_notes, states_answer
 from cheatdeck.errors import SourceError
 from cheatdeck.grid import grid_rows
 from cheatdeck.notes.model import Notebook
@@ -217,3 +217,13 @@ def test_a_front_gives_away_the_figure_its_answer_says(front: str, answer: str, 
 def test_no_front_of_the_shipped_notes_gives_its_answer_away(folder: Path) -> None:
     rules = {"front-leaks-answer", "front-gives-figure", "clue-leaks-answer"}
     assert not [str(w) for w in lint(load_sources(folder)) if w.rule in rules]
+
+
+def test_the_contrasts_the_seed_supports_are_cards_with_a_difference(notebook: Notebook) -> None:
+    pairs = {(first.id, second.id): sentences for first, second, _, sentences in CardPlanner(notebook).pairs}
+    for pair in [
+        ("blazingtext", "blazingtext-text-classification"),
+        ("lda", "tf-idf"),
+        ("batch-transform", "inference-pipeline"),
+    ]:
+        assert pairs.get(pair), pair  # one authored sentence: the card asks "What tells them apart?"
