@@ -140,3 +140,66 @@ def test_a_new_copy_reviewed_or_edited_before_the_sync_is_folded_into_the_old_no
     result = _sync(scratch_source, "--collection", str(path))
     assert result.exit_code == 0, result.output
     assert "sync: added 0, updated 0, deleted 0, migrated 0, conflicts 0\n" in result.output
+
+
+def _build(source: Path, out: Path, *more: str) -> Result:
+    args = ["build", "--source", str(source), "--out", str(out), "--artefact", "deck", *more]
+    return CliRunner().invoke(main, args, env={"CHEATDECK_PROFILE": "", "CHEATDECK_COLLECTION": ""})
+
+
+def test_a_build_whose_lock_shipped_an_older_version_says_what_an_import_does_and_recommends_sync(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cheatdeck.anki.lock import LOCK_FILE, read_lock
+
+    out = tmp_path / "dist"
+    assert _build(scratch_source, out).exit_code == 0
+    path = _new_collection(tmp_path / "collection.anki2")
+    with _opened(path) as col:
+        import_package(col, out / f"{DECK}.apkg")
+        topics = len(col.find_notes('"note:cheatdeck topic*"'))
+    old_version = NOTETYPES["topic"].version
+    _bump_topic(monkeypatch)
+    for more in (["--force"], []):  # the build after the bump (the code changed), and an up-to-date one
+        result = _build(scratch_source, out, *more)
+        assert result.exit_code == 0, result.output
+        said = [line for line in result.output.splitlines() if "older note-type version" in line]
+        assert len(said) == 1, result.output
+        assert said[0].startswith(
+            f"warning: {topics} notes were shipped under an older note-type version (topic v{old_version})"
+        )
+        assert "an import adds each again as a new note" in said[0]
+        assert "run sync instead" in said[0]
+
+    result = _sync(scratch_source, "--collection", str(path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"migrated {topics}" in result.output
+    result = _build(scratch_source, out)
+    assert result.exit_code == 0, result.output
+    assert "older note-type version" not in result.output  # sync moved them: nothing left to say
+    current = {notetype for notetype in read_lock(scratch_source / LOCK_FILE).notetypes}
+    assert all(str(note.model_id) in current for note in read_lock(scratch_source / LOCK_FILE).notes.values())
+
+
+def test_older_version_notes_deleted_in_anki_are_forgotten_by_a_build_that_sees_the_collection(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "Anki2"
+    path = _new_collection(base / "User 1" / "collection.anki2")
+    out = tmp_path / "dist"
+    assert _build(scratch_source, out).exit_code == 0
+    with _opened(path) as col:
+        import_package(col, out / f"{DECK}.apkg")
+    version = _bump_topic(monkeypatch)
+    result = _build(scratch_source, out, "--force")
+    assert "older note-type version" in result.output
+    with _opened(path) as col:  # the learner imports the new deck and deletes the old notes by hand
+        import_package(col, out / f"{DECK}.apkg")
+        col.remove_notes(col.find_notes(f'"note:cheatdeck topic v{version - 1}*"'))
+    env = {"ANKI_BASE": str(base), "CHEATDECK_PROFILE": "User 1"}
+    args = ["build", "--source", str(scratch_source), "--out", str(out), "--artefact", "deck"]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "older note-type version" not in result.output
+    result = CliRunner().invoke(main, args, env=env)
+    assert "nothing to do" in result.output and "older note-type version" not in result.output

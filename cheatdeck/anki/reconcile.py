@@ -299,15 +299,16 @@ def _reconcile_missing(
     run: _Reconciliation, current: set[str], title: str, forget: Callable[[str], bool]
 ) -> list[PlannedNote]:
     """Return the retired notes: locked, no longer made, not yet deleted; mark the forgotten ones deleted."""
-    outdated: list[str] = []
+    outdated: list[LockedNote] = []
     retired: list[PlannedNote] = []
     for guid, locked_note in sorted(run.lock.notes.items()):
         if guid in current:
             continue
         notetype = run.notetypes[locked_note.notetype]
         if locked_note.model_id not in (0, notetype.model_id):  # an older note-type version
-            if locked_note.state != DELETED:
-                outdated.append(locked_note.note_id)
+            if locked_note.state != DELETED and not forget(guid):
+                outdated.append(locked_note)  # kept in the lock until sync moves it, or it is forgotten
+                run.new_lock.notes[guid] = locked_note
             continue
         if locked_note.state == DELETED or (locked_note.state == RETIRED and forget(guid)):
             if locked_note.state == RETIRED:
@@ -324,15 +325,43 @@ def _reconcile_missing(
         note = _retired(guid, locked_note, notetype, title)
         run.suspended[guid] = _ordinals(notetype, note.cards)
         retired.append(note)
-    if outdated:
-        run.advice.append(
-            Advice(
-                f"{len(outdated)} notes of an older note-type version are no longer shipped; in Anki, find "
-                'them with "note:cheatdeck*" and sort by note type (see README, Note types)',
-                imports_only=True,  # sync moves them to the current version
-            )
-        )
+    advice = older_version_advice(outdated, run.lock.deck)
+    if advice:
+        run.advice.append(advice)
     return retired
+
+
+def older_versions(lock: Lock) -> dict[str, LockedNote]:
+    """Return the lock's notes (by GUID) shipped under an older version of their note type, not yet
+    moved or forgotten."""
+    current = {notetype_id(lock.deck, key, spec.version) for key, spec in NOTETYPES.items()}
+    return {
+        guid: note
+        for guid, note in lock.notes.items()
+        if note.state != DELETED and note.model_id not in (0, *current) and note.notetype in NOTETYPES
+    }
+
+
+def older_version_advice(outdated: list[LockedNote], deck_id: str) -> Advice | None:
+    """Return what an import does to notes shipped under an older note-type version, and that `sync` is
+    the way to move them (None: there are none)."""
+    if not outdated:
+        return None
+    versions = {
+        notetype_id(deck_id, key, version): f"{key} v{version}"
+        for key, spec in NOTETYPES.items()
+        for version in range(1, spec.version)
+    }
+    names = sorted({versions.get(note.model_id, f"{note.notetype}, an older version") for note in outdated})
+    return Advice(
+        f"{len(outdated)} notes were shipped under an older note-type version ({', '.join(names)}): "
+        "an import adds each again as a new note of the current version, beside the old one and "
+        "without its review history (the deck doubles). To keep every review, run sync instead: it "
+        "moves them to the current version with their cards and history (and, after an import, folds "
+        "the new copies into the old ones). Or delete the old notes in Anki and build once with "
+        "--forget-retired (see docs/anki.md, Note types)",
+        imports_only=True,  # sync moves them itself
+    )
 
 
 def retired_in_lock(lock: Lock) -> int:

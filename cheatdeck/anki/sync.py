@@ -727,7 +727,13 @@ class _Work:
 
     def new_lock(self, plan: DeckPlan, lock: Lock) -> Lock:
         """Return the build's lock, but with retired notes that left the collection marked as deleted
-        (never shipped again) and notes left alone by a conflict as the old lock had them."""
+        (never shipped again), notes left alone by a conflict as the old lock had them, and notes of an
+        older note-type version only while they stay on it."""
+        current = {0} | {notetype.model_id for notetype in plan.notetypes.values()}
+
+        def older(note: LockedNote) -> bool:
+            return note.state != DELETED and note.model_id not in current
+
         notes = dict(plan.lock.notes)
         for item in self.items:
             if item.blocked:
@@ -735,8 +741,16 @@ class _Work:
                 if item.guid in lock.notes:
                     notes[item.guid] = lock.notes[item.guid]
         for guid in [item.planned.guid for item in self.items if item.deleted] + self.gone:
-            if guid in notes:  # (a note of an older note-type version is not in the build's lock)
+            if guid in notes and not older(notes[guid]):
                 notes[guid] = replace(notes[guid], state=DELETED, fields=[], tags=[], cards=[])
+        # notes of an older note-type version are in the lock until moved: only those left on it stay
+        staying = {
+            item.guid
+            for item in self.items
+            if (item.migrate_from or item.orphan) and (item.blocked or item.kept)
+        }
+        for guid in [guid for guid, note in notes.items() if older(note) and guid not in staying]:
+            del notes[guid]
         return replace(plan.lock, notes=notes)
 
 

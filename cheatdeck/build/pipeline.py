@@ -250,13 +250,15 @@ def _deleted_in_anki(options: BuildOptions) -> frozenset[str] | None:
     if "deck" not in options.artefacts or (options.profile is None and options.collection is None):
         return None
     from cheatdeck.anki.lock import DELETED, RETIRED
+    from cheatdeck.anki.reconcile import older_versions
     from cheatdeck.anki.seen import notes_in_collection
     from cheatdeck.errors import SyncError
 
     from cheatdeck.anki.sync import find_collection
 
-    notes = read_lock(options.source / LOCK_FILE).notes
-    retired = {guid for guid, note in notes.items() if note.state == RETIRED}
+    lock = read_lock(options.source / LOCK_FILE)
+    notes = lock.notes
+    retired = {guid for guid, note in notes.items() if note.state == RETIRED} | set(older_versions(lock))
     try:
         if not retired:  # nothing to read for, but a profile that is not there is said at once
             find_collection(options.collection, options.profile)
@@ -272,15 +274,19 @@ def _deleted_in_anki(options: BuildOptions) -> frozenset[str] | None:
 
 
 def _remind_retired(options: BuildOptions, sees_collection: bool) -> None:
-    """Say, on an up-to-date build too, how many retired notes the deck still ships and how to finish."""
+    """Say on an up-to-date build too what a planned one says each time: notes shipped under an older
+    note-type version (an import doubles them), and how many retired notes the deck still ships."""
     if "deck" not in options.artefacts:
         return
-    from cheatdeck.anki.reconcile import retired_in_lock, retired_reminder
+    from cheatdeck.anki.reconcile import older_version_advice, older_versions, retired_in_lock, retired_reminder
 
-    count = retired_in_lock(read_lock(options.source / LOCK_FILE))
-    reminder = retired_reminder(count, sees_collection=sees_collection)
-    if reminder:
-        log.info("%s", reminder)
+    lock = read_lock(options.source / LOCK_FILE)
+    for advice in (
+        older_version_advice(list(older_versions(lock).values()), lock.deck),
+        retired_reminder(retired_in_lock(lock), sees_collection=sees_collection),
+    ):
+        if advice:
+            log.log(logging.WARNING if advice.warning else logging.INFO, "%s", advice)
 
 
 def check_options(options: BuildOptions) -> None:
