@@ -393,15 +393,15 @@ def test_resources_make_cards_only_when_the_deck_asks(tmp_path: Path) -> None:
 
 
 def test_a_kind_says_whether_it_is_studied_not_its_name(tmp_path: Path) -> None:
-    """`study: false` makes a declared kind's notes card-less; a declared kind named `resource` is studied
-    unless it says otherwise (the name `resource` was the switch)."""
+    """`study: false` makes a declared kind's notes card-less; the built-in `resource` kind told to study
+    (`study: true`) makes cards (the name `resource` was the switch)."""
     notes = [
         {"id": "forum", "title": "The forum", "kind": "reading", "summary": "Where candidates meet."},
         {"id": "tips", "title": "Tips", "kind": "resource", "summary": "Read the forums a week before."},
     ]
     kinds = (
         "kinds:\n  - {name: reading, colour: '#445566', study: false}\n"
-        "  - {name: resource, colour: '#445566'}\n"
+        "  - {name: resource, study: true}\n"
     )
     _deck(tmp_path / "off", notes, kinds)
     assert build_into(tmp_path / "off", tmp_path / "d1", artefacts=("deck",)).deck_summary == (
