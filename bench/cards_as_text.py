@@ -19,7 +19,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 
 def plain(html: str) -> str:
     """Return rendered card HTML as one line of text."""
-    html = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+    html = re.sub(r"<(style|script)\b[^>]*>.*?</\1>", "", html, flags=re.DOTALL)
     html = re.sub(r'<div class="cheatdeck-status">[^<]*</div>', "", html)  # a switch's value, hidden by CSS
     html = re.sub(r"<details[^>]*>\s*<summary>(.*?)</summary>.*?</details>", r" [\1 …]", html, flags=re.S)
     html = re.sub(r"</(div|p|li|dd|tr|h\d|summary)>|<br>", " | ", html)

@@ -383,6 +383,10 @@ Principal Component Analysis reduces the number of features by projecting the da
 
 Linear Learner fits linear models for regression and for binary or multiclass classification.
 
+### Object Detection
+
+Finds and classifies every object in an image, each in a bounding box.
+
 ## Control plane
 
 ### kube-scheduler
@@ -411,6 +415,7 @@ def test_cards_ask_what_the_guide_says_not_what_its_headings_number(tmp_path: Pa
     # a summary that spells out the title's acronym does not give the answer away on the reverse card
     assert notes["PCA"].summary == ("Reduces the number of features by projecting the data onto fewer axes.")
     assert notes["Linear Learner"].task == "classification and regression"
+    assert notes["Object Detection"].task is None  # "object detection": its task card would ask nothing
     assert (
         notes["kube-scheduler"].summary == "Picks a node for each new pod by filtering and scoring the nodes."
     )

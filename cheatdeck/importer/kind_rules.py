@@ -204,10 +204,13 @@ def guess_task(evidence: Evidence) -> tuple[str, str] | None:
     plain = re.sub(r"logistic regression", "", text, flags=re.IGNORECASE)  # a classifier, despite its name
     if re.search(r"\bclassif", plain, re.IGNORECASE) and re.search(r"\bregress", plain, re.IGNORECASE):
         return "classification and regression", "its title or summary says classification and regression"
+    title = set(_words(evidence.title).split())
     for task, words in ML_TASKS:
         match = re.search(rf"\b({words})\b", text, re.IGNORECASE)
-        if match:
+        if match and not set(task.split()) <= title:  # "Object Detection": its task card would be empty
             return task, f"its title or summary says {match[0]!r}"
+        if match:
+            return None
     return None
 
 

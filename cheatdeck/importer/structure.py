@@ -63,11 +63,14 @@ class Outline:
     furniture: dict[int, str] = field(default_factory=dict)  # start line → why it is no note
     folded: Counter[str] = field(default_factory=Counter)  # titles folded into their topic
     levels: Counter[int] = field(default_factory=Counter)  # how many topics sit at each level
+    own_text: bool = False  # the text before the first heading is the file's own topic
 
     def describe(self, name: str) -> str:
         """Return the choice in one line, for the import report."""
-        levels = ", ".join(f"{count} at {'#' * level}" for level, count in sorted(self.levels.items()))
-        text = f"{name}: topics chosen from the guide's own headings: {levels or 'none'}"
+        levels = [f"{count} at {'#' * level}" for level, count in sorted(self.levels.items())]
+        if self.own_text:
+            levels.insert(0, "its text before the first heading")
+        text = f"{name}: topics chosen from the guide's own headings: {', '.join(levels) or 'none'}"
         if self.folded:
             parts = ", ".join(title for title, _ in self.folded.most_common(4))
             more = " …" if len(self.folded) > 4 else ""
@@ -87,7 +90,7 @@ def outline(lines: list[str], headings: list[tuple[int, int, int, str]]) -> Outl
         top = Heading(0, "", -1, 0, len(lines), roots, len(preamble.split()))
         _decide(top, result, in_topic=False)
         result.topics.discard(-1)
-        result.levels.pop(0, None)
+        result.own_text = result.levels.pop(0, 0) > 0
         return result
     for root in roots:
         _decide(root, result, in_topic=False)
