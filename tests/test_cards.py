@@ -400,8 +400,7 @@ def test_a_kind_says_whether_it_is_studied_not_its_name(tmp_path: Path) -> None:
         {"id": "tips", "title": "Tips", "kind": "resource", "summary": "Read the forums a week before."},
     ]
     kinds = (
-        "kinds:\n  - {name: reading, colour: '#445566', study: false}\n"
-        "  - {name: resource, study: true}\n"
+        "kinds:\n  - {name: reading, colour: '#445566', study: false}\n  - {name: resource, study: true}\n"
     )
     _deck(tmp_path / "off", notes, kinds)
     assert build_into(tmp_path / "off", tmp_path / "d1", artefacts=("deck",)).deck_summary == (

@@ -332,3 +332,22 @@ def test_card_options_out_of_place_are_refused(
     )
     assert result.exit_code != 0 and message in result.output, result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_a_copy_of_the_templates_restyles_the_flashcards_fields_as_the_decks(tmp_path: Path) -> None:
+    """The flashcards are the deck's cards: their fields' HTML comes from the same `--templates` copy
+    (`templates/anki/fields/`), not from the shipped fragments."""
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.study.flashcards import plan_flashcards
+
+    copy = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, copy)
+    details = copy / "anki" / "fields" / "details.html.j2"
+    details.write_text(
+        details.read_text(encoding="utf-8").replace('"details"', '"details mine"'), encoding="utf-8"
+    )
+    notebook = load_sources(Path(__file__).parent.parent / "source")
+    shipped = [card.back for card in plan_flashcards(notebook, SHIPPED_TEMPLATES)]
+    mine = [card.back for card in plan_flashcards(notebook, copy)]
+    assert sum('class="details"' in back for back in shipped) > 0
+    assert mine == [back.replace('class="details"', 'class="details mine"') for back in shipped]

@@ -186,7 +186,7 @@ def plan_flashcards(notebook: Notebook, templates: Path, chosen: Sequence[str] =
     card kinds the deck makes, or only those `chosen` (deck.yaml's switch names: term, facts …)."""
     _check_chosen(notebook, chosen)
     media: dict[str, Path] = {}
-    planned = sorted(plan_source_notes(notebook, media), key=lambda note: note.position)
+    planned = sorted(plan_source_notes(notebook, media, templates), key=lambda note: note.position)
     pictures = {name: _picture_url(notebook.source_dir, path) for name, path in media.items()}
     cards: list[Flashcard] = []
     for note in planned:
