@@ -136,6 +136,11 @@ def _row(spec: GridTable, group: str, note: Note) -> GridRow:
     return GridRow(spec.name, group, note, label[:1].upper() + label[1:], values)
 
 
+CSV_BYTE_ORDER_MARK = "\ufeff"
+"""Starts grid.csv: Excel reads a CSV without it in the system's legacy code page (an en-dash becomes
+"â€“"); LibreOffice, Numbers, pandas (`encoding="utf-8-sig"`) and Python's csv read past it."""
+
+
 def render_grid_csv(grid: Grid) -> str:
     """Return the grid as CSV text with a header row and LF line endings."""
     buffer = io.StringIO()
@@ -186,7 +191,7 @@ def _grid_artefact(shared: Shared) -> Artefact:
         lambda: render_grid_html(shared.notebook, options.templates, shared.date, SHEET_FILE, grid)
     )
     writers = {
-        GRID_CSV: lambda tmp: write_text(tmp, csv_text),
+        GRID_CSV: lambda tmp: write_text(tmp, CSV_BYTE_ORDER_MARK + csv_text),
         GRID_HTML: lambda tmp: write_text(tmp, html_text),
     }
     return Artefact("grid", stamp(csv_text, html_text), writers)

@@ -37,7 +37,7 @@ class BuiltExample:
         return self.out / f"{self.notebook.deck.id}.apkg"
 
     def grid(self) -> list[dict[str, str]]:
-        with (self.out / GRID_CSV).open(encoding="utf-8", newline="") as handle:
+        with (self.out / GRID_CSV).open(encoding="utf-8-sig", newline="") as handle:
             return list(csv.DictReader(handle))
 
 

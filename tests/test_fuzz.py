@@ -490,7 +490,7 @@ def test_valid_notes_build_a_deck_anki_imports_whole(notes: list[dict[str, Any]]
         finally:
             collection.close()
 
-        with (root / "dist" / GRID_CSV).open(encoding="utf-8", newline="") as handle:
+        with (root / "dist" / GRID_CSV).open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         gridded = [note for note in notebook.notes if note.kind in GRID_KINDS]
         assert sorted(row["note_id"] for row in rows) == sorted(note.id for note in gridded)
@@ -554,7 +554,7 @@ def test_a_carriage_return_becomes_a_line_break_and_the_csv_stays_readable(
     notebook, imported = _build_and_import([note], tmp_path)
     assert isinstance(notebook, Notebook)
     assert [note_id for note_id, _, _ in imported] == ["a"]
-    with (tmp_path / "dist" / GRID_CSV).open(encoding="utf-8", newline="") as handle:
+    with (tmp_path / "dist" / GRID_CSV).open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["note_id"] for row in rows] == ["a"]
     assert rows[0][{"title": "name"}.get(field, field)] == "left right"

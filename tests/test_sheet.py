@@ -109,7 +109,7 @@ def test_footer_shows_page_numbers_and_source_date_not_the_clock(pdf: PdfReader)
 
 
 def test_grid_csv(built: Built, notebook: Notebook, snapshot: SnapshotAssertion) -> None:
-    text = (built.out / "grid.csv").read_text(encoding="utf-8")
+    text = (built.out / "grid.csv").read_text(encoding="utf-8-sig")  # after its byte-order mark
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == CSV_COLUMNS
     services = [r for r in rows if r["table"] == "services"]
