@@ -441,7 +441,11 @@ def sync_command(
         out=out,
     )
     with _error_boundary(source, "nothing changed"):
-        report = sync(options, _confirm_deletion if not yes else lambda _notes: True)
+        report = sync(
+            options,
+            _confirm_deletion if not yes else lambda _notes: True,
+            _confirm_tidy if not yes else lambda _leftovers: True,
+        )
     _echo_sync_report(report, dry_run)
 
 
@@ -534,6 +538,15 @@ def _confirm_deletion(notes: list[str]) -> bool:
     )
     try:
         return click.confirm("Delete them?", default=False)
+    except click.Abort:
+        return False
+
+
+def _confirm_tidy(leftovers: list[str]) -> bool:
+    """Ask before sync removes what an upgrade left empty; no (or Ctrl-C) leaves it, to be asked again."""
+    click.echo(f"the upgrade left {len(leftovers)} thing(s) empty: {'; '.join(leftovers)}")
+    try:
+        return click.confirm("Remove what the upgrade left empty?", default=False)
     except click.Abort:
         return False
 

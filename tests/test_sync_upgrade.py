@@ -203,3 +203,88 @@ def test_older_version_notes_deleted_in_anki_are_forgotten_by_a_build_that_sees_
     assert "older note-type version" not in result.output
     result = CliRunner().invoke(main, args, env=env)
     assert "nothing to do" in result.output and "older note-type version" not in result.output
+
+
+_GENANKI_IDS = 1_500_000_000_000  # the first releases' note and card ids: Anki showed "Added 2017-07-14"
+
+
+def _scheduling(col: Collection) -> dict[tuple[str, str, int], tuple[int, ...]]:
+    """Each card's scheduling, by its note type (without version), note and template: ids may change."""
+    found = {}
+    for card in map(col.get_card, col.find_cards("")):
+        note = col.get_note(card.nid)
+        kind = note.note_type()["name"].split(" v")[0]  # type: ignore[index]
+        found[(kind, note["Source id"], card.ord)] = (card.reps, card.ivl, card.due, card.queue, card.type)
+    assert len(found) == col.card_count()
+    return found
+
+
+def _as_an_early_release_shipped_it(col: Collection, deck_title: str) -> None:
+    """Make the collection look as the first releases left it: ids (so Added dates) from genanki's counter,
+    flat tags without the deck's prefix, and a Resources subdeck that held the resource notes' cards."""
+    assert col.db is not None
+    next_id = _GENANKI_IDS
+    for (nid,) in col.db.all("select id from notes order by id"):
+        col.db.execute("update notes set id = ? where id = ?", next_id, nid)
+        col.db.execute("update cards set nid = ? where nid = ?", next_id, nid)
+        next_id += 1
+        for (cid,) in col.db.all("select id from cards where nid = ? order by ord", next_id - 1):
+            col.db.execute("update cards set id = ? where id = ?", next_id, cid)
+            col.db.execute("update revlog set cid = ? where cid = ?", next_id, cid)
+            next_id += 1
+    prefix = f"{DECK}::"
+    for nid in col.find_notes(""):
+        note = col.get_note(nid)
+        note.tags = [tag.removeprefix(prefix) for tag in note.tags] + ["my-own-tag"]
+        col.update_note(note)
+    col.decks.id(f"{deck_title}::Resources")  # emptied when its cards were retired
+
+
+def test_sync_after_an_upgrade_leaves_no_leftovers_after_asking(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cheatdeck.anki.lock import LOCK_FILE, read_lock
+    from cheatdeck.cards.plan import note_guid
+
+    path = _new_collection(tmp_path / "collection.anki2")
+    build_into(scratch_source, tmp_path / "old", artefacts=("deck",))
+    with _opened(path) as col:
+        import_package(col, tmp_path / "old" / f"{DECK}.apkg")
+        title = col.decks.name(col.get_card(col.find_cards("")[0]).did).split("::")[0]
+        _review(col, "tag:aws-mls-c01::kind::service")
+        _as_an_early_release_shipped_it(col, title)
+        before = _scheduling(col)
+        reviews = len(_revlog(col))
+        old_type = note_by_id(col, "polly").note_type()
+        assert old_type is not None
+    _bump_topic(monkeypatch)
+
+    result = _sync(scratch_source, "--collection", str(path), answer="n\n")  # asked: no
+    assert result.exit_code == 0, result.output
+    assert "Remove what the upgrade left empty" in result.output
+    assert f"deck {title}::Resources (no cards)" in result.output
+    assert f"note type {old_type['name']} (no notes)" in result.output
+    lock = read_lock(scratch_source / LOCK_FILE)
+    with _opened(path) as col:
+        assert col.decks.by_name(f"{title}::Resources") is not None
+        assert col.models.by_name(old_type["name"]) is not None
+        polly = note_by_id(col, "polly")
+        added = lock.notes[note_guid(DECK, "topic", "polly")].added
+        assert polly.id // 1000 == added  # the Added date the lock records, not 2017-07-14
+        assert all(card.id // 1000 == added for card in polly.cards())
+        assert "service" not in " ".join(polly.tags).split()  # the flat copy of a tag the deck ships
+        assert "kind::service" not in polly.tags and "my-own-tag" in polly.tags
+        assert f"{DECK}::kind::service" in polly.tags
+        assert _scheduling(col) == before  # every card's scheduling, under its new id
+        assert len(_revlog(col)) == reviews
+        assert {row[1] for row in _revlog(col)} <= set(col.find_cards(""))  # each review on a card
+
+    result = _sync(scratch_source, "--collection", str(path), "--yes")  # next time: yes
+    assert result.exit_code == 0, result.output
+    assert f"x deck {title}::Resources (no cards)" in result.output
+    with _opened(path) as col:
+        assert col.decks.by_name(f"{title}::Resources") is None
+        assert col.models.by_name(old_type["name"]) is None
+        assert len(_revlog(col)) == reviews
+    result = _sync(scratch_source, "--collection", str(path))
+    assert result.exit_code == 0 and "Remove what" not in result.output, result.output

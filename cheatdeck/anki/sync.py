@@ -95,6 +95,7 @@ class SyncReport:
     resolved: str | None = None  # the side that won the conflicts, if one was chosen
     backup: Path | None = None
     schema_changed: bool = False
+    tidied: list[str] = field(default_factory=list)  # what an upgrade left empty, removed
 
     @property
     def unresolved(self) -> list[Conflict]:
@@ -120,6 +121,8 @@ class SyncReport:
         ]
         if self.edits:
             parts.append(f"kept {sum(len(names) for names in self.edits.values())} edit(s) made in Anki")
+        if self.tidied:
+            parts.append(f"removed {len(self.tidied)} left empty")
         return f"{verb}{', '.join(parts)}"
 
     def lines(self) -> list[str]:
@@ -134,6 +137,7 @@ class SyncReport:
                     lines.append(f"    {' ' * len(name)}  + {_shorten(new)}")
         lines += [f"- {note}" for note in self.deleted]
         lines += [f"= {note} (retired, kept in the collection)" for note in self.kept]
+        lines += [f"x {leftover}" for leftover in self.tidied]
         for note, names in self.edits.items():
             lines.append(f"* {note}: {', '.join(names)} edited in Anki, kept (the sources did not change it)")
         for conflict in self.conflicts:
@@ -198,9 +202,15 @@ def find_collection(collection: Path | None, profile: str | None, base: Path | N
     raise SyncError(f"{base}: several Anki profiles ({', '.join(profiles)}); choose one with --profile NAME")
 
 
-def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncReport:
+def sync(
+    options: SyncOptions,
+    confirm: Callable[[list[str]], bool],
+    confirm_tidy: Callable[[list[str]], bool] | None = None,
+) -> SyncReport:
     """Compare the build with the collection and, unless a dry run, bring the collection and the lock
-    up to date. `confirm` is asked before retired notes are deleted (with their names).
+    up to date. `confirm` is asked before retired notes are deleted (with their names), `confirm_tidy`
+    before what an upgrade left empty is removed (empty subdecks, old note types without notes; not
+    asked: left alone).
 
     The whole sync holds the build's folder lock, after undoing a commit a killed build left half done
     (its journal), so no build writes the lock from under it and none puts back an older lock after it."""
@@ -211,12 +221,17 @@ def sync(options: SyncOptions, confirm: Callable[[list[str]], bool]) -> SyncRepo
     path = find_collection(options.collection, options.profile)
     check_collection(path)
     if options.dry_run:
-        return _sync_locked(options, path, confirm)
+        return _sync_locked(options, path, confirm, confirm_tidy)
     with held(options.out, [options.source]):
-        return _sync_locked(options, path, confirm)
+        return _sync_locked(options, path, confirm, confirm_tidy)
 
 
-def _sync_locked(options: SyncOptions, path: Path, confirm: Callable[[list[str]], bool]) -> SyncReport:
+def _sync_locked(
+    options: SyncOptions,
+    path: Path,
+    confirm: Callable[[list[str]], bool],
+    confirm_tidy: Callable[[list[str]], bool] | None,
+) -> SyncReport:
     from cheatdeck.anki.reconcile import plan_deck
     from cheatdeck.notes.sources import load_sources
 
@@ -234,10 +249,11 @@ def _sync_locked(options: SyncOptions, path: Path, confirm: Callable[[list[str]]
         work = _Work.compare(col, plan, lock, notebook.deck.id, options.keep)
         if not options.dry_run and work.deletions() and not confirm(work.deletions()):
             work.keep_retired()
+        work.find_leftovers(col, plan, notebook.deck.id, None if options.dry_run else confirm_tidy or _no)
         work.fill(report)
         if options.dry_run:
             return report
-        if work.changes() or work.remembered(col) != work.record:
+        if work.changes() or work.leftovers or work.remembered(col) != work.record:
             report.backup = _backup(col, path)
             try:
                 work.apply(col, plan)
@@ -247,7 +263,7 @@ def _sync_locked(options: SyncOptions, path: Path, confirm: Callable[[list[str]]
                     f"unchanged. The collection may be partly updated: run sync again, or restore Anki's "
                     f"backup {report.backup}"
                 ) from error
-            report.schema_changed = bool(report.migrated) and col.schema_changed()
+            report.schema_changed = bool(report.migrated or report.tidied) and col.schema_changed()
     try:
         _write_lock(lock_path, dump_lock(work.new_lock(plan, lock)))
     except OSError as error:
@@ -456,6 +472,7 @@ class _Work:
     record: dict[str, Any]  # what the last sync left in each note (see the module docstring)
     key: str
     reviews: dict[int, int] = field(default_factory=dict)  # note id → its cards' review-log rows
+    leftovers: list[tuple[str, int, str]] = field(default_factory=list)  # ("deck"/"notetype", id, label)
 
     @classmethod
     def compare(cls, col: Collection, plan: DeckPlan, lock: Lock, deck_id: str, keep: str | None) -> _Work:
@@ -470,18 +487,8 @@ class _Work:
             spec = NOTETYPES[planned.notetype]
             item = _Item(planned, f"{planned.note_id} ({planned.notetype})", names=spec.fields)
             item.retired = RETIRED_TAG in planned.tags
-            candidates = [planned.guid] + [
-                note_guid(deck_id, planned.notetype, planned.note_id, version)
-                for version in range(spec.version - 1, 0, -1)
-            ]
-            present = [guid for guid in candidates if guid in in_anki]
-            found = present[0] if present else None
-            elder = next((guid for guid in present[1:] if in_anki[guid][1] in older), None)
-            twin: Note | None = None
-            if found == planned.guid and elder is not None:
-                # an .apkg import added the new version beside the old note: the old note, which holds
-                # the history, is migrated and the new copy folded into it
-                twin, found = col.get_note(in_anki[found][0]), elder
+            found, twin_id = _find(planned, deck_id, in_anki, older)
+            twin = col.get_note(twin_id) if twin_id else None  # type: ignore[arg-type]
             if found is None:
                 if item.retired:  # never shipped to this collection, or deleted by the learner
                     gone.append(planned.guid)
@@ -499,6 +506,8 @@ class _Work:
                 item.label = f"{planned.note_id} ({planned.notetype} → v{spec.version})"
             note = col.get_note(item.nid)  # type: ignore[arg-type]
             _compare_note(item, note, spec.fields, synced.get(found), lock.notes.get(found), keep)
+            if item.migrate_from:
+                _drop_flat_tags(item, note, deck_id)
             if twin is not None:
                 _fold_twin(item, note, twin, lock.notes.get(planned.guid), keep)
             item.kept = item.retired and bool(item.conflicts) and keep == "anki"
@@ -529,6 +538,7 @@ class _Work:
 
     def fill(self, report: SyncReport) -> None:
         """Describe the work in the report."""
+        report.tidied = [label for _, _, label in self.leftovers]
         for item in self.items:
             report.conflicts += item.conflicts
             if item.blocked:
@@ -556,6 +566,7 @@ class _Work:
         self._import(col, plan)
         self._migrate(col)
         self._fold_twins(col)
+        self._redate(col, plan)
         updated = []
         for item in self.items:
             if item.blocked or item.nid is None or item.deleted:
@@ -575,6 +586,7 @@ class _Work:
         if doomed:
             col.remove_notes(doomed)  # type: ignore[arg-type]
         self._suspend(col, plan)
+        self._tidy(col)
         col.set_config(self.key, self.remembered(col))
 
     def _import(self, col: Collection, plan: DeckPlan) -> None:
@@ -614,6 +626,55 @@ class _Work:
         expected = sum(item.nid is None for item in self.items)
         if len(result.log.new) != expected:
             raise SyncError(f"Anki's importer added {len(result.log.new)} notes, expected {expected}")
+
+    def find_leftovers(
+        self, col: Collection, plan: DeckPlan, deck_id: str, confirm: Callable[[list[str]], bool] | None
+    ) -> None:
+        """Find what the upgrade leaves empty; keep it to remove if `confirm` says yes (None: a dry run,
+        which lists it)."""
+        self.leftovers = _leftovers(col, plan, deck_id, self.items)
+        if self.leftovers and confirm is not None and not confirm([label for _, _, label in self.leftovers]):
+            self.leftovers = []
+
+    def _tidy(self, col: Collection) -> None:
+        """Remove what the upgrade left empty, the learner agreeing: subdecks without cards, older note
+        types without notes (each checked again now, so nothing with a card or a note goes)."""
+        assert col.db is not None
+        for kind, ident, _ in self.leftovers:
+            if kind == "deck":
+                tree = [int(did) for did in col.decks.deck_and_child_ids(ident)]  # type: ignore[arg-type]
+                marks = ", ".join("?" * len(tree))
+                query = f"select count() from cards where did in ({marks}) or odid in ({marks})"
+                if not col.db.scalar(query, *tree, *tree):
+                    col.decks.remove([ident])  # type: ignore[list-item]
+            elif not col.db.scalar("select count() from notes where mid = ?", ident):
+                col.models.remove(ident)  # type: ignore[arg-type]
+
+    def _redate(self, col: Collection, plan: DeckPlan) -> None:
+        """Give migrated notes that still carry the first releases' placeholder ids (Anki showed them as
+        *Added 2017-07-14*) ids from the time the lock records the note was first shipped, as an `.apkg`
+        would: the note's, its cards' (each review-log row follows its card)."""
+        from cheatdeck.clock import now
+
+        assert col.db is not None
+        for item in self.items:
+            if not (item.migrate_from and item.nid and not item.blocked and not item.deleted):
+                continue
+            if not _PLACEHOLDER_IDS <= item.nid < _PLACEHOLDER_IDS + _PLACEHOLDER_SPAN:
+                continue
+            base = plan.lock.notes[item.planned.guid].added * 1000
+            nid = _free_id(col, "notes", base)
+            col.db.execute(
+                "update notes set id = ?, mod = ?, usn = ? where id = ?", nid, now(), col.usn(), item.nid
+            )
+            col.db.execute("update cards set nid = ? where nid = ?", nid, item.nid)
+            for (cid,) in _rows(col, f"select id from cards where nid = {int(nid)} order by ord"):
+                new = _free_id(col, "cards", base)
+                col.db.execute(
+                    "update cards set id = ?, mod = ?, usn = ? where id = ?", new, now(), col.usn(), cid
+                )
+                col.db.execute("update revlog set cid = ? where cid = ?", new, cid)
+            item.nid = nid
 
     def _fold_twins(self, col: Collection) -> None:
         """Fold each new copy an `.apkg` import added beside a migrated note into it, then remove the copy.
@@ -756,6 +817,91 @@ class _Work:
 
 _SCHEDULING = "type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data"
 """A card's scheduling columns in Anki's `cards` table (an FSRS memory state is kept in `data`)."""
+
+
+def _leftovers(
+    col: Collection, plan: DeckPlan, deck_id: str, items: list[_Item]
+) -> list[tuple[str, int, str]]:
+    """Return what this sync leaves empty, or found empty, of an upgrade: subdecks of the deck that the
+    build no longer uses and that hold no card once the deleted notes are gone, and note types of an
+    older version of this deck's that hold no note once the migrated and deleted notes have left them."""
+    from anki.decks import DeckId
+
+    gone = {nid for item in items if item.deleted for nid in (item.nid, item.twin) if nid}
+    gone |= {item.twin for item in items if item.twin and not item.blocked}
+    moved = {item.nid for item in items if item.migrate_from and not item.blocked and not item.deleted}
+    cards = _rows(col, "select nid, did, odid from cards")
+    wanted = set(plan.deck_ids.values())
+    found: list[tuple[str, int, str]] = []
+    listed: set[int] = set()
+    for deck in sorted(col.decks.all_names_and_ids(), key=lambda deck: deck.name):
+        did = DeckId(deck.id)
+        if not deck.name.startswith(f"{plan.title}::") or did in wanted or col.decks.is_filtered(did):
+            continue
+        tree = set(col.decks.deck_and_child_ids(did))
+        if tree & wanted or any((at in tree or odid in tree) and nid not in gone for nid, at, odid in cards):
+            continue
+        if not tree & listed:  # a parent listed removes its children with it
+            found.append(("deck", did, f"deck {deck.name} (no cards)"))
+        listed |= tree
+    notes = _rows(col, "select id, mid from notes")
+    for mid in sorted(_older_notetypes(col, plan, deck_id)):
+        if all(nid in gone or nid in moved for nid, of in notes if of == mid):
+            notetype = col.models.get(mid)  # type: ignore[arg-type]
+            found.append(("notetype", mid, f"note type {notetype['name'] if notetype else mid} (no notes)"))
+    return found
+
+
+_PLACEHOLDER_IDS = 1_500_000_000_000
+"""Where the first releases' note and card ids began (genanki's counter, 2017-07-14): no real date."""
+_PLACEHOLDER_SPAN = 10_000_000  # ids counted up from there, one per note and card
+
+
+def _find(
+    planned: PlannedNote, deck_id: str, in_anki: dict[str, tuple[int, int]], older: dict[int, tuple[str, int]]
+) -> tuple[str | None, int]:
+    """Return the GUID of a planned note's copy in the collection (its own, or an older version's), and
+    the id of the new copy an `.apkg` import added beside an older version's note (0: none). With both
+    there, the old note, which holds the history, is the one migrated; the new copy is folded into it."""
+    spec = NOTETYPES[planned.notetype]
+    candidates = [planned.guid] + [
+        note_guid(deck_id, planned.notetype, planned.note_id, version)
+        for version in range(spec.version - 1, 0, -1)
+    ]
+    present = [guid for guid in candidates if guid in in_anki]
+    elder = next((guid for guid in present[1:] if in_anki[guid][1] in older), None)
+    if present and present[0] == planned.guid and elder is not None:
+        return elder, in_anki[planned.guid][0]
+    return (present[0] if present else None), 0
+
+
+def _free_id(col: Collection, table: str, start: int) -> int:
+    """Return the first id from `start` on that no row of `table` (notes or cards) has."""
+    taken = {
+        row[0]
+        for row in _rows(
+            col, f"select id from {table} where id >= {int(start)} and id < {int(start) + 100_000}"
+        )
+    }
+    found = start
+    while found in taken:
+        found += 1
+    return found
+
+
+def _drop_flat_tags(item: _Item, note: Note, deck_id: str) -> None:
+    """Leave out of a migrated note the flat tags the first releases shipped (`kind::service`), where the
+    build now ships the same tag under the deck's id (`<deck>::kind::service`); the learner's own stay."""
+    prefix = f"{deck_id}::"
+    flat = {tag.removeprefix(prefix).casefold() for tag in item.planned.tags if tag.startswith(prefix)}
+    tags = item.tags if item.tags is not None else list(note.tags)
+    kept = sorted(tag for tag in tags if tag.casefold() not in flat)
+    if kept != sorted(note.tags):
+        item.tags = kept
+
+
+def _no(_asked: list[str]) -> bool:
+    return False
 
 
 def _reviews(count: int) -> str:
