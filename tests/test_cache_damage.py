@@ -51,7 +51,8 @@ def _touch_deck(source: Path, word: str) -> None:
 
 
 def _parts(out: Path) -> list[Path]:
-    return sorted((out / CACHE_FOLDER / "sheet").glob("*.pdf"))
+    """The kept parts (the kept frame has no bookmarks, and is left out)."""
+    return sorted(path for path in (out / CACHE_FOLDER / "sheet").glob("*.pdf") if PdfReader(path).outline)
 
 
 def _forge(part: Path, pdf: bytes) -> None:

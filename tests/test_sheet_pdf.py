@@ -122,8 +122,8 @@ def test_an_edit_lays_out_only_its_part_and_gives_the_bytes_of_a_forced_build(
     )
     edited = _build(source, out)
     assert edited != first
-    [chapter, frame] = laid_out  # the second chapter holds the edit; the first one and the grid are kept
-    assert "numbered one" in chapter and "Concept number" not in chapter and 'class="frame-page"' in frame
+    [chapter] = laid_out  # the second chapter holds the edit; the first one, the grid and the frame
+    assert "numbered one" in chapter and "Concept number" not in chapter  # (same pages, day) are kept
     assert _build(source, tmp_path / "forced", force=True) == edited
     assert _build(source, out, force=True) == edited  # --force lays out afresh, the same bytes
 
@@ -136,7 +136,7 @@ def test_a_changed_image_lays_out_its_part_again(source: Path, tmp_path: Path, l
     laid_out.clear()
     after = _build(source, out)
     assert after != before
-    assert len(laid_out) == 2  # the chapter showing the figure, and the frame
+    assert len(laid_out) == 1  # the chapter showing the figure (the frame, same pages and day, is kept)
     assert after == _build(source, tmp_path / "forced", force=True)
 
 
@@ -153,7 +153,8 @@ def test_a_damaged_cache_is_laid_out_again(source: Path, tmp_path: Path, laid_ou
     after = _build(source, out)
     assert len(laid_out) == 4  # every part again (not read from the damaged cache), and the frame
     assert after == _build(source, tmp_path / "forced", force=True)
-    assert len(list((out / CACHE_FOLDER / "sheet").glob("*.pdf"))) == 3  # one per part, no leftovers
+    kept = list((out / CACHE_FOLDER / "sheet").glob("*.pdf"))
+    assert len(kept) == 3 + 1  # one per part and the frame of this day and page count, no leftovers
 
 
 def test_each_chapter_starts_a_page_and_links_cross_parts(source: Path, tmp_path: Path) -> None:
@@ -426,7 +427,7 @@ def test_pruning_the_cache_removes_only_its_own_entries(source: Path, tmp_path: 
     stale.write_bytes(b"%PDF- a part this sheet no longer has")
     _build(source, out)
     assert (precious / "thesis.tex").read_text(encoding="utf-8") == "keep me"
-    assert not stale.exists() and len(list(precious.glob("*.pdf"))) == 3
+    assert not stale.exists() and len(list(precious.glob("*.pdf"))) == 3 + 1  # the parts, the frame
 
 
 def test_a_cache_that_cannot_be_written_costs_time_not_the_build(source: Path, tmp_path: Path) -> None:

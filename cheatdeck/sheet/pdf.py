@@ -123,7 +123,8 @@ def write_parts_pdf(
         target.write_bytes(rendered_whole.pdf)
         assert rendered_whole.pages is not None  # laid out just now
         return rendered_whole.pages
-    keys = [_key(part, renderer, weasyprint.__version__, fonts_digest()) for part in sheet.parts]
+    fonts = fonts_digest()
+    keys = [_key(part, renderer, weasyprint.__version__, fonts) for part in sheet.parts]
     rendered: dict[int, Rendered] = {}
     parsed: dict[
         bytes, PdfReader
@@ -136,27 +137,61 @@ def write_parts_pdf(
         for warning in rendered[index].warnings:
             log.warning("weasyprint: %s", warning)
     if cache is not None:
-        _store(cache, {keys[index]: rendered[index] for index in missing}, keep=set(keys))
+        _store(cache, {keys[index]: rendered[index] for index in missing})
     pdfs = [rendered[index].pdf for index in range(len(sheet.parts))]
-
-    def frame_for(pages: int) -> bytes:
-        return renderer.render(sheet.frame_for(pages), changed).pdf
+    frames = _Frames(sheet, renderer, changed, cache, (weasyprint.__version__, fonts), parsed)
+    frames.reuse = reuse  # --force lays the frame out afresh too (and keeps it)
 
     def lay_out_again(indexes: list[int]) -> None:
+        frames.reuse = False  # a kept part failed to join: nothing kept is trusted
         fresh = dict(
             zip(indexes, _render_all(renderer, [sheet.parts[i] for i in indexes], jobs), strict=True)
         )
         pdfs[:] = [fresh[index].pdf if index in fresh else pdf for index, pdf in enumerate(pdfs)]
         if cache is not None:
-            _store(cache, {keys[index]: part for index, part in fresh.items()}, keep=set(keys))
+            _store(cache, {keys[index]: part for index, part in fresh.items()})
 
     kept = [index for index in range(len(sheet.parts)) if index not in missing]
     joined, pages = _join_or_lay_out_again(
-        pdfs, frame_for, [_owned(part) for part in sheet.parts], kept, lay_out_again, parsed
+        pdfs, frames.frame_for, [_owned(part) for part in sheet.parts], kept, lay_out_again, parsed
     )
     target.write_bytes(joined)
+    if cache is not None:
+        _prune(cache, keep={*keys, *frames.keys})
     log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), len(missing))
     return pages
+
+
+class _Frames:
+    """The frame for a page count, kept in the cache as the parts are: an edit that keeps the page count
+    and the day does not lay it out again. `keys` names the frames asked for, to keep them."""
+
+    def __init__(
+        self,
+        sheet: SheetParts,
+        renderer: Renderer,
+        changed: int,
+        cache: Path | None,
+        versions: tuple[str, str],
+        parsed: dict[bytes, PdfReader],
+    ):
+        self.sheet, self.renderer, self.changed, self.cache = sheet, renderer, changed, cache
+        self.versions, self.parsed = versions, parsed
+        self.reuse = cache is not None
+        self.keys: list[str] = []
+
+    def frame_for(self, pages: int) -> bytes:
+        """The frame's PDF for a sheet of `pages` pages."""
+        html = self.sheet.frame_for(pages)
+        self.keys.append(_key(html, self.renderer, *self.versions, epoch=self.changed))
+        if self.cache is not None and self.reuse:
+            kept = _cached(self.cache, self.keys[-1], self.renderer, self.parsed)
+            if kept is not None:
+                return kept.pdf
+        frame = self.renderer.render(html, self.changed)
+        if self.cache is not None:
+            _store(self.cache, {self.keys[-1]: frame})
+        return frame.pdf
 
 
 def _join_or_lay_out_again(
@@ -376,11 +411,11 @@ def _weight(html: str) -> int:
     return len(html) - drawings + drawings // 8
 
 
-def _key(part: str, renderer: Renderer, version: str, fonts: str) -> str:
+def _key(part: str, renderer: Renderer, version: str, fonts: str, epoch: int = _PART_EPOCH) -> str:
     from cheatdeck.outputs import code_digest
 
     digest = hashlib.sha256()
-    for text in (version, fonts, code_digest(), str(_PART_EPOCH), renderer.base, part):
+    for text in (version, fonts, code_digest(), str(epoch), renderer.base, part):
         digest.update(text.encode())
         digest.update(b"\0")
     return digest.hexdigest()
@@ -444,8 +479,9 @@ def _check_part(path: Path, pdf: bytes) -> PdfReader:
     try:
         reader = _reader(pdf)
         root: Any = reader.trailer["/Root"].get_object()
-        names: Any = root.get("/Names", {})
-        if "/OpenAction" in root or "/AA" in root or "/JavaScript" in names.get_object():
+        names: Any = root.get("/Names")
+        names = {} if names is None else names.get_object()  # the frame links nowhere: it has none
+        if "/OpenAction" in root or "/AA" in root or "/JavaScript" in names:
             raise DamagedCache(path, "it holds an action run on opening")
         for page in reader.pages:
             if "/AA" in page:
@@ -472,9 +508,8 @@ def _harmless(annotation: Any) -> bool:
     return action.get("/S") in _SAFE_ACTIONS and "/Next" not in action
 
 
-def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:
-    """Keep the parts just rendered; forget those this sheet no longer has. A cache that cannot be
-    written only costs time on the next build."""
+def _store(cache: Path, fresh: Mapping[str, Rendered]) -> None:
+    """Keep the parts just rendered. A cache that cannot be written only costs time on the next build."""
     from cheatdeck.outputs import keep_in_cache
 
     for key, rendered in fresh.items():
@@ -485,6 +520,10 @@ def _store(cache: Path, fresh: Mapping[str, Rendered], keep: set[str]) -> None:
         }
         if keep_in_cache(cache / f"{key}.pdf", rendered.pdf):
             keep_in_cache(cache / f"{key}.json", json.dumps(entry).encode())
+
+
+def _prune(cache: Path, keep: set[str]) -> None:
+    """Forget the parts (and frames) this sheet no longer has."""
     try:
         for path in cache.iterdir():
             kept = _ENTRY.fullmatch(path.name)  # only what this cache writes: the folder may be a link
