@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from cheatdeck.notes.kinds import labelled_values
@@ -17,8 +18,10 @@ from cheatdeck.notes.render import link_targets, normalise_link, render_formula,
 
 
 def make_environment(templates: Path) -> Environment:
-    """Return a Jinja environment over `templates` that escapes everything not marked safe."""
-    environment = Environment(
+    """Return a Jinja environment over `templates` that escapes everything not marked safe. Sandboxed: a
+    template of a shared `--templates` folder is data too, and cannot reach Python through Jinja's own
+    objects (`lipsum.__globals__` …) to run a command or read a file."""
+    environment = SandboxedEnvironment(
         loader=FileSystemLoader(templates),
         autoescape=select_autoescape(["html", "j2", "css"], default_for_string=True),
         undefined=StrictUndefined,

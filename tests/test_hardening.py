@@ -541,3 +541,29 @@ def test_even_a_bug_is_a_message_not_a_traceback(
     options = BuildOptions(source=source, out=tmp_path / "dist", artefacts=("grid",))
     assert isinstance(build_once(options, lines.append), RuntimeError)
     assert any("internal error: RuntimeError: a bug; last good outputs kept" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [
+        "lipsum.__globals__.os.makedirs",
+        "cycler.__init__.__globals__.os.makedirs",
+        "self._TemplateReference__context.namespace.__init__.__globals__['__builtins__']['__import__']('os')"
+        ".makedirs",
+    ],
+)
+def test_a_template_from_a_templates_folder_cannot_reach_python(reach: str, tmp_path: Path) -> None:
+    """A shared `--templates` folder is data: a template reaching Python's globals through Jinja's own
+    objects (a command on the learner's machine) is a template error, and nothing runs or is written."""
+    source = _notes(tmp_path)
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    ran = tmp_path / "ran"
+    grid = templates / "grid.html.j2"
+    grid.write_text(grid.read_text().replace("</body>", f"{{{{ {reach}('{ran}') }}}}</body>", 1))
+    out = tmp_path / "dist"
+    result = _run("build", "--source", source, "--out", out, "--templates", templates, "--artefact", "grid")
+    assert not ran.exists()
+    assert result.exit_code == 1, result.output
+    assert "template error" in result.output and "nothing written" in result.output
+    assert not out.exists()
