@@ -21,6 +21,6 @@ def forget_caches() -> None:
     for name, module in list(sys.modules.items()):
         if name == "cheatdeck" or name.startswith("cheatdeck."):
             for value in vars(module).values():
-                info = getattr(value, "cache_info", None)
+                info = None if isinstance(value, type) else getattr(value, "cache_info", None)
                 if info is not None and info().maxsize is not None:
                     value.cache_clear()

@@ -10,7 +10,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +67,7 @@ def load_sources(source_dir: Path) -> Notebook:
     has_base = deck is not None and bool(deck.source_url)
     fields = {field.name: field.label for field in deck.fields} if deck is not None else {}
     reader = _NotesReader(_NoteRules(source_dir, kinds, has_base), names, problems, warnings, fields)
+    _READ_FILES.keep_only(tree.files)
     for path in _note_files(source_dir, tree.files):
         document = _read_notes_file(path, problems, warnings)
         if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
@@ -191,18 +192,52 @@ def _note_files(source_dir: Path, files: list[Path]) -> Iterator[Path]:
         yield path
 
 
-def _read_notes_file(path: Path, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
-    """Read a notes file: Markdown (`*.md`) or YAML."""
-    if path.suffix != ".md":
-        return _read_yaml(path, problems, warnings)
-    from cheatdeck.notes.markdown_sources import read_markdown
+class _ReadFiles:
+    """The notes files read before, each as its last text read: a file whose text is unchanged is not
+    parsed again (`watch` builds twice per save; an edit changes one file of many). One entry per file of
+    the folder; emptied by `cheatdeck.forget_caches`, as the functools caches are."""
 
+    def __init__(self) -> None:
+        self.read: dict[Path, tuple[str, _Document | None, tuple[Problem, ...], tuple[Problem, ...]]] = {}
+
+    def cache_info(self) -> types.SimpleNamespace:
+        """How many files are kept (`maxsize`: the folder's files, so `forget_caches` clears it)."""
+        return types.SimpleNamespace(currsize=len(self.read), maxsize=len(self.read))
+
+    def cache_clear(self) -> None:
+        """Forget every file read."""
+        self.read.clear()
+
+    def keep_only(self, paths: Iterable[Path]) -> None:
+        """Forget the files no longer in the folder."""
+        for gone in set(self.read) - set(paths):
+            del self.read[gone]
+
+
+_READ_FILES = _ReadFiles()
+
+
+def _read_notes_file(path: Path, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
+    """Read a notes file: Markdown (`*.md`) or YAML; parsed again only if its text changed since the
+    last read (the parsed data is only ever read)."""
     text = _read_text(path, problems)
     if text is None:
         return None
-    composer = _Composer(path, problems, warnings)
-    data, lines = read_markdown(path, _newlines(text), problems, composer.clean, warnings)
-    return _Document(path, data, lines)
+    kept = _READ_FILES.read.get(path)
+    if kept is None or kept[0] != text:
+        found: list[Problem] = []
+        said: list[Problem] = []
+        document = _parse_yaml(path, text, found, said) if path.suffix != ".md" else None
+        if path.suffix == ".md":
+            from cheatdeck.notes.markdown_sources import read_markdown
+
+            composer = _Composer(path, found, said)
+            data, lines = read_markdown(path, _newlines(text), found, composer.clean, said)
+            document = _Document(path, data, lines)
+        kept = _READ_FILES.read[path] = (text, document, tuple(found), tuple(said))
+    problems.extend(kept[2])
+    warnings.extend(kept[3])
+    return kept[1]
 
 
 def _read_text(path: Path, problems: list[Problem]) -> str | None:
@@ -226,8 +261,10 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
 
 def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
     text = _read_text(path, problems)
-    if text is None:
-        return None
+    return None if text is None else _parse_yaml(path, text, problems, warnings)
+
+
+def _parse_yaml(path: Path, text: str, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
     text = yaml_help.hide_breaks(text)
     try:
         node = yaml.compose(text, Loader=_LOADER)
