@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
         f"| {both(shipped, 'full', 'own-HTML floor')} |"
     )
 
-    print("\n## Targets (issue 16)\n")
+    print("\n## Targets\n")
     print("| target | measured | verdict |")
     print("|---|---:|---|")
     at300 = results.get(300, (None, None))[0]

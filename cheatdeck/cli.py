@@ -7,6 +7,7 @@ imports what it needs.
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -334,7 +335,7 @@ def new_command(folder: Path, title: str, notes_format: str) -> None:
             raise click.ClickException(f"{error.filename or folder}: {error.strerror or error}") from None
     for path in written:
         click.echo(f"created {path}")
-    click.echo(f"next: python build.py check --source {folder}")
+    click.echo(f"next: {_command_line('check', '--source', str(folder))}")
 
 
 @main.command("import")
@@ -373,7 +374,7 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int | None, exp
             raise click.ClickException(f"{error.filename or into}: {error.strerror or error}") from None
     for line in report.lines(explain):
         click.echo(line)
-    click.echo(f"next: python build.py check --source {into}")
+    click.echo(f"next: {_command_line('check', '--source', str(into))}")
 
 
 @main.command("sync")
@@ -528,6 +529,11 @@ def focus_command(
         click.echo(line)
     for line in report.lines:
         click.echo(line)
+
+
+def _command_line(*words: str) -> str:
+    """Return a cheatdeck command as a fresh shell in the project folder runs it (as the README shows)."""
+    return shlex.join([".venv/bin/python", "build.py", *words])
 
 
 def _confirm_deletion(notes: list[str]) -> bool:

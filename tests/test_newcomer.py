@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -334,3 +335,39 @@ def test_every_folder_of_code_is_a_package_the_wheel_ships() -> None:
         if folder.is_dir() and any(folder.glob("*.py"))
     }
     assert folders <= listed, f"add to [tool.setuptools] packages: {sorted(folders - listed)}"
+
+
+def _next_command(output: str) -> list[str]:
+    """Return the words of the command a command's `next:` line tells the learner to type."""
+    (line,) = [line for line in output.splitlines() if line.startswith("next: ")]
+    return shlex.split(line.removeprefix("next: "))
+
+
+@pytest.mark.parametrize("command", ["new", "import"])
+def test_new_and_import_name_their_next_command_as_a_fresh_shell_runs_it(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`new` and `import` said `next: python build.py check …`, which in a fresh shell (no venv active)
+    fails with ModuleNotFoundError; the README writes `.venv/bin/python build.py …`. The folder is quoted
+    so a name with a space is one word."""
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    guide = tmp_path / "guide.md"
+    guide.write_text("# Guide\n\n## Amazon S3\n\nObject storage.\n", encoding="utf-8")
+    arguments = ["new", "my notes"] if command == "new" else ["import", str(guide), "--into", "my notes"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    words = _next_command(result.output)
+    assert words[:2] == [".venv/bin/python", "build.py"], words
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"\n.venv/bin/python build.py {words[2]} --source " in readme  # the form the README shows
+    checked = CliRunner().invoke(main, words[2:])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_the_bench_guide_names_no_internal_issue_numbers() -> None:
+    text = (ROOT / "bench" / "README.md").read_text(encoding="utf-8")
+    assert not re.findall(r".{0,30}\bissues? \d+.{0,30}", text, flags=re.IGNORECASE)
