@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cheatdeck.errors import OutputError
 from cheatdeck.outputs import CACHE_FOLDER
@@ -123,7 +124,7 @@ def _commit_locked(out: Path, files: list[tuple[Path, Writer]], folders: set[Pat
         _sync_folders(folders)
         os.unlink(journal)
     except BaseException as error:
-        _undo_after(error, journal, out)
+        _undo_after(error, journal, out, folders)
         raise
     for entry in entries:
         _quietly(os.unlink, entry.backup)
@@ -166,7 +167,7 @@ def held(out: Path, folders: Iterable[Path] = ()) -> Iterator[None]:
 def _tidy(out: Path, others: list[Path], cache: list[Path]) -> None:
     journal = out / JOURNAL
     if os.path.lexists(journal):
-        _recover_journal(journal)
+        _recover_journal(journal, others)
     for folder in (out, *others, *cache):
         for name in os.listdir(folder):
             ours = _TEMPORARY.match(name) or (folder == out and _EARLIER_TEMPORARY.match(name))
@@ -174,9 +175,9 @@ def _tidy(out: Path, others: list[Path], cache: list[Path]) -> None:
                 os.unlink(folder / name)
 
 
-def _recover_journal(journal: Path) -> None:
+def _recover_journal(journal: Path, others: Iterable[Path]) -> None:
     try:
-        _roll_back(journal)
+        _roll_back(journal, others)
     except OSError as error:
         raise OutputError(
             f"{_where(error, journal)}; cannot undo an interrupted build yet: build again once this is fixed"
@@ -188,10 +189,10 @@ def _recover_journal(journal: Path) -> None:
         ) from None
 
 
-def _undo_after(error: BaseException, journal: Path, out: Path) -> None:
+def _undo_after(error: BaseException, journal: Path, out: Path, folders: Iterable[Path]) -> None:
     """Roll back after a failure while applying; raise `OutputError` saying what state is left."""
     try:
-        _roll_back(journal)
+        _roll_back(journal, folders)
     except (OSError, ValueError, KeyError, TypeError):
         if isinstance(error, OSError):
             raise OutputError(
@@ -236,14 +237,15 @@ def _write_journal(journal: Path, phase: str, entries: list[_Entry]) -> None:
     _sync_folders([base])
 
 
-def _roll_back(journal: Path) -> None:
-    """Put back what the journal's commit replaced; idempotent, so a rollback killed midway is redone."""
+def _roll_back(journal: Path, others: Iterable[Path] = ()) -> None:
+    """Put back what the journal's commit replaced; idempotent, so a rollback killed midway is redone.
+    A journal is read as data: every entry is checked (`_journal_entries`) before a file is touched."""
     with open(journal, encoding="utf-8") as handle:
         data = json.load(handle)
-    base = journal.parent
+    if not isinstance(data, dict) or data.get("phase") not in ("staging", "applying"):
+        raise ValueError("not a journal this version writes")
     folders = set()
-    for item in data["entries"]:
-        target, staged, backup = (base / item[key] for key in ("target", "staged", "backup"))
+    for item, (target, staged, backup) in _journal_entries(journal, data.get("entries"), others):
         folders.add(target.parent)
         if data["phase"] == "applying":
             if item["existed"] and os.path.lexists(backup) and not _same_content(backup, target):
@@ -255,6 +257,40 @@ def _roll_back(journal: Path) -> None:
                 os.unlink(leftover)
     _sync_folders(folders)
     os.unlink(journal)
+
+
+def _journal_entries(
+    journal: Path, entries: object, others: Iterable[Path]
+) -> list[tuple[dict[str, Any], tuple[Path, Path, Path]]]:
+    """Return a journal's entries with their paths, or raise `ValueError` naming the first entry that is
+    not one a commit writes: a target outside the journal's folder (the out folder, with its cache) and
+    the folders the commit shares (the lock's), reached through a link, or the journal itself; a staged
+    file or a backup not named `.TARGET.cheatdeck-XXXXXXXX.tmp` beside its target. A journal that came
+    with a folder someone else made could otherwise delete or overwrite any file."""
+    if not isinstance(entries, list):
+        raise ValueError("no list of entries")
+    base = journal.parent
+    inside = [os.path.realpath(base)]
+    beside = {os.path.realpath(folder) for folder in others}
+    checked = []
+    for number, item in enumerate(entries, 1):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(key), str) for key in ("target", "staged", "backup")
+        ):
+            raise ValueError(f"entry {number} is not a journal entry")
+        target, staged, backup = (
+            Path(os.path.normpath(base / item[key])) for key in ("target", "staged", "backup")
+        )
+        folder = os.path.realpath(target.parent)
+        within = any(folder == top or folder.startswith(top + os.sep) for top in inside)
+        if not (within or folder in beside) or target == Path(os.path.normpath(journal)):
+            raise ValueError(f"entry {number} names a file outside {base}: {item['target']}")
+        pattern = re.compile(rf"^\.{re.escape(target.name)}\.cheatdeck-[0-9a-f]{{8}}\.tmp$")
+        for path in (staged, backup):
+            if path.parent != target.parent or not pattern.match(path.name):
+                raise ValueError(f"entry {number} names a temporary file that is not its own: {path}")
+        checked.append((item, (target, staged, backup)))
+    return checked
 
 
 def _discard(journal: Path, entries: list[_Entry]) -> None:

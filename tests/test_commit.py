@@ -294,3 +294,53 @@ def test_a_failed_step_on_a_temporary_file_names_its_target(
     assert cheatdeck.transaction._where(error, tmp_path) == (
         f"{tmp_path / LOCK_FILE}: Operation not permitted"
     )
+
+
+def _forge_journal(folder: Path, victims: Path) -> list[Path]:
+    """A journal of an 'interrupted' commit, as a cloned repository could ship it, whose entries point
+    out of its folder: to delete a file, to move another over one, and to remove two as leftovers."""
+    victims.mkdir()
+    names = ("deleted", "replaced", "evil", "staged-leftover", "backup-leftover")
+    for name in names:
+        (victims / name).write_text(name, encoding="utf-8")
+    entries = [
+        {"target": str(victims / "deleted"), "staged": "a", "backup": "b", "existed": False},
+        {
+            "target": os.path.relpath(victims / "replaced", folder),
+            "staged": "c",
+            "backup": str(victims / "evil"),
+            "existed": True,
+        },
+        {
+            "target": "grid.html",
+            "staged": str(victims / "staged-leftover"),
+            "backup": os.path.relpath(victims / "backup-leftover", folder),
+            "existed": False,
+        },
+    ]
+    journal = folder / cheatdeck.transaction.JOURNAL
+    journal.write_text(json.dumps({"phase": "applying", "entries": entries}), encoding="utf-8")
+    return [victims / name for name in names]
+
+
+def test_a_forged_journal_never_touches_a_file_outside_its_folders(tmp_path: Path) -> None:
+    """A journal is data like any file in a folder someone else made: one naming files outside the out
+    folder (and the lock's) is refused by name, and every file it names is left as it was."""
+    source, out = _project(tmp_path)
+    victims = _forge_journal(out, tmp_path / "victims")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)])
+    assert [path.read_text(encoding="utf-8") for path in victims] == [path.name for path in victims]
+    assert result.exit_code == 1, result.output
+    assert f"{out / cheatdeck.transaction.JOURNAL}: damaged journal" in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_forged_journal_in_a_notes_folder_never_touches_a_file_outside_it(tmp_path: Path) -> None:
+    source, _ = _project(tmp_path)
+    victims = _forge_journal(source, tmp_path / "victims")
+    guide = tmp_path / "guide.md"
+    guide.write_text("# Guide\n\n## Topic\n\nTopic is a thing.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(guide), "--into", str(source)])
+    assert [path.read_text(encoding="utf-8") for path in victims] == [path.name for path in victims]
+    assert result.exit_code == 1, result.output
+    assert f"{source / cheatdeck.transaction.JOURNAL}: damaged journal" in result.output, result.output

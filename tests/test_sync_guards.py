@@ -200,7 +200,8 @@ def test_sync_undoes_a_killed_builds_commit_first_so_deleted_notes_stay_deleted(
     lock = scratch_source / LOCK_FILE
     backup = lock.with_name(f".{LOCK_FILE}.cheatdeck-0badc0de.tmp")
     os.link(lock, backup)
-    entry = {"target": os.path.relpath(lock, out), "staged": os.path.relpath(lock, out) + ".gone"}
+    staged = lock.with_name(f".{LOCK_FILE}.cheatdeck-5ca1ab1e.tmp")  # already moved in: gone
+    entry = {"target": os.path.relpath(lock, out), "staged": os.path.relpath(staged, out)}
     entry |= {"backup": os.path.relpath(backup, out), "existed": True}
     (out / ".cheatdeck-journal.json").write_text(json.dumps({"phase": "applying", "entries": [entry]}))
 
