@@ -1798,6 +1798,108 @@ def v_notes_media(tmp: Path) -> Outcome:
     return Outcome(DEGRADED if bad else HELD, "; ".join(bad) or "each refused")
 
 
+def _forged_journal(folder: Path, victims: Path) -> None:
+    """A journal of an 'interrupted' commit whose entries point out of its folder: a rollback that
+    trusts it deletes or overwrites the learner's files."""
+    victims.mkdir(exist_ok=True)
+    for name in ("deleted", "replaced", "staged-leftover", "backup-leftover", "evil"):
+        (victims / name).write_text(f"VICTIM {name}")
+    entries = [
+        {"target": str(victims / "deleted"), "staged": "a", "backup": "b", "existed": False},
+        {
+            "target": os.path.relpath(victims / "replaced", folder),
+            "staged": "c",
+            "backup": str(victims / "evil"),
+            "existed": True,
+        },
+        {
+            "target": "x",
+            "staged": str(victims / "staged-leftover"),
+            "backup": str(victims / "backup-leftover"),
+            "existed": False,
+        },
+    ]
+    (folder / ".cheatdeck-journal.json").write_text(json.dumps({"phase": "applying", "entries": entries}))
+
+
+def _victims_whole(victims: Path) -> list[str]:
+    harmed = []
+    for name in ("deleted", "replaced", "staged-leftover", "backup-leftover", "evil"):
+        path = victims / name
+        if not path.exists() or path.read_text() != f"VICTIM {name}":
+            harmed.append(name)
+    return harmed
+
+
+@attack("v a forged journal in a cloned dist/ folder, then build")
+def v_journal_build(tmp: Path) -> Outcome:
+    source = notes_folder(tmp / "notes")
+    out = tmp / "dist"
+    out.mkdir()
+    _forged_journal(out, tmp / "victims")
+    run = cli("build", "--source", source, "--out", out, "--artefact", "grid", cwd=tmp)
+    harmed = _victims_whole(tmp / "victims")
+    if harmed:
+        return Outcome(FAILED, f"files outside dist/ deleted or overwritten: {harmed}")
+    return verdict([], run, "files outside dist/")
+
+
+@attack("v a forged journal in a cloned notes folder, then import")
+def v_journal_import(tmp: Path) -> Outcome:
+    notes = notes_folder(tmp / "notes")
+    _forged_journal(notes, tmp / "victims")
+    (tmp / "guide.md").write_text(_guide(2))
+    run = cli("import", tmp / "guide.md", "--into", notes, cwd=tmp)
+    harmed = _victims_whole(tmp / "victims")
+    if harmed:
+        return Outcome(FAILED, f"files outside the notes folder deleted or overwritten: {harmed}")
+    return verdict([], run, "files outside the notes folder")
+
+
+@attack("v a forged journal in dist/, then sync")
+def v_journal_sync(tmp: Path) -> Outcome:
+    source = notes_folder(tmp / "notes")
+    out = tmp / "dist"
+    out.mkdir()
+    path = _collection(tmp / "collection.anki2")
+    _forged_journal(out, tmp / "victims")
+    run = cli("sync", "--source", source, "--collection", path, "--out", out, "--yes", cwd=tmp)
+    harmed = _victims_whole(tmp / "victims")
+    if harmed:
+        return Outcome(FAILED, f"files outside dist/ deleted or overwritten: {harmed}")
+    return verdict([], run, "files outside dist/")
+
+
+@attack("v a --templates template reaching Python (lipsum.__globals__.os)")
+def v_template_python(tmp: Path) -> Outcome:
+    templates = tmp / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    grid = templates / "grid.html.j2"
+    ran = tmp / "ran"
+    payload = (
+        f"{{{{ lipsum.__globals__.os.makedirs('{ran}') }}}}{{{{ cycler.__init__.__globals__.os.getcwd() }}}}"
+    )
+    grid.write_text(grid.read_text("utf-8").replace("</body>", payload + "</body>", 1), "utf-8")
+    source = notes_folder(tmp / "notes")
+    run = cli(
+        "build",
+        "--source",
+        source,
+        "--out",
+        tmp / "dist",
+        "--templates",
+        templates,
+        "--artefact",
+        "grid",
+        cwd=tmp,
+    )
+    if ran.exists() or (
+        (tmp / "dist" / "grid.html").exists() and str(tmp) in (tmp / "dist" / "grid.html").read_text()
+    ):
+        return Outcome(FAILED, "the template ran Python")
+    return verdict([], run, "nothing ran")
+
+
 # --- running ------------------------------------------------------------------------------------------------
 
 
