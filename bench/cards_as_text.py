@@ -17,15 +17,30 @@ from pathlib import Path
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 
+_FRACTION = re.compile(
+    r'<span class="frac"><span class="num">(?P<num>.*?)</span>(?:<span class="slash">[^<]*</span>)?'
+    r'<span class="den">(?P<den>.*?)</span></span>'
+)
+
+
+def _bracketed(part: str) -> str:
+    """Return one side of a fraction, in brackets when it is more than one term: TP + FP → (TP + FP)."""
+    return f"({part})" if re.search(r"[\s+\-*/]", part.strip()) else part
+
+
+def _fraction(match: re.Match[str]) -> str:
+    """Quote a stacked fraction on one line as it reads: TP / (TP + FP), never TP / TP + FP."""
+    return f"{_bracketed(match['num'])} / {_bracketed(match['den'])}"
+
+
 def plain(html: str) -> str:
     """Return rendered card HTML as one line of text."""
     html = re.sub(r"<(style|script)\b[^>]*>.*?</\1>", "", html, flags=re.DOTALL)
+    html = _FRACTION.sub(_fraction, html)
     html = re.sub(r'<div class="cheatdeck-status">[^<]*</div>', "", html)  # a switch's value, hidden by CSS
     html = re.sub(r"<details[^>]*>\s*<summary>(.*?)</summary>.*?</details>", r" [\1 …]", html, flags=re.S)
     html = re.sub(r"</(div|p|li|dd|tr|h\d|summary)>|<br>", " | ", html)
     html = re.sub(r"</(dt|th|td)>", ": ", html)
-    html = html.replace('<span class="slash"> / </span>', "")  # hidden on cards (card.css)
-    html = html.replace('</span><span class="den">', " / ")  # a stacked fraction
     html = re.sub(r"</?(span|b|strong|em|i|code|mark|a|sub|sup|wbr)\b[^>]*>", "", html)  # inline: no gap
     text = unescape(re.sub(r"<[^>]+>", " ", html))
     text = re.sub(r"\s*(\|\s*)+", " | ", re.sub(r"\s+", " ", text))

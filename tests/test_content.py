@@ -3,6 +3,7 @@ that do not give their answer away, checked on made-up notes and on the shipped 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import html5lib
@@ -18,7 +19,7 @@ from cheatdeck.notes.model import Notebook
 from cheatdeck.notes.sources import load_sources
 from cheatdeck.options import SheetOptions
 from cheatdeck.sheet.document import render_sheet_html
-from tests.conftest import ROOT, SOURCE
+from tests.conftest import ROOT, SOURCE, Built
 
 EXAMPLE = ROOT / "examples" / "aws-cloud-practitioner"
 CORRECTION = {
@@ -227,3 +228,17 @@ def test_the_contrasts_the_seed_supports_are_cards_with_a_difference(notebook: N
         ("batch-transform", "inference-pipeline"),
     ]:
         assert pairs.get(pair), pair  # one authored sentence: the card asks "What tells them apart?"
+
+
+def test_cards_as_text_quotes_a_stacked_fraction_with_its_brackets(built: Built) -> None:
+    """bench/cards_as_text.py read "Accuracy = TP + TN / TP + FP + TN + FN": a listing misquoted formulas."""
+    bench = ROOT / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        from cards_as_text import cards_as_text  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(bench))
+    lines = cards_as_text(built.deck)
+    assert any("Accuracy = (TP + TN) / (TP + FP + TN + FN)" in line for line in lines)
+    assert any("Precision = TP / (TP + FP)" in line for line in lines)
+    assert not any("<script" in line or "function (" in line for line in lines)
