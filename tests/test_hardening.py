@@ -237,7 +237,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> No
     source = _notes(tmp_path, notes)
     out = tmp_path / "dist"
     build_into(source, out, artefacts=("grid",))
-    rows = list(csv.DictReader(io.StringIO((out / "grid.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO((out / "grid.csv").read_text(encoding="utf-8-sig"))))
     cells = {(row["note_id"], column): value for row in rows for column, value in row.items()}
     assert cells["s3", "name"] == '\'=HYPERLINK("http://evil.example","S3")'
     assert cells["s3", "use_case"] == "'+1+cmd|calc"

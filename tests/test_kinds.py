@@ -224,7 +224,7 @@ def test_own_grid_table_follows_the_declaration(pharmacology: tuple[Path, Path])
 
     import html5lib
 
-    rows = list(csv.DictReader(io.StringIO((pharmacology[1] / "grid.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO((pharmacology[1] / "grid.csv").read_text(encoding="utf-8-sig"))))
     assert [(row["table"], row["group"], row["name"]) for row in rows] == [
         ("drugs", "analgesic", "Ibuprofen"),
         ("drugs", "analgesic", "Paracetamol"),

@@ -141,7 +141,7 @@ def test_empty_grid_cells_stay_empty(tmp_path: Path) -> None:
         "  - {id: alg, title: Alg, kind: algorithm, summary: A.}\n"
     )
     build_into(source, tmp_path / "dist", artefacts=("grid",))
-    rows = list(csv.DictReader((tmp_path / "dist" / "grid.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "dist" / "grid.csv").open(encoding="utf-8-sig")))
     for row in rows:
         assert all(row[column] == "" for column in ("use_case", "domain", "learning", "task", "input"))
 
