@@ -16,7 +16,6 @@ from pathlib import Path
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-
 _FRACTION = re.compile(
     r'<span class="frac"><span class="num">(?P<num>.*?)</span>(?:<span class="slash">[^<]*</span>)?'
     r'<span class="den">(?P<den>.*?)</span></span>'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import html5lib
 import pytest
@@ -242,3 +243,67 @@ def test_cards_as_text_quotes_a_stacked_fraction_with_its_brackets(built: Built)
     assert any("Accuracy = (TP + TN) / (TP + FP + TN + FN)" in line for line in lines)
     assert any("Precision = TP / (TP + FP)" in line for line in lines)
     assert not any("<script" in line or "function (" in line for line in lines)
+
+
+# --- The sheet ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sheet(notebook: Notebook) -> ElementTree.Element:
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    tree: ElementTree.Element = html5lib.parse(html, namespaceHTMLElements=False)
+    return tree
+
+
+def test_the_sheet_prints_every_difference_sentence_once_with_its_pair(
+    notebook: Notebook, sheet: ElementTree.Element
+) -> None:
+    printed = [
+        " ".join(" ".join(p.itertext()).split()) for p in sheet.iter("p") if p.get("class") == "difference"
+    ]
+    sentences = [s for first, second, _, said in CardPlanner(notebook).pairs for s in said]
+    assert len(sentences) >= 8
+    for sentence in sentences:
+        holding = [text for text in printed if " ".join(sentence.split()) in text]
+        assert len(holding) == 1, (sentence, printed)
+        assert holding[0].startswith("vs ")
+
+
+def test_the_sheet_prints_each_field_once_on_the_notes_page_or_in_the_grid(
+    notebook: Notebook, sheet: ElementTree.Element
+) -> None:
+    gridded = {
+        "service": {"use_case", "domain"},
+        "deployment": {"use_case"},
+        "algorithm": {"learning", "task", "input"},
+    }
+    articles = {a.get("id"): a for a in sheet.iter("article")}
+    for note in notebook.notes:
+        if note.kind not in gridded:
+            continue
+        fields = [p for p in articles[f"note-{note.id}"].iter("p") if p.get("class") == "fields"]
+        text = " ".join(" ".join(p.itertext()) for p in fields)
+        for name in gridded[note.kind]:
+            label = {
+                "use_case": "Use case",
+                "domain": "Domain",
+                "learning": "Learning",
+                "task": "Task",
+                "input": "Input",
+            }[name]
+            assert f"{label}:" not in text, (note.id, name)
+    kmeans = " ".join(
+        " ".join(p.itertext()) for p in articles["note-k-means"].iter("p") if p.get("class") == "fields"
+    )
+    assert "Use case:" in kmeans  # an algorithm's use case is no grid column: the notes page prints it
+
+
+def test_the_sheets_legend_shows_each_kind_with_its_coloured_badge(
+    notebook: Notebook, sheet: ElementTree.Element
+) -> None:
+    [legend] = [div for div in sheet.iter("div") if div.get("class") == "legend"]
+    kinds = [span.get("class") for span in legend if span.tag == "span"]
+    assert kinds == [f"kind-{kind.name}" for kind in notebook.kinds]
+    assert [badge.text for badge in legend.iter("span") if badge.get("class") == "badge"] == [
+        kind.badge for kind in notebook.kinds
+    ]

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from cheatdeck.cards.plan import contrast_pairs, differences
 from cheatdeck.grid import Grid, grid_rows
-from cheatdeck.notes.kinds import KindSpec
+from cheatdeck.notes.kinds import LABELLED_FIELDS, KindSpec, labelled_values
 from cheatdeck.notes.model import Note, Notebook, Reference
 from cheatdeck.notes.render import render_correction, render_fact, render_inline, render_markdown
 from cheatdeck.options import SheetOptions
@@ -176,8 +177,13 @@ def _sheet_renderer(
     legend = "   ".join(f"{section.badge} {section.label.lower()}" for section in sections + lists)
     printed = tuple(note for section in sections for note in section.notes) + resources
     numbered, numbers = number_references(printed) if options.layout == "sheet" else ((), {})
+    shown_grid = grid if grid is not None and every else grid_rows(notebook, None if every else notes)
     environment = make_environment(templates)
     add_sheet_filters(environment)
+    in_grid = grid_fields(shown_grid)
+    environment.filters["unlisted"] = lambda note: [
+        (label, text) for name, label, text in note_fields(note) if name not in in_grid.get(note.kind, ())
+    ]
     template = environment.get_template("sheet.html.j2")
     context = {
         "layout": options.layout,
@@ -188,7 +194,8 @@ def _sheet_renderer(
         "sections": sections,  # every section, for templates written before chapters
         "lists": lists,
         "resources": resources,
-        "grid": grid if grid is not None and every else grid_rows(notebook, None if every else notes),
+        "grid": shown_grid,
+        "contrasts": contrasts_by_note(notebook, printed),
         "titles": {note.id: note.title for note in notebook.notes},
         "note_href": lambda note: f"#note-{note.id}",
         "changed": format_day(changed),
@@ -210,6 +217,45 @@ def _sheet_renderer(
         return _tidy_spaces(template.render(**context, **switches))
 
     return render, chapters_of(sections)
+
+
+def grid_fields(grid: Grid) -> dict[str, frozenset[str]]:
+    """Return, per kind, the fields the grid page shows for its notes (its columns and its grouping): the
+    notes page leaves them out, so each field is printed once."""
+    shown: dict[str, set[str]] = {}
+    for table in grid.tables:
+        if not table.rows:
+            continue
+        fields = {column.field for column in table.columns} | (
+            {table.spec.group_by} if table.spec.group_by else set()
+        )
+        for rows in table.spec.rows:
+            shown.setdefault(rows.kind, set()).update(fields)
+    return {kind: frozenset(fields) for kind, fields in shown.items()}
+
+
+def note_fields(note: Note) -> list[tuple[str, str, str]]:
+    """Return (field, label, text) for each labelled field the note fills, as `labelled_values` says them."""
+    values = labelled_values(note)
+    names = [field.name for field in LABELLED_FIELDS if getattr(note, field.name)]
+    names += [getattr(value, "name", value.label) for value in getattr(note, "declared", ())]
+    return [(name, label, text) for name, (label, text) in zip(names, values, strict=True)]
+
+
+def contrasts_by_note(notebook: Notebook, printed: tuple[Note, ...]) -> dict[str, list[tuple[str, str]]]:
+    """Return, per note, the notes it is contrasted with and what tells them apart (or '' for a link only).
+
+    A pair's `difference:` sentences are printed once, under whichever of the two the sheet prints first;
+    the other note links to it."""
+    order = {note.id: index for index, note in enumerate(printed)}
+    result: dict[str, list[tuple[str, str]]] = {}
+    for first_id, second_id in contrast_pairs(notebook):
+        first, second = notebook.note(first_id), notebook.note(second_id)
+        sentence = " ".join(differences(first, second))
+        owner, other = sorted((first, second), key=lambda note: order.get(note.id, len(order)))
+        result.setdefault(owner.id, []).append((other.id, sentence))
+        result.setdefault(other.id, []).append((owner.id, ""))
+    return result
 
 
 def number_references(notes: tuple[Note, ...]) -> tuple[tuple[Reference, ...], dict[str, list[int]]]:
