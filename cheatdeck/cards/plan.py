@@ -643,7 +643,7 @@ def _plan_note(
         "Summary": render_inline(note.summary, mathjax=True),
         "Details": _details(note, templates, hide=asked),
         "Image": image,
-        "More": _more(note, asked, body, templates),
+        "More": _more(note, cards, body, templates),
         "Source id": note.id,
     }
     for kind in TOPIC_CARDS:
@@ -798,14 +798,18 @@ def _details(
     return render_fragment(templates, "details", rows=rows) if rows else ""
 
 
-def _more(note: Note, asked: frozenset[str], body: str, templates: Path) -> str:
-    """Render what the term card's back folds away: the facts, the fields other cards ask, the body."""
+def _more(note: Note, cards: CardPlan, body: str, templates: Path) -> str:
+    """Render what the term card's back folds away: the facts no card asks, the reverse card's clue, the
+    corrections, the body and the references. Never another card's answer (a fact card's, a field the
+    learning, task or formula card asks): Anki shows those cards next, asking what was just read."""
+    carded = {index for index, _, _ in cards.facts}
+    answers = cards.asked - ({cards.clue.field} if cards.clue is not None else set())
     return render_fragment(
         templates,
         "more",
-        facts=[_fact_line(fact) for fact in note.facts],
+        facts=[_fact_line(fact) for index, fact in enumerate(note.facts) if index not in carded],
         corrections=[Markup(render_correction(item, mathjax=True)) for item in note.corrections],
-        details=Markup(_details(note, templates, only=asked)),
+        details=Markup(_details(note, templates, only=cards.asked - answers)),
         body=Markup(body),
         references=Markup(render_references(note)),
     )
