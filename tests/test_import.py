@@ -306,12 +306,12 @@ def test_vault_folder_imports_each_file_and_skips_hidden_folders(tmp_path: Path)
 def test_headings_with_the_same_name_get_their_parents_in_the_id(tmp_path: Path) -> None:
     guide = tmp_path / "g.md"
     guide.write_text(
-        "# A\n\n## Overview\n\nOne.\n\n# B\n\n## Overview\n\nTwo.\n\n## Own {#custom}\n\nThree.\n"
-    )
+        "# A\n\n## Usage\n\nOne.\n\n# B\n\n## Usage\n\nTwo.\n\n## Own {#custom}\n\nThree.\n"
+    )  # (an "Overview" is its parent's own text: `test_an_overview_child_heading_is_its_parents_own_text`)
     import_guides([guide], tmp_path / "notes")
     assert [note.id for note in load_sources(tmp_path / "notes").notes] == [
-        "a-overview",
-        "b-overview",
+        "a-usage",
+        "b-usage",
         "custom",
     ]
 

@@ -180,7 +180,7 @@ def test_topics_are_chosen_from_the_guides_own_outline_and_the_choice_is_printed
     folded = "2 sub-heading(s) kept inside their topic (Usage, Pricing)"
     assert f"{path}: {chosen}; {folded} (--level N takes every heading down to N instead)" in lines
     assert any("'Table of Contents' left out (it holds only links)" in line for line in lines)
-    assert any("'References' left out (it holds only links)" in line for line in lines)
+    assert any("'References' left out (it lists where to read more" in line for line in lines)
     # --level overrides the choice: every heading down to ## is a note
     import_guides([path], tmp_path / "level2", level=2)
     assert [note.id for note in load_sources(tmp_path / "level2").notes] == [

@@ -280,7 +280,7 @@ def test_an_html_page_keeps_only_web_and_mail_links(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     links = "".join(f'<li><a href="{escape(href)}">link {n}</a></li>' for n, href in enumerate(_UNSAFE))
     page.write_text(
-        f"<html><body><h2>Links</h2><p>Some links.</p><ul>{links}"
+        f"<html><body><h2>Link examples</h2><p>Some links.</p><ul>{links}"
         '<li><a href="https://example.com/ok">web</a> <a href="mailto:me@example.com">mail</a></li>'
         "</ul></body></html>",
         encoding="utf-8",
@@ -298,7 +298,7 @@ def test_a_markdown_guide_keeps_only_web_and_mail_links(tmp_path: Path) -> None:
     guide = tmp_path / "guide.md"
     inline = "".join(f"- [link {n}]({href.strip()})\n" for n, href in enumerate(_UNSAFE) if "\t" not in href)
     guide.write_text(
-        f"## Links\n\nSome links.\n\n{inline}- <vbscript:msgbox(7)> and [ref][r]\n"
+        f"## Link examples\n\nSome links.\n\n{inline}- <vbscript:msgbox(7)> and [ref][r]\n"
         "- [entity](javascript&colon;alert(9)) [tab](java&#9;script:alert(10))\n\n"
         "[r]: javascript:alert(8)\n\n- [web](https://example.com/ok)\n",
         encoding="utf-8",

@@ -93,6 +93,18 @@ def is_generic_title(title: str) -> bool:
     return words in GENERIC_TITLES or bool(_NUMBERED_GENERIC.fullmatch(words))
 
 
+_OVERVIEW = re.compile(
+    r"(an? |the )?(overview|introduction|intro|definition|summary|description|basics|about|"
+    r"what (is|are) (it|they|this))"
+)
+
+
+def is_overview_title(title: str) -> bool:
+    """True for a heading that carries its parent topic's own text: "Overview", "Introduction",
+    "Definition", "Summary", "What is it?"."""
+    return bool(_OVERVIEW.fullmatch(" ".join(re.sub(r"[^\w\s]", " ", title.lower()).split())))
+
+
 def is_numbered_case(title: str) -> bool:
     """True for a numbered case that names no topic: "Scenario 01", "Example 2", "Question 3"."""
     words = " ".join(re.sub(r"[^\w\s]", " ", title.lower()).split())

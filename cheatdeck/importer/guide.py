@@ -28,7 +28,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from cheatdeck.cards.fragments import is_generic_title, is_numbered_case
+from cheatdeck.cards.fragments import is_generic_title, is_numbered_case, is_overview_title
 from cheatdeck.importer.author_facts import author_facts
 from cheatdeck.importer.files import (
     Picture,
@@ -46,7 +46,7 @@ from cheatdeck.importer.obsidian import (
     read_obsidian,
     statement_note,
 )
-from cheatdeck.importer.structure import outline
+from cheatdeck.importer.structure import REFERENCE_SECTION, outline, title_heading
 from cheatdeck.importer.summaries import choose_summary
 from cheatdeck.notes.kinds import BUILTIN, Kinds
 from cheatdeck.notes.markdown_sources import (
@@ -101,6 +101,9 @@ class Guide:
     root: Path
     source: Path
     tags: tuple[str, ...] = ()  # from its front matter: given to every note
+    title_line: int | None = None  # the line of its own title heading (`structure.title_heading`), if any
+    intro: str = ""  # the text under its title heading, before the first topic: no note, kept in the header
+    header: list[str] = field(default_factory=list, compare=False)  # guide-level reading lists, as written
 
 
 @dataclass
@@ -232,7 +235,7 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault:
     if controls:
         text = _CONTROL.sub("", text)
         notices.append(f"{path}: {controls} control character(s) removed")
-    title, tags = "", tuple[str, ...]()
+    title, html_title, tags = "", "", tuple[str, ...]()
     front = _FRONT_MATTER.match(text)
     if front:
         text = text[front.end() :]
@@ -242,7 +245,7 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault:
     ):
         from cheatdeck.importer.html_markdown import TooDeep, html_to_markdown
 
-        title = title or _html_title(text)
+        html_title = _html_title(text)
         left_out: list[str] = []
         try:
             text = html_to_markdown(text, left_out)
@@ -261,8 +264,27 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault:
     else:
         text, tags = _read_obsidian(text, front["yaml"] if front else "", path, vault, notices, tags)
     text = _without_unsafe_links(text, path, notices)
-    title = title or path.stem.replace("-", " ").replace("_", " ").strip() or "Imported notes"
-    return Guide(str(path), output, _plain(title), text, path.parent, root, path, tags)
+    title_line, heading, intro = _title_heading(text, path)
+    title = (
+        title
+        or heading
+        or html_title
+        or path.stem.replace("-", " ").replace("_", " ").strip()
+        or "Imported notes"
+    )
+    return Guide(str(path), output, _plain(title), text, path.parent, root, path, tags, title_line, intro)
+
+
+def _title_heading(text: str, path: Path) -> tuple[int | None, str, str]:
+    """Return the line of the guide's own title heading (`structure.title_heading`), its title and the
+    text under it before the first topic (None, "", "" when it has none)."""
+    lines = text.split("\n")
+    headings = markdown_headings(text)
+    line = title_heading(lines, headings, path.stem)
+    if line is None:
+        return None, "", ""
+    intro = "\n".join(lines[headings[0][2] : headings[1][1]]).strip("\n")
+    return line, _heading_title(headings[0][3]), intro
 
 
 def _without_unsafe_links(text: str, path: Path, notices: list[str]) -> str:
@@ -379,7 +401,13 @@ def draft_notes(
         return _title_only(guide)
     first = headings[0][1] if headings else len(lines)
     preamble = "\n".join(lines[:first])
-    if preamble.strip():
+    if guide.title_line is not None:
+        line, kept = (
+            guide.title_line + 1,
+            " (its introduction is kept under it)" if guide.intro.strip() else "",
+        )
+        notices.append(f"{guide.name}:{line}: {guide.title!r} is the guide's title, not a topic{kept}")
+    elif preamble.strip():
         drafts += _draft(guide, guide.title, (guide.title,), (), preamble, notices, media, line=1)
     top: tuple[str, Draft | None] = (guide.title, None)  # a generic first heading is the file's topic's
 
@@ -391,25 +419,71 @@ def draft_notes(
     ) -> None:
         """Draft a section and those under it; `parent`: the heading above it, and its note (if any)."""
         if section.start in furniture:
-            why = furniture[section.start]
-            notices.append(f"{guide.name}:{section.start + 1}: {_plain(section.title)!r} left out ({why})")
+            notices.append(_left_out(guide, section, lines, parent[1], furniture[section.start]))
             return
-        own_stop = section.children[0].start if section.children else section.stop
-        own = "\n".join(lines[section.end : own_stop])
+        own, children = _own_text(guide, section, lines, notices)
         title = _title_in_context(section.title, parent[0], parent[1] is not None, titles)
         made = _draft(guide, title, (*path, title), containers, own, notices, media, section.start + 1)
         _note_parent(made, parent[1], _heading_title(section.title) if title != section.title else "")
         drafts.extend(made)
-        if not made and section.children:
+        if not made and children:
             containers = (*containers, _heading_title(section.title))  # its own name, not its parent's
         elif not made:
             notices.append(f"{guide.name}:{section.start + 1}: empty section {_plain(title)!r} left out")
-        for child in section.children:
+        for child in children:
             walk(child, (*path, title), containers, (section.title, made[0] if made else None))
 
     for root in roots:
         walk(root, (), (), top)
     return drafts
+
+
+def _left_out(guide: Guide, section: _Section, lines: list[str], parent: Draft | None, why: str) -> str:
+    """Return the notice for a section that is no note (a reading list's links go where they belong)."""
+    if REFERENCE_SECTION.match(_heading_title(section.title)):
+        why = _reading_list(guide, section, lines, parent)
+    return f"{guide.name}:{section.start + 1}: {_plain(section.title)!r} left out ({why})"
+
+
+def _own_text(
+    guide: Guide, section: _Section, lines: list[str], notices: list[str]
+) -> tuple[str, list[_Section]]:
+    """Return a section's own text and the sections under it; a first sub-heading "Overview",
+    "Introduction", "Definition" … is the section's own text ("OSPF" → "Overview": one note, "OSPF")."""
+    own_stop = section.children[0].start if section.children else section.stop
+    own = "\n".join(lines[section.end : own_stop])
+    children = section.children
+    if not children or not is_overview_title(_heading_title(children[0].title)):
+        return own, children
+    overview = children[0]
+    overview_stop = overview.children[0].start if overview.children else overview.stop
+    own = "\n\n".join(part for part in (own, "\n".join(lines[overview.end : overview_stop])) if part.strip())
+    notices.append(
+        f"{guide.name}:{overview.start + 1}: {_heading_title(overview.title)!r} is "
+        f"{_heading_title(section.title)!r}'s own text: one note"
+    )
+    return own, [*overview.children, *children[1:]]
+
+
+def _reading_list(guide: Guide, section: _Section, lines: list[str], parent: Draft | None) -> str:
+    """Attach the links of a "References"-like section to the note above it (its lines with no link go
+    to the end of that note's body); under no note, keep the section in the notes file's header. Return
+    what was done, for the report."""
+    text = "\n".join(lines[section.end : section.stop]).strip("\n")
+    if parent is None:
+        guide.header.append(f"**{_heading_title(section.title)}**\n\n{text}")
+        return "it lists where to read more: kept in the notes file's header, not as a note"
+    links = _links(text)
+    owner = parent.fields.setdefault("references", [])
+    for url, label in links:
+        if all(_reference_url(ref) != url for ref in owner):
+            owner.append({"url": url, "label": label} if label and label != url else url)
+    unlinked = [line for line in text.split("\n") if line.strip() and not _links(line)]
+    if unlinked:
+        parent.body = _tidy(f"{parent.body}\n{_heading_title(section.title)}:\n\n" + "\n".join(unlinked))
+    return f"it lists where to read more: its {len(links)} link(s) are {parent.title!r}'s references" + (
+        ", its other lines end that note's text" if unlinked else ""
+    )
 
 
 def _title_only(guide: Guide) -> list[Draft]:
@@ -454,9 +528,9 @@ def _topic_headings(
 ) -> tuple[list[tuple[int, int, int, str]], dict[int, str]]:
     """Return the headings that begin a note (and furniture: start line → why it is left out)."""
     headings = markdown_headings(guide.markdown)
-    if level is not None:
-        return [h for h in headings if h[0] <= level], {}
-    chosen = outline(lines, headings)
+    if level is not None:  # the guide's title heading still only names the guide
+        return [h for h in headings if h[0] <= level and h[1] != guide.title_line], {}
+    chosen = outline(lines, headings, guide.title_line)
     if choices is not None and headings:
         choices.append(chosen.describe(guide.name))
     return [h for h in headings if h[1] in chosen.topics], chosen.furniture
@@ -995,7 +1069,8 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
     contents += _without_scaffold_examples(into, report.notices)
     if not (into / "deck.yaml").is_file():
         title = _deck_title(sources, guides)
-        contents.append((into / "deck.yaml", deck_file_text(title).encode()))
+        description = _deck_description(guides) if len(guides) == 1 else ""
+        contents.append((into / "deck.yaml", deck_file_text(title, description).encode()))
         report.notices.append(
             f"the new deck is titled {title!r}; change `title:` in deck.yaml before you build"
         )
@@ -1105,6 +1180,14 @@ def _deck_title(sources: Sequence[Path], guides: list[Guide]) -> str:
     return guides[0].title
 
 
+def _deck_description(guides: list[Guide]) -> str:
+    """Return a new deck's description: the first paragraph of the guide's introduction, as plain text."""
+    paragraph = re.split(r"\n\s*\n", guides[0].intro.strip(), maxsplit=1)[0]
+    if not paragraph or _only_links(paragraph) or re.match(r"\s*([-*+|>#]|\d+\.)", paragraph):
+        return ""
+    return _plain(paragraph)
+
+
 def _check_targets(sources: Sequence[Path], into: Path, guides: list[Guide]) -> None:
     """Refuse an import that would write two guides to one file, into its own input, or over a guide."""
     first: dict[Path, Guide] = {}
@@ -1172,7 +1255,8 @@ def _merge(
     never called "your edit"."""
     key = guide.output.as_posix()
     origin = f"Imported from {Path(guide.name).name} by `cheatdeck import`: edit freely."
-    header = f"# {group_heading(guide.title)}\n\n{origin}\n"
+    kept = [part for part in (guide.intro.strip("\n"), *guide.header) if part.strip()]
+    header = "\n\n".join([f"# {group_heading(guide.title)}", origin, *kept]) + "\n"
     existing: list[tuple[str, str]] = []
     if current is not None:
         header, existing = current

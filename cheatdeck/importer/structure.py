@@ -34,6 +34,12 @@ _FURNITURE = re.compile(
     r"further reading|see also|sources|bibliography)$",
     re.IGNORECASE,
 )
+REFERENCE_SECTION = re.compile(
+    r"^(references?|resources|(useful |external )?links|further reading|see also|sources|bibliography|"
+    r"read more|learn more)$",
+    re.IGNORECASE,
+)
+"""A section that lists where to read more: never a note, whatever it holds (its links are references)."""
 
 
 @dataclass
@@ -78,9 +84,32 @@ class Outline:
         return text + " (--level N takes every heading down to N instead)"
 
 
-def outline(lines: list[str], headings: list[tuple[int, int, int, str]]) -> Outline:
-    """Decide which headings begin a note (see the module's docstring)."""
+def title_heading(lines: list[str], headings: list[tuple[int, int, int, str]], name: str) -> int | None:
+    """Return the start line of the guide's own title heading, or None: the first heading, alone at its
+    level, nothing but blank lines before it, with sub-headings that are topics (not parts folded into it),
+    and not the file's own name (an Obsidian note's `# Warfarin` in Warfarin.md is its topic)."""
+    if not headings or "\n".join(lines[: headings[0][1]]).strip():
+        return None
+    level = headings[0][0]
+    if any(other[0] <= level for other in headings[1:]) or len(headings) < 2:
+        return None
+    root = _tree(lines, headings)[0]
+    if _plain_title(root.title).casefold() == " ".join(re.sub(r"[-_]", " ", name).split()).casefold():
+        return None
+    folded = (
+        root.own_words > 0
+        and all(_is_part(_plain_title(part.title)) for part in root.children)
+        and root.total_words <= MAX_FOLDED_WORDS
+    )
+    return None if folded else root.start
+
+
+def outline(lines: list[str], headings: list[tuple[int, int, int, str]], title: int | None = None) -> Outline:
+    """Decide which headings begin a note (see the module's docstring); `title`: the start line of the
+    guide's title heading (`title_heading`), which only names the guide: its sub-headings are the roots."""
     roots = _tree(lines, headings)
+    if title is not None and roots and roots[0].start == title:
+        return _outline_of(roots[0].children)
     result = Outline()
     first = headings[0][1] if headings else len(lines)
     preamble = "\n".join(lines[:first])
@@ -92,6 +121,11 @@ def outline(lines: list[str], headings: list[tuple[int, int, int, str]]) -> Outl
         result.topics.discard(-1)
         result.own_text = result.levels.pop(0, 0) > 0
         return result
+    return _outline_of(roots)
+
+
+def _outline_of(roots: list[Heading]) -> Outline:
+    result = Outline()
     for root in roots:
         _decide(root, result, in_topic=False)
     return result
@@ -124,6 +158,9 @@ def _decide(heading: Heading, result: Outline, in_topic: bool) -> None:
     """Mark `heading` (a topic or a container) and choose for the headings under it."""
     plain = _plain_title(heading.title)
     result.topics.add(heading.start)
+    if REFERENCE_SECTION.match(plain):
+        result.furniture[heading.start] = "it lists where to read more"
+        return
     if heading.links_only and heading.own_words and (not heading.children or _FURNITURE.match(plain)):
         result.furniture[heading.start] = "it holds only links"
         return

@@ -47,15 +47,16 @@ def write_deck_file(folder: Path, title: str) -> Path:
     return path
 
 
-def deck_file_text(title: str) -> str:
+def deck_file_text(title: str, description: str = "") -> str:
     """Return the text of a `deck.yaml` for a new deck called `title`, with its own stable deck id. A title
-    a deck cannot hold (a guide's, for `import`) is cleaned: one line, no control characters."""
+    a deck cannot hold (a guide's, for `import`) is cleaned: one line, no control characters; so is a
+    `description` (default: "Notes for <title>.")."""
     template = (SHIPPED_TEMPLATES / "new" / "deck.yaml").read_text(encoding="utf-8")
     title = title.strip() if title_problem(title) is None else one_line(title) or DEFAULT_TITLE
     values = {
         "deck_id": _deck_id(title),
         "title": _yaml_text(title),
-        "description": _yaml_text(f"Notes for {title}."),
+        "description": _yaml_text(one_line(description) or f"Notes for {title}."),
     }
     return _PLACEHOLDER.sub(lambda match: values[match[1]], template)  # one pass: no value is read again
 
