@@ -856,8 +856,15 @@ FORMULAS = [
 ]
 
 
+# A sheet is laid out in cached parts (chapters) only from CHAPTERS_FROM notes (cheatdeck/sheet/document.py)
+MANY = [
+    {"id": f"filler-{i}", "title": f"Filler {i}", "kind": "concept", "summary": f"Filler note {i}."}
+    for i in range(125)
+]
+
+
 def _built_sheet(tmp: Path) -> tuple[Path, Path, Path]:
-    source = notes_folder(tmp / "notes", notes=[*NOTES, *FORMULAS])
+    source = notes_folder(tmp / "notes", notes=[*NOTES, *FORMULAS, *MANY])
     out = tmp / "dist"
     first = cli("build", "--source", source, "--out", out, "--artefact", "sheet", cwd=tmp)
     assert first.code == 0, first.output
@@ -870,7 +877,7 @@ def _cache_attack(
     source, out, cache = _built_sheet(tmp)
     for part in sorted(cache.glob("*.pdf"))[:1]:
         spoil(part)
-    notes_folder(tmp / "notes", notes=[{**NOTES[0], "title": "Alpha changed"}, *NOTES[1:], *FORMULAS])
+    notes_folder(tmp / "notes", notes=[{**NOTES[0], "title": "Alpha changed"}, *NOTES[1:], *FORMULAS, *MANY])
     run = cli(
         "build",
         "--source",
@@ -968,7 +975,7 @@ def a12e(tmp: Path) -> Outcome:
     drawings = data["drawings"]
     drawings[first], drawings[second] = drawings[second], drawings[first]
     path.write_text(json.dumps(data))
-    changed = [*NOTES, *({**note, "summary": note["summary"] + " Changed."} for note in FORMULAS)]
+    changed = [*NOTES, *({**note, "summary": note["summary"] + " Changed."} for note in FORMULAS), *MANY]
     notes_folder(source, notes=changed)
     run = cli("build", "--source", source, "--out", out, "--artefact", "sheet", cwd=tmp)
     fresh = notes_folder(tmp / "two" / "notes", notes=changed)
