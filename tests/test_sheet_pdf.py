@@ -599,3 +599,31 @@ def test_a_short_sheet_is_one_document_and_an_edit_gives_the_bytes_of_a_forced_b
     elsewhere = tmp_path / "another" / "folder"
     shutil.copytree(source, elsewhere)
     assert _build(elsewhere, tmp_path / "another" / "dist", force=True) == edited
+
+
+@pytest.mark.slow
+def test_an_edit_in_the_same_process_reads_only_the_part_it_laid_out_again(
+    source: Path, tmp_path: Path, laid_out: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`watch` joins the parts it read for the last sheet again without reading or checking them anew
+    (the join leaves them as read), and the bytes are those of a forced build."""
+    out = tmp_path / "dist"
+    _build(source, out)
+    read: list[bytes] = []
+    checked: list[Path] = []
+    reader, check = cheatdeck.sheet.pdf._reader, cheatdeck.sheet.pdf._check_part
+    monkeypatch.setattr(cheatdeck.sheet.pdf, "_reader", lambda pdf: read.append(pdf) or reader(pdf))
+    monkeypatch.setattr(
+        cheatdeck.sheet.pdf, "_check_part", lambda path, pdf: checked.append(path) or check(path, pdf)
+    )
+    notes = source / "notes.yaml"
+    for number, word in enumerate(("one", "two")):
+        laid_out.clear()
+        notes.write_text(notes.read_text().replace(f"measure numbered {number}.", f"measure {word}."))
+        edited = _build(source, out)
+        assert len(laid_out) == 1 and f"measure {word}." in laid_out[0]  # the chapter holding the edit
+        assert len(read) == 1 and not checked  # that chapter alone is read; the rest was read before
+        read.clear()
+        assert _build(source, tmp_path / f"forced-{word}", force=True) == edited
+        assert _build(source, out) == edited  # up to date
+        read.clear()

@@ -156,6 +156,11 @@ def write_parts_pdf(
         pdfs, frames.frame_for, [_owned(part) for part in sheet.parts], kept, lay_out_again, parsed
     )
     target.write_bytes(joined)
+    _READ.clear()
+    joined_from = {*pdfs, frames.last}  # not a kept part that failed to join
+    _READ.update(
+        (hashlib.sha256(pdf).hexdigest(), read) for pdf, read in parsed.items() if pdf in joined_from
+    )
     if cache is not None:
         _prune(cache, keep={*keys, *frames.keys})
     log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), len(missing))
@@ -179,6 +184,7 @@ class _Frames:
         self.versions, self.parsed = versions, parsed
         self.reuse = cache is not None
         self.keys: list[str] = []
+        self.last = b""  # the frame given last
 
     def frame_for(self, pages: int) -> bytes:
         """The frame's PDF for a sheet of `pages` pages."""
@@ -187,10 +193,12 @@ class _Frames:
         if self.cache is not None and self.reuse:
             kept = _cached(self.cache, self.keys[-1], self.renderer, self.parsed)
             if kept is not None:
+                self.last = kept.pdf
                 return kept.pdf
         frame = self.renderer.render(html, self.changed)
         if self.cache is not None:
             _store(self.cache, {self.keys[-1]: frame})
+        self.last = frame.pdf
         return frame.pdf
 
 
@@ -200,7 +208,7 @@ def _join_or_lay_out_again(
     owned: list[frozenset[str]],
     kept: list[int],
     lay_out_again: Callable[[list[int]], None],
-    parsed: Mapping[bytes, PdfReader],
+    parsed: dict[bytes, PdfReader],
 ) -> tuple[bytes, int]:
     """Join the parts; if that fails while some came from the cache (one read whole but is damaged in
     a way only joining finds), lay those out again and join once more."""
@@ -220,18 +228,20 @@ def join_parts(
     parts: Sequence[bytes],
     frame_for: Callable[[int], bytes],
     owned: Sequence[frozenset[str]],
-    parsed: Mapping[bytes, PdfReader] | None = None,
+    parsed: dict[bytes, PdfReader] | None = None,
 ) -> tuple[bytes, int]:
     """Join the parts' PDFs page after page, draw the frame's pages (`frame_for(page count)`) over
     them, and keep the links, the outline (each part's in turn), the frame's metadata and a
-    reproducible identifier. Return the PDF and its page count."""
+    reproducible identifier. Return the PDF and its page count. The PDFs read are taken from and kept in
+    `parsed`, and are not changed: a later join may use them again."""
     from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
-    readers = [(parsed or {}).get(part) or _reader(part) for part in parts]
+    parsed = {} if parsed is None else parsed
+    readers = [_read_once(part, parsed) for part in parts]
     frame = frame_for(sum(len(reader.pages) for reader in readers))
-    frame_reader = _reader(frame)
+    frame_reader = _read_once(frame, parsed)
     laid_out = {  # the anchors a part lays out itself (an anchor hidden by CSS has no destination)
         name
         for reader, names in zip(readers, owned, strict=True)
@@ -242,9 +252,7 @@ def join_parts(
     for reader, names in zip(readers, owned, strict=True):
         first = len(writer.pages)
         for page in reader.pages:
-            _drop_links_to_nowhere(page, laid_out)  # as WeasyPrint drops them in one document
-            _drop_actions(page)
-            writer.add_page(page)
+            _add_page(writer, page, laid_out)
         _copy_outline(reader, writer, reader.outline, first, parent=None)
         for name, destination in reader.named_destinations.items():
             number = reader.get_destination_page_number(destination)
@@ -272,6 +280,30 @@ def join_parts(
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue(), len(writer.pages)
+
+
+def _read_once(pdf: bytes, parsed: dict[bytes, PdfReader]) -> PdfReader:
+    if pdf not in parsed:
+        parsed[pdf] = _reader(pdf)
+    return parsed[pdf]
+
+
+def _add_page(writer: PdfWriter, page: Any, laid_out: set[str]) -> None:
+    """Add a copy of a part's page to the joined PDF, less its links to nowhere (as WeasyPrint drops them
+    in one document) and anything but plain links; the part's page itself is left as it was read."""
+    from pypdf.generic import NameObject
+
+    saved = {key: page.raw_get(key) for key in ("/Annots", "/AA") if key in page}
+    try:
+        _drop_links_to_nowhere(page, laid_out)
+        _drop_actions(page)
+        writer.add_page(page)
+    finally:
+        for key in ("/Annots", "/AA"):
+            if key in saved:
+                page[NameObject(key)] = saved[key]
+            elif key in page:
+                del page[NameObject(key)]
 
 
 def _drop_links_to_nowhere(page: Any, targets: set[str]) -> None:
@@ -421,6 +453,9 @@ def _key(part: str, renderer: Renderer, version: str, fonts: str, epoch: int = _
     return digest.hexdigest()
 
 
+_READ: dict[str, PdfReader] = {}
+"""The parts and frame of the last sheet joined in this process, as read (sha256 → PDF read): a `watch`
+edit reads and checks only what it laid out again. Whatever the cache holds is checked once."""
 _PART_LIMIT = 256 * 2**20  # bytes: no part the cache writes is near this (a 1,000-note sheet: 3 MB)
 _RECORD_LIMIT = 16 * 2**20
 _SAFE_ACTIONS = frozenset({"/URI", "/GoTo"})  # what WeasyPrint's links do; nothing else is joined
@@ -468,7 +503,7 @@ def _cached_or_damaged(
         return None
     if hashlib.sha256(pdf).hexdigest() != digest:  # cut short, or changed by hand
         raise DamagedCache(part, "its content is not what the cache wrote")
-    parsed[pdf] = _check_part(part, pdf)
+    parsed[pdf] = _READ.get(digest) or _check_part(part, pdf)
     return Rendered(pdf, tuple(warnings), files)
 
 
