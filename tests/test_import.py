@@ -160,7 +160,7 @@ def test_markdown_guide_sections_become_the_expected_notes(guide_import: tuple[P
         ("k-means", "algorithm"),
         ("domain-2-exploratory-data-analysis-overview", "concept"),
         ("xgboost", "algorithm"),
-        ("domain-3-modeling-overview", "algorithm"),
+        ("domain-3-modeling-overview", "concept"),  # "choosing an algorithm": no ML evidence of its own
         ("amazon-sagemaker-real-time-inference-endpoints", "deployment"),
     ]
     s3 = notebook.note("amazon-s3")

@@ -84,3 +84,28 @@ def test_an_overview_child_heading_is_its_parents_own_text(tmp_path: Path) -> No
     assert notes["Sorting"].summary.startswith("Python's sort uses the Timsort algorithm")
     assert not [title for title in notes if title.endswith(("Overview", "Introduction", "Definition"))]
     assert notes["Lists"].id == "lists"
+
+
+def test_a_guide_that_never_speaks_of_machine_learning_gets_no_ml_kinds_nor_their_empty_grid(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+
+    _, notes = _import_guide(tmp_path)
+    assert "algorithm" in notes["Sorting"].summary.lower()  # the word alone is no evidence
+    assert {note.kind for note in notes.values()} == {"concept"}
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(tmp_path / "notes")])
+    assert "empty-column" not in result.output and "grid algorithm" not in result.output
+    # the same words in a guide that speaks of machine learning: the built-in kinds apply
+    guide = _write(
+        tmp_path,
+        "# ML\n\n## K-Means\n\nK-Means is an unsupervised algorithm that groups records into clusters.\n\n"
+        "## Logistic regression\n\nLogistic regression is a supervised classifier trained on labels.\n",
+    )
+    _, notes = _import_guide(tmp_path / "ml", guide)
+    assert {note.title: note.kind for note in notes.values()} == {
+        "K-Means": "algorithm",
+        "Logistic regression": "algorithm",
+    }

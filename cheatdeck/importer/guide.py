@@ -38,7 +38,14 @@ from cheatdeck.importer.files import (
     recover_import,
     write_files,
 )
-from cheatdeck.importer.kind_rules import Evidence, guess_kind, guess_learning, guess_task, labelled_fields
+from cheatdeck.importer.kind_rules import (
+    Evidence,
+    guess_kind,
+    guess_learning,
+    guess_task,
+    is_ml_import,
+    labelled_fields,
+)
 from cheatdeck.importer.obsidian import (
     Vault,
     aliases,
@@ -611,7 +618,14 @@ def _draft(
     return [draft]
 
 
-def _guess_kind(draft: Draft, kinds: Kinds) -> None:
+def _guess_kinds(drafts: list[Draft], kinds: Kinds) -> None:
+    """Guess every draft's kind; the built-in ML kinds only for an import that speaks of ML."""
+    ml_guide = is_ml_import(["\n".join((*draft.path, draft.text)) for draft in drafts])
+    for draft in drafts:
+        _guess_kind(draft, kinds, ml_guide)
+
+
+def _guess_kind(draft: Draft, kinds: Kinds, ml_guide: bool = True) -> None:
     """Guess a draft's kind, learning type and grid fields from the deck's rules and the guide's labels."""
     folders = (
         draft.guide.source.parent.relative_to(draft.guide.root).parts
@@ -627,6 +641,7 @@ def _guess_kind(draft: Draft, kinds: Kinds) -> None:
         draft.tags,
         "formula" in draft.fields,
         draft.heading,
+        ml_guide,
     )
     kind, why = guess_kind(kinds, evidence)
     parent = draft.part_of
@@ -1025,9 +1040,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
     everything = [draft for group in drafts.values() for draft in group]
     from cheatdeck.notes.sources import read_kinds
 
-    kinds = read_kinds(into) if into.is_dir() else BUILTIN
-    for draft in everything:
-        _guess_kind(draft, kinds)
+    _guess_kinds(everything, read_kinds(into) if into.is_dir() else BUILTIN)
     if into.exists() and not into.is_dir():
         raise GuideError(f"{into}: not a folder")
     recover_import(into)

@@ -71,6 +71,19 @@ BUILTIN_RULES: dict[str, Recognise] = {
 }
 """The rules the built-in kinds are recognised by (a deck's `recognise:` replaces them for its kind)."""
 
+ML_KINDS = ("algorithm", "metric", "deployment")
+"""The built-in kinds of machine learning: their rules need ML evidence (`ML_EVIDENCE`), so a networking
+guide's "Dijkstra's SPF algorithm" or a chemistry guide's "Accuracy and precision" stay concepts."""
+ML_EVIDENCE = re.compile(
+    r"\b((un|semi-?|self-?)?supervised|machine learning|deep learning|neural net(work)?s?|"
+    r"training (data|set|jobs?|instances?|examples)|trained|train(s|ing)? (a |the )?models?|"
+    r"classif(y|ies|ier|iers|ication)|regression|regressor|clustering|hyperparameters?|overfit(ting)?|"
+    r"feature (engineering|selection)|label(l)?ed data|predictions?|model (training|evaluation)|"
+    r"sagemaker|inference)\b",
+    re.IGNORECASE,
+)
+ML_GUIDE_SHARE = 0.1  # an import is about machine learning when this share of its notes says so
+
 ML_TASKS: tuple[tuple[str, str], ...] = (
     ("anomaly detection", r"anomal\w*|outliers?"),
     ("clustering", r"clusters?|clustering"),
@@ -110,6 +123,19 @@ class Evidence:
     tags: Sequence[str]
     has_formula: bool
     heading: str = ""  # the heading's own words, when the title added its parent's ("Scenario 01")
+    ml_guide: bool = True  # the import speaks of machine learning (`is_ml_import`)
+
+    @property
+    def speaks_ml(self) -> bool:
+        """True when the note's own words or the headings above it speak of machine learning."""
+        text = "\n".join((self.title, self.summary, self.body, *self.parents))
+        return bool(ML_EVIDENCE.search(text))
+
+
+def is_ml_import(texts: Sequence[str]) -> bool:
+    """True when enough of an import's notes speak of machine learning for the built-in ML kinds."""
+    speaking = sum(1 for text in texts if ML_EVIDENCE.search(text))
+    return speaking >= 1 and speaking >= ML_GUIDE_SHARE * len(texts)
 
 
 def guess_kind(kinds: Kinds, evidence: Evidence) -> tuple[str, str]:
@@ -132,13 +158,21 @@ def guess_kind(kinds: Kinds, evidence: Evidence) -> tuple[str, str]:
     rules = [(spec, _rules_of(spec)) for _, spec in ordered]
     for test in (_by_title, _by_parent, _by_folder, _by_tag, _by_formula, _by_words):
         for spec, rule in rules:
-            if rule is None:
+            if rule is None or not _may_be(spec, evidence, test is _by_words):
                 continue
             why = test(rule, evidence)
             if why:
                 return spec.name, why
     fallback = "concept" if "concept" in kinds else specs[-1].name
     return fallback, "no rule of another kind matched"
+
+
+def _may_be(spec: KindSpec, evidence: Evidence, by_words: bool) -> bool:
+    """False for a built-in ML kind (its own rules, not a deck's) without ML evidence: the import must
+    speak of machine learning, and a note matched by a word of its text must too."""
+    if spec.recognise is not None or spec.name not in ML_KINDS:
+        return True
+    return evidence.ml_guide and (evidence.speaks_ml or not by_words)
 
 
 def _rules_of(spec: KindSpec) -> Recognise | None:
