@@ -31,6 +31,7 @@ from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetyp
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
 from cheatdeck.notes.render import (
+    mathjax_safe,
     render_correction,
     render_formula,
     render_formula_cloze,
@@ -897,7 +898,9 @@ be written back the same, so it is skipped (the deck's fields are checked agains
 
 
 def canonical_html(html: str) -> str:
-    """Return field HTML exactly as Anki's editor would save it, so opening a note changes nothing."""
+    """Return field HTML exactly as Anki's editor would save it, so opening a note changes nothing; only
+    its own safe math left for Anki's MathJax (`mathjax_safe`)."""
+    html = mathjax_safe(html)
     if not _NEEDS_PARSING.search(html):
         return html
     return _canonical_html(html)

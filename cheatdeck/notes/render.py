@@ -259,3 +259,41 @@ def _balanced(text: str) -> bool:
         if depth < 0:
             return False
     return depth == 0
+
+
+_OWN_MATH = re.compile(r'(<(span|div) class="math">)\\[(\[](.*?)\\[)\]](</\2>)', re.DOTALL)
+_DELIMITER = re.compile(r"\\(?=[()\[\]])")
+_ACTIVE_TEX = re.compile(
+    r"\\(?:href|class|style|cssId|data|html|require|unicode|bbox|mmlToken|texttip|mathtip|toggle|action)"
+    r"(?![A-Za-z])"
+)
+
+
+def mathjax_safe(html: str) -> str:
+    """Return field HTML for Anki, whose MathJax typesets every `\\(…\\)` and `\\[…\\]` in a card, so
+    that only the math the renderer wrapped (`<span class="math">`) reaches it, and only without the TeX
+    commands that make links, styles or elements or load code (`\\href`, `\\style`, `\\require` …): such
+    math is shown as its TeX, and any other delimiter (from a note's text, a label) is split by an element,
+    which ends MathJax's run of text. HTML without a backslash is returned as it is."""
+    if "\\" not in html:
+        return html
+    parts, last = [], 0
+    for match in _OWN_MATH.finditer(html):
+        parts.append(_broken(html[last : match.start()]))
+        tex = match[3]
+        safe = not _ACTIVE_TEX.search(tex) and not _DELIMITER.search(tex)
+        parts.append(match[0] if safe else f"{match[1]}{_broken(tex)}{match[4]}")
+        last = match.end()
+    parts.append(_broken(html[last:]))
+    return "".join(parts)
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def _broken(html: str) -> str:
+    """Split every MathJax delimiter in the text of `html` (never inside a tag) by an element."""
+    return "".join(
+        piece if piece.startswith("<") else _DELIMITER.sub("<span>\\\\</span>", piece)
+        for piece in _TAG.split(html)
+    )
