@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -299,8 +300,35 @@ def watch_command(**arguments: Any) -> None:
     """
     from cheatdeck.build.watch import watch
 
-    with _error_boundary(arguments["source"], "watching stopped"):
-        watch(_options(**arguments), echo=click.echo)
+    logs = logging.getLogger("cheatdeck")
+    if logs.level > logging.DEBUG:  # each save is told in one line; -v shows the build's own account
+        logs.setLevel(logging.WARNING)
+    terminal = _Terminal()
+    try:
+        with _error_boundary(arguments["source"], "watching stopped"):
+            watch(
+                _options(**arguments),
+                echo=terminal.echo,
+                progress=terminal.progress if terminal.rewrites else None,
+            )
+    except KeyboardInterrupt:  # Ctrl-C is how watching ends: no "Aborted!", exit status 0
+        terminal.echo("stopped watching")
+
+
+class _Terminal:
+    """Standard output for watch: a line of progress is replaced by the line that follows it."""
+
+    def __init__(self) -> None:
+        self.rewrites = sys.stdout.isatty()
+        self._partial = False
+
+    def progress(self, text: str) -> None:
+        click.echo(("\r\x1b[K" if self._partial else "") + text, nl=False)
+        self._partial = True
+
+    def echo(self, text: str) -> None:
+        click.echo(("\r\x1b[K" if self._partial else "") + text)
+        self._partial = False
 
 
 @main.command("new")

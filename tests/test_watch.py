@@ -6,6 +6,10 @@ two looks by a function that plays the editor's next step: no clock is read, not
 from __future__ import annotations
 
 import os
+import selectors
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -123,3 +127,88 @@ def test_an_editors_rename_into_place_is_built_at_once(tmp_path: Path) -> None:
         raise AssertionError("a finished save waited")
 
     assert watching.settle([notes], before, print, no_pause) == {notes: watching.look(notes)}
+
+
+def test_each_save_is_told_in_one_line_naming_the_file_what_was_rebuilt_and_why(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """watch printed `changed: …`, then the build's own account: ~20 lines per save (49d7fc0)."""
+    notes = scratch_source / "services.yaml"
+    whole = notes.read_text(encoding="utf-8")
+
+    def saves(*folders: Path, **options: object) -> Iterator[set[tuple[watchfiles.Change, str]]]:
+        for text in (
+            whole.replace("kind: service", "kind: servise", 1),  # a mistake …
+            whole.replace("kind: service", "kind: sevrice", 1),  # … then another one …
+            whole,  # … then put right: nothing to rebuild
+            whole.replace("summary: >-", "summary: >-\n      Edited.", 1),  # an edit the deck shows
+        ):
+            notes.write_text(text, encoding="utf-8")
+            yield {(watchfiles.Change.modified, str(notes))}
+
+    lines, _, results = _watch(scratch_source, tmp_path / "dist", saves, monkeypatch, lambda seconds: None)
+    assert len(results) == 5
+    start, watching_line, *per_save = lines
+    assert start.startswith("start: rebuilt aws-mls-c01.apkg, grid.csv, grid.html (") and start.endswith(" s")
+    assert watching_line == f"watching {scratch_source}/ for saves (Ctrl-C to stop)"
+    assert len(per_save) == 4, per_save
+    for line, mistake in zip(per_save[:2], ("servise", "sevrice"), strict=True):
+        assert line.startswith("services.yaml: ") and f"got '{mistake}'" in line, line
+        assert line.endswith("(1 error in " + f"{scratch_source}/; last good outputs kept)"), line
+    assert per_save[2] == "services.yaml: nothing to rebuild: every output is up to date"
+    assert per_save[3].startswith("services.yaml: rebuilt aws-mls-c01.apkg (notes changed) in "), per_save
+
+
+def _next_line(process: subprocess.Popen[str], waited: float = 180.0) -> str | None:
+    """Return the next line watch prints, None if it printed none for `waited` seconds."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(waited):
+            return None
+    return process.stdout.readline().rstrip("\n")
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_a_real_watch_with_status_0_after_a_short_start(scratch_source: Path) -> None:
+    """Ctrl-C ended watch with "Aborted!" and exit status 1; it started with 9 lines (49d7fc0)."""
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, str(root / "build.py"), "watch", "--source", "source", "--out", "dist"],
+        cwd=scratch_source.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        start = _next_line(process)
+        watching_line = _next_line(process)
+        notes = scratch_source / "services.yaml"
+        notes.write_text(
+            notes.read_text(encoding="utf-8").replace("summary: >-", "summary: >-\n      Edited.", 1),
+            encoding="utf-8",
+        )
+        edited = notes.read_text(encoding="utf-8")
+        saved = None
+        for _ in range(30):  # saved again until the watcher, which starts after its line, sees one
+            saved = _next_line(process, 3.0)
+            if saved is not None:
+                break
+            notes.write_text(edited, encoding="utf-8")
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends
+        out, errors = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert start.startswith("start: rebuilt aws-mls-c01.apkg, grid.csv, grid.html, cheatsheet.pdf ("), start
+    assert watching_line == "watching source/ for saves (Ctrl-C to stop)"
+    assert start is not None and saved is not None
+    assert saved.startswith(
+        "services.yaml: rebuilt aws-mls-c01.apkg (notes changed); cheatsheet.pdf (notes"
+    ), saved
+    *later, last = out.splitlines()
+    assert (process.returncode, last) == (0, "stopped watching"), errors
+    assert later in ([], ["services.yaml: nothing to rebuild: every output is up to date"]), later
+    assert "Aborted" not in errors and "Traceback" not in errors, errors

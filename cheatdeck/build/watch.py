@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.errors import explain
 from cheatdeck.anki.lock import LOCK_FILE
 from cheatdeck.options import BuildOptions
@@ -30,42 +31,61 @@ SLOW_ARTEFACTS = ("sheet",)
 """Artefacts watch builds after the others, so the deck and grid of a save are ready within a second."""
 
 
-def build_once(options: BuildOptions, echo: Echo) -> BuildReport | Exception:
-    """Build, and describe the outcome in a line or two; never raise, so watching goes on after any
-    failure (bad sources, a full disk, an unwritable out folder).
+def build_once(
+    options: BuildOptions, echo: Echo, between: Callable[[BuildReport], object] | None = None
+) -> BuildReport | Exception:
+    """Build, and describe the outcome in one line (a failure: its problems, then what became of the
+    outputs); never raise, so watching goes on after any failure (bad sources, a full disk, an unwritable
+    out folder).
 
-    The quick artefacts come first; the sheet follows in a second build. Until it is written the
-    terminal says so and the build state lists it as `pending`."""
+    The quick artefacts come first; the sheet follows in a second build. Until it is written the build
+    state lists it as `pending`, and `between` (if given) is called with the quick build's report."""
     quick = tuple(name for name in options.artefacts if name not in SLOW_ARTEFACTS)
     slow = tuple(name for name in options.artefacts if name in SLOW_ARTEFACTS)
+    first: BuildReport | None = None
     if quick and slow:
-        first = _attempt(
+        attempt = _attempt(
             replace(options, artefacts=quick, pending=slow), echo, f"{' and '.join(slow)} not rebuilt"
         )
-        if isinstance(first, Exception):
-            return first
-        if not first.up_to_date:
-            echo(f"current: {', '.join(quick)} ({first.seconds:.2f} s); {', '.join(slow)} follows …")
+        if isinstance(attempt, Exception):
+            return attempt
+        first = attempt
+        if not first.up_to_date and between is not None:
+            between(first)
     result = _attempt(options, echo, "last good outputs kept")
     if isinstance(result, BuildReport):
-        if result.up_to_date:
-            echo("up to date")
-        else:
-            rebuilt = ", ".join(path.name for path in result.written) or "nothing (content unchanged)"
-            echo(f"rebuilt {rebuilt} in {result.seconds:.2f} s; every output is current")
+        echo(describe_builds([report for report in (first, result) if report is not None]))
     return result
 
 
+def describe_builds(reports: list[BuildReport]) -> str:
+    """Say in one line what the builds of one save rewrote and why, or that nothing needed it."""
+    if all(report.up_to_date for report in reports):
+        return "nothing to rebuild: every output is up to date"
+    seconds = sum(report.seconds for report in reports)
+    reasons: dict[str, list[str]] = {}
+    for report in reports:
+        for path in report.written:
+            reasons.setdefault(report.why.get(path, "changed"), []).append(path.name)
+    if not reasons:
+        return f"nothing rewritten: the outputs' content is unchanged ({seconds:.2f} s)"
+    told = "; ".join(f"{', '.join(names)} ({why})" for why, names in reasons.items())
+    return f"rebuilt {told} in {seconds:.2f} s"
+
+
 def _attempt(options: BuildOptions, echo: Echo, kept: str) -> BuildReport | Exception:
-    """Run one build; on failure describe it and return the error instead of raising."""
+    """Run one build; on failure describe it (one problem: one line) and return the error."""
     try:
         return build(options)
     except Exception as error:
         failure = explain(error, options.source, kept)
         if failure.internal:
             logging.getLogger(__name__).debug("where it happened:", exc_info=error)
-        for line in (*failure.lines, failure.summary):
-            echo(line)
+        if len(failure.lines) == 1:
+            echo(f"{failure.lines[0]} ({failure.summary})")
+        else:
+            for line in (*failure.lines, failure.summary):
+                echo(line)
         return error
 
 
@@ -170,24 +190,33 @@ def watch(
     stop: threading.Event | None = None,
     on_result: Callable[[BuildReport | Exception], object] | None = None,
     sleep: Callable[[float], object] | None = None,
+    progress: Echo | None = None,
 ) -> None:
     """Build now, then again after every change under the sources or templates (once the save has
-    settled, see `settle`), until `stop` is set."""
+    settled, see `settle`), until `stop` is set. Each build is told in one line naming what was saved;
+    `progress` (a terminal that can rewrite its last line) also hears when the deck and grid are ready
+    and the sheet is still being made, and the next `echo` replaces that."""
     from watchfiles import watch as watch_files
 
-    def run() -> None:
-        result = build_once(options, echo)
+    def run(cause: str) -> None:
+        def between(quick: BuildReport) -> None:
+            if progress is not None:
+                ready = ", ".join(path.name for path in quick.written) or "deck and grid unchanged"
+                progress(f"{cause}: {ready} ({quick.seconds:.2f} s); the sheet follows …")
+
+        result = build_once(options, lambda line: echo(f"{cause}: {line}"), between)
         if on_result is not None:
             on_result(result)
 
     folders = [options.source, options.templates]
+    shipped = options.templates.resolve() == SHIPPED_TEMPLATES.resolve()
+    watched = f"{options.source}/" + ("" if shipped else f" and {options.templates}/")
     seen = look_at_all(folders)
-    run()
-    echo(f"watching {options.source} and {options.templates} (Ctrl-C to stop)")
+    run("start")
+    echo(f"watching {watched} for saves (Ctrl-C to stop)")
     for changes in watch_files(
         *folders, watch_filter=_is_input, stop_event=stop, rust_timeout=500, yield_on_timeout=False
     ):
         changed = {Path(os.path.abspath(path)) for _, path in changes}
-        echo(f"changed: {', '.join(sorted({path.name for path in changed}))}")
         seen.update(settle(changed, seen, echo, sleep))
-        run()
+        run(", ".join(sorted({path.name for path in changed})))
