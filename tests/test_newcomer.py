@@ -371,3 +371,46 @@ def test_new_and_import_name_their_next_command_as_a_fresh_shell_runs_it(
 def test_the_bench_guide_names_no_internal_issue_numbers() -> None:
     text = (ROOT / "bench" / "README.md").read_text(encoding="utf-8")
     assert not re.findall(r".{0,30}\bissues? \d+.{0,30}", text, flags=re.IGNORECASE)
+
+
+def test_the_readme_shows_a_card_beside_the_sheet() -> None:
+    """The README showed the sheet only; what it makes first is a deck (issue's "a picture of a card")."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[([^\]]*)\]\((docs/images/[^)]+\.png)\)", readme)
+    cards = [path for alt, path in pictures if "card" in alt.lower()]
+    sheets = [path for alt, path in pictures if "sheet" in alt.lower()]
+    assert cards and sheets, pictures
+    for path in cards:
+        picture = (ROOT / path).read_bytes()
+        assert picture.startswith(b"\x89PNG") and len(picture) < 30_000, (path, len(picture))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="needs Chromium (Debian: chromium)",
+)
+def test_the_card_picture_is_drawn_from_a_built_deck_as_anki_renders_it(tmp_path: Path) -> None:
+    """scripts/card_image.py: the deck built from source/, imported by Anki's backend, shot in Chromium."""
+    from PIL import Image
+
+    from tests.conftest import SOURCE, build_into
+
+    out, source = tmp_path / "dist", tmp_path / "source"
+    shutil.copytree(SOURCE, source)
+    build_into(source, out, artefacts=("deck",))
+    picture = tmp_path / "card.png"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "card_image.py"),
+            str(out / "aws-mls-c01.apkg"),
+            str(picture),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    image = Image.open(picture).convert("RGB")
+    assert image.width == 500 and 100 < image.height <= 400
+    assert len(image.getcolors(256) or []) > 4  # text and a badge, not a blank page
+    assert picture.stat().st_size < 30_000
