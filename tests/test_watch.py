@@ -212,3 +212,33 @@ def test_ctrl_c_ends_a_real_watch_with_status_0_after_a_short_start(scratch_sour
     assert (process.returncode, last) == (0, "stopped watching"), errors
     assert later in ([], ["services.yaml: nothing to rebuild: every output is up to date"]), later
     assert "Aborted" not in errors and "Traceback" not in errors, errors
+
+
+def test_a_save_reads_the_notes_folder_once_and_builds_what_a_fresh_build_does(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`watch` builds twice per save (the quick outputs first): the second build takes the notebook the
+    first one read, as long as no file changed, and writes the bytes a fresh build writes."""
+    from cheatdeck import forget_caches
+    from cheatdeck.notes import sources
+
+    monkeypatch.setattr(watching, "SLOW_ARTEFACTS", ("grid",))  # two builds, no PDF laid out
+    loads: list[Path] = []
+    load = sources.load_sources
+    monkeypatch.setattr(sources, "load_sources", lambda folder: loads.append(folder) or load(folder))
+    options = BuildOptions(source=scratch_source, out=tmp_path / "dist", artefacts=("deck", "grid"))
+    assert isinstance(watching.build_once(options, lambda _: None), BuildReport)
+    assert len(loads) == 1
+    notes = scratch_source / "services.yaml"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("use_case: ", "use_case: Edited. ", 1))
+    assert isinstance(watching.build_once(options, lambda _: None), BuildReport)
+    assert len(loads) == 2  # the edit is read once, for both builds
+    forget_caches()
+    fresh = BuildOptions(source=scratch_source, out=tmp_path / "fresh", artefacts=("deck", "grid"))
+    watching.build_once(fresh, lambda _: None)
+    assert len(loads) == 3
+    names = sorted(path.name for path in (tmp_path / "fresh").iterdir() if not path.name.startswith("."))
+    assert "grid.csv" in names and any(name.endswith(".apkg") for name in names)
+    for name in names:
+        assert (tmp_path / "dist" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+    assert "Edited." in (tmp_path / "dist" / "grid.html").read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from cheatdeck.errors import OutputError, TemplateProblem, UsageError
@@ -100,7 +101,8 @@ def _build(options: BuildOptions) -> BuildReport:
 
     kinds = _input_kinds(options, hasher)  # taken before reading, as the fingerprint is
     with _cyclic_gc_paused():
-        report, artefacts, lock_text = _plan_or_explain(options)
+        notes_now = lambda: _tree_digest(options.source, "source", hasher, leave_out=LOCK_FILE)  # noqa: E731
+        report, artefacts, lock_text = _plan_or_explain(options, kinds["notes"], notes_now)
     if options.dry_run:
         return report
     todo = [a for a in artefacts if options.force or not _intact(a, state, options.out, hasher)]
@@ -278,7 +280,12 @@ def _remind_retired(options: BuildOptions, sees_collection: bool) -> None:
     note-type version (an import doubles them), and how many retired notes the deck still ships."""
     if "deck" not in options.artefacts:
         return
-    from cheatdeck.anki.reconcile import older_version_advice, older_versions, retired_in_lock, retired_reminder
+    from cheatdeck.anki.reconcile import (
+        older_version_advice,
+        older_versions,
+        retired_in_lock,
+        retired_reminder,
+    )
 
     lock = read_lock(options.source / LOCK_FILE)
     for advice in (
@@ -342,12 +349,14 @@ def _intact(artefact: Artefact, state: BuildState, out: Path, hasher: Hasher) ->
     )
 
 
-def _plan_or_explain(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:
+def _plan_or_explain(
+    options: BuildOptions, notes: str, notes_now: Callable[[], str]
+) -> tuple[BuildReport, list[Artefact], str]:
     """Plan the build; turn a broken template into a `TemplateProblem` naming the file and line."""
     import jinja2
 
     try:
-        return _plan(options)
+        return _plan(options, notes, notes_now)
     except jinja2.TemplateSyntaxError as error:
         where = f"{error.filename or error.name}:{error.lineno}"
         raise TemplateProblem(f"{where}: template syntax error: {error.message}") from None
@@ -427,11 +436,45 @@ def _unsafe_field_uses(template: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _plan(options: BuildOptions) -> tuple[BuildReport, list[Artefact], str]:
-    """Load and validate the sources, compute what the requested outputs need, then plan each output."""
-    from cheatdeck.notes.sources import load_sources
+class _Notebooks:
+    """The notebook the last build read, by its folder and the digest of its files: `watch` builds twice
+    per save (deck and grid first), and the second build does not read the notes folder again. Emptied
+    by `cheatdeck.forget_caches`, as the functools caches are."""
 
-    notebook = load_sources(options.source)
+    def __init__(self) -> None:
+        self.last: dict[tuple[Path, str], Notebook] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many notebooks are kept (one at most)."""
+        return SimpleNamespace(currsize=len(self.last), maxsize=1)
+
+    def cache_clear(self) -> None:
+        """Forget the notebook."""
+        self.last.clear()
+
+    def load(self, source: Path, notes: str, notes_now: Callable[[], str]) -> Notebook:
+        """Return the notebook of `source`, whose files had digest `notes` before reading; it is kept
+        only if they still have it after (a save while reading is read by the next build)."""
+        from cheatdeck.notes.sources import load_sources
+
+        key = (source.resolve(), notes)
+        if key in self.last:
+            return self.last[key]
+        notebook = load_sources(source)
+        self.last.clear()
+        if notes_now() == notes:
+            self.last[key] = notebook
+        return notebook
+
+
+_NOTEBOOKS = _Notebooks()
+
+
+def _plan(
+    options: BuildOptions, notes: str, notes_now: Callable[[], str]
+) -> tuple[BuildReport, list[Artefact], str]:
+    """Load and validate the sources, compute what the requested outputs need, then plan each output."""
+    notebook = _NOTEBOOKS.load(options.source, notes, notes_now)
     for warning in notebook.warnings:
         log.warning("%s", warning)
     if "sheet" in options.artefacts:
