@@ -1,5 +1,6 @@
 """Anki typesets every \\(…\\) and \\[…\\] in a card with MathJax, whose `\\href`, `\\style`, `\\class` …
-make links, styles and elements: only the math cheatdeck wrapped reaches it, and only without those.
+make links, styles and elements: only the math cheatdeck wrapped reaches it, and only without those. And
+Anki runs LaTeX on `[latex]…[/latex]` and `[$]…[/$]`: none reaches it from a note.
 Cards rendered by Anki's backend, parsed with html5lib."""
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def test_only_the_notes_own_safe_math_reaches_mathjax(tmp_path: Path) -> None:
             "id": "trap",
             "title": "Trap",
             "kind": "trap",
-            "summary": rf"Inline ${HREF}$ and escaped \\({HREF}\\) and &#92;[{HREF}&#92;].",
+            "summary": rf"Inline ${HREF}$ and escaped \\({HREF}\\) and &#92;[{HREF}&#92;]. "
+            r"[latex]\immediate\write18{touch x}[/latex] [$]y[/$] [$$]z[/$$] [LaTeX]w[/LaTeX]",
             "body": f"Display:\n\n$${HREF}$$\n\nSafe: $x^2 + 1$ and $$\\frac{{a}}{{b}}$$ stay math.\n",
             "facts": [rf"A fact with ${HREF}$ is ==true=="],
         }
@@ -52,11 +54,15 @@ def test_only_the_notes_own_safe_math_reaches_mathjax(tmp_path: Path) -> None:
     col = Collection(str(tmp_path / "collection.anki2"))
     try:
         import_package(col, out / "t.apkg")
-        inputs = []
+        inputs, latex = [], []
         for cid in col.find_cards(""):
             question, answer = card_html(col.get_card(cid))
             inputs += _mathjax_inputs(question) + _mathjax_inputs(answer)
+        for nid in col.find_notes(""):  # what Anki would hand LaTeX when it shows the cards
+            for field in col.get_note(nid).fields:
+                latex += col._backend.extract_latex(text=field, svg=False, expand_clozes=True).latex
     finally:
         col.close()
     assert "x^2 + 1" in inputs and r"\frac{a}{b}" in inputs  # a note's own math is still typeset
     assert not [tex for tex in inputs if re.search(r"\\(href|style|class)\b", tex)], inputs
+    assert not latex, latex

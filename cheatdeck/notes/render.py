@@ -270,12 +270,13 @@ _ACTIVE_TEX = re.compile(
 
 
 def mathjax_safe(html: str) -> str:
-    """Return field HTML for Anki, whose MathJax typesets every `\\(…\\)` and `\\[…\\]` in a card, so
+    """Return field HTML for Anki, whose MathJax typesets every `\\(…\\)` and `\\[…\\]` in a card (and which
+    runs LaTeX on `[latex]…[/latex]`, `[$]…[/$]`: those are split too, see `_broken`), so
     that only the math the renderer wrapped (`<span class="math">`) reaches it, and only without the TeX
     commands that make links, styles or elements or load code (`\\href`, `\\style`, `\\require` …): such
     math is shown as its TeX, and any other delimiter (from a note's text, a label) is split by an element,
-    which ends MathJax's run of text. HTML without a backslash is returned as it is."""
-    if "\\" not in html:
+    which ends MathJax's run of text. HTML without a backslash or a bracket is returned as it is."""
+    if "\\" not in html and "[" not in html:
         return html
     parts, last = [], 0
     for match in _OWN_MATH.finditer(html):
@@ -289,11 +290,15 @@ def mathjax_safe(html: str) -> str:
 
 
 _TAG = re.compile(r"(<[^>]*>)")
+_ANKI_LATEX = re.compile(r"\[(?=(?:latex|/latex|\$\$?|/\$\$?)\])", re.IGNORECASE)
 
 
 def _broken(html: str) -> str:
-    """Split every MathJax delimiter in the text of `html` (never inside a tag) by an element."""
+    """Split every MathJax delimiter and every tag of Anki's own LaTeX (`[latex]`, `[$]`, `[$$]`: Anki
+    would run LaTeX on it) in the text of `html` (never inside a tag) by an element."""
     return "".join(
-        piece if piece.startswith("<") else _DELIMITER.sub("<span>\\\\</span>", piece)
+        piece
+        if piece.startswith("<")
+        else _ANKI_LATEX.sub("[<span></span>", _DELIMITER.sub("<span>\\\\</span>", piece))
         for piece in _TAG.split(html)
     )
