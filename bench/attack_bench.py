@@ -1907,6 +1907,59 @@ def v_template_python(tmp: Path) -> Outcome:
     return verdict([], run, "nothing ran")
 
 
+_DELIMITED = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
+
+
+def _active_mathjax(html: str) -> list[str]:
+    """The TeX MathJax would typeset in a card (per run of text) that makes a link, a style or a class."""
+    found = []
+    for element in html5lib.parse(html, namespaceHTMLElements=False).iter():
+        if str(element.tag) not in {"code", "pre", "script", "style"}:
+            for text in (element.text, element.tail):
+                found += [
+                    m[0][:50]
+                    for m in _DELIMITED.finditer(text or "")
+                    if re.search(r"\\(href|style|class)\b", m[0])
+                ]
+    return found
+
+
+@attack("v MathJax \\href/\\style and Anki [latex] from a note's text, math and a kind label")
+def v_mathjax(tmp: Path) -> Outcome:
+    from anki.collection import Collection
+
+    href = r"\href{javascript:alert(1)}{\style{position:fixed;inset:0}{x}}"
+    kinds = [{"name": "trap", "label": rf"\({href}\)", "colour": "#0b7285"}]
+    notes = [
+        {
+            "id": "trap",
+            "title": "Trap",
+            "kind": "trap",
+            "summary": rf"Inline ${href}$, escaped \\({href}\\). "
+            r"[latex]\input{/etc/passwd}[/latex] [$]y[/$]",
+            "body": f"$${href}$$\n\nSafe: $x^2$.\n",
+        }
+    ]
+    source = notes_folder(tmp / "notes", {"kinds": kinds}, notes)
+    run = cli("build", "--source", source, "--out", tmp / "dist", "--artefact", "deck", cwd=tmp)
+    if run.code != 0:
+        return Outcome(DEGRADED, run.output[-150:])
+    found = []
+    for question, answer in apkg_cards(tmp / "dist" / "atk.apkg", tmp / "anki"):
+        found += _active_mathjax(question) + _active_mathjax(answer)
+    col = Collection(str(tmp / "anki" / "collection.anki2"))
+    try:
+        for nid in col.find_notes(""):
+            for field in col.get_note(nid).fields:
+                found += [
+                    f"[latex] {x.latex_body}"
+                    for x in col._backend.extract_latex(text=field, svg=False, expand_clozes=True).latex
+                ]
+    finally:
+        col.close()
+    return verdict(found, run, "MathJax input and LaTeX of every card")
+
+
 # --- running ------------------------------------------------------------------------------------------------
 
 
