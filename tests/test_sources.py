@@ -70,9 +70,10 @@ def test_every_seed_heading_has_a_note(notebook: Notebook) -> None:
     assert headings - SECTION_HEADINGS == set(SEED_HEADINGS)
     ids = {note.id for note in notebook.notes}
     assert set(SEED_HEADINGS.values()) <= ids
-    # BlazingText's heading is two notes, one per mode: Word2vec, text classification
-    assert len(notebook.notes) == len(SEED_HEADINGS) + 1
-    assert "blazingtext-text-classification" in ids
+    # BlazingText's heading is two notes, one per mode: Word2vec, text classification; the semantic
+    # segmentation section's comparison names two more algorithms, each a note of its own
+    assert len(notebook.notes) == len(SEED_HEADINGS) + 3
+    assert {"blazingtext-text-classification", "image-classification", "object-detection"} <= ids
 
 
 def test_every_seed_link_reaches_the_sources(notebook: Notebook) -> None:
@@ -84,7 +85,9 @@ def test_every_seed_link_reaches_the_sources(notebook: Notebook) -> None:
 
 def test_the_seed_counts_24_topics_plus_resources(notebook: Notebook) -> None:
     topics = [note for note in notebook.notes if note.kind != Kind.RESOURCE]
-    assert len(topics) == 25  # the seed's 24, BlazingText's two modes counted apart
+    assert (
+        len(topics) == 27
+    )  # the seed's 24, BlazingText's two modes apart, the two compared vision algorithms
     assert len(notebook.by_kind(Kind.SERVICE)) == 5
     assert len(notebook.by_kind(Kind.DEPLOYMENT)) == 4
     assert len(notebook.by_kind(Kind.RESOURCE)) == 5
@@ -164,9 +167,9 @@ def test_check_summarises_the_shipped_sources() -> None:
     result = CliRunner().invoke(main, ["check", "--source", str(SOURCE)])
     assert result.exit_code == 0, result.output
     assert (
-        "30 notes (service 5, algorithm 11, deployment 4, concept 2, metric 3, resource 5)" in result.output
+        "32 notes (service 5, algorithm 13, deployment 4, concept 2, metric 3, resource 5)" in result.output
     )
-    assert "grid algorithm: use_case 11/11, learning 10/11, task 11/11, input 11/11" in result.output
+    assert "grid algorithm: use_case 13/13, learning 12/13, task 13/13, input 13/13" in result.output
 
 
 def test_every_command_has_help() -> None:
