@@ -109,3 +109,73 @@ def test_a_guide_that_never_speaks_of_machine_learning_gets_no_ml_kinds_nor_thei
         "K-Means": "algorithm",
         "Logistic regression": "algorithm",
     }
+
+
+def _facts(note: Note) -> list[str]:
+    """Return a note's facts as text: a cloze as written, a question as "q → a"."""
+    return [fact.text if fact.text is not None else f"{fact.q} → {fact.a}" for fact in note.facts]
+
+
+def test_the_authors_bold_in_a_bullet_becomes_a_cloze_in_the_bullets_own_words(tmp_path: Path) -> None:
+    _, notes = _import_guide(tmp_path)
+    assert _facts(notes["Lists"])[:3] == [
+        "Indexing starts at ==0==; negative indices count from the end.",
+        "A slice like `items[:]` returns a ==shallow copy== of the list.",
+        "Calling `sort()` changes the list ==in place== and returns None.",
+    ]
+    # the summary says "hashable" and "stable": the term card's back would answer those clozes
+    assert _facts(notes["Dictionaries"]) == [
+        "Since Python ==3.7== insertion order is guaranteed by the language."
+    ]
+    assert _facts(notes["Sorting"]) == []
+    # a bold part whose words the rest of the bullet says: the words that give it away stay shown
+    guide = _write(
+        tmp_path,
+        "# Cells\n\n## Mitochondria\n\nMitochondria are the organelles that make most of a cell's ATP.\n\n"
+        "- The inner membrane folds into **cristae**; the space inside the inner membrane is the matrix.\n"
+        "- Each one keeps its own **circular DNA**, unlike the linear DNA of the nucleus.\n"
+        "- Only **maternal** copies are inherited by the embryo.\n"
+        "- A cell holds **hundreds** of them.\n"
+        "- **More** of them.\n",
+    )
+    _, notes = _import_guide(tmp_path / "cells", guide)
+    assert _facts(notes["Mitochondria"]) == [
+        "The inner membrane folds into ==cristae==; the space inside the inner membrane is the matrix.",
+        "Each one keeps its own ==circular== DNA, unlike the linear DNA of the nucleus.",
+        "Only ==maternal== copies are inherited by the embryo.",  # capped at three a note
+    ]
+
+
+def test_a_short_two_column_table_or_key_value_list_gives_a_cloze_per_row(tmp_path: Path) -> None:
+    _, notes = _import_guide(tmp_path)
+    assert _facts(notes["Integer literals"]) == [
+        "0b — Base: ==2==",
+        "0o — Base: ==8==",
+        "0x — Base: ==16==",
+    ]
+    assert _facts(notes["File modes"]) == [
+        "r: ==read (default)==",
+        "w: ==write, truncating==",
+        "a: ==append==",
+        "x: ==exclusive creation==",
+    ]
+    assert notes["File modes"].summary == "File modes"  # no item says what file modes are: no term card
+    # values two rows share would answer each other's cards: none of them is asked
+    assert _facts(notes["Time complexity"]) == []
+    # a table longer than six rows is reference material, not facts
+    rows = "".join(f"| element {n} | {n} |\n" for n in range(1, 9))
+    guide = _write(tmp_path, f"# Chem\n\n## Atomic numbers\n\n| Element | Number |\n|---|---|\n{rows}")
+    _, notes = _import_guide(tmp_path / "long", guide)
+    assert _facts(notes["Atomic numbers"]) == []
+
+
+def test_a_sub_heading_that_is_only_a_short_list_is_asked_as_a_fact_of_its_topic(tmp_path: Path) -> None:
+    from cheatdeck.importer.guide import ImportReport
+
+    report: ImportReport = import_guides([PYTHON_GUIDE], tmp_path / "notes")
+    notes = {note.title: note for note in load_sources(tmp_path / "notes").notes}
+    assert "Lists: Methods" not in notes
+    assert _facts(notes["Lists"])[3] == "Methods? → append, extend, insert, remove, pop"
+    assert "- append" in notes["Lists"].body  # the list is kept in the topic's text
+    assert any("'Methods' is only a list: kept at the end of 'Lists'" in line for line in report.notices)
+    assert any("'File modes' makes no term card: its text is only a list" in line for line in report.notices)

@@ -29,7 +29,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from cheatdeck.cards.fragments import is_generic_title, is_numbered_case, is_overview_title
-from cheatdeck.importer.author_facts import author_facts
+from cheatdeck.importer.author_facts import MAX_ANSWER_WORDS, MAX_ROWS, author_facts
 from cheatdeck.importer.files import (
     Picture,
     drop_unsafe_links,
@@ -47,6 +47,7 @@ from cheatdeck.importer.kind_rules import (
     labelled_fields,
 )
 from cheatdeck.importer.obsidian import (
+    MAX_FACTS,
     Vault,
     aliases,
     open_vault,
@@ -408,14 +409,7 @@ def draft_notes(
         return _title_only(guide)
     first = headings[0][1] if headings else len(lines)
     preamble = "\n".join(lines[:first])
-    if guide.title_line is not None:
-        line, kept = (
-            guide.title_line + 1,
-            " (its introduction is kept under it)" if guide.intro.strip() else "",
-        )
-        notices.append(f"{guide.name}:{line}: {guide.title!r} is the guide's title, not a topic{kept}")
-    elif preamble.strip():
-        drafts += _draft(guide, guide.title, (guide.title,), (), preamble, notices, media, line=1)
+    drafts += _preamble(guide, preamble, notices, media)
     top: tuple[str, Draft | None] = (guide.title, None)  # a generic first heading is the file's topic's
 
     def walk(
@@ -429,6 +423,8 @@ def draft_notes(
             notices.append(_left_out(guide, section, lines, parent[1], furniture[section.start]))
             return
         own, children = _own_text(guide, section, lines, notices)
+        if _folded_list(guide, section, "" if children else own, parent[1], notices):
+            return
         title = _title_in_context(section.title, parent[0], parent[1] is not None, titles)
         made = _draft(guide, title, (*path, title), containers, own, notices, media, section.start + 1)
         _note_parent(made, parent[1], _heading_title(section.title) if title != section.title else "")
@@ -443,6 +439,61 @@ def draft_notes(
     for root in roots:
         walk(root, (), (), top)
     return drafts
+
+
+def _preamble(guide: Guide, preamble: str, notices: list[str], media: dict[Path, str]) -> list[Draft]:
+    """Return the note of the text before the guide's first topic: none under the guide's title heading
+    (that text is its introduction, kept in the header), else the file's own topic (Obsidian)."""
+    if guide.title_line is not None:
+        kept = " (its introduction is kept under it)" if guide.intro.strip() else ""
+        where = f"{guide.name}:{guide.title_line + 1}"
+        notices.append(f"{where}: {guide.title!r} is the guide's title, not a topic{kept}")
+        return []
+    if not preamble.strip():
+        return []
+    return _draft(guide, guide.title, (guide.title,), (), preamble, notices, media, line=1)
+
+
+def _list_only(text: str) -> list[str] | None:
+    """Return the items of a section's text that is one plain list and nothing else (no sentence, no
+    nested list), or None."""
+    items = []
+    for line in text.strip("\n").split("\n"):
+        item = re.match(r"^(?:[-*+]|\d+[.)])\s+(?P<text>\S.*)$", line)
+        if item:
+            items.append(_plain(item["text"]).rstrip(".;,"))
+        elif line.strip():
+            return None
+    return items if len(items) >= 2 else None
+
+
+def _folded_list(guide: Guide, section: _Section, own: str, parent: Draft | None, notices: list[str]) -> bool:
+    """Fold a short list-only section into the note above it (its list at the end of that note's text,
+    asked as a fact: "Port states?" → "Blocking, Listening, …") and say so; True when folded."""
+    items = _list_only(own)  # (a section with sub-headings is given as no text)
+    if items is None:
+        return False
+    notices.append(f"{guide.name}:{section.start + 1}: {_listed(section, own, items, parent)}")
+    return parent is not None and len(items) <= MAX_ROWS
+
+
+def _listed(section: _Section, own: str, items: list[str], parent: Draft | None) -> str:
+    """Fold a list-only section into `parent` if it can (`_folded_list`); return what was done."""
+    heading = _heading_title(section.title)
+    answer = ", ".join(items)
+    if parent is None:
+        return f"{heading!r} makes no term card: its text is only a list, and no note is above it"
+    if len(items) > MAX_ROWS:
+        return (
+            f"{heading!r} makes no term card: its text is only a list of {len(items)} items (over {MAX_ROWS})"
+        )
+    parent.body = _tidy(f"{parent.body}\n{heading}:\n\n{own.strip()}")
+    facts = parent.fields.setdefault("facts", [])
+    if len(answer.split()) > MAX_ANSWER_WORDS or len(facts) >= MAX_FACTS + MAX_ROWS:
+        return f"{heading!r} is only a list: kept at the end of {parent.title!r} (too long to ask as a fact)"
+    facts.append({"q": f"{heading}?", "a": answer})
+    parent.guesses.append(("facts", "1", f"the list under {heading!r}"))
+    return f"{heading!r} is only a list: kept at the end of {parent.title!r}, and asked as a fact"
 
 
 def _left_out(guide: Guide, section: _Section, lines: list[str], parent: Draft | None, why: str) -> str:
@@ -605,7 +656,8 @@ def _draft(
         if how:
             draft.guesses.append(("summary", "", how))
         _name_the_case(draft)
-    body, facts, said = author_facts(body)  # after the summary: a highlight in it is bold there, no fact
+    # after the summary: a highlight in it is bold there, no fact
+    body, facts, said = author_facts(body, draft.title, str(draft.fields.get("summary", "")))
     if facts:
         draft.fields["facts"] = facts
         draft.guesses.append(("facts", str(len(facts)), f"the author's marks: {', '.join(said)}"))

@@ -27,6 +27,7 @@ _DEFINES = re.compile(
     re.IGNORECASE,
 )
 _LABEL_VALUE = re.compile(r"^(?P<label>[A-Za-z][\w /&()-]{0,30}?)\s*:\s+(?P<value>\S.*)$")
+_KEY_VALUE = re.compile(r"^[^:]{1,40}:\s+\S")
 _LOOK_AHEAD = 4  # how many usable sentences are weighed for one that defines
 MAX_LIST_ITEMS = 4  # a label's list is summarised by at most this many items
 
@@ -141,6 +142,8 @@ def _list_items(tokens: list[Token], start: int) -> list[str]:
 
 def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidate]:
     items = [item for item in items if not _only_links(item)]
+    if len(items) >= 2 and all(_KEY_VALUE.match(item) for item in items):
+        return []  # "r: read", "w: write": a table written as a list, no item says what the topic is
     sentences = [item for item in items if fragment_reason(item, title) is None]
     if label and sentences:
         return [_Candidate(sentences[0], f"the first item of the list after {label!r}", rank=3 * part + 1)]
