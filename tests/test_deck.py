@@ -132,11 +132,12 @@ def test_formula_cloze_hides_the_expression(built: Built, collection: Collection
     question, answer = card_html(precision.cards()[0])
     assert "Precision" in question and "[...]" in question and "TP + FP" not in question
     assert (
-        '<span class="num">TP</span><span class="slash"> / </span><span class="den">TP + FP</span>' in answer
+        '<span class="num">TP</span><span class="slash"> / </span><span class="den">'
+        '<span class="paren">(</span>TP + FP<span class="paren">)</span></span>' in answer
     )
-    # the editor (no card CSS) reads the field as a fraction, not "TPTP + FP"
+    # the editor (no card CSS) reads the field as a fraction, not "TPTP + FP" nor "TP / TP + FP"
     text = "".join(html5lib.parseFragment(precision["Formula"], namespaceHTMLElements=False).itertext())
-    assert "TP / TP + FP" in text
+    assert "TP / (TP + FP)" in text
 
 
 def test_contrast_cards_pair_related_notes(built: Built, collection: Collection) -> None:

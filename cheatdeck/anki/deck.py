@@ -30,7 +30,10 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
             super().__init__(
                 planned.model_id,
                 planned.name,
-                fields=[{"name": name} for name in planned.spec.fields],
+                fields=[
+                    {"name": name, **({"collapsed": True} if name in planned.collapsed else {})}
+                    for name in planned.spec.fields
+                ],
                 templates=[
                     {"name": name, "qfmt": front, "afmt": back} for name, front, back in planned.templates
                 ],

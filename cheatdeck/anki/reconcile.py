@@ -74,6 +74,12 @@ _STATUS_CSS = f"""
 _FIELD_REF = re.compile(r"\{\{\s*([#^/]?)\s*([^{}]+?)\s*\}\}")
 
 
+COLLAPSED_FIELDS = frozenset({"Source id", "Term card on", "Reverse card clue"})
+"""Fields the build fills for its own bookkeeping (which note, whether a card is made, the reverse card's
+clue): Anki's editor shows them collapsed ("Collapse by default"), a click away, under the fields a
+learner reads. Renaming or moving them would change the field list: a new note-type version."""
+
+
 @dataclass(frozen=True)
 class PlannedNotetype:
     """One note type with its templates, CSS and ids."""
@@ -85,9 +91,14 @@ class PlannedNotetype:
     css: str
     mod: int = 0
 
+    @property
+    def collapsed(self) -> tuple[str, ...]:
+        """Return the fields Anki's editor shows collapsed: the mechanical ones (see COLLAPSED_FIELDS)."""
+        return tuple(name for name in self.spec.fields if name in COLLAPSED_FIELDS)
+
     def digest(self) -> str:
         """Hash everything a learner's Anki stores of this note type."""
-        return content_hash(self.name, self.spec.fields, self.templates, self.css)
+        return content_hash(self.name, self.spec.fields, self.templates, self.css, self.collapsed)
 
 
 @dataclass

@@ -825,11 +825,32 @@ def _fact_line(fact: Fact) -> dict[str, Markup | None]:
     return {"question": None, "answer": None, "text": Markup(text)}
 
 
+_PARTS = re.compile(
+    r'<span class="num">(?P<num>(?:(?!<span class="frac).)*?)</span><span class="slash"> / </span>'
+    r'<span class="den">(?P<den>(?:(?!<span class="frac).)*?)</span></span>',
+    re.DOTALL,
+)
+_PAREN = '<span class="paren">{}</span>'
+
+
 def _readable_fraction(html: str) -> str:
-    """Put a slash between a stacked fraction's parts, hidden on cards (card.css) but read in Anki's
-    editor and browser, where `TP / (TP + FP)` otherwise reads "TPTP + FP"."""
+    """Put a slash between a stacked fraction's parts, and parentheses around a part of several terms,
+    all hidden on cards (card.css) but read in Anki's editor and browser, where `(TP + TN) / (TP + FP)`
+    otherwise reads "TPTP + FP" or "TP + TN / TP + FP". (A fraction inside another gets its slash only.)"""
     slash = '</span><span class="slash"> / </span><span class="den">'
-    return html.replace('</span><span class="den">', slash)
+    html = html.replace('</span><span class="den">', slash)
+
+    def grouped(part: str) -> str:
+        several = len(re.sub(r"<[^>]*>", "", part).split()) > 1
+        return f"{_PAREN.format('(')}{part}{_PAREN.format(')')}" if several else part
+
+    return _PARTS.sub(
+        lambda match: (
+            f'<span class="num">{grouped(match["num"])}</span><span class="slash"> / </span>'
+            f'<span class="den">{grouped(match["den"])}</span></span>'
+        ),
+        html,
+    )
 
 
 def _image(notebook: Notebook, note: Note, media: dict[str, Path], templates: Path) -> str:
