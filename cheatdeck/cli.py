@@ -7,6 +7,7 @@ imports what it needs.
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 import sys
 from collections.abc import Iterator
@@ -172,17 +173,30 @@ def _check_kinds(source: Path, names: tuple[str, ...]) -> None:
             raise click.BadParameter(f"{name!r} is not one of {choices}.", param_hint="'--only'")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Return text for the terminal with its control characters written as escapes (`\\x1b`): a file
+    name or a guide's text someone else wrote never sends the terminal an escape sequence."""
+    return _CONTROL.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
+
+
+def _echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    click.echo(printable(message), err=err, nl=nl)
+
+
 class CommandFailed(click.ClickException):
     """Print a failure's detail lines (every source problem), then its summary; exit status 1."""
 
     def __init__(self, failure: Failure):
         self.failure = failure
-        super().__init__(failure.summary)
+        super().__init__(printable(failure.summary))
 
     def show(self, file: IO[Any] | None = None) -> None:
         for line in self.failure.lines:
-            click.echo(line, err=True)
-        click.echo(self.format_message(), err=True)
+            _echo(line, err=True)
+        _echo(self.format_message(), err=True)
 
 
 @contextmanager
@@ -205,7 +219,7 @@ def _error_boundary(source: Path, outcome: str = "nothing written") -> Iterator[
 class _EchoHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
-        click.echo(prefix + self.format(record), err=record.levelno >= logging.WARNING)
+        _echo(prefix + self.format(record), err=record.levelno >= logging.WARNING)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -247,9 +261,9 @@ def check_command(source: Path, strict: bool) -> None:
         warnings = [str(warning) for records in found for warning in records]
         summary = describe_notebook(notebook)
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _echo(f"warning: {warning}", err=True)
     for line in summary:
-        click.echo(line)
+        _echo(line)
     if strict and warnings:
         count = len(warnings)
         raise click.ClickException(f"{count} warning{'s' if count != 1 else ''} in {source}/ (--strict)")
@@ -286,7 +300,7 @@ def build_command(**arguments: Any) -> None:
         options = _options(**arguments)
         build(options)
     if options.dry_run:
-        click.echo("dry run: nothing written")
+        _echo("dry run: nothing written")
 
 
 @main.command("watch")
@@ -323,11 +337,11 @@ class _Terminal:
         self._partial = False
 
     def progress(self, text: str) -> None:
-        click.echo(("\r\x1b[K" if self._partial else "") + text, nl=False)
+        click.echo(("\r\x1b[K" if self._partial else "") + printable(text), nl=False)
         self._partial = True
 
     def echo(self, text: str) -> None:
-        click.echo(("\r\x1b[K" if self._partial else "") + text)
+        click.echo(("\r\x1b[K" if self._partial else "") + printable(text))
         self._partial = False
 
 
@@ -358,12 +372,14 @@ def new_command(folder: Path, title: str, notes_format: str) -> None:
         try:
             written = scaffold(folder, title, notes_format)
         except FileExistsError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(printable(str(error))) from None
         except OSError as error:
-            raise click.ClickException(f"{error.filename or folder}: {error.strerror or error}") from None
+            raise click.ClickException(
+                printable(f"{error.filename or folder}: {error.strerror or error}")
+            ) from None
     for path in written:
-        click.echo(f"created {path}")
-    click.echo(f"next: {_command_line('check', '--source', str(folder))}")
+        _echo(f"created {path}")
+    _echo(f"next: {_command_line('check', '--source', str(folder))}")
 
 
 @main.command("import")
@@ -397,12 +413,14 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int | None, exp
         try:
             report = import_guides(sources, into, level)
         except GuideError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(printable(str(error))) from None
         except OSError as error:
-            raise click.ClickException(f"{error.filename or into}: {error.strerror or error}") from None
+            raise click.ClickException(
+                printable(f"{error.filename or into}: {error.strerror or error}")
+            ) from None
     for line in report.lines(explain):
-        click.echo(line)
-    click.echo(f"next: {_command_line('check', '--source', str(into))}")
+        _echo(line)
+    _echo(f"next: {_command_line('check', '--source', str(into))}")
 
 
 @main.command("sync")
@@ -554,9 +572,9 @@ def focus_command(
     with _error_boundary(source, "nothing written"):
         report = focus(options)
     for line in report.explained if explain else ():
-        click.echo(line)
+        _echo(line)
     for line in report.lines:
-        click.echo(line)
+        _echo(line)
 
 
 def _command_line(*words: str) -> str:
@@ -566,7 +584,7 @@ def _command_line(*words: str) -> str:
 
 def _confirm_deletion(notes: list[str]) -> bool:
     """Ask before sync deletes retired notes from the collection; no (or Ctrl-C) keeps them."""
-    click.echo(
+    _echo(
         f"{len(notes)} retired note(s) to delete from the collection, with their review history: "
         + "; ".join(notes)
     )
@@ -578,7 +596,7 @@ def _confirm_deletion(notes: list[str]) -> bool:
 
 def _confirm_tidy(leftovers: list[str]) -> bool:
     """Ask before sync removes what an upgrade left empty; no (or Ctrl-C) leaves it, to be asked again."""
-    click.echo(f"the upgrade left {len(leftovers)} thing(s) empty: {'; '.join(leftovers)}")
+    _echo(f"the upgrade left {len(leftovers)} thing(s) empty: {'; '.join(leftovers)}")
     try:
         return click.confirm("Remove what the upgrade left empty?", default=False)
     except click.Abort:
@@ -587,21 +605,19 @@ def _confirm_tidy(leftovers: list[str]) -> bool:
 
 def _echo_sync_report(report: SyncReport, dry_run: bool) -> None:
     """Print what sync did (or would do); fail if conflicts were left unresolved."""
-    click.echo(f"collection: {report.collection}")
+    _echo(f"collection: {report.collection}")
     if report.backup:
-        click.echo(f"backup: {report.backup}")
+        _echo(f"backup: {report.backup}")
     for line in report.lines():
-        click.echo(line)
-    click.echo(("dry run: " if dry_run else "sync: ") + report.counts())
+        _echo(line)
+    _echo(("dry run: " if dry_run else "sync: ") + report.counts())
     if report.schema_changed:
-        click.echo(
+        _echo(
             "note: moving notes to a new note type changes the collection's schema; Anki's next "
             "AnkiWeb sync asks to upload the whole collection (choose Upload)"
         )
     if report.kept and not dry_run:
-        click.echo(
-            f"kept {len(report.kept)} retired note(s) in the collection; run sync --yes to delete them"
-        )
+        _echo(f"kept {len(report.kept)} retired note(s) in the collection; run sync --yes to delete them")
     if report.unresolved:
         how = "rerun with --keep-anki or --keep-source"
         if all(conflict.notetype for conflict in report.unresolved):

@@ -567,3 +567,23 @@ def test_a_template_from_a_templates_folder_cannot_reach_python(reach: str, tmp_
     assert result.exit_code == 1, result.output
     assert "template error" in result.output and "nothing written" in result.output
     assert not out.exists()
+
+
+ESCAPE = "\x1b]0;owned\x07\x1b[2J\x9b2J"
+
+
+def test_a_file_name_never_sends_the_terminal_an_escape_sequence(tmp_path: Path) -> None:
+    """A file name is data too: its control characters (a terminal's escape sequences: set the title,
+    clear the screen, write the clipboard) are printed as escapes, by check and by import."""
+    source = _notes(tmp_path)
+    (source / f"more{ESCAPE}.yaml").write_text("notes:\n  - id: x\n    title: X\n", encoding="utf-8")
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / f"topic{ESCAPE}.md").write_text("# Topic\n\nTopic is a thing.\n", encoding="utf-8")
+    (vault / f"gone{ESCAPE}.md").symlink_to(tmp_path / "nowhere.md")
+    checked = _run("check", "--source", source)
+    imported = _run("import", vault, "--into", tmp_path / "notes")
+    assert checked.exit_code == 1 and imported.exit_code == 0, checked.output + imported.output
+    for output in (checked.output, imported.output):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", output), repr(output)
+        assert r"\x1b]0;owned\x07\x1b[2J\x9b2J" in output, output
