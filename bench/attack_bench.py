@@ -1960,6 +1960,20 @@ def v_mathjax(tmp: Path) -> Outcome:
     return verdict(found, run, "MathJax input and LaTeX of every card")
 
 
+@attack("v file names with terminal escape sequences (check, import)")
+def v_terminal(tmp: Path) -> Outcome:
+    escape = "\x1b]0;owned\x07\x1b[2J\x9b2J"
+    source = notes_folder(tmp / "notes")
+    (source / f"more{escape}.yaml").write_text("notes:\n  - id: x\n    title: X\n")
+    vault = tmp / "vault"
+    vault.mkdir()
+    (vault / f"topic{escape}.md").write_text("# Topic\n\nTopic is a thing.\n")
+    (vault / f"gone{escape}.md").symlink_to(tmp / "nowhere.md")
+    runs = [cli("check", "--source", source, cwd=tmp), cli("import", vault, "--into", tmp / "n2", cwd=tmp)]
+    found = [repr(m[0]) for r in runs for m in re.finditer(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", r.output)]
+    return verdict(found[:3], runs[0], "terminal output")
+
+
 # --- running ------------------------------------------------------------------------------------------------
 
 
