@@ -39,6 +39,7 @@ from cheatdeck.anki.lock import (
     LockedNotetype,
     next_modification_time,
 )
+from cheatdeck.anki.retired_markup import LAYOUT_FIELDS, rebuilt_layout
 from cheatdeck.cards.plan import (
     NOTETYPES,
     Notetype,
@@ -591,10 +592,14 @@ def _card_notice(card: str, template: str) -> str:
 
 
 def _retired(guid: str, locked: LockedNote, notetype: PlannedNotetype, title: str) -> PlannedNote:
-    """Rebuild a note the build no longer makes from the lock: text only (the lock is data, never
-    markup), every card's front saying it was removed, in the current title's subdeck."""
+    """Rebuild a note the build no longer makes from the lock: its text fields as text, its layout fields
+    with the build's own layout elements written anew (the lock is data, never markup: see
+    `retired_markup`), every card's front saying it was removed, in the current title's subdeck."""
     names = notetype.spec.fields
-    fields = dict(zip(names, (_as_text(value) for value in locked.fields), strict=True))
+    fields = {
+        name: rebuilt_layout(value) if name in LAYOUT_FIELDS else _as_text(value)
+        for name, value in zip(names, locked.fields, strict=True)
+    }
     cards = tuple(locked.cards) + tuple(locked.retired_cards) or _cards_of(notetype, locked.fields)
     for card in dict.fromkeys(cards):
         front = _template(notetype, card)[1]
