@@ -10,7 +10,7 @@ import logging
 import re
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.errors import Failure, explain
+from cheatdeck.errors import Advice, Failure, explain
 from cheatdeck.options import (
     ARTEFACTS,
     DEFAULT_ARTEFACTS,
@@ -248,8 +248,12 @@ def main(context: click.Context, verbose: bool) -> None:
 def check_command(source: Path, strict: bool) -> None:
     """Validate the sources, lint the cards they make and summarise them; write nothing.
 
+    Says every warning a build of the deck would say too (a renamed deck, notes of an older note type).
+
     Example: python build.py check --source source --strict
     """
+    from cheatdeck.anki.lock import LOCK_FILE, read_lock
+    from cheatdeck.anki.reconcile import plan_deck
     from cheatdeck.cards.lint import lint
     from cheatdeck.notes.sources import load_sources
     from cheatdeck.notes.summary import describe_notebook
@@ -257,7 +261,9 @@ def check_command(source: Path, strict: bool) -> None:
 
     with _error_boundary(source):
         notebook = load_sources(source)
-        found = (notebook.warnings, lint(notebook), glyph_warnings(notebook))
+        plan = plan_deck(notebook, SHIPPED_TEMPLATES, read_lock(source / LOCK_FILE))  # the deck's warnings
+        deck = [advice for advice in plan.advice if advice.warning]
+        found = (notebook.warnings, lint(notebook), glyph_warnings(notebook), deck)
         warnings = [str(warning) for records in found for warning in records]
         summary = describe_notebook(notebook)
     for warning in warnings:
@@ -298,7 +304,8 @@ def build_command(**arguments: Any) -> None:
 
     with _error_boundary(arguments["source"]):
         options = _options(**arguments)
-        build(options)
+        report = build(options)
+    _say_advice(report.advice)
     if options.dry_run:
         _echo("dry run: nothing written")
 
@@ -327,6 +334,15 @@ def watch_command(**arguments: Any) -> None:
             )
     except KeyboardInterrupt:  # Ctrl-C is how watching ends: no "Aborted!", exit status 0
         terminal.echo("stopped watching")
+
+
+def _say_advice(advice: Iterable[Advice]) -> None:
+    """Say each warning (on standard error) and next step a stage returned, once."""
+    said: set[str] = set()
+    for item in advice:
+        if str(item) not in said:
+            said.add(str(item))
+            click.echo(f"warning: {item}" if item.warning else str(item), err=item.warning)
 
 
 class _Terminal:

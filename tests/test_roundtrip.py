@@ -7,7 +7,6 @@ deck builds. What every import must leave: no duplicate, no blank-front card, re
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import sqlite3
 import subprocess
@@ -207,7 +206,7 @@ def test_a_card_the_build_stops_making_is_never_blank_and_says_so(
 
 
 def test_renaming_the_title_renames_the_deck_with_no_second_tree(
-    project: tuple[Path, Path], collection: Collection, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    project: tuple[Path, Path], collection: Collection, tmp_path: Path
 ) -> None:
     """Issue 13 items 4 and 7: identity is the deck id; Anki matches decks by name, so the build says to
     rename the deck in Anki first; the parent deck carries the description."""
@@ -221,9 +220,10 @@ def test_renaming_the_title_renames_the_deck_with_no_second_tree(
     deck.write_text(deck.read_text().replace(f"title: {TITLE}", f"title: {new_title}"))
     _add(source, {"id": "new-note", "title": "New", "kind": "concept", "summary": "Added after the rename."})
 
-    build_into(source, out)
+    report = build_into(source, out)
     package = out / DECK_NAME
-    assert f"rename the deck {TITLE!r} to {new_title!r} in Anki" in caplog.text
+    advice = [str(item) for item in report.advice if item.warning]  # the command says each once
+    assert any(f"rename the deck {TITLE!r} to {new_title!r} in Anki" in item for item in advice), advice
     assert sorted(_package_decks(package).values()) == sorted(_package_decks(first).values())  # deck id only
     parent_id = collection.decks.id(TITLE, create=False)
     assert parent_id is not None
@@ -304,7 +304,7 @@ def test_lock_safety_warns_when_the_lock_is_lost(project: tuple[Path, Path], tmp
 
 
 def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
-    project: tuple[Path, Path], collection: Collection, caplog: pytest.LogCaptureFixture
+    project: tuple[Path, Path], collection: Collection
 ) -> None:
     """README, *What an import keeps*: each claim about the learner's own changes, on Anki's backend."""
     source, out = project
@@ -326,10 +326,10 @@ def test_learner_edits_in_anki_survive_until_the_note_changes_in_the_sources(
         collection.set_deck(cids[1:2], own_deck)
     _edit(source, "services.yaml", "lex", summary="Builds chatbots.")
 
-    caplog.set_level(logging.INFO, logger="cheatdeck")
     report = build_into(source, out)
     assert report.deck_changes == "edited: lex"
-    assert "the next import replaces the text and tags of the edited notes in Anki" in caplog.text
+    advice = [str(item) for item in report.advice]
+    assert any("the next import replaces the text and tags of the edited notes in Anki" in a for a in advice)
     import_package(collection, out / DECK_NAME)
     lex, polly = note_by_id(collection, "lex"), note_by_id(collection, "polly")
     assert lex["Summary"] == "Builds chatbots." and "my-tag" not in lex.tags  # the source wins

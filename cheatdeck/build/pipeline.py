@@ -20,7 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from cheatdeck.errors import OutputError, TemplateProblem, UsageError
+from cheatdeck.errors import Advice, OutputError, TemplateProblem, UsageError
 from cheatdeck.anki.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
 from cheatdeck.options import ARTEFACTS, DRAWN, BuildOptions, SheetOptions
 from cheatdeck.outputs import GRID_CSV, GRID_HTML, SHEET_FILE, Artefact, Shared, load_output
@@ -59,6 +59,7 @@ class BuildReport:
     seconds: float = 0.0
     printed_day: str | None = None  # the day the sheet and the grid print, if this build planned them
     why: dict[Path, str] = field(default_factory=dict)  # each file written → why it was rewritten
+    advice: list[Advice] = field(default_factory=list)  # warnings and next steps, for the command to say once
 
 
 _ATTEMPTS = 3  # builds planned again when a sync writes the lock while they run
@@ -92,17 +93,19 @@ def _build(options: BuildOptions) -> BuildReport:
     # Fingerprint the inputs before reading them: a file saved during the build makes the next build run.
     inputs = input_fingerprint(options, hasher)
     planned_from = lock_bytes(options)  # the lock as the plan will read it, checked again at the commit
-    deleted = _deleted_in_anki(options)
+    advice: list[Advice] = []
+    deleted = _deleted_in_anki(options, advice)
     if not deleted and _up_to_date(options, state, with_lock(inputs, planned_from), hasher):
         log.info("nothing to do: every output is up to date")
-        _remind_retired(options, deleted is not None)
-        return BuildReport(up_to_date=True, seconds=time.perf_counter() - started)
+        advice += _remind_retired(options, deleted is not None)
+        return BuildReport(up_to_date=True, seconds=time.perf_counter() - started, advice=advice)
     options = replace(options, deleted_in_anki=deleted)
 
     kinds = _input_kinds(options, hasher)  # taken before reading, as the fingerprint is
     with _cyclic_gc_paused():
         notes_now = lambda: _tree_digest(options.source, "source", hasher, leave_out=LOCK_FILE)  # noqa: E731
         report, artefacts, lock_text = _plan_or_explain(options, kinds["notes"], notes_now)
+    report.advice[:0] = advice
     if options.dry_run:
         return report
     todo = [a for a in artefacts if options.force or not _intact(a, state, options.out, hasher)]
@@ -112,7 +115,7 @@ def _build(options: BuildOptions) -> BuildReport:
         for a in todo
     }
     report.unchanged = [a.name for a in artefacts if a not in todo]
-    _note_fonts(todo, options.templates)
+    report.advice += _font_notices(todo, options.templates)
     lock = lock_bytes(options)
     files: list[Writer] = []
     if "deck" in options.artefacts and lock != lock_text.encode():
@@ -231,19 +234,18 @@ def _options_digest(options: BuildOptions) -> str:
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _note_fonts(todo: list[Artefact], templates: Path) -> None:
+def _font_notices(todo: list[Artefact], templates: Path) -> list[Advice]:
     """Before a PDF is written, say once if its type is missing (the sheet would fall back to a wider
     face without a word) or its fonts will be subset the slow way (WeasyPrint would say so for every
     font of every part of the sheet)."""
     if any(artefact.name == "sheet" for artefact in todo):
         from cheatdeck.sheet.fonts import missing_face_notice, subset_notice
 
-        for notice in (missing_face_notice(templates), subset_notice()):
-            if notice:
-                log.warning("%s", notice)
+        return [Advice(notice) for notice in (missing_face_notice(templates), subset_notice()) if notice]
+    return []
 
 
-def _deleted_in_anki(options: BuildOptions) -> frozenset[str] | None:
+def _deleted_in_anki(options: BuildOptions, advice: list[Advice]) -> frozenset[str] | None:
     """Return the GUIDs of the retired notes the learner deleted from their collection, when the build is
     told where it is (a profile or a collection file) and can read it; None if it cannot see it (said).
 
@@ -267,19 +269,19 @@ def _deleted_in_anki(options: BuildOptions) -> frozenset[str] | None:
             return frozenset()
         seen = notes_in_collection(options.collection, options.profile)
     except SyncError as error:
-        log.warning("%s; this build cannot see which retired notes you deleted there", error)
+        advice.append(Advice(f"{error}; this build cannot see which retired notes you deleted there"))
         return None
     if not seen.guids & {guid for guid, note in notes.items() if note.state != DELETED}:
-        log.warning("%s holds no note of this deck: no retired note is forgotten by it", seen.path)
+        advice.append(Advice(f"{seen.path} holds no note of this deck: no retired note is forgotten by it"))
         return None
     return frozenset(retired - seen.guids)
 
 
-def _remind_retired(options: BuildOptions, sees_collection: bool) -> None:
+def _remind_retired(options: BuildOptions, sees_collection: bool) -> list[Advice]:
     """Say on an up-to-date build too what a planned one says each time: notes shipped under an older
     note-type version (an import doubles them), and how many retired notes the deck still ships."""
     if "deck" not in options.artefacts:
-        return
+        return []
     from cheatdeck.anki.reconcile import (
         older_version_advice,
         older_versions,
@@ -288,12 +290,11 @@ def _remind_retired(options: BuildOptions, sees_collection: bool) -> None:
     )
 
     lock = read_lock(options.source / LOCK_FILE)
-    for advice in (
+    reminders = (
         older_version_advice(list(older_versions(lock).values()), lock.deck),
         retired_reminder(retired_in_lock(lock), sees_collection=sees_collection),
-    ):
-        if advice:
-            log.log(logging.WARNING if advice.warning else logging.INFO, "%s", advice)
+    )
+    return [advice for advice in reminders if advice]
 
 
 def check_options(options: BuildOptions) -> None:
@@ -475,13 +476,11 @@ def _plan(
 ) -> tuple[BuildReport, list[Artefact], str]:
     """Load and validate the sources, compute what the requested outputs need, then plan each output."""
     notebook = _NOTEBOOKS.load(options.source, notes, notes_now)
-    for warning in notebook.warnings:
-        log.warning("%s", warning)
     if "sheet" in options.artefacts:
         _check_selection(notebook, options.sheet)
     outputs = [load_output(name) for name in ARTEFACTS if name in options.artefacts]
     needs = {need for output in outputs for need in output.needs}
-    report = BuildReport()
+    report = BuildReport(advice=[Advice(str(warning)) for warning in notebook.warnings])
     shared = Shared(options, notebook, report)
     lock_path = options.source / LOCK_FILE
     if "plan" in needs:
@@ -508,7 +507,7 @@ def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -
     lock_path = options.source / LOCK_FILE
     lock_warning = missing_lock_warning(lock_path, options.out / STATE_FILE)
     if lock_warning and "deck" in options.artefacts:
-        log.warning("%s", lock_warning)
+        report.advice.append(Advice(lock_warning))
     plan = plan_deck(
         notebook,
         options.templates,
@@ -516,8 +515,7 @@ def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -
         forget_retired=options.forget_retired,
         deleted_in_anki=options.deleted_in_anki,
     )
-    for advice in plan.advice:
-        log.log(logging.WARNING if advice.warning else logging.INFO, "%s", advice)
+    report.advice += plan.advice
     report.deck_changes, report.deck_summary = plan.changes.describe(), plan.describe()
     log.info("deck: %s", report.deck_summary)
     log.info("changes since the last build: %s", report.deck_changes.replace("\n", "; "))

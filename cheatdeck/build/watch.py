@@ -205,9 +205,18 @@ def watch(
                 progress(f"{cause}: {ready} ({quick.seconds:.2f} s); the sheet follows …")
 
         result = build_once(options, lambda line: echo(f"{cause}: {line}"), between)
+        if isinstance(result, BuildReport):  # a warning is said when it appears, not on every save
+            warnings = [str(item) for item in result.advice if item.warning]  # `build` says the rest
+            for warning in warnings:
+                if warning not in said:
+                    echo(f"warning: {warning}")
+            if not result.up_to_date:
+                said.clear()
+                said.update(warnings)
         if on_result is not None:
             on_result(result)
 
+    said: set[str] = set()
     folders = [options.source, options.templates]
     shipped = options.templates.resolve() == SHIPPED_TEMPLATES.resolve()
     watched = f"{options.source}/" + ("" if shipped else f" and {options.templates}/")

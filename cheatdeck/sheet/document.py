@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from cheatdeck.cards.plan import contrast_pairs, differences
+from cheatdeck.errors import Advice
 from cheatdeck.grid import Grid, grid_rows
 from cheatdeck.notes.kinds import LABELLED_FIELDS, KindSpec, labelled_values
 from cheatdeck.notes.model import Note, Notebook, Reference
@@ -330,8 +331,7 @@ def _sheet_artefact(shared: Shared) -> Artefact:
     sheet = rendered(
         lambda: render_sheet_parts(notebook, options.templates, options.sheet, changed, shared.grid)
     )
-    for warning in glyph_warnings(notebook):
-        log.warning("%s", warning)  # `check` returns the same records with its other warnings
+    shared.report.advice += [Advice(str(warning)) for warning in glyph_warnings(notebook)]  # as `check` says
 
     source_url = notebook.deck.source_url
 
