@@ -342,7 +342,7 @@ def _say_advice(advice: Iterable[Advice]) -> None:
     for item in advice:
         if str(item) not in said:
             said.add(str(item))
-            click.echo(f"warning: {item}" if item.warning else str(item), err=item.warning)
+            _echo(f"warning: {item}" if item.warning else str(item), err=item.warning)
 
 
 class _Terminal:
