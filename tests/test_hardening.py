@@ -587,3 +587,29 @@ def test_a_file_name_never_sends_the_terminal_an_escape_sequence(tmp_path: Path)
     for output in (checked.output, imported.output):
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", output), repr(output)
         assert r"\x1b]0;owned\x07\x1b[2J\x9b2J" in output, output
+
+
+def _recognising(pattern: str) -> str:
+    return (
+        "id: t\ntitle: T\nkinds:\n  - name: drug\n    colour: '#0b7285'\n    recognise:\n"
+        f"      titles: ['{pattern}']\n"
+    )
+
+
+@pytest.mark.parametrize("pattern", ["^(a|aa)+$", "(a+)+b", r"(\w+\s?)*:", "(x*)*y", r"((ab)*c?)+d"])
+def test_a_title_pattern_that_can_backtrack_for_ever_is_refused(pattern: str, tmp_path: Path) -> None:
+    """`import` matches a kind's `recognise: titles:` patterns against every heading; one with a repeat
+    inside a repeat (or a choice repeated) takes exponential time on a heading that almost matches, so
+    it would hang the import: refused when the deck is read, naming the field."""
+    notes = "notes:\n  - id: a\n    title: A\n    kind: drug\n    summary: S.\n"
+    source = _notes(tmp_path, notes, _recognising(pattern))
+    result = _run("check", "--source", source)
+    assert result.exit_code == 1, result.output
+    assert "deck.yaml:7: kinds[0].recognise.titles[0]" in result.output, result.output
+    assert "repeat" in result.output
+
+
+@pytest.mark.parametrize("pattern", [r"^Amazon \w+$", r"(?:Sage|Maker)\b", r"^[A-Z]{2,5}$", r"(ab)+c"])
+def test_an_ordinary_title_pattern_is_kept(pattern: str, tmp_path: Path) -> None:
+    notes = "notes:\n  - id: a\n    title: A\n    kind: drug\n    summary: S.\n"
+    assert _run("check", "--source", _notes(tmp_path, notes, _recognising(pattern))).exit_code == 0

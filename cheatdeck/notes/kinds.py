@@ -12,6 +12,7 @@ This module is the bottom layer of the model: it imports only the card-kinds tab
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -196,14 +197,48 @@ class DeclaredValue(_Spec):
 
 
 def _pattern(value: object) -> object:
-    """Accept a regular expression (matched case-insensitively), or say why it is not one."""
+    """Accept a regular expression (matched case-insensitively), or say why it is not one, or why it
+    could take for ever on a heading that almost matches it (`_backtracks`)."""
     if isinstance(value, str):
         try:
             re.compile(value)
         except re.error as error:
             message = "not a regular expression: {error}"
             raise PydanticCustomError("pattern", message, {"error": str(error)}) from None
+        if _backtracks(re_parser.parse(value)):
+            raise PydanticCustomError(
+                "pattern",
+                "a repeat inside a repeat, or a choice repeated ({pattern}), can take for ever on a heading "
+                "that almost matches; write the repeated part once ('(a|b)+' as '[ab]+', '(a+)+' as 'a+')",
+                {"pattern": value},
+            )
     return value
+
+
+# how Python parses a pattern, for `_backtracks` (no public API; typeshed has no stubs for it)
+re_parser: Any = importlib.import_module("re._parser")
+re_constants: Any = importlib.import_module("re._constants")
+_REPEATS = {re_constants.MAX_REPEAT, re_constants.MIN_REPEAT}
+
+
+def _backtracks(parsed: Any, inside_repeat: bool = False) -> bool:
+    """Whether a parsed pattern repeats (more than once) something that itself repeats or chooses
+    between branches: the shape whose matching time grows exponentially with the text's length."""
+    for op, argument in parsed:
+        if op in _REPEATS:
+            _, high, sub = argument
+            repeats = high > 1
+            if (inside_repeat and repeats) or _backtracks(sub, inside_repeat or repeats):
+                return True
+        elif op is re_constants.BRANCH:
+            if inside_repeat or any(_backtracks(branch, inside_repeat) for branch in argument[1]):
+                return True
+        elif op is re_constants.SUBPATTERN:
+            if _backtracks(argument[-1], inside_repeat):
+                return True
+        elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT) and _backtracks(argument[1], inside_repeat):
+            return True
+    return False
 
 
 Pattern = Annotated[Text, BeforeValidator(_pattern)]
