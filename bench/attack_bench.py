@@ -1974,6 +1974,23 @@ def v_terminal(tmp: Path) -> Outcome:
     return verdict(found[:3], runs[0], "terminal output")
 
 
+@attack("v a recognise: titles: pattern that backtracks for ever, then import")
+def v_redos(tmp: Path) -> Outcome:
+    kinds = [{"name": "drug", "colour": "#0b7285", "recognise": {"titles": ["^(a|aa)+$"]}}]
+    source = notes_folder(
+        tmp / "notes", {"kinds": kinds}, [{"id": "q", "title": "Q", "kind": "drug", "summary": "S."}]
+    )
+    (tmp / "g.md").write_text("# G\n\n## " + "a" * 60 + "!\n\nIt is a thing.\n")
+    run = cli("import", tmp / "g.md", "--into", source, cwd=tmp, timeout=30)
+    if run.code == -9:
+        return Outcome(FAILED, "import hangs (30 s)")
+    check = cli("check", "--source", source, cwd=tmp)
+    said = next((line for line in check.output.splitlines() if "recognise" in line), "")
+    if run.traceback or not said:
+        return Outcome(DEGRADED, (run.output + check.output)[-150:])
+    return Outcome(HELD, f"import {run.code} (no hang); check: {said[-120:]}")
+
+
 # --- running ------------------------------------------------------------------------------------------------
 
 
@@ -2008,7 +2025,8 @@ def main() -> int:
     print(f"| {'attack':<{width}} | result   | s    | detail")
     print(f"|{'-' * (width + 2)}|----------|------|-------")
     for name, outcome, took in results:
-        print(f"| {name:<{width}} | {outcome.result:<8} | {took:4.1f} | {outcome.detail}")
+        detail = " | ".join(outcome.detail.split("\n"))
+        print(f"| {name:<{width}} | {outcome.result:<8} | {took:4.1f} | {detail}")
     counts = {r: sum(1 for _, o, _ in results if o.result == r) for r in (HELD, DEGRADED, FAILED)}
     print(
         f"\n{len(results)} attacks: {counts[HELD]} held, {counts[DEGRADED]} degraded, "
