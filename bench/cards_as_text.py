@@ -35,6 +35,7 @@ def _fraction(match: re.Match[str]) -> str:
 def plain(html: str) -> str:
     """Return rendered card HTML as one line of text."""
     html = re.sub(r"<(style|script)\b[^>]*>.*?</\1>", "", html, flags=re.DOTALL)
+    html = re.sub(r'<span class="paren">[()]</span>', "", html)  # the field's own brackets: bracketed below
     html = _FRACTION.sub(_fraction, html)
     html = re.sub(r'<div class="cheatdeck-status">[^<]*</div>', "", html)  # a switch's value, hidden by CSS
     html = re.sub(r"<details[^>]*>\s*<summary>(.*?)</summary>.*?</details>", r" [\1 …]", html, flags=re.S)
