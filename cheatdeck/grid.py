@@ -16,7 +16,13 @@ from markupsafe import Markup
 
 from cheatdeck.notes.kinds import LABELLED_FIELDS, GridColumn, GridTable, field_text
 from cheatdeck.notes.model import Note, Notebook
-from cheatdeck.notes.render import render_inline
+from cheatdeck.notes.render import (
+    UNSOURCED_GROUP_HTML,
+    UNSOURCED_HTML,
+    UNSOURCED_MARK,
+    UNSOURCED_MEANING,
+    render_inline,
+)
 from cheatdeck.outputs import (
     GRID_CSV,
     GRID_HTML,
@@ -43,6 +49,12 @@ class GridRow:
     note: Note
     label: str  # the group's name as the grid page prints it
     values: tuple[str, ...]  # the table's columns, as the source says them ("" where it says nothing)
+    marks: tuple[bool, ...] = ()  # per column: the value is the author's addition (`unsourced:`)
+    group_mark: bool = False  # the field the row is grouped by holds the author's addition
+
+    def marked(self, index: int) -> bool:
+        """Return True when the value in column `index` is the author's addition, not from the source."""
+        return index < len(self.marks) and self.marks[index]
 
     def cells(self) -> dict[str, str]:
         """Return the row as CSV cells (empty string where the source has no value)."""
@@ -51,7 +63,7 @@ class GridRow:
             "table": self.table,
             "group": self.group,
             "name": note.title,
-            **{field.name: field_text(note, field.name) or "" for field in LABELLED_FIELDS},
+            **{field.name: _marked_text(note, field.name) for field in LABELLED_FIELDS},
             "note_id": note.id,
         }
         return {column: one_line(value) for column, value in cells.items()}
@@ -96,6 +108,10 @@ class Grid:
         """Return every row, table by table."""
         return tuple(row for table in self.tables for row in table.rows)
 
+    def has_marks(self) -> bool:
+        """Return True when some row shows a value the notes' author added (its mark needs explaining)."""
+        return any(row.group_mark or any(row.marks) for row in self.rows())
+
     def __getitem__(self, name: str) -> tuple[GridRow, ...]:
         """Return the rows of the table with this name (none if there is no such table)."""
         return next((table.rows for table in self.tables if table.name == name), ())
@@ -133,7 +149,18 @@ def _group(spec: GridTable, note: Note) -> str:
 def _row(spec: GridTable, group: str, note: Note) -> GridRow:
     label = spec.group_labels.get(group, group)
     values = tuple(field_text(note, column.field) or "" for column in spec.columns)
-    return GridRow(spec.name, group, note, label[:1].upper() + label[1:], values)
+    marks = tuple(
+        bool(value) and note.is_unsourced(column.field)
+        for value, column in zip(values, spec.columns, strict=True)
+    )
+    group_mark = spec.group_by is not None and note.is_unsourced(spec.group_by)
+    return GridRow(spec.name, group, note, label[:1].upper() + label[1:], values, marks, group_mark)
+
+
+def _marked_text(note: Note, name: str) -> str:
+    """Return a field's CSV text, the unsourced mark appended when the author added the value."""
+    text = field_text(note, name) or ""
+    return f"{text}{UNSOURCED_MARK}" if text and note.is_unsourced(name) else text
 
 
 CSV_BYTE_ORDER_MARK = "\ufeff"
@@ -167,12 +194,23 @@ def render_grid_html(
     the cheat sheet PDF."""
     environment = make_environment(templates)
     environment.filters["inline"] = lambda text: Markup(render_inline(text))
+    environment.globals.update(unsourced_globals())
     return environment.get_template("grid.html.j2").render(
         deck=notebook.deck,
         grid=grid if grid is not None else grid_rows(notebook),
         note_href=lambda note: f"{sheet_name}#note-{note.id}",
         changed=format_day(changed),
     )
+
+
+def unsourced_globals() -> dict[str, object]:
+    """Return what the grid templates need to mark an unsourced value and explain the mark once."""
+    return {
+        "unsourced_mark": Markup(UNSOURCED_HTML),
+        "unsourced_group_mark": Markup(UNSOURCED_GROUP_HTML),
+        "unsourced_note": f"{UNSOURCED_MARK} {UNSOURCED_MEANING[:1].upper()}{UNSOURCED_MEANING[1:]}"
+        " (after a name: the value the row is grouped by).",
+    }
 
 
 def one_line(text: str) -> str:

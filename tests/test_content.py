@@ -3,6 +3,8 @@ that do not give their answer away, checked on made-up notes and on the shipped 
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
@@ -15,7 +17,7 @@ from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cards.lint import front_leaks, gives_figure, lint
 from cheatdeck.cards.plan import NOTETYPES, CardPlanner, plan_source_notes, states_answer
 from cheatdeck.errors import SourceError
-from cheatdeck.grid import grid_rows
+from cheatdeck.grid import grid_rows, render_grid_csv, render_grid_html
 from cheatdeck.notes.model import Notebook
 from cheatdeck.notes.sources import load_sources
 from cheatdeck.options import SheetOptions
@@ -307,3 +309,150 @@ def test_the_sheets_legend_shows_each_kind_with_its_coloured_badge(
     assert [badge.text for badge in legend.iter("span") if badge.get("class") == "badge"] == [
         kind.badge for kind in notebook.kinds
     ]
+
+
+# --- Values the author added (`unsourced:`) -------------------------------------------------------------
+
+MARK = "†"
+
+
+def _flat(html: str) -> str:
+    """Return the text of an HTML fragment, a mark kept next to the value it follows."""
+    tree = html5lib.parse(html, namespaceHTMLElements=False)
+    return " ".join("".join(tree.itertext()).split())
+
+
+def _marked_pair(tmp_path: Path) -> Notebook:
+    """An algorithm whose input, use case and learning type the author added, and one with none added."""
+    marked = _algorithm(
+        "Generates abstract topics from documents.",
+        use_case="find the themes of a pile of papers",
+        input="bags of words",
+        unsourced=["input", "use_case", "learning"],
+        related=["k-means"],
+    )
+    plain = {
+        "id": "k-means",
+        "title": "K-means",
+        "kind": "algorithm",
+        "summary": "Finds groups in data by distance to centroids.",
+        "use_case": "segment customers",
+        "learning": "supervised",
+        "task": "clustering",
+        "input": "points",
+    }
+    return _load(tmp_path, [marked, plain])
+
+
+def test_an_unsourced_value_is_marked_on_the_cards_back_and_no_other_is(tmp_path: Path) -> None:
+    notebook = _marked_pair(tmp_path)
+    planned = plan_source_notes(notebook, {})
+    topics = {
+        note.note_id: dict(zip(NOTETYPES["topic"].fields, note.fields, strict=True))
+        for note in planned
+        if note.notetype == "topic"
+    }
+    lda, kmeans = topics["lda"], topics["k-means"]
+    assert _flat(lda["Learning card answer"]) == f"unsupervised{MARK}"
+    assert _flat(lda["Task card answer"]) == "topic modelling"  # not listed: no mark
+    details = _flat(lda["Details"])
+    assert f"bags of words{MARK}" in details
+    # the use case is the reverse card's clue: the term card's back folds it under More, marked
+    assert f"find the themes of a pile of papers{MARK}" in _flat(lda["More"])
+    assert all(MARK not in value for value in kmeans.values()), kmeans
+    [contrast] = [note for note in planned if note.notetype == "contrast"]
+    table = _flat(contrast.fields[2])
+    assert f"unsupervised{MARK}" in table and f"supervised{MARK}" not in table.replace(
+        f"unsupervised{MARK}", ""
+    )
+    assert f"bags of words{MARK}" in table and f"points{MARK}" not in table
+
+
+def test_an_unsourced_value_is_marked_on_the_sheet_and_the_mark_explained_once(tmp_path: Path) -> None:
+    notebook = _marked_pair(tmp_path)
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    tree = html5lib.parse(html, namespaceHTMLElements=False)
+    articles = {a.get("id"): " ".join("".join(a.itertext()).split()) for a in tree.iter("article")}
+    assert f"find the themes of a pile of papers{MARK}" in articles["note-lda"]  # the notes page's fields
+    assert MARK not in articles["note-k-means"]
+    rows = {
+        row.find(".//a").text: [" ".join("".join(cell.itertext()).split()) for cell in row.findall("td")]
+        for row in tree.iter("tr")
+        if row.find(".//a") is not None
+    }
+    assert rows["Latent Dirichlet Allocation"] == [
+        f"Latent Dirichlet Allocation{MARK}",
+        "topic modelling",
+        f"bags of words{MARK}",
+    ]
+    assert all(MARK not in cell for cell in rows["K-means"])
+    notes = [p for p in tree.iter("p") if "unsourced-note" in (p.get("class") or "")]
+    assert len(notes) == 1 and "not in the source" in "".join(notes[0].itertext())
+
+
+def test_an_unsourced_value_is_marked_in_the_grid_csv_and_html(tmp_path: Path) -> None:
+    notebook = _marked_pair(tmp_path)
+    grid = grid_rows(notebook)
+    rows = {row["note_id"]: row for row in csv.DictReader(io.StringIO(render_grid_csv(grid)))}
+    assert (rows["lda"]["input"], rows["lda"]["use_case"], rows["lda"]["learning"], rows["lda"]["task"]) == (
+        f"bags of words{MARK}",
+        f"find the themes of a pile of papers{MARK}",
+        f"unsupervised{MARK}",
+        "topic modelling",
+    )
+    assert rows["lda"]["group"] == "unsupervised"  # the group stays a key
+    assert all(MARK not in value for value in rows["k-means"].values())
+    html = render_grid_html(notebook, SHIPPED_TEMPLATES, 0, "cheatsheet.pdf", grid)
+    tree = html5lib.parse(html, namespaceHTMLElements=False)
+    cells = {
+        row.find(".//a").text: [" ".join("".join(cell.itertext()).split()) for cell in row.findall("td")]
+        for row in tree.iter("tr")
+        if row.find(".//a") is not None
+    }
+    assert cells["Latent Dirichlet Allocation"][2] == f"bags of words{MARK}"
+    assert MARK not in cells["Latent Dirichlet Allocation"][1] and all(
+        MARK not in c for c in cells["K-means"]
+    )
+    assert sum("unsourced-note" in (p.get("class") or "") for p in tree.iter("p")) == 1
+    unmarked = _load(tmp_path / "plain", [_algorithm("Generates abstract topics from documents.")])
+    assert MARK not in render_grid_html(unmarked, SHIPPED_TEMPLATES, 0, "cheatsheet.pdf")
+    assert MARK not in render_grid_csv(grid_rows(unmarked))
+
+
+def test_an_unknown_field_in_unsourced_is_an_error_naming_file_line_and_field(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n", encoding="utf-8")
+    (source / "notes.yaml").write_text(
+        "notes:\n"
+        "  - id: lda\n"
+        "    title: Latent Dirichlet Allocation\n"
+        "    kind: algorithm\n"
+        "    summary: Generates abstract topics from documents.\n"
+        "    input: bags of words\n"
+        "    unsourced:\n"
+        "      - input\n"
+        "      - inptu\n"
+        "      - formula\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError) as raised:
+        load_sources(source)
+    message = str(raised.value)
+    assert f"{source / 'notes.yaml'}:9: notes[0].unsourced[1]: " in message, message
+    assert "got 'inptu' (did you mean 'input'?)" in message
+    assert f"{source / 'notes.yaml'}:10: notes[0].unsourced[2]: " in message and "'formula'" in message
+    assert "unsourced[0]" not in message
+
+
+def test_the_shipped_values_not_in_the_seed_are_marked(notebook: Notebook) -> None:
+    """The values the notes' YAML comments say are not in the seed: MLR's and BlazingText's input, four
+    learning types."""
+    marked = {note.id: set(note.unsourced) for note in notebook.notes if note.unsourced}
+    assert marked == {
+        "multinomial-logistic-regression": {"input"},
+        "tf-idf": {"learning"},
+        "blazingtext": {"learning", "input"},
+        "blazingtext-text-classification": {"learning", "input"},
+        "semantic-segmentation": {"learning"},
+    }

@@ -256,7 +256,11 @@ def _boxes(box: Any) -> Iterator[Any]:
 # --- The condensed sheet: one page of notes, columns filled, every fact, math typeset -------------------
 
 BODY_PT = 6.5
-SMALL_MARKS = {"badge", "refnum"}  # kind letters and reference numbers: labels, not body text
+SMALL_MARKS = {
+    "badge",
+    "refnum",
+    "unsourced",
+}  # kind letters, reference numbers, † marks: labels, not body text
 
 
 @pytest.fixture(scope="session")

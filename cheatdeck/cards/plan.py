@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetyp
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
 from cheatdeck.notes.render import (
+    mark_unsourced,
     mathjax_safe,
     render_correction,
     render_formula,
@@ -566,10 +567,10 @@ def differing_fields(first: Note, second: Note) -> list[tuple[str, str, str]]:
     for label, field in _COMPARED:
         one, two = _field_value(first, field), _field_value(second, field)
         if one and two and words(one) != words(two):
-            if field == "formula":
-                rows.append((label, render_formula(one), render_formula(two)))
-            else:
-                rows.append((label, render_inline(one, mathjax=True), render_inline(two, mathjax=True)))
+            render = render_formula if field == "formula" else partial(render_inline, mathjax=True)
+            rows.append(
+                (label, mark_unsourced(first, field, render(one)), mark_unsourced(second, field, render(two)))
+            )
     return rows
 
 
@@ -648,7 +649,9 @@ def _plan_note(
         "Source id": note.id,
     }
     for kind in TOPIC_CARDS:
-        fields[kind.trigger] = _render_answer(kind, cards.answers.get(kind.name, ""))
+        fields[kind.trigger] = mark_unsourced(
+            note, kind.asks, _render_answer(kind, cards.answers.get(kind.name, ""))
+        )
     planned = []
     topic_fields = tuple(canonical_html(fields[name]) for name in NOTETYPES["topic"].fields)
     topic_cards = cards_of("topic", topic_fields)
@@ -790,12 +793,15 @@ def _details(
         value = _field_value(note, field) if field == "learning" else getattr(note, field)
         if not value or field in hide or (only is not None and field not in only):
             continue
-        rows.append((label, Markup(render_inline(value, mathjax=True))))
+        rows.append((label, Markup(mark_unsourced(note, field, render_inline(value, mathjax=True)))))
     for declared in note.declared:  # the deck's own fields (deck.yaml `fields:`): their labels are data
         if declared.name not in hide and (only is None or declared.name in only):
-            rows.append((declared.label, Markup(render_inline(declared.value, mathjax=True))))
+            value = mark_unsourced(note, declared.name, render_inline(declared.value, mathjax=True))
+            rows.append((declared.label, Markup(value)))
     if note.formula and "formula" not in hide and (only is None or "formula" in only):
-        rows.append((FORMULA_FIELD.label, Markup(render_formula(note.formula))))
+        rows.append(
+            (FORMULA_FIELD.label, Markup(mark_unsourced(note, "formula", render_formula(note.formula))))
+        )
     return render_fragment(templates, "details", rows=rows) if rows else ""
 
 

@@ -261,6 +261,9 @@ class Note(_Strict):
     formula: Text | None = None
     related: tuple[RelatedItem, ...] = ()
     corrections: tuple[Correction, ...] = ()
+    unsourced: tuple[
+        Annotated[str, Strict()], ...
+    ] = ()  # fields whose value the author added, not the source
     image: Text | None = None
     lint_off: tuple[Rule, ...] = ()
     # The deck's declared fields (deck.yaml `fields:`) this note fills, each with its label.
@@ -287,6 +290,10 @@ class Note(_Strict):
             value = getattr(self, name)
             return None if value is None else str(value)
         return next((value.value for value in self.declared if value.name == name), None)
+
+    def is_unsourced(self, name: str) -> bool:
+        """Return True when the note says this field's value is the author's addition, not from its source."""
+        return name in self.unsourced
 
     @property
     def related_ids(self) -> tuple[str, ...]:

@@ -168,6 +168,23 @@ def render_text(text: str) -> str:
     return escape(text, quote=True)
 
 
+UNSOURCED_MARK = "†"
+"""Follows a value the notes' author added (a note's `unsourced:` field): it is not in the note's source."""
+UNSOURCED_MEANING = "the notes' author added this value: it is not in the source"
+UNSOURCED_HTML = f'<sup class="unsourced" title="{UNSOURCED_MEANING}">{UNSOURCED_MARK}</sup>'
+"""The mark as HTML, after the value it marks (cards, the sheet, the grid page)."""
+UNSOURCED_GROUP_HTML = (
+    '<sup class="unsourced" title="the notes\' author added the value this row is grouped by: '
+    f'it is not in the source">{UNSOURCED_MARK}</sup>'
+)
+"""The mark after a name in a grouped table: the value the row is grouped by is the author's addition."""
+
+
+def mark_unsourced(note: Note, field: str, html: str) -> str:
+    """Return a rendered field value, followed by the unsourced mark if the note says the author added it."""
+    return f"{html}{UNSOURCED_HTML}" if html and note.is_unsourced(field) else html
+
+
 def render_reference(reference: Reference) -> str:
     """Render a reference as a link whose text is its label, or its URL."""
     label = reference.label or reference.url

@@ -549,6 +549,7 @@ def _check_note(
     if len(set(note.related_ids)) != len(note.related_ids):
         yield problem("related", "lists the same note twice")
     yield from (problem(field, message) for field, message in _kind_fields(note, rules.kinds))
+    yield from _check_unsourced(note, index, document)
     for position, tag in enumerate(note.tags):
         if "" in tag.split("::"):
             yield problem(f"tags[{position}]", f"expected '::' between two names, got {tag!r}")
@@ -593,6 +594,31 @@ def _kind_fields(note: Note, kinds: Kinds | None) -> Iterator[tuple[str, str]]:
             kind = f"{'an' if note.kind[:1] in 'aeiou' else 'a'} {note.kind}"
             has = f"has {', '.join(own)}" if own else "has none of the kind-specific fields"
             yield name, f"{kind} note has no field {name!r} ({kind} {has})"
+
+
+def _check_unsourced(note: Note, index: int, document: _Document) -> Iterator[Problem]:
+    """Report each name in `unsourced:` that is not a field the note fills."""
+    filled = [
+        name for name in (*KIND_FIELDS, *(value.name for value in note.declared)) if note.value_of(name)
+    ]
+    for position, name in enumerate(note.unsourced):
+        if name not in filled:
+            fills = (
+                f"one of the fields the note fills ({', '.join(filled)})" if filled else "a field it fills"
+            )
+            yield Problem(
+                document.path,
+                document.line_of(("notes", index, "unsourced", position)),
+                f"notes[{index}].unsourced[{position}]",
+                f"expected {fills}, got {name!r}{_did_you_mean(name, filled)}",
+            )
+        elif note.unsourced.index(name) != position:
+            yield Problem(
+                document.path,
+                document.line_of(("notes", index, "unsourced", position)),
+                f"notes[{index}].unsourced[{position}]",
+                f"lists {name!r} twice",
+            )
 
 
 def _relative_links(note: Note) -> Iterator[tuple[str, str]]:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from cheatdeck.cards.plan import contrast_pairs, differences
 from cheatdeck.errors import Advice
-from cheatdeck.grid import Grid, grid_rows
+from cheatdeck.grid import Grid, grid_rows, unsourced_globals
 from cheatdeck.notes.kinds import LABELLED_FIELDS, KindSpec, labelled_values
 from cheatdeck.notes.model import Note, Notebook, Reference
 from cheatdeck.notes.render import render_correction, render_fact, render_inline, render_markdown
@@ -185,6 +185,10 @@ def _sheet_renderer(
     environment.filters["unlisted"] = lambda note: [
         (label, text) for name, label, text in note_fields(note) if name not in in_grid.get(note.kind, ())
     ]
+    environment.filters["unsourced_labels"] = lambda note: {
+        label for name, label, _ in note_fields(note) if note.is_unsourced(name)
+    }
+    environment.globals.update(unsourced_globals())
     template = environment.get_template("sheet.html.j2")
     context = {
         "layout": options.layout,
@@ -196,6 +200,7 @@ def _sheet_renderer(
         "lists": lists,
         "resources": resources,
         "grid": shown_grid,
+        "unsourced_printed": any(note.unsourced for note in printed),
         "contrasts": contrasts_by_note(notebook, printed),
         "titles": {note.id: note.title for note in notebook.notes},
         "note_href": lambda note: f"#note-{note.id}",
