@@ -105,6 +105,8 @@ def _bold_in_bullets(body: str, title: str, summary: str) -> list[str]:
     """Return a cloze for each bullet with a bold part: the first bold part that makes an honest card
     hidden, the bullet's other bold words shown plain."""
     facts: list[str] = []
+    if "**" not in body and "__" not in body:
+        return facts
     for line in _outside_code(body):
         item = _BULLET.match(line)
         if not item or _DEFINED.match(line) or "==" in line:

@@ -112,6 +112,7 @@ class Guide:
     title_line: int | None = None  # the line of its own title heading (`structure.title_heading`), if any
     intro: str = ""  # the text under its title heading, before the first topic: no note, kept in the header
     header: list[str] = field(default_factory=list, compare=False)  # guide-level reading lists, as written
+    headings: list[tuple[int, int, int, str]] = field(default_factory=list, compare=False)  # of `markdown`
 
 
 @dataclass
@@ -272,7 +273,8 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault:
     else:
         text, tags = _read_obsidian(text, front["yaml"] if front else "", path, vault, notices, tags)
     text = _without_unsafe_links(text, path, notices)
-    title_line, heading, intro = _title_heading(text, path)
+    headings = markdown_headings(text)
+    title_line, heading, intro = _title_heading(text, headings, path)
     title = (
         title
         or heading
@@ -280,14 +282,17 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault:
         or path.stem.replace("-", " ").replace("_", " ").strip()
         or "Imported notes"
     )
-    return Guide(str(path), output, _plain(title), text, path.parent, root, path, tags, title_line, intro)
+    guide = Guide(str(path), output, _plain(title), text, path.parent, root, path, tags, title_line, intro)
+    guide.headings.extend(headings)
+    return guide
 
 
-def _title_heading(text: str, path: Path) -> tuple[int | None, str, str]:
+def _title_heading(
+    text: str, headings: list[tuple[int, int, int, str]], path: Path
+) -> tuple[int | None, str, str]:
     """Return the line of the guide's own title heading (`structure.title_heading`), its title and the
     text under it before the first topic (None, "", "" when it has none)."""
     lines = text.split("\n")
-    headings = markdown_headings(text)
     line = title_heading(lines, headings, path.stem)
     if line is None:
         return None, "", ""
@@ -585,7 +590,7 @@ def _topic_headings(
     guide: Guide, lines: list[str], level: int | None, choices: list[str] | None
 ) -> tuple[list[tuple[int, int, int, str]], dict[int, str]]:
     """Return the headings that begin a note (and furniture: start line → why it is left out)."""
-    headings = markdown_headings(guide.markdown)
+    headings = guide.headings or markdown_headings(guide.markdown)
     if level is not None:  # the guide's title heading still only names the guide
         return [h for h in headings if h[0] <= level and h[1] != guide.title_line], {}
     chosen = outline(lines, headings, guide.title_line)
