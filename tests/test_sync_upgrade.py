@@ -22,7 +22,8 @@ def _sync(source: Path, *args: str, answer: str | None = None) -> Result:
 
 
 def _review(col: Collection, query: str, ease: int = 3) -> None:
-    for cid in col.find_cards(query):
+    """Answer the cards the query finds that Anki would show (a suspended card it never shows)."""
+    for cid in col.find_cards(f"({query}) -is:suspended"):
         card = col.get_card(cid)
         card.start_timer()
         col.sched.answerCard(card, ease)
@@ -71,7 +72,13 @@ def test_import_of_the_new_version_then_sync_keeps_every_review(
     with _opened(path) as col:
         assert col.note_count() == notes  # one copy of each note again
         after = _history(col)
-        assert {cid: after.get(cid) for cid in history} == history  # every card, its scheduling, its log
+        assert set(after) >= set(history)  # every card is there
+        for cid, (reps, ivl, due, queue, kind, log) in history.items():  # its scheduling and its log
+            now = after[cid]
+            assert (now[0], now[1], now[2], now[4], now[5]) == (reps, ivl, due, kind, log)
+            if now[3] != queue:  # only a card the build no longer makes is suspended, as any sync does
+                card = col.get_card(cid)
+                assert now[3] == -1 and "no longer made" in card.question() + card.answer()
         assert _revlog(col) == revlog  # every review-log row, unchanged
         polly = note_by_id(col, "polly")
         notetype = polly.note_type()
@@ -208,13 +215,21 @@ def test_older_version_notes_deleted_in_anki_are_forgotten_by_a_build_that_sees_
 _GENANKI_IDS = 1_500_000_000_000  # the first releases' note and card ids: Anki showed "Added 2017-07-14"
 
 
-def _scheduling(col: Collection) -> dict[tuple[str, str, int], tuple[int, ...]]:
+def _scheduling(col: Collection) -> dict[tuple[str, str, int], tuple[int | bool, ...]]:
     """Each card's scheduling, by its note type (without version), note and template: ids may change."""
     found = {}
     for card in map(col.get_card, col.find_cards("")):
         note = col.get_note(card.nid)
         kind = note.note_type()["name"].split(" v")[0]  # type: ignore[index]
-        found[(kind, note["Source id"], card.ord)] = (card.reps, card.ivl, card.due, card.queue, card.type)
+        notice = "no longer made" in card.question() + card.answer()
+        found[(kind, note["Source id"], card.ord)] = (
+            card.reps,
+            card.ivl,
+            card.due,
+            card.queue,
+            card.type,
+            notice,
+        )
     assert len(found) == col.card_count()
     return found
 
@@ -275,7 +290,14 @@ def test_sync_after_an_upgrade_leaves_no_leftovers_after_asking(
         assert "service" not in " ".join(polly.tags).split()  # the flat copy of a tag the deck ships
         assert "kind::service" not in polly.tags and "my-own-tag" in polly.tags
         assert f"{DECK}::kind::service" in polly.tags
-        assert _scheduling(col) == before  # every card's scheduling, under its new id
+        now = _scheduling(col)
+        assert set(now) == set(before)  # every card, under its new id
+        for key, (reps, ivl, due, queue, kind, notice) in before.items():
+            assert now[key][:3] + now[key][4:] == (reps, ivl, due, kind, notice), key  # its scheduling
+            assert now[key][3] == queue or (notice and now[key][3] == -1), (
+                key
+            )  # a card no longer made: suspended
+        # every card's scheduling, under its new id
         assert len(_revlog(col)) == reviews
         assert {row[1] for row in _revlog(col)} <= set(col.find_cards(""))  # each review on a card
 
@@ -288,3 +310,32 @@ def test_sync_after_an_upgrade_leaves_no_leftovers_after_asking(
         assert len(_revlog(col)) == reviews
     result = _sync(scratch_source, "--collection", str(path))
     assert result.exit_code == 0 and "Remove what" not in result.output, result.output
+
+
+def test_a_new_note_type_version_keeps_the_removed_cards_notices_and_the_first_shipped_date(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cheatdeck.anki.lock import LOCK_FILE, read_lock
+    from cheatdeck.cards.plan import note_guid
+
+    old = read_lock(scratch_source / LOCK_FILE).notes
+    removed = sorted(
+        entry.note_id for entry in old.values() if entry.notetype == "topic" and "task" in entry.retired_cards
+    )
+    assert removed  # the shipped lock has notes whose task card is no longer made
+    path = _new_collection(tmp_path / "collection.anki2")
+    assert _sync(scratch_source, "--collection", str(path)).exit_code == 0
+    with _opened(path) as col:
+        notice = note_by_id(col, removed[0])["Task card answer"]
+        assert "no longer made" in notice
+    version = _bump_topic(monkeypatch)
+    result = _sync(scratch_source, "--collection", str(path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"> {removed[0]} (topic → v{version})" in result.output
+    assert "Task card answer" not in result.output  # the notice stays: no card turns blank
+    with _opened(path) as col:
+        assert note_by_id(col, removed[0])["Task card answer"] == notice
+    lock = read_lock(scratch_source / LOCK_FILE).notes
+    entry = lock[note_guid(DECK, "topic", removed[0])]
+    assert entry.added == old[note_guid(DECK, "topic", removed[0], version - 1)].added  # first shipped then
+    assert "task" in entry.retired_cards

@@ -293,14 +293,20 @@ def _reconcile_live(
         locked_note = run.lock.notes.get(note.guid)
         notetype = run.notetypes[note.notetype]
         gone: tuple[str, ...] = ()
+        earlier = _predecessor(run, note) if locked_note is None else None
         if locked_note is not None and locked_note.state != DELETED:
             shipped = locked_note.cards or _cards_of(notetype, locked_note.fields)
             gone = tuple(c for c in (*shipped, *locked_note.retired_cards) if c not in note.cards)
             gone = tuple(dict.fromkeys(gone))
+        elif earlier is not None:  # a new note-type version: the cards its older version shipped
+            gone = tuple(
+                dict.fromkeys(c for c in (*earlier.cards, *earlier.retired_cards) if c not in note.cards)
+            )
         if not gone:
             live.append((note, gone))
             continue
-        before = set(locked_note.retired_cards) if locked_note else set()
+        known = locked_note or earlier
+        before = set(known.retired_cards) if known else set()
         run.changes.removed_cards += [f"{note.note_id} ({card})" for card in gone if card not in before]
         run.suspended[note.guid] = _ordinals(notetype, gone)
         live.append((_with_removed_cards(note, gone, notetype), gone))
@@ -406,6 +412,16 @@ def retired_reminder(count: int, *, sees_collection: bool) -> Advice | None:
     )
 
 
+def _predecessor(run: _Reconciliation, note: PlannedNote) -> LockedNote | None:
+    """Return the lock's entry for this note under an older version of its note type, if it has one
+    (the lock keeps those until sync moves them): the same note to the learner."""
+    for version in range(NOTETYPES[note.notetype].version - 1, 0, -1):
+        found = run.lock.notes.get(note_guid(run.new_lock.deck, note.notetype, note.note_id, version))
+        if found is not None and found.state != DELETED:
+            return found
+    return None
+
+
 def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -> PlannedNote:
     """Return the note with its modification time, recorded in the new lock with its state and cards."""
     locked_note = run.lock.notes.get(note.guid)
@@ -417,8 +433,11 @@ def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -
     elif locked_note and locked_note.hash != digest and state == ACTIVE:
         run.changes.edited.append(note.note_id)
     mod = locked_note.mod if known and locked_note and locked_note.hash == digest else run.now
-    # first shipped now (never later than the clock: Anki refuses to export ids from the future)
-    added = (locked_note.added or locked_note.mod) if known and locked_note else min(mod, now())
+    # first shipped now (never later than the clock: Anki refuses to export ids from the future), or when
+    # its older note-type version was (the same note to the learner)
+    earlier = _predecessor(run, note) if locked_note is None else None
+    first = (earlier.added or earlier.mod) if earlier else min(mod, now())
+    added = (locked_note.added or locked_note.mod) if known and locked_note else first
     notetype = run.notetypes[note.notetype]
     _check_not_blank(note, notetype)
     run.new_lock.notes[note.guid] = LockedNote(
