@@ -6,10 +6,11 @@ two looks by a function that plays the editor's next step: no clock is read, not
 from __future__ import annotations
 
 import os
-import selectors
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -159,14 +160,25 @@ def test_each_save_is_told_in_one_line_naming_the_file_what_was_rebuilt_and_why(
     assert per_save[3].startswith("services.yaml: rebuilt aws-mls-c01.apkg (notes changed) in "), per_save
 
 
-def _next_line(process: subprocess.Popen[str], waited: float = 180.0) -> str | None:
+def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """Return a queue that receives each line the process prints, as it prints it."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _next_line(lines: queue.Queue[str], waited: float = 180.0) -> str | None:
     """Return the next line watch prints, None if it printed none for `waited` seconds."""
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(waited):
-            return None
-    return process.stdout.readline().rstrip("\n")
+    try:
+        return lines.get(timeout=waited)
+    except queue.Empty:
+        return None
 
 
 @pytest.mark.slow
@@ -181,9 +193,10 @@ def test_ctrl_c_ends_a_real_watch_with_status_0_after_a_short_start(scratch_sour
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
+    printed = _lines_of(process)
     try:
-        start = _next_line(process)
-        watching_line = _next_line(process)
+        start = _next_line(printed)
+        watching_line = _next_line(printed)
         notes = scratch_source / "services.yaml"
         notes.write_text(
             notes.read_text(encoding="utf-8").replace("summary: >-", "summary: >-\n      Edited.", 1),
@@ -192,23 +205,27 @@ def test_ctrl_c_ends_a_real_watch_with_status_0_after_a_short_start(scratch_sour
         edited = notes.read_text(encoding="utf-8")
         saved = None
         for _ in range(30):  # saved again until the watcher, which starts after its line, sees one
-            saved = _next_line(process, 3.0)
+            saved = _next_line(printed, 3.0)
             if saved is not None:
                 break
             notes.write_text(edited, encoding="utf-8")
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends
-        out, errors = process.communicate(timeout=120)
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        process.wait(timeout=120)
+        later: list[str] = []
+        while (last := _next_line(printed, 30.0)) not in (None, "stopped watching"):
+            later.append(last)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+    assert start is not None and saved is not None, errors
     assert start.startswith("start: rebuilt aws-mls-c01.apkg, grid.csv, grid.html, cheatsheet.pdf ("), start
     assert watching_line == "watching source/ for saves (Ctrl-C to stop)"
-    assert start is not None and saved is not None
     assert saved.startswith(
         "services.yaml: rebuilt aws-mls-c01.apkg (notes changed); cheatsheet.pdf (notes"
     ), saved
-    *later, last = out.splitlines()
     assert (process.returncode, last) == (0, "stopped watching"), errors
     assert later in ([], ["services.yaml: nothing to rebuild: every output is up to date"]), later
     assert "Aborted" not in errors and "Traceback" not in errors, errors
