@@ -532,3 +532,42 @@ def _places(
 
 def test_no_line_breaks_before_a_word_that_fits(shipped_layout: Any) -> None:
     assert _premature_breaks(shipped_layout) == []
+
+
+def _page_texts(document: Any, tag: str) -> list[list[str]]:
+    """Return, per page, the text of each element with this tag laid out on it."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    pages = []
+    for page in document.pages:
+        texts = [
+            " ".join("".join(t.text for t in _boxes(box) if isinstance(t, TextBox)).split())
+            for box in _boxes(page._page_box)
+            if getattr(box, "element_tag", None) == tag and not isinstance(box, TextBox)
+        ]
+        pages.append(list(dict.fromkeys(text for text in texts if text)))
+    return pages
+
+
+def test_a_short_decks_grid_follows_its_notes_on_the_same_page() -> None:
+    """The CLF-C02 example's notes fill a third of a page: its grid, resources and references follow
+    them on page 1 instead of starting a second page."""
+    import weasyprint
+
+    example = ROOT / "examples" / "aws-cloud-practitioner"
+    notebook = load_sources(example)
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    document = weasyprint.HTML(string=html, base_url=str(example)).render()
+    assert len(document.pages) == 1
+    assert [fill.lonely_headings for fill in notes_pages(document)] == [()]
+    [headings] = _page_texts(document, "h2")
+    assert "Comparison grid" in headings and "References" in headings
+
+
+def test_the_shipped_grid_starts_page_two_with_its_tables(shipped_layout: Any) -> None:
+    """The shipped notes fill page 1: the grid does not fit under them, so all of it starts page 2, its
+    heading with its tables (no heading left at the foot of page 1)."""
+    headings = _page_texts(shipped_layout, "h2")
+    assert "Comparison grid" not in headings[0] and headings[1][0] == "Comparison grid"
+    tables = _page_texts(shipped_layout, "table")
+    assert tables[0] == [] and len(tables[1]) >= 5
