@@ -259,3 +259,38 @@ def test_a_save_reads_the_notes_folder_once_and_builds_what_a_fresh_build_does(
     for name in names:
         assert (tmp_path / "dist" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
     assert "Edited." in (tmp_path / "dist" / "grid.html").read_text(encoding="utf-8")
+
+
+def test_a_save_made_while_the_first_build_runs_is_built(scratch_source: Path, tmp_path: Path) -> None:
+    """The watcher was armed only after the first build: a save made during it was never built (afffb6b).
+    The real watcher runs here; the save is made the moment the first build ends, before it is armed."""
+    notes = scratch_source / "services.yaml"
+    results: list[BuildReport | Exception] = []
+    arrived, stop = threading.Condition(), threading.Event()
+    lines: list[str] = []
+
+    def on_result(result: BuildReport | Exception) -> None:
+        if not results:  # the learner saves while the first build is still being told
+            notes.write_text(
+                notes.read_text(encoding="utf-8").replace(
+                    "summary: >-", "summary: >-\n      Saved early.", 1
+                ),
+                encoding="utf-8",
+            )
+        with arrived:
+            results.append(result)
+            arrived.notify_all()
+
+    options = BuildOptions(source=scratch_source, out=tmp_path / "dist", artefacts=("deck",))
+    thread = threading.Thread(
+        target=watching.watch, args=(options, lines.append, stop, on_result), daemon=True
+    )
+    thread.start()
+    try:
+        with arrived:  # a guard against a hang, not a timing check
+            assert arrived.wait_for(lambda: len(results) >= 2, timeout=60), lines
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert isinstance(results[1], BuildReport) and results[1].written, lines
+    assert lines[2].startswith("services.yaml: rebuilt aws-mls-c01.apkg (notes changed)"), lines

@@ -223,9 +223,18 @@ def watch(
     seen = look_at_all(folders)
     run("start")
     echo(f"watching {watched} for saves (Ctrl-C to stop)")
+    armed = False
     for changes in watch_files(
-        *folders, watch_filter=_is_input, stop_event=stop, rust_timeout=500, yield_on_timeout=False
+        *folders, watch_filter=_is_input, stop_event=stop, rust_timeout=500, yield_on_timeout=True
     ):
         changed = {Path(os.path.abspath(path)) for _, path in changes}
+        if (
+            not armed
+        ):  # the watcher sees saves from now on; one made before (during the first build) is looked for
+            armed = True
+            now = look_at_all(folders)
+            changed |= {path for path in now.keys() | seen.keys() if now.get(path) != seen.get(path)}
+        if not changed:  # the watcher's timeout: nothing saved
+            continue
         seen.update(settle(changed, seen, echo, sleep))
         run(", ".join(sorted({path.name for path in changed})))
