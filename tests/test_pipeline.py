@@ -7,6 +7,7 @@ import re
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -247,8 +248,8 @@ def test_a_save_during_the_build_is_not_mistaken_for_built(
 
     plan = pipeline._plan_or_explain
 
-    def plan_then_save(options: BuildOptions) -> object:
-        result = plan(options)
+    def plan_then_save(options: BuildOptions, *rest: Any) -> object:
+        result = plan(options, *rest)
         _replace(
             source / "services.yaml", "use_case: build conversational", "use_case: design conversational"
         )
