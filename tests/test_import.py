@@ -280,7 +280,7 @@ def test_vault_folder_imports_each_file_and_skips_hidden_folders(tmp_path: Path)
     (vault / ".obsidian" / "workspace.md").write_text("## Hidden\n\nNever imported.\n")
     (vault / "AWS").mkdir()
     (vault / "AWS" / "Amazon Polly.md").write_text(
-        "Amazon Polly turns text into speech.\n\n## Voices\n\nNeural.\n"
+        "Amazon Polly turns text into speech.\n\n## Voices\n\nNeural voices sound like a human speaker.\n"
     )
     (vault / "Algorithms").mkdir()
     (vault / "Algorithms" / "K-means.md").write_text("# K-means\n\nAn unsupervised clustering method.\n")

@@ -192,7 +192,10 @@ def test_topics_are_chosen_from_the_guides_own_outline_and_the_choice_is_printed
 
 
 def test_titles_are_cleaned_of_numbering_separators_html_and_trailing_colons(tmp_path: Path) -> None:
-    guide = "## 4. S3 Object Lock:\n\nLocks objects.\n\n## Line\u2028break <b>title</b>\n\nA line break.\n"
+    guide = (
+        "## 4. S3 Object Lock:\n\nObject Lock keeps an object from being deleted for a retention period.\n\n"
+        "## Line\u2028break <b>title</b>\n\nA heading with a line separator in it still names one topic.\n"
+    )
     notes = _import(tmp_path, guide)
     assert list(notes) == ["S3 Object Lock", "Line break title"]
 
@@ -281,7 +284,7 @@ def test_kinds_declared_in_deck_yaml_are_recognised_by_their_own_rules(tmp_path:
     assert "troubleshooting-a-pod-stays-pending: kind task (the title says 'Scenario')" in explained
     assert "kube-apiserver: kind component (it is under the heading 'Control plane components')" in explained
     short = report.lines(explain=False)
-    assert "guessed (review these): kinds: component 6, concept 4, resource-type 12, task 4; summary" in (
+    assert "guessed (review these): kinds: component 6, concept 4, resource-type 12, task 4; cards_off" in (
         "\n".join(short)
     )
     assert not any("kind component (" in line for line in short)
@@ -552,3 +555,76 @@ def test_new_passes_its_own_strict_check_and_import_takes_its_untouched_examples
     notes = load_sources(tmp_path / "yaml").notes
     assert not [note.id for note in notes if note.id.startswith("example-")]
     assert any("the example notes `new` wrote are taken out" in line for line in report.lines())
+
+
+STRICT = """\
+# Study guide
+
+## Ship Finder
+
+Ship Finder is an algorithm for the classification of satellite pictures.
+
+Use cases: finding every ship in a harbour photo.
+
+Input: numeric feature vectors in CSV or recordIO.
+
+It is supervised.
+
+## Ports
+
+| Port | Use |
+|---|---|
+| 22 | SSH |
+| 443 | HTTPS |
+
+## Routing
+
+### OSPF
+
+#### Overview
+
+OSPF is a link-state interior gateway protocol that computes shortest paths with Dijkstra's algorithm.
+
+#### Configuration
+
+```
+router ospf 1
+```
+
+#### DR election
+
+On a multi-access network OSPF elects a designated router to reduce the number of adjacencies.
+"""
+
+
+def test_an_imported_guide_passes_check_strict_and_the_report_names_each_card_decision(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from cheatdeck.cli import main
+
+    guide = tmp_path / "in" / "guide.md"
+    guide.parent.mkdir()
+    guide.write_text(STRICT, encoding="utf-8")
+    notes_dir = tmp_path / "notes"
+    imported = CliRunner().invoke(main, ["import", str(guide), "--into", str(notes_dir), "--explain"])
+    assert imported.exit_code == 0, imported.output
+    checked = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes_dir)])
+    assert checked.exit_code == 0, checked.output
+    notes = {note.id: note for note in load_sources(notes_dir).notes}
+    # the author's words stay; the card that would give the name away is switched off, and says why
+    finder = notes["ship-finder"]
+    assert finder.use_case == "finding every ship in a harbour photo"
+    assert finder.cards_off == ("reverse",)
+    assert "ship-finder: cards_off reverse (its clue would give the name away: 'ship'" in imported.output
+    assert notes["ports"].cards_off == ("term",)
+    assert "ports: cards_off term (its summary only repeats the title)" in imported.output
+    # the section that makes no card is no note: its text ends its parent's body
+    assert "configuration" not in " ".join(notes)
+    assert "router ospf 1" in notes["ospf"].body
+    assert "sections that make no card: 1 not written as notes" in imported.output
+    assert "folded into ospf (it makes no card)" in imported.output
+    quiet = CliRunner().invoke(main, ["import", str(guide), "--into", str(tmp_path / "again")])
+    assert "sections that make no card: 1 not written as notes (--explain lists them)" in quiet.output
+    assert "folded into" not in quiet.output

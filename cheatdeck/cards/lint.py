@@ -294,7 +294,7 @@ def _label_answer(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan
         return
     for plan in plans:
         note = plan.note
-        if not makes_cards(notebook, note):
+        if not makes_cards(notebook, note) or "term" in note.cards_off:
             continue
         if repeats_title(note.summary, note.title):
             yield _Found(

@@ -437,7 +437,7 @@ def _described(note: Note) -> list[str]:
 
 def has_reverse(notebook: Notebook, note: Note) -> bool:
     """True when the note's kind makes reverse cards ('which service does this?')."""
-    return "reverse" in notebook.kinds[note.kind].cards
+    return "reverse" in notebook.kinds[note.kind].cards and "reverse" not in note.cards_off
 
 
 def makes_cards(notebook: Notebook, note: Note) -> bool:
@@ -525,7 +525,10 @@ class CardPlanner:
         made = [
             kind
             for kind in TOPIC_CARDS
-            if active and getattr(switches, kind.switch) and (not kind.chosen_as or kind.chosen_as in chosen)
+            if active
+            and getattr(switches, kind.switch)
+            and (not kind.chosen_as or kind.chosen_as in chosen)
+            and kind.name not in note.cards_off
         ]
         clue = self.clues.choose(note) if any(kind.asks == CLUE for kind in made) else None
         answers = {kind.name: self._answer(kind, note, clue) if kind in made else "" for kind in TOPIC_CARDS}

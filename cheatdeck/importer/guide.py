@@ -27,6 +27,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from pydantic import ValidationError
 
 from cheatdeck.cards.fragments import is_generic_title, is_numbered_case, is_overview_title
 from cheatdeck.importer.author_facts import MAX_ANSWER_WORDS, MAX_ROWS, author_facts
@@ -65,7 +66,7 @@ from cheatdeck.notes.markdown_sources import (
     note_sections,
     slugify,
 )
-from cheatdeck.notes.model import SLUG_PATTERN
+from cheatdeck.notes.model import SLUG_PATTERN, Deck, Location, Note, Notebook, Rule
 from cheatdeck.notes.render import is_remote, link_targets, normalise_link
 
 RECORD_FILE = "cheatdeck.import.json"
@@ -1118,6 +1119,8 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         if note_id in elsewhere and note_id not in dict(existing.get(output, ("", []))[1])
     }
     assign_ids(everything, set(elsewhere) - set(moved), known)
+    for output, group in drafts.items():
+        drafts[output] = _settle_cards(group, into, report, fold=level is None)
     contents: list[tuple[Path, bytes]] = []
     for guide in guides:
         path = into / guide.output
@@ -1516,6 +1519,77 @@ def _ids_elsewhere(into: Path, outputs: set[Path]) -> dict[str, Path]:
                 if isinstance(note, dict) and isinstance(note.get("id"), str):
                     ids.setdefault(note["id"], path)
     return ids
+
+
+def _settle_cards(group: list[Draft], into: Path, report: ImportReport, fold: bool) -> list[Draft]:
+    """Apply what `check --strict` would say of the drafts' cards, the author's words untouched: a note
+    whose reverse clue gives its name away makes no reverse card, a note whose summary only repeats its
+    title makes no term card, and a section that makes no card at all is folded into its parent's note
+    (or kept in the notes file's header when it has none) unless `fold` is off (`--level` chose every
+    heading down to a level as a note) or no section of the file makes a card. Each decision is reported
+    with its reason."""
+    off, empty = _card_decisions(group, into)
+    for draft in group:
+        if draft.id in off and draft.id not in empty:
+            draft.fields["cards_off"] = [card for card, _ in off[draft.id]]
+            draft.guesses += [("cards_off", card, why) for card, why in off[draft.id]]
+    if not fold or all(draft.id in empty for draft in group):
+        return group  # a file none of whose sections makes a card stays as it is: `check` says why
+    folded = [_fold(draft, empty, into) for draft in group if draft.id in empty]
+    if folded:
+        report.structure.append(
+            f"sections that make no card: {len(folded)} not written as notes (--explain lists them)"
+        )
+        report.guesses += folded
+    return [draft for draft in group if draft.id not in empty]
+
+
+def _card_decisions(group: list[Draft], into: Path) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
+    """Lint the drafts as the deck in `into` would; return the card kinds each note switches off (with
+    why) and the notes that make no card."""
+    from cheatdeck.cards.lint import lint
+    from cheatdeck.notes.sources import read_deck
+
+    deck = read_deck(into) or Deck(id="imported", title="imported")
+    kinds = Kinds.declared(deck.kinds, deck.grid)
+    notes = {}
+    for draft in group:
+        try:
+            notes[draft.id] = Note.model_validate(_note_data(draft), context={"kinds": kinds.names})
+        except ValidationError:
+            continue  # an invalid draft is reported when it is checked; nothing to decide here
+    where = {note_id: Location(into, 1) for note_id in notes}
+    lines: dict[str, tuple[int, dict[str, int]]] = {
+        note_id: (index, {}) for index, note_id in enumerate(notes)
+    }
+    notebook = Notebook(deck, tuple(notes.values()), where, into, field_lines=lines)
+    off: dict[str, list[tuple[str, str]]] = {}
+    empty: set[str] = set()
+    for warning in lint(notebook):
+        note_id = notebook.notes[int(warning.field.split("]")[0].removeprefix("notes["))].id
+        if warning.rule == Rule.CLUE_LEAKS_ANSWER:
+            why = f"its clue would give the name away: {warning.message.split(' gives away ')[-1]}"
+            off.setdefault(note_id, []).append(("reverse", why))
+        elif warning.rule == Rule.NO_CARD and warning.field.endswith(".id"):
+            empty.add(note_id)
+        elif warning.rule == Rule.LABEL_ANSWER and warning.message.startswith("no term card"):
+            off.setdefault(note_id, []).append(("term", "its summary only repeats the title"))
+    return off, empty
+
+
+def _fold(draft: Draft, empty: set[str], into: Path) -> str:
+    """Put the text of a note that makes no card at the end of its parent note's body, or in the notes
+    file's header when no note is above it; return what was done, for the report."""
+    where = f"{into / draft.guide.output}: {draft.id}"
+    parent = draft.part_of
+    summary = str(draft.fields.get("summary", ""))
+    said = summary if summary != draft.title and summary not in draft.body else ""
+    text = "\n\n".join(part for part in (f"**{_plain(draft.title)}**", said, draft.body.strip()) if part)
+    if parent is not None and parent.id not in empty:
+        parent.body = f"{parent.body.rstrip()}\n\n{text}\n"
+        return f"{where} folded into {parent.id} (it makes no card)"
+    draft.guide.header.append(text)
+    return f"{where} kept in the file's header (it makes no card, and no note is above it)"
 
 
 def _report_guesses(drafts: list[Draft], path: Path, text: str, into: Path, report: ImportReport) -> None:

@@ -12,7 +12,7 @@ from dataclasses import field as dataclass_field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -266,6 +266,7 @@ class Note(_Strict):
     ] = ()  # fields whose value the author added, not the source
     image: Text | None = None
     lint_off: tuple[Rule, ...] = ()
+    cards_off: tuple[Literal["term", "reverse"], ...] = ()  # topic cards this note does not make
     # The deck's declared fields (deck.yaml `fields:`) this note fills, each with its label.
     declared: tuple[DeclaredValue, ...] = Field(default=(), validation_alias=_DECLARED)
 

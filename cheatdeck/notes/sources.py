@@ -170,6 +170,15 @@ class _NotesReader:
             self.problems.extend(_check_required(note, index, document, self.rules.kinds))
 
 
+def read_deck(source_dir: Path) -> Deck | None:
+    """Return the deck in `source_dir` (None when it has no deck.yaml or it cannot be read)."""
+    path = source_dir / DECK_FILE
+    document = _read_yaml(path, [], []) if source_dir.is_dir() and path in walk(source_dir).files else None
+    if document is None:
+        return None
+    return _validate(Deck, document, [], (), document.data, {"fields": _declared_fields(document.data)})
+
+
 def read_kinds(source_dir: Path) -> Kinds:
     """Return the kinds the deck in `source_dir` declares; the built-in ones if it declares none or its
     deck.yaml cannot be read (a build then reports why)."""
