@@ -10,7 +10,7 @@ import logging
 import re
 import shlex
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -43,6 +43,34 @@ def _source_option(function: Any) -> Any:
         show_default=True,
         help="Folder of note sources (deck.yaml and *.yaml notes).",
     )(function)
+
+
+def _collection_options(verb: str) -> Callable[[Any], Any]:
+    """Attach `--templates`, `--collection` and `--profile` as `sync` and `focus` take them; `verb` says
+    what the command does to the collection ("update", "read")."""
+
+    def attach(function: Any) -> Any:
+        options = [
+            click.option(
+                "--templates",
+                type=click.Path(path_type=Path, file_okay=False, exists=True),
+                default=SHIPPED_TEMPLATES,
+                help="Templates to use instead of the shipped ones (as for build).",
+            ),
+            click.option(
+                "--collection",
+                type=click.Path(path_type=Path, dir_okay=False),
+                help=f"The collection file (collection.anki2) to {verb}.",
+            ),
+            click.option(
+                "--profile", help=f"The Anki profile whose collection to {verb} (in Anki's data folder)."
+            ),
+        ]
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return attach
 
 
 def _build_options(function: Any) -> Any:
@@ -441,18 +469,7 @@ def import_command(sources: tuple[Path, ...], into: Path, level: int | None, exp
 
 @main.command("sync")
 @_source_option
-@click.option(
-    "--templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=SHIPPED_TEMPLATES,
-    help="Templates to use instead of the shipped ones (as for build).",
-)
-@click.option(
-    "--collection",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The collection file (collection.anki2) to update.",
-)
-@click.option("--profile", help="The Anki profile whose collection to update (in Anki's data folder).")
+@_collection_options("update")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
@@ -514,18 +531,7 @@ def sync_command(
 
 @main.command("focus")
 @_source_option
-@click.option(
-    "--templates",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=SHIPPED_TEMPLATES,
-    help="Templates to use instead of the shipped ones (as for build).",
-)
-@click.option(
-    "--collection",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The collection file (collection.anki2) to read.",
-)
-@click.option("--profile", help="The Anki profile whose collection to read (in Anki's data folder).")
+@_collection_options("read")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
