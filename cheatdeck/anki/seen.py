@@ -8,13 +8,12 @@ Anki holds open is not read at all (a copy could be caught halfway through a wri
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cheatdeck.anki.sync import COLLECTION_FILE, _refuse_if_held, check_collection, find_collection
+from cheatdeck.anki.sync import check_collection, copy_collection, find_collection, refuse_if_held
 from cheatdeck.errors import SyncError
 
 
@@ -32,17 +31,13 @@ def notes_in_collection(collection: Path | None, profile: str | None, base: Path
     path = find_collection(collection, profile, base)
     check_collection(path)
     try:
-        _refuse_if_held(path)
+        refuse_if_held(path)
     except SyncError:
         raise SyncError(
             f"{path}: Anki has this collection open, so it is not read (close Anki and build again)"
         ) from None
     with tempfile.TemporaryDirectory(prefix="cheatdeck-seen-") as scratch:
-        copy = Path(scratch, COLLECTION_FILE)
-        shutil.copyfile(path, copy)
-        wal = path.with_name(path.name + "-wal")
-        if wal.is_file():  # notes Anki has not yet moved into the file itself
-            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        copy = copy_collection(path, Path(scratch))
         try:
             database = sqlite3.connect(copy)
             try:

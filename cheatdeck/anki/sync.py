@@ -324,13 +324,9 @@ def _opened(path: Path, snapshot: bool = False) -> Iterator[Collection]:
         with _backend(path, path) as col:
             yield col
         return
-    _refuse_if_held(path)
+    refuse_if_held(path)
     with tempfile.TemporaryDirectory(prefix="cheatdeck-sync-") as scratch:
-        copy = Path(scratch, COLLECTION_FILE)
-        shutil.copyfile(path, copy)
-        wal = path.with_name(path.name + "-wal")
-        if wal.is_file():  # changes Anki has not yet moved into the file itself
-            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        copy = copy_collection(path, Path(scratch))
         with _backend(copy, path) as col:
             yield col
 
@@ -363,7 +359,18 @@ def _backend(path: Path, shown: Path) -> Iterator[Collection]:
         col.close()
 
 
-def _refuse_if_held(path: Path) -> None:
+def copy_collection(path: Path, folder: Path) -> Path:
+    """Copy a collection into `folder`, with the changes Anki has not yet moved into the file itself (its
+    write-ahead log); return the copy, which can be opened without touching the learner's file."""
+    copy = folder / COLLECTION_FILE
+    shutil.copyfile(path, copy)
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file():
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+    return copy
+
+
+def refuse_if_held(path: Path) -> None:
     """Refuse a collection another program holds open (its write-ahead log is there): a copy of it
     could be caught halfway through a write."""
     import sqlite3

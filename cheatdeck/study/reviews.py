@@ -13,7 +13,6 @@ lock does not know were added in Anki by hand, and are kept apart.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cheatdeck.anki.sync import COLLECTION_FILE, _refuse_if_held, check_collection, find_collection
+from cheatdeck.anki.sync import (
+    COLLECTION_FILE,
+    check_collection,
+    copy_collection,
+    find_collection,
+    refuse_if_held,
+)
 from cheatdeck.errors import SyncError
 
 if TYPE_CHECKING:
@@ -78,7 +83,7 @@ def read_history(
     path = find_collection(collection, profile, base)
     check_collection(path)
     try:
-        _refuse_if_held(path)
+        refuse_if_held(path)
         held = False
     except SyncError:
         held = True
@@ -120,10 +125,7 @@ def _copy_opened(path: Path, *, from_backup: bool) -> Iterator[Collection]:
             except Exception as error:  # the backend raises its own kinds on a damaged package
                 raise SyncError(f"{path}: Anki cannot read this backup ({error})") from None
         else:
-            shutil.copyfile(path, copy)
-            wal = path.with_name(path.name + "-wal")
-            if wal.is_file():  # answers Anki has not yet moved into the file itself
-                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            copy_collection(path, copy.parent)
         col = Collection(str(copy))
         try:
             yield col
