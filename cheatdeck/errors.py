@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +50,23 @@ class LockError(Exception):
 
 class TemplateProblem(Exception):
     """A template (shipped or given with --templates) failed to load or render."""
+
+
+@contextmanager
+def template_problems(place: Path, folder: Path | None = None) -> Iterator[None]:
+    """Turn what Jinja raises while loading or rendering a template into a `TemplateProblem`: a syntax error
+    names its file and line, any other error `place`, a template not in UTF-8 `folder` (default `place`)."""
+    import jinja2
+
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as error:
+        where = f"{error.filename or error.name}:{error.lineno}"
+        raise TemplateProblem(f"{where}: template syntax error: {error.message}") from None
+    except jinja2.TemplateError as error:
+        raise TemplateProblem(f"{place}: template error: {error}") from None
+    except UnicodeDecodeError as error:
+        raise TemplateProblem(f"{folder or place}: a template is not UTF-8 ({error.reason})") from None
 
 
 class SyncError(Exception):

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from cheatdeck.errors import Advice, OutputError, TemplateProblem, UsageError
+from cheatdeck.errors import Advice, OutputError, TemplateProblem, UsageError, template_problems
 from cheatdeck.anki.lock import LOCK_FILE, dump_lock, missing_lock_warning, read_lock
 from cheatdeck.options import ARTEFACTS, DRAWN, BuildOptions, SheetOptions
 from cheatdeck.outputs import GRID_CSV, GRID_HTML, SHEET_FILE, Artefact, Shared, load_output
@@ -354,17 +354,8 @@ def _plan_or_explain(
     options: BuildOptions, notes: str, notes_now: Callable[[], str]
 ) -> tuple[BuildReport, list[Artefact], str]:
     """Plan the build; turn a broken template into a `TemplateProblem` naming the file and line."""
-    import jinja2
-
-    try:
+    with template_problems(options.templates):
         return _plan(options, notes, notes_now)
-    except jinja2.TemplateSyntaxError as error:
-        where = f"{error.filename or error.name}:{error.lineno}"
-        raise TemplateProblem(f"{where}: template syntax error: {error.message}") from None
-    except jinja2.TemplateError as error:
-        raise TemplateProblem(f"{options.templates}: template error: {error}") from None
-    except UnicodeDecodeError as error:
-        raise TemplateProblem(f"{options.templates}: a template is not UTF-8 ({error.reason})") from None
 
 
 def _check_selection(notebook: Notebook, sheet: SheetOptions) -> None:

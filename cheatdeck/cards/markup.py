@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from cheatdeck import SHIPPED_TEMPLATES
-from cheatdeck.errors import TemplateProblem
+from cheatdeck.errors import template_problems
 
 FRAGMENTS = Path("anki") / "fields"
 """Where the fragments are, inside a templates folder."""
@@ -38,17 +38,8 @@ def _environment(templates: Path) -> Environment:
 def render_fragment(templates: Path, name: str, **values: Any) -> str:
     """Render one fragment (`<name>.html.j2`) with `values`; HTML values must come as `Markup`. A broken
     template is a `TemplateProblem` naming its file and line (sync plans the deck too, outside the build)."""
-    import jinja2
-
-    try:
+    with template_problems(templates / FRAGMENTS / f"{name}.html.j2", templates / FRAGMENTS):
         html = _environment(templates).get_template(f"{name}.html.j2").render(**values)
-    except jinja2.TemplateSyntaxError as error:
-        where = f"{error.filename or error.name}:{error.lineno}"
-        raise TemplateProblem(f"{where}: template syntax error: {error.message}") from None
-    except jinja2.TemplateError as error:
-        raise TemplateProblem(f"{templates / FRAGMENTS / name}.html.j2: template error: {error}") from None
-    except UnicodeDecodeError as error:
-        raise TemplateProblem(f"{templates / FRAGMENTS}: a template is not UTF-8 ({error.reason})") from None
     return str(html).strip("\n")
 
 
