@@ -571,3 +571,30 @@ def test_the_shipped_grid_starts_page_two_with_its_tables(shipped_layout: Any) -
     assert "Comparison grid" not in headings[0] and headings[1][0] == "Comparison grid"
     tables = _page_texts(shipped_layout, "table")
     assert tables[0] == [] and len(tables[1]) >= 5
+
+
+def test_bold_is_kept_only_for_what_the_cards_ask(tmp_path: Path) -> None:
+    """Bold in a note's body prints bold only when the bolded words are an answer of one of the note's
+    cards (its title, a grid value, a fact's cloze answer or answer); other bold the source made is plain."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    (source / "notes.yaml").write_text(
+        "notes:\n"
+        "  - id: lda\n"
+        "    title: LDA\n"
+        "    kind: algorithm\n"
+        "    summary: Finds topics.\n"
+        "    learning: unsupervised\n"
+        "    body: |\n"
+        "      It is **Unsupervised**, built on the **MXNet Gluon** framework, sending **HTTP requests**.\n"
+        "      Each document is a **mixture of topics**; see **LDA**.\n"
+        "    facts:\n"
+        "      - Each document is a ==mixture of topics==\n"
+    )
+    notebook = load_sources(source)
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(layout="guide"), changed=0)
+    body = html.split('<div class="body">', 1)[1].split("</div>", 1)[0]
+    bold = [words.strip() for words in re.findall(r"<strong>(.*?)</strong>", body)]
+    assert bold == ["Unsupervised", "mixture of topics", "LDA"]
+    assert "MXNet Gluon framework" in body and "HTTP requests" in body

@@ -20,7 +20,7 @@ from cheatdeck.cards.plan import contrast_pairs, differences
 from cheatdeck.errors import Advice
 from cheatdeck.grid import Grid, grid_rows, unsourced_globals
 from cheatdeck.notes.kinds import LABELLED_FIELDS, KindSpec, labelled_values
-from cheatdeck.notes.model import Note, Notebook, Reference
+from cheatdeck.notes.model import CLOZE_SPAN, Note, Notebook, Reference
 from cheatdeck.notes.render import render_correction, render_fact, render_inline, render_markdown
 from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
@@ -225,6 +225,32 @@ def _sheet_renderer(
     return render, chapters_of(sections)
 
 
+_STRONG = re.compile(r"<strong>(.*?)</strong>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def asked_words(note: Note) -> frozenset[str]:
+    """Return what a note's cards ask, folded for comparison: its title, its labelled values, each fact's
+    cloze answers and each question's answer."""
+    answers = [note.title, *(text for _, _, text in note_fields(note))]
+    for fact in note.facts:
+        answers += [match["hidden"] for match in CLOZE_SPAN.finditer(fact.text or "")]
+        answers += [fact.a] if fact.a else []
+    return frozenset(_folded(answer) for answer in answers)
+
+
+def _folded(text: str) -> str:
+    """Return a text without markup, case and runs of spaces, for comparing words."""
+    return " ".join(_TAG.sub("", text).casefold().split())
+
+
+def keep_asked_bold(html: str, note: Note) -> Markup:
+    """Return rendered note text with its bold kept only where the bolded words are what one of the
+    note's cards asks: other bold the source made (trivia) prints plain, so bold means "exam key"."""
+    asked = asked_words(note)
+    return Markup(_STRONG.sub(lambda match: match[0] if _folded(match[1]) in asked else match[1], html))
+
+
 def grid_fields(grid: Grid) -> dict[str, frozenset[str]]:
     """Return, per kind, the fields the grid page shows for its notes (its columns and its grouping): the
     notes page leaves them out, so each field is printed once."""
@@ -284,6 +310,7 @@ def add_sheet_filters(environment: Environment) -> None:
     filters["correction"] = lambda item: Markup(typeset_math(render_correction(item), blocks=False))
     filters["markdown"] = lambda text: Markup(typeset_math(render_markdown(text)))
     filters["formula"] = lambda text: Markup(typeset_formula(text))
+    filters["asked_bold"] = keep_asked_bold
 
 
 def write_sheet_pdf(
