@@ -534,8 +534,8 @@ def test_no_line_breaks_before_a_word_that_fits(shipped_layout: Any) -> None:
     assert _premature_breaks(shipped_layout) == []
 
 
-def _page_texts(document: Any, tag: str) -> list[list[str]]:
-    """Return, per page, the text of each element with this tag laid out on it."""
+def _page_texts(document: Any, tag: str, css_class: str | None = None) -> list[list[str]]:
+    """Return, per page, the text of each element with this tag (and class, if given) laid out on it."""
     from weasyprint.formatting_structure.boxes import TextBox
 
     pages = []
@@ -544,6 +544,7 @@ def _page_texts(document: Any, tag: str) -> list[list[str]]:
             " ".join("".join(t.text for t in _boxes(box) if isinstance(t, TextBox)).split())
             for box in _boxes(page._page_box)
             if getattr(box, "element_tag", None) == tag and not isinstance(box, TextBox)
+            if css_class is None or css_class in (box.element.get("class") or "").split()
         ]
         pages.append(list(dict.fromkeys(text for text in texts if text)))
     return pages
@@ -566,10 +567,11 @@ def test_a_short_decks_grid_follows_its_notes_on_the_same_page() -> None:
 
 def test_the_shipped_grid_starts_page_two_with_its_tables(shipped_layout: Any) -> None:
     """The shipped notes fill page 1: the grid does not fit under them, so all of it starts page 2, its
-    heading with its tables (no heading left at the foot of page 1)."""
+    heading with its tables (no heading left at the foot of page 1; a note's own comparison table stays
+    on the notes page)."""
     headings = _page_texts(shipped_layout, "h2")
     assert "Comparison grid" not in headings[0] and headings[1][0] == "Comparison grid"
-    tables = _page_texts(shipped_layout, "table")
+    tables = _page_texts(shipped_layout, "table", "grid")
     assert tables[0] == [] and len(tables[1]) >= 5
 
 
@@ -598,3 +600,82 @@ def test_bold_is_kept_only_for_what_the_cards_ask(tmp_path: Path) -> None:
     bold = [words.strip() for words in re.findall(r"<strong>(.*?)</strong>", body)]
     assert bold == ["Unsupervised", "mixture of topics", "LDA"]
     assert "MXNet Gluon framework" in body and "HTTP requests" in body
+
+
+def test_a_table_in_a_note_body_is_printed_on_the_sheet(tmp_path: Path) -> None:
+    """The sheet layout leaves a note's body out, except its Markdown tables: a small comparison table
+    prints on the notes page as a table, cell by cell, with its text escaped."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    (source / "notes.yaml").write_text(
+        "notes:\n"
+        "  - id: seg\n"
+        "    title: Seg\n"
+        "    kind: algorithm\n"
+        "    summary: Labels pixels.\n"
+        "    body: |\n"
+        "      Prose the sheet leaves out.\n"
+        "\n"
+        "      | Algorithm | Works on |\n"
+        "      | --- | --- |\n"
+        "      | Seg | every <pixel> |\n"
+        "  - {id: other, title: Other, kind: algorithm, summary: No table., body: Just prose.}\n"
+    )
+    html = render_sheet_html(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    assert "Prose the sheet leaves out" not in html and "Just prose" not in html
+    assert html.count('<div class="comparison">') == 1
+    table = html.split('<div class="comparison">', 1)[1].split("</div>", 1)[0]
+    cells = [cell.strip() for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", table)]
+    assert cells == ["Algorithm", "Works on", "Seg", "every &lt;pixel&gt;"]
+
+
+def test_the_vision_triad_is_a_table_on_the_shipped_sheet(notebook: Notebook) -> None:
+    """The seed's comparison of image classification, object detection and semantic segmentation (whole
+    image / bounding box / every pixel) prints as one small table on the shipped sheet."""
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    tables = html.split('<div class="comparison">')[1:]
+    assert len(tables) == 1
+    rows = [
+        [
+            _flat(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", row, re.DOTALL)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", tables[0].split("</table>")[0], re.DOTALL)
+    ]
+    assert [row[0] for row in rows[1:]] == [
+        "Image classification",
+        "Object detection",
+        "Semantic segmentation",
+    ]
+    assert "whole image" in " ".join(rows[1]) and "bounding box" in " ".join(rows[2])
+    assert "every pixel" in " ".join(rows[3])
+
+
+def test_a_pair_a_comparison_table_shows_is_printed_by_the_table(tmp_path: Path) -> None:
+    """When a printed comparison table has a row for each of two contrasted notes, the table says what
+    tells them apart: their `difference:` sentence is not printed again, the notes link to each other."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    (source / "notes.yaml").write_text(
+        "notes:\n"
+        "  - id: seg\n"
+        "    title: Seg\n"
+        "    kind: algorithm\n"
+        "    summary: Labels pixels.\n"
+        "    body: |\n"
+        "      | Algorithm | Labels |\n"
+        "      | --- | --- |\n"
+        "      | seg | every pixel |\n"
+        "      | Box | each object |\n"
+        "    related:\n"
+        "      - {id: box, difference: Tabled sentence.}\n"
+        "      - {id: other, difference: Untabled sentence.}\n"
+        "  - {id: box, title: Box, kind: algorithm, summary: Draws boxes.}\n"
+        "  - {id: other, title: Other, kind: algorithm, summary: Does other things.}\n"
+    )
+    html = render_sheet_html(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    assert "Untabled sentence." in html and "Tabled sentence." not in html
+    box = html.split('id="note-box"', 1)[1].split("</article>", 1)[0]
+    assert 'href="#note-seg"' in box

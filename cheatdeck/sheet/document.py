@@ -227,6 +227,14 @@ def _sheet_renderer(
 
 _STRONG = re.compile(r"<strong>(.*?)</strong>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
+_TABLE = re.compile(r"<table>.*?</table>", re.DOTALL)
+_ROW_HEAD = re.compile(r"<tr>\s*<t[hd][^>]*>(.*?)</t[hd]>", re.DOTALL)
+
+
+def tables_of(html: str) -> list[Markup]:
+    """Return the tables of a rendered note body: the sheet layout prints them (a small comparison the
+    notes make) and leaves the rest of the body to the study guide."""
+    return [Markup(table) for table in _TABLE.findall(html)]
 
 
 def asked_words(note: Note) -> frozenset[str]:
@@ -278,16 +286,32 @@ def contrasts_by_note(notebook: Notebook, printed: tuple[Note, ...]) -> dict[str
     """Return, per note, the notes it is contrasted with and what tells them apart (or '' for a link only).
 
     A pair's `difference:` sentences are printed once, under whichever of the two the sheet prints first;
-    the other note links to it."""
+    the other note links to it. A pair a printed comparison table shows (a row for each) is printed by
+    the table: both notes link to each other."""
     order = {note.id: index for index, note in enumerate(printed)}
+    tabled = tabled_pairs(printed)
     result: dict[str, list[tuple[str, str]]] = {}
     for first_id, second_id in contrast_pairs(notebook):
         first, second = notebook.note(first_id), notebook.note(second_id)
-        sentence = " ".join(differences(first, second))
+        shown_by_table = frozenset((first_id, second_id)) in tabled
+        sentence = "" if shown_by_table else " ".join(differences(first, second))
         owner, other = sorted((first, second), key=lambda note: order.get(note.id, len(order)))
         result.setdefault(owner.id, []).append((other.id, sentence))
         result.setdefault(other.id, []).append((owner.id, ""))
     return result
+
+
+def tabled_pairs(printed: tuple[Note, ...]) -> set[frozenset[str]]:
+    """Return the pairs of printed notes one printed note's comparison table shows: a table with a row
+    headed by each note's title (case aside)."""
+    by_title = {_folded(note.title): note.id for note in printed}
+    pairs: set[frozenset[str]] = set()
+    for note in printed:
+        for table in tables_of(render_markdown(note.body)):
+            heads = [_folded(row) for row in _ROW_HEAD.findall(table.split("<tbody>", 1)[-1])]
+            ids = sorted({by_title[head] for head in heads if head in by_title})
+            pairs |= {frozenset((a, b)) for a in ids for b in ids if a < b}
+    return pairs
 
 
 def number_references(notes: tuple[Note, ...]) -> tuple[tuple[Reference, ...], dict[str, list[int]]]:
@@ -311,6 +335,7 @@ def add_sheet_filters(environment: Environment) -> None:
     filters["markdown"] = lambda text: Markup(typeset_math(render_markdown(text)))
     filters["formula"] = lambda text: Markup(typeset_formula(text))
     filters["asked_bold"] = keep_asked_bold
+    filters["tables"] = tables_of
 
 
 def write_sheet_pdf(
