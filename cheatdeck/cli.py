@@ -73,6 +73,16 @@ def _collection_options(verb: str) -> Callable[[Any], Any]:
     return attach
 
 
+def _check_collection_choice(command: str, collection: Path | None, profile: str | None) -> None:
+    """Refuse `--collection` with `--profile`, and a collection command without Anki's backend."""
+    if collection and profile:
+        raise click.UsageError("give --collection or --profile, not both")
+    import importlib.util
+
+    if importlib.util.find_spec("anki") is None:
+        raise click.ClickException(f"{command} needs Anki's backend: pip install -e '.[anki]'")
+
+
 def _build_options(function: Any) -> Any:
     """Attach the options shared by `build` and `watch`."""
     options = [
@@ -501,14 +511,9 @@ def sync_command(
 
     Example: python build.py sync --profile "User 1" --dry-run
     """
-    if collection and profile:
-        raise click.UsageError("give --collection or --profile, not both")
+    _check_collection_choice("sync", collection, profile)
     if keep_anki and keep_source:
         raise click.UsageError("give --keep-anki or --keep-source, not both")
-    import importlib.util
-
-    if importlib.util.find_spec("anki") is None:
-        raise click.ClickException("sync needs Anki's backend: pip install -e '.[anki]'")
     from cheatdeck.anki.sync import SyncOptions, sync
 
     options = SyncOptions(
@@ -572,12 +577,7 @@ def focus_command(
 
     Example: python build.py focus --profile "User 1" --since 14 --explain
     """
-    if collection and profile:
-        raise click.UsageError("give --collection or --profile, not both")
-    import importlib.util
-
-    if importlib.util.find_spec("anki") is None:
-        raise click.ClickException("focus needs Anki's backend: pip install -e '.[anki]'")
+    _check_collection_choice("focus", collection, profile)
     from cheatdeck.study.focus import FocusOptions, focus
 
     options = FocusOptions(
