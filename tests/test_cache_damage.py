@@ -213,7 +213,7 @@ def test_a_named_pipe_or_a_link_to_a_device_in_the_cache_never_hangs_the_build(
 def test_joined_pages_carry_no_action_and_no_javascript_whatever_a_part_holds() -> None:
     from pypdf.generic import ArrayObject, FloatObject
 
-    from cheatdeck.sheet.pdf import join_parts
+    from cheatdeck.sheet.join import join_parts
 
     def blank() -> PdfWriter:
         writer = PdfWriter()

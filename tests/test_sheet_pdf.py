@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 import cheatdeck.sheet.document
+import cheatdeck.sheet.join
 import cheatdeck.sheet.pdf
 from cheatdeck.build.pipeline import build
 from cheatdeck.options import BuildOptions, SheetOptions
@@ -611,8 +612,8 @@ def test_an_edit_in_the_same_process_reads_only_the_part_it_laid_out_again(
     _build(source, out)
     read: list[bytes] = []
     checked: list[Path] = []
-    reader, check = cheatdeck.sheet.pdf._reader, cheatdeck.sheet.pdf._check_part
-    monkeypatch.setattr(cheatdeck.sheet.pdf, "_reader", lambda pdf: read.append(pdf) or reader(pdf))
+    reader, check = cheatdeck.sheet.join.read_pdf, cheatdeck.sheet.pdf._check_part
+    monkeypatch.setattr(cheatdeck.sheet.join, "read_pdf", lambda pdf: read.append(pdf) or reader(pdf))
     monkeypatch.setattr(
         cheatdeck.sheet.pdf, "_check_part", lambda path, pdf: checked.append(path) or check(path, pdf)
     )

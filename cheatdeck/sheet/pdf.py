@@ -4,36 +4,34 @@ Each part of the sheet (`cheatdeck.sheet.document.SheetParts`: its chapters and 
 by WeasyPrint to a PDF of its own, without page margins, on as many cores as there are parts to render. A
 rendered part is kept in `out/.cheatdeck-cache/`, keyed by its HTML, the WeasyPrint version, the fonts
 installed and the files it read, so the next build renders only the parts that changed. Then the parts
-are joined with pypdf, page after page, and the frame (title, legend, date and "page x of y", in the
-margins) is drawn over them. The joined PDF keeps every internal link (a link to another part points at
-its real target), the outline of every part in order, the frame's metadata, and an identifier derived
-from the parts. The same parts give the same bytes: from the cache or rendered afresh.
+are joined page after page, with the frame (title, legend, date and "page x of y", in the margins) drawn
+over them (`cheatdeck.sheet.join`). The same parts give the same bytes: from the cache or rendered afresh.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import io
 import json
 import logging
 import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from cheatdeck.errors import TemplateProblem
 from cheatdeck.outputs import DamagedCache
+from cheatdeck.sheet import join
 
 if TYPE_CHECKING:
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfReader
 
     from cheatdeck.sheet.document import SheetParts
 
@@ -213,7 +211,7 @@ def _join_or_lay_out_again(
     """Join the parts; if that fails while some came from the cache (one read whole but is damaged in
     a way only joining finds), lay those out again and join once more."""
     try:
-        return join_parts(pdfs, frame_for, owned=owned, parsed=parsed)
+        return join.join_parts(pdfs, frame_for, owned=owned, parsed=parsed)
     except TemplateProblem:
         raise
     except Exception as error:  # pypdf raises many kinds on a forged part
@@ -221,172 +219,7 @@ def _join_or_lay_out_again(
             raise
         log.warning("a kept part of the sheet could not be joined (%s); laid out again", type(error).__name__)
         lay_out_again(kept)
-        return join_parts(pdfs, frame_for, owned=owned)
-
-
-def join_parts(
-    parts: Sequence[bytes],
-    frame_for: Callable[[int], bytes],
-    owned: Sequence[frozenset[str]],
-    parsed: dict[bytes, PdfReader] | None = None,
-) -> tuple[bytes, int]:
-    """Join the parts' PDFs page after page, draw the frame's pages (`frame_for(page count)`) over
-    them, and keep the links, the outline (each part's in turn), the frame's metadata and a
-    reproducible identifier. Return the PDF and its page count. The PDFs read are taken from and kept in
-    `parsed`, and are not changed: a later join may use them again."""
-    from pypdf import PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
-
-    writer = PdfWriter()
-    parsed = {} if parsed is None else parsed
-    readers = [_read_once(part, parsed) for part in parts]
-    frame = frame_for(sum(len(reader.pages) for reader in readers))
-    frame_reader = _read_once(frame, parsed)
-    laid_out = {  # the anchors a part lays out itself (an anchor hidden by CSS has no destination)
-        name
-        for reader, names in zip(readers, owned, strict=True)
-        for name in reader.named_destinations
-        if name in names
-    }
-    destinations: dict[str, ArrayObject] = {}
-    for reader, names in zip(readers, owned, strict=True):
-        first = len(writer.pages)
-        for page in reader.pages:
-            _add_page(writer, page, laid_out)
-        _copy_outline(reader, writer, reader.outline, first, parent=None)
-        for name, destination in reader.named_destinations.items():
-            number = reader.get_destination_page_number(destination)
-            if name in names and number is not None:
-                destinations[name] = _xyz(writer.pages[first + number].indirect_reference, destination)
-    if len(frame_reader.pages) != len(writer.pages):  # the template's frame shows more than its pages
-        raise TemplateProblem(
-            f"sheet.html.j2: the frame laid out {len(frame_reader.pages)} page(s) over a sheet of "
-            f"{len(writer.pages)}: with `frame`, the template and sheet.css may show only `frame_pages`"
-        )
-    for page, frame_page in zip(writer.pages, frame_reader.pages, strict=True):
-        page.merge_page(frame_page)
-        page.compress_content_streams()  # merging leaves them uncompressed
-    _set_destinations(writer, destinations)
-    metadata: dict[str, Any] = dict(frame_reader.metadata or {})
-    metadata["/Producer"] = f"{metadata.get('/Producer', 'WeasyPrint')}, parts joined with pypdf"
-    writer.add_metadata(metadata)
-    frame_root = cast(DictionaryObject, frame_reader.trailer["/Root"])
-    if "/Lang" in frame_root:
-        writer.root_object[NameObject("/Lang")] = frame_root["/Lang"]
-    digest = hashlib.sha256(b"".join(hashlib.sha256(pdf).digest() for pdf in (*parts, frame))).digest()
-    writer._ID = ArrayObject(
-        [ByteStringObject(digest[:16]), ByteStringObject(digest[:16])]
-    )  # pypdf writes no /ID otherwise
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue(), len(writer.pages)
-
-
-def _read_once(pdf: bytes, parsed: dict[bytes, PdfReader]) -> PdfReader:
-    if pdf not in parsed:
-        parsed[pdf] = _reader(pdf)
-    return parsed[pdf]
-
-
-def _add_page(writer: PdfWriter, page: Any, laid_out: set[str]) -> None:
-    """Add a copy of a part's page to the joined PDF, less its links to nowhere (as WeasyPrint drops them
-    in one document) and anything but plain links; the part's page itself is left as it was read."""
-    from pypdf.generic import NameObject
-
-    saved = {key: page.raw_get(key) for key in ("/Annots", "/AA") if key in page}
-    try:
-        _drop_links_to_nowhere(page, laid_out)
-        _drop_actions(page)
-        writer.add_page(page)
-    finally:
-        for key in ("/Annots", "/AA"):
-            if key in saved:
-                page[NameObject(key)] = saved[key]
-            elif key in page:
-                del page[NameObject(key)]
-
-
-def _drop_links_to_nowhere(page: Any, targets: set[str]) -> None:
-    """Remove the page's links to a named target no part lays out: they lead to a stand-in only (and
-    pypdf would name the stand-in's place as their destination)."""
-    from pypdf.generic import ArrayObject, NameObject
-
-    if "/Annots" not in page:
-        return
-    annotations = page["/Annots"].get_object()
-    names = [_link_name(annotation.get_object()) for annotation in annotations]
-    kept = [link for link, name in zip(annotations, names, strict=True) if name is None or name in targets]
-    if len(kept) < len(annotations):
-        page[NameObject("/Annots")] = ArrayObject(kept)
-
-
-def _drop_actions(page: Any) -> None:
-    """Remove from a page what could run on opening it: its own actions and any annotation but a plain
-    link (WeasyPrint makes none; a forged part might)."""
-    from pypdf.generic import ArrayObject, NameObject
-
-    if "/AA" in page:
-        del page[NameObject("/AA")]
-    if "/Annots" in page:
-        annotations = page["/Annots"].get_object()
-        kept = [link for link in annotations if _harmless(link.get_object())]
-        if len(kept) < len(annotations):
-            page[NameObject("/Annots")] = ArrayObject(kept)
-
-
-def _link_name(annotation: Any) -> str | None:
-    """The named destination an internal link goes to; None for anything else."""
-    if annotation.get("/Subtype") != "/Link":
-        return None
-    target = annotation.get("/Dest")
-    if target is None and "/A" in annotation and annotation["/A"].get("/S") == "/GoTo":
-        target = annotation["/A"].get("/D")
-    return str(target) if isinstance(target, str) else None
-
-
-def _copy_outline(
-    reader: PdfReader, writer: PdfWriter, items: Sequence[Any], first: int, parent: Any
-) -> None:
-    """Copy a part's outline under `parent`, its pages shifted by `first`."""
-    from pypdf.generic import Fit
-
-    last = None
-    for item in items:
-        if isinstance(item, list):
-            _copy_outline(reader, writer, item, first, last)
-            continue
-        number = reader.get_destination_page_number(item)
-        if number is None:
-            continue
-        fit = Fit.xyz(float(item.left), float(item.top), 0)
-        last = writer.add_outline_item(
-            title=str(item.title), page_number=first + number, parent=parent, fit=fit
-        )
-
-
-def _xyz(page: Any, destination: Any) -> Any:
-    from pypdf.generic import ArrayObject, FloatObject, NameObject, NumberObject
-
-    return ArrayObject(
-        [
-            page,
-            NameObject("/XYZ"),
-            FloatObject(destination.left),
-            FloatObject(destination.top),
-            NumberObject(0),
-        ]
-    )
-
-
-def _set_destinations(writer: PdfWriter, destinations: Mapping[str, Any]) -> None:
-    """Write the named destinations as one sorted name tree (each link names its target)."""
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
-
-    names = ArrayObject()
-    for name in sorted(destinations, key=lambda text: text.encode()):
-        names.extend([TextStringObject(name), destinations[name]])
-    dests = DictionaryObject({NameObject("/Names"): names})
-    writer.root_object[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): dests})
+        return join.join_parts(pdfs, frame_for, owned=owned)
 
 
 def _owned(html: str) -> frozenset[str]:
@@ -394,12 +227,6 @@ def _owned(html: str) -> frozenset[str]:
     from cheatdeck.sheet.anchors import anchors_of
 
     return anchors_of(html)
-
-
-def _reader(pdf: bytes) -> PdfReader:
-    from pypdf import PdfReader
-
-    return PdfReader(io.BytesIO(pdf))
 
 
 def _render_all(renderer: Renderer, parts: list[str], jobs: int) -> list[Rendered]:
@@ -458,7 +285,6 @@ _READ: dict[str, PdfReader] = {}
 edit reads and checks only what it laid out again. Whatever the cache holds is checked once."""
 _PART_LIMIT = 256 * 2**20  # bytes: no part the cache writes is near this (a 1,000-note sheet: 3 MB)
 _RECORD_LIMIT = 16 * 2**20
-_SAFE_ACTIONS = frozenset({"/URI", "/GoTo"})  # what WeasyPrint's links do; nothing else is joined
 
 
 def _cached(cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PdfReader]) -> Rendered | None:
@@ -512,7 +338,7 @@ def _check_part(path: Path, pdf: bytes) -> PdfReader:
     makes: no action run on opening a page or the document, no JavaScript, no link but to a place or an
     address."""
     try:
-        reader = _reader(pdf)
+        reader = join.read_pdf(pdf)
         root: Any = reader.trailer["/Root"].get_object()
         names: Any = root.get("/Names")
         names = {} if names is None else names.get_object()  # the frame links nowhere: it has none
@@ -522,7 +348,7 @@ def _check_part(path: Path, pdf: bytes) -> PdfReader:
             if "/AA" in page:
                 raise DamagedCache(path, "a page holds an action run on opening it")
             for reference in page.get("/Annots", []):
-                if not _harmless(reference.get_object()):
+                if not join.harmless(reference.get_object()):
                     raise DamagedCache(path, "a page holds an annotation WeasyPrint does not make")
         _ = reader.named_destinations, reader.outline
         return reader
@@ -530,17 +356,6 @@ def _check_part(path: Path, pdf: bytes) -> PdfReader:
         raise
     except Exception as error:  # pypdf raises many kinds on a forged file (PdfReadError, ValueError …)
         raise DamagedCache(path, f"not a PDF the cache wrote: {type(error).__name__}") from None
-
-
-def _harmless(annotation: Any) -> bool:
-    """True for a link that goes to a place in the sheet or to an address, and does nothing else."""
-    if annotation.get("/Subtype") != "/Link" or "/AA" in annotation:
-        return False
-    action = annotation.get("/A")
-    if action is None:
-        return True
-    action = action.get_object()
-    return action.get("/S") in _SAFE_ACTIONS and "/Next" not in action
 
 
 def _store(cache: Path, fresh: Mapping[str, Rendered]) -> None:
