@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
@@ -12,6 +13,7 @@ from xml.etree import ElementTree
 import html5lib
 import pytest
 import yaml
+from anki.collection import Collection
 
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.cards.lint import front_leaks, gives_figure, lint
@@ -22,7 +24,8 @@ from cheatdeck.notes.model import Notebook
 from cheatdeck.notes.sources import load_sources
 from cheatdeck.options import SheetOptions
 from cheatdeck.sheet.document import render_sheet_html
-from tests.conftest import ROOT, SOURCE, Built
+from tests.anki_helpers import card_html, import_package
+from tests.conftest import ROOT, SOURCE, Built, build_into
 
 EXAMPLE = ROOT / "examples" / "aws-cloud-practitioner"
 CORRECTION = {
@@ -370,7 +373,8 @@ def test_an_unsourced_value_is_marked_on_the_cards_back_and_no_other_is(tmp_path
         if note.notetype == "topic"
     }
     lda, kmeans = topics["lda"], topics["k-means"]
-    assert _flat(lda["Learning card answer"]) == f"unsupervised{MARK}"
+    answer, explained = lda["Learning card answer"].split('<p class="unsourced-note">')
+    assert _flat(answer) == f"unsupervised{MARK}" and _flat(explained).startswith(MARK)
     assert _flat(lda["Task card answer"]) == "topic modelling"  # not listed: no mark
     details = _flat(lda["Details"])
     assert f"bags of words{MARK}" in details
@@ -383,6 +387,56 @@ def test_an_unsourced_value_is_marked_on_the_cards_back_and_no_other_is(tmp_path
         f"unsupervised{MARK}", ""
     )
     assert f"bags of words{MARK}" in table and f"points{MARK}" not in table
+
+
+def _visible_notes(tree: ElementTree.Element) -> list[str]:
+    """Return the texts of the unsourced mark's explanations in a rendered card side."""
+    return [
+        " ".join("".join(p.itertext()).split())
+        for p in tree.iter("p")
+        if "unsourced-note" in (p.get("class") or "").split()
+    ]
+
+
+def test_a_card_showing_the_unsourced_mark_explains_it_in_one_visible_line(
+    tmp_path: Path, collection: Collection
+) -> None:
+    """Phones show no hover text: a back with a † says what it means, once, in words; no other side does."""
+    _marked_pair(tmp_path)
+    build_into(tmp_path / "source", tmp_path / "dist", artefacts=("deck",))
+    import_package(collection, tmp_path / "dist" / "t.apkg")
+    marked = set()
+    for cid in collection.find_cards(""):
+        card = collection.get_card(cid)
+        question, answer = card_html(card)
+        front = html5lib.parse(question, namespaceHTMLElements=False)
+        back = html5lib.parse(answer, namespaceHTMLElements=False)
+        assert _visible_notes(front) == [] and MARK not in "".join(front.itertext()), question
+        has_mark = any("unsourced" in (sup.get("class") or "").split() for sup in back.iter("sup"))
+        notes = _visible_notes(back)
+        name = (card.note()["Source id"], card.template()["name"])
+        if has_mark:
+            marked.add(name)
+            assert len(notes) == 1, (name, notes)
+            assert notes[0].startswith(MARK) and "not in the source" in notes[0], notes
+        else:
+            assert notes == [], (name, notes)
+    # the term card's Details (input), the learning card, the contrast's table; not the task or reverse card
+    assert marked == {("lda", "Term"), ("lda", "Learning"), ("k-means+lda", "Contrast")}, marked
+    css = collection.models.by_name(card.note_type()["name"])["css"]  # type: ignore[index]
+    rule = re.search(r"\.unsourced-note\s*\{([^}]*)\}", css)
+    assert rule and re.search(r"font-size:\s*0\.\d+em", rule[1]), "the explanation is set small"
+
+
+def test_a_mark_only_under_more_is_explained_under_more(tmp_path: Path) -> None:
+    """A term card whose only † is folded under More explains it there, not under the visible fields."""
+    notebook = _load(
+        tmp_path, [_algorithm("Generates abstract topics.", use_case="find themes", unsourced=["use_case"])]
+    )
+    fields = _topic_fields(notebook)
+    assert "unsourced-note" not in fields["Details"]
+    more = html5lib.parse(fields["More"], namespaceHTMLElements=False)
+    assert len(_visible_notes(more)) == 1 and MARK in _flat(fields["More"])
 
 
 def test_an_unsourced_value_is_marked_on_the_sheet_and_the_mark_explained_once(tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetyp
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
 from cheatdeck.notes.render import (
+    UNSOURCED_HTML,
+    UNSOURCED_NOTE,
     mark_unsourced,
     mathjax_safe,
     render_correction,
@@ -652,9 +654,11 @@ def _plan_note(
         "Source id": note.id,
     }
     for kind in TOPIC_CARDS:
-        fields[kind.trigger] = mark_unsourced(
-            note, kind.asks, _render_answer(kind, cards.answers.get(kind.name, ""))
-        )
+        answer = mark_unsourced(note, kind.asks, _render_answer(kind, cards.answers.get(kind.name, "")))
+        fields[kind.trigger] = explain_unsourced(answer, templates)
+    # the term card's back: the line goes under the visible fields, else at the end of what More folds
+    shown = "Details" if UNSOURCED_HTML in fields["Details"] else "More"
+    fields[shown] = explain_unsourced(fields[shown], templates)
     planned = []
     topic_fields = tuple(canonical_html(fields[name]) for name in NOTETYPES["topic"].fields)
     topic_cards = cards_of("topic", topic_fields)
@@ -711,6 +715,14 @@ def _plan_note(
     return planned
 
 
+def explain_unsourced(html: str, templates: Path) -> str:
+    """Return a card field's HTML followed by the unsourced mark's meaning in one short line, when the
+    field shows the mark (a phone shows no hover text); else the HTML as it is."""
+    if UNSOURCED_HTML not in html:
+        return html
+    return html + render_fragment(templates, "unsourced", note=UNSOURCED_NOTE)
+
+
 def _render_answer(kind: CardKind, answer: str) -> str:
     """Return a topic card's field as HTML: a switch as it is, a choice of fixed words as text, the rest
     as inline Markdown (a clue, a labelled field's text)."""
@@ -745,6 +757,7 @@ def contrast_note(
             second=Markup(render_text(second.title)),
             rows=[(label, Markup(one), Markup(two)) for label, one, two in rows],
         )
+        table = explain_unsourced(table, templates)
     if sentences or not rows:
         question = "What tells them apart?"
         answer = render_fragment(

@@ -173,6 +173,9 @@ UNSOURCED_MARK = "†"
 UNSOURCED_MEANING = "the notes' author added this value: it is not in the source"
 UNSOURCED_HTML = f'<sup class="unsourced" title="{UNSOURCED_MEANING}">{UNSOURCED_MARK}</sup>'
 """The mark as HTML, after the value it marks (cards, the sheet, the grid page)."""
+UNSOURCED_NOTE = f"{UNSOURCED_MARK} {UNSOURCED_MEANING[:1].upper()}{UNSOURCED_MEANING[1:]}"
+"""The mark's meaning in one line, printed where a mark is shown (under the grid, on a card's back):
+a phone shows no hover text."""
 UNSOURCED_GROUP_HTML = (
     '<sup class="unsourced" title="the notes\' author added the value this row is grouped by: '
     f'it is not in the source">{UNSOURCED_MARK}</sup>'
