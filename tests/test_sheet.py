@@ -25,6 +25,7 @@ from cheatdeck.options import SheetOptions
 from cheatdeck.sheet.document import render_sheet_html
 from cheatdeck.sheet.layout import notes_pages
 from tests.conftest import ROOT, Built, build_into
+from tests.pdf_text import MM, SHEET_MARGINS, column_heights, page_chars
 
 MAX_PAGES = 2  # one page of notes plus the grid page
 
@@ -679,3 +680,67 @@ def test_a_pair_a_comparison_table_shows_is_printed_by_the_table(tmp_path: Path)
     assert "Untabled sentence." in html and "Tabled sentence." not in html
     box = html.split('id="note-box"', 1)[1].split("</article>", 1)[0]
     assert 'href="#note-seg"' in box
+
+
+def _sheet_pdf(source: Path, out: Path) -> Path:
+    """Lay out the sheet of `source` as one document and write it to `out`."""
+    import weasyprint
+
+    html = render_sheet_html(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    weasyprint.HTML(string=html, base_url=str(source)).write_pdf(out)
+    return out
+
+
+def test_a_difference_box_never_breaks_across_columns(tmp_path: Path) -> None:
+    """A pair's `difference:` sentence is one box on the sheet: read back from the PDF, every character
+    of each sentence lies in one column of one page, however the columns fall."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    sentence = (
+        "apart because one of them groups unlabelled points while the other labels each point from its "
+        "nearest labelled neighbours in the training set"
+    )
+    words = sentence.split(" ")
+    lines = ["notes:"]
+    for first in range(0, 16, 2):
+        difference = f"Dstart{first} {' '.join(words[: 18 + 2 * first])} Dend{first}."
+        lines += [
+            f"  - {{id: n{first}, title: Note {first}, kind: algorithm, summary: Groups points.,",
+            f"      related: [{{id: n{first + 1}, difference: {difference}}}]}}",
+            f"  - {{id: n{first + 1}, title: Note {first + 1}, kind: algorithm, summary: Labels points.}}",
+        ]
+    (source / "notes.yaml").write_text("\n".join(lines) + "\n")
+    pages = page_chars(_sheet_pdf(source, tmp_path / "sheet.pdf"))
+    pitch = (pages[0].width - 2 * SHEET_MARGINS[0]) / SheetOptions().columns
+    for first in range(0, 16, 2):
+        on = [page for page in pages if f"Dstart{first}" in page.text or f"Dend{first}" in page.text]
+        assert len(on) == 1, f"difference {first} is on {len(on)} pages"
+        boxes = on[0].between(f"Dstart{first}", f"Dend{first}")
+        assert boxes, f"difference {first} is split"
+        width = max(box[2] for box in boxes) - min(box[0] for box in boxes)
+        assert width < pitch, f"difference {first} spans {width:.0f} pt, wider than a column"
+
+
+def test_the_note_columns_of_a_page_are_balanced(tmp_path: Path) -> None:
+    """The columns of the last (here the only) notes page end level: read back from the PDF, no column
+    is more than 15 % shorter than the tallest. The notes are many and short, so this holds in any
+    font: a column's foot can only move by a line or two of its forty."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    notes = [
+        {
+            "id": f"n{index}",
+            "title": f"Note {index}",
+            "kind": "concept",
+            "summary": "A short summary of what this note is about, a line or two long.",
+            "facts": [f"Fact {index} says ==something== worth a card" for _ in range(index % 3 + 1)],
+        }
+        for index in range(45)
+    ]
+    (source / "notes.yaml").write_text(yaml.safe_dump({"notes": notes}))
+    [page] = page_chars(_sheet_pdf(source, tmp_path / "sheet.pdf"))  # concepts: no grid under them
+    heights = column_heights(page, SheetOptions().columns)
+    assert max(heights) > 100 * MM  # the columns are long: a line is a small part of one
+    assert min(heights) >= 0.85 * max(heights), heights
