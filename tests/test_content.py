@@ -527,3 +527,104 @@ def test_the_shipped_values_not_in_the_seed_are_marked(notebook: Notebook) -> No
         "blazingtext-text-classification": {"learning", "input"},
         "semantic-segmentation": {"learning"},
     }
+
+
+# --- Facts the author calls trivia (`trivia:`) ----------------------------------------------------------
+
+_PIPELINE_FACTS = (
+    "    facts:\n"
+    "      - It chains ==two to fifteen== containers\n"
+    "      - SageMaker invokes it with ==HTTP requests==\n"
+    "      - q: Where do its containers run?\n"
+    "        a: on the same EC2 instances\n"
+)
+
+
+def _pipeline(tmp_path: Path, trivia: str) -> Path:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n", encoding="utf-8")
+    (source / "notes.yaml").write_text(
+        "notes:\n"
+        "  - id: pipeline\n"
+        "    title: Inference Pipeline\n"
+        "    kind: deployment\n"
+        "    summary: A sequence of containers served as one model.\n"
+        "    body: Each container sends **HTTP requests** to the next; **two to fifteen** of them.\n"
+        f"{_PIPELINE_FACTS}{trivia}",
+        encoding="utf-8",
+    )
+    return source
+
+
+def test_words_the_note_calls_trivia_print_plain_on_the_sheet_and_are_still_carded(tmp_path: Path) -> None:
+    """`trivia:` names what a fact asks that is not worth bold: the sheet prints those words plain (in
+    the fact and in the body), the other facts' words stay bold, and every fact still makes its card."""
+    source = _pipeline(tmp_path, "    trivia: [http requests, on the same EC2 instances]\n")
+    notebook = load_sources(source)
+    for layout in ("sheet", "guide"):
+        html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(layout=layout), changed=0)
+        facts = html.split('<ul class="facts">', 1)[1].split("</ul>", 1)[0]
+        assert [words.strip() for words in re.findall(r"<mark>(.*?)</mark>", facts)] == ["two to fifteen"]
+        assert "invokes it with HTTP requests" in facts
+    guide = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(layout="guide"), changed=0)
+    body = guide.split('<div class="body">', 1)[1].split("</div>", 1)[0]
+    assert [words.strip() for words in re.findall(r"<strong>(.*?)</strong>", body)] == ["two to fifteen"]
+    cards = plan_source_notes(notebook, {})
+    asked = " ".join(field for card in cards for field in card.fields)
+    assert '<span class="cloze">HTTP requests</span>' in asked and "on the same EC2 instances" in asked
+    assert len([card for card in cards if card.notetype == "fact"]) == 3
+
+
+def test_trivia_that_no_fact_asks_is_an_error_naming_file_line_and_field(tmp_path: Path) -> None:
+    trivia = "    trivia:\n      - HTTP requests\n      - HTTP request\n      - http  requests\n"
+    source = _pipeline(tmp_path, trivia)
+    with pytest.raises(SourceError) as raised:
+        load_sources(source)
+    message = str(raised.value)
+    notes = source / "notes.yaml"
+    assert f"{notes}:14: notes[0].trivia[1]: expected what one of the note's facts asks (" in message
+    assert "got 'HTTP request' (did you mean 'HTTP requests'?)" in message
+    assert f"{notes}:15: notes[0].trivia[2]: lists 'http  requests' twice" in message
+    assert "trivia[0]" not in message
+
+
+def test_trivia_in_a_markdown_note_is_a_list_of_phrases(tmp_path: Path) -> None:
+    """In a Markdown key block, `trivia:` items are split at commas only: an answer has spaces."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n", encoding="utf-8")
+    (source / "notes.md").write_text(
+        "## Inference Pipeline {#pipeline}\n"
+        "kind: deployment\n"
+        "summary: A sequence of containers served as one model.\n"
+        "facts:\n"
+        "- It chains ==two to fifteen== containers\n"
+        "- SageMaker invokes it with ==HTTP requests==\n"
+        "trivia: HTTP requests, two to fifteen\n"
+        "\n"
+        "## Other {#other}\n"
+        "kind: concept\n"
+        "summary: Another note.\n"
+        "trivia: Docker containers\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError) as raised:
+        load_sources(source)
+    assert [str(problem) for problem in raised.value.problems] == [
+        f"{source / 'notes.md'}:12: notes[1].trivia[0]: expected a fact's answer, got 'Docker containers'"
+    ]
+    (source / "notes.md").write_text(
+        (source / "notes.md").read_text(encoding="utf-8").split("\n## Other")[0], encoding="utf-8"
+    )
+    [note] = load_sources(source).notes
+    assert note.trivia == ("HTTP requests", "two to fifteen")
+
+
+def test_the_shipped_trivia_is_what_the_seed_says_in_passing(notebook: Notebook) -> None:
+    """The shipped notes call two answers trivia: how an inference pipeline's containers talk (HTTP
+    requests) and the framework semantic segmentation is built with (MXNet Gluon)."""
+    assert {note.id: note.trivia for note in notebook.notes if note.trivia} == {
+        "inference-pipeline": ("HTTP requests",),
+        "semantic-segmentation": ("MXNet Gluon (with the Gluon CV toolkit)",),
+    }

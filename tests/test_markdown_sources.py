@@ -52,8 +52,10 @@ def test_shipped_notes_written_as_markdown_build_the_same_deck(tmp_path: Path) -
         if path.name != "deck.yaml":
             notes = yaml.safe_load(path.read_text(encoding="utf-8"))["notes"]
             for note in notes:  # a Markdown key block has no syntax for q/a facts or related differences:
-                if "facts" in note:  # leave them out of both
+                if "facts" in note:  # leave them out of both (and the trivia they ask)
                     note["facts"] = [fact for fact in note["facts"] if isinstance(fact, str)]
+                    asked = " ".join(note["facts"])
+                    note["trivia"] = [words for words in note.get("trivia", []) if f"=={words}==" in asked]
                 if "related" in note:
                     related = note["related"]
                     note["related"] = [item["id"] if isinstance(item, dict) else item for item in related]

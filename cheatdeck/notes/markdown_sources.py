@@ -34,6 +34,7 @@ _ITEM = re.compile(r"^[ \t]*[-*+][ \t]+(?P<value>.*?)[ \t]*$")
 _PAIR_KEY = re.compile(r"^(?P<key>q|a|says|right|reference):[ \t]+(?P<value>.*)$")
 """A question fact (`- q: …` then `  a: …`) or a correction (`- says: …`, `  right: …`, `  reference: …`)."""
 _LINK_ITEM = re.compile(r"^\[(?P<label>.+)\]\((?P<url>\S+)\)$")
+_PHRASE_LISTS = ("trivia",)  # lists of words, not of names: `trivia: HTTP requests, MXNet` has two items
 _FROM_HEADING = ("id", "title")
 _NOT_KEYS = {*_FROM_HEADING, "body"}
 _ADDED_UP = ("tags",)  # a group's value is added to the note's own, not replaced by it
@@ -275,6 +276,8 @@ def _inline_value(key: str, value: str | None) -> Any:
         value = value[1:-1]
     if key == "references":
         return [_item_value(key, part) for part in re.split(r",?\s+", value) if part]
+    if key in _PHRASE_LISTS:
+        return [part.strip() for part in value.split(",") if part.strip()]
     return [part for part in re.split(r"[,\s]+", value) if part]
 
 

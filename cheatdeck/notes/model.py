@@ -120,6 +120,11 @@ CLOZE_SPAN = re.compile(r"==(?P<hidden>[^=\n](?:[^\n]*?[^=\n])?)==")
 """A `==marked==` span in a fact: the part its cloze card hides (Obsidian's highlight syntax)."""
 
 
+def folded_words(text: str) -> str:
+    """Return words without case or runs of spaces, for comparing what a note names with what it says."""
+    return " ".join(text.casefold().split())
+
+
 class Fact(_Strict):
     """One thing to remember, one card: a statement (`text`) whose `==marked==` part a cloze card hides,
     or a question (`q`) with its answer (`a`). In YAML a bare string is a statement.
@@ -148,6 +153,10 @@ class Fact(_Strict):
     def hidden_spans(self) -> list[str]:
         """Return the `==marked==` parts of a statement (empty for a question)."""
         return [match["hidden"] for match in CLOZE_SPAN.finditer(self.text or "")]
+
+    def answers(self) -> list[str]:
+        """Return what the fact's card asks for: its hidden parts, or its answer."""
+        return [self.a] if self.a is not None else self.hidden_spans()
 
     def plain(self) -> str:
         """Return the fact as one line of plain text, marks removed (question — answer for a pair)."""
@@ -264,6 +273,7 @@ class Note(_Strict):
     unsourced: tuple[
         Annotated[str, Strict()], ...
     ] = ()  # fields whose value the author added, not the source
+    trivia: tuple[Annotated[str, Strict()], ...] = ()  # facts' answers worth a card, not bold on the sheet
     image: Text | None = None
     lint_off: tuple[Rule, ...] = ()
     cards_off: tuple[Literal["term", "reverse"], ...] = ()  # topic cards this note does not make
@@ -295,6 +305,10 @@ class Note(_Strict):
     def is_unsourced(self, name: str) -> bool:
         """Return True when the note says this field's value is the author's addition, not from its source."""
         return name in self.unsourced
+
+    def is_trivia(self, words: str) -> bool:
+        """Return True when the note names these words (a fact's hidden part or answer) under `trivia:`."""
+        return folded_words(words) in {folded_words(item) for item in self.trivia}
 
     @property
     def related_ids(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from cheatdeck.errors import Problem, SourceError
 from cheatdeck.notes import yaml_help
 from cheatdeck.notes.kinds import BUILTIN, KIND_FIELDS, Kinds
-from cheatdeck.notes.model import Deck, Location, Note, Notebook, NotesFile
+from cheatdeck.notes.model import Deck, Location, Note, Notebook, NotesFile, folded_words
 from cheatdeck.notes.render import image_sources, is_remote, link_targets
 from cheatdeck.notes.yaml_help import restore_breaks
 from cheatdeck.tree import Tree, walk
@@ -559,6 +559,7 @@ def _check_note(
         yield problem("related", "lists the same note twice")
     yield from (problem(field, message) for field, message in _kind_fields(note, rules.kinds))
     yield from _check_unsourced(note, index, document)
+    yield from _check_trivia(note, index, document)
     for position, tag in enumerate(note.tags):
         if "" in tag.split("::"):
             yield problem(f"tags[{position}]", f"expected '::' between two names, got {tag!r}")
@@ -628,6 +629,24 @@ def _check_unsourced(note: Note, index: int, document: _Document) -> Iterator[Pr
                 f"notes[{index}].unsourced[{position}]",
                 f"lists {name!r} twice",
             )
+
+
+def _check_trivia(note: Note, index: int, document: _Document) -> Iterator[Problem]:
+    """Report each item of `trivia:` that is not what one of the note's facts asks (a `==hidden==` part
+    or a question's answer), or that it names twice."""
+    answers = [answer for fact in note.facts for answer in fact.answers()]
+    known = {folded_words(answer) for answer in answers}
+    seen: set[str] = set()
+    for position, words in enumerate(note.trivia):
+        where = (document.path, document.line_of(("notes", index, "trivia", position)))
+        field = f"notes[{index}].trivia[{position}]"
+        if folded_words(words) not in known:
+            choices = ", ".join(repr(answer) for answer in answers)
+            expected = f"what one of the note's facts asks ({choices})" if answers else "a fact's answer"
+            yield Problem(*where, field, f"expected {expected}, got {words!r}{_did_you_mean(words, answers)}")
+        elif folded_words(words) in seen:
+            yield Problem(*where, field, f"lists {words!r} twice")
+        seen.add(folded_words(words))
 
 
 def _relative_links(note: Note) -> Iterator[tuple[str, str]]:

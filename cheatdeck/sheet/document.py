@@ -20,7 +20,7 @@ from cheatdeck.cards.plan import contrast_pairs, differences
 from cheatdeck.errors import Advice
 from cheatdeck.grid import Grid, grid_rows, unsourced_globals
 from cheatdeck.notes.kinds import LABELLED_FIELDS, KindSpec, labelled_values
-from cheatdeck.notes.model import CLOZE_SPAN, Note, Notebook, Reference
+from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook, Reference
 from cheatdeck.notes.render import render_correction, render_fact, render_inline, render_markdown
 from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
@@ -239,12 +239,21 @@ def tables_of(html: str) -> list[Markup]:
 
 def asked_words(note: Note) -> frozenset[str]:
     """Return what a note's cards ask, folded for comparison: its title, its labelled values, each fact's
-    cloze answers and each question's answer."""
+    cloze answers and each question's answer, but for those the note calls trivia (`trivia:`)."""
     answers = [note.title, *(text for _, _, text in note_fields(note))]
-    for fact in note.facts:
-        answers += [match["hidden"] for match in CLOZE_SPAN.finditer(fact.text or "")]
-        answers += [fact.a] if fact.a else []
+    answers += [answer for fact in note.facts for answer in fact.answers() if not note.is_trivia(answer)]
     return frozenset(_folded(answer) for answer in answers)
+
+
+def trivia_plain(fact: Fact, note: Note | None = None) -> Fact:
+    """Return a fact with the hidden parts its note calls trivia (`trivia:`) unmarked: the sheet prints
+    them plain, keeping bold for what is worth it. Its card still hides them."""
+    if note is None or not note.trivia or fact.text is None:
+        return fact
+    text = CLOZE_SPAN.sub(
+        lambda match: match["hidden"] if note.is_trivia(match["hidden"]) else match[0], fact.text
+    )
+    return fact if text == fact.text else fact.model_copy(update={"text": text})
 
 
 def _folded(text: str) -> str:
@@ -330,7 +339,9 @@ def add_sheet_filters(environment: Environment) -> None:
     """Give the sheet's templates its renderers: inline Markdown and facts with math typeset for paper."""
     filters = environment.filters
     filters["inline"] = lambda text: Markup(typeset_math(render_inline(text), blocks=False))
-    filters["fact"] = lambda fact: Markup(typeset_math(render_fact(fact), blocks=False))
+    filters["fact"] = lambda fact, note=None: Markup(
+        typeset_math(render_fact(trivia_plain(fact, note)), blocks=False)
+    )  # `fact(note)`: the words the note calls trivia print plain
     filters["correction"] = lambda item: Markup(typeset_math(render_correction(item), blocks=False))
     filters["markdown"] = lambda text: Markup(typeset_math(render_markdown(text)))
     filters["formula"] = lambda text: Markup(typeset_formula(text))
