@@ -11,7 +11,8 @@ PDFium (`tests/pdf_text.py`): every character's box, and from the PDF's outline 
 and where the grid and what follows it begin. Per notes page it prints each column's filled height
 (from the top of the page's text area to the lowest character of the column, above the grid if the grid
 shares the page) and the worst shortfall: how much shorter the shortest column is than the tallest.
-The issue's target: no column of a notes page more than 15 % shorter than the others.
+The issue's target: no column of a notes page more than 15 % shorter than the others. Then, per page,
+how far down its text area holds text (what is left blank below the last line).
 
 The columns are found from the page's geometry (`tests/pdf_text.py`, `column_heights`): the sheet's
 margins and column gap, as `templates/sheet.html.j2` and `sheet.css` set them, and the column count of
@@ -71,8 +72,10 @@ def notes_regions(pdf: Path, sections: set[str]) -> dict[int, float]:
         if in_section:
             regions[page] = 0.0
         elif regions:  # the back matter begins: on a notes page, the notes end above its heading
-            if page in regions:
-                regions[page] = float(entry.top or 0.0)
+            top = float(entry.top or 0.0)
+            text_top = float(reader.pages[page].mediabox.height) - SHEET_MARGINS[1]
+            if page in regions or top < text_top - 2:  # or the last note ran on to its page
+                regions[page] = top
             break
     return regions
 
@@ -86,6 +89,17 @@ def balance(page: PageChars, number: int, columns: int, bottom: float) -> PageBa
     room = page.height - SHEET_MARGINS[1] - max(bottom, SHEET_MARGINS[1])
     heights = column_heights(page, columns, bottom)
     return PageBalance(number, tuple(height / MM for height in heights), room / MM)
+
+
+def page_fill(page: PageChars) -> tuple[float, float]:
+    """Return how far down a page's text area holds text, and the text area's height, in millimetres."""
+    top = page.height - SHEET_MARGINS[1]
+    lows = [
+        low
+        for char, (_, low, _, high) in zip(page.text, page.boxes, strict=True)
+        if not char.isspace() and high <= top and low >= SHEET_MARGINS[1] - 1
+    ]
+    return (top - min(lows, default=top)) / MM, (top - SHEET_MARGINS[1]) / MM
 
 
 def measure(pdf: Path, sections: set[str], columns: int) -> list[PageBalance]:
@@ -120,9 +134,10 @@ def main() -> None:
         print(f"load average: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
         print("| notes | page | column heights (mm) | room (mm) | worst shortfall |")
         print("|---|---|---|---|---|")
-        worst = 0.0
+        worst, fills = 0.0, []
         for index, source in enumerate(arguments.sources):
             pdf, sections, columns = build_sheet(ROOT / source, scratch / str(index))
+            fills += [(source, number, *page_fill(page)) for number, page in enumerate(page_chars(pdf), 1)]
             for page in measure(pdf, sections, columns):
                 heights = " ".join(f"{height:.0f}" for height in page.heights)
                 verdict = "ok" if page.shortfall <= TARGET else "OVER"
@@ -131,6 +146,10 @@ def main() -> None:
                     f"| {page.shortfall:.1%} {verdict} |"
                 )
                 worst = max(worst, page.shortfall)
+        print("\n| notes | page | text down to (mm) | of (mm) | blank below |")
+        print("|---|---|---|---|---|")
+        for source, number, filled, height in fills:
+            print(f"| {source} | {number} | {filled:.0f} | {height:.0f} | {1 - filled / height:.0%} |")
         print(
             f"\nworst shortfall {worst:.1%}; target: no column more than {TARGET:.0%} shorter than the others"
         )

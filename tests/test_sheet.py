@@ -568,12 +568,14 @@ def test_a_short_decks_grid_follows_its_notes_on_the_same_page() -> None:
 
 def test_the_shipped_grid_starts_page_two_with_its_tables(shipped_layout: Any) -> None:
     """The shipped notes fill page 1: the grid does not fit under them, so all of it starts page 2, its
-    heading with its tables (no heading left at the foot of page 1; a note's own comparison table stays
-    on the notes page)."""
+    heading with its tables (no heading left at the foot of page 1), the notes' own comparison tables
+    (the vision triad, the confusion matrix) with them."""
     headings = _page_texts(shipped_layout, "h2")
     assert "Comparison grid" not in headings[0] and headings[1][0] == "Comparison grid"
     tables = _page_texts(shipped_layout, "table", "grid")
     assert tables[0] == [] and len(tables[1]) >= 5
+    every_table = _page_texts(shipped_layout, "table")
+    assert every_table[0] == [] and len(every_table[1]) == len(tables[1]) + 2
 
 
 def test_bold_is_kept_only_for_what_the_cards_ask(tmp_path: Path) -> None:
@@ -631,19 +633,26 @@ def test_a_table_in_a_note_body_is_printed_on_the_sheet(tmp_path: Path) -> None:
     assert cells == ["Algorithm", "Works on", "Seg", "every &lt;pixel&gt;"]
 
 
+def _comparison_tables(html: str) -> dict[str, list[list[str]]]:
+    """Return the sheet's comparison tables, by the id of the note that makes them: rows of cell texts."""
+    found = {}
+    for part in html.split('<div class="grid-part comparison-part" id="table-')[1:]:
+        note, table = part.split('"', 1)[0], part.split("<table>", 1)[1].split("</table>", 1)[0]
+        found[note] = [
+            [
+                _flat(re.sub(r"<[^>]+>", "", cell)).strip()
+                for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", row, re.DOTALL)
+            ]
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)
+        ]
+    return found
+
+
 def test_the_vision_triad_is_a_table_on_the_shipped_sheet(notebook: Notebook) -> None:
     """The seed's comparison of image classification, object detection and semantic segmentation (whole
     image / bounding box / every pixel) prints as one small table on the shipped sheet."""
     html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
-    tables = html.split('<div class="comparison">')[1:]
-    assert len(tables) == 1
-    rows = [
-        [
-            _flat(re.sub(r"<[^>]+>", "", cell)).strip()
-            for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", row, re.DOTALL)
-        ]
-        for row in re.findall(r"<tr>(.*?)</tr>", tables[0].split("</table>")[0], re.DOTALL)
-    ]
+    rows = _comparison_tables(html)["semantic-segmentation"]
     assert [row[0] for row in rows[1:]] == [
         "Image classification",
         "Object detection",
@@ -651,6 +660,49 @@ def test_the_vision_triad_is_a_table_on_the_shipped_sheet(notebook: Notebook) ->
     ]
     assert "whole image" in " ".join(rows[1]) and "bounding box" in " ".join(rows[2])
     assert "every pixel" in " ".join(rows[3])
+
+
+def test_type_1_and_type_2_errors_sit_in_a_confusion_matrix_on_the_shipped_sheet(notebook: Notebook) -> None:
+    """The seed's FP "also called Type 1 error" (it lowers precision) and FN "Type 2 error" (it lowers
+    recall) print in a 2×2 confusion matrix: actual positive and negative against predicted."""
+    html = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    head, positive, negative = _comparison_tables(html)["precision"]
+    assert [head[1:], positive[0], negative[0]] == [
+        ["Predicted positive", "Predicted negative"],
+        "Actual positive",
+        "Actual negative",
+    ]
+    assert positive[1] == "TP" and negative[2] == "TN"
+    assert "FN" in positive[2] and "Type 2" in positive[2] and "recall" in positive[2]
+    assert "FP" in negative[1] and "Type 1" in negative[1] and "precision" in negative[1]
+
+
+def test_a_notes_table_prints_with_the_grid_and_the_note_links_to_it(tmp_path: Path) -> None:
+    """On the sheet a note's comparison table prints with the comparison grid, under the note's title (a
+    link back), and the note links to it; the study guide keeps it in the note's body, and only there."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text("id: t\ntitle: T\n")
+    (source / "notes.yaml").write_text(
+        "notes:\n"
+        "  - id: seg\n"
+        "    title: Seg\n"
+        "    kind: algorithm\n"
+        "    summary: Labels pixels.\n"
+        "    task: segmentation\n"
+        "    body: |\n"
+        "      | Algorithm | Works on |\n"
+        "      | --- | --- |\n"
+        "      | Seg | every pixel |\n"
+    )
+    notebook = load_sources(source)
+    sheet = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(), changed=0)
+    note, back = sheet.split('<section class="grid-page"', 1)
+    assert "<table>" not in note and 'href="#table-seg"' in note
+    assert 'id="table-seg"' in back and 'href="#note-seg"' in back
+    assert _comparison_tables(sheet) == {"seg": [["Algorithm", "Works on"], ["Seg", "every pixel"]]}
+    guide = render_sheet_html(notebook, SHIPPED_TEMPLATES, SheetOptions(layout="guide"), changed=0)
+    assert guide.count("<table>") == 1 and 'comparison-part" id=' not in guide
 
 
 def test_a_pair_a_comparison_table_shows_is_printed_by_the_table(tmp_path: Path) -> None:

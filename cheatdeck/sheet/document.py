@@ -189,6 +189,8 @@ def _sheet_renderer(
         label for name, label, _ in note_fields(note) if note.is_unsourced(name)
     }
     environment.globals.update(unsourced_globals())
+    shown = tuple(note for section in sections for note in section.notes)
+    compared = comparison_tables(shown, environment) if options.layout == "sheet" else []
     template = environment.get_template("sheet.html.j2")
     context = {
         "layout": options.layout,
@@ -200,6 +202,8 @@ def _sheet_renderer(
         "lists": lists,
         "resources": resources,
         "grid": shown_grid,
+        "comparisons": compared,
+        "compared": {note.id for note, _ in compared},
         "unsourced_printed": any(note.unsourced for note in printed),
         "contrasts": contrasts_by_note(notebook, printed),
         "titles": {note.id: note.title for note in notebook.notes},
@@ -235,6 +239,17 @@ def tables_of(html: str) -> list[Markup]:
     """Return the tables of a rendered note body: the sheet layout prints them (a small comparison the
     notes make) and leaves the rest of the body to the study guide."""
     return [Markup(table) for table in _TABLE.findall(html)]
+
+
+def comparison_tables(notes: tuple[Note, ...], environment: Environment) -> list[tuple[Note, list[Markup]]]:
+    """Return the notes whose body holds tables, each with its tables as the sheet prints them: with the
+    comparison grid, where the notes page has no room for them and the grid's page has (the note links
+    there). The study guide prints the whole body, tables in place."""
+    render = environment.filters["markdown"]
+    found = [
+        (note, tables_of(keep_asked_bold(render(note.body), note))) for note in notes if "|" in note.body
+    ]
+    return [(note, tables) for note, tables in found if tables]
 
 
 def asked_words(note: Note) -> frozenset[str]:
