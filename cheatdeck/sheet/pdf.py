@@ -24,16 +24,15 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cheatdeck.errors import TemplateProblem
 from cheatdeck.outputs import DamagedCache
 from cheatdeck.sheet import join
 
 if TYPE_CHECKING:
-    from pypdf import PdfReader
-
     from cheatdeck.sheet.document import SheetParts
+    from cheatdeck.sheet.join import PreparedPdf
 
 log = logging.getLogger(__name__)
 _DRAWINGS = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
@@ -125,7 +124,7 @@ def write_parts_pdf(
     keys = [_key(part, renderer, weasyprint.__version__, fonts) for part in sheet.parts]
     rendered: dict[int, Rendered] = {}
     parsed: dict[
-        bytes, PdfReader
+        bytes, PreparedPdf
     ] = {}  # the kept parts as their check read them: the join reads no part twice
     if cache is not None and reuse:
         rendered = {i: hit for i, key in enumerate(keys) if (hit := _cached(cache, key, renderer, parsed))}
@@ -176,7 +175,7 @@ class _Frames:
         changed: int,
         cache: Path | None,
         versions: tuple[str, str],
-        parsed: dict[bytes, PdfReader],
+        parsed: dict[bytes, PreparedPdf],
     ):
         self.sheet, self.renderer, self.changed, self.cache = sheet, renderer, changed, cache
         self.versions, self.parsed = versions, parsed
@@ -206,7 +205,7 @@ def _join_or_lay_out_again(
     owned: list[frozenset[str]],
     kept: list[int],
     lay_out_again: Callable[[list[int]], None],
-    parsed: dict[bytes, PdfReader],
+    parsed: dict[bytes, PreparedPdf],
 ) -> tuple[bytes, int]:
     """Join the parts; if that fails while some came from the cache (one read whole but is damaged in
     a way only joining finds), lay those out again and join once more."""
@@ -214,7 +213,7 @@ def _join_or_lay_out_again(
         return join.join_parts(pdfs, frame_for, owned=owned, parsed=parsed)
     except TemplateProblem:
         raise
-    except Exception as error:  # pypdf raises many kinds on a forged part
+    except Exception as error:  # a forged part raises many kinds (BadPdf, ValueError, RecursionError …)
         if not kept:
             raise
         log.warning("a kept part of the sheet could not be joined (%s); laid out again", type(error).__name__)
@@ -280,14 +279,14 @@ def _key(part: str, renderer: Renderer, version: str, fonts: str, epoch: int = _
     return digest.hexdigest()
 
 
-_READ: dict[str, PdfReader] = {}
+_READ: dict[str, PreparedPdf] = {}
 """The parts and frame of the last sheet joined in this process, as read (sha256 → PDF read): a `watch`
 edit reads and checks only what it laid out again. Whatever the cache holds is checked once."""
 _PART_LIMIT = 256 * 2**20  # bytes: no part the cache writes is near this (a 1,000-note sheet: 3 MB)
 _RECORD_LIMIT = 16 * 2**20
 
 
-def _cached(cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PdfReader]) -> Rendered | None:
+def _cached(cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PreparedPdf]) -> Rendered | None:
     """A part rendered before from the same HTML, if every file it read is unchanged (its PDF, as
     read, goes in `parsed`). A damaged entry (not a regular file, too large, not what the cache writes,
     a PDF WeasyPrint would not make) is named in a warning and laid out again."""
@@ -299,7 +298,7 @@ def _cached(cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PdfRe
 
 
 def _cached_or_damaged(
-    cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PdfReader]
+    cache: Path, key: str, renderer: Renderer, parsed: dict[bytes, PreparedPdf]
 ) -> Rendered | None:
     from cheatdeck.hashing import file_hash
     from cheatdeck.outputs import json_from_cache, read_from_cache
@@ -333,29 +332,17 @@ def _cached_or_damaged(
     return Rendered(pdf, tuple(warnings), files)
 
 
-def _check_part(path: Path, pdf: bytes) -> PdfReader:
+def _check_part(path: Path, pdf: bytes) -> PreparedPdf:
     """Return the PDF read; raise `DamagedCache` unless it reads whole and holds nothing WeasyPrint never
     makes: no action run on opening a page or the document, no JavaScript, no link but to a place or an
     address."""
     try:
-        reader = join.read_pdf(pdf)
-        root: Any = reader.trailer["/Root"].get_object()
-        names: Any = root.get("/Names")
-        names = {} if names is None else names.get_object()  # the frame links nowhere: it has none
-        if "/OpenAction" in root or "/AA" in root or "/JavaScript" in names:
-            raise DamagedCache(path, "it holds an action run on opening")
-        for page in reader.pages:
-            if "/AA" in page:
-                raise DamagedCache(path, "a page holds an action run on opening it")
-            for reference in page.get("/Annots", []):
-                if not join.harmless(reference.get_object()):
-                    raise DamagedCache(path, "a page holds an annotation WeasyPrint does not make")
-        _ = reader.named_destinations, reader.outline
-        return reader
-    except DamagedCache:
-        raise
-    except Exception as error:  # pypdf raises many kinds on a forged file (PdfReadError, ValueError …)
+        read = join.read_pdf(pdf)
+    except Exception as error:  # a forged file raises many kinds (BadPdf, ValueError, RecursionError …)
         raise DamagedCache(path, f"not a PDF the cache wrote: {type(error).__name__}") from None
+    if read.unsafe:
+        raise DamagedCache(path, read.unsafe[0])
+    return read
 
 
 def _store(cache: Path, fresh: Mapping[str, Rendered]) -> None:
