@@ -658,21 +658,6 @@ def _outline(
     return items
 
 
-def _used(document: _Document, roots: Sequence[Any], pages: set[int]) -> dict[int, _Object]:
-    """The objects `roots` (values) reach, as copied; pages are not followed (the join writes them)."""
-    found: dict[int, _Object] = {}
-    pending = [number for root in roots for number in _references(root)]
-    while pending:
-        number = pending.pop()
-        if number in found or number in pages:
-            continue
-        copied = document.copied(number)
-        if copied is not None:
-            found[number] = copied
-            pending.extend(copied.references)
-    return found
-
-
 class _Writer:
     """The joined PDF, object after object, numbered in order."""
 
