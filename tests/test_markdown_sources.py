@@ -158,3 +158,19 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
         ("lex", "service", ("aws", "ai-service")),
     ]
     assert "### Pricing" in notebook.note("polly").body
+
+
+def test_trivia_written_as_markdown_reads_back_whole(tmp_path: Path) -> None:
+    """`trivia:` items are phrases that may hold a comma: the Markdown writer puts each on its own line,
+    so the note reads back with the same items."""
+    note = {
+        "id": "pipe",
+        "title": "Pipe",
+        "kind": "deployment",
+        "summary": "A sequence of containers.",
+        "facts": ["It talks ==HTTP, mostly== to them", "It chains ==two to fifteen== containers"],
+        "trivia": ["HTTP, mostly", "two to fifteen"],
+    }
+    source = _notes_folder(tmp_path, format_markdown_notes([note]))
+    [loaded] = load_sources(source).notes
+    assert loaded.trivia == ("HTTP, mostly", "two to fifteen")

@@ -410,7 +410,7 @@ def _format_block(values: Mapping[str, Any]) -> str:
         value = values[key]
         if value is None or value in ("", (), []):
             continue
-        if isinstance(value, list | tuple) and key in ("references", "facts", "corrections"):
+        if isinstance(value, list | tuple) and key in ("references", "facts", "corrections", *_PHRASE_LISTS):
             lines.append(f"{key}:")
             lines += [f"- {_format_item(item)}" for item in value]
         elif isinstance(value, list | tuple):
