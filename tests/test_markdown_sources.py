@@ -51,14 +51,12 @@ def test_shipped_notes_written_as_markdown_build_the_same_deck(tmp_path: Path) -
     for path in sorted(md.glob("*.yaml")):
         if path.name != "deck.yaml":
             notes = yaml.safe_load(path.read_text(encoding="utf-8"))["notes"]
-            for note in notes:  # a Markdown key block has no syntax for q/a facts or related differences:
-                if "facts" in note:  # leave them out of both (and the trivia they ask)
+            for note in notes:  # a Markdown key block has no syntax for q/a facts: leave them out of both
+                if "facts" in note:  # (and the trivia they ask; related differences and contrasts of three
+                    # are `- id:` / `- ids:` with `  difference:`)
                     note["facts"] = [fact for fact in note["facts"] if isinstance(fact, str)]
                     asked = " ".join(note["facts"])
                     note["trivia"] = [words for words in note.get("trivia", []) if f"=={words}==" in asked]
-                if "related" in note:
-                    related = note["related"]
-                    note["related"] = [item["id"] if isinstance(item, dict) else item for item in related]
             (yml / path.name).write_text(yaml.safe_dump({"notes": notes}, sort_keys=False), encoding="utf-8")
             path.with_suffix(".md").write_text(format_markdown_notes(notes), encoding="utf-8")
             path.unlink()

@@ -114,9 +114,13 @@ def test_grid_fields_are_filled_where_they_apply(notebook: Notebook) -> None:
 
 
 def test_related_pairs_point_both_ways(notebook: Notebook) -> None:
+    """Each note of a contrast lists it (a pair both ways, a contrast of three from each of the three)."""
     for note in notebook.notes:
-        for other in note.related_ids:
-            assert note.id in notebook.note(other).related_ids, (note.id, other)
+        for item in note.related:
+            group = {note.id, *item.others}
+            for other in item.others:
+                listed = [{other, *entry.others} for entry in notebook.note(other).related]
+                assert group in listed, (note.id, other)
     assert "k-nearest-neighbours" in notebook.note("k-means").related_ids
 
 

@@ -245,7 +245,7 @@ def test_first_sync_after_apkg_imports_finds_the_learners_edits(scratch_source: 
             cid
             for card in ("term", "reverse", "learning", "task")
             for cid in col.find_cards(f'"tag:{REMOVED_CARD_TAG}::{card}" card:{card.capitalize()}')
-        }
+        } | set(col.find_cards(f"tag:{RETIRED_TAG}"))  # and the retired notes' cards, kept (no yes given)
         polly = note_by_id(col, "polly")
         polly["Summary"] = "Fixed in Anki."
         col.update_note(polly)

@@ -10,6 +10,7 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner, Result
 
+from cheatdeck.anki.lock import RETIRED_TAG
 from cheatdeck.cards.plan import NOTETYPES
 from cheatdeck.cli import main
 from tests.anki_helpers import import_package, note_by_id
@@ -34,6 +35,15 @@ def _revlog(col: Collection) -> list[tuple[object, ...]]:
     return [tuple(row) for row in col.db.all("select * from revlog order by id")]
 
 
+def _import_old(col: Collection, package: Path, source: Path) -> None:
+    """Import the older build as a learner who then deleted the notes it shipped retired and built with
+    `--forget-retired`, as the build says (the committed lock ships the pair contrasts the vision triad
+    replaced): the sync asks about the upgrade only."""
+    import_package(col, package)
+    col.remove_notes(col.find_notes(f"tag:{RETIRED_TAG}"))
+    build_into(source, package.parent, artefacts=("deck",), forget_retired=True)
+
+
 def _bump_topic(monkeypatch: pytest.MonkeyPatch) -> int:
     """Give the topic note type a new version with another field order; return the new version."""
     spec = NOTETYPES["topic"]
@@ -48,7 +58,7 @@ def test_import_of_the_new_version_then_sync_keeps_every_review(
     path = _new_collection(tmp_path / "collection.anki2")
     build_into(scratch_source, tmp_path / "old", artefacts=("deck",))
     with _opened(path) as col:
-        import_package(col, tmp_path / "old" / f"{DECK}.apkg")
+        _import_old(col, tmp_path / "old" / f"{DECK}.apkg", scratch_source)
         _review(col, "tag:aws-mls-c01::kind::service OR tag:aws-mls-c01::kind::algorithm")
         _review(col, "tag:aws-mls-c01::kind::service", ease=1)
         history, revlog = _history(col), _revlog(col)
@@ -94,7 +104,7 @@ def test_a_new_copy_reviewed_or_edited_before_the_sync_is_folded_into_the_old_no
     path = _new_collection(tmp_path / "collection.anki2")
     build_into(scratch_source, tmp_path / "old", artefacts=("deck",))
     with _opened(path) as col:
-        import_package(col, tmp_path / "old" / f"{DECK}.apkg")
+        _import_old(col, tmp_path / "old" / f"{DECK}.apkg", scratch_source)
         _review(col, "tag:aws-mls-c01::kind::service")
         old_polly = {card.ord: card.id for card in note_by_id(col, "polly").cards()}
         old_accuracy = {card.ord: card.id for card in note_by_id(col, "accuracy").cards()}
@@ -264,7 +274,7 @@ def test_sync_after_an_upgrade_leaves_no_leftovers_after_asking(
     path = _new_collection(tmp_path / "collection.anki2")
     build_into(scratch_source, tmp_path / "old", artefacts=("deck",))
     with _opened(path) as col:
-        import_package(col, tmp_path / "old" / f"{DECK}.apkg")
+        _import_old(col, tmp_path / "old" / f"{DECK}.apkg", scratch_source)
         title = col.decks.name(col.get_card(col.find_cards("")[0]).did).split("::")[0]
         _review(col, "tag:aws-mls-c01::kind::service")
         _as_an_early_release_shipped_it(col, title)

@@ -43,8 +43,8 @@ _GUID = re.compile(r"[0-9a-f]{20}")
 _HASH = re.compile(r"[0-9a-f]{16}")
 _SLUG = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
 _NOTE_ID = re.compile(
-    rf"{_SLUG}(?:\+{_SLUG}|#{_SLUG})?"
-)  # a note id, a contrast pair `a+b`, a fact `note#id`
+    rf"{_SLUG}(?:(?:\+{_SLUG}){{1,2}}|#{_SLUG})?"
+)  # a note id, a contrast `a+b` (or of three, `a+b+c`), a fact `note#id`
 _KEY = re.compile(_SLUG)
 _TAG = re.compile(r"[^\s]+")
 MAX_TIME = 2**31 - 1  # seconds (2038-01-19); note and card ids are these times in milliseconds

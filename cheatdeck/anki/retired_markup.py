@@ -20,7 +20,7 @@ LAYOUT_FIELDS = frozenset(
 
 _ELEMENTS = frozenset(
     {"p", "br", "b", "strong", "i", "em", "code", "sub", "sup", "ul", "ol", "li", "dl", "dt", "dd", "div",
-     "span", "table", "thead", "tbody", "tr", "th", "td", "a"}
+     "span", "table", "thead", "tbody", "tr", "th", "td", "a", "details", "summary"}
 )  # fmt: skip
 _VOID = frozenset({"br"})
 _DROPPED_WITH_TEXT = frozenset({"script", "style", "template", "iframe", "object", "svg", "math"})

@@ -29,6 +29,7 @@ from cheatdeck.cards.plan import (
     TOPIC_CARDS,
     CardPlan,
     CardPlanner,
+    Contrast,
     answer_words,
     fact_card,
     has_reverse,
@@ -96,7 +97,9 @@ def lint(notebook: Notebook) -> list[LintWarning]:
         for item in check(notebook, planner, plans):
             if item.rule in off or item.rule in notebook.note(item.note_id).lint_off:
                 continue
-            if item.other and item.rule in notebook.note(item.other).lint_off:
+            if any(
+                other and item.rule in notebook.note(other).lint_off for other in (item.other, item.third)
+            ):
                 continue
             location, label = notebook.where(item.note_id, item.field)
             found.append(LintWarning(location, label, item.rule, item.message, item.fix))
@@ -111,6 +114,7 @@ class _Found:
     message: str
     fix: str
     other: str = ""  # a second note the warning is about: its lint_off counts too
+    third: str = ""  # the third of a contrast of three, likewise
 
 
 def _count(text: str) -> int:
@@ -215,24 +219,30 @@ def _several_questions(notebook: Notebook, planner: CardPlanner, plans: list[Car
                 )
     if not notebook.deck.cards.contrast:
         return
-    for first, second, rows, sentences in planner.pairs:
-        if len(rows) > 1 and not sentences:  # the contrast card asks "How do they differ in a, b …?"
-            owner, other, field = _pair_entry(first, second)
-            labels = ", ".join(label.lower() for label, _, _ in rows)
+    for contrast in planner.contrasts:
+        rows = contrast.rows
+        if len(rows) > 1 and not contrast.sentences:  # the card asks "How do they differ in a, b …?"
+            owner, others = contrast.owner, contrast.others(contrast.owner)
+            labels = ", ".join(label.lower() for label, _ in rows)
             yield _Found(
                 owner.id,
-                field,
+                contrast.entry,
                 Rule.SEVERAL_QUESTIONS,
-                f"the contrast card with {other.id} asks {len(rows)} differences at once ({labels})",
-                "write it as {id: " + other.id + ", difference: <what tells them apart, in one sentence>}",
-                other.id,
+                f"the contrast card with {others} asks {len(rows)} differences at once ({labels})",
+                _write_difference(contrast),
+                *(note.id for note in contrast.notes if note.id != owner.id),
             )
 
 
-def _pair_entry(first: Note, second: Note) -> tuple[Note, Note, str]:
-    """The note whose `related` list names the pair, the other note, and the entry's field."""
-    owner, other = (first, second) if second.id in first.related_ids else (second, first)
-    return owner, other, f"related[{owner.related_ids.index(other.id)}]"
+def _they(contrast: Contrast) -> str:
+    return "they both" if len(contrast.notes) == 2 else "all three"
+
+
+def _write_difference(contrast: Contrast) -> str:
+    """The fix that gives a contrast its one sentence, in the form its entry is written."""
+    others = [note.id for note in contrast.notes if note.id != contrast.owner.id]
+    named = f"id: {others[0]}" if len(others) == 1 else f"ids: [{', '.join(others)}]"
+    return "write it as {" + named + ", difference: <what tells them apart, in one sentence>}"
 
 
 def _texts(note: Note) -> Iterator[tuple[str, str]]:
@@ -409,10 +419,10 @@ def _answer_on_another_back(
     contrast card it is part of): whichever is reviewed first gives the other away."""
     contrasts: dict[str, list[tuple[str, str]]] = {}
     if notebook.deck.cards.contrast:
-        for first, second, _, sentences in planner.pairs:
-            for note, other in ((first, second), (second, first)):
+        for contrast in planner.contrasts:
+            for note in contrast.notes:
                 contrasts.setdefault(note.id, []).extend(
-                    (f"the contrast card with {other.id}", s) for s in sentences
+                    (f"the contrast card with {contrast.others(note)}", s) for s in contrast.sentences
                 )
     for plan in plans:
         note = plan.note
@@ -541,13 +551,13 @@ def _card_fronts(
         if plan.task:
             yield note.id, "task", "the task card", note.title, plan.task, frozenset()
     if notebook.deck.cards.contrast:
-        for first, second, _, sentences in planner.pairs:
-            owner, _, field = _pair_entry(first, second)
-            names = answer_words(f"{first.title} {second.title}")
-            for sentence in sentences:
+        for contrast in planner.contrasts:
+            titles = [note.title for note in contrast.notes]
+            names = answer_words(" ".join(titles))
+            for sentence in contrast.sentences:
                 answer = " ".join(word for word in sentence.split() if answer_words(word) - names)
-                pair = f"{first.title} vs {second.title}"
-                yield owner.id, field, "the contrast card", pair, answer, frozenset()
+                pair = " vs ".join(titles)
+                yield contrast.owner.id, contrast.entry, "the contrast card", pair, answer, frozenset()
 
 
 def _fronts(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
@@ -576,7 +586,10 @@ def _fronts(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> 
 
 def _no_card(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
     contrasted = {
-        note.id for first, second, rows, said in planner.pairs if rows or said for note in (first, second)
+        note.id
+        for contrast in planner.contrasts
+        if contrast.rows or contrast.sentences
+        for note in contrast.notes
     }
     for plan in plans:
         note = plan.note
@@ -602,17 +615,18 @@ def _no_card(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) ->
                     )
     if not notebook.deck.cards.contrast:
         return
-    for first, second, rows, said in planner.pairs:
-        if rows or said:
+    for contrast in planner.contrasts:
+        if contrast.rows or contrast.sentences:
             continue
-        owner, other, field = _pair_entry(first, second)
+        owner = contrast.owner
         yield _Found(
             owner.id,
-            field,
+            contrast.entry,
             Rule.NO_CARD,
-            f"no contrast card with {other.id}: no field they both fill differs and no difference is written",
-            "write it as {id: " + other.id + ", difference: <what tells them apart, in one sentence>}",
-            other.id,
+            f"no contrast card with {contrast.others(owner)}: no field {_they(contrast)} fill differs and no"
+            " difference is written",
+            _write_difference(contrast),
+            *(note.id for note in contrast.notes if note.id != owner.id),
         )
 
 

@@ -557,25 +557,62 @@ class CardPlanner:
         return _field_value(note, kind.asks)
 
     @cached_property
-    def pairs(self) -> list[tuple[Note, Note, list[tuple[str, str, str]], list[str]]]:
-        """Return each related pair with the fields that differ and the authored differences."""
+    def contrasts(self) -> list[Contrast]:
+        """Return each contrast (a related pair, or three) with the fields that differ and the authored
+        differences."""
         result = []
-        for a, b in contrast_pairs(self.notebook):
-            first, second = self.notebook.note(a), self.notebook.note(b)
-            result.append((first, second, differing_fields(first, second), differences(first, second)))
+        for ids in contrast_groups(self.notebook):
+            notes = tuple(self.notebook.note(note_id) for note_id in ids)
+            owner, entry = _entry(notes)
+            result.append(Contrast(notes, differing_fields(notes), group_differences(notes), owner, entry))
         return result
 
 
-def differing_fields(first: Note, second: Note) -> list[tuple[str, str, str]]:
-    """Return (label, first HTML, second HTML) for each field both notes fill and that differs."""
+@dataclass(frozen=True)
+class Contrast:
+    """Notes one contrast card compares: a related pair, or three (`ids:`), in id order."""
+
+    notes: tuple[Note, ...]
+    rows: list[tuple[str, tuple[str, ...]]]
+    """Each field they all fill and that differs: its label and one HTML value per note."""
+    sentences: list[str]
+    """The authored `difference:` sentences, each once."""
+    owner: Note
+    """The note whose `related` entry names the contrast (the first, in id order, if several do)."""
+    entry: str
+    """That entry's field, `related[2]`."""
+
+    @property
+    def key(self) -> str:
+        """Return the contrast's identity: its notes' ids joined by `+` (`a+b`, `a+b+c`)."""
+        return "+".join(note.id for note in self.notes)
+
+    def others(self, note: Note) -> str:
+        """Return the ids of the contrast's notes other than `note`, as words: `b`, or `b and c`."""
+        return " and ".join(other.id for other in self.notes if other.id != note.id)
+
+
+def _entry(notes: tuple[Note, ...]) -> tuple[Note, str]:
+    """Return the first note (in id order) whose `related` entry names exactly these notes, and the entry."""
+    wanted = {note.id for note in notes}
+    for note in notes:
+        for index, item in enumerate(note.related):
+            if {note.id, *item.others} == wanted:
+                return note, f"related[{index}]"
+    raise ValueError(f"no related entry names {sorted(wanted)}")  # contrast_groups found one
+
+
+def differing_fields(notes: tuple[Note, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """Return (label, one HTML value per note) for each field all the notes fill and that differs."""
     rows = []
     for label, field in _COMPARED:
-        one, two = _field_value(first, field), _field_value(second, field)
-        if one and two and words(one) != words(two):
+        values = [_field_value(note, field) for note in notes]
+        if all(values) and len({tuple(words(value)) for value in values}) > 1:
             render = render_formula if field == "formula" else partial(render_inline, mathjax=True)
-            rows.append(
-                (label, mark_unsourced(first, field, render(one)), mark_unsourced(second, field, render(two)))
+            cells = tuple(
+                mark_unsourced(note, field, render(value)) for note, value in zip(notes, values, strict=True)
             )
+            rows.append((label, cells))
     return rows
 
 
@@ -596,20 +633,42 @@ def _field_value(note: Note, field: str) -> str:
 
 
 def differences(first: Note, second: Note) -> list[str]:
-    """Return the authored `difference:` sentences of a pair, from either side, each once."""
+    """Return the authored `difference:` sentences of a pair, from either side, each once (a contrast of
+    three's sentence is the three's: `group_differences`)."""
+    return group_differences((first, second))
+
+
+def group_differences(notes: tuple[Note, ...]) -> list[str]:
+    """Return the authored `difference:` sentences of the entries that name exactly these notes, each once."""
+    wanted = {note.id for note in notes}
     found = [
         item.difference
-        for note, other in ((first, second), (second, first))
+        for note in notes
         for item in note.related
-        if item.id == other.id and item.difference
+        if item.difference and {note.id, *item.others} == wanted
     ]
     return list(dict.fromkeys(found))
 
 
+def contrast_groups(notebook: Notebook) -> list[tuple[str, ...]]:
+    """Return each contrast once, whichever of its notes (or several) lists it, as its notes' ids in order:
+    a related pair, or a contrast of three (`ids:`). A pair within a contrast of three is not one of its
+    own (`check` refuses one listed both ways)."""
+    groups = {tuple(sorted({note.id, *item.others})) for note in notebook.notes for item in note.related}
+    threes = [set(group) for group in groups if len(group) > 2]
+    return sorted(group for group in groups if len(group) > 2 or not any(set(group) <= g for g in threes))
+
+
 def contrast_pairs(notebook: Notebook) -> list[tuple[str, str]]:
-    """Return each related pair once, whichever side (or both) lists it, in a stable order."""
-    pairs = {tuple(sorted((note.id, other))) for note in notebook.notes for other in note.related_ids}
-    return sorted((a, b) for a, b in pairs)
+    """Return every two notes a contrast compares (each pair of a contrast of three too), once each, in a
+    stable order: the sheet links them."""
+    pairs = {
+        (group[i], group[j])
+        for group in contrast_groups(notebook)
+        for i in range(len(group))
+        for j in range(i + 1, len(group))
+    }
+    return sorted(pairs)
 
 
 # --- Planning the Anki notes ---------------------------------------------------------------------------
@@ -625,10 +684,10 @@ def plan_source_notes(
     for note in notebook.notes:
         planned.extend(_plan_note(notebook, planner.plan(note), media, positions[note.id], templates))
     if notebook.deck.cards.contrast:
-        for first, second, rows, sentences in planner.pairs:
-            if rows or sentences:
-                position = max(positions[first.id], positions[second.id])
-                planned.append(contrast_note(notebook, first, second, rows, sentences, position, templates))
+        for contrast in planner.contrasts:
+            if contrast.rows or contrast.sentences:
+                position = max(positions[note.id] for note in contrast.notes)
+                planned.append(contrast_note(notebook, contrast, position, templates))
     return planned
 
 
@@ -734,28 +793,24 @@ def _render_answer(kind: CardKind, answer: str) -> str:
 
 
 def contrast_note(
-    notebook: Notebook,
-    first: Note,
-    second: Note,
-    rows: list[tuple[str, str, str]],
-    sentences: list[str],
-    position: int = 1 << 30,
-    templates: Path = SHIPPED_TEMPLATES,
+    notebook: Notebook, contrast: Contrast, position: int = 1 << 30, templates: Path = SHIPPED_TEMPLATES
 ) -> PlannedNote:
-    """Plan the contrast card of a related pair: only what differs, side by side.
+    """Plan the contrast card of a related pair, or of three: only what differs, side by side.
 
     An authored `difference` is the answer to "What tells them apart?", one thing to grade; the table of
     differing fields then folds away under *Side by side*. Without one, the card asks for the fields."""
     deck = notebook.deck
-    pair = f"{first.id}+{second.id}"
+    notes, rows, sentences = contrast.notes, contrast.rows, contrast.sentences
     table = ""
     if rows:
+        names = [Markup(render_text(note.title)) for note in notes]
         table = render_fragment(
             templates,
             "differences",
-            first=Markup(render_text(first.title)),
-            second=Markup(render_text(second.title)),
-            rows=[(label, Markup(one), Markup(two)) for label, one, two in rows],
+            names=names,
+            first=names[0],
+            second=names[1],
+            rows=[(label, *(Markup(cell) for cell in cells)) for label, cells in rows],
         )
         table = explain_unsourced(table, templates)
     if sentences or not rows:
@@ -767,22 +822,24 @@ def contrast_note(
             table=Markup(table),
         )
     else:
-        labels = [label.lower() for label, _, _ in rows]
+        labels = [label.lower() for label, _ in rows]
         listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
         question, answer = f"How do they differ in {listed}?", table
     fields = (
-        f"{render_text(first.title)} vs {render_text(second.title)}",
+        " vs ".join(render_text(note.title) for note in notes),
         render_text(question),
         answer,
-        pair,
+        contrast.key,
     )
     return PlannedNote(
-        guid=note_guid(deck.id, "contrast", pair),
-        note_id=pair,
+        guid=note_guid(deck.id, "contrast", contrast.key),
+        note_id=contrast.key,
         notetype="contrast",
         deck=f"{deck.title}::{CONTRAST_SUBDECK}",
         fields=tuple(canonical_html(value) for value in fields),
-        tags=tuple(sorted({f"{deck.id}::contrast", *_tags(deck.id, first), *_tags(deck.id, second)})),
+        tags=tuple(
+            sorted({f"{deck.id}::contrast", *(tag for note in notes for tag in _tags(deck.id, note))})
+        ),
         cards=("contrast",),
         position=(position, 1 << 20),
     )

@@ -31,8 +31,15 @@ Loc = tuple[str | int | float | None, ...]  # as in sources.py: the key path of 
 NOTE_HEADING = re.compile(r"^(?P<title>.*?)\s*\{#(?P<id>[^}\s]*)\}$")
 _KEY = re.compile(r"^(?P<key>[a-z_][a-z0-9_-]*):(?:[ \t]+(?P<value>.*?))?[ \t]*$")
 _ITEM = re.compile(r"^[ \t]*[-*+][ \t]+(?P<value>.*?)[ \t]*$")
-_PAIR_KEY = re.compile(r"^(?P<key>q|a|says|right|reference):[ \t]+(?P<value>.*)$")
-"""A question fact (`- q: …` then `  a: …`) or a correction (`- says: …`, `  right: …`, `  reference: …`)."""
+_PAIR_KEY = re.compile(r"^(?P<key>q|a|says|right|reference|id|ids|difference):[ \t]+(?P<value>.*)$")
+"""A question fact (`- q: …` then `  a: …`), a correction (`- says: …`, `  right: …`, `  reference: …`) or
+a contrast with its sentence (`- id: …` or `- ids: a, b`, then `  difference: …`)."""
+_ITEM_KEYS = {
+    "facts": ("q", "a"),
+    "corrections": ("says", "right", "reference"),
+    "related": ("id", "ids", "difference"),
+}
+"""The keys each list's items may hold (the first starts an item)."""
 _LINK_ITEM = re.compile(r"^\[(?P<label>.+)\]\((?P<url>\S+)\)$")
 _PHRASE_LISTS = ("trivia",)  # lists of words, not of names: `trivia: HTTP requests, MXNet` has two items
 _FROM_HEADING = ("id", "title")
@@ -257,10 +264,10 @@ def _read_block(
             block.values[key] = [*items, _item_value(key, item["value"])]
         elif key is not None and text[0] in " \t":
             value = block.values[key]
-            pair = _PAIR_KEY.match(text.strip())
+            pair = _item_key(key, text.strip())
             if isinstance(value, list) and value and isinstance(value[-1], dict) and pair:
                 block.lines[(*at, key, len(value) - 1, pair["key"])] = index + 1
-            block.values[key] = _continue(value, text.strip())
+            block.values[key] = _continue(key, value, text.strip())
         else:
             break  # the body starts here
         index += 1
@@ -281,12 +288,21 @@ def _inline_value(key: str, value: str | None) -> Any:
     return [part for part in re.split(r"[,\s]+", value) if part]
 
 
+def _item_key(key: str, text: str) -> re.Match[str] | None:
+    """Match `text` as a `key: value` line of an item of the list `key` (None: not one of its keys)."""
+    pair = _PAIR_KEY.match(text)
+    return pair if pair and pair["key"] in _ITEM_KEYS.get(key, ()) else None
+
+
+def _pair_value(key: str, value: str) -> Any:
+    """Return an item key's value: the ids of a contrast of three (`ids: a, b`) as a list."""
+    return [part for part in re.split(r"[,\s]+", value.strip("[] ")) if part] if key == "ids" else value
+
+
 def _item_value(key: str, value: str) -> Any:
-    pair = _PAIR_KEY.match(value)
-    if key == "facts" and pair and pair["key"] == "q":
-        return {"q": pair["value"]}
-    if key == "corrections" and pair and pair["key"] == "says":
-        return {"says": pair["value"]}
+    pair = _item_key(key, value)
+    if pair and pair["key"] in ("q", "says", "id", "ids"):
+        return {pair["key"]: _pair_value(pair["key"], pair["value"])}
     if key == "references":
         link = _LINK_ITEM.match(value)
         if link:
@@ -296,14 +312,14 @@ def _item_value(key: str, value: str) -> Any:
     return value
 
 
-def _continue(value: Any, more: str) -> Any:
-    """Append an indented continuation line to a value (or to the last item of a list)."""
+def _continue(key: str, value: Any, more: str) -> Any:
+    """Append an indented continuation line to a value (or to the last item of the list `key`)."""
     if isinstance(value, list) and value and isinstance(value[-1], str):
         return [*value[:-1], f"{value[-1]} {more}"]
     if isinstance(value, list) and value and isinstance(value[-1], dict):
-        pair, last = _PAIR_KEY.match(more), dict(value[-1])
+        pair, last = _item_key(key, more), dict(value[-1])
         if pair:
-            last[pair["key"]] = pair["value"]
+            last[pair["key"]] = _pair_value(pair["key"], pair["value"])
         else:
             name = list(last)[-1]
             last[name] = f"{last[name]} {more}"
@@ -410,7 +426,10 @@ def _format_block(values: Mapping[str, Any]) -> str:
         value = values[key]
         if value is None or value in ("", (), []):
             continue
-        if isinstance(value, list | tuple) and key in ("references", "facts", "corrections", *_PHRASE_LISTS):
+        if isinstance(value, list | tuple) and (
+            key in ("references", "facts", "corrections", *_PHRASE_LISTS)
+            or any(isinstance(item, Mapping) for item in value)
+        ):
             lines.append(f"{key}:")
             lines += [f"- {_format_item(item)}" for item in value]
         elif isinstance(value, list | tuple):
@@ -428,6 +447,8 @@ def _format_item(item: Any) -> str:
         if "text" in item:
             return _one_line(str(item["text"]))
         return "\n  ".join(f"{key}: {_format_item(value)}" for key, value in item.items())
+    if isinstance(item, list | tuple):
+        return ", ".join(_format_item(part) for part in item)
     return _one_line(str(item))
 
 

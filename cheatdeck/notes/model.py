@@ -203,10 +203,25 @@ def _builtin_kind(value: object) -> object:
 
 
 class Related(_Strict):
-    """A note this one is contrasted with, and optionally what tells them apart, in one sentence."""
+    """A note this one is contrasted with (`id`), or two (`ids`: a contrast of three, one card for the
+    three), and optionally what tells them apart, in one sentence."""
 
-    id: Slug
+    id: Slug | None = None
+    ids: tuple[Slug, ...] | None = None
     difference: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_or_two(self) -> Related:
+        if (self.id is None) == (self.ids is None):
+            raise ValueError("name the note contrasted with as id, or the two of a contrast of three as ids")
+        if self.ids is not None and (len(self.ids) != 2 or self.ids[0] == self.ids[1]):
+            raise ValueError(f"a contrast of three names two other notes under ids, got {list(self.ids)}")
+        return self
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """Return the ids of the notes this entry contrasts its note with (one, or two)."""
+        return self.ids if self.ids is not None else (self.id or "",)
 
 
 def _related_from_id(value: object) -> object:
@@ -312,8 +327,8 @@ class Note(_Strict):
 
     @property
     def related_ids(self) -> tuple[str, ...]:
-        """Return the ids of the notes this one is contrasted with."""
-        return tuple(item.id for item in self.related)
+        """Return the ids of the notes this one is contrasted with (both of a contrast of three)."""
+        return tuple(other for item in self.related for other in item.others)
 
 
 class _CardSwitches(_Strict):

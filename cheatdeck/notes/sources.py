@@ -555,7 +555,8 @@ def _check_note(
     yield from _check_media(note, rules.source_dir, problem, warnings)
     if note.id in note.related_ids:
         yield problem("related", "a note cannot be related to itself")
-    if len(set(note.related_ids)) != len(note.related_ids):
+    entries = [frozenset(item.others) for item in note.related]
+    if len(set(entries)) != len(entries):
         yield problem("related", "lists the same note twice")
     yield from (problem(field, message) for field, message in _kind_fields(note, rules.kinds))
     yield from _check_unsourced(note, index, document)
@@ -680,16 +681,35 @@ def is_inside(folder: Path, relative: str) -> bool:
 
 def _check_related(notes: list[Note], places: dict[str, tuple[_Document, int]]) -> Iterator[Problem]:
     known = list(places)
+    threes: dict[frozenset[str], str] = {}  # a contrast of three, and where it is first written
     for note in notes:
         document, index = places[note.id]
-        for position, other in enumerate(note.related_ids):
-            if other not in places:
+        for position, item in enumerate(note.related):
+            loc: Loc = ("notes", index, "related", position)
+            for at, other in enumerate(item.others):
+                where = loc if item.ids is None else (*loc, "ids", at)
+                if other not in places:
+                    yield Problem(
+                        document.path,
+                        document.line_of(where),
+                        _format_loc(where),
+                        f"unknown note id {other!r}{_did_you_mean(other, known)}",
+                    )
+            if item.ids is not None:
+                threes.setdefault(frozenset((note.id, *item.ids)), f"{document.path}:{document.line_of(loc)}")
+    for note in notes:
+        document, index = places[note.id]
+        for position, item in enumerate(note.related):
+            three = next((ids for ids in threes if item.id is not None and {note.id, item.id} <= ids), None)
+            if three is not None:
                 loc = ("notes", index, "related", position)
+                names = ", ".join(sorted(three))
                 yield Problem(
                     document.path,
                     document.line_of(loc),
                     _format_loc(loc),
-                    f"unknown note id {other!r}{_did_you_mean(other, known)}",
+                    f"{note.id} and {item.id} are already contrasted as three ({names}, at {threes[three]}):"
+                    " one card compares the three; leave this pair out",
                 )
 
 
