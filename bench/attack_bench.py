@@ -856,7 +856,7 @@ FORMULAS = [
 ]
 
 
-# A sheet is laid out in cached parts (chapters) only from CHAPTERS_FROM notes (cheatdeck/sheet/document.py)
+# A sheet is laid out in cached parts (pages of notes) from PARTS_FROM notes (cheatdeck/sheet/document.py)
 MANY = [
     {"id": f"filler-{i}", "title": f"Filler {i}", "kind": "concept", "summary": f"Filler note {i}."}
     for i in range(125)

@@ -28,7 +28,7 @@ from tests.test_sheet_pdf import DECK, FIGURE, _notes
 @pytest.fixture
 def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The two-chapter guide of test_sheet_pdf (three parts: two chapters and the back matter)."""
-    monkeypatch.setattr(cheatdeck.sheet.document, "CHAPTERS_FROM", 0)
+    monkeypatch.setattr(cheatdeck.sheet.document, "PARTS_FROM", 0)
     monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 1)
     monkeypatch.setattr(typeset, "_DRAWN", {})  # a fresh process: formulas drawn or read from the cache
     folder = tmp_path / "source"
@@ -172,7 +172,7 @@ resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # /dev/zero read who
 import cheatdeck.sheet.document
 from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.build.pipeline import build
-cheatdeck.sheet.document.CHAPTERS_FROM = 0
+cheatdeck.sheet.document.PARTS_FROM = 0
 cheatdeck.sheet.document._cores = lambda: 1
 build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), artefacts=("sheet",),
                    sheet=SheetOptions(layout="guide")))

@@ -11,21 +11,22 @@ import pytest
 from pypdf import PdfReader
 
 import cheatdeck.sheet.document
+import cheatdeck.sheet.flow
 import cheatdeck.sheet.join
 import cheatdeck.sheet.pdf
 from cheatdeck.build.pipeline import build
 from cheatdeck.options import BuildOptions, SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER
-from cheatdeck.sheet.document import CHAPTER_NOTES, CHAPTERS_FROM, Section, chapters_of
 from cheatdeck.sheet.typeset import _draw as draw_with_ziamath
 
 DECK = "id: parts\ntitle: Parts\n"
 SVG = 'xmlns="http://www.w3.org/2000/svg" width="40" height="20"'
 FIGURE = f'<svg {SVG}><rect width="40" height="20" fill="{{}}"/></svg>'
+CONCEPTS = 90  # two pages of notes (guide layout)
 
 
 def _notes() -> str:
-    """Two chapters: two algorithms and CHAPTER_NOTES concepts, then two metrics with a figure (guide
+    """Two chapters: two algorithms and CONCEPTS concepts, then two metrics with a figure (guide
     layout). The grid of algorithms (the back matter) links into the first chapter."""
     lines = ["notes:"]
     for name, learning in (("kmeans", "unsupervised"), ("xgboost", "supervised")):
@@ -37,7 +38,7 @@ def _notes() -> str:
             f"    learning: {learning}",
             "    task: classification",
         ]
-    for index in range(CHAPTER_NOTES):
+    for index in range(CONCEPTS):
         lines += [
             f"  - id: concept-{index}",
             f"    title: Concept number {index}",
@@ -61,7 +62,7 @@ def _notes() -> str:
 @pytest.fixture
 def short_sheets_have_chapters(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chapters from the first note on, so two chapters take 44 notes, not 120."""
-    monkeypatch.setattr(cheatdeck.sheet.document, "CHAPTERS_FROM", 0)
+    monkeypatch.setattr(cheatdeck.sheet.document, "PARTS_FROM", 0)
 
 
 @pytest.fixture
@@ -76,16 +77,23 @@ def source(tmp_path: Path, short_sheets_have_chapters: None) -> Path:
 
 @pytest.fixture
 def laid_out(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The HTML of every document WeasyPrint lays out, all in this process."""
+    """The HTML of every document WeasyPrint lays out, all in this process: the notes' parts (runs of
+    items tried), the back matter, the frame."""
     documents: list[str] = []
     render = cheatdeck.sheet.pdf.Renderer.render
+    lay_out = cheatdeck.sheet.flow._lay_out
 
     def counting(self: Any, html: str, epoch: int) -> Any:
         documents.append(html)
         return render(self, html, epoch)
 
+    def counting_runs(flow: Any, renderer: Any, start: int, stop: int, pages: int | None) -> Any:
+        documents.append(flow.html(start, stop))
+        return lay_out(flow, renderer, start, stop, pages)
+
     monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 1)
     monkeypatch.setattr(cheatdeck.sheet.pdf.Renderer, "render", counting)
+    monkeypatch.setattr(cheatdeck.sheet.flow, "_lay_out", counting_runs)
     return documents
 
 
@@ -95,27 +103,13 @@ def _build(source: Path, out: Path, **options: Any) -> bytes:
     return (out / "cheatsheet.pdf").read_bytes()
 
 
-def _chapters(sizes: list[int]) -> list[list[int]]:
-    sections = [Section(None, (None,) * size) for size in sizes]  # type: ignore[arg-type]
-    chapters = chapters_of(sections)
-    assert [chapter.starts_page for chapter in chapters] == [index > 0 for index in range(len(chapters))]
-    return [[len(section.notes) for section in chapter.sections] for chapter in chapters]
-
-
-def test_sections_join_chapters_of_at_least_the_chapter_size_on_a_long_sheet() -> None:
-    assert (CHAPTER_NOTES, CHAPTERS_FROM) == (40, 120)  # the figures below are written for these
-    assert _chapters([30, 5, 10, 50, 2, 30]) == [[30, 5, 10], [50], [2, 30]]
-    assert _chapters([30, 5, 10, 50, 2]) == [[30, 5, 10, 50, 2]]  # 97 notes: one chapter, no empty page
-    assert _chapters([]) == []
-
-
 @pytest.mark.slow
 def test_an_edit_lays_out_only_its_part_and_gives_the_bytes_of_a_forced_build(
     source: Path, tmp_path: Path, laid_out: list[str]
 ) -> None:
     out = tmp_path / "dist"
     first = _build(source, out)
-    assert len(laid_out) == 3 + 1  # two chapters and the back matter, then the frame
+    assert sum('class="frame-page"' in html for html in laid_out) == 1  # the frame, laid out once
     laid_out.clear()
     notes = source / "notes.yaml"
     notes.write_text(
@@ -123,8 +117,8 @@ def test_an_edit_lays_out_only_its_part_and_gives_the_bytes_of_a_forced_build(
     )
     edited = _build(source, out)
     assert edited != first
-    [chapter] = laid_out  # the second chapter holds the edit; the first one, the grid and the frame
-    assert "numbered one" in chapter and "Concept number" not in chapter  # (same pages, day) are kept
+    [part] = laid_out  # the second page of notes holds the edit; the first one, the grid and the frame
+    assert "numbered one" in part and "Concept number" not in part  # (same pages, day) are kept
     assert _build(source, tmp_path / "forced", force=True) == edited
     assert _build(source, out, force=True) == edited  # --force lays out afresh, the same bytes
 
@@ -137,7 +131,9 @@ def test_a_changed_image_lays_out_its_part_again(source: Path, tmp_path: Path, l
     laid_out.clear()
     after = _build(source, out)
     assert after != before
-    assert len(laid_out) == 1  # the chapter showing the figure (the frame, same pages and day, is kept)
+    # the part showing the figure, and the part before, which ends where a note showing it did not fit
+    # (the frame, same pages and day, is kept)
+    assert laid_out and all('src="media/figure.svg"' in html for html in laid_out)
     assert after == _build(source, tmp_path / "forced", force=True)
 
 
@@ -158,18 +154,16 @@ def test_a_damaged_cache_is_laid_out_again(source: Path, tmp_path: Path, laid_ou
     assert len(kept) == 3 + 1  # one per part and the frame of this day and page count, no leftovers
 
 
-def test_each_chapter_starts_a_page_and_links_cross_parts(source: Path, tmp_path: Path) -> None:
+def test_the_notes_parts_hold_whole_notes_and_links_cross_parts(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     pdf = PdfReader(_build(source, out, force=True) and out / "cheatsheet.pdf")
     texts = [page.extract_text() for page in pdf.pages]
     count = len(pdf.pages)
     assert all(f"page {number} of {count}" in text for number, text in enumerate(texts, start=1))
-    last_concept = next(
-        number for number, text in enumerate(texts) if f"numbered {CHAPTER_NOTES - 1}," in text
-    )
+    last_concept = next(number for number, text in enumerate(texts) if f"numbered {CONCEPTS - 1}," in text)
     metrics = next(number for number, text in enumerate(texts) if "The measure numbered 0" in text)
-    assert metrics == last_concept + 1  # the second chapter starts a page ...
-    assert "The idea numbered" not in texts[metrics]  # ... of its own
+    assert metrics == last_concept + 1  # the metrics' part starts a page ...
+    assert "The idea numbered" not in texts[metrics]  # ... as the concepts fill the one before
     destinations, checked = pdf.named_destinations, set()
     for page_number, page in enumerate(pdf.pages):
         for reference in page.get("/Annots", []):
@@ -411,7 +405,8 @@ def test_the_parts_do_not_hold_the_day_or_the_decks_metadata(source: Path) -> No
     today = render_sheet_parts(notebook, SHIPPED_TEMPLATES, SheetOptions(), 0)
     (source / "deck.yaml").write_text(DECK + "author: Someone else\n", encoding="utf-8")
     tomorrow = render_sheet_parts(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), 86_400)
-    assert tomorrow.parts == today.parts and len(today.parts) == 3
+    assert tomorrow.parts == today.parts and len(today.parts) == 1  # the back matter
+    assert tomorrow.flow == today.flow and today.flow is not None
     assert tomorrow.frame != today.frame and "Someone else" in str(tomorrow.frame)
 
 
@@ -501,7 +496,7 @@ import cheatdeck.sheet.document, cheatdeck.sheet.pdf
 from cheatdeck.options import BuildOptions
 from cheatdeck.build.pipeline import build
 
-cheatdeck.sheet.document.CHAPTERS_FROM = 0
+cheatdeck.sheet.document.PARTS_FROM = 0
 cheatdeck.sheet.document._cores = lambda: 2
 parent = os.getpid()
 
@@ -530,7 +525,7 @@ def test_a_killed_build_leaves_no_worker_behind(source: Path, tmp_path: Path) ->
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as build_process:
         try:
             assert build_process.stdout is not None
-            workers = [int(build_process.stdout.readline()) for _ in range(2)]
+            workers = [int(build_process.stdout.readline())]  # the back matter's (the notes: here)
         finally:
             build_process.send_signal(signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -618,12 +613,12 @@ def test_an_edit_in_the_same_process_reads_only_the_part_it_laid_out_again(
         cheatdeck.sheet.pdf, "_check_part", lambda path, pdf: checked.append(path) or check(path, pdf)
     )
     notes = source / "notes.yaml"
-    for number, word in enumerate(("one", "two")):
+    for was, word in (("numbered 1", "one"), ("one", "two")):  # the second metric, not a part's first note
         laid_out.clear()
-        notes.write_text(notes.read_text().replace(f"measure numbered {number}.", f"measure {word}."))
+        notes.write_text(notes.read_text().replace(f"measure {was}.", f"measure {word}."))
         edited = _build(source, out)
-        assert len(laid_out) == 1 and f"measure {word}." in laid_out[0]  # the chapter holding the edit
-        assert len(read) == 1 and not checked  # that chapter alone is read; the rest was read before
+        assert len(laid_out) == 1 and f"measure {word}." in laid_out[0]  # the part holding the edit
+        assert len(read) == 1 and not checked  # that part alone is read; the rest was read before
         read.clear()
         assert _build(source, tmp_path / f"forced-{word}", force=True) == edited
         assert _build(source, out) == edited  # up to date

@@ -82,56 +82,75 @@ def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
     return notes
 
 
-CHAPTER_NOTES = 40
-CHAPTERS_FROM = 3 * CHAPTER_NOTES
-"""A long sheet (CHAPTERS_FROM notes or more) reads in chapters: once the notes since the last chapter
-began number CHAPTER_NOTES, the next kind starts a new page. Each chapter is laid out on its own
-(`cheatdeck.sheet.pdf`), so a change lays out only its chapter again, and chapters render side by side on
-several cores. A shorter sheet is one chapter: a page left part empty would cost it more than the
-seconds saved. The shipped notes are one chapter."""
+PARTS_FROM = 120
+"""A long sheet (PARTS_FROM notes or more) is laid out in parts of a page (`cheatdeck.sheet.flow`), so a
+change lays out only the page holding it (and the next, if the notes it holds change). A shorter sheet is
+one document: its parts, frame and join would cost it more than the seconds saved. The shipped notes are
+one document."""
 
 
 @dataclass(frozen=True)
 class Chapter:
-    """Consecutive kind sections laid out together; every chapter but the first starts a new page."""
+    """Consecutive kind sections laid out together (the whole sheet's notes are one chapter; `starts_page`
+    stays for templates written when a long sheet had several)."""
 
     sections: tuple[Section, ...]
     starts_page: bool
 
 
+FLOW_ITEM = "<!-- item -->"
+"""Written by the template before each item of the notes (a note, the first of a kind with its kind's
+heading) and after the last: where the notes' HTML is cut into items."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The notes of a long sheet as items laid out in order, a page at a time (`cheatdeck.sheet.flow`):
+    each part's HTML is `prefix`, some consecutive items, then `suffix`. `anchors` names every anchor
+    the sheet lays out anywhere (a link to one a part does not hold gets a stand-in there)."""
+
+    prefix: str
+    items: tuple[str, ...]
+    suffix: str
+    anchors: frozenset[str]
+
+    def html(self, start: int, stop: int) -> str:
+        """The HTML of a part holding items `start` … `stop - 1`."""
+        return self.prefix + "".join(self.items[start:stop]) + self.suffix
+
+
 @dataclass(frozen=True)
 class SheetParts:
     """The sheet as documents laid out apart and joined page after page (see `cheatdeck.sheet.pdf`):
-    one per chapter, then the back matter (grid, lists, references), each without page margins; and the
-    frame, which draws the margins (title, legend, date, "page x of y") on every page and carries the
-    document's metadata."""
+    the notes' flow, laid out a page at a time, then the parts laid out whole (the back matter: grid,
+    lists, references), each without page margins; and the frame, which draws the margins (title,
+    legend, date, "page x of y") on every page and carries the document's metadata."""
 
     parts: tuple[str, ...]
     frame: str | None  # holds FRAME_PAGES where the frame's pages go; None: one part, margins and all
+    flow: Flow | None = None  # the notes, laid out in parts of a page before `parts`
 
     def frame_for(self, pages: int) -> str:
         """The frame's HTML for a sheet of `pages` pages."""
         assert self.frame is not None
         return self.frame.replace(FRAME_PAGES, '<div class="frame-page"></div>' * pages, 1)
 
+    def text(self) -> str:
+        """Every part's HTML (not the frame's), for what depends on all the sheet shows."""
+        flow = (self.flow.prefix + "".join(self.flow.items)) if self.flow else ""
+        return flow + "".join(self.parts)
+
 
 FRAME_PAGES = "<!-- frame pages -->"
 
 
-def chapters_of(sections: list[Section]) -> list[Chapter]:
-    """Group kind sections into chapters of at least CHAPTER_NOTES notes (the last may hold fewer), or
-    into one chapter if there are fewer than CHAPTERS_FROM notes."""
-    if sum(len(section.notes) for section in sections) < CHAPTERS_FROM:
-        return [Chapter(tuple(sections), starts_page=False)] if sections else []
-    chapters: list[list[Section]] = []
-    count = CHAPTER_NOTES
-    for section in sections:
-        if count >= CHAPTER_NOTES:
-            chapters.append([])
-            count = 0
-        chapters[-1].append(section)
-        count += len(section.notes)
-    return [Chapter(tuple(group), starts_page=index > 0) for index, group in enumerate(chapters)]
+def split_flow(html: str) -> tuple[str, tuple[str, ...], str] | None:
+    """Cut the notes' HTML into its prefix, items and suffix at the template's FLOW_ITEM marks (None: the
+    template writes none, so the notes are one part)."""
+    pieces = html.split(FLOW_ITEM)
+    if len(pieces) < 3:
+        return None
+    return pieces[0], tuple(pieces[1:-1]), pieces[-1]
 
 
 def render_sheet_html(
@@ -146,22 +165,25 @@ def render_sheet_html(
 def render_sheet_parts(
     notebook: Notebook, templates: Path, options: SheetOptions, changed: int, grid: Grid | None = None
 ) -> SheetParts:
-    """Render the cheat sheet as parts laid out apart: its chapters, its back matter and its frame.
-    Joined, they show what `render_sheet_html`'s single document shows. A sheet of one chapter is that
-    single document (its parts would be laid out, framed and joined for nothing)."""
+    """Render the cheat sheet as parts laid out apart: its notes' flow, its back matter and its frame.
+    Joined, they show what `render_sheet_html`'s single document shows. A sheet under PARTS_FROM notes is
+    that single document (its parts would be laid out, framed and joined for nothing)."""
     render, chapters = _sheet_renderer(notebook, templates, options, changed, grid)
-    if sum(len(section.notes) for chapter in chapters for section in chapter.sections) < CHAPTERS_FROM:
-        # a short sheet is one chapter: one document costs less than its parts, a frame and a join
+    if sum(len(section.notes) for chapter in chapters for section in chapter.sections) < PARTS_FROM:
+        # a short sheet: one document costs less than its parts, a frame and a join
         return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
     frame = render(frame=True, margins=True)
     if FRAME_PAGES not in frame:  # a template copied before the sheet had parts: one document, as then
         return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
-    parts = [render(chapters=[chapter], back_matter=False) for chapter in chapters]
+    notes = render(chapters=chapters, back_matter=False)
+    split = split_flow(notes)
+    parts = [] if split else [notes]  # a template from before the flow: the notes are one part
     back = render(chapters=[], back_matter=True)
-    if anchors_in(back) or not parts:  # the back matter printed something, or nothing else did
+    if anchors_in(back) or not (parts or split):  # the back matter printed something, or nothing else did
         parts.append(back)
-    everywhere = {name for part in parts for name in anchors_in(part)}
-    return SheetParts(tuple(with_stubs(part, everywhere) for part in parts), frame)
+    everywhere = {name for part in (*parts, notes) for name in anchors_in(part)}
+    flow = Flow(*split, frozenset(everywhere)) if split else None
+    return SheetParts(tuple(with_stubs(part, everywhere) for part in parts), frame, flow)
 
 
 def _sheet_renderer(
@@ -214,6 +236,7 @@ def _sheet_renderer(
         "columns": options.columns,
         "legend_text": legend,
         "frame_pages": Markup(FRAME_PAGES),
+        "flow_item": Markup(FLOW_ITEM),
     }
 
     def render(
@@ -226,7 +249,7 @@ def _sheet_renderer(
         switches = {"chapters": chapters, "back_matter": back_matter, "margins": margins, "frame": frame}
         return _tidy_spaces(template.render(**context, **switches))
 
-    return render, chapters_of(sections)
+    return render, [Chapter(tuple(sections), starts_page=False)] if sections else []
 
 
 _STRONG = re.compile(r"<strong>(.*?)</strong>", re.DOTALL)
@@ -429,13 +452,15 @@ def _sheet_artefact(shared: Shared) -> Artefact:
             cache=cache / "sheet",
             reuse=not options.force,  # --force lays out every part afresh (and keeps them)
         )
-        save_drawings(cache / "formulas.json", "".join(sheet.parts))
+        save_drawings(cache / "formulas.json", sheet.text())
         log.info("cheat sheet: %d pages", shared.report.sheet_pages)
 
     # the fonts found and the files shown (by the parts, and by the frame in the margins) shape the PDF
-    shown = "".join(sheet.parts) + (sheet.frame or "")
+    shown = sheet.text() + (sheet.frame or "")
     files = sheet_renderer(options.source, options.templates, source_url).files_read(shown)
-    content = stamp(version("weasyprint"), fonts_digest(), *sheet.parts, sheet.frame or "", *files)
+    flow = sheet.flow
+    pieces = (flow.prefix, *flow.items, flow.suffix) if flow else ()
+    content = stamp(version("weasyprint"), fonts_digest(), *pieces, *sheet.parts, sheet.frame or "", *files)
     return Artefact("sheet", content, {SHEET_FILE: write})
 
 

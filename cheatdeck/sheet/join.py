@@ -719,11 +719,14 @@ def join_parts(
     frame_for: Callable[[int], bytes],
     owned: Sequence[frozenset[str]],
     parsed: dict[bytes, PreparedPdf] | None = None,
+    continues: Sequence[bool] = (),
 ) -> tuple[bytes, int]:
     """Join the parts' PDFs page after page, draw the frame's pages (`frame_for(page count)`) over
     them, and keep the links, the outline (each part's in turn), the frame's metadata and a
     reproducible identifier. Return the PDF and its page count. The PDFs read are taken from and kept in
-    `parsed` (each keeps its objects as this join wrote them, to be copied again as they are)."""
+    `parsed` (each keeps its objects as this join wrote them, to be copied again as they are). A part
+    that `continues` the section of the part before (a page of the notes, `cheatdeck.sheet.flow`) puts
+    the entries its outline starts with that head nothing (its notes) under that section's entry."""
     parsed = {} if parsed is None else parsed
     prepared = [_read_once(part, parsed) for part in parts]
     count = sum(len(part.pages) for part in prepared)
@@ -741,7 +744,7 @@ def join_parts(
         if name in names
     }
     digest = hashlib.sha256(b"".join(hashlib.sha256(pdf).digest() for pdf in (*parts, frame_pdf)))
-    return _write(prepared, owned, frame, laid_out, digest.digest()[:16]), count
+    return _write(prepared, owned, frame, laid_out, digest.digest()[:16], continues), count
 
 
 def _write(
@@ -750,6 +753,7 @@ def _write(
     frame: PreparedPdf,
     laid_out: set[str],
     identifier: bytes,
+    continues: Sequence[bool] = (),
 ) -> bytes:
     """Number every object of the joined PDF, then write them in order: the catalog, the page tree, the
     metadata and the `q` opening each page (1 to 4), the pages, each part's objects, the frame's, the
@@ -793,7 +797,7 @@ def _write(
     _write_forms(writer, frame_part, forms)
     for ending in endings:
         writer.add(_stream({}, ending, {}))
-    for body in _outline_written(parts, outline):
+    for body in _outline_written(parts, outline, continues):
         writer.add(body)
     return writer.finish(1, 3, identifier)
 
@@ -921,23 +925,47 @@ def _outline_numbers(parts: list[_Part], first: int) -> list[int]:
     return list(range(first, first + count + 1)) if count else []
 
 
+def _nodes(nodes: list[_Node]) -> int:
+    return sum(1 + _nodes(children) for _, _, children in nodes)
+
+
 def _size(items: list[_Item]) -> int:
     return sum(1 + _size(item.children) for item in items)
 
 
-def _outline_written(parts: list[_Part], numbers: list[int]) -> list[bytes]:
+_Node = tuple[_Part, _Item, list[Any]]  # an outline item, with the part it points into and its children
+
+
+def _outline_tree(parts: list[_Part], continues: Sequence[bool]) -> list[_Node]:
+    """Each part's outline in turn; a part that continues a section puts its leading entries that head
+    nothing under the last entry at the top that does."""
+
+    def node(part: _Part, item: _Item) -> _Node:
+        return (part, item, [node(part, child) for child in item.children])
+
+    top: list[_Node] = []
+    for index, part in enumerate(parts):
+        items = list(part.read.outline)
+        if index < len(continues) and continues[index] and top and top[-1][2]:
+            while items and not items[0].children:
+                top[-1][2].append(node(part, items.pop(0)))
+        top += [node(part, item) for item in items]
+    return top
+
+
+def _outline_written(parts: list[_Part], numbers: list[int], continues: Sequence[bool] = ()) -> list[bytes]:
     """The outline's objects: the root, then each part's items in turn, every item open."""
     if not numbers:
         return []
     bodies: dict[int, bytes] = {}
-    top = [(part, item) for part in parts for item in part.read.outline]
+    top = _outline_tree(parts, continues)
     counter = iter(numbers[1:])
     bodies[numbers[0]] = _level(top, numbers[0], counter, bodies, root=True)
     return [bodies[number] for number in numbers]
 
 
 def _level(
-    items: list[tuple[_Part, _Item]],
+    items: list[_Node],
     parent: int,
     counter: Iterator[int],
     bodies: dict[int, bytes],
@@ -945,7 +973,7 @@ def _level(
 ) -> bytes:
     """Number and write `items` (under `parent`); return the parent's own entries."""
     numbers = [next(counter) for _ in items]
-    for at, ((part, item), number) in enumerate(zip(items, numbers, strict=True)):
+    for at, ((part, item, children), number) in enumerate(zip(items, numbers, strict=True)):
         entries = b"/Title %s /Parent %d 0 R /Dest [%d 0 R /XYZ %s %s 0]" % (
             item.title,
             parent,
@@ -957,12 +985,11 @@ def _level(
             entries += b" /Prev %d 0 R" % numbers[at - 1]
         if at + 1 < len(numbers):
             entries += b" /Next %d 0 R" % numbers[at + 1]
-        children = [(part, child) for child in item.children]
         entries += _level(children, number, counter, bodies, root=False)
         bodies[number] = b"<< " + entries + b" >>"
     if not items:
         return b""
-    count = len(items) + sum(_size(item.children) for _, item in items)
+    count = len(items) + sum(_nodes(children) for _, _, children in items)
     own = b" /First %d 0 R /Last %d 0 R /Count %d" % (numbers[0], numbers[-1], count)
     return b"<< /Type /Outlines" + own + b" >>" if root else own
 

@@ -29,29 +29,20 @@ from typing import TYPE_CHECKING
 from cheatdeck.errors import TemplateProblem
 from cheatdeck.outputs import DamagedCache
 from cheatdeck.sheet import join
+from cheatdeck.sheet.weasy import PART_EPOCH as _PART_EPOCH
+from cheatdeck.sheet.weasy import Rendered, shown_urls
+from cheatdeck.sheet.weasy import collected_warnings as _collected_warnings
+from cheatdeck.sheet.weasy import source_date_epoch as _source_date_epoch
 
 if TYPE_CHECKING:
     from cheatdeck.sheet.document import SheetParts
+    from cheatdeck.sheet.flow import FlowPart
     from cheatdeck.sheet.join import PreparedPdf
 
 log = logging.getLogger(__name__)
 _DRAWINGS = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
-_REFERENCES = re.compile(r'\bsrc="([^"]*)"|url\(([^)]*)\)')
+
 _ENTRY = re.compile(r"([0-9a-f]{64})\.(?:pdf|json)")  # a part kept in the cache: its key, PDF or record
-_PART_EPOCH = 0
-"""SOURCE_DATE_EPOCH for a part: its dates are dropped when the parts are joined, so a part does not
-depend on the day the sources changed (which the frame prints) and stays cached across edits."""
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One part rendered: its PDF, what WeasyPrint warned about, the files it read (path → sha256), and
-    its page count (None where not known: a part taken from the cache)."""
-
-    pdf: bytes
-    warnings: tuple[str, ...]
-    files: Mapping[str, str]
-    pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,15 +55,11 @@ class Renderer:
     def files_read(self, html: str) -> list[str]:
         """Name and hash every local file the HTML shows (images, CSS `url()`), for the sheet's stamp:
         a changed figure changes the sheet even where its HTML does not."""
-        from html import unescape
-        from urllib.parse import urljoin
-
         from cheatdeck.hashing import file_hash
         from cheatdeck.sheet.fetch import local_file
 
         found = []
-        for reference in sorted(set(_REFERENCES.findall(html))):
-            url = urljoin(self.base, unescape(next(filter(None, reference))).strip("'\""))
+        for url in sorted(shown_urls(html, self.base)):
             path = local_file(url, self.roots)
             if path is not None:
                 found.append(f"{url} {file_hash(path)}")
@@ -121,7 +108,8 @@ def write_parts_pdf(
         assert rendered_whole.pages is not None  # laid out just now
         return rendered_whole.pages
     fonts = fonts_digest()
-    keys = [_key(part, renderer, weasyprint.__version__, fonts) for part in sheet.parts]
+    versions = (weasyprint.__version__, fonts)
+    keys = [_key(part, renderer, *versions) for part in sheet.parts]
     rendered: dict[int, Rendered] = {}
     parsed: dict[
         bytes, PreparedPdf
@@ -129,28 +117,34 @@ def write_parts_pdf(
     if cache is not None and reuse:
         rendered = {i: hit for i, key in enumerate(keys) if (hit := _cached(cache, key, renderer, parsed))}
     missing = [index for index in range(len(sheet.parts)) if index not in rendered]
-    rendered.update(zip(missing, _render_all(renderer, [sheet.parts[i] for i in missing], jobs), strict=True))
-    for index in range(len(sheet.parts)):
-        for warning in rendered[index].warnings:
-            log.warning("weasyprint: %s", warning)
+    with _rendering(renderer, [sheet.parts[i] for i in missing], jobs) as results:
+        flow = _lay_out_flow(sheet, renderer, cache, versions, parsed, reuse=reuse)  # meanwhile, here
+    rendered.update(zip(missing, results(), strict=True))
+    _warn([part.rendered for part in flow] + [rendered[index] for index in range(len(sheet.parts))])
     if cache is not None:
         _store(cache, {keys[index]: rendered[index] for index in missing})
-    pdfs = [rendered[index].pdf for index in range(len(sheet.parts))]
-    frames = _Frames(sheet, renderer, changed, cache, (weasyprint.__version__, fonts), parsed)
+    pdfs = [part.rendered.pdf for part in flow] + [rendered[index].pdf for index in range(len(sheet.parts))]
+    owned = [part.owned for part in flow] + [_owned(part) for part in sheet.parts]
+    frames = _Frames(sheet, renderer, changed, cache, versions, parsed)
     frames.reuse = reuse  # --force lays the frame out afresh too (and keeps it)
 
     def lay_out_again(indexes: list[int]) -> None:
         frames.reuse = False  # a kept part failed to join: nothing kept is trusted
-        fresh = dict(
-            zip(indexes, _render_all(renderer, [sheet.parts[i] for i in indexes], jobs), strict=True)
-        )
-        pdfs[:] = [fresh[index].pdf if index in fresh else pdf for index, pdf in enumerate(pdfs)]
+        if any(index < len(flow) for index in indexes):
+            flow[:] = _lay_out_flow(sheet, renderer, cache, versions, parsed, reuse=False)
+        again = [index - len(flow) for index in indexes if index >= len(flow)]
+        fresh = dict(zip(again, _render_all(renderer, [sheet.parts[i] for i in again], jobs), strict=True))
+        pdfs[:] = [part.rendered.pdf for part in flow] + [
+            fresh[index].pdf if index in fresh else pdf for index, pdf in enumerate(pdfs[len(flow) :])
+        ]
         if cache is not None:
             _store(cache, {keys[index]: part for index, part in fresh.items()})
 
-    kept = [index for index in range(len(sheet.parts)) if index not in missing]
+    kept = [index for index, part in enumerate(flow) if not part.fresh]
+    kept += [len(flow) + index for index in range(len(sheet.parts)) if index not in missing]
+    continues = [part.start > 0 for part in flow]  # a page of notes continues the section before
     joined, pages = _join_or_lay_out_again(
-        pdfs, frames.frame_for, [_owned(part) for part in sheet.parts], kept, lay_out_again, parsed
+        pdfs, frames.frame_for, owned, kept, lay_out_again, parsed, continues
     )
     target.write_bytes(joined)
     _READ.clear()
@@ -159,8 +153,9 @@ def write_parts_pdf(
         (hashlib.sha256(pdf).hexdigest(), read) for pdf, read in parsed.items() if pdf in joined_from
     )
     if cache is not None:
-        _prune(cache, keep={*keys, *frames.keys})
-    log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), len(missing))
+        _prune(cache, keep={*keys, *frames.keys, *(part.key for part in flow)})
+    fresh_parts = len(missing) + sum(part.fresh for part in flow)
+    log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), fresh_parts)
     return pages
 
 
@@ -206,11 +201,12 @@ def _join_or_lay_out_again(
     kept: list[int],
     lay_out_again: Callable[[list[int]], None],
     parsed: dict[bytes, PreparedPdf],
+    continues: list[bool],
 ) -> tuple[bytes, int]:
     """Join the parts; if that fails while some came from the cache (one read whole but is damaged in
     a way only joining finds), lay those out again and join once more."""
     try:
-        return join.join_parts(pdfs, frame_for, owned=owned, parsed=parsed)
+        return join.join_parts(pdfs, frame_for, owned=owned, parsed=parsed, continues=continues)
     except TemplateProblem:
         raise
     except Exception as error:  # a forged part raises many kinds (BadPdf, ValueError, RecursionError …)
@@ -218,7 +214,86 @@ def _join_or_lay_out_again(
             raise
         log.warning("a kept part of the sheet could not be joined (%s); laid out again", type(error).__name__)
         lay_out_again(kept)
-        return join.join_parts(pdfs, frame_for, owned=owned)
+        return join.join_parts(pdfs, frame_for, owned=owned, continues=continues)
+
+
+def _warn(parts: list[Rendered]) -> None:
+    for part in parts:
+        for warning in part.warnings:
+            log.warning("weasyprint: %s", warning)
+
+
+def _lay_out_flow(
+    sheet: SheetParts,
+    renderer: Renderer,
+    cache: Path | None,
+    versions: tuple[str, str],
+    parsed: dict[bytes, PreparedPdf],
+    *,
+    reuse: bool,
+) -> list[FlowPart]:
+    """The parts of the sheet's notes, a page each (`cheatdeck.sheet.flow`), from the cache or laid out
+    in this process."""
+    if sheet.flow is None:
+        return []
+    from cheatdeck.sheet.flow import lay_out_flow
+
+    def cached(key: str) -> Rendered | None:
+        return _cached(cache, key, renderer, parsed) if cache is not None else None
+
+    def store(key: str, part: Rendered) -> None:
+        if cache is not None:
+            _store(cache, {key: part})
+
+    return lay_out_flow(
+        sheet.flow,
+        renderer,
+        cache,
+        lambda text: _key(text, renderer, *versions),
+        reuse=reuse and cache is not None,
+        cached=cached,
+        store=store,
+    )
+
+
+@contextmanager
+def _rendering(renderer: Renderer, parts: list[str], jobs: int) -> Iterator[Callable[[], list[Rendered]]]:
+    """Render the parts in worker processes while the block runs (the flow is laid out meanwhile, in this
+    process); the function given returns them. With one core, or none to spare, they are rendered when
+    it is called."""
+    if jobs < 2 or not parts or not sys.platform.startswith("linux"):
+        yield lambda: _render_all(renderer, parts, jobs)
+        return
+    gc.freeze()  # the parent's objects stay untouched by the workers' collector: no copy-on-write
+    pool = None
+    try:
+        fork = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(
+            min(jobs, len(parts)), mp_context=fork, initializer=_end_with, initargs=(os.getpid(),)
+        )
+        order = sorted(range(len(parts)), key=lambda index: -_weight(parts[index]))
+        futures = {index: pool.submit(renderer.render, parts[index], _PART_EPOCH) for index in order}
+    except (BrokenProcessPool, OSError) as error:
+        log.warning("cheat sheet: laying the parts out in this process (no worker process: %s)", error)
+        futures = {}
+    finally:
+        gc.unfreeze()
+
+    def results() -> list[Rendered]:
+        try:
+            return [futures[index].result() for index in range(len(parts))]
+        except (BrokenProcessPool, OSError, KeyError) as error:  # a worker killed (out of memory?)
+            log.warning(
+                "cheat sheet: laying the parts out one after the other (the worker processes failed: %s)",
+                error or "none started",
+            )
+            return [renderer.render(part, _PART_EPOCH) for part in parts]
+
+    try:
+        yield results
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _owned(html: str) -> frozenset[str]:
@@ -368,38 +443,3 @@ def _prune(cache: Path, keep: set[str]) -> None:
                 path.unlink()
     except OSError as error:
         log.debug("sheet cache not pruned: %s", error)
-
-
-@contextmanager
-def _source_date_epoch(timestamp: int) -> Iterator[None]:
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(timestamp)
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
-class _Collect(logging.Handler):
-    def __init__(self, messages: list[str]):
-        super().__init__(level=logging.WARNING)
-        self.messages = messages
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@contextmanager
-def _collected_warnings() -> Iterator[list[str]]:
-    """Collect WeasyPrint's warnings (silent when used as a library), to be reported by the build."""
-    messages: list[str] = []
-    weasy = logging.getLogger("weasyprint")
-    handler = _Collect(messages)
-    weasy.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        weasy.removeHandler(handler)

@@ -424,7 +424,8 @@ def write_flashcards_pdf(
 
     from cheatdeck.sheet.breaks import breakable
     from cheatdeck.sheet.fetch import local_fetcher
-    from cheatdeck.sheet.pdf import _collected_warnings, _source_date_epoch
+    from cheatdeck.sheet.weasy import collected_warnings as _collected_warnings
+    from cheatdeck.sheet.weasy import source_date_epoch as _source_date_epoch
 
     fetcher = local_fetcher(renderer.roots)
     final: dict[str, str] = {}

@@ -1,0 +1,353 @@
+"""The notes of a long sheet, laid out a page at a time: a one-note edit lays out about a page, whatever the
+sheet's length.
+
+The notes are a flow of items (`cheatdeck.sheet.document.Flow`: a note, the first of a kind with its kind's
+heading). The flow is cut into parts greedily, from the first item on: a part holds exactly the items that
+end on its first PAGES pages when laid out from the top of a page (columns filled one after the other, as
+WeasyPrint fills every page but the last), and the next part starts with the item after. The last part
+holds what is left when it all fits, its columns balanced as one document's last page. An item taller
+than PAGES pages is a part of its own. So the cut is a function of the items alone, never of the edits
+that led to them: an edited build gives the bytes of a `--force` build.
+
+To find a part, WeasyPrint lays out a run of items from its first one, but only its first PAGES pages
+(it stops there); the item left unfinished on the last page is taken off that page, and the pages kept
+are the part. What a part shows depends only on the items it holds and on the one after (which did not
+fit), so it is kept in the cache under their HTML; `flow.json` remembers how many items each part held,
+so the next build finds it again without laying anything out. An edit lays out the part holding the
+note; if that part still ends where it did, every later part is found in the cache; otherwise the parts
+after it are laid out again until one ends where one ended before.
+
+This reads WeasyPrint's layout (`make_all_pages`, its page boxes and its skip stacks): not a public API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from cheatdeck.sheet.anchors import anchors_in
+from cheatdeck.sheet.weasy import PART_EPOCH, Rendered, collected_warnings, shown_urls, source_date_epoch
+
+if TYPE_CHECKING:
+    from cheatdeck.sheet.document import Flow
+    from cheatdeck.sheet.pdf import Renderer
+log = logging.getLogger(__name__)
+
+PAGES = 1
+"""Pages per part. One page is about 50 synthetic notes at A4 landscape in five columns: a part's seam
+leaves less than one note's height blank in its last column."""
+ITEMS_GUESS = 64  # items tried for a part when nothing better is known (twice as many if all fit)
+SLACK = 6  # items tried beyond what a part held before: an item laid out past the page costs little
+INDEX = "flow.json"  # in the sheet's cache: how many items the parts starting with an item held
+_LINKS = re.compile(r'\bhref="#([^"]+)"')
+
+
+@dataclass(frozen=True)
+class FlowPart:
+    """One part of the flow: its PDF, its key in the cache, the anchors it lays out, its items."""
+
+    key: str
+    rendered: Rendered
+    owned: frozenset[str]
+    start: int
+    count: int
+    fresh: bool  # laid out by this build (not found in the cache)
+
+
+@dataclass(frozen=True)
+class _Item:
+    digest: str
+    links: frozenset[str]
+    anchors: frozenset[str]
+
+
+@dataclass
+class _Laid:
+    """A run of items laid out for a part: its document, how many of its items it finished (all of them:
+    `complete`), the element of the first one it did not, WeasyPrint's warnings and the files it read."""
+
+    document: Any
+    finished: int
+    complete: bool
+    unfinished: Any
+    warnings: list[str]
+    files: dict[str, str]
+
+
+def lay_out_flow(
+    flow: Flow,
+    renderer: Renderer,
+    cache: Path | None,
+    key_of: Callable[[str], str],
+    *,
+    reuse: bool,
+    cached: Callable[[str], Rendered | None],
+    store: Callable[[str, Rendered], None],
+) -> list[FlowPart]:
+    """Cut the flow into parts of PAGES pages and lay out those not found in the cache (`cached(key)`, if
+    `reuse`); `store(key, rendered)` keeps each one laid out. `key_of(text)` makes a cache key of the
+    text a part's layout depends on."""
+    items = [_item(html) for html in flow.items]
+    index = _read_index(cache) if cache is not None and reuse else {}
+    parts: list[FlowPart] = []
+    start = 0
+    while start < len(items):
+        before = index.get(items[start].digest, [])
+        found = _find(flow, items, start, before, key_of, cached) if reuse else None
+        if found is None:
+            guess = _guess(before, parts)
+            found = _lay_out_part(flow, items, start, guess, renderer, key_of)
+            store(found.key, found.rendered)
+        parts.append(found)
+        start += found.count
+    if cache is not None:
+        _write_index(cache, {items[part.start].digest: [part.count] for part in parts})
+    return parts
+
+
+def _item(html: str) -> _Item:
+    links = frozenset(unquote(unescape(name)) for name in _LINKS.findall(html))
+    return _Item(hashlib.sha256(html.encode()).hexdigest(), links, frozenset(anchors_in(html)))
+
+
+def _part_key(
+    flow: Flow, items: list[_Item], start: int, count: int, ends: str, key_of: Callable[[str], str]
+) -> str:
+    """The cache key of a part holding `count` items from `start`: the items it holds and, unless it is
+    the last part (`ends` "last") or an item alone ("alone"), the item after, which did not fit."""
+    held = items[start : start + count]
+    seen = items[start : start + count + (1 if ends == "straddle" else 0)]
+    owned = frozenset().union(*(item.anchors for item in held))
+    stand_ins = sorted((frozenset().union(*(item.links for item in held)) & flow.anchors) - owned)
+    text = "\0".join(
+        [f"flow {PAGES} {ends}", flow.prefix, flow.suffix, *(item.digest for item in seen), *stand_ins]
+    )
+    return key_of(text)
+
+
+def _find(
+    flow: Flow,
+    items: list[_Item],
+    start: int,
+    counts: Iterator[int] | tuple[int, ...] | list[int],
+    key_of: Callable[[str], str],
+    cached: Callable[[str], Rendered | None],
+) -> FlowPart | None:
+    """The part starting at `start` as kept in the cache, if one of the counts it held before still holds."""
+    for count in counts:
+        if count < 1 or start + count > len(items):
+            continue
+        if start + count == len(items):
+            candidates = ["last"] + (["alone"] if count == 1 else [])
+        else:
+            candidates = ["straddle"] + (["alone"] if count == 1 else [])
+        for ends in candidates:
+            key = _part_key(flow, items, start, count, ends, key_of)
+            hit = cached(key)
+            if hit is not None:
+                return FlowPart(key, hit, _owned(items, start, count), start, count, fresh=False)
+    return None
+
+
+def _guess(counts: Iterator[int] | tuple[int, ...] | list[int], parts: list[FlowPart]) -> int:
+    """How many items to lay out for a part: a few more than it held before, or than the parts before it."""
+    known = list(counts) or [part.count for part in parts[-3:]]
+    return max(known) + SLACK if known else ITEMS_GUESS
+
+
+def _owned(items: list[_Item], start: int, count: int) -> frozenset[str]:
+    return frozenset().union(*(item.anchors for item in items[start : start + count]))
+
+
+def _lay_out_part(
+    flow: Flow,
+    items: list[_Item],
+    start: int,
+    guess: int,
+    renderer: Renderer,
+    key_of: Callable[[str], str],
+) -> FlowPart:
+    """Lay out the part starting at item `start`, trying `guess` items first (twice as many while they
+    all fit and more are left)."""
+    tried = max(1, guess)
+    stop = min(len(items), start + tried)
+    laid = _lay_out(flow, renderer, start, stop, PAGES)
+    while laid.complete and stop < len(items):  # all fit: the part holds more
+        tried *= 2
+        stop = min(len(items), start + tried)
+        laid = _lay_out(flow, renderer, start, stop, PAGES)
+    log.debug("flow: items %d-%d laid out for a part, %d of them held", start, stop, laid.finished)
+    if laid.complete:
+        count, ends = stop - start, "last"
+    elif laid.finished >= 1:
+        count, ends = laid.finished, "straddle"
+        _drop_unfinished(laid)
+    else:  # the first item alone is taller than PAGES pages: a part of its own, on as many as it needs
+        count, ends = 1, "alone"
+        laid = _lay_out(flow, renderer, start, start + 1, None)
+    key = _part_key(flow, items, start, count, ends, key_of)
+    seen = count + (1 if ends == "straddle" else 0)
+    laid.files = _files_shown(laid.files, flow, start, start + seen, stop, renderer)
+    rendered = _write(laid, flow, items, start, count, key)
+    return FlowPart(key, rendered, _owned(items, start, count), start, count, fresh=True)
+
+
+def _files_shown(
+    files: dict[str, str], flow: Flow, start: int, seen: int, stop: int, renderer: Renderer
+) -> dict[str, str]:
+    """The files read for a part, less those only items past the one that did not fit show (they were
+    read for a layout that did not reach them): a change to them does not change the part."""
+    past = shown_urls(flow.html(seen, stop) if seen < stop else "", renderer.base)
+    if not past:
+        return files
+    held = shown_urls(flow.html(start, seen), renderer.base)
+    return {url: digest for url, digest in files.items() if url in held or url not in past}
+
+
+def _lay_out(flow: Flow, renderer: Renderer, start: int, stop: int, pages: int | None) -> _Laid:
+    """Lay out items `start` … `stop - 1` on at most `pages` pages (None: all they take)."""
+    import weasyprint
+    from weasyprint import layout
+
+    from cheatdeck.sheet.breaks import breakable
+    from cheatdeck.sheet.fetch import local_fetcher
+
+    files: dict[str, str] = {}
+    fetcher = local_fetcher(renderer.roots, served=files)
+    state: dict[str, Any] = {"resume": None}
+    original = layout.make_all_pages
+
+    def first_pages(context: Any, root_box: Any, html: Any, made: list[Any]) -> Iterator[Any]:
+        state["root"] = root_box
+        for number, page in enumerate(original(context, root_box, html, made), start=1):
+            yield page
+            if pages is not None and number >= pages:
+                state["resume"] = context.page_maker[number][0]
+                return  # the pages after are not laid out
+
+    html = flow.html(start, stop)
+    with source_date_epoch(PART_EPOCH), collected_warnings() as warnings, _patched(layout, first_pages):
+        document = weasyprint.HTML(string=breakable(html), base_url=renderer.base, url_fetcher=fetcher)
+        document = document.render()
+    count = stop - start
+    resume = state["resume"]
+    if resume is None:
+        return _Laid(document, count, True, None, warnings, files)
+    notes, path = _notes_box(state["root"])
+    if len(notes.children) != count:
+        raise AssertionError(f"the notes hold {len(notes.children)} boxes for {count} items")
+    finished = _resumes_at(resume, path, count)
+    unfinished = notes.children[finished].element if finished < count else None
+    return _Laid(document, finished, finished == count, unfinished, warnings, files)
+
+
+@contextmanager
+def _patched(layout: Any, first_pages: Any) -> Iterator[None]:
+    original = layout.make_all_pages
+    layout.make_all_pages = first_pages
+    try:
+        yield
+    finally:
+        layout.make_all_pages = original
+
+
+def _notes_box(root: Any) -> tuple[Any, list[int]]:
+    """The notes' box in the layout tree (before pagination), and the path of child indexes to it."""
+    stack: list[tuple[Any, list[int]]] = [(root, [])]
+    while stack:
+        box, path = stack.pop()
+        element: Any = getattr(box, "element", None)
+        tag = getattr(element, "tag", None)  # a pseudo-element's box has its element's, another tag
+        classes = (element.get("class") or "").split() if element is not None else []
+        if "notes" in classes and box is not root and getattr(box, "element_tag", "") == tag:
+            return box, path
+        children = list(getattr(box, "children", []))
+        stack.extend((child, [*path, index]) for index, child in reversed(list(enumerate(children))))
+    raise AssertionError("the flow's HTML has no notes container")
+
+
+def _resumes_at(resume: Any, path: list[int], count: int) -> int:
+    """How many items ended before the layout would resume (`resume`, WeasyPrint's skip stack)."""
+    stack = resume
+    for index in path:
+        if stack is None:
+            return count
+        (where, inner), *_ = sorted(stack.items())
+        if where > index:
+            return count  # past the notes
+        if where < index:
+            return 0
+        stack = inner
+    if stack is None:
+        return count
+    return int(min(stack))
+
+
+def _drop_unfinished(laid: _Laid) -> None:
+    """Take the unfinished item off the last page: the next part starts with it."""
+    from weasyprint.document import Page
+
+    box = laid.document.pages[-1]._page_box
+    _drop(box, laid.unfinished)
+    laid.document.pages[-1] = Page(box)
+
+
+def _drop(box: Any, element: Any) -> None:
+    children = getattr(box, "children", None)
+    if not children:
+        return
+    kept = [child for child in children if getattr(child, "element", None) is not element]
+    if len(kept) != len(children):
+        box.children = type(children)(kept) if isinstance(children, tuple) else kept
+    for child in kept:
+        _drop(child, element)
+
+
+def _write(laid: _Laid, flow: Flow, items: list[_Item], start: int, count: int, key: str) -> Rendered:
+    """The part's PDF: its pages, with a stand-in anchor for each link to an anchor another part lays out."""
+    document = laid.document
+    owned = _owned(items, start, count)
+    laid_out = {name for page in document.pages for name in page.anchors}
+    linked = {target for page in document.pages for kind, target, *_ in page.links if kind == "internal"}
+    for name in sorted(((linked - laid_out) & flow.anchors) - owned):
+        document.pages[0].anchors[name] = (0, 0, 0, 0)
+    identifier = key[:32].encode()
+
+    with source_date_epoch(PART_EPOCH), collected_warnings() as warnings:
+        pdf = document.write_pdf(pdf_identifier=identifier)
+    return Rendered(pdf, (*laid.warnings, *warnings), laid.files, len(document.pages))
+
+
+def _read_index(cache: Path) -> dict[str, list[int]]:
+    from cheatdeck.outputs import DamagedCache, json_from_cache
+
+    try:
+        entry = json_from_cache(cache / INDEX, 16 * 2**20)
+    except DamagedCache as damage:
+        log.warning("%s; laid out again", damage)
+        return {}
+    if not isinstance(entry, dict):
+        return {}
+    starts = entry.get("starts")
+    if not isinstance(starts, dict):
+        return {}
+    return {
+        digest: [count for count in counts if isinstance(count, int)][:8]
+        for digest, counts in starts.items()
+        if isinstance(digest, str) and isinstance(counts, list)
+    }
+
+
+def _write_index(cache: Path, starts: dict[str, list[int]]) -> None:
+    from cheatdeck.outputs import keep_in_cache
+
+    keep_in_cache(cache / INDEX, json.dumps({"starts": starts}, sort_keys=True).encode())

@@ -1,0 +1,185 @@
+"""A long sheet's notes laid out in parts of a page (issue 26): an edit lays out about a page, and gives the
+bytes of a forced build whatever the edits before it; the pages, links and bookmarks are those of one
+document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+import cheatdeck.sheet.document
+import cheatdeck.sheet.flow
+from cheatdeck.build.pipeline import build
+from cheatdeck.options import BuildOptions, SheetOptions
+from tests.pdf_text import page_texts
+
+DECK = "id: flow\ntitle: Flow\n"
+COUNT = 64  # concepts: five pages or so
+SMALL = SheetOptions(paper="a6", orientation="portrait")  # three narrow columns: a page holds few notes
+
+
+def _note(index: int, words: int = 6, kind: str = "concept", link: str | None = None) -> list[str]:
+    summary = " ".join(f"word{(index * 7 + w) % 23}" for w in range(words))
+    lines = [
+        f"  - id: {kind}-{index}",
+        f"    title: {kind.capitalize()} number {index}",
+        f"    kind: {kind}",
+        f"    summary: The {kind} numbered {index} says {summary}.",
+    ]
+    if link:
+        lines.append(f"    related: [{link}]")
+    return lines
+
+
+def _write(source: Path, notes: list[list[str]]) -> None:
+    text = "notes:\n" + "\n".join(line for note in notes for line in note) + "\n"
+    (source / "notes.yaml").write_text(text, encoding="utf-8")
+
+
+def _notes(count: int) -> list[list[str]]:
+    """Concepts, a few of them long, then metrics (a second kind heading inside the flow); a concept and a
+    metric far apart are related (a link between parts, both ways)."""
+    notes = [_note(index, 40 if index % 9 == 4 else 6) for index in range(count)]
+    notes += [_note(index, 8, "metric", "concept-1" if index == 3 else None) for index in range(6)]
+    return notes
+
+
+@pytest.fixture
+def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(cheatdeck.sheet.document, "PARTS_FROM", 0)
+    monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 1)
+    folder = tmp_path / "source"
+    folder.mkdir()
+    (folder / "deck.yaml").write_text(DECK, encoding="utf-8")
+    _write(folder, _notes(COUNT))
+    return folder
+
+
+@pytest.fixture
+def laid_out(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The runs of items (first, end) WeasyPrint lays out for the flow's parts."""
+    runs: list[tuple[int, int]] = []
+    lay_out = cheatdeck.sheet.flow._lay_out
+
+    def counting(flow: Any, renderer: Any, start: int, stop: int, pages: int | None) -> Any:
+        runs.append((start, stop))
+        return lay_out(flow, renderer, start, stop, pages)
+
+    monkeypatch.setattr(cheatdeck.sheet.flow, "_lay_out", counting)
+    return runs
+
+
+@pytest.fixture
+def partition(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, int]]]:
+    """The parts (first item, items held) of each build's flow."""
+    builds: list[list[tuple[int, int]]] = []
+    lay_out_flow = cheatdeck.sheet.flow.lay_out_flow
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        parts = lay_out_flow(*args, **kwargs)
+        builds.append([(part.start, part.count) for part in parts])
+        return parts
+
+    monkeypatch.setattr(cheatdeck.sheet.flow, "lay_out_flow", recording)
+    return builds
+
+
+def _build(source: Path, out: Path, **options: Any) -> bytes:
+    build(BuildOptions(source=source, out=out, artefacts=("sheet",), sheet=SMALL, **options))
+    return (out / "cheatsheet.pdf").read_bytes()
+
+
+def _one_document_pages(source: Path) -> int:
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.notes.sources import load_sources
+    from cheatdeck.sheet.document import render_sheet_html, sheet_renderer
+
+    html = render_sheet_html(load_sources(source), SHIPPED_TEMPLATES, SMALL, 0)
+    pages = sheet_renderer(source, SHIPPED_TEMPLATES, None).render(html, 0).pages
+    assert pages is not None
+    return pages
+
+
+@pytest.mark.slow
+def test_edits_at_the_seams_lay_out_a_page_or_two_and_give_the_bytes_of_a_forced_build(
+    source: Path, tmp_path: Path, laid_out: list[tuple[int, int]], partition: list[list[tuple[int, int]]]
+) -> None:
+    out = tmp_path / "dist"
+    _build(source, out)
+    parts = partition[-1]
+    assert len(parts) >= 4  # the flow is several pages
+    notes = _notes(COUNT)
+    (_, first), (second_start, second), (third_start, _) = parts[0], parts[1], parts[2]
+    last_of_first = first - 1  # item numbers are note numbers: the concepts come first
+    edits = {
+        "the last note of a part grows past its page": lambda: notes.__setitem__(
+            last_of_first, _note(last_of_first, 60)
+        ),
+        "the first note of a part shrinks": lambda: notes.__setitem__(second_start, _note(second_start, 1)),
+        "a note is added at a seam": lambda: notes.insert(second_start + second, _note(100, 12)),
+        "a part's first note is removed": lambda: notes.pop(third_start),
+    }
+    for name, edit in edits.items():
+        edit()
+        _write(source, notes)
+        laid_out.clear()
+        edited = _build(source, out)
+        assert 1 <= len(laid_out) <= 2 * 3, name  # a part or a few (each found in a layout or two)
+        assert len(laid_out) < 2 * len(partition[-1]), name
+        forced = _build(source, tmp_path / f"forced-{len(notes)}-{name[:5]}", force=True)
+        assert edited == forced, name
+        assert partition[-1] == partition[-2], name  # the cut is the forced build's
+    laid_out.clear()
+    assert _build(source, out) == edited and not laid_out  # up to date
+
+
+@pytest.mark.slow
+def test_an_edit_inside_a_part_lays_out_that_part_only(
+    source: Path, tmp_path: Path, laid_out: list[tuple[int, int]], partition: list[list[tuple[int, int]]]
+) -> None:
+    out = tmp_path / "dist"
+    _build(source, out)
+    start, _ = partition[-1][2]
+    notes = _notes(COUNT)
+    notes[start + 1] = _note(start + 1, 5)  # a word less: the part still ends where it did
+    _write(source, notes)
+    laid_out.clear()
+    edited = _build(source, out)
+    assert [run[0] for run in laid_out] == [start]  # one layout, of that part's run
+    assert partition[-1] == partition[-2]
+    assert edited == _build(source, tmp_path / "forced", force=True)
+
+
+@pytest.mark.slow
+def test_the_parts_keep_the_page_count_links_and_bookmarks_of_one_document(
+    source: Path, tmp_path: Path, partition: list[list[tuple[int, int]]]
+) -> None:
+    out = tmp_path / "dist"
+    _build(source, out, force=True)
+    pdf = PdfReader(out / "cheatsheet.pdf")
+    pages, one = len(pdf.pages), _one_document_pages(source)
+    assert len(partition[-1]) >= 4 and one - 1 <= pages <= one + 1  # a note's height at most, per seam
+    texts = [" ".join(text.split()) for text in page_texts(out / "cheatsheet.pdf")]
+    assert all(f"page {number} of {pages}" in text for number, text in enumerate(texts, start=1))
+    for number in range(COUNT):  # each note printed once, whole on one page
+        holding = [page for page, text in enumerate(texts) if f"concept numbered {number} says" in text]
+        assert len(holding) == 1, number
+    destinations = pdf.named_destinations
+    landed = {}
+    for page_number, page in enumerate(pdf.pages):
+        for reference in page.get("/Annots", []):
+            name = str(reference.get_object().get("/Dest"))
+            if name.startswith("note-"):
+                landed[(name, page_number)] = pdf.get_destination_page_number(destinations[name])
+    to_concept = [target for (name, _), target in landed.items() if name == "note-concept-1"]
+    to_metric = [target for (name, _), target in landed.items() if name == "note-metric-3"]
+    assert to_concept and all("concept numbered 1 says" in texts[target] for target in to_concept)
+    assert to_metric and all("metric numbered 3 says" in texts[target] for target in to_metric)
+    assert {target for target in to_concept} != {target for target in to_metric}  # across parts
+    outline = [item for item in pdf.outline if not isinstance(item, list)]
+    assert [str(item.title).split()[-1] for item in outline][:2] == ["Concepts", "Metrics"]
+    titles = [str(item.title) for group in pdf.outline if isinstance(group, list) for item in group]
+    assert titles.count("Concept number 7") == 1 and len(titles) == COUNT + 6  # every note, once
