@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -121,19 +122,50 @@ def test_an_edit_writes_again_only_the_parts_whose_objects_moved(
     assert {id(item) for item in written} <= {id(item) for item in parsed[edited].objects.values()}
 
 
+def _classic(*bodies: bytes, loop: bool = False) -> bytes:
+    """A PDF of these objects (numbered from 1), with a classic cross-reference table (`loop`: whose
+    previous section is itself)."""
+    pdf, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    prev = b" /Prev %d" % len(pdf) if loop else b""
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(bodies) + 1, prev)
+    return (
+        pdf
+        + b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+        + table
+        + trailer
+        + (b"startxref\n%d\n%%%%EOF\n" % len(pdf))
+    )
+
+
+_CATALOG = b"<< /Type /Catalog /Pages 2 0 R /Outlines 4 0 R >>"
+_PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+_ONE_PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>"
 _FORGED = {
-    "cut short": lambda pdf: pdf[: len(pdf) // 2],
-    "no cross-reference": lambda pdf: pdf.replace(b"startxref", b"startxrof"),
-    "nested too deeply": lambda _: (
-        b"%PDF-1.7\n1 0 obj\n" + b"[" * 100_000 + b"\nendobj\nxref\n0 2\n"
-        b"0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Root 1 0 R >>\nstartxref\n" + b"%d" % 0
+    "cut short": (lambda pdf: pdf[: len(pdf) // 2], "startxref"),
+    "no cross-reference": (lambda pdf: pdf.replace(b"startxref", b"startxrof"), "startxref"),
+    "nested too deeply": (lambda _: _classic(b"[" * 100_000), "nested too deeply"),
+    "a string never closed": (lambda _: _classic(b"<< /Title (never closed >>"), "never closed"),
+    "a cross-reference in a loop": (
+        lambda _: _classic(_CATALOG, _PAGES, _ONE_PAGE, loop=True),
+        "in a loop",
     ),
-    "a cross-reference in a loop": lambda _: (
-        b"%PDF-1.7\nxref\n0 1\n0000000000 65535 f \ntrailer\n<< /Prev 9 /Root 1 0 R >>\nstartxref\n9\n%%EOF\n"
+    "an outline in a loop": (
+        lambda _: _classic(
+            _CATALOG,
+            _PAGES,
+            _ONE_PAGE,
+            b"<< /First 5 0 R >>",
+            b"<< /Title (a) /Dest [3 0 R /XYZ 0 0 0] /First 5 0 R >>",
+        ),
+        "outline in a loop",
     ),
-    "a string never closed": lambda _: (
-        b"%PDF-1.7\n1 0 obj\n<< /Title (never closed >>\nendobj\nxref\n0 2\n"
-        b"0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Root 1 0 R >>\nstartxref\n60\n%%EOF\n"
+    "a page tree in a loop": (
+        lambda _: _classic(_CATALOG, b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>"),
+        "page tree",
     ),
 }
 
@@ -142,8 +174,9 @@ _FORGED = {
 def test_a_damaged_pdf_is_refused_with_bad_pdf(parts: dict[str, bytes], damage: str) -> None:
     """What the join cannot read is refused (and the cache lays the part out again): never a hang, a
     recursion error or a part half joined."""
-    with pytest.raises(join.BadPdf):
-        read_pdf(_FORGED[damage](parts["one"]))
+    forge, message = _FORGED[damage]
+    with pytest.raises(join.BadPdf, match=message):
+        read_pdf(forge(parts["one"]))
 
 
 _IMPORTS_OF_A_BUILD = """
@@ -182,3 +215,27 @@ def test_a_build_joins_the_sheet_without_importing_pypdf(tmp_path: Path) -> None
         )
         assert child.stdout.strip().splitlines()[-1:] == ["joined without pypdf"], child.stderr[-2000:]
         assert (tmp_path / "dist" / "cheatsheet.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_links_bookmarks_and_places_read_at_once_are_read_as_a_parse_reads_them(
+    parts: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The join reads WeasyPrint's usual links, bookmarks and named places by their exact shape, without
+    a parse: the joined bytes are those the parse gives (titles with parentheses, accents, addresses)."""
+    unusual = _pdf(
+        '<h1 id="one">Part (one) \\ façade</h1><h2 id="x">A (nested (title))</h2>'
+        '<a href="https://example.invalid/a(b)">address</a> <a href="#x">inside</a>'
+    )
+    both = {**parts, "one, unusual": unusual}
+    names = ["one, unusual", "two, longer", "three"]
+    parsed: dict[bytes, join.PreparedPdf] = {}
+    quick = _joined(both, names, parsed)
+    texts = [text for read in parsed.values() for text, _ in read.document.texts.values()]
+    for shape in (join._PLAIN_LINK, join._OUTLINE_ITEM):  # each read some at once
+        assert any(shape.fullmatch(text) for text in texts), shape
+    never = re.compile(rb"(?!)")
+    for shape in ("_PLAIN_LINK", "_OUTLINE_ITEM", "_DESTINATION_PAIR"):
+        monkeypatch.setattr(join, shape, never)
+    assert _joined(both, names, {}) == quick
+    reader = PdfReader(io.BytesIO(quick), strict=True)
+    assert reader.outline[0].title == "Part (one) \\ façade"  # type: ignore[union-attr]

@@ -73,6 +73,7 @@ _TOKEN = re.compile(
 _WORD = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)|true|false|null")
 _PARENTHESIS = re.compile(rb"[\\()]")
 _STRING_OR_COMMENT = re.compile(rb"[(%]")
+_MAYBE_REFERENCE = re.compile(rb"\d[" + _SPACE + rb"]+R")  # without it, a text has no reference
 _REFERENCE = re.compile(
     rb"(?<![^" + _SPACE + rb"()<>\[\]{}])(\d+)[" + _SPACE + rb"]+\d+[" + _SPACE + rb"]+R"
     rb"(?![^" + _SPACE + _DELIMITER + rb"])"
@@ -89,6 +90,54 @@ _ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\
 _DEPTH = 64  # nested arrays and dictionaries: WeasyPrint writes 4 at most
 _INFLATED_LIMIT = 256 * 2**20  # bytes a stream the join reads may inflate to
 _SAFE_ACTIONS = frozenset({b"/URI", b"/GoTo"})  # what WeasyPrint's links do; nothing else is joined
+_NUMBER = rb"([+-]?(?:\d+\.?\d*|\.\d+))"
+_DESTINATION_PAIR = re.compile(
+    rb"["
+    + _SPACE
+    + rb"]*(\((?:[^\\()]|\\[^\r\n])*\))["
+    + _SPACE
+    + rb"]*\[["
+    + _SPACE
+    + rb"]*(\d+)["
+    + _SPACE
+    + rb"]+(\d+)["
+    + _SPACE
+    + rb"]+R["
+    + _SPACE
+    + rb"]*/XYZ["
+    + _SPACE
+    + rb"]+"
+    + _NUMBER
+    + rb"["
+    + _SPACE
+    + rb"]+"
+    + _NUMBER
+    + rb"["
+    + _SPACE
+    + rb"]+"
+    + _NUMBER
+    + rb"["
+    + _SPACE
+    + rb"]*\]"
+)
+"""A named destination's name and place (`(name) [page /XYZ left top zoom]`), as the tokens would read it."""
+_OUTLINE_ITEM = re.compile(
+    rb"<</Title (\((?:[^\\()]|\\[^\r\n])*\))/Dest \[(\d+) 0 R /XYZ "
+    + _NUMBER
+    + b" "
+    + _NUMBER
+    + b" "
+    + _NUMBER
+    + rb"\]((?:/Count -?\d+|/(?:Prev|First|Last|Next|Parent) \d+ 0 R)*)>>"
+)
+"""An outline item exactly as WeasyPrint writes one: its title, page, place and links to other items."""
+_OUTLINE_LINK = re.compile(rb"/(First|Next) (\d+) 0 R")
+_PLAIN_LINK = re.compile(
+    rb"<</Type /Annot/Subtype /Link/Rect \[[-+.\d ]*\]/BS <</W 0>>"
+    rb"(?:/Dest (\((?:[^\\()]|\\[^\r\n])*\))|/A <</Type /Action/S /URI/URI \((?:[^\\()]|\\[^\r\n])*\)>>)>>"
+)
+"""A link to a named place or to an address exactly as WeasyPrint writes it (nothing else in it): read
+without a parse (group 1: the place's name; None for an address)."""
 _HEADER = b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n"
 _FRAME = b"/CheatdeckFrame"  # the frame's form, in each page's resources
 _FORM_ENTRIES = frozenset({b"/Type", b"/Subtype", b"/BBox", b"/Resources", b"/Matrix"})  # a form's own
@@ -137,6 +186,11 @@ def parse(data: bytes, position: int = 0) -> tuple[Any, int]:
             if len(stack) >= _DEPTH:
                 raise BadPdf("values nested too deeply")
             stack.append([text])
+            if text == b"[":  # a name tree's leaves, as WeasyPrint writes them: read a pair at once
+                while (pair := _DESTINATION_PAIR.match(data, position)) is not None:
+                    place = [Ref(int(pair[2]), int(pair[3])), Name(b"/XYZ"), *map(Token, pair.group(4, 5, 6))]
+                    stack[-1] += (String(pair[1]), place)
+                    position = pair.end()
             continue
         value: Any
         if kind == "close":
@@ -238,6 +292,8 @@ class _Object:
 
 def _cut(text: bytes) -> tuple[list[bytes], list[int]]:
     """Cut an object's text at its references (never inside a string or a comment)."""
+    if not _MAYBE_REFERENCE.search(text):
+        return [text], []
     pieces, references, start = [], [], 0
     spans = [(0, len(text))]
     if _STRING_OR_COMMENT.search(text):
@@ -267,7 +323,8 @@ class _Document:
         self.pdf = pdf
         self.offsets: dict[int, int] = {}
         self.packed: dict[int, tuple[int, int]] = {}  # number → (object stream, index)
-        self.values: dict[int, tuple[Any, bytes, bytes | None]] = {}  # number → (value, text, stream)
+        self.texts: dict[int, tuple[bytes, bytes | None]] = {}  # number → (text, stream)
+        self.values: dict[int, Any] = {}  # number → value, as read
         self.unpacked: dict[int, list[tuple[int, bytes]]] = {}
         self.trailer = self._read_cross_references()
 
@@ -360,24 +417,25 @@ class _Document:
                 raise BadPdf("a stream cut short")
         return value, text, stream
 
-    def load(self, number: int) -> tuple[Any, bytes, bytes | None] | None:
-        if number in self.values:
-            return self.values[number]
+    def load(self, number: int) -> tuple[bytes, bytes | None] | None:
+        """Object `number` as written: its text (a stream's: its dictionary) and its stream, if any;
+        None where there is none. Its text is not read (`get` reads it)."""
+        if number in self.texts:
+            return self.texts[number]
         if number in self.offsets:
-            self.values[number] = (None, b"", None)  # a guard: an object whose length is itself
-            loaded = self._at(self.offsets[number], number)
+            self.texts[number] = (b"null", None)  # a guard: an object whose length is itself
+            value, text, stream = self._at(self.offsets[number], number)
+            self.values[number] = value
         elif number in self.packed:
             container, index = self.packed[number]
             objects = self._unpack(container)
             if index >= len(objects) or objects[index][0] != number:
                 raise BadPdf(f"object {number} is not in its object stream")
-            text = objects[index][1]
-            value, _ = parse(text)
-            loaded = (value, text, None)
+            text, stream = objects[index][1], None
         else:
             return None
-        self.values[number] = loaded
-        return loaded
+        self.texts[number] = (text, stream)
+        return text, stream
 
     def _unpack(self, container: int) -> list[tuple[int, bytes]]:
         if container not in self.unpacked:
@@ -401,8 +459,13 @@ class _Document:
 
     def get(self, number: int) -> Any:
         """The value of object `number` (a stream's: its dictionary); None where there is none."""
-        loaded = self.load(number)
-        return None if loaded is None else loaded[0]
+        if number not in self.values:
+            loaded = self.load(number)
+            if loaded is None:
+                return None
+            if number not in self.values:
+                self.values[number] = parse(loaded[0])[0]
+        return self.values[number]
 
     def resolve(self, value: Any) -> Any:
         return self.get(value.number) if isinstance(value, Ref) else value
@@ -411,8 +474,8 @@ class _Document:
         loaded = self.load(number)
         if loaded is None:
             return None
-        pieces, references = _cut(loaded[1])
-        return _Object(pieces, references, loaded[2])
+        pieces, references = _cut(loaded[0])
+        return _Object(pieces, references, loaded[1])
 
 
 def _decoded(value: dict[bytes, Any], stream: bytes) -> bytes:
@@ -486,9 +549,8 @@ def read_pdf(pdf: bytes) -> PreparedPdf:
     numbers = {page.number: index for index, page in enumerate(pages)}
     destinations = _destinations(document, root, names, numbers)
     outline_root = document.resolve(root.get(Name(b"/Outlines")))
-    outline = (
-        _outline(document, outline_root, destinations, numbers) if isinstance(outline_root, dict) else []
-    )
+    first = outline_root.get(Name(b"/First")) if isinstance(outline_root, dict) else None
+    outline = _outline(document, first, destinations, numbers, set())
     info = document.resolve(document.trailer.get(Name(b"/Info")))
     return PreparedPdf(
         document,
@@ -545,6 +607,11 @@ def _page(document: _Document, number: int, inherited: dict[bytes, Any], unsafe:
     links: list[tuple[Any, str | None]] = []
     annotations = document.resolve(page.get(Name(b"/Annots")))
     for entry in annotations if isinstance(annotations, list) else []:
+        written = document.load(entry.number) if isinstance(entry, Ref) else None
+        plain = _PLAIN_LINK.fullmatch(written[0]) if written is not None and written[1] is None else None
+        if plain is not None:  # a link to a named place, as WeasyPrint writes every one: read at once
+            links.append((entry, None if plain[1] is None else String(plain[1]).text))
+            continue
         annotation = document.resolve(entry)
         if not isinstance(annotation, dict) or not harmless(annotation, document):
             unsafe.append("a page holds an annotation WeasyPrint does not make")
@@ -627,35 +694,55 @@ def _place(document: _Document, value: Any, pages: Mapping[int, int]) -> tuple[i
 
 def _outline(
     document: _Document,
-    parent: dict[bytes, Any],
+    reference: Any,
     destinations: Mapping[str, tuple[int, Any, Any]],
     pages: Mapping[int, int],
+    seen: set[int],
     depth: int = 0,
 ) -> list[_Item]:
-    """The items under `parent`, in order (an item whose place is not a page of this PDF is left out)."""
-    if depth > _DEPTH:
-        raise BadPdf("an outline nested too deeply")
+    """The items from `reference` on, in order, each with those under it (an item whose place is not a
+    page of this PDF is left out). `seen`: the items read so far (an outline in a loop is refused)."""
     items: list[_Item] = []
-    reference, seen = parent.get(Name(b"/First")), set()
     while isinstance(reference, Ref):
-        if reference.number in seen:
-            raise BadPdf("an outline in a loop")
+        if reference.number in seen or depth > _DEPTH:
+            raise BadPdf("an outline in a loop, or nested too deeply")
         seen.add(reference.number)
-        item = document.get(reference.number)
-        if not isinstance(item, dict):
-            raise BadPdf("an outline item that is not one")
-        target = document.resolve(item.get(Name(b"/Dest")))
-        action = document.resolve(item.get(Name(b"/A")))
-        if target is None and isinstance(action, dict) and action.get(Name(b"/S")) == b"/GoTo":
-            target = document.resolve(action.get(Name(b"/D")))
-        place = destinations.get(target.text) if isinstance(target, String) else None
-        place = place or _place(document, target, pages)
-        children = _outline(document, item, destinations, pages, depth + 1)
-        title = document.resolve(item.get(Name(b"/Title")))
-        if place is not None and isinstance(title, String):
+        title, place, first, reference = _outline_item(document, reference.number, destinations, pages)
+        children = _outline(document, first, destinations, pages, seen, depth + 1)
+        if place is not None and title is not None:
             items.append(_Item(title, *place, children))
-        reference = item.get(Name(b"/Next"))
     return items
+
+
+def _outline_item(
+    document: _Document,
+    number: int,
+    destinations: Mapping[str, tuple[int, Any, Any]],
+    pages: Mapping[int, int],
+) -> tuple[String | None, tuple[int, Any, Any] | None, Any, Any]:
+    """An outline item's title, place, first item under it and next item."""
+    loaded = document.load(number)
+    plain = _OUTLINE_ITEM.fullmatch(loaded[0]) if loaded is not None and loaded[1] is None else None
+    if plain is not None:  # as WeasyPrint writes every one: read without a parse
+        links = {key: Ref(int(value), 0) for key, value in _OUTLINE_LINK.findall(plain[6])}
+        page = int(plain[2])
+        place = (page, Token(plain[3]), Token(plain[4])) if page in pages else None
+        return String(plain[1]), place, links.get(b"First"), links.get(b"Next")
+    item = document.get(number)
+    if not isinstance(item, dict):
+        raise BadPdf("an outline item that is not one")
+    target = document.resolve(item.get(Name(b"/Dest")))
+    action = document.resolve(item.get(Name(b"/A")))
+    if target is None and isinstance(action, dict) and action.get(Name(b"/S")) == b"/GoTo":
+        target = document.resolve(action.get(Name(b"/D")))
+    place = destinations.get(target.text) if isinstance(target, String) else None
+    title = document.resolve(item.get(Name(b"/Title")))
+    return (
+        title if isinstance(title, String) else None,
+        place or _place(document, target, pages),
+        item.get(Name(b"/First")),
+        item.get(Name(b"/Next")),
+    )
 
 
 class _Writer:
@@ -811,12 +898,13 @@ def _write_forms(writer: _Writer, frame: _Part, forms: list[list[tuple[int, Ref]
             raise BadPdf("a frame page without a size")
         for _, content in page_forms:
             loaded = frame.read.document.load(content.number)
-            if loaded is None or loaded[2] is None or not isinstance(loaded[0], dict):
+            stream = frame.read.document.get(content.number)
+            if loaded is None or loaded[1] is None or not isinstance(stream, dict):
                 raise BadPdf("a frame page whose contents are not a stream")
-            dictionary = {key: value for key, value in loaded[0].items() if key not in _FORM_ENTRIES}
+            dictionary = {key: value for key, value in stream.items() if key not in _FORM_ENTRIES}
             dictionary[Name(b"/Type")], dictionary[Name(b"/Subtype")] = Name(b"/XObject"), Name(b"/Form")
             dictionary[Name(b"/BBox")], dictionary[Name(b"/Resources")] = box, page.resources
-            writer.add(_stream(dictionary, loaded[2], numbers))
+            writer.add(_stream(dictionary, loaded[1], numbers))
 
 
 def _used_by(part: _Part, contents: bool = True) -> list[int]:
