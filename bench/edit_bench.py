@@ -4,13 +4,18 @@
 Run from the project root:
 
     .venv/bin/python bench/edit_bench.py [--sizes 300,1000,3000] [--runs 3] [--quick] [--bare]
+        [--no-one-document] [--rss-sizes 1000]
 
 For each size N (bench.py's seeded synthetic notes) it builds everything once (`--force`, timed: the
 "full" build), then edits one note's summary and rebuilds through `watch.build_once` (deck and grid
 first, the sheet after, as `watch` does), `--runs` times; then edits a grid field (`use_case`) `--runs`
 times the same way, builds `--runs` more summary edits each with a fresh `build.py build` process
 (start-up and cold caches included), and finally times a no-op rebuild; `--bare` also times bare
-WeasyPrint on each size's whole HTML. The load average is printed beside every size. Then it times
+WeasyPrint on each size's whole HTML. It lays each size's sheet out as one document too (WeasyPrint on
+the whole HTML; `--no-one-document` skips it), for the page count the parts must keep, and for the sizes
+in `--rss-sizes` runs one more forced build in a fresh process for the peak memory of that process and
+of its layout worker (their sum: the most all processes held). The load average is printed beside every
+size. Then it times
 a forced full build of the shipped notes against two floors: (a) bare WeasyPrint on SIMPLE HTML with the
 same words and page size in plain balanced columns, plus bare genanki (the honest floor), and (b) bare
 WeasyPrint on cheatdeck's own HTML. Every figure is given as wall time and CPU time of this process (and
@@ -108,7 +113,7 @@ def edit_summary(source: Path, run: int) -> None:
 
 
 def edit_use_case(source: Path, run: int) -> None:
-    """Change the first service's use case: its chapter and the grid pages both change."""
+    """Change the first service's use case: its page of notes and the grid pages both change."""
     import yaml  # type: ignore[import-untyped]
 
     path = sorted(source.glob("services-*.yaml"))[0]
@@ -148,6 +153,39 @@ def timed_build_once(options: Any) -> tuple[Time, Time, Any]:
     return marks[0], total, report
 
 
+_RSS_BUILD = """
+import resource, sys
+from pathlib import Path
+from cheatdeck.build.pipeline import build
+from cheatdeck.options import BuildOptions
+build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), force=True))
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(own, workers)
+"""
+
+
+def rss_of_a_build(source: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Peak RSS (MiB) of a forced build in a fresh process, and of its largest layout worker."""
+    import subprocess
+
+    command = [sys.executable, "-c", _RSS_BUILD, str(source), str(out)]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    own, workers = (int(value) / 1024 for value in done.stdout.split()[-2:])
+    return own, workers
+
+
+def one_document_pages(source: Path) -> tuple[int, Time]:
+    """The page count of the sheet laid out as one document (WeasyPrint on the whole HTML), and its time."""
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.sheet.document import sheet_renderer
+
+    html = bench.sheet_html(source)
+    renderer = sheet_renderer(source, SHIPPED_TEMPLATES, None)
+    took, rendered = measure(lambda: renderer.render(html, 0))
+    return rendered.pages, took
+
+
 def load() -> str:
     """The machine's load average (1, 5, 15 minutes): the machine is shared."""
     import os
@@ -156,7 +194,13 @@ def load() -> str:
 
 
 def bench_size(
-    count: int, runs: int, space: bench.Workspace, env: dict[str, str], bare: bool
+    count: int,
+    runs: int,
+    space: bench.Workspace,
+    env: dict[str, str],
+    bare: bool,
+    one_document: bool = True,
+    rss: bool = False,
 ) -> tuple[Series, dict[str, Any]]:
     """Full build, `runs` one-note edits (a summary; a grid field), an edit built by a fresh `build.py`
     process, and a no-op rebuild, of `count` synthetic notes."""
@@ -171,6 +215,11 @@ def bench_size(
     full, report = measure(lambda: build(replace(options, force=True)))
     series.add("full", full)
     facts["pages"] = report.sheet_pages
+    if one_document:
+        facts["one_pages"], took = one_document_pages(source)
+        series.add("one document", took)
+    if rss:
+        facts["rss_all"] = rss_of_a_build(master, space.fresh(f"rss-{count}") / "out", env)
     if bare:
         html = bench.sheet_html(source)
         series.add("weasyprint", measure(lambda: bench.sheet_floor(html, space.fresh("wp") / "f.pdf"))[0])
@@ -317,20 +366,29 @@ def print_report(
     """Print the tables: the edit loop by size, the shipped build against its floors, the targets."""
     print("## One-note edit, through watch.build_once (deck and grid first, then the sheet)\n")
     print(
-        "| N | pages | save → deck+grid | save → every output | fresh `build.py` process "
-        "| grid-field edit (`watch`) | full `--force` | edit / full (CPU) | no-op | peak RSS MB | load |"
+        "| N | pages (one document) | save → deck+grid | save → every output | fresh `build.py` process "
+        "| grid-field edit (`watch`) | full `--force` | edit / full (CPU) | no-op | peak RSS MB "
+        "| fresh forced build: RSS MiB, build + worker | load |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for count, (series, facts) in results.items():
         share = ratio(series.cpu("edit"), series.cpu("full"))
         noop = pair(series, "noop") + ("" if facts["noop_ok"] else f" (NOT a no-op: {facts['noop_wrote']})")
+        one = facts.get("one_pages")
+        pages = f"{facts['pages']} ({one}, {facts['pages'] / one - 1:+.1%})" if one else f"{facts['pages']}"
+        own, worker = facts.get("rss_all", (None, None))
+        rss_all = f"{own + worker:.0f} ({own:.0f} + {worker:.0f})" if own is not None else "—"
         print(
-            f"| {count:,} | {facts['pages']} | {pair(series, 'deck+grid')} | {pair(series, 'edit')} "
+            f"| {count:,} | {pages} | {pair(series, 'deck+grid')} | {pair(series, 'edit')} "
             f"| {pair(series, 'edit (CLI)')} | {pair(series, 'edit grid field')} | {pair(series, 'full')} "
-            f"| {fmt(share)}× | {noop} | {facts['rss']:.0f} "
+            f"| {fmt(share)}× | {noop} | {facts['rss']:.0f} | {rss_all} "
             f"| {facts['load before']} → {facts['load after']} |"
         )
-    print("\nPeak RSS is this process's peak so far (sizes run in increasing order; workers not counted).")
+    print(
+        "\nPeak RSS is this process's peak so far (sizes run in increasing order; workers not counted); "
+        "the fresh forced build's is that process's peak plus its layout worker's (an upper bound of "
+        "what they held at once)."
+    )
     for count, (series, facts) in results.items():
         same = "byte-identical to" if facts["identical"] else "DIFFERENT from"
         print(f"N={count:,}: the outputs after the edits are {same} a `--force` build of the same sources.")
@@ -372,6 +430,14 @@ def print_report(
     at1000 = results.get(1_000, (None, None))[0]
     rows += [
         (
+            f"pages of the parts / one document at {count:,} notes − 1 ≤ 5 %",
+            abs(facts["pages"] / facts["one_pages"] - 1) if facts.get("one_pages") else None,
+            0.05,
+        )
+        for count, (_, facts) in results.items()
+    ]
+    rows += [
+        (
             f"grid-field edit, 1,000 notes ≤ {TARGET_GRID_FIELD:g} s (wall)",
             at1000 and at1000.wall("edit grid field"),
             TARGET_GRID_FIELD,
@@ -384,8 +450,9 @@ def print_report(
         ),
         ("no-op rebuild at 1,000 notes ≤ 0.3 s (wall)", at1000 and at1000.wall("noop"), TARGET_NOOP),
     ]
-    for label, value, limit in rows:
-        print(f"| {label} | {fmt(value or None)} | {verdict(value or None, limit)} |")
+    for label, measured, limit in rows:
+        value = measured if isinstance(measured, int | float) and not isinstance(measured, bool) else None
+        print(f"| {label} | {fmt(value)} | {verdict(value, limit)} |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -396,6 +463,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, help="edits (and shipped builds) per size; medians (default 3)")
     parser.add_argument("--quick", action="store_true", help="size 300 and 1 run (unless given)")
     parser.add_argument("--bare", action="store_true", help="also bare WeasyPrint on each size's HTML")
+    parser.add_argument(
+        "--no-one-document", action="store_true", help="skip the one-document layout (its page count)"
+    )
+    parser.add_argument(
+        "--rss-sizes", type=bench.parse_sizes, default=(1_000,), help="sizes whose fresh build's RSS is read"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     runs = args.runs or (1 if args.quick else 3)
@@ -412,7 +485,12 @@ def main(argv: list[str] | None = None) -> None:
         print("warming up…", file=sys.stderr, flush=True)
         bench.warm_up(space, bench.subprocess_env(root / "pycache"))
         env = bench.subprocess_env(root / "pycache")
-        results = {count: bench_size(count, runs, space, env, args.bare) for count in sizes}
+        results = {
+            count: bench_size(
+                count, runs, space, env, args.bare, not args.no_one_document, count in args.rss_sizes
+            )
+            for count in sizes
+        }
         shipped, shipped_facts = bench_shipped(runs, space)
 
     print_report(results, shipped, shipped_facts)
