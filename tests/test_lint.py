@@ -166,6 +166,23 @@ CASES: dict[Rule, tuple[Notes, Notes]] = {
             _concept("waf", facts=[{"q": "How many pillars does the framework have?", "a": "6"}]),
         ],
     ),
+    Rule.HIDDEN_EXAMPLE: (
+        [
+            _concept(
+                "seg",
+                facts=["Scene understanding is critical to applications such as ==self-driving vehicles=="],
+            )
+        ],
+        [
+            _concept(
+                "seg",
+                facts=[
+                    "Scene understanding is critical to applications such as self-driving vehicles,"
+                    " robot sensing and ==medical imaging diagnostics=="
+                ],
+            )
+        ],
+    ),
     Rule.ANSWER_ON_ANOTHER_BACK: (
         [
             _concept(

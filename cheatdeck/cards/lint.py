@@ -79,6 +79,7 @@ def lint(notebook: Notebook) -> list[LintWarning]:
         _answer_too_long,
         _clues,
         _several_questions,
+        _hidden_example,
         _raw_markup,
         _no_card,
         _label_answer,
@@ -195,6 +196,29 @@ def _clues(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> I
             f"write a use_case that only this {label} fits",
             candidates[0].shared_with[0] if candidates and candidates[0].shared_with else "",
         )
+
+
+_EXAMPLE_MARKER = re.compile(
+    r"(?:such as|e\.g\.,?|for example,?|for instance,?|including)\s*$", re.IGNORECASE
+)
+"""The words before an open list of examples: a part hidden right after them is one of several answers."""
+
+
+def _hidden_example(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:
+    """Warn where a fact hides the first example of an open list ("such as ==self-driving vehicles=="): the
+    seed named three applications, and a learner who recalled another was graded wrong."""
+    for plan in plans:
+        for index, fact in enumerate(plan.note.facts):
+            for match in CLOZE_SPAN.finditer(fact.text or ""):
+                before = (fact.text or "")[: match.start()]
+                if _EXAMPLE_MARKER.search(before):
+                    yield _Found(
+                        plan.note.id,
+                        f"facts[{index}]",
+                        Rule.HIDDEN_EXAMPLE,
+                        f"the hidden '{match['hidden']}' is one example of an open list: others are right",
+                        "show the other examples and hide the last, or ask a question with one answer",
+                    )
 
 
 def _several_questions(notebook: Notebook, planner: CardPlanner, plans: list[CardPlan]) -> Iterator[_Found]:

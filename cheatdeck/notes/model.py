@@ -259,6 +259,7 @@ class Rule(StrEnum):
     ANSWER_ON_ANOTHER_BACK = "answer-on-another-back"
     FRONT_LEAKS_ANSWER = "front-leaks-answer"
     FRONT_GIVES_FIGURE = "front-gives-figure"
+    HIDDEN_EXAMPLE = "hidden-example"
 
 
 _DECLARED = "\x00declared"
