@@ -50,13 +50,15 @@ def captured_join(source: Path, out: Path) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     join = cheatdeck.sheet.join.join_parts
 
-    def keeping(parts: Any, frame_for: Callable[[int], bytes], owned: Any, parsed: Any = None) -> Any:
+    def keeping(
+        parts: Any, frame_for: Callable[[int], bytes], owned: Any, parsed: Any = None, **rest: Any
+    ) -> Any:
         def frame(pages: int) -> bytes:
             seen["frame"] = frame_for(pages)
             return seen["frame"]
 
-        seen["parts"], seen["owned"] = list(parts), list(owned)
-        return join(parts, frame, owned=owned, parsed=parsed)
+        seen["parts"], seen["owned"], seen["rest"] = list(parts), list(owned), rest
+        return join(parts, frame, owned=owned, parsed=parsed, **rest)
 
     cheatdeck.sheet.pdf.join.join_parts = keeping  # type: ignore[assignment]
     try:
@@ -101,10 +103,10 @@ def bench_size(count: int, runs: int, work: Path) -> None:
     if not source.exists():
         bench.write_source(source, count)
     seen = captured_join(source, out)
-    parts, owned, frame = seen["parts"], seen["owned"], seen["frame"]
+    parts, owned, frame, rest = seen["parts"], seen["owned"], seen["frame"], seen["rest"]
 
     def join(parsed: dict[bytes, Any]) -> bytes:
-        return join_parts(parts, lambda _: frame, owned=owned, parsed=parsed)[0]
+        return join_parts(parts, lambda _: frame, owned=owned, parsed=parsed, **rest)[0]
 
     edited = len(parts) // 2  # the part an edit laid out again
     warm: dict[bytes, Any] = {}

@@ -145,7 +145,6 @@ _LIBRARIES = (
     "ftfy",
     "pyyaml",
     "pydantic",
-    "pypdf",
     "ziamath",
 )
 
