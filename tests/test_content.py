@@ -651,3 +651,17 @@ def test_the_card_review_fixes_hold_on_the_shipped_notes(notebook: Notebook) -> 
     assert [fact.hidden_spans() for fact in l1.facts if "significance" in fact.plain()] == [
         ["feature selection"]
     ]
+
+
+def test_a_fresh_import_of_the_shipped_deck_holds_only_cards_to_study(
+    built: Built, collection: Collection
+) -> None:
+    """The shipped lock still ships retired notes and cards the notes no longer make (for collections
+    that have them); a learner importing the deck for the first time gets none of them: every card
+    asks a question of the notes, none carries a removal notice."""
+    import_package(collection, built.deck)
+    cards = [collection.get_card(cid) for cid in collection.find_cards("")]
+    texts = [_text(" ".join(card_html(card))) for card in cards]
+    notices = [text for text in texts if "no longer made" in text or "Removed from your notes" in text]
+    assert cards and notices == []
+    assert len(cards) == len(collection.find_cards("is:new -is:suspended"))

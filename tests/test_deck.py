@@ -7,7 +7,6 @@ import re
 import shutil
 import sqlite3
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import html5lib
@@ -43,8 +42,8 @@ def _expected_cards(notebook: Notebook) -> dict[str, int]:
     Resources make no cards; every shipped service, algorithm and deployment has a distinctive clue; every
     shipped fact is marked or a question; a related pair makes a card when something tells them apart
     (L1 and L2 regularization fill no field that could differ). A learning or task card whose answer the
-    term card's back states is not made. Cards the committed lock records as no longer made are still
-    shipped, marked as removed, and counted."""
+    term card's back states is not made. Cards the committed lock records as no longer made (and retired
+    notes' cards) are not in the package: a collection that never had them does not get them."""
     reverse_kinds = {Kind.SERVICE, Kind.ALGORITHM, Kind.DEPLOYMENT}
     studied = [note for note in notebook.notes if note.kind != Kind.RESOURCE]
     contrasts = {
@@ -54,28 +53,27 @@ def _expected_cards(notebook: Notebook) -> dict[str, int]:
         if item.difference or note.kind != Kind.CONCEPT
     }  # a pair, or three (one card for the three, none for a pair of them)
     contrasts = {c for c in contrasts if len(c) > 2 or not any(set(c) < set(three) for three in contrasts)}
-    lock = json.loads((SOURCE / LOCK_FILE).read_text(encoding="utf-8"))
-    retired = Counter(card for entry in lock["notes"].values() for card in entry["retired_cards"])
-    # retired notes are shipped until forgotten (the pair contrasts the vision triad replaced)
-    retired_notes = [entry for entry in lock["notes"].values() if entry["state"] == RETIRED]
-    retired_contrasts = sum(entry["notetype"] == "contrast" for entry in retired_notes)
-    assert all(entry["notetype"] == "contrast" for entry in retired_notes)  # else count their cards too
     return {
         "term": len(studied),
         "reverse": sum(note.kind in reverse_kinds for note in studied),
-        "learning": retired["learning"]
-        + sum(
+        "learning": sum(
             note.learning is not None and not states_answer(term_back_text(note), note.learning.words)
             for note in studied
         ),
-        "task": retired["task"]
-        + sum(
+        "task": sum(
             note.task is not None and not states_answer(term_back_text(note), note.task) for note in studied
         ),
         "fact": sum(len(note.facts) for note in studied),
         "cloze": sum(note.formula is not None for note in studied),
-        "contrast": len(contrasts) + retired_contrasts,
+        "contrast": len(contrasts),
     }
+
+
+def _retired_notes() -> int:
+    """How many notes the committed lock still ships retired (the pair contrasts the vision triad
+    replaced): in the package as notes, with no card."""
+    lock = json.loads((SOURCE / LOCK_FILE).read_text(encoding="utf-8"))
+    return sum(entry["state"] == RETIRED for entry in lock["notes"].values())
 
 
 def test_fresh_import_has_exact_notes_cards_and_decks(
@@ -83,7 +81,7 @@ def test_fresh_import_has_exact_notes_cards_and_decks(
 ) -> None:
     counts = import_package(collection, built.deck)
     expected = _expected_cards(notebook)
-    notes = expected["term"] + expected["fact"] + expected["cloze"] + expected["contrast"]
+    notes = expected["term"] + expected["fact"] + expected["cloze"] + expected["contrast"] + _retired_notes()
     assert (counts.new, counts.updated, counts.duplicate, counts.conflicting) == (notes, 0, 0, 0)
     assert collection.note_count() == notes
     assert collection.card_count() == sum(expected.values())
@@ -393,7 +391,12 @@ def test_build_prints_summary_and_changes(built: Built, notebook: Notebook) -> N
     expected = _expected_cards(notebook)
     notes = expected["term"] + expected["fact"] + expected["cloze"] + expected["contrast"]
     kinds = ", ".join(f"{kind} {expected[kind]}" for kind in sorted(expected))
-    assert built.report.deck_summary == f"{notes} notes, {sum(expected.values())} cards ({kinds})"
+    lock = json.loads((SOURCE / LOCK_FILE).read_text(encoding="utf-8"))
+    gone = sum(len(entry["retired_cards"]) for entry in lock["notes"].values()) + _retired_notes()
+    assert built.report.deck_summary == (
+        f"{notes} notes, {sum(expected.values())} cards ({kinds}); {gone} cards no longer made "
+        f"({_retired_notes()} of retired notes) reach only the collections that have them"
+    )
     assert re.fullmatch(r"no changes", built.report.deck_changes)
 
 
@@ -454,14 +457,15 @@ def test_switching_a_card_kind_off_retires_its_cards(scratch_source: Path, tmp_p
     deck.write_text(deck.read_text() + "cards:\n  term: false\n  cloze: false\n")
     report = build_into(scratch_source, tmp_path / "dist")
     # notes left with no card are retired whole (formula notes included); the others keep their term
-    # card as a removed card, so no learner's card turns blank: the package still has every card
+    # card as a removed card where a collection has it (their notice in the note's fields, so no learner's
+    # card turns blank); the package holds no term or cloze card, so a fresh import gets none
     assert "retired: accuracy, l1-regularization, l2-regularization, precision, recall" in report.deck_changes
     assert "cards no longer made: batch-transform (term)," in report.deck_changes
     switched, built = _by_kind(report.deck_summary), _by_kind(built_summary(scratch_source, tmp_path))
+    assert "term" not in switched and "cloze" not in switched
+    assert switched["notes"] == built["notes"] - 8  # the five retired, and the formula notes of three
+    assert (switched["reverse"], switched["fact"]) == (built["reverse"], built["fact"])
     # a learning card the term card's back made redundant is made again once no term card says it
-    assert {kind: count for kind, count in switched.items() if kind != "learning"} == {
-        kind: count for kind, count in built.items() if kind != "learning"
-    }
     assert switched["learning"] >= built["learning"]
 
 

@@ -115,20 +115,23 @@ def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     assert "Removed" not in _notice(note_by_id(collection, "precision").cards()[0].question())
     _check_collection(collection)
 
-    # A learner who imports with "Import any learning progress" gets retired notes' new cards suspended.
-    fresh = Collection(str(tmp_path / "fresh.anki2"))
-    try:
-        request = ImportAnkiPackageRequest(
-            package_path=str(out / DECK_NAME), options=ImportAnkiPackageOptions(with_scheduling=True)
-        )
-        fresh.import_anki_package(request)
-        queues = {fresh.get_card(cid).queue for cid in fresh.find_cards(f"tag:{RETIRED_TAG}")}
-        assert queues == {-1}
-        # cards the notes no longer make (of live notes) are suspended too; every other card is not
-        kept = fresh.find_cards(f'-tag:{RETIRED_TAG} -"tag:{REMOVED_CARD_TAG}::*"')
-        assert kept and -1 not in {fresh.get_card(cid).queue for cid in kept}
-    finally:
-        fresh.close()
+    # A collection that never had them gets none of the cards the notes no longer make (retired notes'
+    # cards, cards of live notes whose kind is off), with or without "Import any learning progress";
+    # every card it gets is one to study.
+    for with_scheduling in (False, True):
+        fresh = Collection(str(tmp_path / f"fresh-{with_scheduling}.anki2"))
+        try:
+            request = ImportAnkiPackageRequest(
+                package_path=str(out / DECK_NAME),
+                options=ImportAnkiPackageOptions(with_scheduling=with_scheduling),
+            )
+            fresh.import_anki_package(request)
+            assert fresh.find_cards(f"tag:{RETIRED_TAG}") == []
+            cards = [fresh.get_card(cid) for cid in fresh.find_cards("")]
+            assert cards and all(not _notice(card.question() + card.answer()) for card in cards)
+            assert -1 not in {card.queue for card in cards}
+        finally:
+            fresh.close()
 
     # README: search the tag, delete; then build with --forget-retired.
     collection.remove_notes(collection.find_notes(f"tag:{RETIRED_TAG}"))

@@ -48,18 +48,27 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
             return json
 
     class _Note(genanki.Note):
-        def __init__(self, model: _Model, planned: PlannedNote, suspended: tuple[int, ...], due: int):
+        cards: list[Any]  # genanki's, untyped
+
+        def __init__(self, model: _Model, planned: PlannedNote, gone: tuple[int, ...], due: int):
             super().__init__(
                 model=model, fields=list(planned.fields), tags=list(planned.tags), guid=planned.guid
             )
             self.mod = planned.mod
             self.due = due  # new cards come note by note in source order
             self.ids: list[int] = []
-            for card in self.cards:
-                card.suspend = card.ord in suspended
+            self.gone = gone  # template ordinals of the cards the notes no longer make
 
         def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-            super().write_to_db(cursor, self.mod, deck_id, iter(self.ids))
+            # A card the notes no longer make (a retired note's, or a card kind switched off) is not in the
+            # package: a collection that has it keeps it and sees the notice its note's fields now carry;
+            # a collection that never had it does not get it. Ids stay those of every card the note had.
+            note_id, *card_ids = self.ids
+            ids = dict(zip((card.ord for card in self.cards), card_ids, strict=True))
+            self.cards = [card for card in self.cards if card.ord not in self.gone]
+            super().write_to_db(
+                cursor, self.mod, deck_id, iter([note_id, *(ids[card.ord] for card in self.cards)])
+            )
 
     models = {key: _Model(notetype) for key, notetype in plan.notetypes.items()}
     decks = {

@@ -160,14 +160,32 @@ class DeckPlan:
         )
 
     def card_counts(self) -> Counter[str]:
-        """Count the cards per card kind (retired notes included)."""
-        return Counter(card for note in self.notes for card in note.cards)
+        """Count the cards the package holds, per card kind: not those the notes no longer make (a
+        retired note's, a card kind switched off), which only a collection that has them keeps."""
+        return Counter(card for note in self.notes for card in self._made(note))
+
+    def _made(self, note: PlannedNote) -> list[str]:
+        gone = self.suspended.get(note.guid, ())
+        return [card for card in note.cards if _template(self.notetypes[note.notetype], card)[0] not in gone]
 
     def describe(self) -> str:
-        """Return the build summary: notes and cards per kind."""
+        """Return the build summary: notes and cards per kind, then what is shipped only as a notice."""
         counts = self.card_counts()
         kinds = ", ".join(f"{kind} {counts[kind]}" for kind in sorted(counts))
-        return f"{len(self.notes)} notes, {sum(counts.values())} cards ({kinds})"
+        retired = sum(RETIRED_TAG in note.tags for note in self.notes)
+        gone = sum(len(note.cards) - len(self._made(note)) for note in self.notes)
+        of_retired = sum(len(note.cards) for note in self.notes if RETIRED_TAG in note.tags)
+        summary = f"{len(self.notes) - retired} notes, {sum(counts.values())} cards ({kinds})"
+        if gone:
+            whose = f" ({of_retired} of retired notes)" if of_retired else ""
+            summary += (
+                f"; {_count(gone, 'card')} no longer made{whose} reach only the collections that have them"
+            )
+        return summary
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 def plan_deck(
@@ -406,7 +424,8 @@ def retired_reminder(count: int, *, sees_collection: bool) -> Advice | None:
             "to your Anki profile and every build sees the deletion itself"
         )
     return Advice(
-        f"{notes} still shipped, marked removed and suspended: to finish, {step}",
+        f"{notes} still shipped, marked removed (a collection that never had them gets none of their "
+        f"cards): to finish, {step}",
         warning=False,
         imports_only=True,  # sync deletes them itself
     )
