@@ -183,3 +183,31 @@ def test_the_parts_keep_the_page_count_links_and_bookmarks_of_one_document(
     assert [str(item.title).split()[-1] for item in outline][:2] == ["Concepts", "Metrics"]
     titles = [str(item.title) for group in pdf.outline if isinstance(group, list) for item in group]
     assert titles.count("Concept number 7") == 1 and len(titles) == COUNT + 6  # every note, once
+
+
+def test_a_template_whose_items_are_not_one_element_each_is_a_template_problem(
+    source: Path, tmp_path: Path
+) -> None:
+    """A learner's template that keeps the `flow_item` marks but writes a note as two elements: said
+    plainly, exit status 1, nothing written; not an internal error."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.cli import main
+
+    _write(source, [_note(index) for index in range(3)])
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    page = templates / "sheet.html.j2"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("{{ flow_item }}<div", '{{ flow_item }}<p>Note:</p><div'),
+        encoding="utf-8",
+    )
+    out = tmp_path / "dist"
+    arguments = ["build", "--source", str(source), "--out", str(out), "--templates", str(templates)]
+    result = CliRunner().invoke(main, [*arguments, "--artefact", "sheet"])
+    assert result.exit_code == 1, result.output
+    assert "each `flow_item` mark must be followed by one element" in result.output
+    assert "internal error" not in result.output and not (out / "cheatsheet.pdf").exists()

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from cheatdeck.errors import TemplateProblem
 from cheatdeck.sheet.anchors import anchors_in
 from cheatdeck.sheet.weasy import PART_EPOCH, Rendered, collected_warnings, shown_urls, source_date_epoch
 
@@ -239,12 +240,15 @@ def _lay_out(flow: Flow, renderer: Renderer, start: int, stop: int, pages: int |
         document = weasyprint.HTML(string=breakable(html), base_url=renderer.base, url_fetcher=fetcher)
         document = document.render()
     count = stop - start
+    notes, path = _notes_box(state["root"])
+    if len(notes.children) != count:
+        raise TemplateProblem(
+            f'sheet.html.j2: the notes (class "notes") hold {len(notes.children)} element(s) for '
+            f"{count} item(s): each `flow_item` mark must be followed by one element, the note's"
+        )
     resume = state["resume"]
     if resume is None:
         return _Laid(document, count, True, None, warnings, files)
-    notes, path = _notes_box(state["root"])
-    if len(notes.children) != count:
-        raise AssertionError(f"the notes hold {len(notes.children)} boxes for {count} items")
     finished = _resumes_at(resume, path, count)
     unfinished = notes.children[finished].element if finished < count else None
     return _Laid(document, finished, finished == count, unfinished, warnings, files)
@@ -272,7 +276,7 @@ def _notes_box(root: Any) -> tuple[Any, list[int]]:
             return box, path
         children = list(getattr(box, "children", []))
         stack.extend((child, [*path, index]) for index, child in reversed(list(enumerate(children))))
-    raise AssertionError("the flow's HTML has no notes container")
+    raise TemplateProblem('sheet.html.j2: `flow_item` marks outside an element of class "notes"')
 
 
 def _resumes_at(resume: Any, path: list[int], count: int) -> int:
