@@ -211,3 +211,16 @@ def test_a_template_whose_items_are_not_one_element_each_is_a_template_problem(
     assert result.exit_code == 1, result.output
     assert "each `flow_item` mark must be followed by one element" in result.output
     assert "internal error" not in result.output and not (out / "cheatsheet.pdf").exists()
+
+
+@pytest.mark.slow
+def test_the_pages_of_notes_do_not_depend_on_the_version_of_cheatdeck_that_laid_them_out(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part's cache key holds cheatdeck's own code (how it was made may change), its PDF does not: as a
+    part laid out whole, its identifier comes from what it shows."""
+    import cheatdeck.outputs
+
+    before = _build(source, tmp_path / "before", force=True)
+    monkeypatch.setattr(cheatdeck.outputs, "code_digest", lambda: "another version")
+    assert _build(source, tmp_path / "after", force=True) == before

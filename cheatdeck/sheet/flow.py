@@ -125,14 +125,18 @@ def _part_key(
 ) -> str:
     """The cache key of a part holding `count` items from `start`: the items it holds and, unless it is
     the last part (`ends` "last") or an item alone ("alone"), the item after, which did not fit."""
+    return key_of(_part_text(flow, items, start, count, ends))
+
+
+def _part_text(flow: Flow, items: list[_Item], start: int, count: int, ends: str) -> str:
+    """What a part's layout depends on, but for the versions of WeasyPrint, the fonts and cheatdeck."""
     held = items[start : start + count]
     seen = items[start : start + count + (1 if ends == "straddle" else 0)]
     owned = frozenset().union(*(item.anchors for item in held))
     stand_ins = sorted((frozenset().union(*(item.links for item in held)) & flow.anchors) - owned)
-    text = "\0".join(
+    return "\0".join(
         [f"flow {PAGES} {ends}", flow.prefix, flow.suffix, *(item.digest for item in seen), *stand_ins]
     )
-    return key_of(text)
 
 
 def _find(
@@ -195,10 +199,12 @@ def _lay_out_part(
     else:  # the first item alone is taller than PAGES pages: a part of its own, on as many as it needs
         count, ends = 1, "alone"
         laid = _lay_out(flow, renderer, start, start + 1, None)
-    key = _part_key(flow, items, start, count, ends, key_of)
+    text = _part_text(flow, items, start, count, ends)
+    key = key_of(text)
     seen = count + (1 if ends == "straddle" else 0)
     laid.files = _files_shown(laid.files, flow, start, start + seen, stop, renderer)
-    rendered = _write(laid, flow, items, start, count, key)
+    # the PDF's identifier comes from the part's content only, as a part laid out whole has its HTML's
+    rendered = _write(laid, flow, items, start, count, hashlib.sha256(text.encode()).hexdigest())
     return FlowPart(key, rendered, _owned(items, start, count), start, count, fresh=True)
 
 
@@ -316,7 +322,7 @@ def _drop(box: Any, element: Any) -> None:
         _drop(child, element)
 
 
-def _write(laid: _Laid, flow: Flow, items: list[_Item], start: int, count: int, key: str) -> Rendered:
+def _write(laid: _Laid, flow: Flow, items: list[_Item], start: int, count: int, digest: str) -> Rendered:
     """The part's PDF: its pages, with a stand-in anchor for each link to an anchor another part lays out."""
     document = laid.document
     owned = _owned(items, start, count)
@@ -324,7 +330,7 @@ def _write(laid: _Laid, flow: Flow, items: list[_Item], start: int, count: int, 
     linked = {target for page in document.pages for kind, target, *_ in page.links if kind == "internal"}
     for name in sorted(((linked - laid_out) & flow.anchors) - owned):
         document.pages[0].anchors[name] = (0, 0, 0, 0)
-    identifier = key[:32].encode()
+    identifier = digest[:32].encode()
 
     with source_date_epoch(PART_EPOCH), collected_warnings() as warnings:
         pdf = document.write_pdf(pdf_identifier=identifier)
