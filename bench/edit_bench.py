@@ -13,8 +13,8 @@ times the same way, builds `--runs` more summary edits each with a fresh `build.
 (start-up and cold caches included), and finally times a no-op rebuild; `--bare` also times bare
 WeasyPrint on each size's whole HTML. It lays each size's sheet out as one document too (WeasyPrint on
 the whole HTML; `--no-one-document` skips it), for the page count the parts must keep, and for the sizes
-in `--rss-sizes` runs one more forced build in a fresh process for the peak memory of that process and
-of its layout worker (their sum: the most all processes held). The load average is printed beside every
+in `--rss-sizes` runs one more forced build in a fresh process for the most memory that process and its
+layout workers held at once (their RSS summed every 50 ms). The load average is printed beside every
 size. Then it times
 a forced full build of the shipped notes against two floors: (a) bare WeasyPrint on SIMPLE HTML with the
 same words and page size in plain balanced columns, plus bare genanki (the honest floor), and (b) bare
@@ -154,25 +154,43 @@ def timed_build_once(options: Any) -> tuple[Time, Time, Any]:
 
 
 _RSS_BUILD = """
-import resource, sys
+import os, resource, sys, threading, time
 from pathlib import Path
 from cheatdeck.build.pipeline import build
 from cheatdeck.options import BuildOptions
+
+peak = [0]
+def held():  # the resident memory of this process and of its children, now
+    me = os.getpid()
+    pids = [me, *map(int, open(f"/proc/{me}/task/{me}/children").read().split())]
+    total = 0
+    for pid in pids:
+        try:
+            total += int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total
+def watch():
+    while True:
+        peak[0] = max(peak[0], held())
+        time.sleep(0.05)
+threading.Thread(target=watch, daemon=True).start()
 build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), force=True))
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(own, workers)
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print(own, workers, peak[0])
 """
 
 
-def rss_of_a_build(source: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Peak RSS (MiB) of a forced build in a fresh process, and of its largest layout worker."""
+def rss_of_a_build(source: Path, out: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """Peak RSS (MiB) of a forced build in a fresh process, of its largest layout worker, and of all of
+    them at once (their RSS summed every 50 ms; pages they share count twice)."""
     import subprocess
 
     command = [sys.executable, "-c", _RSS_BUILD, str(source), str(out)]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    own, workers = (int(value) / 1024 for value in done.stdout.split()[-2:])
-    return own, workers
+    own, workers, together = (int(value) / 2**20 for value in done.stdout.split()[-3:])
+    return own, workers, together
 
 
 def one_document_pages(source: Path) -> tuple[int, Time]:
@@ -368,7 +386,7 @@ def print_report(
     print(
         "| N | pages (one document) | save → deck+grid | save → every output | fresh `build.py` process "
         "| grid-field edit (`watch`) | full `--force` | edit / full (CPU) | no-op | peak RSS MB "
-        "| fresh forced build: RSS MiB, build + worker | load |"
+        "| fresh forced build: RSS MiB, all processes at once | load |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for count, (series, facts) in results.items():
@@ -376,8 +394,8 @@ def print_report(
         noop = pair(series, "noop") + ("" if facts["noop_ok"] else f" (NOT a no-op: {facts['noop_wrote']})")
         one = facts.get("one_pages")
         pages = f"{facts['pages']} ({one}, {facts['pages'] / one - 1:+.1%})" if one else f"{facts['pages']}"
-        own, worker = facts.get("rss_all", (None, None))
-        rss_all = f"{own + worker:.0f} ({own:.0f} + {worker:.0f})" if own is not None else "—"
+        own, worker, together = facts.get("rss_all", (None, None, None))
+        rss_all = f"{together:.0f} (peaks {own:.0f}, {worker:.0f})" if own is not None else "—"
         print(
             f"| {count:,} | {pages} | {pair(series, 'deck+grid')} | {pair(series, 'edit')} "
             f"| {pair(series, 'edit (CLI)')} | {pair(series, 'edit grid field')} | {pair(series, 'full')} "
@@ -386,8 +404,8 @@ def print_report(
         )
     print(
         "\nPeak RSS is this process's peak so far (sizes run in increasing order; workers not counted); "
-        "the fresh forced build's is that process's peak plus its layout worker's (an upper bound of "
-        "what they held at once)."
+        "the fresh forced build's is the most its process and its layout workers held at once (sampled "
+        "every 50 ms), then the peaks of the build process and of its largest worker."
     )
     for count, (series, facts) in results.items():
         same = "byte-identical to" if facts["identical"] else "DIFFERENT from"
