@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import weasyprint
@@ -20,6 +21,9 @@ from pypdf import PdfReader
 from cheatdeck.sheet import join
 from cheatdeck.sheet.join import join_parts, read_pdf
 from tests.pdf_text import page_texts
+from tests.test_sheet_pdf import laid_out, short_sheets_have_chapters, source
+
+__all__ = ["laid_out", "short_sheets_have_chapters", "source"]  # fixtures shared with test_sheet_pdf
 
 _PAGE = "<style>@page { size: 200px 200px; margin: 10px }</style>"
 
@@ -239,3 +243,33 @@ def test_links_bookmarks_and_places_read_at_once_are_read_as_a_parse_reads_them(
     assert _joined(both, names, {}) == quick
     reader = PdfReader(io.BytesIO(quick), strict=True)
     assert reader.outline[0].title == "Part (one) \\ façade"  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_an_edit_later_the_same_day_lays_out_only_its_part_not_the_frame(
+    source: Path, tmp_path: Path, laid_out: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deck built with the sheet stamps each edit with its time (the lock moves by the second), but
+    the frame prints only the day: an edit later that day lays out its own part, not the frame's pages
+    again (at 1,000 notes the frame is 32 pages, about a second of CPU), and the bytes are those of a
+    forced build."""
+    from cheatdeck.build.pipeline import build
+    from cheatdeck.options import BuildOptions, SheetOptions
+    from tests.conftest import FROZEN_NOW, set_clock
+
+    def sheet(out: Path, **options: Any) -> bytes:
+        layout = SheetOptions(layout="guide")
+        build(BuildOptions(source=source, out=out, artefacts=("deck", "sheet"), sheet=layout, **options))
+        return (out / "cheatsheet.pdf").read_bytes()
+
+    out = tmp_path / "dist"
+    sheet(out)
+    notes = source / "notes.yaml"
+    for minutes, word in ((5, "one"), (35, "two")):
+        set_clock(monkeypatch, FROZEN_NOW + 60 * minutes)
+        notes.write_text(notes.read_text().replace(f"measure numbered {minutes // 30}.", f"measure {word}."))
+        laid_out.clear()
+        edited = sheet(out)
+        assert not any('class="frame-page"' in html for html in laid_out)
+        assert laid_out and all(f"measure {word}." in html for html in laid_out)
+        assert sheet(tmp_path / f"forced-{word}", force=True) == edited

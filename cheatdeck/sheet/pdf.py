@@ -125,7 +125,7 @@ def write_parts_pdf(
         _store(cache, {keys[index]: rendered[index] for index in missing})
     pdfs = [part.rendered.pdf for part in flow] + [rendered[index].pdf for index in range(len(sheet.parts))]
     owned = [part.owned for part in flow] + [_owned(part) for part in sheet.parts]
-    frames = _Frames(sheet, renderer, changed, cache, versions, parsed)
+    frames = _Frames(sheet, renderer, cache, versions, parsed)
     frames.reuse = reuse  # --force lays the frame out afresh too (and keeps it)
 
     def lay_out_again(indexes: list[int]) -> None:
@@ -161,18 +161,20 @@ def write_parts_pdf(
 
 class _Frames:
     """The frame for a page count, kept in the cache as the parts are: an edit that keeps the page count
-    and the day does not lay it out again. `keys` names the frames asked for, to keep them."""
+    and the day does not lay it out again. Its HTML holds the day it prints (and its metadata's dates);
+    it is laid out at PART_EPOCH as the parts are, so the second of the last change (which moves with
+    every edit a deck build stamps) does not make it another frame. `keys` names the frames asked for,
+    to keep them."""
 
     def __init__(
         self,
         sheet: SheetParts,
         renderer: Renderer,
-        changed: int,
         cache: Path | None,
         versions: tuple[str, str],
         parsed: dict[bytes, PreparedPdf],
     ):
-        self.sheet, self.renderer, self.changed, self.cache = sheet, renderer, changed, cache
+        self.sheet, self.renderer, self.cache = sheet, renderer, cache
         self.versions, self.parsed = versions, parsed
         self.reuse = cache is not None
         self.keys: list[str] = []
@@ -181,13 +183,13 @@ class _Frames:
     def frame_for(self, pages: int) -> bytes:
         """The frame's PDF for a sheet of `pages` pages."""
         html = self.sheet.frame_for(pages)
-        self.keys.append(_key(html, self.renderer, *self.versions, epoch=self.changed))
+        self.keys.append(_key(html, self.renderer, *self.versions))
         if self.cache is not None and self.reuse:
             kept = _cached(self.cache, self.keys[-1], self.renderer, self.parsed)
             if kept is not None:
                 self.last = kept.pdf
                 return kept.pdf
-        frame = self.renderer.render(html, self.changed)
+        frame = self.renderer.render(html, _PART_EPOCH)
         if self.cache is not None:
             _store(self.cache, {self.keys[-1]: frame})
         self.last = frame.pdf
