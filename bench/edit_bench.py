@@ -394,8 +394,8 @@ def print_report(
         noop = pair(series, "noop") + ("" if facts["noop_ok"] else f" (NOT a no-op: {facts['noop_wrote']})")
         one = facts.get("one_pages")
         pages = f"{facts['pages']} ({one}, {facts['pages'] / one - 1:+.1%})" if one else f"{facts['pages']}"
-        own, worker, together = facts.get("rss_all", (None, None, None))
-        rss_all = f"{together:.0f} (peaks {own:.0f}, {worker:.0f})" if own is not None else "—"
+        together = facts.get("rss_all", (None, None, None))[2]
+        rss_all = f"{together:.0f}" if together is not None else "—"
         print(
             f"| {count:,} | {pages} | {pair(series, 'deck+grid')} | {pair(series, 'edit')} "
             f"| {pair(series, 'edit (CLI)')} | {pair(series, 'edit grid field')} | {pair(series, 'full')} "
@@ -405,7 +405,7 @@ def print_report(
     print(
         "\nPeak RSS is this process's peak so far (sizes run in increasing order; workers not counted); "
         "the fresh forced build's is the most its process and its layout workers held at once (sampled "
-        "every 50 ms), then the peaks of the build process and of its largest worker."
+        "every 50 ms; their own ru_maxrss would count the bench's memory, kept across fork and exec)."
     )
     for count, (series, facts) in results.items():
         same = "byte-identical to" if facts["identical"] else "DIFFERENT from"
