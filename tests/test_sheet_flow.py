@@ -224,3 +224,13 @@ def test_the_pages_of_notes_do_not_depend_on_the_version_of_cheatdeck_that_laid_
     before = _build(source, tmp_path / "before", force=True)
     monkeypatch.setattr(cheatdeck.outputs, "code_digest", lambda: "another version")
     assert _build(source, tmp_path / "after", force=True) == before
+
+
+def test_a_long_sheet_of_lists_only_has_no_empty_page_of_notes(source: Path, tmp_path: Path) -> None:
+    """Notes that are all of a list kind (resources) print in the back matter: no part of notes is laid
+    out, so no blank page comes before it."""
+    _write(source, [_note(index, 3, "resource") for index in range(4)])
+    out = tmp_path / "dist"
+    pages = len(PdfReader(_build(source, out) and out / "cheatsheet.pdf").pages)
+    texts = page_texts(out / "cheatsheet.pdf")
+    assert all("resource numbered" in text for text in texts), (pages, texts)

@@ -177,7 +177,7 @@ def render_sheet_parts(
         return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
     notes = render(chapters=chapters, back_matter=False)
     split = split_flow(notes)
-    parts = [] if split else [notes]  # a template from before the flow: the notes are one part
+    parts = [notes] if chapters and not split else []  # a template from before the flow: one part
     back = render(chapters=[], back_matter=True)
     if anchors_in(back) or not (parts or split):  # the back matter printed something, or nothing else did
         parts.append(back)
