@@ -262,9 +262,11 @@ def test_learning_and_task_are_one_question_each_in_plain_words(built: Built, co
     # … and says what the mark means in a line under it (a phone shows no hover text)
     answer_html = f'"answer">not a learning algorithm{UNSOURCED_HTML}<p class="unsourced-note">'
     assert answer_html in back and back.endswith("</p></div>"), back
-    task_question, task_answer = cards["Task"]
-    assert "What task is it for?" in task_question and "scoring words" in task_answer
-    assert "scoring words" not in cards["Learning"][1]  # the task is its own card
+    word2vec_cards = note_by_id(collection, "blazingtext").cards()
+    word2vec = {card.template()["name"]: card_html(card) for card in word2vec_cards}
+    task_question, task_answer = word2vec["Task"]
+    assert "What task is it for?" in task_question and "word embeddings" in task_answer
+    assert "word embeddings" not in word2vec["Learning"][1]  # the task is its own card
     assert note_by_id(collection, "blazingtext")["Learning card answer"].startswith(
         f"unsupervised{UNSOURCED_HTML}<p"
     )
@@ -275,25 +277,26 @@ def test_no_back_shows_what_a_sibling_card_asks(built: Built, collection: Collec
     use case, the formula), folded part included (Anki asks those cards next); the reverse back is the name
     only, not the term card's answer."""
     import_package(collection, built.deck)
-    # TF-IDF has all four topic cards (the vision notes' summaries say their task: they make no task card)
-    tf_idf = note_by_id(collection, "tf-idf")
-    assert "Learning" not in tf_idf["Details"] and "Task" not in tf_idf["Details"]
-    assert "Use case" not in tf_idf["Details"] and "Input" in tf_idf["Details"]
-    assert "Task" not in tf_idf["More"] and "scoring words for NLP" not in tf_idf["More"]
+    # BlazingText (Word2vec mode) has all four topic cards (the summaries of the vision notes, of TF-IDF and
+    # of Multinomial Logistic Regression say their task: they make no task card)
+    word2vec_note = note_by_id(collection, "blazingtext")
+    assert "Learning" not in word2vec_note["Details"] and "Task" not in word2vec_note["Details"]
+    assert "Use case" not in word2vec_note["Details"] and "Input" in word2vec_note["Details"]
+    assert "<dt>Task</dt>" not in word2vec_note["More"] and ">word embeddings<" not in word2vec_note["More"]
     precision = note_by_id(collection, "precision")
     assert "Formula" not in precision["Details"] and "<dt>Formula</dt>" not in precision["More"]
-    kinds = {card.template()["name"] for card in tf_idf.cards()}
+    kinds = {card.template()["name"] for card in word2vec_note.cards()}
     assert {"Term", "Reverse", "Learning", "Task"} <= kinds
-    for card in tf_idf.cards():
+    for card in word2vec_note.cards():
         back = card_html(card)[1].split('<hr id="answer">')[1]
         visible = re.sub(r"<details.*?</details>", "", back, flags=re.DOTALL)
         kind = card.template()["name"]
         if kind != "Term":
-            assert tf_idf["Summary"] not in visible, kind
+            assert word2vec_note["Summary"] not in visible, kind
         if kind != "Learning":
-            assert "not a learning algorithm<" not in visible, kind
+            assert "unsupervised<sup" not in visible, kind
         if kind != "Task":
-            assert ">scoring words for NLP<" not in visible, kind
+            assert ">word embeddings<" not in visible, kind
     formula = note_by_id(collection, "precision", "formula")
     assert precision["Summary"] not in card_html(formula.cards()[0])[1]
 

@@ -649,6 +649,90 @@ def test_the_card_review_fixes_hold_on_the_shipped_notes(notebook: Notebook) -> 
     ]
 
 
+_OPEN_LIST = re.compile(r"\b(such as|e\.g\.|for example|including)\b", re.IGNORECASE)
+
+
+def _independent_review_defects(notebook: Notebook) -> list[str]:
+    """The bad cards of the independent review (review-independent.md), as rules a notes folder obeys."""
+    planner = CardPlanner(notebook)
+    defects = []
+    for note in notebook.notes:
+        plan = planner.plan(note)
+        if plan.task and re.search(r"\b(multiclass|multinomial)\b", f"{note.title} {note.summary}", re.I):
+            defects.append(f"{note.id}: task card, its answer said by the name and the term back")
+        if plan.task and note.id == "tf-idf":
+            defects.append("tf-idf: task card, an open question the term back answers in other words")
+        for fact in note.facts:
+            hidden = " ".join(fact.hidden_spans()).lower()
+            if "vec" in note.title.lower() and "vector" in hidden:
+                defects.append(f"{note.id}: a fact hides 'vectors', which the name Word2vec says")
+            if _OPEN_LIST.search(fact.text or "") and hidden:
+                defects.append(f"{note.id}: a fact hides an item of an open list: other items are right too")
+            if fact.text and "raising one usually lowers the other" in fact.text and "trade off" in hidden:
+                defects.append(f"{note.id}: a fact's front says what its hidden part means")
+    for contrast in planner.contrasts:
+        formulas = [note.formula for note in contrast.notes if note.formula]
+        for formula in formulas:
+            denominator = formula.rsplit("/", 1)[-1].strip()
+            if any(denominator in sentence for sentence in contrast.sentences):
+                defects.append(f"{contrast.key}: the contrast's back quotes the formula {formula}")
+    return defects
+
+
+def test_the_independent_review_fixes_hold_on_the_shipped_notes(notebook: Notebook) -> None:
+    """The independent card-by-card review (review-independent.md) graded 7 of 112 cards bad: a task card
+    whose answer the name and the term back give (Multinomial Logistic Regression: 'multiclass'), a task
+    card with many right answers that restates the term back (TF-IDF), a cloze whose answer is in the
+    name (Word2vec → 'vectors'), a cloze hiding the last item of an open list ('such as …, robot sensing
+    and […]'), a cloze whose front says its answer ('[…]; raising one usually lowers the other' → trade
+    off), and the two formula cards whose answers the Precision vs Recall contrast's back quoted
+    ('(TP + FP)', '(TP + FN)')."""
+    assert _independent_review_defects(notebook) == []
+    word2vec = notebook.note("blazingtext")
+    assert [fact.id for fact in word2vec.facts] == ["2", "3"]  # the two kept facts keep their histories
+
+
+def test_the_independent_review_rules_find_the_defects_it_graded_bad(tmp_path: Path) -> None:
+    notes: list[dict[str, object]] = [
+        {
+            "id": "mlr",
+            "title": "Multinomial Logistic Regression",
+            "kind": "algorithm",
+            "summary": "Extension of logistic regression that allows more than two outcomes (multiclass).",
+            "task": "classification (multiclass)",
+        },
+        {
+            "id": "w2v",
+            "title": "BlazingText (Word2vec mode)",
+            "kind": "algorithm",
+            "summary": "Optimized Word2vec.",
+            "facts": [
+                "Word2vec maps words to high-quality ==distributed vectors==",
+                "Tagging is critical to applications such as cars, robots and ==medical imaging==",
+            ],
+        },
+        {
+            "id": "p",
+            "title": "Precision",
+            "kind": "metric",
+            "summary": "Of the predicted positives, the share that are positives.",
+            "formula": "Precision = TP / (TP + FP)",
+            "facts": ["Precision and recall ==trade off==; raising one usually lowers the other"],
+            "related": [{"id": "r", "difference": "Precision divides by (TP + FP); recall by (TP + FN)."}],
+        },
+        {
+            "id": "r",
+            "title": "Recall",
+            "kind": "metric",
+            "summary": "Of the actual positives, the share predicted as positive.",
+            "formula": "Recall = TP / (TP + FN)",
+        },
+    ]
+    found = _independent_review_defects(_load(tmp_path, notes))
+    assert len(found) == 6, found
+    assert sum("quotes the formula" in defect for defect in found) == 2
+
+
 def test_a_fresh_import_of_the_shipped_deck_holds_only_cards_to_study(
     built: Built, collection: Collection
 ) -> None:

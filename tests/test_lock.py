@@ -30,7 +30,7 @@ def test_the_lock_records_deck_states_cards_and_added_times() -> None:
     lock = read_lock(SOURCE / LOCK_FILE)
     assert lock.deck == "aws-mls-c01" and lock.title.startswith("AWS Certified")
     topics = {note.note_id: note for note in lock.notes.values() if note.notetype == "topic"}
-    topic = topics["tf-idf"]  # all four topic cards
+    topic = topics["blazingtext"]  # all four topic cards
     cards = ["term", "reverse", "learning", "task"]
     assert (topic.state, topic.cards, topic.retired_cards) == (ACTIVE, cards, [])
     assert 0 < topic.added <= topic.mod
