@@ -218,6 +218,7 @@ def test_a_face_too_long_is_set_smaller_and_one_far_too_long_is_named(
     )
 
 
+@pytest.mark.slow
 def test_flashcards_are_built_on_request_and_then_kept(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

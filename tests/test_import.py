@@ -127,6 +127,7 @@ def guide_import(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return notes, _run_import(GUIDE / "guide.md", "--into", notes, "--explain")
 
 
+@pytest.mark.slow
 def test_markdown_guide_imports_and_builds_without_a_hand_edit(
     guide_import: tuple[Path, str], tmp_path: Path
 ) -> None:

@@ -85,6 +85,7 @@ def test_body_edit_rebuilds_the_deck_only(
     assert {name: (out / name).stat().st_mtime_ns for name in grid_files} == grid_files
 
 
+@pytest.mark.slow
 def test_body_edit_on_a_later_day_reprints_the_day_on_the_sheet_and_the_grid(
     project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -299,6 +300,7 @@ def test_a_folder_named_like_a_notes_file_is_skipped(project: tuple[Path, Path])
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_watch_writes_deck_and_grid_first_and_the_state_says_the_sheet_is_pending(
     project: tuple[Path, Path],
 ) -> None:

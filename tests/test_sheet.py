@@ -494,6 +494,7 @@ def _text(box: Any) -> str:
     return "".join(child.text for child in _boxes(box) if hasattr(child, "text"))
 
 
+@pytest.mark.slow
 def test_the_joined_parts_are_the_single_document(pdf: PdfReader, shipped_layout: Any) -> None:
     """The sheet is laid out in parts and joined (cheatdeck/sheet/pdf.py); every page, link target and
     outline entry sits where WeasyPrint puts it when it lays out the whole sheet as one document."""
@@ -774,6 +775,7 @@ def test_a_difference_box_never_breaks_across_columns(tmp_path: Path) -> None:
         assert width < pitch, f"difference {first} spans {width:.0f} pt, wider than a column"
 
 
+@pytest.mark.slow
 def test_the_note_columns_of_a_page_are_balanced(tmp_path: Path) -> None:
     """The columns of the last (here the only) notes page end level: read back from the PDF, no column
     is more than 15 % shorter than the tallest. The notes are many and short, so this holds in any

@@ -154,6 +154,7 @@ def test_a_damaged_cache_is_laid_out_again(source: Path, tmp_path: Path, laid_ou
     assert len(kept) == 3 + 1  # one per part and the frame of this day and page count, no leftovers
 
 
+@pytest.mark.slow
 def test_the_notes_parts_hold_whole_notes_and_links_cross_parts(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     pdf = PdfReader(_build(source, out, force=True) and out / "cheatsheet.pdf")
@@ -185,6 +186,7 @@ def test_the_notes_parts_hold_whole_notes_and_links_cross_parts(source: Path, tm
     assert "nowhere" not in {name for name, _ in checked}
 
 
+@pytest.mark.slow
 def test_the_sheet_options_reach_the_parts(source: Path, tmp_path: Path) -> None:
     options = BuildOptions(source=source, out=tmp_path / "dist", artefacts=("sheet",))
     build(replace(options, sheet=SheetOptions(paper="a5", orientation="portrait")))
@@ -410,6 +412,7 @@ def test_the_parts_do_not_hold_the_day_or_the_decks_metadata(source: Path) -> No
     assert tomorrow.frame != today.frame and "Someone else" in str(tomorrow.frame)
 
 
+@pytest.mark.slow
 def test_pruning_the_cache_removes_only_its_own_entries(source: Path, tmp_path: Path) -> None:
     """The cache forgets the parts a sheet no longer has, and nothing else: not a file a learner left
     there, nor the files of a folder the cache's folder links to."""
@@ -426,6 +429,7 @@ def test_pruning_the_cache_removes_only_its_own_entries(source: Path, tmp_path: 
     assert not stale.exists() and len(list(precious.glob("*.pdf"))) == 3 + 1  # the parts, the frame
 
 
+@pytest.mark.slow
 def test_a_cache_that_cannot_be_written_costs_time_not_the_build(source: Path, tmp_path: Path) -> None:
     """A file where the cache's folder would be (or any cache folder that cannot be made): the sheet is
     written all the same, the bytes of a build with a cache."""
@@ -458,6 +462,7 @@ def test_a_changed_picture_in_the_margins_rebuilds_the_sheet(
     assert after == sheet(tmp_path / "fresh", force=True)
 
 
+@pytest.mark.slow
 def test_a_link_to_an_escaped_anchor_in_another_part_lands_on_it(source: Path, tmp_path: Path) -> None:
     """A learner's template may name anchors with characters HTML escapes (`&`) or URLs quote (a space):
     the joined PDF still sends the link to its target, not to the stand-in in the linking part."""
@@ -511,6 +516,7 @@ build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), artefacts=("
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers on Linux only")
 def test_a_killed_build_leaves_no_worker_behind(source: Path, tmp_path: Path) -> None:
     """A build killed outright (SIGKILL, a closed terminal): its workers end with it. Left running, they
@@ -571,6 +577,7 @@ def test_a_link_to_an_anchor_hidden_by_css_is_dropped_as_in_one_document(
     assert "note-kmeans" not in targets and "note-xgboost" not in targets and "note-metric-0" in targets
 
 
+@pytest.mark.slow
 def test_a_short_sheet_is_one_document_and_an_edit_gives_the_bytes_of_a_forced_build(
     tmp_path: Path, laid_out: list[str]
 ) -> None:

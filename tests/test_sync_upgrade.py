@@ -265,6 +265,7 @@ def _as_an_early_release_shipped_it(col: Collection, deck_title: str) -> None:
     col.decks.id(f"{deck_title}::Resources")  # emptied when its cards were retired
 
 
+@pytest.mark.slow
 def test_sync_after_an_upgrade_leaves_no_leftovers_after_asking(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -231,6 +231,7 @@ def test_ctrl_c_ends_a_real_watch_with_status_0_after_a_short_start(scratch_sour
     assert "Aborted" not in errors and "Traceback" not in errors, errors
 
 
+@pytest.mark.slow
 def test_a_save_reads_the_notes_folder_once_and_builds_what_a_fresh_build_does(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -261,6 +262,7 @@ def test_a_save_reads_the_notes_folder_once_and_builds_what_a_fresh_build_does(
     assert "Edited." in (tmp_path / "dist" / "grid.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_save_made_while_the_first_build_runs_is_built(scratch_source: Path, tmp_path: Path) -> None:
     """The watcher was armed only after the first build: a save made during it was never built (afffb6b).
     The real watcher runs here; the save is made the moment the first build ends, before it is armed."""
