@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -296,3 +298,59 @@ def test_a_save_made_while_the_first_build_runs_is_built(scratch_source: Path, t
         thread.join(timeout=10)
     assert isinstance(results[1], BuildReport) and results[1].written, lines
     assert lines[2].startswith("services.yaml: rebuilt aws-mls-c01.apkg (notes changed)"), lines
+
+
+def test_the_second_build_of_a_save_does_not_plan_the_deck_s_notes_again(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first build of a save plans every note's cards and writes the deck; the second one (for the
+    slow outputs) takes those planned notes, reconciled again against the lock the first build wrote, and
+    writes the bytes a `--force` build in a fresh process writes (the lock left as it is). A template
+    changed between two builds is planned again."""
+    from cheatdeck import forget_caches
+    from cheatdeck.anki import reconcile
+    from cheatdeck.build.pipeline import build
+
+    monkeypatch.setattr(watching, "SLOW_ARTEFACTS", ("grid",))  # two builds, no PDF laid out
+    planned: list[Path] = []
+    plan_source_notes = reconcile.plan_source_notes
+
+    def counted(notebook, media, templates):  # type: ignore[no-untyped-def]
+        planned.append(notebook.source_dir)
+        return plan_source_notes(notebook, media, templates)
+
+    monkeypatch.setattr(reconcile, "plan_source_notes", counted)
+    options = BuildOptions(source=scratch_source, out=tmp_path / "dist", artefacts=("deck", "grid"))
+    assert isinstance(watching.build_once(options, lambda _: None), BuildReport)
+    assert len(planned) == 1
+    notes = scratch_source / "services.yaml"
+    edit = notes.read_text(encoding="utf-8").replace("use_case: ", "use_case: Edited. ", 1)
+    notes.write_text(edit, encoding="utf-8")
+    lock_before = (scratch_source / LOCK_FILE).read_bytes()
+    first: list[BuildReport] = []
+    assert isinstance(watching.build_once(options, lambda _: None, first.append), BuildReport)
+    assert [path.suffix for path in first[0].written] == [".apkg"], first  # the deck and its lock
+    assert len(planned) == 2  # the edit is planned once, for both builds
+    lock_after = (scratch_source / LOCK_FILE).read_bytes()
+    assert lock_after != lock_before  # the edited note got a new time: the second build read a new lock
+    forget_caches()
+    build(replace(options, out=tmp_path / "fresh", force=True))
+    assert len(planned) == 3
+    assert (scratch_source / LOCK_FILE).read_bytes() == lock_after
+    names = sorted(path.name for path in (tmp_path / "fresh").iterdir() if not path.name.startswith("."))
+    assert "grid.csv" in names and any(name.endswith(".apkg") for name in names)
+    for name in names:
+        assert (tmp_path / "dist" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+    assert "Edited." in (tmp_path / "dist" / "grid.html").read_text(encoding="utf-8")
+
+    templates = tmp_path / "templates"
+    shutil.copytree(options.templates, templates)
+    changed = BuildOptions(
+        source=scratch_source, out=tmp_path / "dist", artefacts=("deck", "grid"), templates=templates
+    )
+    assert isinstance(watching.build_once(changed, lambda _: None), BuildReport)
+    count = len(planned)
+    style = next(templates.glob("anki/*.css"))
+    style.write_text(style.read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
+    assert isinstance(watching.build_once(changed, lambda _: None), BuildReport)
+    assert len(planned) == count + 1

@@ -188,6 +188,24 @@ def _count(number: int, thing: str) -> str:
     return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
+SourceNotes = tuple[tuple[PlannedNote, ...], dict[str, Path]]
+"""The notes the sources make, before any lock is read (see `plan_notes`), and the media they use."""
+
+
+def plan_notes(notebook: Notebook, templates: Path) -> SourceNotes:
+    """Plan every note's fields and cards from the notebook and the templates alone: the costly part of
+    `plan_deck` (most of it at 1,000 notes), and the part that reads no lock, so a second build of the same
+    notebook and templates can hand it to `plan_deck` again."""
+    media: dict[str, Path] = {}
+    planned = plan_source_notes(notebook, media, templates)
+    return tuple(planned), media
+
+
+def note_types_now() -> dict[str, Notetype]:
+    """A copy of the note types the notes are planned with: code, but a version bump changes them."""
+    return dict(NOTETYPES)
+
+
 def plan_deck(
     notebook: Notebook,
     templates: Path,
@@ -195,19 +213,22 @@ def plan_deck(
     *,
     forget_retired: bool = False,
     deleted_in_anki: frozenset[str] | None = None,
+    source_notes: SourceNotes | None = None,
 ) -> DeckPlan:
     """Work out every note, note type and modification time; raise `LockError` on a breaking change.
 
     `deleted_in_anki`, when the build could read the learner's collection, holds the GUIDs of the retired
-    notes no longer there: those are forgotten (never shipped again) as `forget_retired` forgets them all."""
+    notes no longer there: those are forgotten (never shipped again) as `forget_retired` forgets them all.
+    `source_notes`, if given, is what `plan_notes` returned for this notebook and these templates: it is
+    reconciled against `lock` as a fresh plan would be (nothing of it depends on the lock)."""
     deck = notebook.deck
     _check_lock_belongs(lock, deck.id)
     notetypes = {
         key: _plan_notetype(spec, deck.id, templates, notebook.kinds) for key, spec in NOTETYPES.items()
     }
-    media: dict[str, Path] = {}
-    planned = plan_source_notes(notebook, media, templates)
-    planned.sort(key=lambda n: (n.note_id, n.notetype))
+    found, found_media = plan_notes(notebook, templates) if source_notes is None else source_notes
+    media = dict(found_media)
+    planned = sorted(found, key=lambda n: (n.note_id, n.notetype))
     run = _Reconciliation(lock, Lock(deck=deck.id, title=deck.title), next_modification_time(lock))
     run.advice += _title_changed(lock.title, deck.title)
     run.notetypes = _reconcile_notetypes(run, notetypes)

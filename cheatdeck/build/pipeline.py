@@ -39,7 +39,7 @@ from cheatdeck.tree import walk
 
 if TYPE_CHECKING:
     from cheatdeck.notes.model import Notebook
-    from cheatdeck.anki.reconcile import DeckPlan
+    from cheatdeck.anki.reconcile import DeckPlan, SourceNotes
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ def _build(options: BuildOptions) -> BuildReport:
     kinds = _input_kinds(options, hasher)  # taken before reading, as the fingerprint is
     with _cyclic_gc_paused():
         notes_now = lambda: _tree_digest(options.source, "source", hasher, leave_out=LOCK_FILE)  # noqa: E731
-        report, artefacts, lock_text = _plan_or_explain(options, kinds["notes"], notes_now)
+        templates_now = lambda: _tree_digest(options.templates, "templates", hasher)  # noqa: E731
+        report, artefacts, lock_text = _plan_or_explain(options, kinds, notes_now, templates_now)
     report.advice[:0] = advice
     if options.dry_run:
         return report
@@ -351,11 +352,14 @@ def _intact(artefact: Artefact, state: BuildState, out: Path, hasher: Hasher) ->
 
 
 def _plan_or_explain(
-    options: BuildOptions, notes: str, notes_now: Callable[[], str]
+    options: BuildOptions,
+    kinds: dict[str, str],
+    notes_now: Callable[[], str],
+    templates_now: Callable[[], str],
 ) -> tuple[BuildReport, list[Artefact], str]:
     """Plan the build; turn a broken template into a `TemplateProblem` naming the file and line."""
     with template_problems(options.templates):
-        return _plan(options, notes, notes_now)
+        return _plan(options, kinds, notes_now, templates_now)
 
 
 def _check_selection(notebook: Notebook, sheet: SheetOptions) -> None:
@@ -462,11 +466,54 @@ class _Notebooks:
 _NOTEBOOKS = _Notebooks()
 
 
+class _SourceNotes:
+    """The notes the last deck plan made from its notebook and templates, before reading the lock
+    (`reconcile.plan_notes`, most of a deck plan's time): `watch`'s second build of a save takes them
+    and reconciles them with the lock the first build wrote, as a fresh plan would. Kept only for the very
+    notebook `_NOTEBOOKS` handed out (same notes folder, same files), templates whose files had the
+    same digest before and after planning, and the same note types (code, but a version bump changes
+    them in one process). Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[Path, str], tuple[Notebook, object, SourceNotes]] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many plans are kept (one at most)."""
+        return SimpleNamespace(currsize=len(self.last), maxsize=1)
+
+    def cache_clear(self) -> None:
+        """Forget the planned notes."""
+        self.last.clear()
+
+    def plan(
+        self, notebook: Notebook, templates: Path, digest: str, templates_now: Callable[[], str]
+    ) -> SourceNotes:
+        """Return `reconcile.plan_notes(notebook, templates)`, whose files had `digest` before planning."""
+        from cheatdeck.anki.reconcile import note_types_now, plan_notes
+
+        key = (templates.resolve(), digest)
+        kept = self.last.get(key)
+        notetypes = note_types_now()
+        if kept is not None and kept[0] is notebook and kept[1] == notetypes:
+            return kept[2]
+        planned = plan_notes(notebook, templates)
+        self.last.clear()
+        if templates_now() == digest and notetypes == note_types_now():
+            self.last[key] = (notebook, notetypes, planned)
+        return planned
+
+
+_SOURCE_NOTES = _SourceNotes()
+
+
 def _plan(
-    options: BuildOptions, notes: str, notes_now: Callable[[], str]
+    options: BuildOptions,
+    kinds: dict[str, str],
+    notes_now: Callable[[], str],
+    templates_now: Callable[[], str],
 ) -> tuple[BuildReport, list[Artefact], str]:
     """Load and validate the sources, compute what the requested outputs need, then plan each output."""
-    notebook = _NOTEBOOKS.load(options.source, notes, notes_now)
+    notebook = _NOTEBOOKS.load(options.source, kinds["notes"], notes_now)
     if "sheet" in options.artefacts:
         _check_selection(notebook, options.sheet)
     outputs = [load_output(name) for name in ARTEFACTS if name in options.artefacts]
@@ -475,7 +522,8 @@ def _plan(
     shared = Shared(options, notebook, report)
     lock_path = options.source / LOCK_FILE
     if "plan" in needs:
-        shared.computed["plan"] = _plan_deck(options, notebook, report)
+        templates = (kinds["templates"], templates_now)
+        shared.computed["plan"] = _plan_deck(options, notebook, report, templates)
     if "date" in needs:  # the lock this build leaves behind: the deck's, if one is planned; else the file
         from cheatdeck.templating import format_day
 
@@ -490,11 +538,18 @@ def _plan(
     return report, artefacts, dump_lock(shared.plan.lock) if "plan" in needs else ""
 
 
-def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -> DeckPlan:
-    """Plan the deck against the lock; say what changed since the last deck build."""
+def _plan_deck(
+    options: BuildOptions,
+    notebook: Notebook,
+    report: BuildReport,
+    templates: tuple[str, Callable[[], str]],
+) -> DeckPlan:
+    """Plan the deck against the lock; say what changed since the last deck build. `templates`: the
+    digest of the templates' files taken before reading them, and how to take it again."""
     from cheatdeck.anki.reconcile import plan_deck
 
     _check_card_templates(options.templates)
+    source_notes = _SOURCE_NOTES.plan(notebook, options.templates, *templates)
     lock_path = options.source / LOCK_FILE
     lock_warning = missing_lock_warning(lock_path, options.out / STATE_FILE)
     if lock_warning and "deck" in options.artefacts:
@@ -505,6 +560,7 @@ def _plan_deck(options: BuildOptions, notebook: Notebook, report: BuildReport) -
         read_lock(lock_path),
         forget_retired=options.forget_retired,
         deleted_in_anki=options.deleted_in_anki,
+        source_notes=source_notes,
     )
     report.advice += plan.advice
     report.deck_changes, report.deck_summary = plan.changes.describe(), plan.describe()
