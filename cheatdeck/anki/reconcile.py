@@ -173,7 +173,7 @@ class DeckPlan:
         counts = self.card_counts()
         kinds = ", ".join(f"{kind} {counts[kind]}" for kind in sorted(counts))
         retired = sum(RETIRED_TAG in note.tags for note in self.notes)
-        gone = sum(len(note.cards) - len(self._made(note)) for note in self.notes)
+        gone = sum(len(note.cards) for note in self.notes) - sum(counts.values())
         of_retired = sum(len(note.cards) for note in self.notes if RETIRED_TAG in note.tags)
         summary = f"{len(self.notes) - retired} notes, {sum(counts.values())} cards ({kinds})"
         if gone:
