@@ -80,3 +80,20 @@ def test_a_key_indented_too_far_is_told_to_line_up_with_the_key_above(tmp_path: 
     ]
     fixed = _source(tmp_path / "fixed", notes.replace("      kind:", "    kind:"))
     assert load_sources(fixed).note("c").kind == "concept"
+
+
+@pytest.mark.parametrize("stand_in", ["\ufdd0", "\ufdd1", "\ufdd2"])
+def test_a_noncharacter_in_the_notes_is_kept_as_written(stand_in: str, tmp_path: Path) -> None:
+    """The loader swaps U+2028/U+2029/U+0085 for noncharacters while YAML parses; a title that held one
+    of those noncharacters itself came back as a line break and was then cleaned away ('title: must not be
+    empty' for a guide titled U+FDD0; fails on 7ead934)."""
+    notes = (
+        f"notes:\n  - id: a\n    title: '{stand_in}'\n    kind: concept\n"
+        f"    summary: one\u2028two {stand_in}\n"
+        "  - id: b\n    title: B\n    kind: konzept\n    summary: S.\n"
+    )
+    with pytest.raises(SourceError) as caught:
+        load_sources(_source(tmp_path, notes))
+    assert [f"{p.line}: {p.field}" for p in caught.value.problems] == ["8: notes[1].kind"]
+    notebook = load_sources(_source(tmp_path / "fixed", notes.replace("konzept", "concept")))
+    assert (notebook.note("a").title, notebook.note("a").summary) == (stand_in, f"one\ntwo {stand_in}")

@@ -24,7 +24,6 @@ from cheatdeck.notes import yaml_help
 from cheatdeck.notes.kinds import BUILTIN, KIND_FIELDS, Kinds
 from cheatdeck.notes.model import Deck, Location, Note, Notebook, NotesFile, folded_words
 from cheatdeck.notes.render import image_sources, is_remote, link_targets
-from cheatdeck.notes.yaml_help import restore_breaks
 from cheatdeck.tree import Tree, walk
 
 __all__ = ["Problem", "SourceError", "load_sources"]
@@ -274,7 +273,8 @@ def _read_yaml(path: Path, problems: list[Problem], warnings: list[Problem]) -> 
 
 
 def _parse_yaml(path: Path, text: str, problems: list[Problem], warnings: list[Problem]) -> _Document | None:
-    text = yaml_help.hide_breaks(text)
+    breaks = yaml_help.HiddenBreaks(text)
+    written, text = text, breaks.hide(text)  # the same lines: no break YAML counts is hidden
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.reader.ReaderError as error:
@@ -285,7 +285,7 @@ def _parse_yaml(path: Path, text: str, problems: list[Problem], warnings: list[P
         return None
     except yaml.YAMLError as error:
         problems.extend(
-            Problem(path, line, "", what) for line, what in yaml_help.syntax_problems(text, error)
+            Problem(path, line, "", what) for line, what in yaml_help.syntax_problems(written, error)
         )
         return None
     except RecursionError:
@@ -293,7 +293,7 @@ def _parse_yaml(path: Path, text: str, problems: list[Problem], warnings: list[P
         return None
     if node is None:
         return _Document(path, {}, {})
-    composer = _Composer(path, problems, warnings, text.split("\n"))
+    composer = _Composer(path, problems, warnings, text.split("\n"), breaks)
     try:
         data = composer.construct(node, ())
     except _TooLarge:
@@ -316,6 +316,7 @@ class _Composer:
     problems: list[Problem]
     warnings: list[Problem]
     text: list[str] = field(default_factory=list)  # the file's lines, to check what YAML dropped
+    breaks: yaml_help.HiddenBreaks | None = None  # the line breaks hidden from YAML, restored in values
     lines: dict[Loc, int] = field(default_factory=dict)
     values: int = 0  # values built again through an alias (a node seen before)
     seen: set[int] = field(default_factory=set)
@@ -407,7 +408,9 @@ class _Composer:
             return node.value
         try:
             value = _SCALARS.construct_object(node)
-            return restore_breaks(value) if isinstance(value, str) else value
+            if isinstance(value, str) and self.breaks is not None:
+                return self.breaks.restore(value)
+            return value
         except Exception:  # PyYAML raises KeyError, IndexError, AttributeError … on malformed tagged values
             self.problem(node.start_mark.line + 1, loc, f"cannot read {node.value!r} as {node.tag}")
             return node.value

@@ -13,24 +13,33 @@ import re
 from typing import Any
 
 # PyYAML counts U+2028, U+2029 and U+0085 as line breaks, so a separator pasted from a web page shifts every
-# line number after it and can split a value in two. They are swapped for noncharacters while parsing and
-# swapped back in the values, where the loader's text cleaning turns them into ordinary line breaks.
-_HIDDEN_BREAKS = {"\u2028": "\ufdd0", "\u2029": "\ufdd1", "\x85": "\ufdd2"}
-_ORIGINAL = {stand_in: original for original, stand_in in _HIDDEN_BREAKS.items()}
-# The indentation after a break is not part of the value, as YAML folds lines.
-_STAND_IN = re.compile(f"([{''.join(_ORIGINAL)}])[ \t]*")
+# line number after it and can split a value in two. While YAML parses they are swapped for noncharacters
+# the text does not hold, and swapped back in the values, where the loader's text cleaning turns them into
+# ordinary line breaks.
+_HIDDEN = "\u2028\u2029\x85"
+_NONCHARACTERS = [chr(code) for code in range(0xFDD0, 0xFDF0)]
 
 
-def hide_breaks(text: str) -> str:
-    """Return `text` with the line breaks only YAML sees replaced by stand-ins (see `restore_breaks`)."""
-    if not any(char in text for char in _HIDDEN_BREAKS) or any(c in text for c in _HIDDEN_BREAKS.values()):
-        return text
-    return text.translate({ord(original): stand_in for original, stand_in in _HIDDEN_BREAKS.items()})
+class HiddenBreaks:
+    """The stand-ins one text's hidden line breaks were given (none when it holds no such break)."""
 
+    def __init__(self, text: str) -> None:
+        free = [char for char in _NONCHARACTERS if char not in text]
+        hidden = [char for char in _HIDDEN if char in text]
+        self.stand_ins = dict(zip(hidden, free, strict=False))  # (a text holding 30 of the 32 keeps a break)
+        self._original = {stand_in: original for original, stand_in in self.stand_ins.items()}
+        # The indentation after a break is not part of the value, as YAML folds lines.
+        self._pattern = re.compile(f"([{''.join(self._original)}])[ \t]*") if self._original else None
 
-def restore_breaks(value: str) -> str:
-    """Undo `hide_breaks` in one value."""
-    return _STAND_IN.sub(lambda match: _ORIGINAL[match[1]], value) if not value.isascii() else value
+    def hide(self, text: str) -> str:
+        """Return `text` with the line breaks only YAML sees replaced by their stand-ins."""
+        return text.translate({ord(original): stand_in for original, stand_in in self.stand_ins.items()})
+
+    def restore(self, value: str) -> str:
+        """Undo `hide` in one value."""
+        if self._pattern is None or value.isascii():
+            return value
+        return self._pattern.sub(lambda match: self._original[match[1]], value)
 
 
 _KEY_VALUE = re.compile(r"^(?P<lead>[ ]*(?:-[ ]+)?)(?P<key>[A-Za-z_][\w-]*):[ ]+(?P<value>\S.*?)[ ]*$")
@@ -184,13 +193,13 @@ def _quoted_fix(lines: list[str], line: int) -> str | None:
 
 def _fix(match: re.Match[str]) -> str:
     value = match["value"]
-    if '"' in value and "'" not in value and not any(c in value for c in _HIDDEN_BREAKS.values()):
+    if '"' in value and "'" not in value and not any(c in value for c in _HIDDEN):
         return f"{match['key']}: '{value}'"
     quoted = json.dumps(value, ensure_ascii=False)
     hidden = ""
-    for original, stand_in in _HIDDEN_BREAKS.items():
-        if stand_in in quoted:
-            quoted = quoted.replace(stand_in, f"\\u{ord(original):04x}")  # as YAML reads it in quotes
+    for original in _HIDDEN:
+        if original in quoted:
+            quoted = quoted.replace(original, f"\\u{ord(original):04x}")  # as YAML reads it in quotes
             hidden = f" (the value holds an invisible U+{ord(original):04X}, written \\u{ord(original):04x})"
     return f"{match['key']}: {quoted}{hidden}"
 
