@@ -22,8 +22,10 @@ SOURCE = ROOT / "source"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Property tests draw the same examples on every run (CI's included): a run never fails by luck of the draw.
-# A new case a property finds goes into its test as an @example.
+# A new case a property finds goes into its test as an @example. To look for new cases, draw at random:
+# `pytest --hypothesis-profile=explore tests/test_fuzz.py tests/test_scaffold.py tests/test_cards.py`.
 settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None, max_examples=2000)
 settings.load_profile("repeatable")
 
 FROZEN_NOW = 1_795_636_800
