@@ -534,7 +534,8 @@ def test_bold_terms_a_bullet_defines_and_q_a_lines_become_facts_in_the_authors_w
     notes = _import(tmp_path, guide)
     facts = notes["S3 storage classes"].facts
     assert [(fact.text, fact.q, fact.a) for fact in facts] == [
-        ("==S3 Standard-IA==: infrequent access, millisecond retrieval", None, None),
+        # a cloze's front would spell out its "IA" (the lint's front-leaks-answer): asked the other way
+        (None, "What is S3 Standard-IA?", "Infrequent access, millisecond retrieval"),
         ("==S3 Glacier Deep Archive==: cheapest, retrieval within 12 hours", None, None),
         (None, "What is the largest object S3 stores?", "5 TB"),
     ]

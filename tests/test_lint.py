@@ -322,3 +322,17 @@ def test_the_issue_examples_are_caught(tmp_path: Path) -> None:
 def test_the_shipped_notes_lint_clean(folder: Path) -> None:
     """Issue 11: `check` on the shipped notes gives no card-quality warning (`check --strict` passes)."""
     assert [str(warning) for warning in lint(load_sources(folder))] == []
+
+
+def test_fronts_that_ask_about_different_symbols_are_not_alike(tmp_path: Path) -> None:
+    """ "What does `=` mean?" and "What does `!=` mean?" ask different things: the symbol shown as code is
+    what tells the fronts of a list of operators apart (an imported list of `code` and meanings)."""
+    operators = [
+        {"q": f"What does `{symbol}` mean?", "a": f"Answer {number}"}
+        for number, symbol in (("one", "="), ("two", "!="), ("three", "~>"))
+    ]
+    warnings = _lint(tmp_path / "symbols", [_concept("constraints", facts=operators)])
+    assert not [warning for warning in warnings if warning.rule == Rule.SIMILAR_FRONTS]
+    same = [{"q": "What does `=` mean?", "a": "Exact version"}, {"q": "What does `=` mean?", "a": "Equals"}]
+    warnings = _lint(tmp_path / "same", [_concept("constraints", facts=same), _concept("other")])
+    assert [warning.rule for warning in warnings].count(Rule.SIMILAR_FRONTS) >= 1

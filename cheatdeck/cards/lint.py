@@ -658,11 +658,19 @@ def _content(text: str) -> frozenset[str]:
     return frozenset(word for word in words(text) if word not in STOPWORDS)
 
 
+def _front_content(text: str) -> frozenset[str]:
+    """Return a front's content words and the symbols it shows as code, which are what the fronts of a
+    list of operators tell apart: "What does `=` mean?", "What does `!=` mean?"."""
+    symbols = {span for span in re.findall(r"`([^`]+)`", text) if not re.search(r"\w", span)}
+    return _content(text) | symbols
+
+
 def _close_pairs(
     items: list[tuple[str, str, str]],
     similarity: Callable[[str, str], float],
     threshold: float,
     overlap: float,
+    content_of: Callable[[str], frozenset[str]] = _content,
 ) -> Iterator[tuple[tuple[str, str, str], tuple[str, str, str], float]]:
     """Yield pairs of (note id, field, text) items at least `threshold` alike, each pair once.
 
@@ -670,7 +678,7 @@ def _close_pairs(
     content words, so each item is indexed under its rarest words only (enough that any such pair shares
     one of them), and only items that share one are compared. Words that a fiftieth of the items use are
     left out of the index: a pair alike only in such common words is not reported."""
-    content = [sorted(_content(text)) for _, _, text in items]
+    content = [sorted(content_of(text)) for _, _, text in items]
     frequency = Counter(word for words_of in content for word in words_of)
     common = max(50, len(items) // 50)  # words this frequent say nothing about likeness: never indexed
     index: dict[str, list[int]] = {}
@@ -694,7 +702,7 @@ def _close_pairs(
 
 
 def _jaccard(one: str, two: str) -> float:
-    first, second = _content(one), _content(two)
+    first, second = _front_content(one), _front_content(two)
     if not first or not second:
         return 0.0
     if first == second:
@@ -739,7 +747,9 @@ def _similar_fronts(notebook: Notebook, planner: CardPlanner, plans: list[CardPl
         "fact": [(p.note.id, f"facts[{i}]", _plain_question(p, i)) for p in plans for i, _, _ in p.facts],
     }
     for kind, items in groups.items():
-        for first, second, score in _close_pairs(items, _jaccard, SIMILAR_FRONTS, SIMILAR_FRONTS):
+        for first, second, score in _close_pairs(
+            items, _jaccard, SIMILAR_FRONTS, SIMILAR_FRONTS, _front_content
+        ):
             yield _Found(
                 second[0],
                 second[1],

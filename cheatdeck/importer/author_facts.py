@@ -1,15 +1,24 @@
 """Propose facts from what the author marked to remember, in the author's own words (nothing invented).
 
 - `==highlights==` and `<mark>`: a cloze hiding the marked words (`obsidian.highlight_facts`);
-- a bullet that defines a bold term, "- **S3 Standard-IA**: infrequent access, millisecond retrieval":
-  a cloze hiding the term, so the card gives the definition and asks for the name;
+- a bullet or a paragraph that defines a bold term, "- **S3 Standard-IA**: infrequent access, millisecond
+  retrieval", "**Input variables** – parameters for a module …", "__Assets:__ …": a cloze hiding the term,
+  so the card gives the definition and asks for the name (the words the definition shares with the term
+  shown; a question "What are Output values?" when the definition says the whole name);
 - "Q: …" followed by "A: …": a question and its answer;
 - a bullet with a **bold** part, "Sends hellos every **10 seconds**": a cloze hiding the bold words, in the
   bullet's own words (one a bullet: the first bold part that makes an honest card);
 - a short table of two columns, "| Protocol | Port |", and a list of "Key: value" items ("- Static: 1"):
-  a cloze per row hiding the value ("SSH — Port: ==22==").
+  a cloze per row hiding the value ("SSH — Port: ==22=="); when a value is longer than a cloze may hide,
+  every row is asked as a question ("| Command | What it does |": "What does `terraform apply` do?");
+- a comparison table, "| Feature | Terraform Cloud | Terraform Enterprise |": a cloze per cell that tells
+  the things apart ("Terraform Cloud — Hosting: ==SaaS by HashiCorp=="; "Yes", and a row that says the
+  same of each, ask nothing);
+- a list of `code` items and their meanings ("- `~>` pessimistic constraint: …"): a question per item,
+  "What does `~>` mean?".
 
-At most `MAX_FACTS` a note from the marks, and `MAX_ROWS` from a table or a list; a fact whose front would
+At most `MAX_FACTS` a note from the marks, `MAX_ROWS` from defined terms, and `MAX_ROWS` rows from a
+table or a list; a fact whose front would
 give its answer away (the lint's `front_leaks`, `gives_figure`), or whose answer the summary already
 states, is not proposed: the lint keeps each honest (a hidden part of at most six words, a short answer).
 """
@@ -23,10 +32,14 @@ from typing import Any
 from cheatdeck.cards.lint import front_leaks, gives_figure
 from cheatdeck.cards.plan import STOPWORDS, states_answer, words
 from cheatdeck.importer.obsidian import MAX_FACTS, MAX_HIDDEN_WORDS, highlight_facts
+from cheatdeck.importer.summaries import CODE_ITEM, defined_term
 
-_DEFINED = re.compile(
-    r"^\s*[-*+]\s+(?:\*\*|__)(?P<term>[^*_\n]{1,60}?)(?:\*\*|__)\s*(?:[:—–]|\s-)\s*(?P<meaning>\S.*)$"
+_SUBJECT_HEADERS = frozenset(
+    {"", "feature", "features", "aspect", "property", "attribute", "criterion", "criteria", "category"}
+    | {"characteristic", "dimension", "comparison", "compare", "point", "factor", "item", "vs", "vs."}
 )
+"""The first header cell of a table whose columns are the things compared ("| Feature | A | B |")."""
+MAX_COMPARED = 3  # a comparison table of more columns than this is reference material, not facts
 _QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?Q(?:uestion)?\s*[:.](?:\*\*|__)?\s*(?P<q>\S.*)$", re.I)
 _ANSWER = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?A(?:nswer)?\s*[:.](?:\*\*|__)?\s*(?P<a>\S.*)$", re.I)
 MIN_MEANING_WORDS = 3
@@ -48,12 +61,15 @@ def author_facts(body: str, title: str = "", summary: str = "") -> tuple[str, li
     body, facts = highlight_facts(body)
     found: list[Any] = list(facts)
     said = [f"{len(facts)} from highlights"] if facts else []
+    defined = [fact for fact in _defined_terms(body, title, summary) if not _asked(fact, found)][:MAX_ROWS]
+    if defined:
+        found += defined
+        said.append(f"{len(defined)} from bold terms a bullet or a paragraph defines")
     for label, proposed in (
-        ("bold terms a bullet defines", _defined_terms(body)),
         ("Q:/A: lines", _question_pairs(body)),
         ("bold words in bullets", _bold_in_bullets(body, title, summary)),
     ):
-        room = MAX_FACTS - len(found)
+        room = MAX_FACTS - len(found) + len(defined)
         taken = [fact for fact in proposed if not _asked(fact, found)][: max(room, 0)]
         if taken:
             found += taken
@@ -61,7 +77,11 @@ def author_facts(body: str, title: str = "", summary: str = "") -> tuple[str, li
     rows = [fact for fact in _rows(body, title, summary) if not _asked(fact, found)][:MAX_ROWS]
     if rows:
         found += rows
-        said.append(f"{len(rows)} from a two-column table or a 'Key: value' list")
+        said.append(f"{len(rows)} from a table or a 'Key: value' list")
+    codes = [fact for fact in _code_meanings(body, title) if not _asked(fact, found)]
+    if codes:
+        found += codes
+        said.append(f"{len(codes)} from a list of `code` items and their meanings")
     return body, found, said
 
 
@@ -109,7 +129,7 @@ def _bold_in_bullets(body: str, title: str, summary: str) -> list[str]:
         return facts
     for line in _outside_code(body):
         item = _BULLET.match(line)
-        if not item or _DEFINED.match(line) or "==" in line:
+        if not item or defined_term(line) or "==" in line:
             continue
         text = item["text"].strip()
         plain = _BOLD.sub(lambda match: match["text"], text)
@@ -127,34 +147,140 @@ def _bold_in_bullets(body: str, title: str, summary: str) -> list[str]:
     return facts
 
 
-def _rows(body: str, title: str, summary: str) -> list[str]:
-    """Return a cloze per row of the first short two-column table or "Key: value" list: the key shown,
-    the value hidden ("SSH — Port: ==22==", "Static: ==1=="); none from a longer one."""
-    for pairs in (*_two_column_tables(body), *_key_value_lists(body)):
-        values = Counter(value.casefold() for _, value in pairs)
+def _rows(body: str, title: str, summary: str) -> list[Any]:
+    """Return the facts of the first short table or "Key: value" list that makes any: for two columns a
+    cloze per row, the key shown and the value hidden ("SSH — Port: ==22==", "Static: ==1=="), or a
+    question per row when a value is longer than a cloze may hide ("What does `terraform apply` do?");
+    for a comparison table a fact per cell (`_compared`). None from a longer table or list."""
+    for pairs, header in [*_two_column_tables(body), *((pairs, "") for pairs in _key_value_lists(body))]:
         if not 2 <= len(pairs) <= MAX_ROWS:
             continue
-        facts, keys = [], set()
-        for key, value in pairs:
-            fact = None
-            if (  # a value two rows share: each card's back would answer the other
-                values[value.casefold()] == 1
-                and value.casefold() not in _NO_ANSWER
-                and len(value.split()) <= MAX_HIDDEN_WORDS
-            ):
-                fact = honest_cloze(f"{key}: ", value, "", title, summary)
-            if fact and frozenset(words(key)) not in keys:  # "HTTP" and "HTTPS" read alike
-                facts.append(fact)
-                keys.add(frozenset(words(key)))
+        long = any(len(value.split()) > MAX_HIDDEN_WORDS for _, value in pairs)
+        if long and header:
+            facts = _asked_rows(pairs, header, title)
+        else:
+            labelled = [(f"{key} — {header}" if header else key, value) for key, value in pairs]
+            facts = _cloze_rows(labelled, title, summary)
+        if facts:
+            return facts
+    for table in _comparison_tables(body):
+        facts = _compared(table, title, summary)
         if facts:
             return facts
     return []
 
 
-def _two_column_tables(body: str) -> list[list[tuple[str, str]]]:
+def _cloze_rows(pairs: list[tuple[str, str]], title: str, summary: str) -> list[Any]:
+    """Return a cloze per row hiding its value, "SSH — Port: ==22==" (none for a value two rows share)."""
+    values = Counter(value.casefold() for _, value in pairs)
+    facts: list[Any] = []
+    keys: set[frozenset[str]] = set()
+    for key, value in pairs:
+        fact = None
+        if (  # a value two rows share: each card's back would answer the other
+            values[value.casefold()] == 1
+            and value.casefold() not in _NO_ANSWER
+            and len(value.split()) <= MAX_HIDDEN_WORDS
+        ):
+            fact = honest_cloze(f"{key}: ", value, "", title, summary)
+        if fact and frozenset(words(key)) not in keys:  # "HTTP" and "HTTPS" read alike
+            facts.append(fact)
+            keys.add(frozenset(words(key)))
+    return facts
+
+
+def _asked_rows(pairs: list[tuple[str, str]], header: str, title: str) -> list[Any]:
+    """Return a question per row of a two-column table whose values are too long to hide: "What does
+    `terraform apply` do?" → "Applies the changes …" (its key is the front; none whose front gives the
+    answer away, or whose value two rows share)."""
+    values = Counter(value.casefold() for _, value in pairs)
+    topic = set(words(title))
+    facts: list[Any] = []
+    for key, value in pairs:
+        question, answer = _row_question(key, header), value[0].upper() + value[1:]
+        leaks = [word for word in front_leaks(question, answer, frozenset()) if word not in topic]
+        if (
+            values[value.casefold()] == 1
+            and value.casefold() not in _NO_ANSWER
+            and len(value.split()) <= MAX_ANSWER_WORDS
+            and not leaks
+            and not gives_figure(question, answer)
+        ):
+            facts.append({"q": question, "a": answer})
+    return facts
+
+
+def _row_question(key: str, header: str) -> str:
+    """Return the question a table row asks: "What does KEY do?" under "What it does" ("means", "is"
+    alike), else "KEY — Header?"."""
+    what = re.fullmatch(
+        r"what (?:it|this|they|each) (?P<verb>does|do|means|mean|is|are)", header.strip(), re.I
+    )
+    if what is None:
+        return f"{key} — {header}?"
+    verb = what["verb"].lower()
+    if verb in ("is", "are"):
+        return f"What is {key}?"
+    return f"What does {key} {'mean' if verb.startswith('mean') else 'do'}?"
+
+
+def _comparison_tables(body: str) -> list[tuple[list[str], list[list[str]]]]:
+    """Return each table of three to `MAX_COMPARED` + 1 columns and two to `MAX_ROWS` rows, as its header
+    and its rows."""
+    tables = []
+    lines = _outside_code(body)
+    for number, line in enumerate(lines[:-1]):
+        header = _cells(line)
+        if (
+            not 3 <= len(header) <= MAX_COMPARED + 1
+            or not _RULE.match(lines[number + 1])
+            or (number and _ROW.match(lines[number - 1]))
+        ):
+            continue
+        rows = []
+        for row in lines[number + 2 :]:
+            cells = _cells(row)
+            if len(cells) != len(header):
+                break
+            rows.append(cells)
+        if 2 <= len(rows) <= MAX_ROWS and all(row[0] for row in rows):
+            tables.append((header, rows))
+    return tables
+
+
+def _compared(table: tuple[list[str], list[list[str]]], title: str, summary: str) -> list[Any]:
+    """Return a fact per cell of a comparison table that tells its row's things apart: the thing and the
+    aspect shown, the value hidden ("Terraform Cloud — Hosting: ==SaaS by HashiCorp==", or a question
+    when the value is too long to hide). When the first header cell names no thing ("Feature", empty),
+    the columns are the things compared; otherwise each row is a thing and each column an aspect of it."""
+    header, rows = table
+    columns_compared = header[0].casefold().strip(" :") in _SUBJECT_HEADERS
+    topic = set(words(title))
+    facts: list[Any] = []
+    for row in rows:
+        values = {value.casefold() for value in row[1:]}
+        if len(values) < 2 and len(row) > 2:
+            continue  # the row says the same of every thing: it tells nothing apart
+        for column, value in zip(header[1:], row[1:], strict=True):
+            if not value or value.casefold() in _NO_ANSWER or not column:
+                continue
+            thing, aspect = (column, row[0]) if columns_compared else (row[0], column)
+            fact: Any = None
+            if len(value.split()) <= MAX_HIDDEN_WORDS:
+                fact = honest_cloze(f"{thing} — {aspect}: ", value, "", title, summary)
+            elif len(value.split()) <= MAX_ANSWER_WORDS:
+                question, answer = f"{thing} — {aspect}?", value[0].upper() + value[1:]
+                leaks = [word for word in front_leaks(question, answer, frozenset()) if word not in topic]
+                fact = None if leaks else {"q": question, "a": answer}
+            if fact is not None:
+                facts.append(fact)
+    return facts
+
+
+def _two_column_tables(body: str) -> list[tuple[list[tuple[str, str]], str]]:
     """Return each table of two columns as (key, value) pairs, the value column's header added to the
-    key ("SSH — Port")."""
-    tables: list[list[tuple[str, str]]] = []
+    key ("SSH — Port"), and that header."""
+    tables: list[tuple[list[tuple[str, str]], str]] = []
     lines = _outside_code(body)
     for number, line in enumerate(lines[:-1]):
         header = _cells(line)
@@ -173,7 +299,7 @@ def _two_column_tables(body: str) -> list[list[tuple[str, str]]]:
         key_words = len(pairs) and max(len(key.split()) for key, _ in pairs)
         if pairs and all(key and value for key, value in pairs) and key_words <= MAX_HIDDEN_WORDS:
             label = header[1].strip()
-            tables.append([(f"{key} — {label}" if label else key, value) for key, value in pairs])
+            tables.append(([(key, value) for key, value in pairs], label))
     return tables
 
 
@@ -209,17 +335,105 @@ def _key_value_lists(body: str) -> list[list[tuple[str, str]]]:
     return lists
 
 
-def _defined_terms(body: str) -> list[str]:
-    facts = []
-    for line in _outside_code(body):
-        match = _DEFINED.match(line)
-        if not match:
+def _definitions(body: str) -> list[tuple[str, str, str]]:
+    """Return (term, aside, meaning) for each bullet that defines a bold term, and each paragraph that
+    opens with one (its meaning: the whole paragraph)."""
+    found = []
+    lines = _outside_code(body, keep_blank=True)
+    for number, line in enumerate(lines):
+        defined = defined_term(line)
+        if defined is None:
             continue
-        term, meaning = match["term"].strip(), match["meaning"].strip().rstrip(".;")
-        if len(term.split()) > MAX_HIDDEN_WORDS or len(meaning.split()) < MIN_MEANING_WORDS or "==" in line:
+        if not re.match(r"^\s*[-*+]\s", line):
+            if number and lines[number - 1].strip():
+                continue  # not the paragraph's first line
+            rest = []
+            for following in lines[number + 1 :]:
+                if not following.strip() or re.match(r"^\s*([-*+>|#]|\d+[.)])\s", following):
+                    break
+                rest.append(following.strip())
+            defined = (defined[0], defined[1], " ".join([defined[2], *rest]))
+        found.append(defined)
+    return found
+
+
+def _defined_terms(body: str, title: str = "", summary: str = "") -> list[Any]:
+    """Return a fact for each bold term the body defines: a cloze hiding the term ("==Remote state==:
+    stored in a backend …"); when the definition says words of the name (the topic's own words aside, as
+    the lint judges), a question asking the definition ("What are Output values?"), else the part of the
+    name the definition does not say hidden ("terraform ==taint== (deprecated): …"). A term another
+    definition says ("assets" in "Equity: the residual interest in the assets …") is asked as a question
+    too: that definition's card would answer its cloze."""
+    facts: list[Any] = []
+    topic = set(words(title))
+    definitions = _definitions(body)
+    for term, aside, said in definitions:
+        meaning = said.rstrip(".;")
+        if len(term.split()) > MAX_HIDDEN_WORDS or len(meaning.split()) < MIN_MEANING_WORDS:
             continue
-        facts.append(f"=={term}==: {meaning}")
+        after = f" {aside}: {meaning}" if aside else f": {meaning}"
+        fact: Any = f"=={term}=={after}"
+        leaks = [word for word in front_leaks(after, term, frozenset()) if word not in topic]
+        if any(other != term and states_answer(text, term) for other, _, text in definitions):
+            fact = _asked_term(term, aside, meaning)  # "Equity: … the assets …" would answer "Assets"
+        elif leaks or "==" in meaning or (summary and states_answer(summary, term)):
+            fact = _asked_term(term, aside, meaning) or honest_cloze("", term, after, title, summary)
+        if fact is not None:
+            facts.append(fact)
     return facts
+
+
+def _asked_term(term: str, aside: str, meaning: str) -> dict[str, str] | None:
+    """Return the question asking a term's definition ("What are Output values?"), or None when the
+    answer is too long or the question gives it away."""
+    verb = "are" if re.search(r"[^s]s$", term) else "is"
+    question = f"What {verb} {term}{f' {aside}' if aside else ''}?"
+    answer = meaning[0].upper() + meaning[1:]
+    if len(meaning.split()) > MAX_ANSWER_WORDS or "==" in meaning:
+        return None
+    if front_leaks(question, answer, frozenset()) or gives_figure(question, answer):
+        return None
+    return {"q": question, "a": answer}
+
+
+def _code_meanings(body: str, title: str) -> list[Any]:
+    """Return a question per item of the first list of two to `MAX_ROWS` items that are all `code` and
+    its meaning ("- `~>` pessimistic constraint: …" → "What does `~>` mean?")."""
+    topic = set(words(title))
+    for items in _code_lists(body):
+        facts: list[Any] = []
+        for code, meaning in items:
+            several = len(re.findall(r"`[^`]+`", code)) > 1
+            question = f"What {'do' if several else 'does'} {code} mean?"
+            answer = meaning[0].upper() + meaning[1:]
+            leaks = [word for word in front_leaks(question, answer, frozenset()) if word not in topic]
+            if len(answer.split()) <= MAX_ANSWER_WORDS and not leaks and not gives_figure(question, answer):
+                facts.append({"q": question, "a": answer})
+        if facts:
+            return facts
+    return []
+
+
+def _code_lists(body: str) -> list[list[tuple[str, str]]]:
+    """Return each list of two to `MAX_ROWS` items that are all `code` and its meaning."""
+    lists: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] | None = []
+    for line in [*_outside_code(body, keep_blank=True), ""]:
+        if re.match(r"^[-*+]\s", line):
+            match = CODE_ITEM.match(line.rstrip())
+            if current is not None and match:
+                current.append((match["code"], match["meaning"]))
+            else:
+                current = None  # one item is not `code` and its meaning: not such a list
+            continue
+        if line.strip():
+            if line.startswith((" ", "\t")):
+                current = None  # a nested list or a continued item
+            continue
+        if current and 2 <= len(current) <= MAX_ROWS:
+            lists.append(current)
+        current = []
+    return lists
 
 
 def _question_pairs(body: str) -> list[dict[str, str]]:
@@ -232,12 +446,13 @@ def _question_pairs(body: str) -> list[dict[str, str]]:
     return pairs
 
 
-def _outside_code(body: str) -> list[str]:
+def _outside_code(body: str, keep_blank: bool = False) -> list[str]:
+    """Return the body's lines outside fenced code (its blank lines too if `keep_blank`)."""
     lines, fenced = [], False
     for line in body.split("\n"):
         if re.match(r"^ {0,3}(```|~~~)", line):
             fenced = not fenced
             continue
-        if not fenced and line.strip():
+        if not fenced and (line.strip() or keep_blank):
             lines.append(line)
     return lines

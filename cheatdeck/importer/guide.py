@@ -56,7 +56,7 @@ from cheatdeck.importer.obsidian import (
     statement_note,
 )
 from cheatdeck.importer.structure import REFERENCE_SECTION, outline, title_heading
-from cheatdeck.importer.summaries import choose_summary
+from cheatdeck.importer.summaries import choose_summary, code_list_items, defined_term
 from cheatdeck.notes.kinds import BUILTIN, Kinds
 from cheatdeck.notes.markdown_sources import (
     NOTE_HEADING,
@@ -416,7 +416,12 @@ def draft_notes(
     first = headings[0][1] if headings else len(lines)
     preamble = "\n".join(lines[:first])
     drafts += _preamble(guide, preamble, notices, media)
-    top: tuple[str, Draft | None] = (guide.title, None)  # a generic first heading is the file's topic's
+    # a generic top heading is a part of the file's own topic (an Obsidian note), or of the guide's
+    # subject: "HashiCorp Terraform Associate: Troubleshooting", not "… (003) – My Study Notes: …"
+    top: tuple[str, Draft | None] = (
+        _guide_subject(guide.title) if guide.title_line is not None else guide.title,
+        None,
+    )
 
     def walk(
         section: _Section,
@@ -477,8 +482,12 @@ def _folded_list(guide: Guide, section: _Section, own: str, parent: Draft | None
     """Fold a short list-only section into the note above it (its list at the end of that note's text,
     asked as a fact: "Port states?" → "Blocking, Listening, …") and say so; True when folded."""
     items = _list_only(own)  # (a section with sub-headings is given as no text)
-    if items is None:
-        return False
+    if (
+        items is None
+        or code_list_items(own)
+        or all(defined_term(line) for line in own.split("\n") if line.strip())
+    ):
+        return False  # a list of terms and their meanings asks each meaning: a note of its own
     notices.append(f"{guide.name}:{section.start + 1}: {_listed(section, own, items, parent)}")
     return parent is not None and len(items) <= MAX_ROWS
 
@@ -603,14 +612,42 @@ def _topic_headings(
 def _title_in_context(heading: str, parent: str, under_note: bool, titles: Counter[str]) -> str:
     """Return a heading whose title is ambiguous with its parent's name before it: "Imputing missing data:
     Regression", not a bare "Regression". Ambiguous: generic ("Side effects"), repeated in the guide, or a
-    word or two under a heading that is a note itself (a method of that topic, not a topic of its own)."""
+    word or two under a heading that is a note itself (a method of that topic, not a topic of its own),
+    unless that heading compares things: "Sentinel" under "Terraform Cloud vs Terraform Enterprise" is no
+    part of a comparison."""
     plain = _heading_title(heading)
     if not parent or NOTE_HEADING.match(heading) or _definition(plain):
         return heading
-    short_part = under_note and len(plain.split()) <= 2
+    short_part = under_note and len(plain.split()) <= 2 and not _COMPARES.search(_heading_title(parent))
     if not (titles[plain.lower()] > 1 or is_generic_title(plain) or short_part):
         return heading
     return f"{_heading_title(parent)}: {plain}"
+
+
+_NOTES_WORDS = re.compile(
+    r"(?:\s+|^)(?:(?:my|the|a|an|some|personal|quick|exam|study|revision|review|cram|cheat|prep|"
+    r"preparation|complete|ultimate|final)\s+)*(?:notes?|guide|sheet|cheat-?sheet|summary|handbook|"
+    r"primer|recap|flashcards)$",
+    re.IGNORECASE,
+)
+
+
+def _guide_subject(title: str) -> str:
+    """Return what a guide's title says it is about: "HashiCorp Terraform Associate (003) – My Study
+    Notes" → "HashiCorp Terraform Associate" (asides in brackets and the words that say it is notes left
+    out); "" when nothing else is left."""
+    text = re.sub(r"\s*\([^()]*\)", "", title)
+    for part in re.split(r"\s+[–—-]\s+|:\s+|\s+\|\s+", text):
+        subject = _NOTES_WORDS.sub("", part.strip()).strip(" -–—:")
+        if subject:
+            return subject
+    return ""
+
+
+_COMPARES = re.compile(
+    r"\s(vs\.?|versus|v\.)\s|\bcompared (to|with)\b|^(comparison|comparing|differences?)\b", re.I
+)
+"""A heading that compares things ("IFRS vs US GAAP", "Comparison of …"): not a topic with parts."""
 
 
 def _heading_title(heading: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from cheatdeck.cards.fragments import MIN_SENTENCE_WORDS, fragment_reason, plain_words
+from cheatdeck.cards.fragments import MIN_SENTENCE_WORDS, fragment_reason, is_generic_title, plain_words
 
 _BLOCKS = MarkdownIt("commonmark").enable(["table"]).disable("inline")
 _SENTENCE_END = re.compile(r"[.!?](?=\\?\s+[\"“(\[*_]*[A-Z0-9])")
@@ -28,6 +28,22 @@ _DEFINES = re.compile(
 )
 _LABEL_VALUE = re.compile(r"^(?P<label>[A-Za-z][\w /&()-]{0,30}?)\s*:\s+(?P<value>\S.*)$")
 _KEY_VALUE = re.compile(r"^[^:]{1,40}:\s+\S")
+_DEFINED = re.compile(
+    r"^(?P<bullet>\s*[-*+]\s+)?(?P<mark>\*\*|__)(?P<term>[^*_\n]{1,60}?)(?P<colon>:?)(?P=mark)"
+    r"(?P<aside>\s*\([^()\n]{1,40}\))?(?P<sep>\s*(?:[:—–]|\s-))?\s*(?P<meaning>[^\s:—–-].*)$"
+)
+"""A bold term and its definition, on a bullet or opening a paragraph: "**Term** – …", "__Term:__ …"."""
+_CALLOUT = re.compile(
+    r"((exam|pro|quick|top) )?(tip|note|warning|caution|hint|remember|reminder|important|watch out|gotcha|"
+    r"trap|key point|example|e\.g|nb|n\.b|summary|update|edit|todo|answer|question|q|a)s?",
+    re.IGNORECASE,
+)
+"""A bold label that introduces a remark ("**Note:** …", "**Exam tip** – …"): no term it defines."""
+CODE_ITEM = re.compile(
+    r"^[-*+]\s+(?P<code>`[^`\n]+`(?:\s*(?:,|/|or|and)\s*`[^`\n]+`)*)\s*(?:[:=—–→]|\s-|->)?\s*"
+    r"(?P<meaning>[^\s`:=—–→-].*?)\s*[.;]?$"
+)
+"""A list item that is `code` (or several) and what it means: "- `~>` pessimistic constraint: …"."""
 _LOOK_AHEAD = 4  # how many usable sentences are weighed for one that defines
 MAX_LIST_ITEMS = 4  # a label's list is summarised by at most this many items
 
@@ -56,13 +72,20 @@ def choose_summary(body: str, title: str) -> Summary:
     candidates = list(_candidates(body, title))
     if not candidates:
         return Summary("", body, "no sentence in the section says what it is")
+    glossary = _defines_terms(body, title)
+    if glossary:  # what a list says is not what a section of definitions is: only its own sentences
+        candidates = [candidate for candidate in candidates if candidate.rank % 3 == 0]
+    if not candidates:
+        return Summary("", body, "its text defines the terms in it, and no sentence says what it is")
     best_rank = min(candidate.rank for candidate in candidates)  # the section's own text before its parts
     usable = [candidate for candidate in candidates if candidate.rank == best_rank][:_LOOK_AHEAD]
     names = {word.lower() for word in plain_words(title) if len(word) > 2}
     chosen = next(
         (c for c in usable if _DEFINES.search(_plain(c.text)) or names & set(_plain(c.text).lower().split())),
-        usable[0],
+        None if glossary else usable[0],
     )
+    if chosen is None:  # "Set TF_LOG …" above "**terraform import** – …": says what to do, not what it is
+        return Summary("", body, "its text defines the terms in it, and no sentence says what it is")
     if chosen.lines is not None and not re.search(r"\]\(|<https?:", chosen.text):
         lines = body.split("\n")
         start, stop = chosen.lines
@@ -105,8 +128,11 @@ def _is_label(line: str) -> bool:
 
 
 def _paragraph(content: str, title: str, lines: tuple[int, int], part: int) -> list[_Candidate]:
-    found = []
+    found: list[_Candidate] = []
     text = content.strip()
+    defined = defined_term(text.split("\n", 1)[0])
+    if defined and not _names_title(defined[0], title):
+        return found  # "**Output values** – …": it defines another term (a fact), not the topic
     first = True
     while text:
         sentence, rest = split_sentence(text)
@@ -142,8 +168,10 @@ def _list_items(tokens: list[Token], start: int) -> list[str]:
 
 def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidate]:
     items = [item for item in items if not _only_links(item)]
-    if len(items) >= 2 and all(_KEY_VALUE.match(item) for item in items):
-        return []  # "r: read", "w: write": a table written as a list, no item says what the topic is
+    if len(items) >= 2 and all(_KEY_VALUE.match(item) or _defines_term(f"- {item}", title) for item in items):
+        return []  # "r: read", "`=` exact version": a table written as a list, no item says what the topic is
+    if items and _defines_term(f"- {items[0]}", title):
+        items = items[1:]  # "**Remote state**: …" says what another term is
     sentences = [item for item in items if fragment_reason(item, title) is None]
     if label and sentences:
         return [_Candidate(sentences[0], f"the first item of the list after {label!r}", rank=3 * part + 1)]
@@ -161,6 +189,43 @@ def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidat
         _Candidate(item, "the first list item that is a sentence", rank=3 * part + 2)
         for item in sentences[:1]
     ]
+
+
+def defined_term(line: str) -> tuple[str, str, str] | None:
+    """Return (term, aside, meaning) of a line that defines a bold term ("- **Term** (aside) – meaning",
+    "**Term:** meaning"), or None (a label such as "**Note:**" defines nothing)."""
+    match = _DEFINED.match(line)
+    if not match or not (match["colon"] or match["sep"]):
+        return None
+    term = match["term"].strip()
+    if not term or _CALLOUT.fullmatch(term) or is_generic_title(term):
+        return None
+    return term, (match["aside"] or "").strip(), match["meaning"].strip()
+
+
+def _defines_term(line: str, title: str) -> bool:
+    """True for a line that defines a term other than the title: "**Term** – …", "- `code` meaning"."""
+    defined = defined_term(line)
+    return bool(defined and not _names_title(defined[0], title)) or bool(CODE_ITEM.match(line))
+
+
+def _defines_terms(body: str, title: str) -> bool:
+    """True for a section whose text defines terms of its own (a bold term and its meaning opening a
+    paragraph or a bullet, or a list of `code` and its meaning): its summary must say what it is."""
+    return any(_defines_term(line, title) for line in body.split("\n"))
+
+
+def code_list_items(text: str) -> list[tuple[str, str]] | None:
+    """Return (code, meaning) for each item of a text that is only a list (two or more items) of `code`
+    and its meaning, or None."""
+    items = []
+    for line in text.strip("\n").split("\n"):
+        match = CODE_ITEM.match(line.rstrip())
+        if match:
+            items.append((match["code"], match["meaning"]))
+        elif line.strip():
+            return None
+    return items if len(items) >= 2 else None
 
 
 def split_sentence(content: str) -> tuple[str, str]:

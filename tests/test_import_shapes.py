@@ -1,0 +1,183 @@
+"""`import` asks what a guide's usual shapes of reference material say, one card per thing to recall:
+
+- paragraphs that each define a bold term ("**Input variables** – parameters for a module …");
+- a list of `code` items and their meanings ("- `~>` pessimistic constraint: …");
+- a short two-column table whose answers are longer than a cloze may hide ("| Command | What it does |");
+- a comparison table ("| Feature | Terraform Cloud | Terraform Enterprise |").
+
+The guides are tests/fixtures/guides/: a Terraform Associate study guide (Markdown, as a learner shared it),
+a CPA FAR review (Markdown) and an AP Music Theory cram sheet (HTML), two exams outside IT. Each test
+imports them and reads the notes back with the loader and the cards with the deck's own planner.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cheatdeck.cards.plan import CardPlanner
+from cheatdeck.cli import main
+from cheatdeck.importer.guide import ImportReport, import_guides
+from cheatdeck.notes.model import Note, Notebook
+from cheatdeck.notes.sources import load_sources
+
+GUIDES = Path(__file__).parent / "fixtures" / "guides"
+TERRAFORM = GUIDES / "terraform-guide" / "terraform-associate.md"
+ACCOUNTING = GUIDES / "accounting-guide" / "cpa-far-notes.md"
+MUSIC = GUIDES / "music-theory" / "ap-music-theory.html"
+
+
+class Imported:
+    """One guide imported into a fresh notes folder: its report, notes by title and card plans."""
+
+    def __init__(self, guide: Path, notes: Path) -> None:
+        self.report: ImportReport = import_guides([guide], notes)
+        self.notebook: Notebook = load_sources(notes)
+        self.notes: dict[str, Note] = {note.title: note for note in self.notebook.notes}
+        self.planner = CardPlanner(self.notebook)
+        self.folder = notes
+
+    def term_card(self, title: str) -> bool:
+        return self.planner.plan(self.notes[title]).term
+
+    def hidden(self, title: str) -> list[str]:
+        """Every part a fact card of the note hides."""
+        return [span for fact in self.notes[title].facts for span in fact.hidden_spans()]
+
+    def facts(self, title: str) -> list[str]:
+        """The note's facts as written: a statement, or "question — answer"."""
+        return [
+            str(fact.text) if fact.q is None else f"{fact.q} — {fact.a}" for fact in self.notes[title].facts
+        ]
+
+    def questions(self, title: str) -> dict[str, str]:
+        """The note's question facts, question → answer."""
+        return {str(fact.q): str(fact.a) for fact in self.notes[title].facts if fact.q is not None}
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Imported]:
+    folder = tmp_path_factory.mktemp("shapes")
+    return {
+        name: Imported(guide, folder / name)
+        for name, guide in (("terraform", TERRAFORM), ("accounting", ACCOUNTING), ("music", MUSIC))
+    }
+
+
+def test_paragraphs_defining_bold_terms_give_a_card_per_term_and_no_term_card_of_the_section(
+    imported: dict[str, Imported],
+) -> None:
+    terraform = imported["terraform"]
+    assert terraform.facts("Variables and outputs") == [
+        "==Input variables==: parameters for a module, declared with `variable` blocks",
+        # the definition says "output" and "values": the name is asked for its meaning instead
+        "What are Output values? — Return values of a module, declared with `output` blocks",
+        "What are Local values? — Named expressions used within a module, declared with `locals`",
+    ]
+    assert not terraform.term_card("Variables and outputs")  # its only sentences define other terms
+    # a generic heading is named after the guide's subject, not its whole title
+    assert "HashiCorp Terraform Associate: Troubleshooting" in terraform.notes
+    troubleshooting = "HashiCorp Terraform Associate: Troubleshooting"
+    assert not terraform.term_card(troubleshooting)  # "Set TF_LOG …" says what to do, not what it is
+    assert terraform.facts(troubleshooting) == [
+        "==terraform import==: brings existing infrastructure under Terraform management",
+        "==terraform taint== (deprecated): marks a resource for recreation; use "
+        "`terraform apply -replace=ADDRESS` instead",
+    ]
+    accounting = imported["accounting"]  # "__Assets:__ …", "__Equity__ (net assets): …"
+    # "Equity: … the assets … its liabilities" would answer a cloze hiding "Assets": they are asked
+    assert accounting.facts("Elements of financial statements") == [
+        "What are Assets? — A present economic resource controlled by the entity as a result of past events",
+        "What are Liabilities? — Probable future sacrifices of economic benefits arising from present "
+        "obligations of an entity",
+        "==Equity== (net assets): the residual interest in the assets of an entity after deducting its "
+        "liabilities",
+    ]
+    assert not accounting.term_card("Elements of financial statements")
+    assert accounting.hidden("Errors") == ["Error of omission", "Error of commission", "Compensating error"]
+    music = imported["music"]  # <p><strong>Monophony</strong> – …</p>
+    assert music.hidden("Texture") == ["Monophony", "Homophony", "Polyphony"]
+    assert not music.term_card("Texture")
+    assert list(music.questions("Troubleshooting part-writing")) == [
+        "What are Parallel fifths?",
+        "What is Voice crossing?",
+    ]
+    assert not music.term_card("Troubleshooting part-writing")
+
+
+def test_a_list_of_code_items_and_meanings_asks_each_meaning_never_a_term_card(
+    imported: dict[str, Imported],
+) -> None:
+    terraform = imported["terraform"]
+    assert not terraform.term_card("Version constraints")
+    asked = terraform.questions("Version constraints")
+    assert asked["What does `~>` mean?"] == (
+        "Pessimistic constraint: allows only the rightmost version component to increment"
+    )
+    assert asked["What does `=` mean?"] == "Exact version"
+    assert len(asked) == 4
+    lines = "\n".join(terraform.report.lines())
+    assert "'Version constraints' makes no term card" not in lines  # it makes four fact cards
+    accounting = imported["accounting"]
+    assert accounting.questions("Journal entry shorthand")["What does `Dr` mean?"] == (
+        "Debit: the left side of an account"
+    )
+    assert not accounting.term_card("Journal entry shorthand")
+    music = imported["music"]  # <li><code>pp</code> pianissimo, very soft</li>
+    assert music.questions("Dynamics")["What does `pp` mean?"] == "Pianissimo, very soft"
+    assert len(music.questions("Dynamics")) == 4
+
+
+def test_every_row_of_a_short_two_column_table_is_asked_a_long_answer_as_a_question(
+    imported: dict[str, Imported],
+) -> None:
+    terraform = imported["terraform"]
+    asked = terraform.questions("Terraform workflow")
+    assert len(asked) == 6  # a cloze hides at most six words: a longer answer is asked as a question
+    assert (
+        asked["What does `terraform apply` do?"] == "Applies the changes required to reach the desired state"
+    )
+    assert asked["What does `terraform fmt` do?"] == "Rewrites configuration files to canonical format"
+    accounting = imported["accounting"]
+    assert accounting.questions("Inventory")["FIFO — Effect when prices rise?"] == (
+        "Higher ending inventory and higher net income"
+    )
+    assert len(accounting.questions("Inventory")) == 3
+    music = imported["music"]
+    assert music.questions("Tempo markings")["What does Largo mean?"] == (
+        "Very slow and broad, as in a funeral march"
+    )
+    assert len(music.questions("Tempo markings")) == 4
+
+
+def test_a_comparison_table_asks_each_cell_and_its_sub_headings_keep_their_own_names(
+    imported: dict[str, Imported],
+) -> None:
+    terraform = imported["terraform"]
+    compared = [fact.text for fact in terraform.notes["Terraform Cloud vs Terraform Enterprise"].facts]
+    assert compared == [
+        "Terraform Cloud — Hosting: ==SaaS by HashiCorp==",
+        "Terraform Enterprise — Hosting: ==Self-hosted==",
+        "Terraform Cloud — Sentinel policies: ==Paid tiers==",
+    ]  # "Yes" answers nothing; a row where both say the same tells nothing apart
+    assert terraform.notes["Sentinel"].summary == (
+        "A policy-as-code framework; policies are checked between `plan` and `apply`."
+    )
+    accounting = imported["accounting"]  # "|  | IFRS | US GAAP |": the columns are what is compared
+    compared = [fact.text for fact in accounting.notes["IFRS vs US GAAP"].facts]
+    assert "US GAAP — Development costs: ==Expensed as incurred==" in compared
+    assert len(compared) == 6  # "Extraordinary items: Prohibited, Prohibited" asks nothing
+    assert "Convergence" in accounting.notes
+    music = imported["music"]
+    compared = [fact.text for fact in music.notes["Baroque vs Classical"].facts]
+    assert "Classical — Texture: ==Mostly homophonic==" in compared
+    assert "Basso continuo" in music.notes
+
+
+def test_the_imported_shapes_pass_check_strict(imported: dict[str, Imported]) -> None:
+    for name, guide in imported.items():
+        result = CliRunner().invoke(main, ["check", "--strict", "--source", str(guide.folder)])
+        assert result.exit_code == 0, (name, result.output)
+        assert "warning" not in result.output, (name, result.output)
