@@ -181,3 +181,43 @@ def test_the_imported_shapes_pass_check_strict(imported: dict[str, Imported]) ->
         result = CliRunner().invoke(main, ["check", "--strict", "--source", str(guide.folder)])
         assert result.exit_code == 0, (name, result.output)
         assert "warning" not in result.output, (name, result.output)
+
+
+def _import_text(tmp_path: Path, text: str) -> Imported:
+    guide = tmp_path / "in" / "guide.md"
+    guide.parent.mkdir(parents=True)
+    guide.write_text(text, encoding="utf-8")
+    return Imported(guide, tmp_path / "notes")
+
+
+def test_a_heading_defined_in_bold_takes_its_definition_and_a_bold_label_asks_nothing(tmp_path: Path) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# CKA notes\n\n## Sentinel\n\n**Sentinel** – a policy-as-code framework that checks runs between "
+        "plan and apply.\n\n## Pods\n\nA pod is the smallest deployable unit in Kubernetes.\n\n"
+        "- **Note:** pods are ephemeral, so never rely on their IP addresses.\n"
+        "- **Init containers**: run to completion before the app containers start.\n",
+    )
+    assert notes.notes["Sentinel"].summary == (
+        "A policy-as-code framework that checks runs between plan and apply."
+    )
+    assert not notes.notes["Sentinel"].facts  # the term card asks it
+    assert notes.facts("Pods") == [
+        "What are Init containers? — Run to completion before the app containers start"
+    ]
+
+
+def test_a_table_of_numbered_steps_names_each_step_by_its_column(tmp_path: Path) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# CKA notes\n\n## Upgrading a cluster\n\nUpgrade the control plane before the workers.\n\n"
+        "| Step | What it requires |\n|---|---|\n"
+        "| 1 | Drain the control-plane node and upgrade kubeadm on it first |\n"
+        "| 2 | Run kubeadm upgrade apply with the target version number |\n"
+        "| 3 | Upgrade kubelet and kubectl, then restart the kubelet service |\n",
+    )
+    assert list(notes.questions("Upgrading a cluster")) == [
+        "What does Step 1 require?",
+        "What does Step 2 require?",
+        "What does Step 3 require?",
+    ]

@@ -32,7 +32,7 @@ from typing import Any
 from cheatdeck.cards.lint import front_leaks, gives_figure
 from cheatdeck.cards.plan import STOPWORDS, states_answer, words
 from cheatdeck.importer.obsidian import MAX_FACTS, MAX_HIDDEN_WORDS, highlight_facts
-from cheatdeck.importer.summaries import CODE_ITEM, defined_term
+from cheatdeck.importer.summaries import CODE_ITEM, defined_term, is_callout
 
 _SUBJECT_HEADERS = frozenset(
     {"", "feature", "features", "aspect", "property", "attribute", "criterion", "criteria", "category"}
@@ -135,6 +135,8 @@ def _bold_in_bullets(body: str, title: str, summary: str) -> list[str]:
         plain = _BOLD.sub(lambda match: match["text"], text)
         for match in _BOLD.finditer(text):
             hidden = match["text"].strip()
+            if is_callout(hidden):
+                continue  # "**Note:** …" labels the bullet; it is nothing to recall
             own_words = len(plain.split()) - len(hidden.split())
             if len(hidden.split()) > MAX_HIDDEN_WORDS or own_words < MIN_CONTEXT_WORDS:
                 continue
@@ -211,17 +213,26 @@ def _asked_rows(pairs: list[tuple[str, str]], header: str, title: str) -> list[A
 
 
 def _row_question(key: str, header: str) -> str:
-    """Return the question a table row asks: "What does KEY do?" under "What it does" ("means", "is"
-    alike), else "KEY — Header?"."""
-    what = re.fullmatch(
-        r"what (?:it|this|they|each) (?P<verb>does|do|means|mean|is|are)", header.strip(), re.I
-    )
+    """Return the question a table row asks: "What does KEY do?" under "What it does" ("What it means",
+    "What it requires" alike; "What it is": "What is KEY?"), else "KEY — Header?"."""
+    what = re.fullmatch(r"what (?:it|this|they|each) (?P<verb>[a-z]+)", header.strip(), re.I)
     if what is None:
         return f"{key} — {header}?"
     verb = what["verb"].lower()
     if verb in ("is", "are"):
         return f"What is {key}?"
-    return f"What does {key} {'mean' if verb.startswith('mean') else 'do'}?"
+    return f"What does {key} {_base_form(verb)}?"
+
+
+def _base_form(verb: str) -> str:
+    """Return a verb as "does" asks it: does → do, means → mean, fixes → fix, applies → apply."""
+    if verb in ("does", "has"):
+        return {"does": "do", "has": "have"}[verb]
+    if verb.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+        return verb[:-2]
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    return verb[:-1] if verb.endswith("s") and not verb.endswith(("ss", "us", "is")) else verb
 
 
 def _comparison_tables(body: str) -> list[tuple[list[str], list[list[str]]]]:
@@ -298,9 +309,15 @@ def _two_column_tables(body: str) -> list[tuple[list[tuple[str, str]], str]]:
             pairs.append(cells)
         key_words = len(pairs) and max(len(key.split()) for key, _ in pairs)
         if pairs and all(key and value for key, value in pairs) and key_words <= MAX_HIDDEN_WORDS:
-            label = header[1].strip()
-            tables.append(([(key, value) for key, value in pairs], label))
+            label, kind = header[1].strip(), header[0].strip()
+            # "| Step | … |" → "1": the key is "Step 1"
+            tables.append(([(_numbered(kind, key), value) for key, value in pairs], label))
     return tables
+
+
+def _numbered(kind: str, key: str) -> str:
+    """Return a row's key as a front names it: a bare number takes its column's header ("Step 1")."""
+    return f"{kind} {key}" if kind and re.fullmatch(r"\d+[.)]?|[ivxIVX]+[.)]?", key) else key
 
 
 def _cells(line: str) -> list[str]:

@@ -133,6 +133,8 @@ def _paragraph(content: str, title: str, lines: tuple[int, int], part: int) -> l
     defined = defined_term(text.split("\n", 1)[0])
     if defined and not _names_title(defined[0], title):
         return found  # "**Output values** – …": it defines another term (a fact), not the topic
+    if defined:  # "**Sentinel** – a policy-as-code framework …" under "Sentinel": its definition
+        text = defined[2] + text[len(text.split("\n", 1)[0]) :]
     first = True
     while text:
         sentence, rest = split_sentence(text)
@@ -198,9 +200,14 @@ def defined_term(line: str) -> tuple[str, str, str] | None:
     if not match or not (match["colon"] or match["sep"]):
         return None
     term = match["term"].strip()
-    if not term or _CALLOUT.fullmatch(term) or is_generic_title(term):
+    if not term or is_callout(term) or is_generic_title(term):
         return None
     return term, (match["aside"] or "").strip(), match["meaning"].strip()
+
+
+def is_callout(text: str) -> bool:
+    """True for a bold label that introduces a remark ("Note:", "Exam tip"), not a term."""
+    return bool(_CALLOUT.fullmatch(text.strip().rstrip(":").strip()))
 
 
 def _defines_term(line: str, title: str) -> bool:
