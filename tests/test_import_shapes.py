@@ -6,7 +6,8 @@
 - a comparison table ("| Feature | Terraform Cloud | Terraform Enterprise |").
 
 The guides are tests/fixtures/guides/: a Terraform Associate study guide (Markdown, as a learner shared it),
-a CPA FAR review (Markdown) and an AP Music Theory cram sheet (HTML), two exams outside IT. Each test
+a CPA FAR review (Markdown), an AP Music Theory cram sheet and an NCLEX pharmacology blog post (HTML),
+three exams outside IT. Each test
 imports them and reads the notes back with the loader and the cards with the deck's own planner.
 """
 
@@ -27,6 +28,7 @@ GUIDES = Path(__file__).parent / "fixtures" / "guides"
 TERRAFORM = GUIDES / "terraform-guide" / "terraform-associate.md"
 ACCOUNTING = GUIDES / "accounting-guide" / "cpa-far-notes.md"
 MUSIC = GUIDES / "music-theory" / "ap-music-theory.html"
+NCLEX = GUIDES / "nclex-pharm" / "nclex-pharmacology.html"
 
 
 class Imported:
@@ -62,7 +64,12 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Imported]:
     folder = tmp_path_factory.mktemp("shapes")
     return {
         name: Imported(guide, folder / name)
-        for name, guide in (("terraform", TERRAFORM), ("accounting", ACCOUNTING), ("music", MUSIC))
+        for name, guide in (
+            ("terraform", TERRAFORM),
+            ("accounting", ACCOUNTING),
+            ("music", MUSIC),
+            ("nclex", NCLEX),
+        )
     }
 
 
@@ -105,6 +112,30 @@ def test_paragraphs_defining_bold_terms_give_a_card_per_term_and_no_term_card_of
         "What is Voice crossing?",
     ]
     assert not music.term_card("Troubleshooting part-writing")
+
+
+def test_definition_lists_numbered_definitions_and_labels_in_html_give_a_card_each(
+    imported: dict[str, Imported],
+) -> None:
+    nclex = imported["nclex"]
+    # <dl><dt>Rapid-acting (lispro)</dt><dd>onset 15 minutes, …</dd>…</dl>: a glossary, no term card
+    assert nclex.hidden("Insulin types") == [
+        "Rapid-acting (lispro)",
+        "Short-acting (regular)",
+        "Long-acting (glargine)",
+    ]
+    assert not nclex.term_card("Insulin types")
+    # <ol><li><strong>Naloxone</strong> - reverses …</li>…</ol>: a term each, in one form
+    assert nclex.facts("Antidotes") == [
+        "==Naloxone==: reverses opioid overdose within minutes",
+        "==Flumazenil==: reverses benzodiazepine sedation",
+        "==Protamine sulfate==: neutralises heparin in the blood",
+    ]
+    assert "'Antidotes' makes no term card" not in "\n".join(nclex.report.lines())
+    # "<b>Hold if</b>: …" labels what the note says of its topic: no name to hide, a question
+    digoxin = nclex.facts("Digoxin")
+    assert "Digoxin — Hold if? — The apical pulse is under 60 beats per minute in an adult" in digoxin
+    assert not [fact for fact in digoxin if "==Hold if==" in fact]
 
 
 def test_a_list_of_code_items_and_meanings_asks_each_meaning_never_a_term_card(

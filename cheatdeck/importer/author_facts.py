@@ -34,6 +34,11 @@ from cheatdeck.cards.plan import STOPWORDS, states_answer, words
 from cheatdeck.importer.obsidian import MAX_FACTS, MAX_HIDDEN_WORDS, highlight_facts
 from cheatdeck.importer.summaries import CODE_ITEM, defined_term, is_callout
 
+_LABEL_ENDS = frozenset(
+    {"if", "when", "for", "with", "to", "in", "on", "by", "after", "before", "during", "until", "unless"}
+    | {"of", "at", "from", "via", "per", "than", "while", "where"}
+)
+"""The last word of a bold label ("**Hold if**", "**Used for**"): what follows is said of the topic."""
 _SUBJECT_HEADERS = frozenset(
     {"", "feature", "features", "aspect", "property", "attribute", "criterion", "criteria", "category"}
     | {"characteristic", "dimension", "comparison", "compare", "point", "factor", "item", "vs", "vs."}
@@ -361,7 +366,7 @@ def _definitions(body: str) -> list[tuple[str, str, str]]:
         defined = defined_term(line)
         if defined is None:
             continue
-        if not re.match(r"^\s*[-*+]\s", line):
+        if not re.match(r"^\s*([-*+]|\d+[.)])\s", line):
             if number and lines[number - 1].strip():
                 continue  # not the paragraph's first line
             rest = []
@@ -390,6 +395,12 @@ def _defined_terms(body: str, title: str = "", summary: str = "") -> list[Any]:
             continue
         after = f" {aside}: {meaning}" if aside else f": {meaning}"
         fact: Any = f"=={term}=={after}"
+        if term.split()[-1].lower() in _LABEL_ENDS:  # "**Hold if**: …" labels what the note says of it
+            if title and len(meaning.split()) <= MAX_ANSWER_WORDS:
+                question, answer = f"{title} — {term}?", meaning[0].upper() + meaning[1:]
+                if not front_leaks(question, answer, frozenset()) and not gives_figure(question, answer):
+                    facts.append({"q": question, "a": answer})
+            continue
         leaks = [word for word in front_leaks(after, term, frozenset()) if word not in topic]
         if any(other != term and states_answer(text, term) for other, _, text in definitions):
             fact = _asked_term(term, aside, meaning)  # "Equity: … the assets …" would answer "Assets"

@@ -182,12 +182,34 @@ def _list(element: Element, ordered: bool) -> str:
 
 
 def _definitions(element: Element) -> Iterator[str]:
-    for child in element:
+    """Yield a definition list's blocks: a term with its one short definition as one paragraph,
+    "**Term**: definition" (as a guide written in Markdown defines a term); else the term in bold, then
+    each definition."""
+    children = [child for child in element if _tag(child) in ("dt", "dd")]
+    joined: set[int] = set()
+    for index, child in enumerate(children):
+        if index in joined:
+            continue
         text = _inline_children(child).strip()
-        if _tag(child) == "dt":
-            yield f"**{text}**"
-        elif _tag(child) == "dd":
+        if _tag(child) == "dd":
             yield text
+            continue
+        following = children[index + 1 : index + 3]
+        if (
+            following
+            and _tag(following[0]) == "dd"
+            and (len(following) == 1 or _tag(following[1]) == "dt")
+            and not any(_tag(inner) in _DEFINITION_BLOCKS for inner in following[0].iter())
+        ):
+            meaning = " ".join(_inline_children(following[0]).split())
+            if text and meaning and "\n" not in text:
+                joined.add(index + 1)
+                yield f"**{text}**: {meaning}"
+                continue
+        yield f"**{text}**"
+
+
+_DEFINITION_BLOCKS = {"p", "div", "ul", "ol", "table", "pre", "blockquote", "dl", "h1", "h2", "h3", "h4"}
 
 
 def _code_block(element: Element) -> str:

@@ -29,7 +29,7 @@ _DEFINES = re.compile(
 _LABEL_VALUE = re.compile(r"^(?P<label>[A-Za-z][\w /&()-]{0,30}?)\s*:\s+(?P<value>\S.*)$")
 _KEY_VALUE = re.compile(r"^[^:]{1,40}:\s+\S")
 _DEFINED = re.compile(
-    r"^(?P<bullet>\s*[-*+]\s+)?(?P<mark>\*\*|__)(?P<term>[^*_\n]{1,60}?)(?P<colon>:?)(?P=mark)"
+    r"^(?P<bullet>\s*(?:[-*+]|\d+[.)])\s+)?(?P<mark>\*\*|__)(?P<term>[^*_\n]{1,60}?)(?P<colon>:?)(?P=mark)"
     r"(?P<aside>\s*\([^()\n]{1,40}\))?(?P<sep>\s*(?:[:—–]|\s-))?\s*(?P<meaning>[^\s:—–-].*)$"
 )
 """A bold term and its definition, on a bullet or opening a paragraph: "**Term** – …", "__Term:__ …"."""
