@@ -103,6 +103,11 @@ def test_paragraphs_defining_bold_terms_give_a_card_per_term_and_no_term_card_of
         "liabilities",
     ]
     assert not accounting.term_card("Elements of financial statements")
+    # bullets that define terms under a sentence of the section's own: that sentence is still its summary
+    assert accounting.notes["Qualitative characteristics"].summary == (
+        "Useful financial information must be relevant and faithfully represented."
+    )
+    assert accounting.term_card("Qualitative characteristics")
     assert accounting.hidden("Errors") == ["Error of omission", "Error of commission", "Compensating error"]
     music = imported["music"]  # <p><strong>Monophony</strong> – …</p>
     assert music.hidden("Texture") == ["Monophony", "Homophony", "Polyphony"]

@@ -217,9 +217,18 @@ def _defines_term(line: str, title: str) -> bool:
 
 
 def _defines_terms(body: str, title: str) -> bool:
-    """True for a section whose text defines terms of its own (a bold term and its meaning opening a
-    paragraph or a bullet, or a list of `code` and its meaning): its summary must say what it is."""
-    return any(_defines_term(line, title) for line in body.split("\n"))
+    """True for a section whose paragraphs define terms of their own ("**Term** – meaning" opening a
+    paragraph): its summary must be a sentence of its own that says what it is ("Set `TF_LOG` …" above
+    "**terraform import** – …" is not). Bullets that define terms leave the section's first sentence its
+    summary, as before."""
+    lines = ["", *body.split("\n")]
+    return any(
+        not lines[number - 1].strip()
+        and not re.match(r"\s*([-*+]|\d+[.)])\s", line)
+        and _defines_term(line, title)
+        for number, line in enumerate(lines)
+        if number
+    )
 
 
 def code_list_items(text: str) -> list[tuple[str, str]] | None:
