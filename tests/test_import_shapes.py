@@ -209,6 +209,8 @@ def test_a_comparison_table_asks_each_cell_and_its_sub_headings_keep_their_own_n
     music = imported["music"]
     compared = [fact.text for fact in music.notes["Baroque vs Classical"].facts]
     assert "Classical — Texture: ==Mostly homophonic==" in compared
+    assert compared[-2:] == ["Baroque — Key form: ==Fugue==", "Classical — Key form: ==Sonata== form"]
+    assert len(compared) == 8  # every row of a table of four rows, none cut off
     assert "Basso continuo" in music.notes
 
 

@@ -79,7 +79,8 @@ def author_facts(body: str, title: str = "", summary: str = "") -> tuple[str, li
         if taken:
             found += taken
             said.append(f"{len(taken)} from {label}")
-    rows = [fact for fact in _rows(body, title, summary) if not _asked(fact, found)][:MAX_ROWS]
+    # a table gives at most `MAX_ROWS` rows (a comparison table a fact per cell of those rows): whole
+    rows = [fact for fact in _rows(body, title, summary) if not _asked(fact, found)]
     if rows:
         found += rows
         said.append(f"{len(rows)} from a table or a 'Key: value' list")
