@@ -234,6 +234,8 @@ def test_a_heading_defined_in_bold_takes_its_definition_and_a_bold_label_asks_no
         "# CKA notes\n\n## Sentinel\n\n**Sentinel** – a policy-as-code framework that checks runs between "
         "plan and apply.\n\n## Pods\n\nA pod is the smallest deployable unit in Kubernetes.\n\n"
         "- **Note:** pods are ephemeral, so never rely on their IP addresses.\n"
+        "- **Key takeaway:** a pod's containers share one network namespace and its volumes.\n"
+        "- **Why it matters** – the scheduler places pods, never single containers.\n"
         "- **Init containers**: run to completion before the app containers start.\n",
     )
     assert notes.notes["Sentinel"].summary == (

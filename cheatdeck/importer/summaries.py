@@ -34,8 +34,10 @@ _DEFINED = re.compile(
 )
 """A bold term and its definition, on a bullet or opening a paragraph: "**Term** – …", "__Term:__ …"."""
 _CALLOUT = re.compile(
-    r"((exam|pro|quick|top) )?(tip|note|warning|caution|hint|remember|reminder|important|watch out|gotcha|"
-    r"trap|key point|example|e\.g|nb|n\.b|summary|update|edit|todo|answer|question|q|a)s?",
+    r"((exam|pro|quick|top|key|main|common|fun|side) )?(tip|note|warning|caution|hint|remember|reminder|"
+    r"important|watch out|gotcha|trap|point|example|e\.g|nb|n\.b|summary|update|edit|todo|answer|question|"
+    r"q|a|idea|takeaway|take-away|fact|mistake|pitfall|mnemonic|recap|bottom line|in short|tl;? ?dr|"
+    r"why( (it|this) matters)?|in practice|on the exam|heads up)s?",
     re.IGNORECASE,
 )
 """A bold label that introduces a remark ("**Note:** …", "**Exam tip** – …"): no term it defines."""
