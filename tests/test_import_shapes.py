@@ -232,7 +232,8 @@ def test_a_heading_defined_in_bold_takes_its_definition_and_a_bold_label_asks_no
     notes = _import_text(
         tmp_path,
         "# CKA notes\n\n## Sentinel\n\n**Sentinel** – a policy-as-code framework that checks runs between "
-        "plan and apply.\n\n## Pods\n\nA pod is the smallest deployable unit in Kubernetes.\n\n"
+        "plan and apply.\n\n## Kinesis\n\n**Amazon Kinesis** – streams real-time data at any scale to many "
+        "consumers.\n\n## Pods\n\nA pod is the smallest deployable unit in Kubernetes.\n\n"
         "- **Note:** pods are ephemeral, so never rely on their IP addresses.\n"
         "- **Key takeaway:** a pod's containers share one network namespace and its volumes.\n"
         "- **Why it matters** – the scheduler places pods, never single containers.\n"
@@ -242,6 +243,8 @@ def test_a_heading_defined_in_bold_takes_its_definition_and_a_bold_label_asks_no
         "A policy-as-code framework that checks runs between plan and apply."
     )
     assert not notes.notes["Sentinel"].facts  # the term card asks it
+    assert notes.notes["Kinesis"].summary == "Streams real-time data at any scale to many consumers."
+    assert not notes.notes["Kinesis"].facts
     assert notes.facts("Pods") == [
         "What are Init containers? — Run to completion before the app containers start"
     ]

@@ -111,7 +111,8 @@ def _candidates(body: str, title: str) -> list[_Candidate]:
             label = ""
         elif token.type == "paragraph_open":
             content = tokens[index + 1].content
-            found += _paragraph(content, title, (token.map[0], token.map[1]), part)
+            opening = token.map[0] == _first_line(body)
+            found += _paragraph(content, title, (token.map[0], token.map[1]), part, opening)
             one_line = " ".join(content.split())
             label = one_line if "\n" not in content.strip() and _is_label(one_line) else ""
         elif token.type in ("bullet_list_open", "ordered_list_open"):
@@ -129,11 +130,18 @@ def _is_label(line: str) -> bool:
     return reason is not None and ("':'" in reason or "label" in reason)
 
 
-def _paragraph(content: str, title: str, lines: tuple[int, int], part: int) -> list[_Candidate]:
+def _first_line(body: str) -> int:
+    """Return the number of the first line of a text that is not blank."""
+    return next((number for number, line in enumerate(body.split("\n")) if line.strip()), 0)
+
+
+def _paragraph(
+    content: str, title: str, lines: tuple[int, int], part: int, opening: bool = False
+) -> list[_Candidate]:
     found: list[_Candidate] = []
     text = content.strip()
     defined = defined_term(text.split("\n", 1)[0])
-    if defined and not _names_title(defined[0], title):
+    if defined and not (_names_title(defined[0], title) or (opening and _widens_title(defined[0], title))):
         return found  # "**Output values** – …": it defines another term (a fact), not the topic
     if defined:  # "**Sentinel** – a policy-as-code framework …" under "Sentinel": its definition
         text = defined[2] + text[len(text.split("\n", 1)[0]) :]
@@ -151,6 +159,13 @@ def _paragraph(content: str, title: str, lines: tuple[int, int], part: int) -> l
             )
         text, first = rest, False
     return found
+
+
+def _widens_title(term: str, title: str) -> bool:
+    """True for a term that holds every word of the title ("Amazon Kinesis" under "Kinesis"): the topic's
+    own name when its definition opens the section ("Remote state" further down "State" is a kind of it)."""
+    names = set(plain_words(title.lower()))
+    return bool(names) and names <= set(plain_words(term.lower()))
 
 
 def _names_title(label: str, title: str) -> bool:
@@ -224,10 +239,12 @@ def _defines_terms(body: str, title: str) -> bool:
     "**terraform import** – …" is not). Bullets that define terms leave the section's first sentence its
     summary, as before."""
     lines = ["", *body.split("\n")]
+    opening = _first_line(body) + 1
     return any(
         not lines[number - 1].strip()
         and not re.match(r"\s*([-*+]|\d+[.)])\s", line)
         and _defines_term(line, title)
+        and not (number == opening and _widens_title(str((defined_term(line) or ("",))[0]), title))
         for number, line in enumerate(lines)
         if number
     )
