@@ -1,10 +1,15 @@
-"""Hashes every stage takes: of JSON-serialisable content (a note, a note type) and of a file's bytes."""
+"""Hashes every stage takes: of JSON-serialisable content (a note, a note type), of a file's bytes, and of
+any value's content for an in-memory cache's key."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from pathlib import Path
+import secrets
+from collections.abc import Mapping
+from pathlib import Path, PurePath
+from types import FunctionType
 from typing import Any
 
 
@@ -21,3 +26,56 @@ def file_hash(path: Path) -> str:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def fingerprint(value: Any) -> str:
+    """Return a digest of a value's content, for the keys of in-memory caches: values of equal content and
+    type have equal digests. A value whose content it cannot read (no known kind) gets a digest of its
+    own that no other value has, so a cache never takes it for another."""
+    digest = hashlib.sha256()
+    _feed(digest, value, 0)
+    return digest.hexdigest()
+
+
+_SCALARS = (type(None), bool, int, float, complex)
+_DEPTH = 64
+
+
+def _feed(digest: Any, value: Any, depth: int) -> None:  # noqa: C901, PLR0912 (one branch per kind)
+    kind = type(value)
+    digest.update(f"{kind.__module__}.{kind.__qualname__}\0".encode())
+    if depth > _DEPTH:
+        digest.update(secrets.token_bytes(16))
+    elif isinstance(value, _SCALARS):
+        digest.update(repr(value).encode() + b"\0")
+    elif isinstance(value, str):
+        digest.update(f"{len(value)}\0{value}".encode("utf-8", "surrogatepass"))
+    elif isinstance(value, bytes):
+        digest.update(f"{len(value)}\0".encode() + value)
+    elif isinstance(value, PurePath):
+        _feed(digest, str(value), depth + 1)
+    elif hasattr(value, "model_dump_json") and hasattr(type(value), "model_fields"):  # a pydantic model
+        _feed(digest, value.model_dump_json(), depth + 1)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            _feed(digest, item.name, depth + 1)
+            _feed(digest, getattr(value, item.name), depth + 1)
+    elif isinstance(value, Mapping):
+        items = sorted((fingerprint(key), item) for key, item in value.items())
+        digest.update(f"{len(items)}\0".encode())
+        for key, item in items:
+            digest.update(key.encode())
+            _feed(digest, item, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{len(value)}\0".encode())
+        for item in value:
+            _feed(digest, item, depth + 1)
+    elif isinstance(value, (set, frozenset)):
+        members = sorted(fingerprint(item) for item in value)
+        digest.update(f"{len(members)}\0{''.join(members)}".encode())
+    elif isinstance(value, FunctionType):  # code (in cheatdeck's digest) and what it closes over
+        digest.update(f"{value.__module__}.{value.__qualname__}\0".encode())
+        _feed(digest, value.__defaults__, depth + 1)
+        _feed(digest, [cell.cell_contents for cell in value.__closure__ or ()], depth + 1)
+    else:
+        digest.update(secrets.token_bytes(16))

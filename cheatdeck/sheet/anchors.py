@@ -3,6 +3,7 @@ part gets a stand-in target here, and the joined PDF points it at the real one."
 
 from __future__ import annotations
 
+import functools
 import re
 from html import escape, unescape
 from urllib.parse import unquote
@@ -23,6 +24,13 @@ def anchors_of(html: str) -> frozenset[str]:
 def anchors_in(html: str) -> set[str]:
     """The anchors the HTML names, as WeasyPrint names them in the PDF (`&amp;` is `&`)."""
     return {unescape(name) for name in _IDS.findall(html)}
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def anchors_of_text(html: str) -> frozenset[str]:
+    """`anchors_in`, kept for the texts read last (a long sheet's items: an edit reads only those it
+    changed)."""
+    return frozenset(anchors_in(html))
 
 
 def with_stubs(html: str, everywhere: set[str]) -> str:

@@ -24,8 +24,9 @@ from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook, Reference
 from cheatdeck.notes.render import render_correction, render_fact, render_inline, render_markdown
 from cheatdeck.options import SheetOptions
 from cheatdeck.outputs import CACHE_FOLDER, SHEET_FILE, Artefact, Output, Shared, rendered, stamp
-from cheatdeck.sheet.anchors import anchors_in, with_stubs
+from cheatdeck.sheet.anchors import anchors_in, anchors_of_text, with_stubs
 from cheatdeck.sheet.fonts import glyph_warnings
+from cheatdeck.sheet.items import ITEMS
 from cheatdeck.sheet.typeset import (
     forget_drawings,
     load_drawings,
@@ -181,7 +182,9 @@ def render_sheet_parts(
     back = render(chapters=[], back_matter=True)
     if anchors_in(back) or not (parts or split):  # the back matter printed something, or nothing else did
         parts.append(back)
-    everywhere = {name for part in (*parts, notes) for name in anchors_in(part)}
+    pieces = (split[0], *split[1], split[2]) if split else (notes,)
+    texts = (*parts, *pieces)  # a note's item is read once, whatever the edits after it
+    everywhere = {name for text in texts for name in anchors_of_text(text)}
     flow = Flow(*split, frozenset(everywhere)) if split else None
     return SheetParts(tuple(with_stubs(part, everywhere) for part in parts), frame, flow)
 
@@ -247,7 +250,11 @@ def _sheet_renderer(
         frame: bool = False,
     ) -> str:
         switches = {"chapters": chapters, "back_matter": back_matter, "margins": margins, "frame": frame}
-        return _tidy_spaces(template.render(**context, **switches))
+        values = {**context, **switches}
+        remember = ITEMS.remember(environment, "sheet.html.j2", values, in_grid)  # `unlisted` reads in_grid
+        html = template.render(**values, remember_item=remember)
+        remember.finish()
+        return _tidy_spaces(html)
 
     return render, [Chapter(tuple(sections), starts_page=False)] if sections else []
 
@@ -456,10 +463,10 @@ def _sheet_artefact(shared: Shared) -> Artefact:
         log.info("cheat sheet: %d pages", shared.report.sheet_pages)
 
     # the fonts found and the files shown (by the parts, and by the frame in the margins) shape the PDF
-    shown = sheet.text() + (sheet.frame or "")
-    files = sheet_renderer(options.source, options.templates, source_url).files_read(shown)
     flow = sheet.flow
     pieces = (flow.prefix, *flow.items, flow.suffix) if flow else ()
+    shown = (*pieces, *sheet.parts, sheet.frame or "")  # each read apart: an item is read once
+    files = sheet_renderer(options.source, options.templates, source_url).files_read(*shown)
     content = stamp(version("weasyprint"), fonts_digest(), *pieces, *sheet.parts, sheet.frame or "", *files)
     return Artefact("sheet", content, {SHEET_FILE: write})
 

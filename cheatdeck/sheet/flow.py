@@ -22,6 +22,7 @@ This reads WeasyPrint's layout (`make_all_pages`, its page boxes and its skip st
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -115,6 +116,7 @@ def lay_out_flow(
     return parts
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a sheet's items: an edit reads only those it changed
 def _item(html: str) -> _Item:
     links = frozenset(unquote(unescape(name)) for name in _LINKS.findall(html))
     return _Item(hashlib.sha256(html.encode()).hexdigest(), links, frozenset(anchors_in(html)))

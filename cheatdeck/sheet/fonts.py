@@ -9,7 +9,7 @@ import subprocess
 import time
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from cheatdeck.errors import Problem
@@ -54,6 +54,12 @@ def missing_glyphs(texts: Iterable[str]) -> list[str]:
     if covered is None:
         return []
     return [char for char in seen if ord(char) not in covered]
+
+
+@lru_cache(maxsize=1 << 14)
+def _missing_in(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """`missing_glyphs`, kept for the notes read last: an edit looks again at the notes it changed."""
+    return tuple(missing_glyphs(texts))
 
 
 def fonts_digest() -> str:
@@ -155,7 +161,7 @@ def glyph_warnings(notebook: Notebook) -> list[Problem]:
     for note in notebook.notes:
         labelled = [text for _, text in labelled_values(note)]
         texts = (note.title, note.summary, note.body, *labelled, note.formula or "")
-        missing = missing_glyphs(texts)
+        missing = _missing_in(texts)
         if missing:
             chars = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing[:_GLYPHS_SHOWN])
             more = f" and {len(missing) - _GLYPHS_SHOWN} more" if len(missing) > _GLYPHS_SHOWN else ""

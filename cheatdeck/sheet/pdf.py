@@ -30,7 +30,7 @@ from cheatdeck.errors import TemplateProblem
 from cheatdeck.outputs import DamagedCache
 from cheatdeck.sheet import join
 from cheatdeck.sheet.weasy import PART_EPOCH as _PART_EPOCH
-from cheatdeck.sheet.weasy import Rendered, shown_urls
+from cheatdeck.sheet.weasy import Rendered, shown_urls_kept
 from cheatdeck.sheet.weasy import collected_warnings as _collected_warnings
 from cheatdeck.sheet.weasy import source_date_epoch as _source_date_epoch
 
@@ -52,14 +52,15 @@ class Renderer:
     base: str
     roots: Mapping[str, Path]
 
-    def files_read(self, html: str) -> list[str]:
+    def files_read(self, *texts: str) -> list[str]:
         """Name and hash every local file the HTML shows (images, CSS `url()`), for the sheet's stamp:
-        a changed figure changes the sheet even where its HTML does not."""
+        a changed figure changes the sheet even where its HTML does not. The HTML may come in pieces
+        (a long sheet's items: each is read once, whatever the edits after it)."""
         from cheatdeck.hashing import file_hash
         from cheatdeck.sheet.fetch import local_file
 
         found = []
-        for url in sorted(shown_urls(html, self.base)):
+        for url in sorted({url for html in texts for url in shown_urls_kept(html, self.base)}):
             path = local_file(url, self.roots)
             if path is not None:
                 found.append(f"{url} {file_hash(path)}")

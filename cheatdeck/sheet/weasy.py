@@ -3,6 +3,7 @@ collected for the build to report, and the files an HTML document shows."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -36,6 +37,12 @@ def shown_urls(html: str, base: str) -> set[str]:
         urljoin(base, unescape(next(filter(None, reference))).strip("'\""))
         for reference in _REFERENCES.findall(html)
     }
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def shown_urls_kept(html: str, base: str) -> frozenset[str]:
+    """`shown_urls`, kept for the texts read last (a long sheet's items)."""
+    return frozenset(shown_urls(html, base))
 
 
 @contextmanager

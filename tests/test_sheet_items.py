@@ -1,0 +1,151 @@
+"""A one-note edit renders that note's HTML on the sheet, not every note's (issue 26): each item is kept in
+memory under everything it is made from, and a build after any edit renders the HTML a cold build renders."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cheatdeck
+import cheatdeck.sheet.document
+from cheatdeck import SHIPPED_TEMPLATES
+from cheatdeck.build.pipeline import build
+from cheatdeck.options import BuildOptions
+
+DECK = "id: items\ntitle: Items\n"
+
+
+def _note(index: int, kind: str = "concept", title: str | None = None, related: str | None = None) -> str:
+    lines = [
+        f"  - id: {kind}-{index}",
+        f"    title: {title or f'{kind.capitalize()} number {index}'}",
+        f"    kind: {kind}",
+        f"    summary: The {kind} numbered {index} says word{index % 7} and word{index % 5}.",
+    ]
+    if related:
+        lines.append(f"    related: [{related}]")
+    return "\n".join(lines)
+
+
+def _write(source: Path, notes: list[str]) -> None:
+    (source / "notes.yaml").write_text("notes:\n" + "\n".join(notes) + "\n", encoding="utf-8")
+
+
+def _notes(count: int = 12) -> list[str]:
+    notes = [_note(index, related="metric-1" if index == 2 else None) for index in range(count)]
+    return notes + [_note(index, "metric") for index in range(3)]
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    cheatdeck.forget_caches()  # what an earlier test rendered in this process
+    folder = tmp_path / "source"
+    folder.mkdir()
+    (folder / "deck.yaml").write_text(DECK, encoding="utf-8")
+    _write(folder, _notes())
+    return folder
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many items each render of the sheet's notes rendered (the real template, the real path)."""
+    from cheatdeck.sheet import items
+
+    counts: list[int] = []
+    render_item = items.render_item
+    render_sheet_parts = cheatdeck.sheet.document.render_sheet_parts
+
+    def counting_item(caller: Callable[[], str]) -> Any:
+        counts[-1] += 1
+        return render_item(caller)
+
+    def counting_parts(*args: Any, **kwargs: Any) -> Any:
+        counts.append(0)
+        return render_sheet_parts(*args, **kwargs)
+
+    monkeypatch.setattr(items, "render_item", counting_item)
+    monkeypatch.setattr(cheatdeck.sheet.document, "render_sheet_parts", counting_parts)
+    return counts
+
+
+def _sheet_html(source: Path, tmp_path: Path, templates: Path = SHIPPED_TEMPLATES) -> str:
+    """Plan a sheet build (its HTML rendered, nothing laid out) and return the HTML its stamp is made of."""
+    seen: list[str] = []
+    parts = cheatdeck.sheet.document.render_sheet_parts
+
+    def keep(*args: Any, **kwargs: Any) -> Any:
+        sheet = parts(*args, **kwargs)
+        seen.append(sheet.text() + (sheet.frame or ""))
+        return sheet
+
+    cheatdeck.sheet.document.render_sheet_parts = keep  # type: ignore[assignment]
+    try:
+        options = BuildOptions(
+            source=source, out=tmp_path / "dist", templates=templates, artefacts=("sheet",), dry_run=True
+        )
+        build(options)
+    finally:
+        cheatdeck.sheet.document.render_sheet_parts = parts  # type: ignore[assignment]
+    return seen[-1]
+
+
+def _cold(source: Path, tmp_path: Path, templates: Path = SHIPPED_TEMPLATES) -> str:
+    cheatdeck.forget_caches()
+    return _sheet_html(source, tmp_path, templates)
+
+
+def test_a_one_note_edit_renders_that_note_s_html_only(
+    source: Path, tmp_path: Path, rendered: list[int]
+) -> None:
+    _sheet_html(source, tmp_path)
+    assert rendered == [15]  # every note of the sheet, once
+    notes = source / "notes.yaml"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("numbered 5 says", "numbered 5 now says"))
+    edited = _sheet_html(source, tmp_path)
+    assert rendered[1] == 1
+    assert "numbered 5 now says" in edited
+    assert edited == _cold(source, tmp_path)
+    assert rendered[2] == 15
+
+
+def test_a_renamed_note_renders_again_the_notes_that_name_it(source: Path, tmp_path: Path) -> None:
+    """metric-1 links to concept-2 by its title (they are related): renaming concept-2 changes both."""
+    _sheet_html(source, tmp_path)
+    notes = source / "notes.yaml"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("Concept number 2\n", "Recall\n"))
+    edited = _sheet_html(source, tmp_path)
+    assert "> Recall</a>" in edited
+    assert edited == _cold(source, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("markup", "edit"),
+    [
+        # `loop.index` numbers every note after one added before them
+        ("<i>{{ loop.index }}</i>", lambda notes: [_note(99), *notes]),
+        # every note shows how many notes of its kind there are
+        (
+            "<i>{{ sections | map(attribute='notes') | map('length') | list }}</i>",
+            lambda notes: [*notes, _note(98)],
+        ),
+        # a variable the template sets: the key cannot hold it
+        ("<i>{{ shown }}</i>", lambda notes: [*notes, _note(97, "metric")]),
+    ],
+)
+def test_an_item_reading_more_than_its_note_renders_what_a_cold_build_renders(
+    source: Path, tmp_path: Path, markup: str, edit: Callable[[list[str]], list[str]]
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    page = templates / "sheet.html.j2"
+    text = page.read_text(encoding="utf-8").replace('<div class="item">', f'<div class="item">{markup}', 1)
+    counted = "{% set shown = sections | map(attribute='notes') | map('length') | sum %}"
+    text = text.replace("{% for chapter in chapters %}", counted + "{% for chapter in chapters %}", 1)
+    page.write_text(text, encoding="utf-8")
+    _sheet_html(source, tmp_path, templates)
+    _write(source, edit(_notes()))
+    assert _sheet_html(source, tmp_path, templates) == _cold(source, tmp_path, templates)
