@@ -12,21 +12,23 @@ time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache, partial
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
 from cheatdeck import SHIPPED_TEMPLATES, identity
 from cheatdeck.cards.fragments import repeats_title
 from cheatdeck.cards.markup import render_fragment
-from cheatdeck.hashing import content_hash
+from cheatdeck.hashing import content_hash, fingerprint
 from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetype
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
@@ -681,14 +683,102 @@ def plan_source_notes(
     planner = CardPlanner(notebook)
     positions = {note.id: index for index, note in enumerate(notebook.notes)}
     planned: list[PlannedNote] = []
+    kept = NOTE_PLANS.for_build(notebook, templates)
     for note in notebook.notes:
-        planned.extend(_plan_note(notebook, planner.plan(note), media, positions[note.id], templates))
+        planned.extend(kept.plan(planner.plan(note), media, positions[note.id]))
+    kept.finish()
     if notebook.deck.cards.contrast:
         for contrast in planner.contrasts:
             if contrast.rows or contrast.sentences:
                 position = max(positions[note.id] for note in contrast.notes)
                 planned.append(contrast_note(notebook, contrast, position, templates))
     return planned
+
+
+class NotePlans:
+    """The Anki notes each source note was planned into, by everything they are made from: a `watch` edit
+    plans again the fields of the notes it changed, not every note's (issue 26). A note's plan is made
+    from its card plan (the note itself, its answers and reverse clue, which the whole deck decides), the
+    deck's settings and kinds, the note types, the fields' templates (their text) and cheatdeck's code; a
+    note that shows a picture (a media file, read by content) is planned every time. Kept: the notes of
+    the last deck planned. Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[PlannedNote, ...]] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many notes' plans are kept."""
+        return SimpleNamespace(currsize=len(self.kept), maxsize=1 << 20)
+
+    def cache_clear(self) -> None:
+        """Forget every plan."""
+        self.kept.clear()
+
+    def for_build(self, notebook: Notebook, templates: Path) -> _NotePlanning:
+        """What plans the notes of one deck: from the kept plans where the key holds."""
+        from cheatdeck.outputs import code_digest
+
+        shared = fingerprint(
+            (
+                code_digest(),
+                notebook.deck,
+                notebook.kinds,
+                str(notebook.source_dir),
+                str(templates),
+                _fragments_text(templates),
+                dict(NOTETYPES),
+            )
+        )
+        return _NotePlanning(self, notebook, templates, shared)
+
+
+NOTE_PLANS = NotePlans()
+
+
+@dataclass
+class _NotePlanning:
+    plans: NotePlans
+    notebook: Notebook
+    templates: Path
+    shared: str
+    made: dict[str, tuple[PlannedNote, ...]] = dataclasses.field(default_factory=dict)
+
+    def plan(self, cards: CardPlan, media: dict[str, Path], index: int) -> list[PlannedNote]:
+        """The Anki notes of one source note at `index` in the notebook (its media go into `media`)."""
+        key = hashlib.sha256(f"{self.shared}\0{fingerprint(cards)}".encode()).hexdigest()
+        kept = self.made.get(key)
+        if kept is None:
+            kept = self.plans.kept.get(key)
+        if kept is None:
+            shown: dict[str, Path] = {}
+            kept = tuple(_plan_note(self.notebook, cards, shown, 0, self.templates))
+            media.update(shown)
+            if shown:  # a media file is read by content each time
+                return [replace(note, position=(index, note.position[1])) for note in kept]
+        self.made[key] = kept
+        return [replace(note, position=(index, note.position[1])) for note in kept]
+
+    def finish(self) -> None:
+        """Keep the plans of this deck (only: the notes of earlier edits are dropped)."""
+        self.plans.kept = self.made
+
+
+def _fragments_text(templates: Path) -> list[tuple[str, str]]:
+    """The fields' templates a note's plan is rendered with (a copy's, then the shipped ones), as text."""
+    from cheatdeck.cards.markup import FRAGMENTS
+
+    found = []
+    for folder in dict.fromkeys([templates / FRAGMENTS, SHIPPED_TEMPLATES / FRAGMENTS]):
+        try:
+            paths = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for path in paths:
+            try:
+                found.append((str(path), path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError):
+                found.append((str(path), "unreadable"))
+    return found
 
 
 def _plan_note(
