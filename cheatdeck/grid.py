@@ -11,9 +11,11 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
+from cheatdeck.hashing import fingerprint
 from cheatdeck.notes.kinds import LABELLED_FIELDS, GridColumn, GridTable, field_text
 from cheatdeck.notes.model import Note, Notebook
 from cheatdeck.notes.render import (
@@ -222,12 +224,67 @@ def _rank(value: str, order: tuple[str, ...]) -> int:
     return order.index(value) if value in order else len(order)
 
 
+class _GridTexts:
+    """The grid's CSV and HTML as the last build rendered them, under a key of everything they are made
+    from (the grid's rows with their notes, the deck, the printed day, the templates' text, cheatdeck's
+    code): a `watch` save builds twice and an edit outside the grid leaves it as it was, so neither renders
+    it again (issue 26). Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, tuple[str, str]] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many grids are kept (one at most)."""
+        return SimpleNamespace(currsize=len(self.last), maxsize=1)
+
+    def cache_clear(self) -> None:
+        """Forget the grid."""
+        self.last.clear()
+
+    def texts(self, shared: Shared) -> tuple[str, str]:
+        """The grid's CSV and HTML for this build."""
+        from cheatdeck.outputs import code_digest
+
+        options, grid = shared.options, shared.grid
+        day = format_day(shared.date)
+        parts = (
+            code_digest(),
+            _templates_text(options.templates),
+            shared.notebook.deck,
+            grid,
+            day,
+            SHEET_FILE,
+        )
+        key = fingerprint(parts)
+        if key not in self.last:
+            csv_text = render_grid_csv(grid)
+            html_text = rendered(
+                lambda: render_grid_html(shared.notebook, options.templates, shared.date, SHEET_FILE, grid)
+            )
+            self.last = {key: (csv_text, html_text)}
+        return self.last[key]
+
+
+_GRID_TEXTS = _GridTexts()
+
+
+def _templates_text(templates: Path) -> list[tuple[str, str]]:
+    """The text of the templates folder's files (the grid's templates and whatever they include)."""
+    found: list[tuple[str, str]] = []
+    try:
+        paths = sorted(path for path in templates.rglob("*") if path.is_file())
+    except OSError:
+        return found
+    for path in paths:
+        try:
+            found.append((path.relative_to(templates).as_posix(), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            found.append((path.name, "unreadable"))
+    return found
+
+
 def _grid_artefact(shared: Shared) -> Artefact:
-    options, grid = shared.options, shared.grid
-    csv_text = render_grid_csv(grid)
-    html_text = rendered(
-        lambda: render_grid_html(shared.notebook, options.templates, shared.date, SHEET_FILE, grid)
-    )
+    csv_text, html_text = _GRID_TEXTS.texts(shared)
     writers = {
         GRID_CSV: lambda tmp: write_text(tmp, CSV_BYTE_ORDER_MARK + csv_text),
         GRID_HTML: lambda tmp: write_text(tmp, html_text),

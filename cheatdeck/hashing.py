@@ -38,6 +38,24 @@ def fingerprint(value: Any) -> str:
 
 
 _SCALARS = (type(None), bool, int, float, complex)
+_MODELS: dict[int, tuple[Any, str]] = {}  # frozen models printed lately, by identity (a notebook's notes)
+_MODELS_KEPT = 1 << 13
+
+
+def _model_print(model: Any) -> str:
+    """A digest of a pydantic model's fields; a frozen model's is remembered for the model itself (the
+    notes of one notebook are printed by the sheet, the deck and the grid of a build)."""
+    kept = _MODELS.get(id(model))
+    if kept is not None and kept[0] is model:
+        return kept[1]
+    printed = hashlib.sha256(model.model_dump_json().encode()).hexdigest()
+    if model.model_config.get("frozen"):
+        if len(_MODELS) >= _MODELS_KEPT:
+            _MODELS.clear()
+        _MODELS[id(model)] = (model, printed)
+    return printed
+
+
 _DEPTH = 64
 
 
@@ -55,7 +73,7 @@ def _feed(digest: Any, value: Any, depth: int) -> None:  # noqa: C901, PLR0912 (
     elif isinstance(value, PurePath):
         _feed(digest, str(value), depth + 1)
     elif hasattr(value, "model_dump_json") and hasattr(type(value), "model_fields"):  # a pydantic model
-        _feed(digest, value.model_dump_json(), depth + 1)
+        digest.update(_model_print(value).encode())
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for item in dataclasses.fields(value):
             _feed(digest, item.name, depth + 1)
