@@ -101,6 +101,7 @@ def _candidates(body: str, title: str) -> list[_Candidate]:
     tokens = _BLOCKS.parse(body)
     label = ""
     index = part = 0
+    first = _first_line(body)
     while index < len(tokens):
         token = tokens[index]
         if token.level != 0 or token.map is None or token.type.endswith("_close"):
@@ -111,7 +112,7 @@ def _candidates(body: str, title: str) -> list[_Candidate]:
             label = ""
         elif token.type == "paragraph_open":
             content = tokens[index + 1].content
-            opening = token.map[0] == _first_line(body)
+            opening = token.map[0] == first
             found += _paragraph(content, title, (token.map[0], token.map[1]), part, opening)
             one_line = " ".join(content.split())
             label = one_line if "\n" not in content.strip() and _is_label(one_line) else ""
