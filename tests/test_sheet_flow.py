@@ -4,6 +4,7 @@ document."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,165 @@ def test_a_long_sheet_of_lists_only_has_no_empty_page_of_notes(source: Path, tmp
     pages = len(PdfReader(_build(source, out) and out / "cheatsheet.pdf").pages)
     texts = page_texts(out / "cheatsheet.pdf")
     assert all("resource numbered" in text for text in texts), (pages, texts)
+
+
+# The back matter (the grid's rows, the resources, the references) is cut by the page as the notes are.
+
+DOMAINS = ("language", "vision", "speech")
+
+
+def _service(index: int, words: int = 3, domain: str | None = None) -> list[str]:
+    """A service: a row of the grid's group (its domain), its use case `words` words long, two
+    references (the numbered list of references runs over pages too)."""
+    use = " ".join(f"task{(index * 5 + w) % 17}" for w in range(words))
+    return [
+        f"  - id: service-{index}",
+        f"    title: Service {index:03d}",
+        "    kind: service",
+        f"    summary: Service {index} serves.",
+        f"    domain: {domain or DOMAINS[index % 3]}",
+        f"    use_case: use{index} {use}",
+        "    references:",
+        f"      - https://example.org/{index}/a",
+        f"      - https://example.org/{index}/b",
+    ]
+
+
+SERVICES = 150
+
+
+def _services(count: int = SERVICES) -> list[list[str]]:
+    return [_service(index, 14 if index % 11 == 4 else 3) for index in range(count)]
+
+
+@pytest.fixture
+def back_laid_out(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The runs of the back matter's items WeasyPrint lays out for its parts."""
+    runs: list[tuple[int, int]] = []
+    lay_out = cheatdeck.sheet.flow._lay_out
+
+    def counting(flow: Any, renderer: Any, start: int, stop: int, pages: int | None) -> Any:
+        if hasattr(flow, "leads"):
+            runs.append((start, stop))
+        return lay_out(flow, renderer, start, stop, pages)
+
+    monkeypatch.setattr(cheatdeck.sheet.flow, "_lay_out", counting)
+    return runs
+
+
+@pytest.fixture
+def back(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[tuple[int, int]], list[str]]]:
+    """Each build's parts of the back matter (first item, items held), with the note each item is the
+    row, resource or reference of ("" for an item of no note)."""
+    builds: list[tuple[list[tuple[int, int]], list[str]]] = []
+    lay_out_flow = cheatdeck.sheet.flow.lay_out_flow
+
+    def recording(flow: Any, *args: Any, **kwargs: Any) -> Any:
+        parts = lay_out_flow(flow, *args, **kwargs)
+        if kwargs.get("index_name") == "flow-back.json":
+            notes = [(re.findall(r'href="#note-([^"]+)"', item) or [""])[0] for item in flow.items]
+            builds.append(([(part.start, part.count) for part in parts], notes))
+        return parts
+
+    monkeypatch.setattr(cheatdeck.sheet.flow, "lay_out_flow", recording)
+    return builds
+
+
+@pytest.mark.slow
+def test_grid_edits_at_the_seams_lay_out_a_page_or_two_and_give_the_bytes_of_a_forced_build(
+    source: Path,
+    tmp_path: Path,
+    back_laid_out: list[tuple[int, int]],
+    back: list[tuple[list[tuple[int, int]], list[str]]],
+) -> None:
+    """Issue 26: a grid-field edit lays out the page of rows holding it (and the notes' page), not the
+    whole grid; whatever the edits, the sheet is the forced build's, byte for byte."""
+    notes = _services()
+    _write(source, notes)
+    out = tmp_path / "dist"
+    _build(source, out)
+    parts, rows = back[-1]
+    assert len(parts) >= 4, parts  # the back matter is several pages
+    number = {note: int(note.removeprefix("service-")) for note in rows if note.startswith("service-")}
+    (_, first), (second_start, _), (third_start, _) = parts[0], parts[1], parts[2]
+    last_of_first = number[rows[first - 1]]  # the last row of the first page
+    first_of_second = number[rows[second_start]]
+    first_of_third = number[rows[third_start]]
+    domain = DOMAINS[first_of_second % 3]
+    edits = {
+        "the last row of a page grows past it": lambda: notes.__setitem__(
+            last_of_first, _service(last_of_first, 40)
+        ),
+        "the first row of a page shrinks": lambda: notes.__setitem__(
+            first_of_second, _service(first_of_second, 1)
+        ),
+        # sorted by title in its group: "Service 0NN" + "a" comes right after that row
+        "a row is added at a seam": lambda: notes.append(
+            [
+                line.replace(f"Service {first_of_second:03d}", f"Service {first_of_second:03d}a")
+                for line in _service(SERVICES, 6, domain)
+            ]
+        ),
+        "a page's first row is removed": lambda: notes.__setitem__(first_of_third, []),
+    }
+    for name, edit in edits.items():
+        edit()
+        _write(source, notes)
+        back_laid_out.clear()
+        edited = _build(source, out)
+        assert back_laid_out, name  # the page holding the edit, and those after it until one ends as before
+        forced = _build(source, tmp_path / f"forced-{name[:12].replace(' ', '-')}", force=True)
+        assert edited == forced, name
+        assert back[-1][0] == back[-2][0], name  # the cut is the forced build's
+    back_laid_out.clear()
+    assert _build(source, out) == edited and not back_laid_out  # up to date
+    parts, rows = back[-1]
+    start, _ = parts[2]
+    in_third = number[rows[start + 1]]
+    notes[in_third] = [line.replace("task", "work") for line in notes[in_third]]  # the row keeps its height
+    _write(source, notes)
+    edited = _build(source, out)
+    assert [run[0] for run in back_laid_out] == [start]  # one layout, of that page's rows
+    assert edited == _build(source, tmp_path / "forced-last", force=True)
+
+
+@pytest.mark.slow
+def test_the_grid_s_pages_keep_the_page_count_headers_links_and_numbers_of_one_document(
+    source: Path, tmp_path: Path, back: list[tuple[list[tuple[int, int]], list[str]]]
+) -> None:
+    """The back matter laid out a page at a time reads as one document: as many pages (5 %), a group's
+    table continued on the next page repeats its header row, no heading ends a page, every row once,
+    rows link to their notes, each reference's place is on its page."""
+    _write(source, _services())
+    out = tmp_path / "dist"
+    _build(source, out, force=True)
+    assert len(back[-1][0]) >= 4
+    pdf = PdfReader(out / "cheatsheet.pdf")
+    pages, one = len(pdf.pages), _one_document_pages(source)
+    assert abs(pages - one) <= max(1, one // 20), (pages, one)
+    texts = [" ".join(text.split()) for text in page_texts(out / "cheatsheet.pdf")]
+    assert all(f"page {number} of {pages}" in text for number, text in enumerate(texts, start=1))
+    grid_pages = [page for page, text in enumerate(texts) if "use" in text and "task" in text]
+    first_grid = texts[grid_pages[0]]
+    assert "Comparison grid" in first_grid and texts.count(first_grid) == 1
+    assert sum("Comparison grid" in text for text in texts) == 1  # the heading once, where the grid begins
+    row = re.compile(r"use\d+ task")
+    for page in grid_pages:  # a table continued on a page repeats its header row; none ends a page
+        text = texts[page]
+        first_row, last_header = row.search(text), text.rfind("Use case")
+        assert first_row and 0 <= text.find("Use case") < first_row.start(), text[:300]
+        assert any(match.start() > last_header for match in row.finditer(text)), text[-300:]
+    for index in range(SERVICES):  # each row once (its use case is printed in the grid only)
+        holding = [page for page, text in enumerate(texts) if f"use{index} task" in text]
+        assert len(holding) == 1, (index, holding)
+    destinations = pdf.named_destinations
+    for page_number in grid_pages:  # rows link to their notes, on the pages of notes
+        for reference in pdf.pages[page_number].get("/Annots", []):
+            name = str(reference.get_object().get("/Dest"))
+            if name.startswith("note-service-"):
+                target = pdf.get_destination_page_number(destinations[name])
+                index = int(name.removeprefix("note-service-"))
+                assert f"Service {index} serves." in texts[target], name
+    for number in range(1, 2 * SERVICES + 1):  # each reference's place is where it is printed
+        target = pdf.get_destination_page_number(destinations[f"ref-{number}"])
+        assert f"/{(number - 1) // 2}/{'ab'[(number - 1) % 2]}" in texts[target].replace(" ", ""), number

@@ -10,7 +10,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,6 +120,148 @@ class Flow:
         return self.prefix + "".join(self.items[start:stop]) + self.suffix
 
 
+FLOW_OPEN = "<!-- open -->"
+"""Written by the template before a box of the back matter that holds items (a group's table, a table's
+part of the grid, a list's columns): what follows, up to the next mark, opens it, and is written again in
+every part it runs on (a table continued on the next page repeats its header row); its `id`s only where it
+begins."""
+FLOW_HEAD = "<!-- head -->"
+"""Before a heading of the back matter (one element): printed with the item after it, in its part only."""
+FLOW_CLOSE = "<!-- close -->"
+"""Before the end of the box the last FLOW_OPEN opened: what follows, up to the next mark, closes it."""
+FLOW_END = "<!-- end -->"
+"""After the back matter's last box: what follows ends every part's HTML."""
+_MARKS = re.compile(
+    "(" + "|".join(map(re.escape, (FLOW_OPEN, FLOW_HEAD, FLOW_CLOSE, FLOW_END, FLOW_ITEM))) + ")"
+)
+_FIRST_TAG = re.compile(r"\A(\s*<[A-Za-z][^\s/>]*)")
+_ID_ATTRIBUTE = re.compile(r'\s+id="[^"]*"')
+
+
+@dataclass(frozen=True)
+class _Box:
+    """A box of the nested flow: its opening and closing HTML, the items it holds (`first` … `end - 1`)
+    and what it holds in order (boxes, headings, items)."""
+
+    open: str
+    close: str
+    first: int
+    end: int
+    children: tuple[_Box | _Head | int, ...]
+
+
+@dataclass(frozen=True)
+class _Head:
+    """A heading, printed in the part holding the item after it (`item`)."""
+
+    html: str
+    item: int
+
+
+@dataclass(frozen=True)
+class NestedFlow:
+    """The back matter of a long sheet as items inside boxes (`cheatdeck.sheet.flow` cuts it by the page as
+    it cuts the notes): a grid row inside its group's table inside its table's part of the grid, a
+    resource inside its list's columns, a reference inside the list of references. A part holding items
+    `start` … `stop - 1` opens every box they are in (a box begun before `start` is continued: its
+    opening again, without its ids and marked `data-continued`, so a table repeats its header row and
+    sheet.css can leave out what a box shows only where it begins) and prints the headings just
+    before its items. `leads[i]` is what item `i` brings with it beside itself (the headings before it,
+    the boxes it begins); `context[i]` the boxes it is in."""
+
+    prefix: str
+    boxes: tuple[_Box | _Head | int, ...]
+    suffix: str
+    items: tuple[str, ...]
+    leads: tuple[str, ...]
+    contexts: tuple[str, ...]
+    anchors: frozenset[str]
+
+    def html(self, start: int, stop: int, marked: bool = False) -> str:
+        """The HTML of a part holding items `start` … `stop - 1`. `marked`: each item's element gets
+        `data-flow-item`, each heading `data-flow-lead` and each box begun there `data-flow-from`, all
+        numbered by the item (from 0 at `start`), for the layout to find them."""
+        out = [self.prefix]
+        self._emit(self.boxes, start, stop, marked, out)
+        out.append(self.suffix)
+        return "".join(out)
+
+    def _emit(
+        self, nodes: tuple[_Box | _Head | int, ...], start: int, stop: int, marked: bool, out: list[str]
+    ) -> None:
+        for node in nodes:
+            if isinstance(node, int):
+                if start <= node < stop:
+                    out.append(_mark(self.items[node], "item", node - start) if marked else self.items[node])
+            elif isinstance(node, _Head):
+                if start <= node.item < stop:
+                    out.append(_mark(node.html, "lead", node.item - start) if marked else node.html)
+            elif node.first < stop and node.end > start:
+                if node.first >= start:
+                    out.append(_mark(node.open, "from", node.first - start) if marked else node.open)
+                else:  # continued from the page before: no ids (they are there), `data-continued`
+                    out.append(
+                        _FIRST_TAG.sub(r"\1 data-continued", _ID_ATTRIBUTE.sub("", node.open), count=1)
+                    )
+                self._emit(node.children, start, stop, marked, out)
+                out.append(node.close)
+
+
+def _mark(html: str, what: str, number: int) -> str:
+    return _FIRST_TAG.sub(lambda match: f'{match[1]} data-flow-{what}="{number}"', html, count=1)
+
+
+def split_nested(html: str) -> NestedFlow | None:
+    """Read the back matter's HTML as boxes, headings and items at the template's marks (FLOW_OPEN …
+    FLOW_END). None: the template writes none, or they do not nest (it is then laid out whole)."""
+    pieces = _MARKS.split(html)
+    if len(pieces) < 3 or pieces[-2] != FLOW_END:
+        return None
+    prefix, suffix = pieces[0], pieces[-1]
+    marks = list(zip(pieces[1:-2:2], pieces[2:-2:2], strict=True))
+    items: list[str] = []
+    leads: list[str] = []
+    contexts: list[str] = []
+    pending: list[str] = []  # headings and boxes begun, waiting for the next item
+    stack: list[tuple[str, list[_Box | _Head | int], int]] = [("", [], 0)]
+    waiting: list[tuple[list[_Box | _Head | int], int, str]] = []  # headings placed, item not yet known
+    for mark, text in marks:
+        if mark == FLOW_OPEN:
+            stack.append((text, [], len(items)))
+            pending.append(text)
+        elif mark == FLOW_HEAD:
+            waiting.append((stack[-1][1], len(stack[-1][1]), text))
+            stack[-1][1].append(_Head(text, -1))
+            pending.append(text)
+        elif mark == FLOW_ITEM:
+            for children, at, heading in waiting:
+                children[at] = _Head(heading, len(items))
+            waiting.clear()
+            leads.append("".join(pending))
+            pending.clear()
+            contexts.append("\0".join(opening for opening, _, _ in stack))
+            stack[-1][1].append(len(items))
+            items.append(text)
+        elif mark == FLOW_CLOSE:
+            if len(stack) < 2 or stack[-1][2] == len(items) or waiting:
+                return None  # a box closed that was not opened, holds no item, or ends on a heading
+            opening, children, first = stack.pop()
+            stack[-1][1].append(_Box(opening, text, first, len(items), tuple(children)))
+        else:
+            return None  # FLOW_END before the last mark
+    if len(stack) != 1 or waiting or not items:
+        return None  # a box left open, a heading with no item after it, or no item at all
+    return NestedFlow(
+        prefix,
+        tuple(stack[0][1]),
+        suffix,
+        tuple(items),
+        tuple(leads),
+        tuple(contexts),
+        frozenset(),
+    )
+
+
 @dataclass(frozen=True)
 class SheetParts:
     """The sheet as documents laid out apart and joined page after page (see `cheatdeck.sheet.pdf`):
@@ -130,6 +272,7 @@ class SheetParts:
     parts: tuple[str, ...]
     frame: str | None  # holds FRAME_PAGES where the frame's pages go; None: one part, margins and all
     flow: Flow | None = None  # the notes, laid out in parts of a page before `parts`
+    back: NestedFlow | None = None  # the back matter, laid out in parts of a page after the notes
 
     def frame_for(self, pages: int) -> str:
         """The frame's HTML for a sheet of `pages` pages."""
@@ -139,7 +282,8 @@ class SheetParts:
     def text(self) -> str:
         """Every part's HTML (not the frame's), for what depends on all the sheet shows."""
         flow = (self.flow.prefix + "".join(self.flow.items)) if self.flow else ""
-        return flow + "".join(self.parts)
+        back = self.back.html(0, len(self.back.items)) if self.back else ""
+        return flow + back + "".join(self.parts)
 
 
 FRAME_PAGES = "<!-- frame pages -->"
@@ -180,13 +324,15 @@ def render_sheet_parts(
     split = split_flow(notes)
     parts = [notes] if chapters and not split else []  # a template from before the flow: one part
     back = render(chapters=[], back_matter=True)
-    if anchors_in(back) or not (parts or split):  # the back matter printed something, or nothing else did
-        parts.append(back)
+    nested = split_nested(back)
+    if nested is None and (anchors_in(back) or not (parts or split)):
+        parts.append(back)  # the back matter printed something, or nothing else did: laid out whole
     pieces = (split[0], *split[1], split[2]) if split else (notes,)
-    texts = (*parts, *pieces)  # a note's item is read once, whatever the edits after it
+    texts = (*parts, *pieces, back)  # a note's item is read once, whatever the edits after it
     everywhere = {name for text in texts for name in anchors_of_text(text)}
     flow = Flow(*split, frozenset(everywhere)) if split else None
-    return SheetParts(tuple(with_stubs(part, everywhere) for part in parts), frame, flow)
+    nested = replace(nested, anchors=frozenset(everywhere)) if nested else None
+    return SheetParts(tuple(with_stubs(part, everywhere) for part in parts), frame, flow, nested)
 
 
 def _sheet_renderer(
@@ -240,6 +386,10 @@ def _sheet_renderer(
         "legend_text": legend,
         "frame_pages": Markup(FRAME_PAGES),
         "flow_item": Markup(FLOW_ITEM),
+        "flow_open": Markup(FLOW_OPEN),
+        "flow_head": Markup(FLOW_HEAD),
+        "flow_close": Markup(FLOW_CLOSE),
+        "flow_end": Markup(FLOW_END),
     }
 
     def render(
@@ -465,6 +615,8 @@ def _sheet_artefact(shared: Shared) -> Artefact:
     # the fonts found and the files shown (by the parts, and by the frame in the margins) shape the PDF
     flow = sheet.flow
     pieces = (flow.prefix, *flow.items, flow.suffix) if flow else ()
+    back = sheet.back
+    pieces += ("back matter", back.html(0, len(back.items))) if back else ()
     shown = (*pieces, *sheet.parts, sheet.frame or "")  # each read apart: an item is read once
     files = sheet_renderer(options.source, options.templates, source_url).files_read(*shown)
     content = stamp(version("weasyprint"), fonts_digest(), *pieces, *sheet.parts, sheet.frame or "", *files)

@@ -40,7 +40,7 @@ from cheatdeck.sheet.anchors import anchors_in
 from cheatdeck.sheet.weasy import PART_EPOCH, Rendered, collected_warnings, shown_urls, source_date_epoch
 
 if TYPE_CHECKING:
-    from cheatdeck.sheet.document import Flow
+    from cheatdeck.sheet.document import Flow, NestedFlow
     from cheatdeck.sheet.pdf import Renderer
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ leaves less than one note's height blank in its last column."""
 ITEMS_GUESS = 64  # items tried for a part when nothing better is known (twice as many if all fit)
 SLACK = 6  # items tried beyond what a part held before: an item laid out past the page costs little
 INDEX = "flow.json"  # in the sheet's cache: how many items the parts starting with an item held
+BACK_INDEX = "flow-back.json"  # the same for the back matter's items (grid rows, resources, references)
 _LINKS = re.compile(r'\bhref="#([^"]+)"')
 
 
@@ -80,13 +81,14 @@ class _Laid:
     document: Any
     finished: int
     complete: bool
-    unfinished: Any
+    unfinished: list[Any]  # the elements to take off the last page: the first item not finished, and
+    # the headings and boxes it brings with it (a nested flow's)
     warnings: list[str]
     files: dict[str, str]
 
 
 def lay_out_flow(
-    flow: Flow,
+    flow: Flow | NestedFlow,
     renderer: Renderer,
     cache: Path | None,
     key_of: Callable[[str], str],
@@ -94,12 +96,13 @@ def lay_out_flow(
     reuse: bool,
     cached: Callable[[str], Rendered | None],
     store: Callable[[str, Rendered], None],
+    index_name: str = INDEX,
 ) -> list[FlowPart]:
     """Cut the flow into parts of PAGES pages and lay out those not found in the cache (`cached(key)`, if
     `reuse`); `store(key, rendered)` keeps each one laid out. `key_of(text)` makes a cache key of the
-    text a part's layout depends on."""
-    items = [_item(html) for html in flow.items]
-    index = _read_index(cache) if cache is not None and reuse else {}
+    text a part's layout depends on. `index_name`: the file in `cache` remembering the cut."""
+    items = _items(flow)
+    index = _read_index(cache / index_name) if cache is not None and reuse else {}
     parts: list[FlowPart] = []
     start = 0
     while start < len(items):
@@ -112,37 +115,60 @@ def lay_out_flow(
         parts.append(found)
         start += found.count
     if cache is not None:
-        _write_index(cache, {items[part.start].digest: [part.count] for part in parts})
+        _write_index(cache / index_name, {items[part.start].digest: [part.count] for part in parts})
     return parts
 
 
+def _items(flow: Flow | NestedFlow) -> list[_Item]:
+    if not _nested(flow):
+        return [_item(html) for html in flow.items]
+    nested: NestedFlow = flow  # type: ignore[assignment]
+    return [  # an item of the back matter with the headings and boxes it begins, as its part prints them
+        _item(lead + html, "\0".join((context, lead, html)))
+        for context, lead, html in zip(nested.contexts, nested.leads, nested.items, strict=True)
+    ]
+
+
+def _nested(flow: Flow | NestedFlow) -> bool:
+    return hasattr(flow, "leads")
+
+
 @functools.lru_cache(maxsize=1 << 14)  # a sheet's items: an edit reads only those it changed
-def _item(html: str) -> _Item:
+def _item(html: str, identity: str | None = None) -> _Item:
     links = frozenset(unquote(unescape(name)) for name in _LINKS.findall(html))
-    return _Item(hashlib.sha256(html.encode()).hexdigest(), links, frozenset(anchors_in(html)))
+    digest = hashlib.sha256((html if identity is None else identity).encode()).hexdigest()
+    return _Item(digest, links, frozenset(anchors_in(html)))
 
 
 def _part_key(
-    flow: Flow, items: list[_Item], start: int, count: int, ends: str, key_of: Callable[[str], str]
+    flow: Flow | NestedFlow,
+    items: list[_Item],
+    start: int,
+    count: int,
+    ends: str,
+    key_of: Callable[[str], str],
 ) -> str:
     """The cache key of a part holding `count` items from `start`: the items it holds and, unless it is
     the last part (`ends` "last") or an item alone ("alone"), the item after, which did not fit."""
     return key_of(_part_text(flow, items, start, count, ends))
 
 
-def _part_text(flow: Flow, items: list[_Item], start: int, count: int, ends: str) -> str:
+def _part_text(flow: Flow | NestedFlow, items: list[_Item], start: int, count: int, ends: str) -> str:
     """What a part's layout depends on, but for the versions of WeasyPrint, the fonts and cheatdeck."""
     held = items[start : start + count]
     seen = items[start : start + count + (1 if ends == "straddle" else 0)]
     owned = frozenset().union(*(item.anchors for item in held))
     stand_ins = sorted((frozenset().union(*(item.links for item in held)) & flow.anchors) - owned)
+    if _nested(flow):  # the boxes around the items count too: the part's whole HTML
+        html = flow.html(start, start + len(seen))
+        return "\0".join([f"nested flow {PAGES} {ends}", html, *stand_ins])
     return "\0".join(
         [f"flow {PAGES} {ends}", flow.prefix, flow.suffix, *(item.digest for item in seen), *stand_ins]
     )
 
 
 def _find(
-    flow: Flow,
+    flow: Flow | NestedFlow,
     items: list[_Item],
     start: int,
     counts: Iterator[int] | tuple[int, ...] | list[int],
@@ -176,7 +202,7 @@ def _owned(items: list[_Item], start: int, count: int) -> frozenset[str]:
 
 
 def _lay_out_part(
-    flow: Flow,
+    flow: Flow | NestedFlow,
     items: list[_Item],
     start: int,
     guess: int,
@@ -211,7 +237,7 @@ def _lay_out_part(
 
 
 def _files_shown(
-    files: dict[str, str], flow: Flow, start: int, seen: int, stop: int, renderer: Renderer
+    files: dict[str, str], flow: Flow | NestedFlow, start: int, seen: int, stop: int, renderer: Renderer
 ) -> dict[str, str]:
     """The files read for a part, less those only items past the one that did not fit show (they were
     read for a layout that did not reach them): a change to them does not change the part."""
@@ -222,7 +248,7 @@ def _files_shown(
     return {url: digest for url, digest in files.items() if url in held or url not in past}
 
 
-def _lay_out(flow: Flow, renderer: Renderer, start: int, stop: int, pages: int | None) -> _Laid:
+def _lay_out(flow: Flow | NestedFlow, renderer: Renderer, start: int, stop: int, pages: int | None) -> _Laid:
     """Lay out items `start` … `stop - 1` on at most `pages` pages (None: all they take)."""
     import weasyprint
     from weasyprint import layout
@@ -243,11 +269,14 @@ def _lay_out(flow: Flow, renderer: Renderer, start: int, stop: int, pages: int |
                 state["resume"] = context.page_maker[number][0]
                 return  # the pages after are not laid out
 
-    html = flow.html(start, stop)
+    nested = _nested(flow)
+    html = flow.html(start, stop, marked=True) if nested else flow.html(start, stop)  # type: ignore[call-arg]
     with source_date_epoch(PART_EPOCH), collected_warnings() as warnings, _patched(layout, first_pages):
         document = weasyprint.HTML(string=breakable(html), base_url=renderer.base, url_fetcher=fetcher)
         document = document.render()
     count = stop - start
+    if nested:
+        return _laid_nested(document, state["root"], state["resume"], count, warnings, files)
     notes, path = _notes_box(state["root"])
     if len(notes.children) != count:
         raise TemplateProblem(
@@ -256,10 +285,66 @@ def _lay_out(flow: Flow, renderer: Renderer, start: int, stop: int, pages: int |
         )
     resume = state["resume"]
     if resume is None:
-        return _Laid(document, count, True, None, warnings, files)
+        return _Laid(document, count, True, [], warnings, files)
     finished = _resumes_at(resume, path, count)
-    unfinished = notes.children[finished].element if finished < count else None
+    unfinished = [notes.children[finished].element] if finished < count else []
     return _Laid(document, finished, finished == count, unfinished, warnings, files)
+
+
+def _laid_nested(
+    document: Any, root: Any, resume: Any, count: int, warnings: list[str], files: dict[str, str]
+) -> _Laid:
+    """A nested flow's run laid out: its items found in the layout tree by their marks (`data-flow-item`),
+    those finished before the layout would resume, and the elements that go with the first one not."""
+    marked = _marked_boxes(root)
+    paths = [marked.get(("item", str(number))) for number in range(count)]
+    if any(path is None for path in paths) or sum(what == "item" for what, _ in marked) != count:
+        raise TemplateProblem(
+            f"sheet.html.j2: the back matter holds {sum(what == 'item' for what, _ in marked)} item "
+            f"element(s) for {count} item(s): each `flow_item` mark must be followed by one element, "
+            "and each `flow_head` mark by one heading"
+        )
+    if resume is None:
+        return _Laid(document, count, True, [], warnings, files)
+    finished = next(
+        (number for number, found in enumerate(paths) if not _ended_before(found[0], resume)),  # type: ignore[index]
+        count,
+    )
+    number = str(finished)
+    unfinished = [found[1] for (_, at), found in marked.items() if at == number]
+    return _Laid(document, finished, finished == count, unfinished, warnings, files)
+
+
+def _marked_boxes(root: Any) -> dict[tuple[str, str], tuple[list[int], Any]]:
+    """The outermost box of each marked element (an item, a heading, a box an item begins): its path of
+    child indexes from the root, and its element, by (what it is, the number of its item)."""
+    found: dict[tuple[str, str], tuple[list[int], Any]] = {}
+    stack: list[tuple[Any, list[int]]] = [(root, [])]
+    while stack:
+        box, path = stack.pop()
+        element: Any = getattr(box, "element", None)
+        if element is not None and getattr(box, "element_tag", "") == getattr(element, "tag", None):
+            for what in ("item", "lead", "from"):
+                number = element.get(f"data-flow-{what}")
+                if number is not None:
+                    found.setdefault((what, number), (path, element))
+        children = list(getattr(box, "children", []))
+        stack.extend((child, [*path, index]) for index, child in reversed(list(enumerate(children))))
+    return found
+
+
+def _ended_before(path: list[int], resume: Any) -> bool:
+    """Whether the box at `path` ends before the layout resumes at `resume` (WeasyPrint's skip stack,
+    nested {child index: skip stack of that child}; None: that child from its start)."""
+    stack = resume
+    for index in path:
+        if stack is None:
+            return False  # a box holding it resumes from its start
+        (where, inner), *_ = sorted(stack.items())
+        if where != index:
+            return bool(where > index)
+        stack = inner
+    return False  # it resumes inside it
 
 
 @contextmanager
@@ -309,22 +394,24 @@ def _drop_unfinished(laid: _Laid) -> None:
     from weasyprint.document import Page
 
     box = laid.document.pages[-1]._page_box
-    _drop(box, laid.unfinished)
+    _drop(box, {id(element) for element in laid.unfinished})
     laid.document.pages[-1] = Page(box)
 
 
-def _drop(box: Any, element: Any) -> None:
+def _drop(box: Any, elements: set[int]) -> None:
     children = getattr(box, "children", None)
     if not children:
         return
-    kept = [child for child in children if getattr(child, "element", None) is not element]
+    kept = [child for child in children if id(getattr(child, "element", None)) not in elements]
     if len(kept) != len(children):
         box.children = type(children)(kept) if isinstance(children, tuple) else kept
     for child in kept:
-        _drop(child, element)
+        _drop(child, elements)
 
 
-def _write(laid: _Laid, flow: Flow, items: list[_Item], start: int, count: int, digest: str) -> Rendered:
+def _write(
+    laid: _Laid, flow: Flow | NestedFlow, items: list[_Item], start: int, count: int, digest: str
+) -> Rendered:
     """The part's PDF: its pages, with a stand-in anchor for each link to an anchor another part lays out."""
     document = laid.document
     owned = _owned(items, start, count)
@@ -339,11 +426,11 @@ def _write(laid: _Laid, flow: Flow, items: list[_Item], start: int, count: int, 
     return Rendered(pdf, (*laid.warnings, *warnings), laid.files, len(document.pages))
 
 
-def _read_index(cache: Path) -> dict[str, list[int]]:
+def _read_index(path: Path) -> dict[str, list[int]]:
     from cheatdeck.outputs import DamagedCache, json_from_cache
 
     try:
-        entry = json_from_cache(cache / INDEX, 16 * 2**20)
+        entry = json_from_cache(path, 16 * 2**20)
     except DamagedCache as damage:
         log.warning("%s; laid out again", damage)
         return {}
@@ -359,7 +446,7 @@ def _read_index(cache: Path) -> dict[str, list[int]]:
     }
 
 
-def _write_index(cache: Path, starts: dict[str, list[int]]) -> None:
+def _write_index(path: Path, starts: dict[str, list[int]]) -> None:
     from cheatdeck.outputs import keep_in_cache
 
-    keep_in_cache(cache / INDEX, json.dumps({"starts": starts}, sort_keys=True).encode())
+    keep_in_cache(path, json.dumps({"starts": starts}, sort_keys=True).encode())

@@ -35,7 +35,7 @@ from cheatdeck.sheet.weasy import collected_warnings as _collected_warnings
 from cheatdeck.sheet.weasy import source_date_epoch as _source_date_epoch
 
 if TYPE_CHECKING:
-    from cheatdeck.sheet.document import SheetParts
+    from cheatdeck.sheet.document import NestedFlow, SheetParts
     from cheatdeck.sheet.flow import FlowPart
     from cheatdeck.sheet.join import PreparedPdf
 
@@ -103,8 +103,7 @@ def write_parts_pdf(
 
     if sheet.frame is None:  # one document, margins and all (a template from before the parts)
         rendered_whole = renderer.render(sheet.parts[0], changed)
-        for warning in rendered_whole.warnings:
-            log.warning("weasyprint: %s", warning)
+        _warn([rendered_whole])
         target.write_bytes(rendered_whole.pdf)
         assert rendered_whole.pages is not None  # laid out just now
         return rendered_whole.pages
@@ -112,15 +111,16 @@ def write_parts_pdf(
     versions = (weasyprint.__version__, fonts)
     keys = [_key(part, renderer, *versions) for part in sheet.parts]
     rendered: dict[int, Rendered] = {}
-    parsed: dict[
-        bytes, PreparedPdf
-    ] = {}  # the kept parts as their check read them: the join reads no part twice
+    parsed: dict[bytes, PreparedPdf] = {}  # the kept parts as their check read them: read once
     if cache is not None and reuse:
         rendered = {i: hit for i, key in enumerate(keys) if (hit := _cached(cache, key, renderer, parsed))}
     missing = [index for index in range(len(sheet.parts)) if index not in rendered]
-    with _rendering(renderer, [sheet.parts[i] for i in missing], jobs) as results:
+    back_job = (sheet.back, renderer, cache, versions, reuse) if sheet.back else None
+    with _rendering(renderer, [sheet.parts[i] for i in missing], jobs, back_job) as results:
         flow = _lay_out_flow(sheet, renderer, cache, versions, parsed, reuse=reuse)  # meanwhile, here
-    rendered.update(zip(missing, results(), strict=True))
+        laid, back = results()
+    flow += _read_before(back, parsed)  # the back matter's pages of rows, resources and references
+    rendered.update(zip(missing, laid, strict=True))
     _warn([part.rendered for part in flow] + [rendered[index] for index in range(len(sheet.parts))])
     if cache is not None:
         _store(cache, {keys[index]: rendered[index] for index in missing})
@@ -133,6 +133,7 @@ def write_parts_pdf(
         frames.reuse = False  # a kept part failed to join: nothing kept is trusted
         if any(index < len(flow) for index in indexes):
             flow[:] = _lay_out_flow(sheet, renderer, cache, versions, parsed, reuse=False)
+            flow.extend(_lay_out_back(sheet.back, renderer, cache, versions, False) if sheet.back else [])
         again = [index - len(flow) for index in indexes if index >= len(flow)]
         fresh = dict(zip(again, _render_all(renderer, [sheet.parts[i] for i in again], jobs), strict=True))
         pdfs[:] = [part.rendered.pdf for part in flow] + [
@@ -143,21 +144,33 @@ def write_parts_pdf(
 
     kept = [index for index, part in enumerate(flow) if not part.fresh]
     kept += [len(flow) + index for index in range(len(sheet.parts)) if index not in missing]
-    continues = [part.start > 0 for part in flow]  # a page of notes continues the section before
+    continues = [part.start > 0 for part in flow]  # a page of notes (or rows) continues the section before
     joined, pages = _join_or_lay_out_again(
         pdfs, frames.frame_for, owned, kept, lay_out_again, parsed, continues
     )
     target.write_bytes(joined)
-    _READ.clear()
-    joined_from = {*pdfs, frames.last}  # not a kept part that failed to join
-    _READ.update(
-        (hashlib.sha256(pdf).hexdigest(), read) for pdf, read in parsed.items() if pdf in joined_from
-    )
+    _remember(parsed, {*pdfs, frames.last})  # not a kept part that failed to join
     if cache is not None:
         _prune(cache, keep={*keys, *frames.keys, *(part.key for part in flow)})
     fresh_parts = len(missing) + sum(part.fresh for part in flow)
     log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), fresh_parts)
     return pages
+
+
+def _remember(parsed: dict[bytes, PreparedPdf], joined_from: set[bytes]) -> None:
+    """Keep the parts and frame just joined, as read, for the next build in this process."""
+    _READ.clear()
+    _READ.update(
+        (hashlib.sha256(pdf).hexdigest(), read) for pdf, read in parsed.items() if pdf in joined_from
+    )
+
+
+def _read_before(parts: list[FlowPart], parsed: dict[bytes, PreparedPdf]) -> list[FlowPart]:
+    """Parts a worker found in the cache: as this process read them for the last join, if it did."""
+    for part in parts:
+        if not part.fresh and (read := _READ.get(hashlib.sha256(part.rendered.pdf).hexdigest())):
+            parsed.setdefault(part.rendered.pdf, read)
+    return parts
 
 
 class _Frames:
@@ -259,38 +272,84 @@ def _lay_out_flow(
     )
 
 
+def _lay_out_back(
+    back: NestedFlow, renderer: Renderer, cache: Path | None, versions: tuple[str, str], reuse: bool
+) -> list[FlowPart]:
+    """The parts of the sheet's back matter, a page each (`cheatdeck.sheet.flow`), from the cache or laid
+    out here (in a worker process, beside the notes' parts)."""
+    from cheatdeck.sheet.flow import BACK_INDEX, lay_out_flow
+
+    parsed: dict[bytes, PreparedPdf] = {}
+
+    def cached(key: str) -> Rendered | None:
+        return _cached(cache, key, renderer, parsed) if cache is not None else None
+
+    def store(key: str, part: Rendered) -> None:
+        if cache is not None:
+            _store(cache, {key: part})
+
+    return lay_out_flow(
+        back,
+        renderer,
+        cache,
+        lambda text: _key(text, renderer, *versions),
+        reuse=reuse and cache is not None,
+        cached=cached,
+        store=store,
+        index_name=BACK_INDEX,
+    )
+
+
+_BackJob = tuple["NestedFlow", Renderer, Path | None, tuple[str, str], bool]
+
+
 @contextmanager
-def _rendering(renderer: Renderer, parts: list[str], jobs: int) -> Iterator[Callable[[], list[Rendered]]]:
-    """Render the parts in worker processes while the block runs (the flow is laid out meanwhile, in this
-    process); the function given returns them. With one core, or none to spare, they are rendered when
-    it is called."""
-    if jobs < 2 or not parts or not sys.platform.startswith("linux"):
-        yield lambda: _render_all(renderer, parts, jobs)
+def _rendering(
+    renderer: Renderer, parts: list[str], jobs: int, back: _BackJob | None = None
+) -> Iterator[Callable[[], tuple[list[Rendered], list[FlowPart]]]]:
+    """Render the parts, and lay out the back matter's flow (`back`: `_lay_out_back`'s arguments), in
+    worker processes while the block runs (the notes' flow is laid out meanwhile, in this process); the
+    function given returns them. With one core, or none to spare, they are laid out when it is called."""
+
+    def here() -> tuple[list[Rendered], list[FlowPart]]:
+        return _render_all(renderer, parts, jobs), _lay_out_back(*back) if back else []
+
+    if jobs < 2 or not (parts or back) or not sys.platform.startswith("linux"):
+        yield here
         return
     gc.freeze()  # the parent's objects stay untouched by the workers' collector: no copy-on-write
     pool = None
     try:
         fork = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
-            min(jobs, len(parts)), mp_context=fork, initializer=_end_with, initargs=(os.getpid(),)
+            min(jobs, len(parts) + (1 if back else 0)),
+            mp_context=fork,
+            initializer=_end_with,
+            initargs=(os.getpid(),),
         )
+        backed = pool.submit(_lay_out_back, *back) if back else None  # the longest job, first
         order = sorted(range(len(parts)), key=lambda index: -_weight(parts[index]))
         futures = {index: pool.submit(renderer.render, parts[index], _PART_EPOCH) for index in order}
     except (BrokenProcessPool, OSError) as error:
         log.warning("cheat sheet: laying the parts out in this process (no worker process: %s)", error)
-        futures = {}
+        futures, backed = {}, None
     finally:
         gc.unfreeze()
 
-    def results() -> list[Rendered]:
+    def results() -> tuple[list[Rendered], list[FlowPart]]:
         try:
-            return [futures[index].result() for index in range(len(parts))]
+            if back and backed is None:
+                raise KeyError("back matter")
+            laid = [futures[index].result() for index in range(len(parts))]
+            return laid, backed.result() if backed else []
         except (BrokenProcessPool, OSError, KeyError) as error:  # a worker killed (out of memory?)
             log.warning(
                 "cheat sheet: laying the parts out one after the other (the worker processes failed: %s)",
                 error or "none started",
             )
-            return [renderer.render(part, _PART_EPOCH) for part in parts]
+            return [renderer.render(part, _PART_EPOCH) for part in parts], _lay_out_back(
+                *back
+            ) if back else []
 
     try:
         yield results
