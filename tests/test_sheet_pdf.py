@@ -268,17 +268,25 @@ def test_a_worker_that_dies_costs_time_not_the_sheet(
     import os
     import signal
 
+    import cheatdeck.sheet.flow
+
     expected = _build(source, tmp_path / "expected", force=True)
-    render = cheatdeck.sheet.pdf.Renderer.render
+    render, lay_out = cheatdeck.sheet.pdf.Renderer.render, cheatdeck.sheet.flow._lay_out
 
     def dying(self: Any, html: str, epoch: int) -> Any:
         if os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)
         return render(self, html, epoch)
 
+    def dying_flow(*arguments: Any) -> Any:  # the back matter's pages, a worker's job
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return lay_out(*arguments)
+
     parent = os.getpid()
     monkeypatch.setattr(cheatdeck.sheet.document, "_cores", lambda: 2)
     monkeypatch.setattr(cheatdeck.sheet.pdf.Renderer, "render", dying)
+    monkeypatch.setattr(cheatdeck.sheet.flow, "_lay_out", dying_flow)
     assert _build(source, tmp_path / "dist", force=True) == expected
     assert "laying the parts out one after the other" in caplog.text
 
@@ -500,21 +508,22 @@ def test_a_link_to_an_escaped_anchor_in_another_part_lands_on_it(source: Path, t
 _KILLED_BUILD = """
 import os, sys, time
 from pathlib import Path
-import cheatdeck.sheet.document, cheatdeck.sheet.pdf
+import cheatdeck.sheet.document, cheatdeck.sheet.flow
 from cheatdeck.options import BuildOptions
 from cheatdeck.build.pipeline import build
 
 cheatdeck.sheet.document.PARTS_FROM = 0
 cheatdeck.sheet.document._cores = lambda: 2
 parent = os.getpid()
+lay_out = cheatdeck.sheet.flow._lay_out
 
-def stuck(self, html, epoch):
+def stuck(*arguments):  # the back matter's pages are a worker's job
     if os.getpid() != parent:
-        os.write(1, f"{os.getpid()}\\n".encode())  # one write: the two workers' lines never interleave
+        os.write(1, f"{os.getpid()}\\n".encode())  # one write: the lines of two workers never interleave
         time.sleep(60)
+    return lay_out(*arguments)
 
-stuck.__name__ = "render"  # as a worker finds it
-cheatdeck.sheet.pdf.Renderer.render = stuck
+cheatdeck.sheet.flow._lay_out = stuck
 build(BuildOptions(source=Path(sys.argv[1]), out=Path(sys.argv[2]), artefacts=("sheet",)))
 """
 
