@@ -589,12 +589,19 @@ def test_a_link_to_an_anchor_hidden_by_css_is_dropped_as_in_one_document(
     assert "note-kmeans" not in targets and "note-xgboost" not in targets and "note-metric-0" in targets
 
 
+def _notes_alone() -> str:
+    """`_notes()` without its algorithms: concepts and metrics, which no grid table shows, so the sheet
+    prints its notes and nothing after them (no back matter)."""
+    return "notes:\n" + "  - id: concept-0" + _notes().split("  - id: concept-0", 1)[1]
+
+
 @pytest.mark.slow
-def test_a_short_sheet_is_one_document_and_an_edit_gives_the_bytes_of_a_forced_build(
+def test_a_short_sheet_of_notes_alone_is_one_document_laid_out_once_and_an_edit_is_as_forced(
     tmp_path: Path, laid_out: list[str]
 ) -> None:
-    """A sheet shorter than a chapter is laid out as one document, margins and all (no parts, frame or
-    join); an edited build gives the bytes of a forced one, from this folder or a copy elsewhere."""
+    """A sheet shorter than PARTS_FROM notes that prints its notes and nothing after them is one part:
+    it is laid out once, as one document, margins and all (no parts, frame or join); an edited build
+    gives the bytes of a forced one, from this folder or a copy elsewhere."""
     import shutil
 
     source = tmp_path / "source"
@@ -602,10 +609,11 @@ def test_a_short_sheet_is_one_document_and_an_edit_gives_the_bytes_of_a_forced_b
     (source / "deck.yaml").write_text(DECK, encoding="utf-8")
     (source / "media" / "figure.svg").write_text(FIGURE.format("#c00"), encoding="utf-8")
     notes = source / "notes.yaml"
-    notes.write_text(_notes(), encoding="utf-8")
+    notes.write_text(_notes_alone(), encoding="utf-8")
     out = tmp_path / "dist"
     first = _build(source, out)
     assert len(laid_out) == 1 and 'class="frame-page"' not in laid_out[0]
+    assert 'class="grid-page"' not in laid_out[0]  # (what the test is about: no back matter)
     laid_out.clear()
     notes.write_text(notes.read_text().replace("numbered 1.", "numbered one."), encoding="utf-8")
     edited = _build(source, out)
@@ -614,6 +622,109 @@ def test_a_short_sheet_is_one_document_and_an_edit_gives_the_bytes_of_a_forced_b
     elsewhere = tmp_path / "another" / "folder"
     shutil.copytree(source, elsewhere)
     assert _build(elsewhere, tmp_path / "another" / "dist", force=True) == edited
+
+
+def _words_by_page(path: Path) -> list[list[str]]:
+    from tests.pdf_text import page_texts
+
+    return [sorted(text.split()) for text in page_texts(path)]
+
+
+@pytest.mark.slow
+def test_a_short_sheet_whose_back_matter_starts_a_page_lays_out_its_pages_apart(
+    tmp_path: Path, laid_out: list[str]
+) -> None:
+    """The shipped sheet (a page of notes, then the grid's page) lays out its page of notes and its back
+    matter apart (each on a core of its own where there are two), each once, with the frame drawn over
+    them: each page shows the words the one document shows there, and a forced build gives the same
+    bytes again."""
+    import shutil
+
+    import weasyprint
+
+    from cheatdeck import SHIPPED_TEMPLATES
+    from cheatdeck.anki.lock import LOCK_FILE, read_lock
+    from cheatdeck.notes.sources import load_sources
+    from cheatdeck.sheet.document import render_sheet_html
+    from tests.conftest import SOURCE
+
+    source = tmp_path / "source"
+    shutil.copytree(SOURCE, source)
+    out = tmp_path / "dist"
+    build(BuildOptions(source=source, out=out, artefacts=("sheet",)))
+    notes = [
+        html for html in laid_out if 'class="grid-page"' not in html and 'class="frame-page"' not in html
+    ]
+    back = [html for html in laid_out if 'class="grid-page"' in html]
+    frames = [html for html in laid_out if 'class="frame-page"' in html]
+    assert len(notes) == 1 and len(back) == 1 and len(frames) == 1 and len(laid_out) == 3
+    assert 'class="notes' in notes[0] and 'class="notes' not in back[0]
+    changed = read_lock(source / LOCK_FILE).latest()
+    whole = render_sheet_html(load_sources(source), SHIPPED_TEMPLATES, SheetOptions(), changed)
+    weasyprint.HTML(string=whole, base_url=str(source)).write_pdf(tmp_path / "one.pdf")
+    assert _words_by_page(out / "cheatsheet.pdf") == _words_by_page(tmp_path / "one.pdf")
+    again = tmp_path / "again"
+    build(BuildOptions(source=source, out=again, artefacts=("sheet",), force=True))
+    assert (again / "cheatsheet.pdf").read_bytes() == (out / "cheatsheet.pdf").read_bytes()
+
+
+def _two_algorithms_and(concepts: int, words: int) -> str:
+    """Notes: two algorithms (a grid of two rows, the back matter) and `concepts` concepts whose summaries
+    have about `words` words."""
+    lines = ["notes:"]
+    for name, learning in (("kmeans", "unsupervised"), ("xgboost", "supervised")):
+        lines += [
+            f"  - id: {name}",
+            f"    title: Algorithm {name}",
+            "    kind: algorithm",
+            f"    summary: An algorithm called {name}.",
+            f"    learning: {learning}",
+            "    task: classification",
+        ]
+    for index in range(concepts):
+        summary = " ".join(f"word{index}x{word}" for word in range(words))
+        lines += [
+            f"  - id: concept-{index}",
+            f"    title: Concept number {index}",
+            "    kind: concept",
+            f"    summary: {summary}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("concepts", "laid_out_after"),
+    [
+        (2, ["whole"]),
+        pytest.param(50, ["notes", "back matter", "frame", "whole"], marks=pytest.mark.slow),
+    ],
+    ids=["a few notes: one document at once", "notes enough to try the sides apart first"],
+)
+def test_a_short_sheet_whose_back_matter_fits_under_its_notes_is_one_document(
+    tmp_path: Path, laid_out: list[str], concepts: int, laid_out_after: list[str]
+) -> None:
+    """A short sheet whose back matter (the grid) follows its notes on their page, as one document lays
+    it out, is that one document: laid out apart, the back matter would take a page of its own. With
+    few notes it is laid out at once; with more (SIDE_BY_SIDE_FROM), its notes and its back matter are
+    laid out apart first, and the one document after, when the back matter turns out to fit."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "deck.yaml").write_text(DECK, encoding="utf-8")
+    (source / "notes.yaml").write_text(_two_algorithms_and(concepts, 12), encoding="utf-8")
+    out = tmp_path / "dist"
+    build(BuildOptions(source=source, out=out, artefacts=("sheet",)))
+    reader = PdfReader(out / "cheatsheet.pdf")
+    assert len(reader.pages) == 1
+    assert "joined" not in str(reader.metadata.get("/Producer"))  # WeasyPrint's one document
+
+    def what(html: str) -> str:
+        if 'class="frame-page"' in html:
+            return "frame"
+        if 'class="grid-page"' in html:
+            return "whole" if 'class="notes' in html else "back matter"
+        return "notes"
+
+    assert [what(html) for html in laid_out] == laid_out_after
 
 
 @pytest.mark.slow

@@ -85,9 +85,28 @@ def select_notes(notebook: Notebook, options: SheetOptions) -> tuple[Note, ...]:
 
 PARTS_FROM = 120
 """A long sheet (PARTS_FROM notes or more) is laid out in parts of a page (`cheatdeck.sheet.flow`), so a
-change lays out only the page holding it (and the next, if the notes it holds change). A shorter sheet is
-one document: its parts, frame and join would cost it more than the seconds saved. The shipped notes are
-one document."""
+change lays out only the page holding it (and the next, if the notes it holds change). A shorter sheet that
+prints its notes alone is one document: its parts, frame and join would cost it more than the seconds
+saved. A shorter sheet with back matter (the grid) and SIDE_BY_SIDE_FROM characters of notes or more lays
+its notes and its back matter out side by side, on two cores, and is one document after all where its back
+matter follows the notes on their last page (`SheetParts.whole`). The shipped notes are a page of notes and
+a page of grid, laid out side by side."""
+
+SIDE_BY_SIDE_FROM = 6_000
+"""Characters of text in a short sheet's notes from which its back matter is laid out beside them (see
+PARTS_FROM). With less, the back matter usually fits under the notes on their page, so it would be laid out
+apart for nothing and the one document laid out after all (the CLF-C02 example: 3,400 characters of
+notes, one page; the shipped notes: 10,000, a full page). A cost estimate only: what a sheet looks like
+never depends on it."""
+_DRAWING = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def _text_length(html: str) -> int:
+    """How many characters of text HTML shows (its tags and drawings aside, runs of spaces as one)."""
+    from html import unescape
+
+    return len(" ".join(unescape(_MARKUP.sub(" ", _DRAWING.sub(" ", html))).split()))
 
 
 @dataclass(frozen=True)
@@ -273,6 +292,11 @@ class SheetParts:
     frame: str | None  # holds FRAME_PAGES where the frame's pages go; None: one part, margins and all
     flow: Flow | None = None  # the notes, laid out in parts of a page before `parts`
     back: NestedFlow | None = None  # the back matter, laid out in parts of a page after the notes
+    whole: Callable[[], str] | None = None
+    """A short sheet's one document (its HTML, rendered when asked): its notes and its back matter are
+    laid out apart, side by side, and joined only where the back matter starts a page in this document
+    too; where it would follow the notes on their last page, this document is laid out instead. None: a
+    long sheet, whose back matter always starts a page."""
 
     def frame_for(self, pages: int) -> str:
         """The frame's HTML for a sheet of `pages` pages."""
@@ -312,19 +336,29 @@ def render_sheet_parts(
 ) -> SheetParts:
     """Render the cheat sheet as parts laid out apart: its notes' flow, its back matter and its frame.
     Joined, they show what `render_sheet_html`'s single document shows. A sheet under PARTS_FROM notes is
-    that single document (its parts would be laid out, framed and joined for nothing)."""
+    that single document where it has no second part to lay out beside its notes (no back matter), or
+    too few notes to fill their page; else it has parts and `whole` (see `SheetParts.whole`)."""
     render, chapters = _sheet_renderer(notebook, templates, options, changed, grid)
-    if sum(len(section.notes) for chapter in chapters for section in chapter.sections) < PARTS_FROM:
-        # a short sheet: one document costs less than its parts, a frame and a join
-        return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
-    frame = render(frame=True, margins=True)
-    if FRAME_PAGES not in frame:  # a template copied before the sheet had parts: one document, as then
-        return SheetParts((render(chapters=chapters, back_matter=True, margins=True),), None)
+
+    def whole() -> str:
+        return render(chapters=chapters, back_matter=True, margins=True)
+
+    short = sum(len(section.notes) for chapter in chapters for section in chapter.sections) < PARTS_FROM
+    back = render(chapters=[], back_matter=True)
+    if short and not (chapters and anchors_in(back)):
+        # a short sheet of notes alone (or of back matter alone): one document costs less than its
+        # parts, a frame and a join, and there is no second part to lay out beside the first
+        return SheetParts((whole(),), None)
     notes = render(chapters=chapters, back_matter=False)
     split = split_flow(notes)
+    if short and not (split and _text_length("".join(split[1])) >= SIDE_BY_SIDE_FROM):
+        # a template from before the flow, or notes that leave room for the back matter on their page
+        return SheetParts((whole(),), None)
+    frame = render(frame=True, margins=True)
+    if FRAME_PAGES not in frame:  # a template copied before the sheet had parts: one document, as then
+        return SheetParts((whole(),), None)
     parts = [notes] if chapters and not split else []  # a template from before the flow: one part
-    back = render(chapters=[], back_matter=True)
-    nested = split_nested(back)
+    nested = None if short else split_nested(back)  # a short sheet's back matter: whole, beside its notes
     if nested is None and (anchors_in(back) or not (parts or split)):
         parts.append(back)  # the back matter printed something, or nothing else did: laid out whole
     pieces = (split[0], *split[1], split[2]) if split else (notes,)
@@ -332,7 +366,8 @@ def render_sheet_parts(
     everywhere = {name for text in texts for name in anchors_of_text(text)}
     flow = Flow(*split, frozenset(everywhere)) if split else None
     nested = replace(nested, anchors=frozenset(everywhere)) if nested else None
-    return SheetParts(tuple(with_stubs(part, everywhere) for part in parts), frame, flow, nested)
+    parts_html = tuple(with_stubs(part, everywhere) for part in parts)
+    return SheetParts(parts_html, frame, flow, nested, whole if short else None)
 
 
 def _sheet_renderer(

@@ -37,7 +37,14 @@ from urllib.parse import unquote
 
 from cheatdeck.errors import TemplateProblem
 from cheatdeck.sheet.anchors import anchors_in
-from cheatdeck.sheet.weasy import PART_EPOCH, Rendered, collected_warnings, shown_urls, source_date_epoch
+from cheatdeck.sheet.weasy import (
+    PART_EPOCH,
+    Rendered,
+    collected_warnings,
+    fit_of,
+    shown_urls,
+    source_date_epoch,
+)
 
 if TYPE_CHECKING:
     from cheatdeck.sheet.document import Flow, NestedFlow
@@ -423,7 +430,7 @@ def _write(
 
     with source_date_epoch(PART_EPOCH), collected_warnings() as warnings:
         pdf = document.write_pdf(pdf_identifier=identifier)
-    return Rendered(pdf, (*laid.warnings, *warnings), laid.files, len(document.pages))
+    return Rendered(pdf, (*laid.warnings, *warnings), laid.files, len(document.pages), fit_of(document.pages))
 
 
 def _read_index(path: Path) -> dict[str, list[int]]:

@@ -30,7 +30,7 @@ from cheatdeck.errors import TemplateProblem
 from cheatdeck.outputs import DamagedCache
 from cheatdeck.sheet import join
 from cheatdeck.sheet.weasy import PART_EPOCH as _PART_EPOCH
-from cheatdeck.sheet.weasy import Rendered, shown_urls_kept
+from cheatdeck.sheet.weasy import Fit, Rendered, fit_of, shown_urls_kept
 from cheatdeck.sheet.weasy import collected_warnings as _collected_warnings
 from cheatdeck.sheet.weasy import source_date_epoch as _source_date_epoch
 
@@ -81,7 +81,7 @@ class Renderer:
             identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
             laid_out = document.render(pdf_identifier=identifier)
             pdf = laid_out.write_pdf(pdf_identifier=identifier)
-        return Rendered(pdf, tuple(warnings), files, len(laid_out.pages))
+        return Rendered(pdf, tuple(warnings), files, len(laid_out.pages), fit_of(laid_out.pages))
 
 
 def write_parts_pdf(
@@ -101,12 +101,10 @@ def write_parts_pdf(
 
     from cheatdeck.sheet.fonts import fonts_digest
 
-    if sheet.frame is None:  # one document, margins and all (a template from before the parts)
-        rendered_whole = renderer.render(sheet.parts[0], changed)
-        _warn([rendered_whole])
-        target.write_bytes(rendered_whole.pdf)
-        assert rendered_whole.pages is not None  # laid out just now
-        return rendered_whole.pages
+    if sheet.frame is None:  # one document, margins and all (a short sheet of notes alone)
+        return _write_one_document(sheet.parts[0], target, changed, renderer)
+    if sheet.whole is not None:  # a short sheet with back matter: its two sides laid out side by side
+        return _write_side_by_side(sheet, target, changed, renderer, jobs)
     fonts = fonts_digest()
     versions = (weasyprint.__version__, fonts)
     keys = [_key(part, renderer, *versions) for part in sheet.parts]
@@ -171,6 +169,56 @@ def _read_before(parts: list[FlowPart], parsed: dict[bytes, PreparedPdf]) -> lis
         if not part.fresh and (read := _READ.get(hashlib.sha256(part.rendered.pdf).hexdigest())):
             parsed.setdefault(part.rendered.pdf, read)
     return parts
+
+
+def _write_one_document(html: str, target: Path, changed: int, renderer: Renderer) -> int:
+    """Lay the sheet out as one document, margins and all, dated `changed`; return its page count."""
+    rendered = renderer.render(html, changed)
+    _warn([rendered])
+    target.write_bytes(rendered.pdf)
+    assert rendered.pages is not None  # laid out just now
+    return rendered.pages
+
+
+def _write_side_by_side(sheet: SheetParts, target: Path, changed: int, renderer: Renderer, jobs: int) -> int:
+    """A short sheet with back matter: its notes' page(s) are laid out here while a worker lays out its
+    back matter and then the frame for the page count most likely (a page of notes), and they are
+    joined, where the back matter starts a page in the one document too (`_starts_a_page`); else the
+    one document is laid out (`sheet.whole`). Nothing is kept in the cache: a short sheet is laid out
+    afresh, as its one document was, and its layout decides which of the two it is."""
+    assert sheet.frame is not None and sheet.whole is not None and sheet.flow is not None
+    parsed: dict[bytes, PreparedPdf] = {}
+    guess = len(sheet.parts) + 1  # a page for each part of the back matter, and one of notes
+    ahead = [*sheet.parts, sheet.frame_for(guess)]
+    with _rendering(renderer, ahead, jobs) as results:
+        flow = _lay_out_flow(sheet, renderer, None, ("", ""), parsed, reuse=False)  # no cache: no key
+        (*back, framed), _ = results()
+    if not _starts_a_page(flow[-1].rendered.fit, back[0].fit):
+        log.info("cheat sheet: the back matter follows the notes on their page: laid out as one document")
+        return _write_one_document(sheet.whole(), target, changed, renderer)
+    frames = [framed]
+
+    def frame_for(pages: int) -> bytes:
+        if pages != guess:  # more pages of notes than guessed: the frame for them, laid out here
+            frames.append(renderer.render(sheet.frame_for(pages), _PART_EPOCH))
+        return frames[-1].pdf
+
+    pdfs = [part.rendered.pdf for part in flow] + [part.pdf for part in back]
+    owned = [part.owned for part in flow] + [_owned(part) for part in sheet.parts]
+    continues = [part.start > 0 for part in flow]
+    joined, pages = join.join_parts(pdfs, frame_for, owned=owned, parsed=parsed, continues=continues)
+    _warn([part.rendered for part in flow] + back + frames[-1:])
+    target.write_bytes(joined)
+    log.info("cheat sheet: %d page(s) of notes and the back matter laid out side by side", len(flow))
+    return pages
+
+
+def _starts_a_page(notes: Fit | None, back: Fit | None) -> bool:
+    """Whether the one document would start the back matter on a page of its own: its first box avoids
+    a break inside (WeasyPrint then moves it whole to the next page where it does not fit) and is
+    taller than the room left below the notes on their last page (counted without the margins between
+    them, which only leave less)."""
+    return notes is not None and back is not None and back.lead_avoids_break and back.lead > notes.room
 
 
 class _Frames:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 _REFERENCES = re.compile(r'\bsrc="([^"]*)"|url\(([^)]*)\)')
 PART_EPOCH = 0
@@ -20,12 +21,53 @@ depend on the day the sources changed (which the frame prints) and stays cached 
 @dataclass(frozen=True)
 class Rendered:
     """One part rendered: its PDF, what WeasyPrint warned about, the files it read (path → sha256), and
-    its page count (None where not known: a part taken from the cache)."""
+    its page count (None where not known: a part taken from the cache). Laid out by this process or
+    its worker (not from the cache), it also says how its pages end and begin (`Fit`)."""
 
     pdf: bytes
     warnings: tuple[str, ...]
     files: Mapping[str, str]
     pages: int | None = None
+    fit: Fit | None = None
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a laid-out document's pages end and begin, to tell whether a part laid out after another on
+    the same page would have started a page of its own: `room`, the height left below the body's content
+    on its last page; `lead`, the height of the body's first box on its first page, and whether it
+    avoids a break inside (`break-inside: avoid`: WeasyPrint then moves it whole to the next page where
+    it does not fit). Heights in CSS pixels, as WeasyPrint lays out."""
+
+    room: float
+    lead: float
+    lead_avoids_break: bool
+
+
+def fit_of(pages: list[Any]) -> Fit | None:
+    """The `Fit` of a laid-out WeasyPrint document (its `pages`); None where it has no content."""
+    if not pages:
+        return None
+    last, first = _body(pages[-1]._page_box), _body(pages[0]._page_box)
+    if last is None or first is None:
+        return None
+    bottom = pages[-1]._page_box.content_box_y() + pages[-1]._page_box.height
+    ends = [box.border_box_y() + box.border_height() for box in last.children if box.is_in_normal_flow()]
+    leads = [box for box in first.children if box.is_in_normal_flow()]
+    if not leads:
+        return None
+    avoids = leads[0].style["break_inside"] in ("avoid", "avoid-page")
+    return Fit(bottom - max(ends, default=last.content_box_y()), leads[0].border_height(), avoids)
+
+
+def _body(page: Any) -> Any:
+    """The body's box on a page (the root's first child), None where the page shows none."""
+    for root in getattr(page, "children", ()):
+        if getattr(root, "element_tag", None) == "html":
+            for body in getattr(root, "children", ()):
+                if getattr(body, "element_tag", None) == "body":
+                    return body
+    return None
 
 
 def shown_urls(html: str, base: str) -> set[str]:
