@@ -348,8 +348,8 @@ def test_grid_edits_at_the_seams_lay_out_a_page_or_two_and_give_the_bytes_of_a_f
     back_laid_out.clear()
     assert _build(source, out) == edited and not back_laid_out  # up to date
     parts, rows = back[-1]
-    start, _ = parts[2]
-    in_third = number[rows[start + 1]]
+    start, held = parts[2]
+    in_third = number[rows[start + held // 2]]  # mid-page: not among the rows that chose a seam before
     notes[in_third] = [line.replace("task", "work") for line in notes[in_third]]  # the row keeps its height
     _write(source, notes)
     edited = _build(source, out)
@@ -397,3 +397,32 @@ def test_the_grid_s_pages_keep_the_page_count_headers_links_and_numbers_of_one_d
     for number in range(1, 2 * SERVICES + 1):  # each reference's place is where it is printed
         target = pdf.get_destination_page_number(destinations[f"ref-{number}"])
         assert f"/{(number - 1) // 2}/{'ab'[(number - 1) % 2]}" in texts[target].replace(" ", ""), number
+
+
+@pytest.mark.slow
+def test_a_row_that_grows_lays_out_its_page_not_every_page_after_it(
+    source: Path,
+    tmp_path: Path,
+    back_laid_out: list[tuple[int, int]],
+    back: list[tuple[list[tuple[int, int]], list[str]]],
+) -> None:
+    """Rows of one height cut greedily never end a page where they did once one row moves: every page
+    after a row that grew was laid out again. A page of rows ends at a preferred seam (by its rows'
+    content) among its last few rows, so the next page ends where it did: the edit lays out its page
+    (or two), and the sheet is still the forced build's."""
+    notes = [_service(index) for index in range(SERVICES)]  # rows of one height
+    _write(source, notes)
+    out = tmp_path / "dist"
+    _build(source, out)
+    parts, rows = back[-1]
+    number = {note: int(note.removeprefix("service-")) for note in rows if note.startswith("service-")}
+    pages = []
+    for start, held in parts[:3]:  # a row mid-page on each of the first pages grows by a few lines
+        row = number[rows[start + held // 2]]
+        notes[row] = _service(row, 12)
+        _write(source, notes)
+        back_laid_out.clear()
+        _build(source, out)
+        pages.append(len({first for first, _ in back_laid_out}))
+    assert sum(pages) <= 2 * len(pages), (pages, len(parts))
+    assert _build(source, tmp_path / "forced", force=True) == (out / "cheatsheet.pdf").read_bytes()

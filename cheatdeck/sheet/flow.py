@@ -56,6 +56,9 @@ PAGES = 1
 leaves less than one note's height blank in its last column."""
 ITEMS_GUESS = 64  # items tried for a part when nothing better is known (twice as many if all fit)
 SLACK = 6  # items tried beyond what a part held before: an item laid out past the page costs little
+SEAM_EVERY = 4  # one item of the back matter in SEAM_EVERY (by its content's hash) is a preferred seam
+SEAM_ROOM = 8  # a part of the back matter ends at the last preferred seam among its last SEAM_ROOM items
+ENDS = ("last", "straddle", "alone", "seam")  # how a part ends (written in the back matter's index)
 INDEX = "flow.json"  # in the sheet's cache: how many items the parts starting with an item held
 BACK_INDEX = "flow-back.json"  # the same for the back matter's items (grid rows, resources, references)
 _LINKS = re.compile(r'\bhref="#([^"]+)"')
@@ -71,6 +74,8 @@ class FlowPart:
     start: int
     count: int
     fresh: bool  # laid out by this build (not found in the cache)
+    seen: int = 0  # the items whose content decided where it ends (a nested flow's)
+    ends: str = ""  # how it ends (ENDS; a nested flow's)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class _Laid:
     # the headings and boxes it brings with it (a nested flow's)
     warnings: list[str]
     files: dict[str, str]
+    marked: dict[tuple[str, str], tuple[list[int], Any]] | None = None  # a nested flow's marked elements
 
 
 def lay_out_flow(
@@ -112,9 +118,10 @@ def lay_out_flow(
     index = _read_index(cache / index_name) if cache is not None and reuse else {}
     parts: list[FlowPart] = []
     start = 0
+    find = _find_nested if _nested(flow) else _find
     while start < len(items):
         before = index.get(items[start].digest, [])
-        found = _find(flow, items, start, before, key_of, cached) if reuse else None
+        found = find(flow, items, start, before, key_of, cached) if reuse else None
         if found is None:
             guess = _guess(before, parts)
             found = _lay_out_part(flow, items, start, guess, renderer, key_of)
@@ -122,8 +129,14 @@ def lay_out_flow(
         parts.append(found)
         start += found.count
     if cache is not None:
-        _write_index(cache / index_name, {items[part.start].digest: [part.count] for part in parts})
+        _write_index(cache / index_name, {items[part.start].digest: _entry(flow, part) for part in parts})
     return parts
+
+
+def _entry(flow: Flow | NestedFlow, part: FlowPart) -> list[int]:
+    """What the index keeps of a part: how many items it held (a nested flow's: and how many decided
+    where it ends, and how it ends)."""
+    return [part.count, part.seen, ENDS.index(part.ends)] if _nested(flow) else [part.count]
 
 
 def _items(flow: Flow | NestedFlow) -> list[_Item]:
@@ -154,21 +167,26 @@ def _part_key(
     count: int,
     ends: str,
     key_of: Callable[[str], str],
+    decided: int | None = None,
 ) -> str:
     """The cache key of a part holding `count` items from `start`: the items it holds and, unless it is
-    the last part (`ends` "last") or an item alone ("alone"), the item after, which did not fit."""
-    return key_of(_part_text(flow, items, start, count, ends))
+    the last part (`ends` "last") or an item alone ("alone"), the item after, which did not fit (a
+    part ending at a seam: the `decided` items from `start` whose content chose that seam)."""
+    return key_of(_part_text(flow, items, start, count, ends, decided))
 
 
-def _part_text(flow: Flow | NestedFlow, items: list[_Item], start: int, count: int, ends: str) -> str:
+def _part_text(
+    flow: Flow | NestedFlow, items: list[_Item], start: int, count: int, ends: str, decided: int | None = None
+) -> str:
     """What a part's layout depends on, but for the versions of WeasyPrint, the fonts and cheatdeck."""
     held = items[start : start + count]
     seen = items[start : start + count + (1 if ends == "straddle" else 0)]
     owned = frozenset().union(*(item.anchors for item in held))
     stand_ins = sorted((frozenset().union(*(item.links for item in held)) & flow.anchors) - owned)
     if _nested(flow):  # the boxes around the items count too: the part's whole HTML
-        html = flow.html(start, start + len(seen))
-        return "\0".join([f"nested flow {PAGES} {ends}", html, *stand_ins])
+        after = items[start + count : start + (len(seen) if decided is None else decided)]
+        html = flow.html(start, start + count)
+        return "\0".join([f"nested flow {PAGES} {ends}", html, *(item.digest for item in after), *stand_ins])
     return "\0".join(
         [f"flow {PAGES} {ends}", flow.prefix, flow.suffix, *(item.digest for item in seen), *stand_ins]
     )
@@ -196,6 +214,44 @@ def _find(
             if hit is not None:
                 return FlowPart(key, hit, _owned(items, start, count), start, count, fresh=False)
     return None
+
+
+def _find_nested(
+    flow: Flow | NestedFlow,
+    items: list[_Item],
+    start: int,
+    entry: Iterator[int] | tuple[int, ...] | list[int],
+    key_of: Callable[[str], str],
+    cached: Callable[[str], Rendered | None],
+) -> FlowPart | None:
+    """The part of the back matter starting at `start` as kept in the cache, if the items that decided
+    it before (its index `entry`: held, decided, how it ends) are unchanged."""
+    entry = list(entry)
+    if len(entry) != 3 or not 0 <= entry[2] < len(ENDS):
+        return None
+    count, decided, ends = entry[0], entry[1], ENDS[entry[2]]
+    if count < 1 or decided < count or start + decided > len(items):
+        return None
+    if ends == "last" and start + count != len(items):  # more items now: it ends otherwise
+        return None
+    key = _part_key(flow, items, start, count, ends, key_of, decided)
+    hit = cached(key)
+    if hit is None:
+        return None
+    return FlowPart(key, hit, _owned(items, start, count), start, count, False, decided, ends)
+
+
+def _seam(items: list[_Item], start: int, finished: int) -> int:
+    """How many of the `finished` items from `start` a part of the back matter holds: up to the last
+    preferred seam (an item whose content's hash says so) among the last few that fit, else all. An edit
+    that moves the seams before by an item or two then finds a later part ending where it did: the
+    pages after it are not laid out again (greedy seams between rows of the same height never meet
+    again)."""
+    room = min(SEAM_ROOM, finished // 4)
+    for count in range(finished, finished - room, -1):
+        if int(items[start + count - 1].digest[:8], 16) % SEAM_EVERY == 0:
+            return count
+    return finished
 
 
 def _guess(counts: Iterator[int] | tuple[int, ...] | list[int], parts: list[FlowPart]) -> int:
@@ -226,21 +282,32 @@ def _lay_out_part(
         stop = min(len(items), start + tried)
         laid = _lay_out(flow, renderer, start, stop, PAGES)
     log.debug("flow: items %d-%d laid out for a part, %d of them held", start, stop, laid.finished)
+    decided = None
     if laid.complete:
         count, ends = stop - start, "last"
     elif laid.finished >= 1:
         count, ends = laid.finished, "straddle"
+        if _nested(flow) and (held := _seam(items, start, laid.finished)) < laid.finished:
+            count, ends, decided = held, "seam", laid.finished + 1  # the items after the seam go too
+            laid.unfinished = _elements(laid, range(held, laid.finished + 1))
         _drop_unfinished(laid)
     else:  # the first item alone is taller than PAGES pages: a part of its own, on as many as it needs
         count, ends = 1, "alone"
         laid = _lay_out(flow, renderer, start, start + 1, None)
-    text = _part_text(flow, items, start, count, ends)
+    text = _part_text(flow, items, start, count, ends, decided)
     key = key_of(text)
-    seen = count + (1 if ends == "straddle" else 0)
+    seen = decided or count + (1 if ends == "straddle" else 0)
     laid.files = _files_shown(laid.files, flow, start, start + seen, stop, renderer)
     # the PDF's identifier comes from the part's content only, as a part laid out whole has its HTML's
     rendered = _write(laid, flow, items, start, count, hashlib.sha256(text.encode()).hexdigest())
-    return FlowPart(key, rendered, _owned(items, start, count), start, count, fresh=True)
+    return FlowPart(key, rendered, _owned(items, start, count), start, count, True, seen, ends)
+
+
+def _elements(laid: _Laid, numbers: range) -> list[Any]:
+    """The elements of a nested flow's items `numbers` (from 0 at the part's start), and of the
+    headings and boxes they begin."""
+    wanted = {str(number) for number in numbers}
+    return [element for (_, number), (_, element) in (laid.marked or {}).items() if number in wanted]
 
 
 def _files_shown(
@@ -312,14 +379,14 @@ def _laid_nested(
             "and each `flow_head` mark by one heading"
         )
     if resume is None:
-        return _Laid(document, count, True, [], warnings, files)
+        return _Laid(document, count, True, [], warnings, files, marked)
     finished = next(
         (number for number, found in enumerate(paths) if not _ended_before(found[0], resume)),  # type: ignore[index]
         count,
     )
     number = str(finished)
     unfinished = [found[1] for (_, at), found in marked.items() if at == number]
-    return _Laid(document, finished, finished == count, unfinished, warnings, files)
+    return _Laid(document, finished, finished == count, unfinished, warnings, files, marked)
 
 
 def _marked_boxes(root: Any) -> dict[tuple[str, str], tuple[list[int], Any]]:
