@@ -264,3 +264,61 @@ def test_a_table_of_numbered_steps_names_each_step_by_its_column(tmp_path: Path)
         "What does Step 2 require?",
         "What does Step 3 require?",
     ]
+
+
+GLOSSARY_TERMS = {  # term → its definition, each defined in a paragraph of its own
+    "Asset": "a resource the entity controls that will bring economic benefits later",
+    "Liability": "a present obligation that the entity expects to settle by paying cash",
+    "Revenue": "income that arises in the course of ordinary activities of an entity",
+    "Expense": "a decrease in economic benefits during the period, as outflows of cash",
+    "Accrual": "a revenue or expense recorded before the cash changes hands",
+    "Deferral": "cash received or paid before the revenue or expense is recognised",
+    "Depreciation": "the systematic allocation of an asset's cost over its useful life",
+    "Goodwill": "the excess of the price paid for a business over the fair value of its net worth",
+    "Materiality": "information is material if leaving it out could change a reader's decisions",
+}
+
+
+def test_a_glossary_of_many_terms_asks_every_term(tmp_path: Path) -> None:
+    paragraphs = "".join(f"**{term}** – {meaning}.\n\n" for term, meaning in GLOSSARY_TERMS.items())
+    bullets = "".join(f"- **{term}**: {meaning}\n" for term, meaning in GLOSSARY_TERMS.items())
+    for glossary in (paragraphs, f"The words of a ledger.\n\n{bullets}"):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        notes = _import_text(folder, f"# Accounting notes\n\n## Glossary\n\n{glossary}")
+        questions = notes.questions("Glossary")
+        asked = {*notes.hidden("Glossary"), *(q.removeprefix("What is ").rstrip("?") for q in questions)}
+        assert asked == set(GLOSSARY_TERMS)  # none left out, none asked twice
+        assert len(notes.notes["Glossary"].facts) == len(GLOSSARY_TERMS)
+        result = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes.folder)])
+        assert result.exit_code == 0, result.output
+
+
+def test_a_long_definition_another_definition_mentions_is_still_asked(tmp_path: Path) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# Accounting notes\n\n## Elements\n\n"
+        # over fifteen words, and "Equity" says "assets": its first sentence answers the question
+        "**Assets** – present resources the entity controls as a result of past events. Future economic "
+        "benefits are expected to flow from them to the entity over the years.\n\n"
+        "**Equity** – the residual interest in the assets of an entity after deducting its liabilities.\n\n"
+        "## Current assets\n\n"
+        # one long sentence that "Cost of sales" says, about other things than it: a cloze hides the name
+        "**Inventory** – goods held in the ordinary course of business, or materials waiting in a warehouse "
+        "to be turned into such goods.\n\n"
+        "**Cost of sales** – what the inventory sold during the period cost the company.\n\n"
+        "## Obligations\n\n"
+        # one long sentence, and "Provisions" says it of the same things: no honest card, so the report says
+        "**Liabilities** – present obligations of the entity arising from past events, whose settlement is "
+        "expected to result in an outflow of the entity's resources.\n\n"
+        "**Provisions** – liabilities of the entity whose timing or amount is uncertain.\n",
+    )
+    guide = notes.folder.parent / "in" / "guide.md"
+    unasked = f"notice: {guide}:17: 'Liabilities' in 'Obligations' makes no card (the definition of "
+    assert unasked in "\n".join(notes.report.lines())
+    assert notes.questions("Elements")["What are Assets?"] == (
+        "Present resources the entity controls as a result of past events"
+    )
+    assert notes.hidden("Current assets")[0] == "Inventory"
+    assert len(notes.notes["Current assets"].facts) == 2
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes.folder)])
+    assert result.exit_code == 0, result.output

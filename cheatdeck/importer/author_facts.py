@@ -30,9 +30,9 @@ from collections import Counter
 from typing import Any
 
 from cheatdeck.cards.lint import front_leaks, gives_figure
-from cheatdeck.cards.plan import STOPWORDS, states_answer, words
+from cheatdeck.cards.plan import STOPWORDS, answer_words, states_answer, words
 from cheatdeck.importer.obsidian import MAX_FACTS, MAX_HIDDEN_WORDS, highlight_facts
-from cheatdeck.importer.summaries import CODE_ITEM, defined_term, is_callout
+from cheatdeck.importer.summaries import CODE_ITEM, defined_term, is_callout, split_sentence
 
 _LABEL_ENDS = frozenset(
     {"if", "when", "for", "with", "to", "in", "on", "by", "after", "before", "during", "until", "unless"}
@@ -60,13 +60,17 @@ _HIDDEN = re.compile(r"==([^=\n]+)==")
 _NO_ANSWER = frozenset({"yes", "no", "true", "false", "y", "n", "x", "-", "—", "✓", "✗", "✔", "n/a"})
 
 
-def author_facts(body: str, title: str = "", summary: str = "") -> tuple[str, list[Any], list[str]]:
+def author_facts(
+    body: str, title: str = "", summary: str = "", unasked: list[tuple[str, str]] | None = None
+) -> tuple[str, list[Any], list[str]]:
     """Return the body (highlights made bold), the facts its marks propose, and what each mark gave;
-    `title` and `summary`: the note's (a fact the term card's back already answers is not proposed)."""
+    `title` and `summary`: the note's (a fact the term card's back already answers is not proposed).
+    Every bold term the body defines is asked (a glossary of any length); one no honest card can ask is
+    added to `unasked` with why, for the report."""
     body, facts = highlight_facts(body)
     found: list[Any] = list(facts)
     said = [f"{len(facts)} from highlights"] if facts else []
-    defined = [fact for fact in _defined_terms(body, title, summary) if not _asked(fact, found)][:MAX_ROWS]
+    defined = [fact for fact in _defined_terms(body, title, summary, unasked) if not _asked(fact, found)]
     if defined:
         found += defined
         said.append(f"{len(defined)} from bold terms a bullet or a paragraph defines")
@@ -380,14 +384,20 @@ def _definitions(body: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def _defined_terms(body: str, title: str = "", summary: str = "") -> list[Any]:
+def _defined_terms(
+    body: str, title: str = "", summary: str = "", unasked: list[tuple[str, str]] | None = None
+) -> list[Any]:
     """Return a fact for each bold term the body defines: a cloze hiding the term ("==Remote state==:
     stored in a backend …"); when the definition says words of the name (the topic's own words aside, as
     the lint judges), a question asking the definition ("What are Output values?"), else the part of the
     name the definition does not say hidden ("terraform ==taint== (deprecated): …"). A term another
     definition says ("assets" in "Equity: the residual interest in the assets …") is asked as a question
-    too: that definition's card would answer its cloze."""
+    too: that definition's card would answer its cloze; when its definition is too long for a question's
+    answer, its first sentence answers it, else a cloze hides it if the definitions that say it speak of
+    other things (as the lint judges: `_answer_on_another_back`). A term no card can ask honestly is
+    added to `unasked` with why."""
     facts: list[Any] = []
+    unasked = [] if unasked is None else unasked
     topic = set(words(title))
     definitions = _definitions(body)
     for term, aside, said in definitions:
@@ -397,19 +407,57 @@ def _defined_terms(body: str, title: str = "", summary: str = "") -> list[Any]:
         after = f" {aside}: {meaning}" if aside else f": {meaning}"
         fact: Any = f"=={term}=={after}"
         if term.split()[-1].lower() in _LABEL_ENDS:  # "**Hold if**: …" labels what the note says of it
-            if title and len(meaning.split()) <= MAX_ANSWER_WORDS:
-                question, answer = f"{title} — {term}?", meaning[0].upper() + meaning[1:]
-                if not front_leaks(question, answer, frozenset()) and not gives_figure(question, answer):
-                    facts.append({"q": question, "a": answer})
+            question, answer = f"{title} — {term}?", meaning[0].upper() + meaning[1:]
+            if (
+                title
+                and len(meaning.split()) <= MAX_ANSWER_WORDS
+                and not front_leaks(question, answer, frozenset())
+                and not gives_figure(question, answer)
+            ):
+                facts.append({"q": question, "a": answer})
+            elif title:
+                unasked.append(
+                    (term, f"what it labels is over {MAX_ANSWER_WORDS} words, or gives itself away")
+                )
             continue
         leaks = [word for word in front_leaks(after, term, frozenset()) if word not in topic]
-        if any(other != term and states_answer(text, term) for other, _, text in definitions):
-            fact = _asked_term(term, aside, meaning)  # "Equity: … the assets …" would answer "Assets"
+        saying = [
+            f"{other}: {text}"
+            for other, _, text in definitions
+            if other != term and states_answer(text, term)
+        ]
+        long = len(meaning.split()) > MAX_ANSWER_WORDS
+        if saying:  # "Equity: … the assets …" would answer a cloze hiding "Assets"
+            first = _first_sentence(meaning)
+            fact = _asked_term(term, aside, meaning) or (first and _asked_term(term, aside, first)) or None
+            context = answer_words(after) - answer_words(title)
+            if fact is None and not any(context & answer_words(other) for other in saying):
+                fact = honest_cloze("", term, after, title, summary)  # they speak of other things
+            why = (
+                f"the definition of {saying[0].split(':')[0]!r} says it, so a cloze hiding it would be "
+                "answered there, and "
+                + (
+                    f"its definition is over {MAX_ANSWER_WORDS} words"
+                    if long
+                    else "the question 'What is …?' would give its answer away"
+                )
+            )
         elif leaks or "==" in meaning or (summary and states_answer(summary, term)):
             fact = _asked_term(term, aside, meaning) or honest_cloze("", term, after, title, summary)
+            why = "its definition says its name, and is too long for a question's answer"
+        else:
+            why = "a cloze hiding it would give itself away"
         if fact is not None:
             facts.append(fact)
+        else:
+            unasked.append((term, why))
     return facts
+
+
+def _first_sentence(meaning: str) -> str:
+    """Return the first sentence of a definition of several, without its full stop ("" for one)."""
+    sentence, rest = split_sentence(meaning)
+    return sentence.rstrip(".;") if rest else ""
 
 
 def _asked_term(term: str, aside: str, meaning: str) -> dict[str, str] | None:

@@ -700,7 +700,12 @@ def _draft(
             draft.guesses.append(("summary", "", how))
         _name_the_case(draft)
     # after the summary: a highlight in it is bold there, no fact
-    body, facts, said = author_facts(body, draft.title, str(draft.fields.get("summary", "")))
+    unasked: list[tuple[str, str]] = []
+    body, facts, said = author_facts(body, draft.title, str(draft.fields.get("summary", "")), unasked)
+    for term, why in unasked:
+        notices.append(
+            f"{guide.name}:{_line_of(guide, term, line)}: {term!r} in {title!r} makes no card ({why})"
+        )
     if facts:
         draft.fields["facts"] = facts
         draft.guesses.append(("facts", str(len(facts)), f"the author's marks: {', '.join(said)}"))
@@ -711,6 +716,15 @@ def _draft(
     if references:
         draft.fields["references"] = references
     return [draft]
+
+
+def _line_of(guide: Guide, term: str, line: int) -> int:
+    """Return the number of the guide's first line from `line` on that says `term` in bold (else `line`)."""
+    lines = guide.markdown.split("\n")
+    bold = (f"**{term}", f"__{term}")
+    return next(
+        (number + 1 for number in range(line - 1, len(lines)) if any(b in lines[number] for b in bold)), line
+    )
 
 
 def _guess_kinds(drafts: list[Draft], kinds: Kinds) -> None:
