@@ -322,3 +322,24 @@ def test_a_long_definition_another_definition_mentions_is_still_asked(tmp_path: 
     assert len(notes.notes["Current assets"].facts) == 2
     result = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes.folder)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_section_opening_with_a_narrower_term_s_definition_asks_that_term(tmp_path: Path) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# Terraform notes\n\n## State\n\n**Remote state** – the state file is kept in a shared backend "
+        "such as S3, so a whole team can use it.\n\nTerraform state maps real resources to your "
+        "configuration and tracks metadata.\n\n## Kinesis\n\n**Kinesis Data Streams** – a stream is "
+        "kept for 24 hours by default and replayed by many consumers.\n\nKinesis is a family of services "
+        "for real-time data.\n\n## Kinesis Firehose\n\n**Amazon Kinesis Firehose** – loads streaming data "
+        "into S3, Redshift and OpenSearch.\n",
+    )
+    assert notes.notes["State"].summary == (
+        "Terraform state maps real resources to your configuration and tracks metadata."
+    )
+    assert notes.hidden("State") == ["Remote state"]
+    assert notes.notes["Kinesis"].summary == "A family of services for real-time data."
+    assert notes.hidden("Kinesis") == ["Kinesis Data Streams"]
+    # the topic's own name, longer ("Amazon …"), still defines the topic
+    assert notes.notes["Kinesis Firehose"].summary == "Loads streaming data into S3, Redshift and OpenSearch."
+    assert not notes.notes["Kinesis Firehose"].facts

@@ -163,10 +163,18 @@ def _paragraph(
 
 
 def _widens_title(term: str, title: str) -> bool:
-    """True for a term that holds every word of the title ("Amazon Kinesis" under "Kinesis"): the topic's
-    own name when its definition opens the section ("Remote state" further down "State" is a kind of it)."""
-    names = set(plain_words(title.lower()))
-    return bool(names) and names <= set(plain_words(term.lower()))
+    """True for a term that ends with the title's words, written as the title writes them ("Amazon
+    Kinesis" under "Kinesis"): the topic's own name when its definition opens the section. A narrower
+    term is not: "Remote state" under "State" (the title's word as a common noun, lowercase: a kind of
+    state), "Kinesis Data Streams" under "Kinesis" (words after the name: a part of it)."""
+    names, said = plain_words(title), plain_words(term)
+    if not names or len(said) < len(names):
+        return False
+    ending = said[len(said) - len(names) :]
+    return all(
+        word.casefold() == name.casefold() and not (name[:1].isupper() and word[:1].islower())
+        for word, name in zip(ending, names, strict=True)
+    )
 
 
 def _names_title(label: str, title: str) -> bool:
