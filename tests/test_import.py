@@ -403,3 +403,46 @@ def test_html_page_furniture_breaks_and_linked_images(tmp_path: Path) -> None:
     markers = notebook.note("markers")
     assert markers.summary == "\\* not a list; # not a heading"  # inline Markdown: shown as "* not …"
     assert markers.body == "\\- not a list either\n"
+
+
+def test_reimport_takes_the_guides_new_header_text_and_keeps_a_header_the_learner_edited(
+    tmp_path: Path,
+) -> None:
+    guide = tmp_path / "guide" / "networking.md"
+    guide.parent.mkdir()
+    text = (
+        "# Networking notes\n\nThese notes cover routing for the CCNA exam.\n\n## OSPF\n\nOSPF is a "
+        "link-state routing protocol that floods link-state adverts to its area.\n\n## Subnetting\n\n"
+        "Practise daily.\n"
+    )
+    guide.write_text(text, encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    path = notes / "networking.md"
+    assert "for the CCNA exam." in path.read_text(encoding="utf-8")  # the guide's introduction …
+    assert "Practise daily." in path.read_text(
+        encoding="utf-8"
+    )  # … and a section that makes no card: the header
+
+    # the guide's introduction is edited, and its section that made no card now makes one
+    guide.write_text(
+        text.replace("the CCNA exam", "the CCNA 200-301 exam").replace(
+            "Practise daily.", "Subnetting splits a network into smaller ones by borrowing host bits."
+        ),
+        encoding="utf-8",
+    )
+    report = import_guides([guide], notes)
+    written = path.read_text(encoding="utf-8")
+    assert "for the CCNA 200-301 exam." in written and "for the CCNA exam." not in written
+    assert "Practise daily." not in written  # no stale copy of the section beside its new note
+    assert report.added == ["subnetting"] and report.updated == []
+    assert f"{path}: its header (the guide's introduction" in "\n".join(report.lines())
+    again = import_guides([guide], notes)
+    assert (again.written, again.updated, again.kept) == ([], [], [])
+
+    # a header the learner edited is theirs: kept, and named when the guide changed it too
+    path.write_text(written.replace("200-301 exam.", "200-301 exam.\n\nMy own reminder."), "utf-8")
+    guide.write_text(guide.read_text(encoding="utf-8").replace("routing", "IP routing"), "utf-8")
+    report = import_guides([guide], notes)
+    assert "My own reminder." in path.read_text(encoding="utf-8")
+    assert f"kept your edit of the header of {path}" in "\n".join(report.lines())

@@ -1154,7 +1154,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         raise GuideError(f"{into}: not a folder")
     recover_import(into)
     existing = _read_notes_files(into, guides)
-    record = _read_record(into)
+    record, headers = _read_record(into), _read_headers(into)
     sources_of = _check_same_guides(into, guides, drafts, record, report.notices)
     known = {
         tuple(entry["path"]): note_id
@@ -1180,7 +1180,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
             continue
         placed = [draft for draft in drafts[guide.output] if draft.id not in moved]
         entries = record.get(guide.output.as_posix(), {})
-        text = _merge(guide, placed, existing.get(guide.output), record, report, path)
+        text = _merge(guide, placed, existing.get(guide.output), record, report, path, headers)
         for draft in drafts[guide.output]:
             if draft.id in moved:
                 record[guide.output.as_posix()][draft.id] = entries[draft.id]
@@ -1198,7 +1198,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         report.notices.append(
             f"the new deck is titled {title!r}; change `title:` in deck.yaml before you build"
         )
-    data = {"version": RECORD_VERSION, "notes": record, "guides": sources_of}
+    data = {"version": RECORD_VERSION, "notes": record, "guides": sources_of, "headers": headers}
     record_text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     record_path = into / RECORD_FILE
     contents.append((record_path, record_text.encode()))
@@ -1369,10 +1369,14 @@ def _merge(
     record: Record,
     report: ImportReport,
     path: Path,
+    headers: dict[str, str] | None = None,
 ) -> str:
     """Return the new text of a notes file (`current`: its header and notes, if it exists): the guide's
     notes, with the notes the learner edited or added kept as they are (an added note stays after the
-    imported note it followed).
+    imported note it followed). The header (the guide's title, introduction, reading lists and sections
+    that make no card) is the guide's too, unless the learner edited it since it was imported (`headers`:
+    notes file → the hash of the header last imported, updated here; no hash: an older record, and the
+    header is kept as it is).
 
     With no record of what was imported into an existing file (`cheatdeck.import.json` lost), a note
     whose text is not the guide's may be the learner's edit or the guide's change: it is kept, and named,
@@ -1380,10 +1384,14 @@ def _merge(
     key = guide.output.as_posix()
     origin = f"Imported from {Path(guide.name).name} by `cheatdeck import`: edit freely."
     kept = [part for part in (guide.intro.strip("\n"), *guide.header) if part.strip()]
-    header = "\n\n".join([f"# {group_heading(guide.title)}", origin, *kept]) + "\n"
-    existing: list[tuple[str, str]] = []
+    guides = "\n\n".join([f"# {group_heading(guide.title)}", origin, *kept]) + "\n"
+    headers = {} if headers is None else headers
+    header, existing = guides, list[tuple[str, str]]()
     if current is not None:
-        header, existing = current
+        header = _merge_header(guides, current[0], headers.get(key), report, path)
+        existing = current[1]
+    if _hash(header) == _hash(guides):
+        headers[key] = _hash(guides)  # else the learner's: the record keeps the hash last imported
     unrecorded = current is not None and key not in record
     merger = _Merger(record.get(key, {}), existing, {draft.id for draft in drafts}, report, unrecorded)
     merger.added_after(None)
@@ -1403,6 +1411,22 @@ def _merge(
         )
     parts = [header.rstrip("\n"), *(section.rstrip("\n") for section in merger.sections)]
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _merge_header(guides: str, files: str, imported: str | None, report: ImportReport, path: Path) -> str:
+    """Return a notes file's header: the guide's (`guides`) where the file's (`files`) is the one last
+    imported (hash `imported`), else the file's, named in the report when the guide changed it too."""
+    if _hash(files) == _hash(guides):
+        return files
+    if imported is not None and _hash(files) == imported:
+        report.notices.append(
+            f"{path}: its header (the guide's introduction, reading lists and text that makes no card) "
+            "updated from the guide"
+        )
+        return guides
+    if imported is not None and _hash(guides) != imported:
+        report.kept.append(f"the header of {path}")
+    return files
 
 
 class _Merger:
@@ -1506,6 +1530,19 @@ def _check_same_guides(
     if problems:
         raise GuideError("\n".join(problems))
     return sources_of
+
+
+def _read_headers(into: Path) -> dict[str, str]:
+    """Return the hash of each notes file's header as last imported, as the record says (none in a
+    record written before it said so)."""
+    try:
+        data = json.loads((into / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    headers = data.get("headers") if isinstance(data, dict) else None
+    if not isinstance(headers, dict):
+        return {}
+    return {str(key): str(value) for key, value in headers.items() if isinstance(value, str)}
 
 
 def _read_sources(into: Path) -> dict[str, str]:
