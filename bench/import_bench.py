@@ -2,8 +2,9 @@
 
 Writes a seeded, deterministic Markdown study guide (domains as container headings, sections with
 paragraphs, nested lists, tables, fenced code, links under "References", remote images), then times, with
-`time.perf_counter`, the first import into an empty folder, a re-import with nothing changed, a re-import
-after one section was edited, and `load_sources` of the result. Prints medians over `--runs` runs.
+`time.perf_counter`, the first import into an empty folder, a re-import with nothing changed (asserted to
+update and write nothing), a re-import after one section's code was edited (asserted to update that one
+note), and `load_sources` of the result. Prints medians over `--runs` runs.
 
     .venv/bin/python bench/import_bench.py [--runs 3] [--sections 163]
 """
@@ -76,13 +77,17 @@ def main() -> None:
                 size = write_guide(guide, sections)
                 notes = root / "notes"
                 times["import"].append(_time(import_guides, [guide], notes))
-                times["re-import"].append(_time(import_guides, [guide], notes))
-                text = guide.read_text(encoding="utf-8")
-                guide.write_text(text.replace("Intro text.", "Intro text, edited."), encoding="utf-8")
+                start = time.perf_counter()
+                report = import_guides([guide], notes)
+                times["re-import"].append(time.perf_counter() - start)
+                # the same guide again changes nothing: no note updated, no file written
+                assert (report.updated, report.added, report.written) == ([], [], []), report.lines()
+                text = guide.read_text(encoding="utf-8")  # one section's text edited
+                guide.write_text(text.replace("print(0)", "print(0, 'edited')"), encoding="utf-8")
                 start = time.perf_counter()
                 report = import_guides([guide], notes)
                 times["edit+re-import"].append(time.perf_counter() - start)
-                assert report.updated == ["synthetic-study-guide"], report.updated
+                assert len(report.updated) == 1 and not report.added and not report.removed, report.lines()
                 notebook = load_sources(notes)
                 times["check"].append(_time(load_sources, notes))
                 shutil.rmtree(notes)
