@@ -10,8 +10,21 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cheatdeck.anki.lock import ACTIVE, LOCK_FILE, RETIRED, RETIRED_TAG, read_lock
+from cheatdeck.anki.lock import (
+    ACTIVE,
+    LOCK_FILE,
+    LOCK_VERSION,
+    RETIRED,
+    RETIRED_TAG,
+    Lock,
+    LockedNote,
+    LockedNotetype,
+    dump_lock,
+    read_lock,
+)
 from cheatdeck.cli import main
 from cheatdeck.errors import LockError
 from tests.conftest import SOURCE, Built, build_into
@@ -217,3 +230,61 @@ def test_the_planner_returns_its_advice_as_records_and_logs_nothing(
     assert by_kind[False, True].startswith("the next import replaces") and by_kind[False, True].endswith(
         ": a"
     )
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_ENTRY = st.builds(
+    LockedNote,
+    note_id=_TEXT,
+    notetype=_TEXT,
+    deck=_TEXT,
+    fields=st.lists(_TEXT, max_size=3),
+    tags=st.lists(_TEXT, max_size=3),
+    hash=_TEXT,
+    mod=st.integers(0, 2**31 - 1),
+    model_id=st.integers(0, 2**63 - 1),
+    added=st.integers(0, 2**31 - 1),
+    state=_TEXT,
+    cards=st.lists(_TEXT, max_size=3),
+    retired_cards=st.lists(_TEXT, max_size=2),
+)
+
+
+@given(
+    notes=st.dictionaries(_TEXT, _ENTRY, max_size=4),
+    notetypes=st.dictionaries(
+        _TEXT,
+        st.builds(
+            LockedNotetype, name=_TEXT, fields=st.lists(_TEXT, max_size=3), hash=_TEXT, mod=st.integers(0, 9)
+        ),
+        max_size=2,
+    ),
+    deck=_TEXT,
+    title=_TEXT,
+)
+def test_the_lock_is_written_as_json_writes_it(
+    notes: dict[str, LockedNote], notetypes: dict[str, LockedNotetype], deck: str, title: str
+) -> None:
+    """The lock's text is json.dumps' (indent 1, sorted keys, unicode kept), whichever entries were written
+    before: each note's block is kept by its values and reused (issue 26)."""
+    lock = Lock(notes, notetypes, deck, title)
+    data = {
+        "version": LOCK_VERSION,
+        "deck": deck,
+        "title": title,
+        "notetypes": {key: vars(value) for key, value in notetypes.items()},
+        "notes": {guid: vars(value) for guid, value in notes.items()},
+    }
+    expected = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    assert dump_lock(lock) == expected
+    assert dump_lock(lock) == expected  # the blocks kept
+    for entry in notes.values():
+        entry.mod += 1
+        entry.fields.append("more")
+    data["notes"] = {guid: vars(value) for guid, value in notes.items()}
+    assert dump_lock(lock) == json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def test_the_shipped_lock_is_written_back_as_it_is() -> None:
+    text = (SOURCE / LOCK_FILE).read_text(encoding="utf-8")
+    assert dump_lock(read_lock(SOURCE / LOCK_FILE)) == text

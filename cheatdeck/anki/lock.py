@@ -271,12 +271,77 @@ _TYPES: dict[str, type] = {
 
 
 def dump_lock(lock: Lock) -> str:
-    """Serialise the lock deterministically (sorted keys, one entry per line block)."""
-    data = {
-        "version": LOCK_VERSION,
-        "deck": lock.deck,
-        "title": lock.title,
-        "notetypes": {key: vars(value) for key, value in sorted(lock.notetypes.items())},
-        "notes": {guid: vars(value) for guid, value in sorted(lock.notes.items())},
-    }
-    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    """Serialise the lock deterministically (sorted keys, one entry per line block): the text of
+    `json.dumps(…, ensure_ascii=False, indent=1, sort_keys=True)`, each entry's block written once for its
+    values (a build that changed one note writes one block afresh, issue 26)."""
+    notes = "".join(
+        f"{',' if index else ''}\n  {_string(guid)}: {_ENTRIES.text(entry)}"
+        for index, (guid, entry) in enumerate(sorted(lock.notes.items()))
+    )
+    notetypes = {key: vars(value) for key, value in sorted(lock.notetypes.items())}
+    return (
+        f'{{\n "deck": {_string(lock.deck)},\n "notes": '
+        + (f"{{{notes}\n }}" if lock.notes else "{}")
+        + f',\n "notetypes": {_pretty(notetypes, 1)},\n "title": {_string(lock.title)},'
+        + f'\n "version": {_pretty(LOCK_VERSION, 1)}\n}}\n'
+    )
+
+
+_string = json.encoder.encode_basestring  # JSON text of a str, unicode kept
+
+
+def _pretty(value: Any, level: int) -> str:
+    """JSON text of a value as `json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)` writes it
+    `level` deep."""
+    if isinstance(value, str):
+        return str(_string(value))
+    if isinstance(value, dict) and value:
+        inner = " " * (level + 1)
+        items = (f"{inner}{_string(key)}: {_pretty(item, level + 1)}" for key, item in sorted(value.items()))
+        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
+    if isinstance(value, list) and value:
+        inner = " " * (level + 1)
+        return (
+            "[\n"
+            + ",\n".join(f"{inner}{_pretty(item, level + 1)}" for item in value)
+            + "\n"
+            + " " * level
+            + "]"
+        )
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _EntryTexts:
+    """The JSON text of the lock's note entries, by their values (those of the last lock written)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[Any, ...], str] = {}
+        self.made: dict[tuple[Any, ...], str] = {}
+
+    def text(self, entry: LockedNote) -> str:
+        """The entry's JSON text, as it stands in the notes' object."""
+        key = tuple(  # the type too: True == 1, but JSON writes them apart
+            (name, type(value), tuple(value) if isinstance(value, list) else value)
+            for name, value in vars(entry).items()
+        )
+        text = self.made.get(key) or self.kept.get(key)
+        if text is None:
+            text = _pretty(vars(entry), 2)
+        self.made[key] = text
+        if len(self.made) > 1 << 16:
+            self.kept, self.made = self.made, {}
+        return text
+
+    def cache_info(self) -> Any:
+        """How many entries' texts are kept."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(currsize=len(self.kept) + len(self.made), maxsize=1 << 16)
+
+    def cache_clear(self) -> None:
+        """Forget every text."""
+        self.kept.clear()
+        self.made.clear()
+
+
+_ENTRIES = _EntryTexts()
