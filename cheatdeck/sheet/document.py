@@ -6,6 +6,7 @@ the HTML, and WeasyPrint's font subsetting is pinned with SOURCE_DATE_EPOCH.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -546,11 +547,21 @@ def tabled_pairs(printed: tuple[Note, ...]) -> set[frozenset[str]]:
     by_title = {_folded(note.title): note.id for note in printed}
     pairs: set[frozenset[str]] = set()
     for note in printed:
-        for table in tables_of(render_markdown(note.body)):
-            heads = [_folded(row) for row in _ROW_HEAD.findall(table.split("<tbody>", 1)[-1])]
+        for heads in _row_heads(note.body):
             ids = sorted({by_title[head] for head in heads if head in by_title})
             pairs |= {frozenset((a, b)) for a in ids for b in ids if a < b}
     return pairs
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _row_heads(body: str) -> tuple[tuple[str, ...], ...]:
+    """The heads of the body rows of each table a note's body holds, folded (read once per body)."""
+    if "|" not in body:  # no Markdown table
+        return ()
+    tables = tables_of(render_markdown(body))
+    return tuple(
+        tuple(_folded(row) for row in _ROW_HEAD.findall(table.split("<tbody>", 1)[-1])) for table in tables
+    )
 
 
 def number_references(notes: tuple[Note, ...]) -> tuple[tuple[Reference, ...], dict[str, list[int]]]:
@@ -644,7 +655,7 @@ def _sheet_artefact(shared: Shared) -> Artefact:
             cache=cache / "sheet",
             reuse=not options.force,  # --force lays out every part afresh (and keeps them)
         )
-        save_drawings(cache / "formulas.json", sheet.text())
+        save_drawings(cache / "formulas.json", *pieces, *sheet.parts)
         log.info("cheat sheet: %d pages", shared.report.sheet_pages)
 
     # the fonts found and the files shown (by the parts, and by the frame in the margins) shape the PDF

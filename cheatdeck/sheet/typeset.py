@@ -7,6 +7,7 @@ so it follows the surrounding text, and shifted so its baseline sits on the text
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -115,14 +116,30 @@ def forget_drawings() -> None:
     _DRAWN.clear()
 
 
-def save_drawings(path: Path, used: str) -> None:
-    """Save the drawings that appear in `used` (the HTML just rendered) for the next build, each with a
-    check binding it to its formula, and the versions of ziamath and of cheatdeck's code that drew them."""
+def save_drawings(path: Path, *used: str) -> None:
+    """Save the drawings that appear in `used` (the HTML just rendered, maybe in pieces: a long sheet's
+    items) for the next build, each with a check binding it to its formula, and the versions of ziamath
+    and of cheatdeck's code that drew them."""
     from cheatdeck.outputs import code_digest, keep_in_cache
 
-    kept = {key: [svg, _check(key, svg)] for key, svg in sorted(_DRAWN.items()) if svg in used}
+    shown = frozenset().union(*(_svgs_in(text) for text in used))  # each piece read once
+    whole = "\0".join(used) if any(svg not in shown for svg in _DRAWN.values()) else ""
+    kept = {
+        key: [svg, _check(key, svg)]
+        for key, svg in sorted(_DRAWN.items())
+        if svg in shown or svg in whole  # a drawing inside another markup is found as text
+    }
     made = {"ziamath": _ziamath_version(), "code": code_digest()}
     keep_in_cache(path, json.dumps({**made, "drawings": kept}).encode())
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _svgs_in(text: str) -> frozenset[str]:
+    """The drawings a piece of HTML shows, as they are written there."""
+    return frozenset(_SVG.findall(text)) if "<svg" in text else frozenset()
 
 
 def _check(key: str, svg: str) -> str:
