@@ -103,6 +103,7 @@ class Remember:
 
     def _prefix(self) -> str:
         from cheatdeck.outputs import code_digest
+        from cheatdeck.sheet.typeset import drawings_kept
 
         loader = self.environment.loader
         if loader is None:
@@ -112,7 +113,9 @@ class Remember:
         if reads is None:
             return ""
         names, macros = reads
-        digest = hashlib.sha256(f"{code_digest()}\0{self.template}\0{source}\0".encode())
+        # an item rendered keeps its formulas' drawings, which `save_drawings` saves: not an item kept
+        # from before they were forgotten (`--force`)
+        digest = hashlib.sha256(f"{code_digest()}\0{drawings_kept()}\0{self.template}\0{source}\0".encode())
         digest.update(fingerprint(self.extra).encode())
         for name in sorted(names):
             if name in self.context:

@@ -113,7 +113,19 @@ def load_drawings(path: Path) -> None:
 
 def forget_drawings() -> None:
     """Forget every drawing made or read so far (`--force` draws each formula afresh)."""
+    global _FORGOTTEN  # noqa: PLW0603 (the module's drawings are the process's)
     _DRAWN.clear()
+    _FORGOTTEN += 1
+
+
+_FORGOTTEN = 0
+
+
+def drawings_kept() -> tuple[int, int]:
+    """Which drawings this process keeps: rendering a formula keeps its drawing (saved for the next build
+    by `save_drawings`), so HTML kept from an earlier render is kept only while they are
+    (`cheatdeck.sheet.items`)."""
+    return id(_DRAWN), _FORGOTTEN
 
 
 def save_drawings(path: Path, *used: str) -> None:
