@@ -306,15 +306,28 @@ def test_a_long_definition_another_definition_mentions_is_still_asked(tmp_path: 
         "**Inventory** – goods held in the ordinary course of business, or materials waiting in a warehouse "
         "to be turned into such goods.\n\n"
         "**Cost of sales** – what the inventory sold during the period cost the company.\n\n"
+        "## Long-term items\n\n"
+        # one long sentence that "Amortisation" says, of the same things: its words before "whose …" answer
+        "**Intangibles** – identifiable non-monetary items without physical substance controlled by the "
+        "entity, whose benefits are expected to flow to it over several years.\n\n"
+        "**Amortisation** – the allocation of the cost of intangibles of the entity over their useful "
+        "lives.\n\n"
         "## Obligations\n\n"
         # one long sentence, and "Provisions" says it of the same things: no honest card, so the report says
-        "**Liabilities** – present obligations of the entity arising from past events, whose settlement is "
-        "expected to result in an outflow of the entity's resources.\n\n"
-        "**Provisions** – liabilities of the entity whose timing or amount is uncertain.\n",
+        "**Liabilities** – present obligations of the entity arising from past events that are expected to "
+        "end in an outflow of the entity's own resources over time.\n\n"
+        "**Provisions** – liabilities of the entity whose timing or amount is uncertain.\n\n"
+        "- **Accruals**: recorded early\n",
+    )
+    assert notes.questions("Long-term items")["What are Intangibles?"] == (
+        "Identifiable non-monetary items without physical substance controlled by the entity"
     )
     guide = notes.folder.parent / "in" / "guide.md"
-    unasked = f"notice: {guide}:17: 'Liabilities' in 'Obligations' makes no card (the definition of "
+    unasked = f"notice: {guide}:23: 'Liabilities' in 'Obligations' makes no card (the definition of "
     assert unasked in "\n".join(notes.report.lines())
+    assert f"{guide}:27: 'Accruals' in 'Obligations' makes no card (its definition is under 3 words" in (
+        "\n".join(notes.report.lines())
+    )
     assert notes.questions("Elements")["What are Assets?"] == (
         "Present resources the entity controls as a result of past events"
     )

@@ -398,60 +398,90 @@ def _defined_terms(
     added to `unasked` with why."""
     facts: list[Any] = []
     unasked = [] if unasked is None else unasked
-    topic = set(words(title))
     definitions = _definitions(body)
     for term, aside, said in definitions:
-        meaning = said.rstrip(".;")
-        if len(term.split()) > MAX_HIDDEN_WORDS or len(meaning.split()) < MIN_MEANING_WORDS:
-            continue
-        after = f" {aside}: {meaning}" if aside else f": {meaning}"
-        fact: Any = f"=={term}=={after}"
-        if term.split()[-1].lower() in _LABEL_ENDS:  # "**Hold if**: …" labels what the note says of it
-            question, answer = f"{title} — {term}?", meaning[0].upper() + meaning[1:]
-            if (
-                title
-                and len(meaning.split()) <= MAX_ANSWER_WORDS
-                and not front_leaks(question, answer, frozenset())
-                and not gives_figure(question, answer)
-            ):
-                facts.append({"q": question, "a": answer})
-            elif title:
-                unasked.append(
-                    (term, f"what it labels is over {MAX_ANSWER_WORDS} words, or gives itself away")
-                )
-            continue
-        leaks = [word for word in front_leaks(after, term, frozenset()) if word not in topic]
-        saying = [
-            f"{other}: {text}"
-            for other, _, text in definitions
-            if other != term and states_answer(text, term)
-        ]
-        long = len(meaning.split()) > MAX_ANSWER_WORDS
-        if saying:  # "Equity: … the assets …" would answer a cloze hiding "Assets"
-            first = _first_sentence(meaning)
-            fact = _asked_term(term, aside, meaning) or (first and _asked_term(term, aside, first)) or None
-            context = answer_words(after) - answer_words(title)
-            if fact is None and not any(context & answer_words(other) for other in saying):
-                fact = honest_cloze("", term, after, title, summary)  # they speak of other things
-            why = (
-                f"the definition of {saying[0].split(':')[0]!r} says it, so a cloze hiding it would be "
-                "answered there, and "
-                + (
-                    f"its definition is over {MAX_ANSWER_WORDS} words"
-                    if long
-                    else "the question 'What is …?' would give its answer away"
-                )
-            )
-        elif leaks or "==" in meaning or (summary and states_answer(summary, term)):
-            fact = _asked_term(term, aside, meaning) or honest_cloze("", term, after, title, summary)
-            why = "its definition says its name, and is too long for a question's answer"
-        else:
-            why = "a cloze hiding it would give itself away"
+        fact, why = _term_fact(term, aside, said.rstrip(".;"), definitions, title, summary)
         if fact is not None:
             facts.append(fact)
-        else:
+        elif why:
             unasked.append((term, why))
     return facts
+
+
+def _term_fact(
+    term: str, aside: str, meaning: str, definitions: list[tuple[str, str, str]], title: str, summary: str
+) -> tuple[Any, str]:
+    """Return the fact asking one defined term (`_defined_terms`), or None and why no card asks it."""
+    if len(term.split()) > MAX_HIDDEN_WORDS:
+        return None, f"a name of over {MAX_HIDDEN_WORDS} words is more than a cloze may hide"
+    if len(meaning.split()) < MIN_MEANING_WORDS:
+        return None, f"its definition is under {MIN_MEANING_WORDS} words, too little to ask it by"
+    after = f" {aside}: {meaning}" if aside else f": {meaning}"
+    if term.rsplit(maxsplit=1)[-1].lower() in _LABEL_ENDS:  # "**Hold if**: …" labels what the note says of it
+        question, answer = f"{title} — {term}?", meaning[0].upper() + meaning[1:]
+        if not title:
+            return None, ""
+        if (
+            len(meaning.split()) <= MAX_ANSWER_WORDS
+            and not front_leaks(question, answer, frozenset())
+            and not gives_figure(question, answer)
+        ):
+            return {"q": question, "a": answer}, ""
+        return None, f"what it labels is over {MAX_ANSWER_WORDS} words, or gives itself away"
+    saying = [
+        f"{other}: {text}" for other, _, text in definitions if other != term and states_answer(text, term)
+    ]
+    if saying:  # "Equity: … the assets …" would answer a cloze hiding "Assets"
+        return _said_elsewhere(term, aside, meaning, saying, title, summary)
+    topic = set(words(title))
+    leaks = [word for word in front_leaks(after, term, frozenset()) if word not in topic]
+    if leaks or "==" in meaning or (summary and states_answer(summary, term)):
+        fact = _asked_term(term, aside, meaning) or honest_cloze("", term, after, title, summary)
+        return fact, "its definition says its name, and is too long for a question's answer"
+    return f"=={term}=={after}", ""
+
+
+def _said_elsewhere(
+    term: str, aside: str, meaning: str, saying: list[str], title: str, summary: str
+) -> tuple[Any, str]:
+    """Return the fact asking a term other definitions (`saying`) say: "What are Assets?" (for a definition
+    over `MAX_ANSWER_WORDS`, its first sentence answering, else its words before a relative clause), else
+    a cloze hiding it where they speak of other things; or None and why."""
+    fact: Any = next(
+        (
+            asked
+            for answer in (meaning, _first_sentence(meaning), _main_clause(meaning))
+            if answer and (asked := _asked_term(term, aside, answer))
+        ),
+        None,
+    )
+    after = f" {aside}: {meaning}" if aside else f": {meaning}"
+    context = answer_words(after) - answer_words(title)
+    if fact is None and not any(context & answer_words(other) for other in saying):
+        fact = honest_cloze("", term, after, title, summary)  # they speak of other things
+    long = len(meaning.split()) > MAX_ANSWER_WORDS
+    why = (
+        f"the definition of {saying[0].split(':')[0]!r} says it, so a cloze hiding it would be answered "
+        "there, and "
+        + (f"its definition is over {MAX_ANSWER_WORDS} words" if long else "'What is …?' gives itself away")
+    )
+    return fact, why
+
+
+_RELATIVE_CLAUSE = re.compile(
+    r",\s+(?:(?:from|in|by|for|to|with|of|under|through|on|at)\s+)?(?:which|whom|whose|where|when)\b", re.I
+)
+
+
+def _main_clause(meaning: str) -> str:
+    """Return a definition's words before its first relative clause set off by a comma ("present economic
+    resources controlled by the entity, from which future benefits …" → "present economic resources
+    controlled by the entity"), or "" when it has none or they are under `MIN_MEANING_WORDS`."""
+    first = _first_sentence(meaning) or meaning
+    clause = _RELATIVE_CLAUSE.search(first)
+    if clause is None or len(first[: clause.start()].split()) < MIN_MEANING_WORDS:
+        return ""
+    return first[: clause.start()].rstrip(" ,;")
 
 
 def _first_sentence(meaning: str) -> str:
