@@ -62,6 +62,7 @@ class Time:
 
     wall: float
     cpu: float
+    own: float = 0.0  # CPU seconds of this process alone (its workers aside)
 
 
 def cpu_now() -> float:
@@ -71,12 +72,18 @@ def cpu_now() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def own_cpu_now() -> float:
+    """Return the CPU seconds used so far by this process alone (its workers aside)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
 def measure(function: Callable[[], Any]) -> tuple[Time, Any]:
     """Return (wall and CPU time of one call, its result); earlier garbage is collected first, untimed."""
     gc.collect()
-    wall, cpu = time.perf_counter(), cpu_now()
+    wall, cpu, own = time.perf_counter(), cpu_now(), own_cpu_now()
     result = function()
-    return Time(time.perf_counter() - wall, cpu_now() - cpu), result
+    return Time(time.perf_counter() - wall, cpu_now() - cpu, own_cpu_now() - own), result
 
 
 def peak_rss_mb() -> float:
@@ -335,7 +342,9 @@ def bench_shipped(runs: int, space: bench.Workspace) -> tuple[Series, dict[str, 
         print(f"  shipped: run {run + 1}/{runs}", file=sys.stderr, flush=True)
         source, out = space.copy_of(bench.SHIPPED_SOURCE, "shipped")
         bench.forget_caches()  # what a fresh `build` process pays
-        series.add("full", measure(partial(bench.run_build, source, out, ("deck", "sheet", "grid")))[0])
+        full = measure(partial(bench.run_build, source, out, ("deck", "sheet", "grid")))[0]
+        series.add("full", full)
+        series.add("full, build process", Time(full.wall, full.own))
         scratch = space.fresh("floors")
         deck = measure(partial(bench.deck_floor, floor_inputs, scratch / "floor.apkg"))[0]
         plain = measure(partial(bench.sheet_floor, simple, scratch / "simple.pdf"))[0]
@@ -432,6 +441,12 @@ def print_report(
         f"| {pair(shipped, 'full')} | {pair(shipped, 'deck floor')} | {pair(shipped, 'simple floor')} "
         f"| {pair(shipped, 'own-HTML floor')} | {both(shipped, 'full', 'simple floor')} "
         f"| {both(shipped, 'full', 'own-HTML floor')} |"
+    )
+    own_c = shipped.cpu("full, build process")
+    print(
+        f"\nThe build process's own CPU (the layout worker's aside: the full build's longest path, its wall"
+        f" time on cores nothing else uses): {fmt(own_c)} s, {fmt(ratio(own_c, simple_c))}× the simple"
+        " floor's CPU."
     )
 
     print("\n## Targets\n")
