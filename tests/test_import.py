@@ -445,4 +445,5 @@ def test_reimport_takes_the_guides_new_header_text_and_keeps_a_header_the_learne
     guide.write_text(guide.read_text(encoding="utf-8").replace("routing", "IP routing"), "utf-8")
     report = import_guides([guide], notes)
     assert "My own reminder." in path.read_text(encoding="utf-8")
-    assert f"kept your edit of the header of {path}" in "\n".join(report.lines())
+    assert f"kept your edit of the header of {path}; the guide changed it too" in "\n".join(report.lines())
+    assert report.kept == []  # notes only: the header is no note

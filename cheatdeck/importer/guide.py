@@ -1425,7 +1425,9 @@ def _merge_header(guides: str, files: str, imported: str | None, report: ImportR
         )
         return guides
     if imported is not None and _hash(guides) != imported:
-        report.kept.append(f"the header of {path}")
+        report.notices.append(
+            f"kept your edit of the header of {path}; the guide changed it too: compare by hand"
+        )
     return files
 
 
