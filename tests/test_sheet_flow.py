@@ -426,3 +426,31 @@ def test_a_row_that_grows_lays_out_its_page_not_every_page_after_it(
         pages.append(len({first for first, _ in back_laid_out}))
     assert sum(pages) <= 2 * len(pages), (pages, len(parts))
     assert _build(source, tmp_path / "forced", force=True) == (out / "cheatsheet.pdf").read_bytes()
+
+
+def test_a_part_of_the_back_matter_opens_the_boxes_it_continues_and_prints_headings_with_their_item() -> None:
+    """The back matter's marks read as boxes, headings and items: a part starting mid-table opens the
+    table again (its header row, no id, `data-continued`), a heading prints with the item after it only,
+    and marks that do not nest leave the back matter whole."""
+    from cheatdeck.sheet.document import FLOW_CLOSE, FLOW_END, FLOW_HEAD, FLOW_ITEM, FLOW_OPEN, split_nested
+
+    html = (
+        f"<body>{FLOW_OPEN}<section id='x'>{FLOW_HEAD}<h2 id=\"grid\">Grid</h2>"
+        f'{FLOW_OPEN}<table id="t"><thead><tr><th>Group</th></tr></thead><tbody>'
+        f"{FLOW_ITEM}<tr><td>one</td></tr>{FLOW_ITEM}<tr><td>two</td></tr>{FLOW_ITEM}<tr><td>three</td></tr>"
+        f"{FLOW_CLOSE}</tbody></table>{FLOW_HEAD}<h2>Refs</h2>{FLOW_OPEN}<ol>{FLOW_ITEM}<li>r</li>"
+        f"{FLOW_CLOSE}</ol>{FLOW_CLOSE}</section>{FLOW_END}</body>"
+    )
+    back = split_nested(html)
+    assert back is not None and len(back.items) == 4
+    assert back.html(0, 4) == html.replace(FLOW_OPEN, "").replace(FLOW_HEAD, "").replace(
+        FLOW_ITEM, ""
+    ).replace(FLOW_CLOSE, "").replace(FLOW_END, "")  # the whole back matter, as written
+    second = back.html(1, 3)  # rows two and three: the table continued, no heading
+    assert "<table data-continued><thead><tr><th>Group</th></tr></thead><tbody><tr><td>two" in second
+    assert "Grid" not in second and "id=" not in second and "Refs" not in second and "<ol>" not in second
+    last = back.html(3, 4)  # the references: their heading with them, the table not opened
+    assert "<h2>Refs</h2><ol><li>r</li></ol>" in last and "<table" not in last
+    assert split_nested(html.replace(FLOW_CLOSE, "", 1)) is None  # a box left open
+    assert split_nested(html.replace(FLOW_END, "")) is None  # a template from before the marks
+    assert split_nested(html.replace(f"{FLOW_ITEM}<li>r</li>", "<li>r</li>")) is None  # a heading, no item

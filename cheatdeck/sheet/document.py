@@ -155,7 +155,7 @@ _MARKS = re.compile(
     "(" + "|".join(map(re.escape, (FLOW_OPEN, FLOW_HEAD, FLOW_CLOSE, FLOW_END, FLOW_ITEM))) + ")"
 )
 _FIRST_TAG = re.compile(r"\A(\s*<[A-Za-z][^\s/>]*)")
-_ID_ATTRIBUTE = re.compile(r'\s+id="[^"]*"')
+_ID_ATTRIBUTE = re.compile(r"""\s+id=(?:"[^"]*"|'[^']*'|[^\s>]+)""")
 
 
 @dataclass(frozen=True)
