@@ -42,6 +42,7 @@ from cheatdeck.sheet.weasy import (
     Rendered,
     collected_warnings,
     fit_of,
+    load_weasyprint,
     shown_urls,
     source_date_epoch,
 )
@@ -324,6 +325,7 @@ def _files_shown(
 
 def _lay_out(flow: Flow | NestedFlow, renderer: Renderer, start: int, stop: int, pages: int | None) -> _Laid:
     """Lay out items `start` … `stop - 1` on at most `pages` pages (None: all they take)."""
+    load_weasyprint()
     import weasyprint
     from weasyprint import layout
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from cheatdeck.errors import Problem
 from cheatdeck.notes.kinds import labelled_values
 from cheatdeck.notes.model import Notebook
+from cheatdeck.sheet.weasy import load_weasyprint
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def subset_notice() -> str | None:
 
     with warnings.catch_warnings():  # WeasyPrint warns as it is first imported; the notice says it once
         warnings.filterwarnings("ignore", message=_FALLBACK_WORDS[1])
+        load_weasyprint()
         from weasyprint.pdf import fonts as pdf_fonts
 
     harfbuzz, subset = getattr(pdf_fonts, "harfbuzz", None), getattr(pdf_fonts, "harfbuzz_subset", True)

@@ -30,7 +30,7 @@ from cheatdeck.errors import TemplateProblem
 from cheatdeck.outputs import DamagedCache
 from cheatdeck.sheet import join
 from cheatdeck.sheet.weasy import PART_EPOCH as _PART_EPOCH
-from cheatdeck.sheet.weasy import Fit, Rendered, fit_of, shown_urls_kept
+from cheatdeck.sheet.weasy import Fit, Rendered, fit_of, load_weasyprint, shown_urls_kept
 from cheatdeck.sheet.weasy import collected_warnings as _collected_warnings
 from cheatdeck.sheet.weasy import source_date_epoch as _source_date_epoch
 
@@ -68,6 +68,7 @@ class Renderer:
 
     def render(self, html: str, epoch: int) -> Rendered:
         """Render one HTML document to PDF bytes (reproducible for a given `epoch`)."""
+        load_weasyprint()
         import weasyprint
 
         from cheatdeck.sheet.breaks import breakable
@@ -97,6 +98,7 @@ def write_parts_pdf(
     """Write the sheet's PDF at `target` from its parts; return its page count. Parts found in `cache`
     (a folder; None: no cache) are not rendered again if `reuse`; the others render on up to `jobs`
     processes, and are kept in `cache`."""
+    load_weasyprint()
     import weasyprint
 
     from cheatdeck.sheet.fonts import fonts_digest

@@ -3,10 +3,14 @@ collected for the build to report, and the files an HTML document shows."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes.util
 import functools
+import io
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +20,33 @@ _REFERENCES = re.compile(r'\bsrc="([^"]*)"|url\(([^)]*)\)')
 PART_EPOCH = 0
 """SOURCE_DATE_EPOCH for a part: its dates are dropped when the parts are joined, so a part does not
 depend on the day the sources changed (which the frame prints) and stays cached across edits."""
+
+
+@functools.cache
+def load_weasyprint() -> None:
+    """Import WeasyPrint without searching for its libraries, where the loader finds them by name.
+
+    WeasyPrint asks for each library under every platform's name in turn; on Linux each name the dynamic
+    loader does not know makes `ctypes.util.find_library` run ldconfig, gcc and ld (22 searches, 0.3–0.6 s
+    of every process that prints). Its lists hold each library's Linux file name too, which the loader
+    finds at once, so the search is skipped; where that fails (a system that names its libraries
+    otherwise), WeasyPrint is imported again as it would import itself."""
+    if not sys.platform.startswith("linux") or "weasyprint" in sys.modules:
+        return
+    search = ctypes.util.find_library
+    ctypes.util.find_library = _not_searched
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # its advice to install the libraries, printed
+            import weasyprint  # noqa: F401
+    except OSError:
+        for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
+            del sys.modules[name]  # half imported: imported again below, with the search
+    finally:
+        ctypes.util.find_library = search
+
+
+def _not_searched(name: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)

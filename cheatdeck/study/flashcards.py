@@ -32,6 +32,7 @@ from cheatdeck.notes.render import render_text
 from cheatdeck.options import FLASHCARD_SIZES, FlashcardOptions
 from cheatdeck.outputs import Artefact, Output, Shared, rendered, stamp
 from cheatdeck.sheet.typeset import typeset_formula, typeset_math
+from cheatdeck.sheet.weasy import load_weasyprint
 from cheatdeck.templating import format_day, make_environment
 
 if TYPE_CHECKING:
@@ -420,6 +421,7 @@ def write_flashcards_pdf(
     count and the faces that still do not fit."""
     import hashlib
 
+    load_weasyprint()
     import weasyprint
 
     from cheatdeck.sheet.breaks import breakable

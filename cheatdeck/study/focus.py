@@ -23,6 +23,7 @@ from cheatdeck.anki.lock import ACTIVE, LOCK_FILE, Lock, read_lock
 from cheatdeck.errors import UsageError
 from cheatdeck.notes.model import Note, Notebook
 from cheatdeck.options import SheetOptions
+from cheatdeck.sheet.weasy import load_weasyprint
 from cheatdeck.study.reviews import AGAIN, LEARNING, RELEARNING, CardHistory, History, read_history
 from cheatdeck.templating import format_day, make_environment
 
@@ -283,6 +284,7 @@ def _write_page(
 ) -> list[Weakness]:
     """Lay out the ranked notes, keep those that fit the first page, and write that page (all or
     nothing: a temporary file renamed into place). Return the notes printed."""
+    load_weasyprint()
     import weasyprint
 
     from cheatdeck.sheet.breaks import breakable
