@@ -17,6 +17,14 @@ so the next build finds it again without laying anything out. An edit lays out t
 note; if that part still ends where it did, every later part is found in the cache; otherwise the parts
 after it are laid out again until one ends where one ended before.
 
+The back matter (`cheatdeck.sheet.document.NestedFlow`: the grid's rows inside their group's table inside
+their table's part of the grid, the resources, the references) is cut the same way, its items found in
+the layout by a mark on their element and placed against the skip stack along their path. Its items are
+of nearly one height, so a greedy cut, once an edit moves where a page ends, never meets an old seam again
+(every later page would be laid out again): a page of the back matter ends at a preferred seam (an item
+whose content's hash says so) among its last few items where there is one, the items after it taken off
+the page with the one that did not fit; its key holds the items that chose the seam.
+
 This reads WeasyPrint's layout (`make_all_pages`, its page boxes and its skip stacks): not a public API.
 """
 
