@@ -57,17 +57,32 @@ def _model_print(model: Any) -> str:
 
 
 _DEPTH = 64
+_TAGS: dict[type, bytes] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _tag(kind: type) -> bytes:
+    tag = _TAGS.get(kind)
+    if tag is None:
+        tag = _TAGS[kind] = f"{kind.__module__}.{kind.__qualname__}\0".encode()
+    return tag
+
+
+def _text(value: str) -> bytes:
+    return f"{len(value)}\0{value}".encode("utf-8", "surrogatepass")
 
 
 def _feed(digest: Any, value: Any, depth: int) -> None:  # noqa: C901, PLR0912 (one branch per kind)
     kind = type(value)
-    digest.update(f"{kind.__module__}.{kind.__qualname__}\0".encode())
-    if depth > _DEPTH:
+    digest.update(_tag(kind))
+    if kind is str:  # the most common, first
+        digest.update(_text(value))
+    elif depth > _DEPTH:
         digest.update(secrets.token_bytes(16))
     elif isinstance(value, _SCALARS):
         digest.update(repr(value).encode() + b"\0")
     elif isinstance(value, str):
-        digest.update(f"{len(value)}\0{value}".encode("utf-8", "surrogatepass"))
+        digest.update(_text(value))
     elif isinstance(value, bytes):
         digest.update(f"{len(value)}\0".encode() + value)
     elif isinstance(value, PurePath):
@@ -75,14 +90,21 @@ def _feed(digest: Any, value: Any, depth: int) -> None:  # noqa: C901, PLR0912 (
     elif hasattr(value, "model_dump_json") and hasattr(type(value), "model_fields"):  # a pydantic model
         digest.update(_model_print(value).encode())
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for item in dataclasses.fields(value):
-            _feed(digest, item.name, depth + 1)
-            _feed(digest, getattr(value, item.name), depth + 1)
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(item.name for item in dataclasses.fields(value))
+        for name in names:
+            digest.update(_text(name))
+            _feed(digest, getattr(value, name), depth + 1)
     elif isinstance(value, Mapping):
-        items = sorted((fingerprint(key), item) for key, item in value.items())
-        digest.update(f"{len(items)}\0".encode())
-        for key, item in items:
-            digest.update(key.encode())
+        keys = value.keys()
+        if all(type(key) is str for key in keys):  # sorted by the keys themselves
+            ordered = [(_text(key), value[key]) for key in sorted(keys)]
+        else:
+            ordered = sorted((fingerprint(key).encode(), item) for key, item in value.items())
+        digest.update(f"{len(ordered)}\0".encode())
+        for key, item in ordered:
+            digest.update(key)
             _feed(digest, item, depth + 1)
     elif isinstance(value, (list, tuple)):
         digest.update(f"{len(value)}\0".encode())
