@@ -193,7 +193,7 @@ def _parse_notes(data: dict[str, Any], problems: list[str]) -> dict[str, LockedN
         except TypeError as error:
             problems.append(f"{where}: {error}")
             continue
-        problems += [f"{where}.{problem}" for problem in _check_note(note)]
+        problems += [f"{where}.{problem}" for problem in _CHECKED.problems(note)]
         notes[guid] = note
     return notes
 
@@ -237,6 +237,49 @@ def _check_values(entry: LockedNote | LockedNotetype) -> list[str]:
         elif name == "hash" and isinstance(value, str) and not _HASH.fullmatch(value):
             problems.append(f"hash: expected 16 hexadecimal digits, got {value!r}")
     return problems
+
+
+def _values(entry: LockedNote) -> tuple[Any, ...]:
+    """An entry's values as a key (with their types: True == 1, but they are not the same value here)."""
+    return tuple(
+        (name, type(value), tuple(value) if isinstance(value, list) else value)
+        for name, value in vars(entry).items()
+    )
+
+
+class _Checked:
+    """The problems of the lock's note entries, by their values: a build reads the lock its last build
+    wrote, where most entries are as they were (a `watch` save reads it twice; issue 26)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def problems(self, entry: LockedNote) -> list[str]:
+        """`_check_note(entry)`."""
+        try:
+            key = _values(entry)
+            found = self.kept.get(key)
+        except TypeError:  # a value no JSON lock this writes holds (an object in a list): not kept
+            return _check_note(entry)
+        if found is None:
+            found = tuple(_check_note(entry))
+            if len(self.kept) >= 1 << 16:
+                self.kept.clear()
+            self.kept[key] = found
+        return list(found)
+
+    def cache_info(self) -> Any:
+        """How many entries' checks are kept."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(currsize=len(self.kept), maxsize=1 << 16)
+
+    def cache_clear(self) -> None:
+        """Forget every check."""
+        self.kept.clear()
+
+
+_CHECKED = _Checked()
 
 
 def _check_note(note: LockedNote) -> list[str]:
@@ -320,10 +363,7 @@ class _EntryTexts:
 
     def text(self, entry: LockedNote) -> str:
         """The entry's JSON text, as it stands in the notes' object."""
-        key = tuple(  # the type too: True == 1, but JSON writes them apart
-            (name, type(value), tuple(value) if isinstance(value, list) else value)
-            for name, value in vars(entry).items()
-        )
+        key = _values(entry)
         text = self.made.get(key) or self.kept.get(key)
         if text is None:
             text = _pretty(vars(entry), 2)
