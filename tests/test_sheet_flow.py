@@ -363,8 +363,8 @@ def test_the_grid_s_pages_keep_the_page_count_headers_links_and_numbers_of_one_d
 ) -> None:
     """The back matter laid out a page at a time reads as one document: as many pages (5 %), a group's
     table continued on the next page repeats its header row, no heading ends a page, every row once,
-    rows link to their notes, each reference's place is on its page."""
-    _write(source, _services())
+    rows link to their notes, each reference's place is on its page, the outline is one document's."""
+    _write(source, _services() + [_note(index, 12, "resource") for index in range(40)])
     out = tmp_path / "dist"
     _build(source, out, force=True)
     assert len(back[-1][0]) >= 4
@@ -394,6 +394,17 @@ def test_the_grid_s_pages_keep_the_page_count_headers_links_and_numbers_of_one_d
                 target = pdf.get_destination_page_number(destinations[name])
                 index = int(name.removeprefix("note-service-"))
                 assert f"Service {index} serves." in texts[target], name
+    outline = [item for item in pdf.outline if not isinstance(item, list)]
+    assert [str(item.title).split()[-1] for item in outline] == [
+        "Services",
+        "grid",
+        "Resources",
+        "References",
+    ]
+    children = [group for group in pdf.outline if isinstance(group, list)]
+    assert [len(group) for group in children] == [SERVICES, 40]  # each note and resource once, in place
+    resources = [page for page, text in enumerate(texts) if "resource numbered" in text]
+    assert len(resources) >= 2  # the resources continue on a page of their own: still under their heading
     for number in range(1, 2 * SERVICES + 1):  # each reference's place is where it is printed
         target = pdf.get_destination_page_number(destinations[f"ref-{number}"])
         assert f"/{(number - 1) // 2}/{'ab'[(number - 1) % 2]}" in texts[target].replace(" ", ""), number

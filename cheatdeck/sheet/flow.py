@@ -69,7 +69,7 @@ SEAM_EVERY = 4  # one item of the back matter in SEAM_EVERY (by its content's ha
 SEAM_ROOM = 8  # a part of the back matter ends at the last preferred seam among its last SEAM_ROOM items
 ENDS = ("last", "straddle", "alone", "seam")  # how a part ends (written in the back matter's index)
 INDEX = "flow.json"  # in the sheet's cache: how many items the parts starting with an item held
-BACK_INDEX = "flow-back.json"  # the same for the back matter's items (grid rows, resources, references)
+BACK_INDEX = "flow-back.json"  # the back matter's: [held, decided, ENDS index, leading bookmarks]
 _LINKS = re.compile(r'\bhref="#([^"]+)"')
 
 
@@ -85,6 +85,7 @@ class FlowPart:
     fresh: bool  # laid out by this build (not found in the cache)
     seen: int = 0  # the items whose content decided where it ends (a nested flow's)
     ends: str = ""  # how it ends (ENDS; a nested flow's)
+    leading: int | None = None  # its bookmarks before its first of level 1 (a nested flow's)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,9 @@ def lay_out_flow(
 def _entry(flow: Flow | NestedFlow, part: FlowPart) -> list[int]:
     """What the index keeps of a part: how many items it held (a nested flow's: and how many decided
     where it ends, and how it ends)."""
-    return [part.count, part.seen, ENDS.index(part.ends)] if _nested(flow) else [part.count]
+    if not _nested(flow):
+        return [part.count]
+    return [part.count, part.seen, ENDS.index(part.ends), part.leading or 0]
 
 
 def _items(flow: Flow | NestedFlow) -> list[_Item]:
@@ -236,9 +239,9 @@ def _find_nested(
     """The part of the back matter starting at `start` as kept in the cache, if the items that decided
     it before (its index `entry`: held, decided, how it ends) are unchanged."""
     entry = list(entry)
-    if len(entry) != 3 or not 0 <= entry[2] < len(ENDS):
+    if len(entry) != 4 or not 0 <= entry[2] < len(ENDS):
         return None
-    count, decided, ends = entry[0], entry[1], ENDS[entry[2]]
+    count, decided, ends, leading = entry[0], entry[1], ENDS[entry[2]], entry[3]
     if count < 1 or decided < count or start + decided > len(items):
         return None
     if ends == "last" and start + count != len(items):  # more items now: it ends otherwise
@@ -247,7 +250,7 @@ def _find_nested(
     hit = cached(key)
     if hit is None:
         return None
-    return FlowPart(key, hit, _owned(items, start, count), start, count, False, decided, ends)
+    return FlowPart(key, hit, _owned(items, start, count), start, count, False, decided, ends, leading)
 
 
 def _seam(items: list[_Item], start: int, finished: int) -> int:
@@ -309,7 +312,16 @@ def _lay_out_part(
     laid.files = _files_shown(laid.files, flow, start, start + seen, stop, renderer)
     # the PDF's identifier comes from the part's content only, as a part laid out whole has its HTML's
     rendered = _write(laid, flow, items, start, count, hashlib.sha256(text.encode()).hexdigest())
-    return FlowPart(key, rendered, _owned(items, start, count), start, count, True, seen, ends)
+    leading = _leading(laid.document) if _nested(flow) else None
+    return FlowPart(key, rendered, _owned(items, start, count), start, count, True, seen, ends, leading)
+
+
+def _leading(document: Any) -> int:
+    """How many of a part's bookmarks come before its first of level 1: continuing the section of the
+    part before, they go under its entry in the joined outline (a heading of level 1 that heads no
+    entry, as References, does not)."""
+    levels = [level for page in document.pages for level, *_ in page.bookmarks]
+    return next((index for index, level in enumerate(levels) if level <= 1), len(levels))
 
 
 def _elements(laid: _Laid, numbers: range) -> list[Any]:

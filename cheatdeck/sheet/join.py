@@ -806,7 +806,7 @@ def join_parts(
     frame_for: Callable[[int], bytes],
     owned: Sequence[frozenset[str]],
     parsed: dict[bytes, PreparedPdf] | None = None,
-    continues: Sequence[bool] = (),
+    continues: Sequence[bool | int] = (),
 ) -> tuple[bytes, int]:
     """Join the parts' PDFs page after page, draw the frame's pages (`frame_for(page count)`) over
     them, and keep the links, the outline (each part's in turn), the frame's metadata and a
@@ -840,7 +840,7 @@ def _write(
     frame: PreparedPdf,
     laid_out: set[str],
     identifier: bytes,
-    continues: Sequence[bool] = (),
+    continues: Sequence[bool | int] = (),
 ) -> bytes:
     """Number every object of the joined PDF, then write them in order: the catalog, the page tree, the
     metadata and the `q` opening each page (1 to 4), the pages, each part's objects, the frame's, the
@@ -1024,9 +1024,10 @@ def _size(items: list[_Item]) -> int:
 _Node = tuple[_Part, _Item, list[Any]]  # an outline item, with the part it points into and its children
 
 
-def _outline_tree(parts: list[_Part], continues: Sequence[bool]) -> list[_Node]:
+def _outline_tree(parts: list[_Part], continues: Sequence[bool | int]) -> list[_Node]:
     """Each part's outline in turn; a part that continues a section puts its leading entries that head
-    nothing under the last entry at the top that does."""
+    nothing under the last entry at the top that does (`continues[i]` a count, not True: that many of
+    its leading entries, for a part whose first heading heads nothing either, as References)."""
 
     def node(part: _Part, item: _Item) -> _Node:
         return (part, item, [node(part, child) for child in item.children])
@@ -1034,14 +1035,19 @@ def _outline_tree(parts: list[_Part], continues: Sequence[bool]) -> list[_Node]:
     top: list[_Node] = []
     for index, part in enumerate(parts):
         items = list(part.read.outline)
-        if index < len(continues) and continues[index] and top and top[-1][2]:
-            while items and not items[0].children:
+        leading = continues[index] if index < len(continues) else False
+        if leading and top and top[-1][2]:
+            for _ in range(len(items) if leading is True else leading):
+                if not items or (leading is True and items[0].children):
+                    break
                 top[-1][2].append(node(part, items.pop(0)))
         top += [node(part, item) for item in items]
     return top
 
 
-def _outline_written(parts: list[_Part], numbers: list[int], continues: Sequence[bool] = ()) -> list[bytes]:
+def _outline_written(
+    parts: list[_Part], numbers: list[int], continues: Sequence[bool | int] = ()
+) -> list[bytes]:
     """The outline's objects: the root, then each part's items in turn, every item open."""
     if not numbers:
         return []

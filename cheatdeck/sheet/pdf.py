@@ -144,7 +144,8 @@ def write_parts_pdf(
 
     kept = [index for index, part in enumerate(flow) if not part.fresh]
     kept += [len(flow) + index for index in range(len(sheet.parts)) if index not in missing]
-    continues = [part.start > 0 for part in flow]  # a page of notes (or rows) continues the section before
+    # a page of notes (or rows) continues the section before: its first entries go under that section's
+    continues = [part.start > 0 and (True if part.leading is None else part.leading) for part in flow]
     joined, pages = _join_or_lay_out_again(
         pdfs, frames.frame_for, owned, kept, lay_out_again, parsed, continues
     )
@@ -267,7 +268,7 @@ def _join_or_lay_out_again(
     kept: list[int],
     lay_out_again: Callable[[list[int]], None],
     parsed: dict[bytes, PreparedPdf],
-    continues: list[bool],
+    continues: list[bool | int],
 ) -> tuple[bytes, int]:
     """Join the parts; if that fails while some came from the cache (one read whole but is damaged in
     a way only joining finds), lay those out again and join once more."""
