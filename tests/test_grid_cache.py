@@ -75,3 +75,30 @@ def test_a_changed_grid_template_renders_the_grid_again(
     assert len(renders) == 2
     assert "class='edited'" in (options.out / "grid.html").read_text(encoding="utf-8")
     _same_as_cold(options, tmp_path)
+
+
+def test_a_build_compiles_no_template_the_last_one_compiled(
+    scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each build makes its Jinja environments afresh; the templates' code is kept by their text."""
+    import jinja2
+
+    cheatdeck.forget_caches()
+    compiled: list[str | None] = []
+    compile_template = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: Any, name: str | None = None, *args: Any) -> Any:
+        compiled.append(name)
+        return compile_template(self, source, name, *args)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    options = BuildOptions(source=scratch_source, out=tmp_path / "dist", artefacts=("grid",))
+    build(replace(options, force=True))
+    assert "grid.html.j2" in compiled
+    compiled.clear()
+    notes = scratch_source / "services.yaml"
+    text = notes.read_text(encoding="utf-8")
+    notes.write_text(text.replace("use_case: ", "use_case: Edited. ", 1), encoding="utf-8")
+    build(options)  # the grid rendered again, with the templates compiled before
+    assert "Edited." in (options.out / "grid.html").read_text(encoding="utf-8")
+    assert compiled == []
