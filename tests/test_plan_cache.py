@@ -97,3 +97,29 @@ def test_a_note_showing_a_picture_is_planned_each_time(
     build(options)
     assert len(planned) == 1
     _same_as_cold(options, tmp_path)
+
+
+def test_a_changed_template_a_field_template_includes_from_a_subfolder_plans_every_note_again(
+    scratch_source: Path, tmp_path: Path, planned: list[str]
+) -> None:
+    """The key held only the fields folder's own files: an edit of `parts/tail.html.j2`, which a field
+    template includes, left every card with the old text until --force (fails on 650cc96)."""
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    fields = templates / "anki" / "fields"
+    (fields / "parts").mkdir()
+    (fields / "parts" / "tail.html.j2").write_text("TAIL-ONE\n", encoding="utf-8")
+    more = fields / "more.html.j2"
+    more.write_text(
+        more.read_text(encoding="utf-8") + '{% include "parts/tail.html.j2" %}\n', encoding="utf-8"
+    )
+    options = BuildOptions(
+        source=scratch_source, out=tmp_path / "dist", templates=templates, artefacts=("deck",)
+    )
+    build(options)
+    every = len(planned)
+    (fields / "parts" / "tail.html.j2").write_text("TAIL-TWO\n", encoding="utf-8")
+    planned.clear()
+    build(options)
+    assert len(planned) == every
+    _same_as_cold(options, tmp_path)

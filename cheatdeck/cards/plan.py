@@ -764,13 +764,14 @@ class _NotePlanning:
 
 
 def _fragments_text(templates: Path) -> list[tuple[str, str]]:
-    """The fields' templates a note's plan is rendered with (a copy's, then the shipped ones), as text."""
+    """The fields' templates a note's plan is rendered with (a copy's, then the shipped ones), and every
+    file they may include, as text."""
     from cheatdeck.cards.markup import FRAGMENTS
 
     found = []
     for folder in dict.fromkeys([templates / FRAGMENTS, SHIPPED_TEMPLATES / FRAGMENTS]):
-        try:
-            paths = sorted(folder.iterdir())
+        try:  # every file a fields' template may include: the folder's subfolders' too
+            paths = sorted(path for path in folder.rglob("*") if not path.is_dir())
         except OSError:
             continue
         for path in paths:
