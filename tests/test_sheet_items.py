@@ -149,3 +149,35 @@ def test_an_item_reading_more_than_its_note_renders_what_a_cold_build_renders(
     _sheet_html(source, tmp_path, templates)
     _write(source, edit(_notes()))
     assert _sheet_html(source, tmp_path, templates) == _cold(source, tmp_path, templates)
+
+
+def test_a_template_saved_while_a_build_renders_is_never_kept_under_its_new_text(tmp_path: Path) -> None:
+    """The items' key read the template's file as the first item rendered, after it was compiled: a save in
+    between (an editor's auto-save) kept the old template's HTML under the new text's key, and every later
+    build showed it until --force (found by review; fails on fbe9a89)."""
+    from types import SimpleNamespace
+
+    from cheatdeck.sheet.items import ITEMS
+    from cheatdeck.templating import make_environment
+
+    cheatdeck.forget_caches()
+    sheet = tmp_path / "sheet.html.j2"
+    item = "{% call remember_item(note, section, loop.first) %}<p>{0} {{ note }}</p>{% endcall %}"
+    loop = "{% for section in sections %}{% for note in section.notes %}" + item + "{% endfor %}{% endfor %}"
+    old, new = loop.replace("{0}", "OLD"), loop.replace("{0}", "NEW")
+    sheet.write_text(old, encoding="utf-8")
+    context = {"sections": [SimpleNamespace(kind="k", notes=["a", "b"])]}
+
+    def render(save: str | None = None) -> str:
+        environment = make_environment(tmp_path)
+        template = environment.get_template("sheet.html.j2")
+        if save is not None:
+            sheet.write_text(save, encoding="utf-8")
+        remember = ITEMS.remember(environment, template, context, None)
+        html = template.render(**context, remember_item=remember)
+        remember.finish()
+        return html
+
+    assert render(save=new) == "<p>OLD a</p><p>OLD b</p>"  # compiled before the save
+    assert render() == "<p>NEW a</p><p>NEW b</p>"
+    cheatdeck.forget_caches()

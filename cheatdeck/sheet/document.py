@@ -437,7 +437,7 @@ def _sheet_renderer(
     ) -> str:
         switches = {"chapters": chapters, "back_matter": back_matter, "margins": margins, "frame": frame}
         values = {**context, **switches}
-        remember = ITEMS.remember(environment, "sheet.html.j2", values, in_grid)  # `unlisted` reads in_grid
+        remember = ITEMS.remember(environment, template, values, in_grid)  # `unlisted` reads in_grid
         html = template.render(**values, remember_item=remember)
         remember.finish()
         return _tidy_spaces(html)

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from cheatdeck.hashing import fingerprint
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import Environment, Template
     from jinja2.nodes import Node
 
 ITEM_CALL = "remember_item"
@@ -50,10 +50,10 @@ class ItemCache:
         self.kept.clear()
 
     def remember(
-        self, environment: Environment, template: str, context: Mapping[str, Any], extra: object
+        self, environment: Environment, template: Template, context: Mapping[str, Any], extra: object
     ) -> Remember:
-        """A `remember_item` for one render of `template` with `context`; `extra`: what else the
-        environment's filters read (their state), digested into every key."""
+        """A `remember_item` for one render of `template` (as compiled) with `context`; `extra`: what else
+        the environment's filters read (their state), digested into every key."""
         return Remember(self, environment, template, context, extra)
 
 
@@ -67,7 +67,7 @@ class Remember:
         self,
         cache: ItemCache,
         environment: Environment,
-        template: str,
+        template: Template,
         context: Mapping[str, Any],
         extra: object,
     ):
@@ -105,17 +105,19 @@ class Remember:
         from cheatdeck.outputs import code_digest
         from cheatdeck.sheet.typeset import drawings_kept
 
-        loader = self.environment.loader
-        if loader is None:
+        loader, name = self.environment.loader, self.template.name
+        if loader is None or name is None:
             return ""
-        source = loader.get_source(self.environment, self.template)[0]
+        source = loader.get_source(self.environment, name)[0]
+        if not self.template.is_up_to_date:  # saved since it was compiled: `source` is not what renders
+            return ""
         reads = item_reads(self.environment, source)
         if reads is None:
             return ""
         names, macros = reads
         # an item rendered keeps its formulas' drawings, which `save_drawings` saves: not an item kept
         # from before they were forgotten (`--force`)
-        digest = hashlib.sha256(f"{code_digest()}\0{drawings_kept()}\0{self.template}\0{source}\0".encode())
+        digest = hashlib.sha256(f"{code_digest()}\0{drawings_kept()}\0{name}\0{source}\0".encode())
         digest.update(fingerprint(self.extra).encode())
         for name in sorted(names):
             if name in self.context:
