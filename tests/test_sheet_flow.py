@@ -465,3 +465,25 @@ def test_a_part_of_the_back_matter_opens_the_boxes_it_continues_and_prints_headi
     assert split_nested(html.replace(FLOW_CLOSE, "", 1)) is None  # a box left open
     assert split_nested(html.replace(FLOW_END, "")) is None  # a template from before the marks
     assert split_nested(html.replace(f"{FLOW_ITEM}<li>r</li>", "<li>r</li>")) is None  # a heading, no item
+
+
+def test_a_continued_box_drops_its_ids_but_never_the_learner_s_text() -> None:
+    """The ids of a box continued on a later page were cut out of its whole opening HTML, text included: a
+    group labelled `Route id=IV` printed "Route>" and lost its cell's end, `Loop id="x" diuretics` printed
+    "Loop diuretics" (found by review; fails on 4e7866d)."""
+    from cheatdeck.sheet.document import FLOW_CLOSE, FLOW_END, FLOW_ITEM, FLOW_OPEN, split_nested
+
+    for label in ("Route id=IV", 'Loop id="x" diuretics', "a title='id=3'"):
+        escaped = label.replace('"', "&#34;").replace("'", "&#39;")
+        html = (
+            f'<body>{FLOW_OPEN}<table id="t" class="g" title="{escaped}"><thead><tr><th class="group">'
+            f"{escaped}</th></tr></thead><tbody>{FLOW_ITEM}<tr><td>one</td></tr>{FLOW_ITEM}<tr><td>two</td></tr>"
+            f"{FLOW_CLOSE}</tbody></table>{FLOW_END}</body>"
+        )
+        back = split_nested(html)
+        assert back is not None
+        continued = back.html(1, 2)
+        assert (
+            f'<table data-continued class="g" title="{escaped}"><thead><tr><th class="group">{escaped}</th>'
+            in continued
+        ), continued

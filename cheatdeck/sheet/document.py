@@ -155,7 +155,15 @@ _MARKS = re.compile(
     "(" + "|".join(map(re.escape, (FLOW_OPEN, FLOW_HEAD, FLOW_CLOSE, FLOW_END, FLOW_ITEM))) + ")"
 )
 _FIRST_TAG = re.compile(r"\A(\s*<[A-Za-z][^\s/>]*)")
-_ID_ATTRIBUTE = re.compile(r"""\s+id=(?:"[^"]*"|'[^']*'|[^\s>]+)""")
+_START_TAG = re.compile(r"<[A-Za-z][^\s/>]*(?:\s+[^\s=/>]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*\s*/?>")
+_ATTRIBUTE = re.compile(r"""\s+([^\s=/>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
+
+
+def _without_ids(html: str) -> str:
+    """`html` with the `id` attribute of each start tag left out; its text as it was."""
+    return _START_TAG.sub(
+        lambda tag: _ATTRIBUTE.sub(lambda found: "" if found[1].lower() == "id" else found[0], tag[0]), html
+    )
 
 
 @dataclass(frozen=True)
@@ -220,9 +228,7 @@ class NestedFlow:
                 if node.first >= start:
                     out.append(_mark(node.open, "from", node.first - start) if marked else node.open)
                 else:  # continued from the page before: no ids (they are there), `data-continued`
-                    out.append(
-                        _FIRST_TAG.sub(r"\1 data-continued", _ID_ATTRIBUTE.sub("", node.open), count=1)
-                    )
+                    out.append(_FIRST_TAG.sub(r"\1 data-continued", _without_ids(node.open), count=1))
                 self._emit(node.children, start, stop, marked, out)
                 out.append(node.close)
 
