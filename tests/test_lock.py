@@ -288,3 +288,18 @@ def test_the_lock_is_written_as_json_writes_it(
 def test_the_shipped_lock_is_written_back_as_it_is() -> None:
     text = (SOURCE / LOCK_FILE).read_text(encoding="utf-8")
     assert dump_lock(read_lock(SOURCE / LOCK_FILE)) == text
+
+
+def test_the_lock_s_entry_texts_kept_are_those_of_the_last_lock_written() -> None:
+    """Each lock written kept its entries' texts beside every earlier one's (up to 131,072): 20 saves that
+    changed every note of a 3,000-note deck held 60,000 texts, 251 MiB (found by review; fails on 20a54ff)."""
+    from dataclasses import replace
+
+    from cheatdeck.anki.lock import _ENTRIES
+
+    lock = read_lock(SOURCE / LOCK_FILE)
+    _ENTRIES.cache_clear()
+    for save in range(5):
+        notes = {guid: replace(entry, mod=entry.mod + save + 1) for guid, entry in lock.notes.items()}
+        dump_lock(replace(lock, notes=notes))
+    assert _ENTRIES.cache_info().currsize == len(lock.notes)

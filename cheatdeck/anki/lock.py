@@ -321,6 +321,7 @@ def dump_lock(lock: Lock) -> str:
         f"{',' if index else ''}\n  {_string(guid)}: {_ENTRIES.text(entry)}"
         for index, (guid, entry) in enumerate(sorted(lock.notes.items()))
     )
+    _ENTRIES.finish()
     notetypes = {key: vars(value) for key, value in sorted(lock.notetypes.items())}
     return (
         f'{{\n "deck": {_string(lock.deck)},\n "notes": '
@@ -368,15 +369,17 @@ class _EntryTexts:
         if text is None:
             text = _pretty(vars(entry), 2)
         self.made[key] = text
-        if len(self.made) > 1 << 16:
-            self.kept, self.made = self.made, {}
         return text
+
+    def finish(self) -> None:
+        """Keep the texts of the lock just written (only: an earlier lock's are dropped)."""
+        self.kept, self.made = self.made, {}
 
     def cache_info(self) -> Any:
         """How many entries' texts are kept."""
         from types import SimpleNamespace
 
-        return SimpleNamespace(currsize=len(self.kept) + len(self.made), maxsize=1 << 16)
+        return SimpleNamespace(currsize=len(self.kept) + len(self.made), maxsize=None)
 
     def cache_clear(self) -> None:
         """Forget every text."""
