@@ -181,3 +181,34 @@ def test_a_template_saved_while_a_build_renders_is_never_kept_under_its_new_text
     assert render(save=new) == "<p>OLD a</p><p>OLD b</p>"  # compiled before the save
     assert render() == "<p>NEW a</p><p>NEW b</p>"
     cheatdeck.forget_caches()
+
+
+def test_a_macro_s_default_argument_is_read_into_the_item_s_key(tmp_path: Path) -> None:
+    """A macro's defaults were not read for the key: `{% macro line(note, by=deck.author) %}` kept
+    printing the old author after deck.yaml changed it (found by review; fails on 69bdcee)."""
+    from types import SimpleNamespace
+
+    from cheatdeck.sheet.items import ITEMS
+    from cheatdeck.templating import make_environment
+
+    cheatdeck.forget_caches()
+    (tmp_path / "sheet.html.j2").write_text(
+        "{% macro line(note, by=deck.author) %}<p>{{ note }} by {{ by }}</p>{% endmacro %}"
+        "{% for section in sections %}{% for note in section.notes %}"
+        "{% call remember_item(note, section, loop.first) %}{{ line(note) }}{% endcall %}"
+        "{% endfor %}{% endfor %}",
+        encoding="utf-8",
+    )
+
+    def render(author: str) -> str:
+        context = {"sections": [SimpleNamespace(kind="k", notes=["a"])], "deck": {"author": author}}
+        environment = make_environment(tmp_path)
+        template = environment.get_template("sheet.html.j2")
+        remember = ITEMS.remember(environment, template, context, None)
+        html = template.render(**context, remember_item=remember)
+        remember.finish()
+        return html
+
+    assert render("Ann") == "<p>a by Ann</p>"
+    assert render("Bob") == "<p>a by Bob</p>"
+    cheatdeck.forget_caches()

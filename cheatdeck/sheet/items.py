@@ -162,7 +162,7 @@ def _item_reads(environment: Environment, source: str) -> _Reads:
         if bound is None or any(_unkeyable(node) for node in block.body):
             return None
         note, section = bound
-        free = _free_names(environment, block.body)
+        free = _free_names(environment, [*block.body, nodes.Output(list(block.defaults))])
         reads_first = _reads_only(block.body, "loop", {"first"})
         if not (reads_first and _reads_only(block.body, section, _SECTION_READS)):
             return None
@@ -174,7 +174,12 @@ def _item_reads(environment: Environment, source: str) -> _Reads:
             macro = macros[name]
             if any(_unkeyable(node) for node in macro.body):
                 return None
-            names |= _free_names(environment, macro.body) - {arg.name for arg in macro.args} - {"caller"}
+            defaults = nodes.Output(list(macro.defaults))  # `by=deck.author` reads the context too
+            names |= (
+                _free_names(environment, [*macro.body, defaults])
+                - {arg.name for arg in macro.args}
+                - {"caller"}
+            )
     if (names - followed) & assigned:
         return None  # read from a variable the template sets or loops over: not the context's
     return frozenset(names), frozenset(followed)
