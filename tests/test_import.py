@@ -447,3 +447,78 @@ def test_reimport_takes_the_guides_new_header_text_and_keeps_a_header_the_learne
     assert "My own reminder." in path.read_text(encoding="utf-8")
     assert f"kept your edit of the header of {path}; the guide changed it too" in "\n".join(report.lines())
     assert report.kept == []  # notes only: the header is no note
+
+
+_RENAMED_GUIDE = (
+    "# Terraform Associate (003) – My Study Notes\n\nThese are my notes for the exam.\n\n"
+    "## Troubleshooting\n\nTerraform writes detailed logs when the TF_LOG environment variable is set to "
+    "TRACE, DEBUG or INFO.\n\n## Terraform Cloud vs Terraform Enterprise\n\nTerraform Cloud is the hosted "
+    "service; Terraform Enterprise is the self-hosted distribution of it.\n\n### Sentinel\n\nSentinel is a "
+    "policy-as-code framework that checks plans before they are applied in runs.\n"
+)
+
+
+def _as_named_before(notes: Path, old_titles: dict[str, str]) -> dict[str, str]:
+    """Rewrite the notes file and the import record as an import under other naming rules wrote them:
+    each note of `old_titles` (id → the title it had then) under that title and the id it slugs to, its
+    record entry's path ending in that title and its hash that of the section as written (unedited).
+    Return the new id → the old one."""
+    import json
+
+    from cheatdeck.importer.guide import _hash
+    from cheatdeck.notes.markdown_sources import slugify
+
+    path, record_path = notes / "guide.md", notes / RECORD_FILE
+    text, data = path.read_text(encoding="utf-8"), json.loads(record_path.read_text(encoding="utf-8"))
+    entries = data["notes"]["guide.md"]
+    renamed = {}
+    for new_id, old_title in old_titles.items():
+        old_id = slugify(old_title)
+        title = re.search(rf"^## (.*) \{{#{new_id}\}}$", text, re.M)
+        assert title is not None and old_id not in entries
+        text = text.replace(title[0], f"## {old_title} {{#{old_id}}}")
+        entry = entries.pop(new_id)
+        entries[old_id] = {**entry, "path": [*entry["path"][:-1], old_title]}
+        renamed[new_id] = old_id
+    path.write_text(text, encoding="utf-8")
+    sections = _sections(path)
+    for old_id in renamed.values():
+        entries[old_id]["hash"] = _hash(sections[old_id])
+    record_path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return renamed
+
+
+def test_reimport_keeps_the_ids_an_import_under_other_naming_rules_gave_the_same_sections(
+    tmp_path: Path,
+) -> None:
+    guide = tmp_path / "guide" / "guide.md"
+    guide.parent.mkdir()
+    guide.write_text(_RENAMED_GUIDE, encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    ids = [note.id for note in load_sources(notes).notes]
+    troubleshooting = next(note_id for note_id in ids if note_id.endswith("troubleshooting"))
+    sentinel = next(note_id for note_id in ids if note_id.endswith("sentinel"))
+    # an earlier cheatdeck titled a top heading with the guide's whole title, and a heading under an
+    # "X vs Y" heading with that heading's name
+    renamed = _as_named_before(
+        notes,
+        {
+            troubleshooting: "Terraform Associate (003) – My Study Notes: Troubleshooting",
+            sentinel: "Terraform Cloud vs Terraform Enterprise: Sentinel",
+        },
+    )
+    text = (notes / "guide.md").read_text(encoding="utf-8")
+    edited = text.replace("A policy-as-code framework", "MY EDIT: a policy-as-code framework")
+    assert edited != text
+    (notes / "guide.md").write_text(edited, encoding="utf-8")
+    before = _sections(notes / "guide.md")
+
+    report = import_guides([guide], notes)
+    after = _sections(notes / "guide.md")
+    assert (report.added, report.removed) == ([], [])
+    assert list(after) == list(before) == [renamed.get(note_id, note_id) for note_id in ids]
+    assert after[renamed[sentinel]] == before[renamed[sentinel]]  # the learner's edit, kept
+    assert sum("policy-as-code" in section for section in after.values()) == 1  # no second Sentinel
+    again = import_guides([guide], notes)
+    assert (again.added, again.removed, _sections(notes / "guide.md")) == ([], [], after)

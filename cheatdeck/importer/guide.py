@@ -1084,10 +1084,15 @@ def _plain(text: str) -> str:
 # Ids ------------------------------------------------------------------------------------------------
 
 
-def assign_ids(drafts: Sequence[Draft], taken: set[str], known: dict[tuple[str, ...], str]) -> None:
+def assign_ids(
+    drafts: Sequence[Draft], taken: set[str], saved: dict[Path, dict[tuple[str, ...], str]]
+) -> None:
     """Give every draft an id: its explicit `{#id}`; else the id an earlier import gave the same heading
-    path (`known`); else the slug of its heading, widened with the parent headings' until it is unique
-    (then numbered). The same guide always gives the same ids, and a re-import keeps them."""
+    path (`saved`: notes file → heading path → id); else the id an earlier import of its notes file gave
+    the same section titled by other naming rules (`_own_headings`); else the slug of its heading,
+    widened with the parent headings' until it is unique (then numbered). The same guide always gives
+    the same ids, and a re-import keeps them."""
+    known = {path: note_id for paths in saved.values() for path, note_id in paths.items()}
     used = set(taken) | {draft.explicit_id for draft in drafts if draft.explicit_id}
     pending = []
     for draft in drafts:
@@ -1098,6 +1103,7 @@ def assign_ids(drafts: Sequence[Draft], taken: set[str], known: dict[tuple[str, 
             used.add(draft.id)
         else:
             pending.append(draft)
+    pending = _same_sections(pending, saved, used)
     depth = {id(draft): 1 for draft in pending}
     while pending:
         candidates: dict[str, list[Draft]] = {}
@@ -1105,6 +1111,34 @@ def assign_ids(drafts: Sequence[Draft], taken: set[str], known: dict[tuple[str, 
             path = draft.path[-depth[id(draft)] :]
             candidates.setdefault(slugify(" ".join(path)), []).append(draft)
         pending = [draft for slug, group in candidates.items() for draft in _settle(slug, group, used, depth)]
+
+
+def _same_sections(
+    pending: list[Draft], saved: dict[Path, dict[tuple[str, ...], str]], used: set[str]
+) -> list[Draft]:
+    """Give each draft the id an earlier import of its notes file gave the same section under other
+    naming rules ("Terraform Associate (003) – My Study Notes: Troubleshooting" then, "Terraform
+    Associate: Troubleshooting" now): the same headings of the guide, each without the name a rule put
+    before it, where exactly one draft and one unused saved note of the file have them. Return the rest."""
+    drafts: dict[tuple[Path, tuple[str, ...]], list[Draft]] = {}
+    for draft in pending:
+        drafts.setdefault((draft.guide.output, _own_headings(draft.path)), []).append(draft)
+    ids: dict[tuple[Path, tuple[str, ...]], list[str]] = {}
+    for output, paths in saved.items():
+        for path, note_id in paths.items():
+            if note_id not in used:
+                ids.setdefault((output, _own_headings(path)), []).append(note_id)
+    for key, group in drafts.items():
+        if len(group) == 1 and len(ids.get(key, [])) == 1 and ids[key][0] not in used:
+            group[0].id = ids[key][0]
+            used.add(group[0].id)
+    return [draft for draft in pending if not draft.id]
+
+
+def _own_headings(path: Sequence[str]) -> tuple[str, ...]:
+    """Return a heading path as the headings' own words: each title without the name before its last
+    ": " (which the naming rules choose), in lowercase."""
+    return tuple(title.rpartition(": ")[2].strip().casefold() for title in path)
 
 
 def _settle(slug: str, group: list[Draft], used: set[str], depth: dict[int, int]) -> list[Draft]:
@@ -1156,10 +1190,11 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
     existing = _read_notes_files(into, guides)
     record, headers = _read_record(into), _read_headers(into)
     sources_of = _check_same_guides(into, guides, drafts, record, report.notices)
-    known = {
-        tuple(entry["path"]): note_id
+    saved = {  # notes file → heading path → the id an earlier import gave it
+        output: {
+            tuple(entry["path"]): note_id for note_id, entry in record.get(output.as_posix(), {}).items()
+        }
         for output in outputs
-        for note_id, entry in record.get(output.as_posix(), {}).items()
     }
     elsewhere = _ids_elsewhere(into, set(outputs))
     _check_ids_in_one_place(into, existing, elsewhere)
@@ -1169,7 +1204,7 @@ def import_guides(sources: Sequence[Path], into: Path, level: int | None = None)
         for note_id in record.get(output.as_posix(), {})
         if note_id in elsewhere and note_id not in dict(existing.get(output, ("", []))[1])
     }
-    assign_ids(everything, set(elsewhere) - set(moved), known)
+    assign_ids(everything, set(elsewhere) - set(moved), saved)
     for output, group in drafts.items():
         drafts[output] = _settle_cards(group, into, report, fold=level is None)
     contents: list[tuple[Path, bytes]] = []
