@@ -522,3 +522,32 @@ def test_reimport_keeps_the_ids_an_import_under_other_naming_rules_gave_the_same
     assert sum("policy-as-code" in section for section in after.values()) == 1  # no second Sentinel
     again = import_guides([guide], notes)
     assert (again.added, again.removed, _sections(notes / "guide.md")) == ([], [], after)
+
+
+def test_a_moved_guide_imported_under_other_naming_rules_is_recognised_by_its_headings(
+    tmp_path: Path,
+) -> None:
+    guide = tmp_path / "guide" / "guide.md"
+    guide.parent.mkdir()
+    guide.write_text(_RENAMED_GUIDE, encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    ids = [note.id for note in load_sources(notes).notes]
+    troubleshooting = next(note_id for note_id in ids if note_id.endswith("troubleshooting"))
+    sentinel = next(note_id for note_id in ids if note_id.endswith("sentinel"))
+    renamed = _as_named_before(
+        notes,
+        {
+            troubleshooting: "Terraform Associate (003) – My Study Notes: Troubleshooting",
+            sentinel: "Terraform Cloud vs Terraform Enterprise: Sentinel",
+        },
+    )
+    before = _sections(notes / "guide.md")
+    moved = tmp_path / "elsewhere" / "guide.md"
+    moved.parent.mkdir()
+    guide.rename(moved)
+
+    report = import_guides([moved], notes)
+    assert f"{moved}: taken as {guide} moved" in "\n".join(report.notices)
+    assert (report.added, report.removed) == ([], [])
+    assert list(_sections(notes / "guide.md")) == list(before) == [renamed.get(i, i) for i in ids]

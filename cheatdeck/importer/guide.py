@@ -1554,8 +1554,8 @@ def _check_same_guides(
         sources_of[key] = here
         if before is None or before == here:
             continue
-        paths = {tuple(entry["path"]) for entry in record.get(key, {}).values()}
-        shared = paths & {draft.path for draft in drafts[guide.output]}
+        paths = {_own_headings(entry["path"]) for entry in record.get(key, {}).values()}
+        shared = paths & {_own_headings(draft.path) for draft in drafts[guide.output]}
         earlier = Path(os.path.normpath(into.resolve() / before))
         if paths and len(shared) * 2 >= len(paths):
             notices.append(f"{guide.source}: taken as {earlier} moved (most of its headings are the same)")
