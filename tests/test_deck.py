@@ -192,6 +192,7 @@ def _history(collection: Collection) -> dict[int, tuple[int, int, int, int, int]
     }
 
 
+@pytest.mark.slow
 def test_edit_rebuild_reimport_keeps_history_and_adds_no_duplicates(
     scratch_source: Path, tmp_path: Path, collection: Collection
 ) -> None:

@@ -170,6 +170,7 @@ def test_fill_template_fills_as_anki_does() -> None:
     assert back == 'F<hr id=answer>x = <span class="cloze">y</span>'
 
 
+@pytest.mark.slow
 def test_a_face_too_long_is_set_smaller_and_one_far_too_long_is_named(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

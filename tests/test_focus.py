@@ -88,6 +88,7 @@ def test_focus_lists_the_missed_notes_first_with_their_numbers(
     assert f"read {collection} (a copy" in report.lines[0]
 
 
+@pytest.mark.slow
 def test_focus_reads_the_newest_backup_when_anki_holds_the_collection(
     studied: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -149,6 +150,7 @@ def test_empty_history_says_so_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / FOCUS_FILE).exists()
 
 
+@pytest.mark.slow
 def test_focus_with_kinds_declared_and_imported_notes_explains_and_keeps_hand_added_apart(
     tmp_path: Path,
 ) -> None:

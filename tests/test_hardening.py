@@ -490,6 +490,7 @@ def test_a_long_token_gets_break_opportunities_in_text_only() -> None:
     assert breakable("<p>" + "x" * 200 + "</p>") == "<p>" + "x" * 200 + "</p>"  # ordinary lengths: as is
 
 
+@pytest.mark.slow
 def test_a_long_token_is_broken_for_the_pdf_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The HTML WeasyPrint lays out has break opportunities; the PDF's text, the grid and the CSV keep
     the token whole. (Issue 10: 20,000 characters took 44 s; the figure is in bench/hardening_bench.py.)"""

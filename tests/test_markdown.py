@@ -204,6 +204,7 @@ def test_missing_glyphs_are_named_with_the_note(tmp_path: Path) -> None:
     assert result.exit_code == 0 and expected in result.output
 
 
+@pytest.mark.slow
 def test_ten_thousand_character_note_and_long_tokens_build(tmp_path: Path) -> None:
     long_body = (
         ("A long paragraph of study notes. " * 310)[:10_000] + "\n\n" + "https://example.com/" + "x" * 200

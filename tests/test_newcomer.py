@@ -163,6 +163,7 @@ def test_a_build_says_why_it_rewrote_each_file(tmp_path: Path, monkeypatch: pyte
     assert build("--force") == [f"wrote {path}: forced (--force)" for path in (deck, csv, html)]
 
 
+@pytest.mark.slow
 def test_without_harfbuzz_s_subsetter_a_build_says_so_once_and_names_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

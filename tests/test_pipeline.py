@@ -196,6 +196,7 @@ def test_failure_while_writing_keeps_every_previous_output(
     assert not [path for path in out.iterdir() if path.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_watch_survives_an_invalid_edit(project: tuple[Path, Path]) -> None:
     source, out = project
     stop = threading.Event()

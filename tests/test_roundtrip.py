@@ -76,6 +76,7 @@ def _notice(card_question: str) -> str:
     return " ".join("".join(el.itertext()) for el in notices)
 
 
+@pytest.mark.slow
 def test_a_removed_note_is_marked_then_deleted_and_never_comes_back(
     project: tuple[Path, Path], collection: Collection, tmp_path: Path
 ) -> None:

@@ -552,6 +552,7 @@ def _page_texts(document: Any, tag: str, css_class: str | None = None) -> list[l
     return pages
 
 
+@pytest.mark.slow
 def test_a_short_decks_grid_follows_its_notes_on_the_same_page() -> None:
     """The CLF-C02 example's notes fill a third of a page: its grid, resources and references follow
     them on page 1 instead of starting a second page."""

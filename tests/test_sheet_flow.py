@@ -186,6 +186,7 @@ def test_the_parts_keep_the_page_count_links_and_bookmarks_of_one_document(
     assert titles.count("Concept number 7") == 1 and len(titles) == COUNT + 6  # every note, once
 
 
+@pytest.mark.slow
 def test_a_template_whose_items_are_not_one_element_each_is_a_template_problem(
     source: Path, tmp_path: Path
 ) -> None:

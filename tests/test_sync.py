@@ -75,6 +75,7 @@ def _ids(col: Collection, note_id: str) -> list[NoteId]:
     return list(col.find_notes(f'"Source id:{note_id}"'))
 
 
+@pytest.mark.slow
 def test_sync_edit_remove_and_note_type_bump_keep_history_and_the_learners_edits(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
