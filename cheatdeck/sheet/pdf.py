@@ -35,7 +35,7 @@ from cheatdeck.sheet.weasy import collected_warnings as _collected_warnings
 from cheatdeck.sheet.weasy import source_date_epoch as _source_date_epoch
 
 if TYPE_CHECKING:
-    from cheatdeck.sheet.document import NestedFlow, SheetParts
+    from cheatdeck.sheet.document import Flow, NestedFlow, SheetParts
     from cheatdeck.sheet.flow import FlowPart
     from cheatdeck.sheet.join import PreparedPdf
 
@@ -303,6 +303,31 @@ def _lay_out_flow(
     in this process."""
     if sheet.flow is None:
         return []
+    from cheatdeck.sheet.flow import INDEX
+
+    return _lay_out_cached(sheet.flow, renderer, cache, versions, parsed, reuse, INDEX)
+
+
+def _lay_out_back(
+    back: NestedFlow, renderer: Renderer, cache: Path | None, versions: tuple[str, str], reuse: bool
+) -> list[FlowPart]:
+    """The parts of the sheet's back matter, a page each (`cheatdeck.sheet.flow`), from the cache or laid
+    out here (in a worker process, beside the notes' parts)."""
+    from cheatdeck.sheet.flow import BACK_INDEX
+
+    return _lay_out_cached(back, renderer, cache, versions, {}, reuse, BACK_INDEX)
+
+
+def _lay_out_cached(
+    flow: Flow | NestedFlow,
+    renderer: Renderer,
+    cache: Path | None,
+    versions: tuple[str, str],
+    parsed: dict[bytes, PreparedPdf],
+    reuse: bool,
+    index_name: str,
+) -> list[FlowPart]:
+    """Lay a flow out by the page, its parts kept in `cache` (None: no cache) under `index_name`'s cut."""
     from cheatdeck.sheet.flow import lay_out_flow
 
     def cached(key: str) -> Rendered | None:
@@ -313,41 +338,14 @@ def _lay_out_flow(
             _store(cache, {key: part})
 
     return lay_out_flow(
-        sheet.flow,
+        flow,
         renderer,
         cache,
         lambda text: _key(text, renderer, *versions),
         reuse=reuse and cache is not None,
         cached=cached,
         store=store,
-    )
-
-
-def _lay_out_back(
-    back: NestedFlow, renderer: Renderer, cache: Path | None, versions: tuple[str, str], reuse: bool
-) -> list[FlowPart]:
-    """The parts of the sheet's back matter, a page each (`cheatdeck.sheet.flow`), from the cache or laid
-    out here (in a worker process, beside the notes' parts)."""
-    from cheatdeck.sheet.flow import BACK_INDEX, lay_out_flow
-
-    parsed: dict[bytes, PreparedPdf] = {}
-
-    def cached(key: str) -> Rendered | None:
-        return _cached(cache, key, renderer, parsed) if cache is not None else None
-
-    def store(key: str, part: Rendered) -> None:
-        if cache is not None:
-            _store(cache, {key: part})
-
-    return lay_out_flow(
-        back,
-        renderer,
-        cache,
-        lambda text: _key(text, renderer, *versions),
-        reuse=reuse and cache is not None,
-        cached=cached,
-        store=store,
-        index_name=BACK_INDEX,
+        index_name=index_name,
     )
 
 
