@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 from markupsafe import Markup
 
-from cheatdeck.hashing import fingerprint
+from cheatdeck.hashing import fingerprint, folder_texts
 from cheatdeck.notes.kinds import LABELLED_FIELDS, GridColumn, GridTable, field_text
 from cheatdeck.notes.model import Note, Notebook
 from cheatdeck.notes.render import (
@@ -249,7 +249,7 @@ class _GridTexts:
         day = format_day(shared.date)
         parts = (
             code_digest(),
-            _templates_text(options.templates),
+            folder_texts(options.templates),  # the grid's templates and whatever they include
             shared.notebook.deck,
             grid,
             day,
@@ -266,21 +266,6 @@ class _GridTexts:
 
 
 _GRID_TEXTS = _GridTexts()
-
-
-def _templates_text(templates: Path) -> list[tuple[str, str]]:
-    """The text of the templates folder's files (the grid's templates and whatever they include)."""
-    found: list[tuple[str, str]] = []
-    try:
-        paths = sorted(path for path in templates.rglob("*") if path.is_file())
-    except OSError:
-        return found
-    for path in paths:
-        try:
-            found.append((path.relative_to(templates).as_posix(), path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError):
-            found.append((path.name, "unreadable"))
-    return found
 
 
 def _grid_artefact(shared: Shared) -> Artefact:

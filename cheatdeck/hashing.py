@@ -28,6 +28,22 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def folder_texts(folder: Path) -> list[tuple[str, str]]:
+    """The text of every file under `folder` (subfolders too), by path relative to it and in sorted order,
+    for a cache's key: a file that cannot be read as UTF-8 text is "unreadable"; no folder, no files."""
+    found: list[tuple[str, str]] = []
+    try:
+        paths = sorted(path for path in folder.rglob("*") if path.is_file())
+    except OSError:
+        return found
+    for path in paths:
+        try:
+            found.append((path.relative_to(folder).as_posix(), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            found.append((path.relative_to(folder).as_posix(), "unreadable"))
+    return found
+
+
 def fingerprint(value: Any) -> str:
     """Return a digest of a value's content, for the keys of in-memory caches: values of equal content and
     type have equal digests. A value whose content it cannot read (no known kind) gets a digest of its

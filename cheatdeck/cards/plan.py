@@ -28,7 +28,7 @@ from markupsafe import Markup
 from cheatdeck import SHIPPED_TEMPLATES, identity
 from cheatdeck.cards.fragments import repeats_title
 from cheatdeck.cards.markup import render_fragment
-from cheatdeck.hashing import content_hash, fingerprint
+from cheatdeck.hashing import content_hash, fingerprint, folder_texts
 from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetype
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
@@ -763,23 +763,13 @@ class _NotePlanning:
         self.plans.kept = self.made
 
 
-def _fragments_text(templates: Path) -> list[tuple[str, str]]:
+def _fragments_text(templates: Path) -> list[tuple[str, list[tuple[str, str]]]]:
     """The fields' templates a note's plan is rendered with (a copy's, then the shipped ones), and every
     file they may include, as text."""
     from cheatdeck.cards.markup import FRAGMENTS
 
-    found = []
-    for folder in dict.fromkeys([templates / FRAGMENTS, SHIPPED_TEMPLATES / FRAGMENTS]):
-        try:  # every file a fields' template may include: the folder's subfolders' too
-            paths = sorted(path for path in folder.rglob("*") if not path.is_dir())
-        except OSError:
-            continue
-        for path in paths:
-            try:
-                found.append((str(path), path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError):
-                found.append((str(path), "unreadable"))
-    return found
+    folders = dict.fromkeys([templates / FRAGMENTS, SHIPPED_TEMPLATES / FRAGMENTS])
+    return [(str(folder), folder_texts(folder)) for folder in folders]
 
 
 def _plan_note(
