@@ -303,3 +303,15 @@ def test_the_lock_s_entry_texts_kept_are_those_of_the_last_lock_written() -> Non
         notes = {guid: replace(entry, mod=entry.mod + save + 1) for guid, entry in lock.notes.items()}
         dump_lock(replace(lock, notes=notes))
     assert _ENTRIES.cache_info().currsize == len(lock.notes)
+
+
+def test_forget_caches_forgets_the_lock_s_entry_texts() -> None:
+    """A cold build (a benchmark's, a test's) starts without the texts of an earlier lock: forget_caches
+    skips caches with no bound, which 69bdcee had made this one (fails on 16cdbb4)."""
+    import cheatdeck
+    from cheatdeck.anki.lock import _ENTRIES
+
+    dump_lock(read_lock(SOURCE / LOCK_FILE))
+    assert _ENTRIES.cache_info().currsize > 0
+    cheatdeck.forget_caches()
+    assert _ENTRIES.cache_info().currsize == 0

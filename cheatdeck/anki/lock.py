@@ -379,7 +379,7 @@ class _EntryTexts:
         """How many entries' texts are kept."""
         from types import SimpleNamespace
 
-        return SimpleNamespace(currsize=len(self.kept) + len(self.made), maxsize=None)
+        return SimpleNamespace(currsize=len(self.kept) + len(self.made), maxsize=1 << 20)
 
     def cache_clear(self) -> None:
         """Forget every text."""
