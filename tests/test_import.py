@@ -551,3 +551,32 @@ def test_a_moved_guide_imported_under_other_naming_rules_is_recognised_by_its_he
     assert f"{moved}: taken as {guide} moved" in "\n".join(report.notices)
     assert (report.added, report.removed) == ([], [])
     assert list(_sections(notes / "guide.md")) == list(before) == [renamed.get(i, i) for i in ids]
+
+
+_NUMBERED_GUIDE = (
+    "# Security+ Study Notes\n\nMy notes for the exam.\n\n## 2.0 Threats\n\n### 2.2 Threat vectors\n\n"
+    "Threat vectors are the paths an attacker uses to reach a target system.\n\n### 2.3 Vulnerabilities\n\n"
+    "A vulnerability is a weakness that a threat can exploit to cause harm.\n"
+)
+
+
+def test_a_heading_s_section_number_is_no_part_of_its_title_and_a_reimport_keeps_the_ids_it_gave(
+    tmp_path: Path,
+) -> None:
+    guide = tmp_path / "guide" / "guide.md"
+    guide.parent.mkdir()
+    guide.write_text(_NUMBERED_GUIDE, encoding="utf-8")
+    notes = tmp_path / "notes"
+    import_guides([guide], notes)
+    imported = {note.id: note for note in load_sources(notes).notes}
+    assert [note.title for note in imported.values()] == ["Threat vectors", "Vulnerabilities"]
+    assert all(note.tags == ("threats",) for note in imported.values())
+    # an earlier cheatdeck kept "2.2 " in the title (and the id it slugs to): a re-import keeps those ids
+    renamed = _as_named_before(notes, {"threat-vectors": "2.2 Threat vectors"})
+    report = import_guides([guide], notes)
+    assert (report.added, report.removed, report.updated) == ([], [], [renamed["threat-vectors"]])
+    after = _sections(notes / "guide.md")
+    assert list(after) == [renamed["threat-vectors"], "vulnerabilities"]
+    assert after[renamed["threat-vectors"]].startswith("## Threat vectors {#2-2-threat-vectors}\n")
+    again = import_guides([guide], notes)
+    assert (again.added, again.removed, again.updated, again.written) == ([], [], [], [])
