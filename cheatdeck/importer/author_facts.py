@@ -362,24 +362,43 @@ def _key_value_lists(body: str) -> list[list[tuple[str, str]]]:
     return lists
 
 
+_NEXT_DEFINITION = re.compile(
+    r"(?<=[^\s\d][.;])\s+(?=(?:\*\*|__)[^*_\n]{1,60}(?:\*\*|__)(?:\s*\([^()\n]{1,40}\))?\s*[:—–])"
+)
+"""Where a second bold definition starts on the line of another: "**MTTR** – … . **MTBF** – …"."""
+
+
 def _definitions(body: str) -> list[tuple[str, str, str]]:
     """Return (term, aside, meaning) for each bullet that defines a bold term, and each paragraph that
-    opens with one (its meaning: the whole paragraph)."""
+    opens with one (its meaning: the paragraph up to the next line that opens a definition, as a glossary
+    written one term a line is; two on one line, "**MTTR** – … . **MTBF** – …", are two)."""
     found = []
-    lines = _outside_code(body, keep_blank=True)
+    lines = [
+        piece
+        for line in _outside_code(body, keep_blank=True)
+        for piece in (_NEXT_DEFINITION.split(line) if defined_term(line) else [line])
+    ]
+    defining = False  # the line before is a definition's (a paragraph of definitions, one a line)
     for number, line in enumerate(lines):
         defined = defined_term(line)
         if defined is None:
+            defining = defining and bool(line.strip())
             continue
         if not re.match(r"^\s*([-*+]|\d+[.)])\s", line):
-            if number and lines[number - 1].strip():
+            if number and lines[number - 1].strip() and not defining:
                 continue  # not the paragraph's first line
             rest = []
             for following in lines[number + 1 :]:
-                if not following.strip() or re.match(r"^\s*([-*+>|#]|\d+[.)])\s", following):
+                if (
+                    not following.strip()
+                    or re.match(r"^\s*([-*+>|#]|\d+[.)])\s", following)
+                    or defined_term(following)
+                    or following.rstrip().endswith(":")  # "Variants:" labels what comes next
+                ):
                     break
                 rest.append(following.strip())
             defined = (defined[0], defined[1], " ".join([defined[2], *rest]))
+            defining = True
         found.append(defined)
     return found
 

@@ -219,16 +219,40 @@ def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidat
     ]
 
 
+_SAYS = re.compile(
+    r"^(?:(?:is|are|means|refers to|stands for|denotes)\s+(?P<meaning>\S.*)"
+    r"|(?P<does>(?P<verb>[a-z]{3,}s)\s+\S.*))$"
+)
+"""What follows a bold term that opens a sentence saying what it is or does: "**Phishing** is a social
+engineering attack …", "**Non-repudiation** means …", "**Typosquatting** registers domain names …"."""
+_NOT_VERBS = frozenset(
+    {"this", "thus", "its", "his", "hers", "ours", "yours", "theirs", "was", "has", "does", "as", "us"}
+    | {"yes", "always", "across", "unless", "perhaps", "besides", "sometimes", "less", "plus", "versus"}
+    | {"whereas", "whose", "towards", "afterwards", "nevertheless", "regardless", "various", "previous"}
+)
+_PRONOUNS = frozenset({"this", "that", "these", "those", "it", "they", "there", "here", "which", "what"})
+
+
 def defined_term(line: str) -> tuple[str, str, str] | None:
     """Return (term, aside, meaning) of a line that defines a bold term ("- **Term** (aside) – meaning",
-    "**Term:** meaning"), or None (a label such as "**Note:**" defines nothing)."""
+    "**Term:** meaning", "**Term** is|means …", "**Term** registers …": the meaning without "is" or
+    "means", with the verb that says what it does), or None (a label such as "**Note:**" defines
+    nothing)."""
     match = _DEFINED.match(line)
-    if not match or not (match["colon"] or match["sep"]):
+    if not match:
         return None
+    meaning = match["meaning"].strip()
+    if not (match["colon"] or match["sep"]):
+        says = _SAYS.match(meaning)
+        if says is None or (says["verb"] and says["verb"] in _NOT_VERBS):
+            return None
+        if match["term"].strip().casefold() in _PRONOUNS:
+            return None
+        meaning = (says["meaning"] or says["does"]).strip()
     term = match["term"].strip()
     if not term or is_callout(term) or is_generic_title(term):
         return None
-    return term, (match["aside"] or "").strip(), match["meaning"].strip()
+    return term, (match["aside"] or "").strip(), meaning
 
 
 def is_callout(text: str) -> bool:

@@ -1,0 +1,89 @@
+"""`import` asks every key term a guide defines, in the shapes real guides define them:
+
+- a paragraph opening with a **bold** term and what it is or does ("**Non-repudiation** means …",
+  "**Typosquatting** registers …"): that term's card, never the section's summary;
+- **bold** definitions on consecutive lines of one paragraph, or two on one line ("**RTO (Recovery Time
+  Objective)** – …" then "**RPO …** – …"; "**MTTR** – … **MTBF** – …"): a card each;
+- a Pandoc / PHP Markdown Extra definition list ("Virus" then ": Malicious code …"): a card per term;
+- a list of plain terms and their definitions ("- Honeypot: a decoy system …"): a card per term.
+
+The guides are tests/fixtures/guides/security-plus/ (a CompTIA Security+ guide in a common GitHub shape) and
+tests/fixtures/guides/microbiology/ (a USMLE microbiology guide with the same shapes in another field, and an
+Obsidian callout). Each test imports them and reads the notes back with the loader and the deck's planner.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_import_shapes import Imported
+
+GUIDES = Path(__file__).parent / "fixtures" / "guides"
+SECURITY = GUIDES / "security-plus" / "security-plus.md"
+MICROBIOLOGY = GUIDES / "microbiology" / "usmle-microbiology.md"
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Imported]:
+    folder = tmp_path_factory.mktemp("key-terms")
+    return {
+        name: Imported(guide, folder / name)
+        for name, guide in (("security", SECURITY), ("microbiology", MICROBIOLOGY))
+    }
+
+
+def asked(guide: Imported, title: str) -> set[str]:
+    """The terms a note's facts ask: the parts a cloze hides, and X of each question "What is X?"."""
+    names = set(guide.hidden(title))
+    for question in guide.questions(title):
+        for opening in ("What is ", "What are ", "What does "):
+            if question.startswith(opening):
+                names.add(question.removeprefix(opening).removesuffix(" mean?").rstrip("?"))
+    return names
+
+
+def test_a_paragraph_opening_with_a_bold_term_and_what_it_is_or_does_asks_that_term(
+    imported: dict[str, Imported],
+) -> None:
+    security = imported["security"]
+    assert "Non-repudiation" in asked(security, "CIA Triad")
+    threats = security.notes["Threat vectors"]
+    # "**Phishing** is a social engineering attack …" is Phishing's card, not what "Threat vectors" is
+    assert "Phishing" not in threats.summary and "social engineering" not in threats.summary
+    assert {"Phishing", "Typosquatting"} <= asked(security, "Threat vectors")
+    microbiology = imported["microbiology"]
+    assert {"Peptidoglycan", "Teichoic acid"} <= asked(microbiology, "Cell envelope")
+    # the section's own sentence is still its summary
+    assert microbiology.notes["Cell envelope"].summary == (
+        "The layered boundary that separates a bacterium from its surroundings."
+    )
+
+
+def test_bold_definitions_on_the_lines_of_one_paragraph_are_each_asked(
+    imported: dict[str, Imported],
+) -> None:
+    security = imported["security"]
+    resilience = asked(security, "Resilience")
+    # "**MTBF** – mean time between failures": its card would spell its name; the report says so
+    report = "\n".join(security.report.lines())
+    assert all(
+        name in resilience or f"{name!r} in 'Resilience' makes no card" in report for name in ("MTTR", "MTBF")
+    )
+    assert resilience & {"MTTR", "MTBF"}
+    assert {name for name in resilience if name.startswith(("RTO", "RPO"))} == {
+        "RTO (Recovery Time Objective)",
+        "RPO (Recovery Point Objective)",
+    }
+    microbiology = imported["microbiology"]
+    testing = asked(microbiology, "Susceptibility testing")
+    assert "Breakpoint" in testing
+    assert "PAE" in testing or "'PAE' in 'Susceptibility testing' makes no card" in "\n".join(
+        microbiology.report.lines()
+    )
+    assert {name.split()[0] for name in testing} >= {"MIC", "MBC"}
+    for guide in imported.values():  # no card's answer holds a second definition
+        for note in guide.notebook.notes:
+            for fact in note.facts:
+                assert str(fact.text if fact.q is None else fact.a).count(" – ") == 0, fact
