@@ -12,6 +12,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cheatdeck.errors import Problem, SourceError
+from cheatdeck.hashing import fingerprint
 from cheatdeck.notes import yaml_help
 from cheatdeck.notes.kinds import BUILTIN, KIND_FIELDS, Kinds
 from cheatdeck.notes.model import Deck, Location, Note, Notebook, NotesFile, folded_words
@@ -67,12 +69,14 @@ def load_sources(source_dir: Path) -> Notebook:
     fields = {field.name: field.label for field in deck.fields} if deck is not None else {}
     reader = _NotesReader(_NoteRules(source_dir, kinds, has_base), names, problems, warnings, fields)
     _READ_FILES.keep_only(tree.files)
+    _CHECKED.keep_only(tree.files)
     for path in _note_files(source_dir, tree.files):
         document = _read_notes_file(path, problems, warnings)
         if document is None or _validate(NotesFile, document, problems, (), _shell(document.data)) is None:
             continue
+        checked = _CHECKED.of(document, reader.context)
         for index, raw_note in enumerate(document.data.get("notes") or ()):
-            reader.add(document, index, raw_note)
+            reader.add(document, index, raw_note, checked)
 
     notes = reader.notes
     if not notes and not problems:
@@ -137,8 +141,14 @@ class _NotesReader:
     locations: dict[str, Location] = field(default_factory=dict)
     places: dict[str, tuple[_Document, int]] = field(default_factory=dict)
 
-    def add(self, document: _Document, index: int, raw_note: Any) -> None:
-        """Validate the note at `notes[index]` of `document`, reporting its problems."""
+    @cached_property
+    def context(self) -> str:
+        """A digest of everything a note's own checks read besides its file: what `_CHECKED` keys on."""
+        return fingerprint((self.rules, self.names, self.fields))
+
+    def add(self, document: _Document, index: int, raw_note: Any, checked: _Checked) -> None:
+        """Validate the note at `notes[index]` of `document`, reporting its problems; `checked`: the
+        file's notes validated before (under the same rules), taken as they are."""
         raw_id = raw_note.get("id") if isinstance(raw_note, dict) else None
         if isinstance(raw_id, str) and raw_id in self.locations:
             self.problems.append(
@@ -153,20 +163,89 @@ class _NotesReader:
         if isinstance(raw_id, str):
             self.locations[raw_id] = Location(document.path, document.line_of(("notes", index)))
             self.places[raw_id] = (document, index)
-        note = _validate(
-            Note,
-            document,
-            self.problems,
-            ("notes", index),
-            raw_note,
-            {"kinds": self.names, "fields": self.fields},
-        )
+        kept = checked.get(index)
+        if kept is None:
+            kept = checked[index] = self._check(document, index, raw_note)
+        note, found = kept
         if note is None:
+            self.problems.extend(found)
             return
         self.notes.append(note)
-        self.problems.extend(_check_note(note, index, document, self.rules, self.warnings))
-        if self.rules.kinds is not None:
-            self.problems.extend(_check_required(note, index, document, self.rules.kinds))
+        # the media are checked every time: a picture may appear or go while its notes file stays as it was
+        self.problems.extend(_check_media(note, index, document, self.rules.source_dir, self.warnings))
+        self.problems.extend(found)
+
+    def _check(
+        self, document: _Document, index: int, raw_note: Any
+    ) -> tuple[Note | None, tuple[Problem, ...]]:
+        """The note at `notes[index]` validated (None if invalid) and its problems, its media's aside."""
+        found: list[Problem] = []
+        context = {"kinds": self.names, "fields": self.fields}
+        note = _validate(Note, document, found, ("notes", index), raw_note, context)
+        if note is not None:
+            found.extend(_check_note(note, index, document, self.rules))
+            if self.rules.kinds is not None:
+                found.extend(_check_required(note, index, document, self.rules.kinds))
+        return note, tuple(found)
+
+
+_Checked = dict[int, tuple[Note | None, tuple[Problem, ...]]]
+
+
+@dataclass
+class _CheckedFile:
+    document: _Document
+    context: str
+    notes: _Checked = field(default_factory=dict)  # by index in the file's `notes:`
+    lines: dict[int, dict[str, int]] | None = None  # per index, the line of each field (`_field_lines`)
+
+
+class _CheckedNotes:
+    """The notes of each file as last validated and checked (issue 26): a file read again with the same
+    text (the very same parsed document, see `_ReadFiles`) under the same deck (its kinds, fields and
+    rules) gives back the same `Note` objects and problems without validating them again. What spans
+    files (duplicate ids, related notes) and what lies outside the file (media) is checked on every load,
+    so a load reports exactly what a first one does. One entry per notes file of the folder; emptied by
+    `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, _CheckedFile] = {}
+
+    def cache_info(self) -> types.SimpleNamespace:
+        """How many files are kept (`maxsize`: the folder's files, so `forget_caches` clears it)."""
+        return types.SimpleNamespace(currsize=len(self.files), maxsize=len(self.files))
+
+    def cache_clear(self) -> None:
+        """Forget every file's notes."""
+        self.files.clear()
+
+    def keep_only(self, paths: Iterable[Path]) -> None:
+        """Forget the files no longer in the folder."""
+        for gone in set(self.files) - set(paths):
+            del self.files[gone]
+
+    def of(self, document: _Document, context: str) -> _Checked:
+        """The notes of `document` checked before under `context` (none if either changed since)."""
+        kept = self.files.get(document.path)
+        if kept is None or kept.document is not document or kept.context != context:
+            kept = self.files[document.path] = _CheckedFile(document, context)
+        return kept.notes
+
+    def lines_of(self, document: _Document) -> dict[int, dict[str, int]]:
+        """Per note index of `document`, the line of each of its fields (worked out once per document)."""
+        kept = self.files.get(document.path)
+        if kept is not None and kept.document is document and kept.lines is not None:
+            return kept.lines
+        per_note: dict[int, dict[str, int]] = {}
+        for loc, line in document.lines.items():
+            if len(loc) > 2 and loc[0] == "notes" and isinstance(loc[1], int):
+                per_note.setdefault(loc[1], {})[_format_loc(loc[2:])] = line
+        if kept is not None and kept.document is document:
+            kept.lines = per_note
+        return per_note
+
+
+_CHECKED = _CheckedNotes()
 
 
 def read_deck(source_dir: Path) -> Deck | None:
@@ -545,17 +624,12 @@ class _NoteRules:
     has_base: bool
 
 
-def _check_note(
-    note: Note, index: int, document: _Document, rules: _NoteRules, warnings: list[Problem]
-) -> Iterator[Problem]:
-    """Check what the schema cannot: rules that span fields or reach outside the file."""
+def _check_note(note: Note, index: int, document: _Document, rules: _NoteRules) -> Iterator[Problem]:
+    """Check what the schema cannot: rules that span fields (the media apart: `_check_media`)."""
 
     def problem(field: str, message: str) -> Problem:
-        return Problem(
-            document.path, document.line_of(("notes", index, field)), f"notes[{index}].{field}", message
-        )
+        return _note_problem(document, index, field, message)
 
-    yield from _check_media(note, rules.source_dir, problem, warnings)
     if note.id in note.related_ids:
         yield problem("related", "a note cannot be related to itself")
     entries = [frozenset(item.others) for item in note.related]
@@ -576,10 +650,20 @@ def _check_note(
             )
 
 
+def _note_problem(document: _Document, index: int, field: str, message: str) -> Problem:
+    return Problem(
+        document.path, document.line_of(("notes", index, field)), f"notes[{index}].{field}", message
+    )
+
+
 def _check_media(
-    note: Note, source_dir: Path, problem: Callable[[str, str], Problem], warnings: list[Problem]
+    note: Note, index: int, document: _Document, source_dir: Path, warnings: list[Problem]
 ) -> Iterator[Problem]:
     """Check the images the body shows, the formula's form and the note's own image."""
+
+    def problem(field: str, message: str) -> Problem:
+        return _note_problem(document, index, field, message)
+
     for src in image_sources(note.body) if "![" in note.body else ():
         if is_remote(src):
             warnings.append(problem("body", f"remote image {src} is not fetched; it is shown as a link"))
@@ -718,16 +802,8 @@ def _check_related(notes: list[Note], places: dict[str, tuple[_Document, int]]) 
 
 def _field_lines(places: dict[str, tuple[_Document, int]]) -> dict[str, tuple[int, dict[str, int]]]:
     """Return, per note id, its index and the line of each of its fields (one pass per file)."""
-    by_document: dict[int, dict[int, dict[str, int]]] = {}
-    for document, _ in places.values():
-        if id(document) not in by_document:
-            per_note: dict[int, dict[str, int]] = {}
-            for loc, line in document.lines.items():
-                if len(loc) > 2 and loc[0] == "notes" and isinstance(loc[1], int):
-                    per_note.setdefault(loc[1], {})[_format_loc(loc[2:])] = line
-            by_document[id(document)] = per_note
     return {
-        note_id: (index, by_document[id(document)].get(index, {}))
+        note_id: (index, _CHECKED.lines_of(document).get(index, {}))
         for note_id, (document, index) in places.items()
     }
 
