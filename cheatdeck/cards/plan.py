@@ -31,7 +31,7 @@ from cheatdeck.cards.markup import render_fragment
 from cheatdeck.hashing import content_hash, fingerprint, folder_texts
 from cheatdeck.notes.card_kinds import CLUE, SUMMARY, CardKind, cards_of_notetype
 from cheatdeck.notes.kinds import FORMULA_FIELD, KIND_FIELDS, LABELLED_FIELDS, TEXT_FIELDS
-from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook
+from cheatdeck.notes.model import CLOZE_SPAN, Deck, Fact, Note, Notebook
 from cheatdeck.notes.render import (
     UNSOURCED_HTML,
     UNSOURCED_NOTE,
@@ -380,26 +380,36 @@ class Clue:
 
 
 class ClueIndex:
-    """Deck-wide facts the reverse clues are judged against: which words are common, which clues repeat."""
+    """Deck-wide facts the reverse clues are judged against: which words are common, which clues repeat.
 
-    def __init__(self, notebook: Notebook):
+    `of_notes` and `frequency`, when given, are what `clue_words` and the words' counts over the notes
+    give (a `watch` save works them out from the last deck's, for the notes it changed: `_CardPlans`)."""
+
+    def __init__(
+        self,
+        notebook: Notebook,
+        of_notes: list[NoteWords] | None = None,
+        frequency: Counter[str] | None = None,
+    ):
         self.notebook = notebook
-        self.vendor = frozenset(word for text in notebook.deck.vendor_words for word in words(text))
-        frequency: Counter[str] = Counter()
-        for note in notebook.notes:
-            frequency.update(set(words(" ".join(_described(note)))))
+        self.vendor = vendor_words(notebook)
+        if of_notes is None:
+            of_notes = [clue_words(notebook, self.vendor, note) for note in notebook.notes]
+        if frequency is None:
+            frequency = Counter()
+            for item in of_notes:
+                frequency.update(item.described)
         self.frequency = frequency
         self.common_after = max(3, len(notebook.notes) // 20)
         self._keys: dict[str, dict[tuple[str, ...], list[str]]] = {"use_case": {}, "summary": {}}
-        for note in notebook.notes:
-            if has_reverse(notebook, note):
-                for field in ("use_case", "summary"):
-                    text = getattr(note, field)
-                    if text:
-                        self._keys[field].setdefault(self._key(text), []).append(note.id)
+        for item in of_notes:
+            for field, key in item.keys:
+                self._keys[field].setdefault(key, []).append(item.note.id)
+        self.read: dict[str, tuple[ClueRead, ...]] = {}
+        """What `choose` read of the deck for each note it chose for."""
 
     def _key(self, text: str) -> tuple[str, ...]:
-        return tuple(sorted(set(words(text)) - STOPWORDS - self.vendor))
+        return clue_key(text, self.vendor)
 
     def name(self, note: Note) -> Name:
         """Return the analysed name of a note."""
@@ -407,29 +417,102 @@ class ClueIndex:
 
     def candidates(self, note: Note) -> list[Clue]:
         """Return the clues a note could use, best first: its use case, then its summary."""
+        return [clue for clue, _ in self._candidates(note)]
+
+    def _candidates(self, note: Note) -> list[tuple[Clue, ClueRead]]:
         name = self.name(note)
+        name_words = name.words
         clues = []
         for field in ("use_case", "summary"):
             text = getattr(note, field)
             if not text:
                 continue
             content = [w for w in words(text) if w not in STOPWORDS and w not in self.vendor]
-            distinctive = sorted(
-                {
-                    w
-                    for w in content
-                    if w not in name.words and len(w) > 1 and self.frequency[w] - 1 < self.common_after
-                }
+            checked = frozenset(w for w in content if w not in name_words and len(w) > 1)
+            distinctive = self._distinctive(checked)
+            key = self._key(text)
+            shared = self._shared(field, key, note.id)
+            clues.append(
+                (
+                    Clue(note.id, field, text, leaked_words(text, name), distinctive, shared),
+                    ClueRead(field, key, checked, distinctive, shared),
+                )
             )
-            shared = tuple(other for other in self._keys[field].get(self._key(text), []) if other != note.id)
-            clues.append(Clue(note.id, field, text, leaked_words(text, name), tuple(distinctive), shared))
         return clues
+
+    def _distinctive(self, checked: frozenset[str]) -> tuple[str, ...]:
+        """The words (of those checked) that few notes use."""
+        return tuple(sorted(w for w in checked if self.frequency[w] - 1 < self.common_after))
+
+    def _shared(self, field: str, key: tuple[str, ...], note_id: str) -> tuple[str, ...]:
+        """The other notes whose clue of this field has this key."""
+        return tuple(other for other in self._keys[field].get(key, []) if other != note_id)
 
     def choose(self, note: Note) -> Clue | None:
         """Return the clue the reverse card uses, or None when no clue points at this note only."""
         if not has_reverse(self.notebook, note):
             return None
-        return next((clue for clue in self.candidates(note) if clue.usable), None)
+        consulted: list[ClueRead] = []
+        chosen = None
+        for clue, read in self._candidates(note):
+            consulted.append(read)
+            if clue.usable:
+                chosen = clue
+                break
+        self.read[note.id] = tuple(consulted)
+        return chosen
+
+    def still_reads(self, read: ClueRead, note_id: str) -> bool:
+        """True when a clue's distinctive words and the notes sharing it are, in this deck, what they were
+        when `read` was taken (so the note's choice of clue is the same)."""
+        return (
+            self._distinctive(read.checked) == read.distinctive
+            and self._shared(read.field, read.key, note_id) == read.shared
+        )
+
+
+@dataclass(frozen=True)
+class NoteWords:
+    """What one note gives the deck-wide `ClueIndex`, worked out from the note and the deck's settings
+    alone: the words it says (how many notes use a word), and its clues' keys (which clues repeat)."""
+
+    note: Note
+    described: frozenset[str]
+    keys: tuple[tuple[str, tuple[str, ...]], ...]  # (field, key) of each clue of a note making reverse cards
+
+
+@dataclass(frozen=True)
+class ClueRead:
+    """What a note's choice of reverse clue read of the other notes, for one clue it looked at: the words
+    whose frequency it read (and those of them few notes use), and the notes whose clue has its key."""
+
+    field: str
+    key: tuple[str, ...]
+    checked: frozenset[str]
+    distinctive: tuple[str, ...]
+    shared: tuple[str, ...]
+
+
+def vendor_words(notebook: Notebook) -> frozenset[str]:
+    """Return the deck's vendor words as `words` compares them (they count for nothing in a name)."""
+    return frozenset(word for text in notebook.deck.vendor_words for word in words(text))
+
+
+def clue_key(text: str, vendor: frozenset[str]) -> tuple[str, ...]:
+    """Return what makes two clues the same: their significant words, each once, sorted."""
+    return tuple(sorted(set(words(text)) - STOPWORDS - vendor))
+
+
+def clue_words(notebook: Notebook, vendor: frozenset[str], note: Note) -> NoteWords:
+    """Return what a note gives the clue index."""
+    keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    if has_reverse(notebook, note):
+        keys = tuple(
+            (field, clue_key(text, vendor))
+            for field in ("use_case", "summary")
+            if (text := getattr(note, field))
+        )
+    return NoteWords(note, frozenset(words(" ".join(_described(note)))), keys)
 
 
 def _described(note: Note) -> list[str]:
@@ -511,9 +594,9 @@ class CardPlan:
 class CardPlanner:
     """Plan the cards of a whole notebook: one deck-wide clue index, then each note."""
 
-    def __init__(self, notebook: Notebook):
+    def __init__(self, notebook: Notebook, clues: ClueIndex | None = None):
         self.notebook = notebook
-        self.clues = ClueIndex(notebook)
+        self.clues = ClueIndex(notebook) if clues is None else clues
 
     def plan(self, note: Note) -> CardPlan:
         """Return the cards a note makes under the deck's switches."""
@@ -680,19 +763,137 @@ def plan_source_notes(
     notebook: Notebook, media: dict[str, Path], templates: Path = SHIPPED_TEMPLATES
 ) -> list[PlannedNote]:
     """Plan every Anki note the sources make, contrast notes included (media files go into `media`)."""
-    planner = CardPlanner(notebook)
-    positions = {note.id: index for index, note in enumerate(notebook.notes)}
+    planner, plans = CARD_PLANS.plan(notebook)
     planned: list[PlannedNote] = []
     kept = NOTE_PLANS.for_build(notebook, templates)
-    for note in notebook.notes:
-        planned.extend(kept.plan(planner.plan(note), media, positions[note.id]))
+    for index, cards in enumerate(plans):
+        planned.extend(kept.plan(cards, media, index))
     kept.finish()
     if notebook.deck.cards.contrast:
+        positions = {note.id: index for index, note in enumerate(notebook.notes)}
         for contrast in planner.contrasts:
             if contrast.rows or contrast.sentences:
                 position = max(positions[note.id] for note in contrast.notes)
                 planned.append(contrast_note(notebook, contrast, position, templates))
     return planned
+
+
+@dataclass(frozen=True)
+class _KeptPlan:
+    """A note's card plan, with what it read of the deck: its own words, and its reverse clue's reads."""
+
+    words: NoteWords
+    cards: CardPlan
+    read: tuple[ClueRead, ...]
+    words_read: frozenset[str]
+    keys_read: frozenset[tuple[str, tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class _DeckPlanned:
+    """The last deck's card plans and the clue index's counts they were read from."""
+
+    deck: Deck  # the deck's settings: switches, kinds, vendor words
+    ids: tuple[str, ...]
+    frequency: Counter[str]
+    plans: dict[str, _KeptPlan]
+
+
+class _CardPlans:
+    """The card plans of the last deck planned (`CardPlanner.plan` of every note), each kept with what it
+    read of the other notes: a `watch` edit works out again the cards of the notes it changed, and of the
+    notes whose reverse clue reads what changed (a word's count, a clue's key), not every note's (issue 26).
+
+    A note's card plan is made from the note, the deck's settings (switches, kinds, vendor words) and, for
+    its reverse clue, how many notes use each word of the clues it looked at and which notes' clues have
+    the same key (`ClueRead`). A plan is kept while its note is equal, the settings are equal and every one
+    of those reads gives what it gave. Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.last: _DeckPlanned | None = None
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many notes' card plans are kept."""
+        return SimpleNamespace(currsize=len(self.last.plans) if self.last else 0, maxsize=1 << 20)
+
+    def cache_clear(self) -> None:
+        """Forget every card plan."""
+        self.last = None
+
+    def plan(self, notebook: Notebook) -> tuple[CardPlanner, list[CardPlan]]:
+        """Return a planner of this notebook and every note's card plan, in the notebook's order."""
+        last = self.last
+        if last is not None and not (last.deck is notebook.deck or last.deck == notebook.deck):
+            last = None  # other settings: every plan is made again
+        kept = last.plans if last is not None else {}
+        ids = tuple(note.id for note in notebook.notes)
+        same_notes = last is not None and last.ids == ids  # the same ids in the same order
+        vendor = vendor_words(notebook)
+        of_notes: list[NoteWords] = []
+        changed: list[tuple[NoteWords, NoteWords]] = []
+        for note in notebook.notes:
+            old = kept.get(note.id)
+            if old is not None and (old.words.note is note or old.words.note == note):
+                of_notes.append(old.words)
+                continue
+            item = clue_words(notebook, vendor, note)
+            of_notes.append(item)
+            if old is not None:
+                changed.append((old.words, item))
+        frequency = None
+        changed_words: set[str] = set()
+        changed_keys: set[tuple[str, tuple[str, ...]]] = set()
+        if last is not None and same_notes:
+            frequency = last.frequency.copy()
+            for old_words, item in changed:
+                frequency.subtract(old_words.described - item.described)
+                frequency.update(item.described - old_words.described)
+                changed_words |= old_words.described ^ item.described
+                changed_keys |= set(old_words.keys) ^ set(item.keys)
+            frequency = +frequency  # no word counted 0 times, as a count made afresh
+        index = ClueIndex(notebook, of_notes, frequency)
+        planner = CardPlanner(notebook, index)
+        plans: list[CardPlan] = []
+        made: dict[str, _KeptPlan] = {}
+        for note, item in zip(notebook.notes, of_notes, strict=True):
+            old = kept.get(note.id)
+            if (
+                old is not None
+                and old.words is item
+                and self._still(old, index, changed_words, changed_keys, same_notes)
+            ):
+                made[note.id] = old
+                plans.append(old.cards)
+                continue
+            cards = planner.plan(note)
+            read = index.read.get(note.id, ())
+            words_read = frozenset(word for one in read for word in one.checked)
+            made[note.id] = _KeptPlan(
+                item, cards, read, words_read, frozenset((one.field, one.key) for one in read)
+            )
+            plans.append(cards)
+        self.last = _DeckPlanned(notebook.deck, ids, index.frequency, made)
+        return planner, plans
+
+    @staticmethod
+    def _still(
+        old: _KeptPlan,
+        index: ClueIndex,
+        changed_words: set[str],
+        changed_keys: set[tuple[str, tuple[str, ...]]],
+        same_notes: bool,
+    ) -> bool:
+        """True when what a kept plan read of the deck is as it was: nothing it read changed (the same
+        notes, and none of its words or keys among those the changed notes changed), or, read again, the
+        same distinctive words and the same notes sharing each clue it looked at."""
+        if not old.read:
+            return True
+        if same_notes and old.words_read.isdisjoint(changed_words) and old.keys_read.isdisjoint(changed_keys):
+            return True
+        return all(index.still_reads(read, old.words.note.id) for read in old.read)
+
+
+CARD_PLANS = _CardPlans()
 
 
 class NotePlans:
@@ -705,6 +906,12 @@ class NotePlans:
 
     def __init__(self) -> None:
         self.kept: dict[str, tuple[PlannedNote, ...]] = {}
+        self.keys: dict[int, tuple[CardPlan, str, str]] = {}
+        """Each card plan's key, by the plan itself (kept alive here; a plan is never changed once made),
+        with the deck-wide part of the key it was taken under: `_CardPlans` hands an unchanged note's
+        plan out again, whose key need not be digested again."""
+        self.placed: dict[str, tuple[int, tuple[PlannedNote, ...]]] = {}
+        """The notes of each key as placed at an index of the notebook."""
 
     def cache_info(self) -> SimpleNamespace:
         """How many notes' plans are kept."""
@@ -713,6 +920,8 @@ class NotePlans:
     def cache_clear(self) -> None:
         """Forget every plan."""
         self.kept.clear()
+        self.keys.clear()
+        self.placed.clear()
 
     def for_build(self, notebook: Notebook, templates: Path) -> _NotePlanning:
         """What plans the notes of one deck: from the kept plans where the key holds."""
@@ -742,10 +951,17 @@ class _NotePlanning:
     templates: Path
     shared: str
     made: dict[str, tuple[PlannedNote, ...]] = dataclasses.field(default_factory=dict)
+    keys: dict[int, tuple[CardPlan, str, str]] = dataclasses.field(default_factory=dict)
+    placed: dict[str, tuple[int, tuple[PlannedNote, ...]]] = dataclasses.field(default_factory=dict)
 
     def plan(self, cards: CardPlan, media: dict[str, Path], index: int) -> list[PlannedNote]:
         """The Anki notes of one source note at `index` in the notebook (its media go into `media`)."""
-        key = hashlib.sha256(f"{self.shared}\0{fingerprint(cards)}".encode()).hexdigest()
+        known = self.plans.keys.get(id(cards))
+        if known is not None and known[0] is cards and known[1] == self.shared:
+            key = known[2]
+        else:
+            key = hashlib.sha256(f"{self.shared}\0{fingerprint(cards)}".encode()).hexdigest()
+        self.keys[id(cards)] = (cards, self.shared, key)
         kept = self.made.get(key)
         if kept is None:
             kept = self.plans.kept.get(key)
@@ -756,11 +972,15 @@ class _NotePlanning:
             if shown:  # a media file is read by content each time
                 return [replace(note, position=(index, note.position[1])) for note in kept]
         self.made[key] = kept
-        return [replace(note, position=(index, note.position[1])) for note in kept]
+        placed = self.plans.placed.get(key)
+        if placed is None or placed[0] != index:
+            placed = (index, tuple(replace(note, position=(index, note.position[1])) for note in kept))
+        self.placed[key] = placed
+        return list(placed[1])
 
     def finish(self) -> None:
         """Keep the plans of this deck (only: the notes of earlier edits are dropped)."""
-        self.plans.kept = self.made
+        self.plans.kept, self.plans.keys, self.plans.placed = self.made, self.keys, self.placed
 
 
 def _fragments_text(templates: Path) -> list[tuple[str, list[tuple[str, str]]]]:
