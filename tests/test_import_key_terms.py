@@ -14,6 +14,7 @@ Obsidian callout). Each test imports them and reads the notes back with the load
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,20 @@ def test_bold_definitions_on_the_lines_of_one_paragraph_are_each_asked(
         for note in guide.notebook.notes:
             for fact in note.facts:
                 assert str(fact.text if fact.q is None else fact.a).count(" – ") == 0, fact
+
+
+def test_a_definition_list_gives_a_card_per_term(imported: dict[str, Imported]) -> None:
+    security = imported["security"]
+    assert asked(security, "Indicators of malicious activity") == {"Virus", "Worm", "Trojan", "Ransomware"}
+    microbiology = imported["microbiology"]
+    assert asked(microbiology, "Gene transfer") == {"Transformation", "Conjugation", "Transduction"}
+    # the note's text keeps every definition, its term in bold
+    body = security.notes["Indicators of malicious activity"].body
+    assert "**Worm**: Self-replicating malware that spreads over the network without user action." in body
+    # the lines after a definition list keep their numbers: a notice names the guide's own line
+    for guide, path in ((security, SECURITY), (microbiology, MICROBIOLOGY)):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        named = re.findall(rf"{re.escape(str(path))}:(\d+): '([^']+)' in ", "\n".join(guide.report.lines()))
+        assert named
+        for number, term in named:
+            assert term in lines[int(number) - 1]

@@ -272,6 +272,7 @@ def _read_guide(path: Path, output: Path, root: Path, notices: list[str], vault:
     elif path.suffix.lower() not in _MARKDOWN_SUFFIXES:
         raise GuideError(f"{path}: not a guide cheatdeck can read (expected .md, .html or a folder)")
     else:
+        text = _definition_lists(text)
         text, tags = _read_obsidian(text, front["yaml"] if front else "", path, vault, notices, tags)
     text = _without_unsafe_links(text, path, notices)
     headings = markdown_headings(text)
@@ -344,6 +345,41 @@ def _with_aliases(text: str, names: list[str]) -> str:
     lines = text.split("\n")
     at = headings[0][1] if headings else len(lines)
     return "\n".join([*lines[:at], "", f"Also called: {', '.join(names)}.", "", *lines[at:]])
+
+
+_TERM_LINE = re.compile(r"^ {0,3}(?![-*+>|#:]\s|\d+[.)]\s|```|~~~|<)(?P<term>\S[^\n]{0,79}?)\s*$")
+_DEFINITION_LINE = re.compile(r"^ {0,3}:[ \t]+(?P<text>\S.*)$")
+
+
+def _definition_lists(text: str) -> str:
+    """Return a Markdown text with its definition lists (Pandoc's, PHP Markdown Extra's: a term on a line,
+    its definition on the next line or the one after, opening with ": ") written as a guide written in
+    Markdown defines a term, "**Term**: definition", as an HTML <dl> is read. Every line keeps its
+    number: the definition's lines are left blank, so the report names the guide's own lines."""
+    lines = text.split("\n")
+    fenced = False
+    for number, line in enumerate(lines):
+        if re.match(r"^ {0,3}(```|~~~)", line):
+            fenced = not fenced
+        term = _TERM_LINE.match(line)
+        if fenced or term is None or (number and lines[number - 1].strip()) or ":" in term["term"][-1:]:
+            continue
+        at = number + 1 + (number + 1 < len(lines) and not lines[number + 1].strip())
+        definition = _DEFINITION_LINE.match(lines[at]) if at < len(lines) else None
+        if definition is None or len(term["term"].split()) > 8:
+            continue
+        said = [definition["text"].strip()]
+        follow = at + 1
+        while follow < len(lines) and lines[follow].strip():
+            more = _DEFINITION_LINE.match(lines[follow])  # a second definition of the term
+            if more is None and not lines[follow].startswith((" ", "\t")):
+                break
+            said.append(f"; {more['text'].strip()}" if more else lines[follow].strip())  # or its next line
+            lines[follow] = ""
+            follow += 1
+        lines[number] = f"**{term['term'].strip()}**: {' '.join(said).replace(' ; ', '; ')}"
+        lines[at] = ""
+    return "\n".join(lines)
 
 
 def _heading_on_one_line(match: re.Match[str]) -> str:
