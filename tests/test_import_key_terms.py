@@ -105,3 +105,37 @@ def test_a_definition_list_gives_a_card_per_term(imported: dict[str, Imported]) 
         assert named
         for number, term in named:
             assert term in lines[int(number) - 1]
+
+
+def test_a_list_of_plain_terms_and_their_definitions_asks_every_term(imported: dict[str, Imported]) -> None:
+    security = imported["security"]
+    assert asked(security, "Deception technologies") == {"Honeypot", "Honeynet", "Honeyfile", "Honeytoken"}
+    assert asked(security, "Cloud models") >= {"IaaS", "PaaS", "SaaS"}
+    microbiology = imported["microbiology"]
+    assert asked(microbiology, "Virulence factors") == {"Protein A", "IgA protease", "M protein"}
+    # a list of short values is a table written as a list: each value is asked, as before
+    assert security.hidden("Threat vectors")[-4:] == [
+        "targets a specific person or group",
+        "targets executives",
+        "phishing over voice calls",
+        "phishing over SMS",
+    ]
+
+
+def test_one_list_s_terms_are_asked_in_one_form(imported: dict[str, Imported]) -> None:
+    security = imported["security"]
+    # "Physical: controls that limit physical access" says its name: asked "What is Physical?", and so is
+    # every other category of the list, never "[…]: controls implemented by systems" beside it
+    assert list(security.questions("Control Categories")) == [
+        "What is Technical?",
+        "What is Managerial?",
+        "What is Operational?",
+        "What is Physical?",
+    ]
+    assert not security.hidden("Control Categories")
+    microbiology = imported["microbiology"]  # "IgA protease: cleaves secretory IgA …" says its name
+    assert list(microbiology.questions("Virulence factors")) == [
+        "What is Protein A?",
+        "What is IgA protease?",
+        "What is M protein?",
+    ]

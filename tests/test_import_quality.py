@@ -534,9 +534,10 @@ def test_bold_terms_a_bullet_defines_and_q_a_lines_become_facts_in_the_authors_w
     notes = _import(tmp_path, guide)
     facts = notes["S3 storage classes"].facts
     assert [(fact.text, fact.q, fact.a) for fact in facts] == [
-        # a cloze's front would spell out its "IA" (the lint's front-leaks-answer): asked the other way
+        # a cloze's front would spell out its "IA" (the lint's front-leaks-answer): asked the other way,
+        # and the other term of its list too (one list, one form)
         (None, "What is S3 Standard-IA?", "Infrequent access, millisecond retrieval"),
-        ("==S3 Glacier Deep Archive==: cheapest, retrieval within 12 hours", None, None),
+        (None, "What is S3 Glacier Deep Archive?", "Cheapest, retrieval within 12 hours"),
         (None, "What is the largest object S3 stores?", "5 TB"),
     ]
 

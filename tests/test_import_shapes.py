@@ -78,8 +78,9 @@ def test_paragraphs_defining_bold_terms_give_a_card_per_term_and_no_term_card_of
 ) -> None:
     terraform = imported["terraform"]
     assert terraform.facts("Variables and outputs") == [
-        "==Input variables==: parameters for a module, declared with `variable` blocks",
-        # the definition says "output" and "values": the name is asked for its meaning instead
+        # the definition of Output values says "output" and "values": the name is asked for its meaning
+        # instead, and so is every term of the glossary (one glossary, one form)
+        "What are Input variables? — Parameters for a module, declared with `variable` blocks",
         "What are Output values? — Return values of a module, declared with `output` blocks",
         "What are Local values? — Named expressions used within a module, declared with `locals`",
     ]
@@ -94,12 +95,13 @@ def test_paragraphs_defining_bold_terms_give_a_card_per_term_and_no_term_card_of
         "`terraform apply -replace=ADDRESS` instead",
     ]
     accounting = imported["accounting"]  # "__Assets:__ …", "__Equity__ (net assets): …"
-    # "Equity: … the assets … its liabilities" would answer a cloze hiding "Assets": they are asked
+    # "Equity: … the assets … its liabilities" would answer a cloze hiding "Assets": they are asked, and
+    # so is Equity (one glossary, one form)
     assert accounting.facts("Elements of financial statements") == [
         "What are Assets? — A present economic resource controlled by the entity as a result of past events",
         "What are Liabilities? — Probable future sacrifices of economic benefits arising from present "
         "obligations of an entity",
-        "==Equity== (net assets): the residual interest in the assets of an entity after deducting its "
+        "What is Equity (net assets)? — The residual interest in the assets of an entity after deducting its "
         "liabilities",
     ]
     assert not accounting.term_card("Elements of financial statements")

@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from cheatdeck.cards.fragments import is_generic_title
 from cheatdeck.cards.lint import front_leaks, gives_figure
 from cheatdeck.cards.plan import STOPWORDS, answer_words, states_answer, words
 from cheatdeck.importer.obsidian import MAX_FACTS, MAX_HIDDEN_WORDS, highlight_facts
@@ -341,9 +342,12 @@ def _key_value_lists(body: str) -> list[list[tuple[str, str]]]:
     """Return each list all of whose items (top level, two or more) are "Key: value"."""
     lists: list[list[tuple[str, str]]] = []
     current: list[tuple[str, str]] | None = []
-    for line in [*body.split("\n"), ""]:
+    glossary = plain_terms(body.split("\n"))  # asked by its terms (`_definitions`)
+    for number, line in enumerate([*body.split("\n"), ""]):
         if re.match(r"^[-*+]\s", line):
             match = _KEY_VALUE.match(line.rstrip())
+            if number in glossary:
+                match = None
             if current is not None and match and len(match["key"].split()) <= 4:
                 current.append((match["key"].strip(), match["value"].strip()))
             else:
@@ -362,28 +366,86 @@ def _key_value_lists(body: str) -> list[list[tuple[str, str]]]:
     return lists
 
 
+_PLAIN_TERM = re.compile(
+    r"^[-*+]\s+(?P<term>[A-Za-z0-9][^:*_`\[\]()|=]{0,39}?)(?:\s*:|\s+[–—-])\s+(?P<meaning>\S.*?)\s*$"
+)
+"""A list item naming a term, plain, and its definition: "- Honeypot: a decoy system …", "- MD5 – …"."""
+_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s")
+
+
+def plain_terms(lines: list[str]) -> dict[int, tuple[str, str]]:
+    """Return, by line number, (term, meaning) for each item of a list of plain terms and their definitions
+    ("- Honeypot: a decoy system meant to attract attackers"): a list whose every item names a term of a
+    few words (or defines a **bold** one), each plain definition two words or more and one of them longer
+    than a cloze may hide. A list of short values is a table written as a list ("- Port: 22"), asked by
+    its values (`_key_value_lists`); a label ("Use cases: …") names no term."""
+    found: dict[int, tuple[str, str]] = {}
+    block: list[int] = []
+    for number, line in enumerate([*lines, "end"]):
+        if _ITEM.match(line) or (block and (not line.strip() or line.startswith((" ", "\t")))):
+            block.append(number)
+            continue
+        items = [at for at in block if _ITEM.match(lines[at])]
+        plain = {at: _PLAIN_TERM.match(lines[at].rstrip()) for at in items}
+        terms = {
+            at: (match["term"].strip(), match["meaning"].rstrip(".;"))
+            for at, match in plain.items()
+            if match and not defined_term(lines[at])
+        }
+        if (
+            len(items) >= 2
+            and terms
+            and all(at in terms or defined_term(lines[at]) for at in items)
+            and all(_names_a_term(term) and len(meaning.split()) >= 2 for term, meaning in terms.values())
+            and any(len(meaning.split()) > MAX_HIDDEN_WORDS for _, meaning in terms.values())
+        ):
+            found.update(terms)
+        block = []
+    return found
+
+
+def _names_a_term(term: str) -> bool:
+    """True for a list item's plain key that can be a term: a few words, no label ("Use cases", "Note")."""
+    return (
+        len(term.split()) <= 4
+        and not is_callout(term)
+        and not is_generic_title(term)
+        and not re.fullmatch(r"[\d\s.,%-]+", term)
+    )
+
+
 _NEXT_DEFINITION = re.compile(
     r"(?<=[^\s\d][.;])\s+(?=(?:\*\*|__)[^*_\n]{1,60}(?:\*\*|__)(?:\s*\([^()\n]{1,40}\))?\s*[:—–])"
 )
 """Where a second bold definition starts on the line of another: "**MTTR** – … . **MTBF** – …"."""
 
 
-def _definitions(body: str) -> list[tuple[str, str, str]]:
+def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, str, str]]:
     """Return (term, aside, meaning) for each bullet that defines a bold term, and each paragraph that
     opens with one (its meaning: the paragraph up to the next line that opens a definition, as a glossary
-    written one term a line is; two on one line, "**MTTR** – … . **MTBF** – …", are two)."""
-    found = []
+    written one term a line is; two on one line, "**MTTR** – … . **MTBF** – …", are two). `groups` gets
+    the number of each one's run: definitions with no other text between them (one list, one glossary)."""
+    found: list[tuple[str, str, str]] = []
+    groups = [] if groups is None else groups
+    group, gap, consumed = 0, False, -1
     lines = [
         piece
         for line in _outside_code(body, keep_blank=True)
         for piece in (_NEXT_DEFINITION.split(line) if defined_term(line) else [line])
     ]
+    plain = plain_terms(lines)
     defining = False  # the line before is a definition's (a paragraph of definitions, one a line)
     for number, line in enumerate(lines):
         defined = defined_term(line)
+        if number in plain:
+            defined = (plain[number][0], "", plain[number][1])
         if defined is None:
             defining = defining and bool(line.strip())
+            if line.strip() and number > consumed and not line.startswith((" ", "\t")):
+                gap = True  # other text: the next definition starts another run
             continue
+        if gap and found:
+            group, gap = group + 1, False
         if not re.match(r"^\s*([-*+]|\d+[.)])\s", line):
             if number and lines[number - 1].strip() and not defining:
                 continue  # not the paragraph's first line
@@ -398,8 +460,9 @@ def _definitions(body: str) -> list[tuple[str, str, str]]:
                     break
                 rest.append(following.strip())
             defined = (defined[0], defined[1], " ".join([defined[2], *rest]))
-            defining = True
+            defining, consumed = True, number + len(rest)
         found.append(defined)
+        groups.append(group)
     return found
 
 
@@ -415,16 +478,50 @@ def _defined_terms(
     answer, its first sentence answers it, else a cloze hides it if the definitions that say it speak of
     other things (as the lint judges: `_answer_on_another_back`). A term no card can ask honestly is
     added to `unasked` with why."""
-    facts: list[Any] = []
     unasked = [] if unasked is None else unasked
-    definitions = _definitions(body)
-    for term, aside, said in definitions:
+    groups: list[int] = []
+    definitions = _definitions(body, groups)
+    made: list[tuple[int, str, str, str, Any]] = []
+    for group, (term, aside, said) in zip(groups, definitions, strict=True):
         fact, why = _term_fact(term, aside, said.rstrip(".;"), definitions, title, summary)
         if fact is not None:
-            facts.append(fact)
+            made.append((group, term, aside, said.rstrip(".;"), fact))
         elif why:
             unasked.append((term, why))
+    return _in_one_form(made)
+
+
+def _in_one_form(made: list[tuple[int, str, str, str, Any]]) -> list[Any]:
+    """Return the facts of the defined terms, those of one run (one list, one glossary) in one form: where
+    some are asked "What is …?" and the others hide the term, every one is asked, if every one can be
+    (its answer short enough, its question honest); else each keeps its own."""
+    facts = [fact for *_, fact in made]
+    for group in {group for group, *_ in made}:
+        members = [index for index, (number, *_) in enumerate(made) if number == group]
+        forms = {_term_question(made[index][4]) for index in members}
+        if forms != {True, False}:
+            continue
+        asked = {
+            index: next(
+                (
+                    question
+                    for answer in (meaning, _first_sentence(meaning))
+                    if answer and (question := _asked_term(term, aside, answer))
+                ),
+                None,
+            )
+            for index, (_, term, aside, meaning, fact) in enumerate(made)
+            if index in members and not _term_question(fact)
+        }
+        if all(question is not None for question in asked.values()):
+            for index, question in asked.items():
+                facts[index] = question
     return facts
+
+
+def _term_question(fact: Any) -> bool:
+    """True for a fact asking what a term is ("What are Output values?")."""
+    return isinstance(fact, dict) and str(fact["q"]).startswith(("What is ", "What are "))
 
 
 def _term_fact(

@@ -30,7 +30,7 @@ from markdown_it.token import Token
 from pydantic import ValidationError
 
 from cheatdeck.cards.fragments import is_generic_title, is_numbered_case, is_overview_title
-from cheatdeck.importer.author_facts import MAX_ANSWER_WORDS, MAX_ROWS, author_facts
+from cheatdeck.importer.author_facts import MAX_ANSWER_WORDS, MAX_ROWS, author_facts, plain_terms
 from cheatdeck.importer.files import (
     Picture,
     drop_unsafe_links,
@@ -522,6 +522,7 @@ def _folded_list(guide: Guide, section: _Section, own: str, parent: Draft | None
         items is None
         or code_list_items(own)
         or all(defined_term(line) for line in own.split("\n") if line.strip())
+        or plain_terms(own.split("\n"))
     ):
         return False  # a list of terms and their meanings asks each meaning: a note of its own
     notices.append(f"{guide.name}:{section.start + 1}: {_listed(section, own, items, parent)}")
