@@ -18,7 +18,9 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cheatdeck.cli import main
 from tests.test_import_shapes import Imported
 
 GUIDES = Path(__file__).parent / "fixtures" / "guides"
@@ -139,3 +141,22 @@ def test_one_list_s_terms_are_asked_in_one_form(imported: dict[str, Imported]) -
         "What is IgA protease?",
         "What is M protein?",
     ]
+
+
+def test_a_table_s_examples_are_never_asked(imported: dict[str, Imported]) -> None:
+    # "| Type | Purpose | Example |": an example is one of many right answers, never the answer
+    types = imported["security"].facts("Control Types")
+    assert len(types) == 6 and not [fact for fact in types if "Example" in fact]
+    mechanisms = imported["microbiology"].facts("Mechanisms of action")
+    assert "Macrolides — Target: ==50S ribosomal subunit==" in mechanisms
+    assert len(mechanisms) == 4 and not [fact for fact in mechanisms if "Examples" in fact]
+
+
+def test_the_key_term_guides_pass_check_strict(imported: dict[str, Imported]) -> None:
+    # "| 21 | FTP | SFTP (22) / FTPS (990) |": a row's second answer says its first; one of them is asked
+    ports = imported["security"].facts("Common ports")
+    assert "21 — Protocol: ==FTP==" in ports and not [fact for fact in ports if "SFTP" in fact]
+    for name, guide in imported.items():
+        result = CliRunner().invoke(main, ["check", "--strict", "--source", str(guide.folder)])
+        assert result.exit_code == 0, (name, result.output)
+        assert "warning" not in result.output, (name, result.output)

@@ -46,6 +46,8 @@ _SUBJECT_HEADERS = frozenset(
 )
 """The first header cell of a table whose columns are the things compared ("| Feature | A | B |")."""
 MAX_COMPARED = 3  # a comparison table of more columns than this is reference material, not facts
+_EXAMPLES = re.compile(r"(?:examples?|e\.\s?g\.?|for (?:example|instance)|such as|samples?|instances?)", re.I)
+"""A table's column (or row) of examples: each is one of many right answers, never asked."""
 _QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?Q(?:uestion)?\s*[:.](?:\*\*|__)?\s*(?P<q>\S.*)$", re.I)
 _ANSWER = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?A(?:nswer)?\s*[:.](?:\*\*|__)?\s*(?P<a>\S.*)$", re.I)
 MIN_MEANING_WORDS = 3
@@ -166,7 +168,7 @@ def _rows(body: str, title: str, summary: str) -> list[Any]:
     question per row when a value is longer than a cloze may hide ("What does `terraform apply` do?");
     for a comparison table a fact per cell (`_compared`). None from a longer table or list."""
     for pairs, header in [*_two_column_tables(body), *((pairs, "") for pairs in _key_value_lists(body))]:
-        if not 2 <= len(pairs) <= MAX_ROWS:
+        if not 2 <= len(pairs) <= MAX_ROWS or _EXAMPLES.fullmatch(header.strip(" :")):
             continue
         long = any(len(value.split()) > MAX_HIDDEN_WORDS for _, value in pairs)
         if long and header:
@@ -175,12 +177,34 @@ def _rows(body: str, title: str, summary: str) -> list[Any]:
             labelled = [(f"{key} — {header}" if header else key, value) for key, value in pairs]
             facts = _cloze_rows(labelled, title, summary)
         if facts:
-            return facts
+            return _apart(facts)
     for table in _comparison_tables(body):
         facts = _compared(table, title, summary)
         if facts:
-            return facts
+            return _apart(facts)
     return []
+
+
+def _apart(facts: list[Any]) -> list[Any]:
+    """Return the facts of a table but those whose answer another's back already says, or whose back
+    says another's answer ("21 — Protocol: ==FTP==" beside "21 — Secure alternative: ==SFTP / FTPS=="):
+    one gives the other away, so the one of the earlier column is kept."""
+    kept: list[Any] = []
+    for fact in facts:
+        answer, back = _answer_and_back(fact)
+        if not any(
+            states_answer(other, answer) or states_answer(back, other_answer)
+            for other_answer, other in map(_answer_and_back, kept)
+        ):
+            kept.append(fact)
+    return kept
+
+
+def _answer_and_back(fact: Any) -> tuple[str, str]:
+    """Return a fact's answer and its back as plain text."""
+    if isinstance(fact, dict):
+        return str(fact["a"]), f"{fact['q']} — {fact['a']}"
+    return " ".join(_HIDDEN.findall(fact)), _HIDDEN.sub(r"\1", fact)
 
 
 def _cloze_rows(pairs: list[tuple[str, str]], title: str, summary: str) -> list[Any]:
@@ -287,6 +311,8 @@ def _compared(table: tuple[list[str], list[list[str]]], title: str, summary: str
             if not value or value.casefold() in _NO_ANSWER or not column:
                 continue
             thing, aspect = (column, row[0]) if columns_compared else (row[0], column)
+            if _EXAMPLES.fullmatch(aspect.strip(" :")):
+                continue  # an example is one of many right answers
             fact: Any = None
             if len(value.split()) <= MAX_HIDDEN_WORDS:
                 fact = honest_cloze(f"{thing} — {aspect}: ", value, "", title, summary)
