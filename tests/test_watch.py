@@ -225,9 +225,9 @@ def test_ctrl_c_ends_a_real_watch_with_status_0_after_a_short_start(scratch_sour
     assert start is not None and saved is not None, errors
     assert start.startswith("start: rebuilt aws-mls-c01.apkg, grid.csv, grid.html, cheatsheet.pdf ("), start
     assert watching_line == "watching source/ for saves (Ctrl-C to stop)"
-    assert saved.startswith(
-        "services.yaml: rebuilt aws-mls-c01.apkg (notes changed); cheatsheet.pdf (notes"
-    ), saved
+    assert saved.startswith("services.yaml: rebuilt aws-mls-c01.apkg, cheatsheet.pdf (notes changed) in "), (
+        saved
+    )
     assert (process.returncode, last) == (0, "stopped watching"), errors
     assert later in ([], ["services.yaml: nothing to rebuild: every output is up to date"]), later
     assert "Aborted" not in errors and "Traceback" not in errors, errors
@@ -237,12 +237,12 @@ def test_ctrl_c_ends_a_real_watch_with_status_0_after_a_short_start(scratch_sour
 def test_a_save_reads_the_notes_folder_once_and_builds_what_a_fresh_build_does(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`watch` builds twice per save (the quick outputs first): the second build takes the notebook the
-    first one read, as long as no file changed, and writes the bytes a fresh build writes."""
+    """A save reads the notes folder once (the quick outputs are written first, the slow ones after from
+    the same plan) and writes the bytes a fresh build writes."""
     from cheatdeck import forget_caches
     from cheatdeck.notes import sources
 
-    monkeypatch.setattr(watching, "SLOW_ARTEFACTS", ("grid",))  # two builds, no PDF laid out
+    monkeypatch.setattr(watching, "SLOW_ARTEFACTS", ("grid",))  # two commits, no PDF laid out
     loads: list[Path] = []
     load = sources.load_sources
     monkeypatch.setattr(sources, "load_sources", lambda folder: loads.append(folder) or load(folder))
@@ -300,18 +300,17 @@ def test_a_save_made_while_the_first_build_runs_is_built(scratch_source: Path, t
     assert lines[2].startswith("services.yaml: rebuilt aws-mls-c01.apkg (notes changed)"), lines
 
 
-def test_the_second_build_of_a_save_does_not_plan_the_deck_s_notes_again(
+def test_a_save_plans_the_deck_s_notes_once(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first build of a save plans every note's cards and writes the deck; the second one (for the
-    slow outputs) takes those planned notes, reconciled again against the lock the first build wrote, and
-    writes the bytes a `--force` build in a fresh process writes (the lock left as it is). A template
-    changed between two builds is planned again."""
+    """A save plans every note's cards once, writes the deck first and the slow outputs after from the
+    same plan: the bytes a `--force` build in a fresh process writes (the lock left as it is). A template
+    changed between two saves is planned again."""
     from cheatdeck import forget_caches
     from cheatdeck.anki import reconcile
     from cheatdeck.build.pipeline import build
 
-    monkeypatch.setattr(watching, "SLOW_ARTEFACTS", ("grid",))  # two builds, no PDF laid out
+    monkeypatch.setattr(watching, "SLOW_ARTEFACTS", ("grid",))  # two commits, no PDF laid out
     planned: list[Path] = []
     plan_source_notes = reconcile.plan_source_notes
 
@@ -330,9 +329,9 @@ def test_the_second_build_of_a_save_does_not_plan_the_deck_s_notes_again(
     first: list[BuildReport] = []
     assert isinstance(watching.build_once(options, lambda _: None, first.append), BuildReport)
     assert [path.suffix for path in first[0].written] == [".apkg"], first  # the deck and its lock
-    assert len(planned) == 2  # the edit is planned once, for both builds
+    assert len(planned) == 2  # the edit is planned once, for both commits
     lock_after = (scratch_source / LOCK_FILE).read_bytes()
-    assert lock_after != lock_before  # the edited note got a new time: the second build read a new lock
+    assert lock_after != lock_before  # the edited note got a new time: the grid prints its day
     forget_caches()
     build(replace(options, out=tmp_path / "fresh", force=True))
     assert len(planned) == 3

@@ -65,25 +65,82 @@ class BuildReport:
 _ATTEMPTS = 3  # builds planned again when a sync writes the lock while they run
 
 
-def build(options: BuildOptions) -> BuildReport:
+def build(
+    options: BuildOptions,
+    *,
+    later: tuple[str, ...] = (),
+    committed: Callable[[BuildReport], object] | None = None,
+) -> BuildReport:
     """Build every requested artefact whose inputs changed (all of them with `force`).
 
     If the lock changes while the build runs (a sync beside it deleted notes), nothing is written and
-    the build starts again from the new lock: a deck planned from the old one would ship them again."""
+    the build starts again from the new lock: a deck planned from the old one would ship them again.
+
+    `later`: artefacts written after the others, from the same plan, in a commit of their own (`watch`:
+    the deck and grid are out before the sheet's layout). The first commit's state lists them as pending,
+    and `committed` (if given) is called with its report; a failure after it keeps what it wrote. The
+    report returned is the second commit's (its `seconds`: from the first commit on)."""
     for _ in range(_ATTEMPTS - 1):
         try:
-            return _build(options)
+            return _build(options, later, committed)
         except InputMoved as moved:
             log.info("%s changed during the build (a sync?): building again", moved.path)
     try:
-        return _build(options)
+        return _build(options, later, committed)
     except InputMoved as moved:
         raise OutputError(
             f"{moved.path} kept changing during the build; nothing written, the previous outputs are kept"
         ) from None
 
 
-def _build(options: BuildOptions) -> BuildReport:
+@dataclass
+class _Planned:
+    """A build planned and ready to commit, in one go or in two (see `build`'s `later`)."""
+
+    options: BuildOptions
+    started: float
+    state: BuildState  # the state on disk: the last build's, then this build's first commit's
+    hasher: Hasher
+    inputs: str  # the inputs' fingerprint, taken before reading them
+    lock: bytes  # the lock on disk as the plan read it, then as the first commit left it
+    kinds: dict[str, str]
+    report: BuildReport
+    artefacts: list[Artefact]
+    lock_text: str
+    todo: list[Artefact]
+
+
+def _build(
+    options: BuildOptions,
+    later: tuple[str, ...] = (),
+    committed: Callable[[BuildReport], object] | None = None,
+) -> BuildReport:
+    planned = _prepare(options)
+    if isinstance(planned, BuildReport):  # up to date, or a dry run
+        return planned
+    names = [artefact.name for artefact in planned.artefacts]
+    second = [name for name in names if name in later]
+    first = [name for name in names if name not in later]
+    if not (first and second):
+        return _commit(planned, names, planned.options.pending)
+    quick_up_to_date = not planned.options.deleted_in_anki and _up_to_date(
+        replace(planned.options, artefacts=tuple(first)),
+        planned.state,
+        with_lock(planned.inputs, planned.lock),
+        planned.hasher,
+    )
+    report = planned.report
+    quick = _commit(planned, first, (*planned.options.pending, *second))
+    quick = replace(report, written=quick.written, unchanged=quick.unchanged, up_to_date=quick_up_to_date)
+    quick.why, quick.advice = dict(report.why), list(report.advice)
+    if committed is not None:
+        committed(quick)
+    planned.started = time.perf_counter()
+    return _commit(planned, second, planned.options.pending)
+
+
+def _prepare(options: BuildOptions) -> BuildReport | _Planned:
+    """Plan the build; an up-to-date build, or a dry run, stops here with its report."""
     started = time.perf_counter()
     check_options(options)
     lock_path = options.source / LOCK_FILE
@@ -111,33 +168,51 @@ def _build(options: BuildOptions) -> BuildReport:
         return report
     todo = [a for a in artefacts if options.force or not _intact(a, state, options.out, hasher)]
     day = report.printed_day
-    why = {
-        a.name: _why_rewritten(a, state, options, hasher, _made_from(a.name, kinds, planned_from, day))
-        for a in todo
-    }
-    report.unchanged = [a.name for a in artefacts if a not in todo]
+    for artefact in todo:
+        why = _why_rewritten(
+            artefact, state, options, hasher, _made_from(artefact.name, kinds, planned_from, day)
+        )
+        report.why.update({options.out / name: why for name in artefact.writers})
     report.advice += _font_notices(todo, options.templates)
-    lock = lock_bytes(options)
+    return _Planned(
+        options, started, state, hasher, inputs, planned_from, kinds, report, artefacts, lock_text, todo
+    )
+
+
+def _commit(planned: _Planned, names: list[str], pending: tuple[str, ...]) -> BuildReport:
+    """Write the planned artefacts `names` whose content changed (the lock with the deck) and the state,
+    all or nothing, unless the lock moved since it was read (`InputMoved`); leave `pending` listed as
+    not yet rebuilt. Return the report (the plan's own)."""
+    options, state, hasher, report = planned.options, planned.state, planned.hasher, planned.report
+    lock_path = options.source / LOCK_FILE
+    artefacts = [artefact for artefact in planned.artefacts if artefact.name in names]
+    todo = [artefact for artefact in planned.todo if artefact.name in names]
+    report.unchanged = [a.name for a in artefacts if a not in todo]
+    lock = planned.lock
     files: list[Writer] = []
-    if "deck" in options.artefacts and lock != lock_text.encode():
+    lock_text = planned.lock_text
+    if "deck" in names and lock != lock_text.encode():
         # The lock records what the deck gave Anki: only a deck build moves it, together with the deck.
         lock = lock_text.encode()
         files.append((lock_path, lambda tmp: _write_text(tmp, lock_text)))
-    new_state = BuildState(with_lock(inputs, lock), dict(state.stamps), dict(state.outputs), hasher.fresh)
+    new_state = BuildState(
+        with_lock(planned.inputs, lock), dict(state.stamps), dict(state.outputs), hasher.fresh
+    )
+    day = report.printed_day
     new_state.stamps.update({artefact.name: artefact.stamp for artefact in artefacts})
     new_state.stamps.update(
-        {_MADE_FROM.format(a.name): _made_from(a.name, kinds, lock, day) for a in artefacts}
+        {_MADE_FROM.format(a.name): _made_from(a.name, planned.kinds, lock, day) for a in artefacts}
     )
-    new_state.pending = sorted((set(state.pending) - set(options.artefacts)) | set(options.pending))
+    new_state.pending = sorted((set(state.pending) - set(names)) | set(pending))
     for artefact in todo:
         for name, write in artefact.writers.items():
             files.append((options.out / name, _recording(name, write, new_state, hasher)))
-            report.why[options.out / name] = why[artefact.name]
     if files or dump_state(new_state) != dump_state(state):
         files.append((options.out / STATE_FILE, lambda tmp: _write_text(tmp, dump_state(new_state))))
-    written = commit(options.out, files, unchanged={lock_path: planned_from})
+    written = commit(options.out, files, unchanged={lock_path: planned.lock})
+    planned.state, planned.lock = new_state, lock
     report.written = [path for path in written if path not in (lock_path, options.out / STATE_FILE)]
-    report.seconds = time.perf_counter() - started
+    report.seconds = time.perf_counter() - planned.started
     for path in report.written:
         log.info("wrote %s: %s", path, report.why[path])
     if report.unchanged:
@@ -433,9 +508,9 @@ def _unsafe_field_uses(template: str) -> list[tuple[int, str]]:
 
 
 class _Notebooks:
-    """The notebook the last build read, by its folder and the digest of its files: `watch` builds twice
-    per save (deck and grid first), and the second build does not read the notes folder again. Emptied
-    by `cheatdeck.forget_caches`, as the functools caches are."""
+    """The notebook the last build read, by its folder and the digest of its files: a build planned again
+    with the same notes (a sync moved the lock mid-build, a template was saved) does not read the notes
+    folder again. Emptied by `cheatdeck.forget_caches`, as the functools caches are."""
 
     def __init__(self) -> None:
         self.last: dict[tuple[Path, str], Notebook] = {}
@@ -468,11 +543,11 @@ _NOTEBOOKS = _Notebooks()
 
 class _SourceNotes:
     """The notes the last deck plan made from its notebook and templates, before reading the lock
-    (`reconcile.plan_notes`, most of a deck plan's time): `watch`'s second build of a save takes them
-    and reconciles them with the lock the first build wrote, as a fresh plan would. Kept only for the very
-    notebook `_NOTEBOOKS` handed out (same notes folder, same files), templates whose files had the
-    same digest before and after planning, and the same note types (code, but a version bump changes
-    them in one process). Emptied by `cheatdeck.forget_caches`."""
+    (`reconcile.plan_notes`, most of a deck plan's time): a build planned again from the same notes (a
+    sync moved the lock mid-build) takes them and reconciles them with the lock as it is now, as a fresh
+    plan would. Kept only for the very notebook `_NOTEBOOKS` handed out (same notes folder, same
+    files), templates whose files had the same digest before and after planning, and the same note types
+    (code, but a version bump changes them in one process). Emptied by `cheatdeck.forget_caches`."""
 
     def __init__(self) -> None:
         self.last: dict[tuple[Path, str], tuple[Notebook, object, SourceNotes]] = {}

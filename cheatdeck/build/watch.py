@@ -15,7 +15,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from cheatdeck import SHIPPED_TEMPLATES
@@ -28,7 +28,7 @@ Echo = Callable[[str], object]
 
 
 SLOW_ARTEFACTS = ("sheet",)
-"""Artefacts watch builds after the others, so the deck and grid of a save are ready within a second."""
+"""Artefacts watch writes after the others, so the deck and grid of a save are out within a second."""
 
 
 def build_once(
@@ -38,23 +38,24 @@ def build_once(
     outputs); never raise, so watching goes on after any failure (bad sources, a full disk, an unwritable
     out folder).
 
-    The quick artefacts come first; the sheet follows in a second build. Until it is written the build
-    state lists it as `pending`, and `between` (if given) is called with the quick build's report."""
-    quick = tuple(name for name in options.artefacts if name not in SLOW_ARTEFACTS)
+    The save is planned once. The quick artefacts are committed first; the sheet follows from the same
+    plan, in a commit of its own. Until it is written the build state lists it as `pending`, and
+    `between` (if given) is called with the first commit's report."""
     slow = tuple(name for name in options.artefacts if name in SLOW_ARTEFACTS)
-    first: BuildReport | None = None
-    if quick and slow:
-        attempt = _attempt(
-            replace(options, artefacts=quick, pending=slow), echo, f"{' and '.join(slow)} not rebuilt"
-        )
-        if isinstance(attempt, Exception):
-            return attempt
-        first = attempt
-        if not first.up_to_date and between is not None:
-            between(first)
-    result = _attempt(options, echo, "last good outputs kept")
-    if isinstance(result, BuildReport):
-        echo(describe_builds([report for report in (first, result) if report is not None]))
+    first: list[BuildReport] = []
+
+    def committed(quick: BuildReport) -> None:
+        first[:] = [quick]
+        if not quick.up_to_date and between is not None:
+            between(quick)
+
+    try:
+        result = build(options, later=slow, committed=committed)
+    except Exception as error:
+        written = ", ".join(path.name for report in first for path in report.written)
+        _tell_failure(error, options, echo, written, slow)
+        return error
+    echo(describe_builds([*first, result]))
     return result
 
 
@@ -73,20 +74,25 @@ def describe_builds(reports: list[BuildReport]) -> str:
     return f"rebuilt {told} in {seconds:.2f} s"
 
 
-def _attempt(options: BuildOptions, echo: Echo, kept: str) -> BuildReport | Exception:
-    """Run one build; on failure describe it (one problem: one line) and return the error."""
-    try:
-        return build(options)
-    except Exception as error:
-        failure = explain(error, options.source, kept)
-        if failure.internal:
-            logging.getLogger(__name__).debug("where it happened:", exc_info=error)
-        if len(failure.lines) == 1:
-            echo(f"{failure.lines[0]} ({failure.summary})")
-        else:
-            for line in (*failure.lines, failure.summary):
-                echo(line)
-        return error
+def _tell_failure(
+    error: Exception, options: BuildOptions, echo: Echo, written: str, slow: tuple[str, ...]
+) -> None:
+    """Describe a failed build (one problem: one line), and the files the save's first commit wrote
+    before it (`written`: their names), which stay (an error that says itself what became of the
+    outputs, "nothing written …", speaks of its own commit)."""
+    before = f"written before it: {written}"
+    kept = f"the last good {' and '.join(slow)} kept, {before}" if written else "last good outputs kept"
+    failure = explain(error, options.source, kept)
+    if failure.internal:
+        logging.getLogger(__name__).debug("where it happened:", exc_info=error)
+    summary = failure.summary
+    if written and before not in summary:
+        summary = f"{summary}; {before}"
+    if len(failure.lines) == 1:
+        echo(f"{failure.lines[0]} ({summary})")
+    else:
+        for line in (*failure.lines, summary):
+            echo(line)
 
 
 SETTLE_STEP = 0.2
