@@ -3,8 +3,8 @@ then the sheet is written from the same plan and committed. Every guarantee of a
 commit: all or nothing, the lock checked at the commit (a sync writing it mid-build: built again), the
 inputs fingerprinted before they are read, and a failure of the sheet keeps the deck and grid written.
 
-Most tests let the grid stand in for the sheet (`SLOW_ARTEFACTS`), so no PDF is laid out; the
-slow ones build the real sheet."""
+Most tests let the grid stand in for the sheet (`SLOW_ARTEFACTS`), so no PDF is laid out; the last
+one builds the real sheet. All but the first are in the slow tier (over a second each)."""
 
 from __future__ import annotations
 
@@ -119,6 +119,7 @@ def test_a_save_is_planned_once_and_commits_the_deck_before_the_slow_output(
     _same_as_cold(options, tmp_path / "fresh")
 
 
+@pytest.mark.slow  # 1.2–1.7 s on a busy machine
 def test_a_sync_writing_the_lock_between_the_commits_builds_the_rest_again(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grid_last: None
 ) -> None:
@@ -145,6 +146,7 @@ def test_a_sync_writing_the_lock_between_the_commits_builds_the_rest_again(
     _same_as_cold(options, tmp_path / "fresh")
 
 
+@pytest.mark.slow  # 1.2–1.7 s on a busy machine
 def test_a_sync_writing_the_lock_while_a_save_is_planned_writes_nothing_of_that_plan(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grid_last: None
 ) -> None:
@@ -167,6 +169,7 @@ def test_a_sync_writing_the_lock_while_a_save_is_planned_writes_nothing_of_that_
     _same_as_cold(options, tmp_path / "fresh")
 
 
+@pytest.mark.slow  # 1.2–1.7 s on a busy machine
 def test_a_save_made_between_the_commits_is_built_by_the_next_build(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grid_last: None
 ) -> None:
@@ -183,6 +186,7 @@ def test_a_save_made_between_the_commits_is_built_by_the_next_build(
     _same_as_cold(options, tmp_path / "fresh")
 
 
+@pytest.mark.slow  # 1.2–1.7 s on a busy machine
 def test_a_failure_of_the_slow_output_keeps_the_deck_written_and_says_so(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grid_last: None
 ) -> None:
@@ -215,6 +219,7 @@ def test_a_failure_of_the_slow_output_keeps_the_deck_written_and_says_so(
     _same_as_cold(options, tmp_path / "fresh")
 
 
+@pytest.mark.slow  # 1.2–1.7 s on a busy machine
 def test_a_failing_sheet_keeps_the_deck_and_grid_written_and_says_so(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
