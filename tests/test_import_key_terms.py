@@ -160,3 +160,32 @@ def test_the_key_term_guides_pass_check_strict(imported: dict[str, Imported]) ->
         result = CliRunner().invoke(main, ["check", "--strict", "--source", str(guide.folder)])
         assert result.exit_code == 0, (name, result.output)
         assert "warning" not in result.output, (name, result.output)
+
+
+def test_a_comparison_s_summary_is_never_one_side_each_side_s_sentence_asks_its_name(
+    imported: dict[str, Imported],
+) -> None:
+    security = imported["security"]
+    crypto = security.notes["Symmetric vs Asymmetric"]
+    assert "uses the same key" not in crypto.summary  # what symmetric encryption is, not the comparison
+    assert not security.term_card("Symmetric vs Asymmetric")
+    assert security.facts("Symmetric vs Asymmetric") == [
+        "==Symmetric== encryption uses the same key to encrypt and decrypt.",
+        "==Asymmetric== encryption uses a public/private key pair.",
+    ]
+    microbiology = imported["microbiology"]
+    assert not microbiology.term_card("Gram-positive vs Gram-negative")
+    assert microbiology.hidden("Gram-positive vs Gram-negative") == ["Gram-positive", "Gram-negative"]
+
+
+def test_a_reimport_of_the_unchanged_guides_writes_nothing_and_keeps_every_id(
+    imported: dict[str, Imported],
+) -> None:
+    from cheatdeck.importer.guide import import_guides
+
+    for name, guide in imported.items():
+        before = {path: path.read_bytes() for path in guide.folder.rglob("*") if path.is_file()}
+        report = import_guides([SECURITY if name == "security" else MICROBIOLOGY], guide.folder)
+        assert (report.written, report.added, report.updated, report.removed) == ([], [], [], [])
+        after = {path: path.read_bytes() for path in guide.folder.rglob("*") if path.is_file()}
+        assert after == before

@@ -27,13 +27,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import takewhile
 from typing import Any
 
 from cheatdeck.cards.fragments import is_generic_title
 from cheatdeck.cards.lint import front_leaks, gives_figure
 from cheatdeck.cards.plan import STOPWORDS, answer_words, states_answer, words
 from cheatdeck.importer.obsidian import MAX_FACTS, MAX_HIDDEN_WORDS, highlight_facts
-from cheatdeck.importer.summaries import CODE_ITEM, defined_term, is_callout, split_sentence
+from cheatdeck.importer.summaries import (
+    CODE_ITEM,
+    compared_sides,
+    defined_term,
+    is_callout,
+    split_sentence,
+)
 
 _LABEL_ENDS = frozenset(
     {"if", "when", "for", "with", "to", "in", "on", "by", "after", "before", "during", "until", "unless"}
@@ -77,6 +84,10 @@ def author_facts(
     if defined:
         found += defined
         said.append(f"{len(defined)} from bold terms a bullet or a paragraph defines")
+    sides = [fact for fact in _side_sentences(body, title, summary) if not _asked(fact, found)]
+    if sides:
+        found += sides
+        said.append(f"{len(sides)} from sentences opening with a thing the title compares")
     for label, proposed in (
         ("Q:/A: lines", _question_pairs(body)),
         ("bold words in bullets", _bold_in_bullets(body, title, summary)),
@@ -132,6 +143,33 @@ def honest_cloze(before: str, hidden: str, after: str, title: str, summary: str 
         else:
             return None
     return None
+
+
+def _side_sentences(body: str, title: str, summary: str) -> list[str]:
+    """Return, under a title comparing things ("Symmetric vs Asymmetric"), a cloze for each paragraph
+    whose first sentence opens with the name of one of them, hiding it: "==Symmetric== encryption uses
+    the same key …" (one a thing)."""
+    sides = compared_sides(title)
+    facts: list[str] = []
+    if not sides:
+        return facts
+    summary = "" if summary == title else summary  # the title standing in makes no term card
+    lines = _outside_code(body, keep_blank=True)
+    for number, line in enumerate(lines):
+        if (number and lines[number - 1].strip()) or not line.strip() or re.match(r"^\s*[-*+>|#<]", line):
+            continue
+        paragraph = " ".join(part.strip() for part in takewhile(str.strip, lines[number:]))
+        sentence = split_sentence(paragraph)[0]
+        for side in sides:
+            opening = re.match(rf"^((?:the|an?)\s+)?({re.escape(side)})(?=[\s,])", sentence, re.IGNORECASE)
+            if opening is None:
+                continue
+            fact = honest_cloze(opening[1] or "", opening[2], sentence[opening.end() :], title, summary)
+            if fact:
+                facts.append(fact)
+                sides.remove(side)
+            break
+    return facts
 
 
 def _bold_in_bullets(body: str, title: str, summary: str) -> list[str]:

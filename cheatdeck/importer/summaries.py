@@ -79,6 +79,11 @@ def choose_summary(body: str, title: str) -> Summary:
         candidates = [candidate for candidate in candidates if candidate.rank % 3 == 0]
     if not candidates:
         return Summary("", body, "its text defines the terms in it, and no sentence says what it is")
+    sides = compared_sides(title)
+    if sides:  # "Symmetric vs Asymmetric": what one of them is ("It is fast …") is not what they all are
+        candidates = [candidate for candidate in candidates if len(_sides_named(candidate.text, sides)) > 1]
+        if not candidates:
+            return Summary("", body, "it compares things, and no sentence says what they all are")
     best_rank = min(candidate.rank for candidate in candidates)  # the section's own text before its parts
     usable = [candidate for candidate in candidates if candidate.rank == best_rank][:_LOOK_AHEAD]
     names = {word.lower() for word in plain_words(title) if len(word) > 2}
@@ -94,6 +99,24 @@ def choose_summary(body: str, title: str) -> Summary:
         lines[start:stop] = chosen.rest.split("\n") if chosen.rest else []
         body = "\n".join(lines)
     return Summary(as_summary(chosen.text, listed=chosen.rank % 3 > 0), body, chosen.how)
+
+
+_VERSUS = re.compile(r"\s+(?:vs\.?|versus|v\.)\s+", re.IGNORECASE)
+
+
+def compared_sides(title: str) -> list[str]:
+    """Return the things a title compares ("Symmetric vs Asymmetric" → both), or [] for one that does not
+    name them as "A vs B"."""
+    sides = [side.strip(" :") for side in _VERSUS.split(title)]
+    if len(sides) < 2 or not all(side and len(side.split()) <= 5 for side in sides):
+        return []
+    return sides
+
+
+def _sides_named(text: str, sides: list[str]) -> list[str]:
+    """Return the compared things a sentence names (every word of the name, as a word of its own)."""
+    said = {word.casefold() for word in plain_words(text)}
+    return [side for side in sides if {word.casefold() for word in plain_words(side)} <= said]
 
 
 def _candidates(body: str, title: str) -> list[_Candidate]:
