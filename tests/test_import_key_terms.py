@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from cheatdeck.cli import main
-from tests.test_import_shapes import Imported
+from tests.test_import_shapes import Imported, _import_text
 
 GUIDES = Path(__file__).parent / "fixtures" / "guides"
 SECURITY = GUIDES / "security-plus" / "security-plus.md"
@@ -189,3 +189,25 @@ def test_a_reimport_of_the_unchanged_guides_writes_nothing_and_keeps_every_id(
         assert (report.written, report.added, report.updated, report.removed) == ([], [], [], [])
         after = {path: path.read_bytes() for path in guide.folder.rglob("*") if path.is_file()}
         assert after == before
+
+
+def test_a_sentence_that_only_ranks_the_topic_is_no_summary(
+    imported: dict[str, Imported], tmp_path: Path
+) -> None:
+    # "The CIA triad is the foundation of information security.": no answer a learner could give
+    security = imported["security"]
+    assert "foundation" not in security.notes["CIA Triad"].summary
+    assert not security.term_card("CIA Triad")
+    notes = _import_text(
+        tmp_path,
+        "# Networking notes\n\n## OSI model\n\nThe OSI model is a key concept in networking.\n\n"
+        "It splits communication into seven layers, from physical to application.\n\n"
+        "## Kernel\n\nThe kernel is the core of the operating system.\n\n"
+        "## Routing\n\nRouting is one of the most important topics of the exam.\n\n"
+        "- **Static routes**: entered by hand on each router by an administrator\n",
+    )
+    assert notes.notes["OSI model"].summary == (
+        "Splits communication into seven layers, from physical to application."
+    )
+    assert notes.notes["Kernel"].summary == "The core of the operating system."  # says what it is
+    assert not notes.term_card("Routing")

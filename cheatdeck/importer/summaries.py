@@ -79,6 +79,9 @@ def choose_summary(body: str, title: str) -> Summary:
         candidates = [candidate for candidate in candidates if candidate.rank % 3 == 0]
     if not candidates:
         return Summary("", body, "its text defines the terms in it, and no sentence says what it is")
+    candidates = [candidate for candidate in candidates if not _RANKS_ONLY.match(_plain(candidate.text))]
+    if not candidates:
+        return Summary("", body, "its only sentence says how much the topic matters, not what it is")
     sides = compared_sides(title)
     if sides:  # "Symmetric vs Asymmetric": what one of them is ("It is fast …") is not what they all are
         candidates = [candidate for candidate in candidates if len(_sides_named(candidate.text, sides)) > 1]
@@ -101,6 +104,17 @@ def choose_summary(body: str, title: str) -> Summary:
     return Summary(as_summary(chosen.text, listed=chosen.rank % 3 > 0), body, chosen.how)
 
 
+_RANKS_ONLY = re.compile(
+    r"^(?:(?:it|this|[^,;:]{1,60}?)\s+(?:is|are)\s+)?(?:one\s+of\s+)?(?:the|an?)\s+(?:most\s+|very\s+)?"
+    r"(?:(?:(?:important|key|fundamental|essential|basic|central|core|main|critical|crucial|major|big)\s+)+"
+    r"(?:concepts?|topics?|parts?|principles?|ideas?|components?|aspects?|areas?|things?|subjects?)"
+    r"|(?:(?:very|main|true|real|whole)\s+)?"
+    r"(?:foundation|basis|cornerstone|bedrock|backbone|pillar|building block|essence|heart)s?)"
+    r"\s+(?:of|in|for|to)\s+[^,;:()]{1,50}?[.!]?$",
+    re.IGNORECASE,
+)
+"""A sentence that only says how much the topic matters: "The CIA triad is the foundation of information
+security.", "… is a key concept in networking.": no answer a learner could give to "What is it?"."""
 _VERSUS = re.compile(r"\s+(?:vs\.?|versus|v\.)\s+", re.IGNORECASE)
 
 
