@@ -119,18 +119,59 @@ class Grid:
         return next((table.rows for table in self.tables if table.name == name), ())
 
 
+class _Rows:
+    """The grid's rows as the last grids made them, by table, group and note (the very note object, kept
+    with its row): a note a load gives back unchanged keeps its row object, whose digest
+    (`hashing.fingerprint`, the grid's cache keys) is then kept too (issue 26). Holds the rows of the last
+    whole grid and of the grids of subsets made since; emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str, int], tuple[Note, GridRow]] = {}
+        self.made: dict[tuple[str, str, int], tuple[Note, GridRow]] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many rows are kept."""
+        return SimpleNamespace(currsize=len(self.kept), maxsize=1 << 20)
+
+    def cache_clear(self) -> None:
+        """Forget every row."""
+        self.kept.clear()
+        self.made.clear()
+
+    def row(self, spec: GridTable, table: str, group: str, note: Note) -> GridRow:
+        """The row of `note` in the table `spec` (whose digest is `table`), in `group`."""
+        key = (table, group, id(note))
+        kept = self.made.get(key) or self.kept.get(key)
+        if kept is None or kept[0] is not note:
+            kept = (note, _row(spec, group, note))
+        self.made[key] = kept
+        return kept[1]
+
+    def finish(self, whole: bool) -> None:
+        """Keep the rows just made: instead of the others after a whole grid, beside them after a part."""
+        self.kept = self.made if whole else {**self.kept, **self.made}
+        self.made = {}
+
+
+_ROWS = _Rows()
+
+
 def grid_rows(notebook: Notebook, notes: tuple[Note, ...] | None = None) -> Grid:
     """Group and sort the grid rows (of `notes`, default all) so a learner scans them in seconds."""
     chosen = notebook.notes if notes is None else notes
-    return Grid(tuple(GridPart(spec, _table_rows(chosen, spec)) for spec in notebook.kinds.grid))
+    try:
+        return Grid(tuple(GridPart(spec, _table_rows(chosen, spec)) for spec in notebook.kinds.grid))
+    finally:
+        _ROWS.finish(whole=notes is None)
 
 
 def _table_rows(notes: tuple[Note, ...], spec: GridTable) -> tuple[GridRow, ...]:
     """Return a table's rows: each kind's notes in turn, sorted by group rank, group, `sort_by`, title."""
     rows: list[GridRow] = []
+    table = fingerprint(spec)
     for source in spec.rows:
         of_kind = [note for note in notes if note.kind == source.kind]
-        part = [_row(spec, source.group or _group(spec, note), note) for note in of_kind]
+        part = [_ROWS.row(spec, table, source.group or _group(spec, note), note) for note in of_kind]
         part.sort(
             key=lambda row: (
                 _rank(row.group, spec.group_order),

@@ -102,3 +102,41 @@ def test_a_build_compiles_no_template_the_last_one_compiled(
     build(options)  # the grid rendered again, with the templates compiled before
     assert "Edited." in (options.out / "grid.html").read_text(encoding="utf-8")
     assert compiled == []
+
+
+def test_a_load_after_an_edit_keeps_the_rows_of_unchanged_notes_and_their_digests(
+    scratch_source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grid's key is a digest of every row: after an edit, the rows of the notes a load gives back
+    unchanged (those of the other files) are the same objects, whose digests are kept, so the key reads
+    the rows of the edited file only."""
+    from cheatdeck import hashing
+    from cheatdeck.grid import grid_rows
+    from cheatdeck.notes.sources import load_sources
+
+    cheatdeck.forget_caches()
+    before = grid_rows(load_sources(scratch_source))
+    fingerprint = hashing.fingerprint(before)
+    services = scratch_source / "services.yaml"
+    text = services.read_text(encoding="utf-8")
+    assert text.count("use_case: uncover insights") == 1
+    services.write_text(
+        text.replace("use_case: uncover insights", "use_case: NLP, insights"), encoding="utf-8"
+    )
+    notebook = load_sources(scratch_source)
+    after = grid_rows(notebook)
+    old = {row.note.id: row for row in before.rows()}
+    changed = {row.note.id for row in after.rows() if row is not old[row.note.id]}
+    edited = {row.note.id for row in after.rows() if notebook.locations[row.note.id].path == services}
+    assert changed == edited and 0 < len(changed) < len(old) / 2
+    assert "NLP, insights" in after["services"][0].values[0] + after["services"][1].values[0]
+    fed: list[object] = []
+    feed = hashing._feed
+    monkeypatch.setattr(hashing, "_feed", lambda *args: fed.append(args[1]) or feed(*args))
+    assert hashing.fingerprint(after) != fingerprint
+    rows = len([value for value in fed if isinstance(value, cheatdeck.grid.GridRow)])
+    assert rows == len(after.rows()) and len(fed) - rows < 60 * len(changed) + 60
+    fed.clear()
+    assert hashing.fingerprint(after) != fingerprint and len(fed) < len(after.rows()) + 60
+    cheatdeck.forget_caches()
+    assert hashing.fingerprint(grid_rows(load_sources(scratch_source))) == hashing.fingerprint(after)
