@@ -211,3 +211,30 @@ def test_a_sentence_that_only_ranks_the_topic_is_no_summary(
     )
     assert notes.notes["Kernel"].summary == "The core of the operating system."  # says what it is
     assert not notes.term_card("Routing")
+
+
+NETWORK_TERMS = {  # a table of terms and their definitions, longer than a table of facts may be
+    "Latency": "the time a packet takes to travel from source to destination",
+    "Jitter": "the variation in delay between packets of one stream",
+    "Throughput": "the amount of data actually delivered per second",
+    "Bandwidth": "the maximum rate a link can carry",
+    "Packet loss": "the share of packets that never arrive",
+    "MTU": "the largest packet a link carries without fragmenting it",
+    "QoS": "prioritising some traffic over other traffic on a congested link",
+}
+
+
+def test_a_table_of_terms_and_definitions_asks_every_term(tmp_path: Path) -> None:
+    rows = "".join(f"| {term} | {meaning} |\n" for term, meaning in NETWORK_TERMS.items())
+    notes = _import_text(
+        tmp_path,
+        "# Networking notes\n\n## Glossary\n\n| Term | Definition |\n|------|------------|\n"
+        f"{rows}\n## Topologies\n\n| Topology | Meaning |\n|---|---|\n"
+        "| Star | every node connects to one central switch |\n"
+        "| Mesh | every node connects to every other node directly |\n| Bus | all nodes share one cable |\n",
+    )
+    assert asked(notes, "Glossary") == set(NETWORK_TERMS)
+    assert len(notes.notes["Glossary"].facts) == len(NETWORK_TERMS)
+    assert asked(notes, "Topologies") == {"Star", "Mesh", "Bus"}  # never "Star — Meaning?"
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes.folder)])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output

@@ -53,6 +53,8 @@ _SUBJECT_HEADERS = frozenset(
 )
 """The first header cell of a table whose columns are the things compared ("| Feature | A | B |")."""
 MAX_COMPARED = 3  # a comparison table of more columns than this is reference material, not facts
+_DEFINITION_HEADER = re.compile(r"(?:definitions?|descriptions?|explanations?|defined as|what it is)", re.I)
+"""The header of a table's second column when the table is a glossary: each row a term and its definition."""
 _EXAMPLES = re.compile(r"(?:examples?|e\.\s?g\.?|for (?:example|instance)|such as|samples?|instances?)", re.I)
 """A table's column (or row) of examples: each is one of many right answers, never asked."""
 _QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?Q(?:uestion)?\s*[:.](?:\*\*|__)?\s*(?P<q>\S.*)$", re.I)
@@ -206,7 +208,11 @@ def _rows(body: str, title: str, summary: str) -> list[Any]:
     question per row when a value is longer than a cloze may hide ("What does `terraform apply` do?");
     for a comparison table a fact per cell (`_compared`). None from a longer table or list."""
     for pairs, header in [*_two_column_tables(body), *((pairs, "") for pairs in _key_value_lists(body))]:
-        if not 2 <= len(pairs) <= MAX_ROWS or _EXAMPLES.fullmatch(header.strip(" :")):
+        if (
+            not 2 <= len(pairs) <= MAX_ROWS
+            or _EXAMPLES.fullmatch(header.strip(" :"))
+            or _DEFINITION_HEADER.fullmatch(header.strip(" :"))  # a glossary: `_definitions` asks it
+        ):
             continue
         long = any(len(value.split()) > MAX_HIDDEN_WORDS for _, value in pairs)
         if long and header:
@@ -287,8 +293,10 @@ def _asked_rows(pairs: list[tuple[str, str]], header: str, title: str) -> list[A
 
 def _row_question(key: str, header: str) -> str:
     """Return the question a table row asks: "What does KEY do?" under "What it does" ("What it means",
-    "What it requires" alike; "What it is": "What is KEY?"), else "KEY — Header?"."""
+    "Meaning", "What it requires" alike; "What it is": "What is KEY?"), else "KEY — Header?"."""
     what = re.fullmatch(r"what (?:it|this|they|each) (?P<verb>[a-z]+)", header.strip(), re.I)
+    if re.fullmatch(r"meanings?", header.strip(), re.I):  # "| Topology | Meaning |"
+        return f"What does {key} mean?"
     if what is None:
         return f"{key} — {header}?"
     verb = what["verb"].lower()
@@ -513,21 +521,42 @@ def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, 
         if not re.match(r"^\s*([-*+]|\d+[.)])\s", line):
             if number and lines[number - 1].strip() and not defining:
                 continue  # not the paragraph's first line
-            rest = []
-            for following in lines[number + 1 :]:
-                if (
-                    not following.strip()
-                    or re.match(r"^\s*([-*+>|#]|\d+[.)])\s", following)
-                    or defined_term(following)
-                    or following.rstrip().endswith(":")  # "Variants:" labels what comes next
-                ):
-                    break
-                rest.append(following.strip())
+            rest = _rest_of_definition(lines[number + 1 :])
             defined = (defined[0], defined[1], " ".join([defined[2], *rest]))
             defining, consumed = True, number + len(rest)
         found.append(defined)
         groups.append(group)
+    for pairs in _glossary_tables(body):
+        group += 1
+        found += [(term, "", meaning) for term, meaning in pairs]
+        groups += [group] * len(pairs)
     return found
+
+
+def _rest_of_definition(lines: list[str]) -> list[str]:
+    """Return the lines of a paragraph that go on a definition opening it: up to a blank line, a list,
+    a table, a heading, a line that opens another definition or a label ("Variants:")."""
+    rest = []
+    for following in lines:
+        if (
+            not following.strip()
+            or re.match(r"^\s*([-*+>|#]|\d+[.)])\s", following)
+            or defined_term(following)
+            or following.rstrip().endswith(":")
+        ):
+            break
+        rest.append(following.strip())
+    return rest
+
+
+def _glossary_tables(body: str) -> list[list[tuple[str, str]]]:
+    """Return the rows of each two-column table of terms and their definitions ("| Term | Definition |"):
+    a glossary of any length."""
+    return [
+        pairs
+        for pairs, header in _two_column_tables(body)
+        if len(pairs) >= 2 and _DEFINITION_HEADER.fullmatch(header.strip(" :"))
+    ]
 
 
 def _defined_terms(
