@@ -135,6 +135,12 @@ def test_one_list_s_terms_are_asked_in_one_form(imported: dict[str, Imported]) -
         "What is Physical?",
     ]
     assert not security.hidden("Control Categories")
+    # "Race condition: the outcome depends on the timing of events; TOCTOU … is a common example" is
+    # over fifteen words: its first clause answers, as the other vulnerabilities are asked
+    assert security.questions("Vulnerabilities")["What is Race condition?"] == (
+        "The outcome depends on the timing of events"
+    )
+    assert len(security.questions("Vulnerabilities")) == 4 and not security.hidden("Vulnerabilities")
     microbiology = imported["microbiology"]  # "IgA protease: cleaves secretory IgA …" says its name
     assert list(microbiology.questions("Virulence factors")) == [
         "What is Protein A?",

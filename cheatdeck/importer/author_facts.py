@@ -598,7 +598,7 @@ def _in_one_form(made: list[tuple[int, str, str, str, Any]]) -> list[Any]:
             index: next(
                 (
                     question
-                    for answer in (meaning, _first_sentence(meaning))
+                    for answer in (meaning, _first_sentence(meaning), _first_clause(meaning))
                     if answer and (question := _asked_term(term, aside, answer))
                 ),
                 None,
@@ -691,6 +691,13 @@ def _main_clause(meaning: str) -> str:
     if clause is None or len(first[: clause.start()].split()) < MIN_MEANING_WORDS:
         return ""
     return first[: clause.start()].rstrip(" ,;")
+
+
+def _first_clause(meaning: str) -> str:
+    """Return a definition's words before its first semicolon ("the outcome depends on the timing of
+    events; TOCTOU … is a common example"), or "" when it has none or they are under `MIN_MEANING_WORDS`."""
+    clause, semicolon, _ = meaning.partition(";")
+    return clause.strip() if semicolon and len(clause.split()) >= MIN_MEANING_WORDS else ""
 
 
 def _first_sentence(meaning: str) -> str:
