@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cheatdeck
 import cheatdeck.sheet.document
 from cheatdeck import SHIPPED_TEMPLATES
 from cheatdeck.build.pipeline import build
 from cheatdeck.options import BuildOptions
+from cheatdeck.sheet.document import FLOW_ITEM, _tidy_by_item, _tidy_spaces
 
 DECK = "id: items\ntitle: Items\n"
 
@@ -212,3 +215,42 @@ def test_a_macro_s_default_argument_is_read_into_the_item_s_key(tmp_path: Path) 
     assert render("Ann") == "<p>a by Ann</p>"
     assert render("Bob") == "<p>a by Bob</p>"
     cheatdeck.forget_caches()
+
+
+# what the tidy's two rules read, cut so that a match may run across a mark or stop just short of one
+_TIDY_PIECES = [
+    *(" ", "\n  ", "x", "<", ">", " <", "<b>", " <mark>", " <span class=a>", " <em", "</div>", "</p>"),
+    *("</h2>", "</td>", "</d", "iv>", "<!--", "-->", "<!-- item", " -->", FLOW_ITEM, FLOW_ITEM, FLOW_ITEM),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TIDY_PIECES), max_size=40))
+def test_tidying_item_by_item_gives_the_html_tidying_it_whole_gives(pieces: list[str]) -> None:
+    """The sheet's spaces are tidied item by item, each item's HTML once for its text (issue 26)."""
+    html = "".join(pieces)
+    assert _tidy_by_item(html) == _tidy_spaces(html)
+    assert _tidy_by_item(html) == _tidy_spaces(html)  # again, from what it kept
+
+
+def test_a_one_note_edit_tidies_that_note_s_item_only(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole sheet's HTML was tidied on every edit (fails on f6bbf90)."""
+    tidied: list[str] = []
+    tidy = cheatdeck.sheet.document._tidy_spaces
+
+    def keep(html: str) -> Any:
+        tidied.append(html)
+        return tidy(html)
+
+    monkeypatch.setattr(cheatdeck.sheet.document, "_tidy_spaces", keep)
+    _sheet_html(source, tmp_path)
+    assert any('id="note-concept-7"' in html for html in tidied)
+    tidied.clear()
+    notes = source / "notes.yaml"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("numbered 5 says", "numbered 5 now says"))
+    edited = _sheet_html(source, tmp_path)
+    assert any("numbered 5 now says" in html for html in tidied)
+    assert not [html for html in tidied if 'id="note-concept-7"' in html]  # an unchanged note's item
+    assert edited == _cold(source, tmp_path)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -54,6 +55,48 @@ inside the element, or dropped where CSS collapses it anyway, the text reads the
 
 def _tidy_spaces(html: str) -> str:
     return _SPACE_BEFORE_BLOCK_END.sub(r"\1", _SPACE_BEFORE_INLINE.sub(r"<\1\2> ", html))
+
+
+class _Tidied:
+    """Each item's HTML tidied (`_tidy_spaces`), by its text: an edit tidies the items it changed. Emptied
+    by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, str] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many items' HTML are kept."""
+        return SimpleNamespace(currsize=len(self.kept), maxsize=1 << 15)
+
+    def cache_clear(self) -> None:
+        """Forget every item's."""
+        self.kept.clear()
+
+    def tidy(self, html: str) -> str | None:
+        """`_tidy_spaces(html + FLOW_ITEM)`, or None where a rule's match might run past the mark's end."""
+        tidied = self.kept.get(html)
+        if tidied is None:
+            if len(self.kept) >= self.cache_info().maxsize:
+                self.kept.clear()
+            tidied = self.kept[html] = _tidy_spaces(html + FLOW_ITEM)
+        return tidied if tidied.endswith(">") else None
+
+
+_TIDIED = _Tidied()
+
+
+def _tidy_by_item(html: str) -> str:
+    """`_tidy_spaces(html)`, cut after each FLOW_ITEM mark and each cut tidied once for its text. The same:
+    a cut ends with the mark's ">", and still ends with a ">" once tidied, so no match of either rule runs
+    across it (each match ends at its first ">", and the block rule's spaces are just before a tag) and the
+    rules read each cut as they read it whole. Else the HTML is tidied whole."""
+    *cuts, last = html.split(FLOW_ITEM)
+    if len(cuts) < 2:
+        return _tidy_spaces(html)
+    tidied = [_TIDIED.tidy(cut) for cut in cuts]
+    if None in tidied:
+        return _tidy_spaces(html)
+    return "".join(tidied) + _tidy_spaces(last)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -446,7 +489,7 @@ def _sheet_renderer(
         remember = ITEMS.remember(environment, template, values, in_grid)  # `unlisted` reads in_grid
         html = template.render(**values, remember_item=remember)
         remember.finish()
-        return _tidy_spaces(html)
+        return _tidy_by_item(html)
 
     return render, [Chapter(tuple(sections), starts_page=False)] if sections else []
 
