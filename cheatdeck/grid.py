@@ -7,12 +7,16 @@ Cells come from the sources only: a field a note leaves out is an empty cell, ne
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
+from jinja2 import BaseLoader
 from markupsafe import Markup
 
 from cheatdeck.hashing import fingerprint, folder_texts
@@ -37,6 +41,11 @@ from cheatdeck.outputs import (
     write_text,
 )
 from cheatdeck.templating import format_day, make_environment
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from jinja2.nodes import Node
+    from jinja2.runtime import Context
 
 _LINE_BREAK = re.compile(r"[^\S\r\n]*[\r\n]+\s*")
 CSV_COLUMNS = ("table", "group", "name", *(field.name for field in LABELLED_FIELDS), "note_id")
@@ -212,12 +221,25 @@ CSV_BYTE_ORDER_MARK = "\ufeff"
 
 
 def render_grid_csv(grid: Grid) -> str:
-    """Return the grid as CSV text with a header row and LF line endings."""
+    """Return the grid as CSV text with a header row and LF line endings; each row's line is taken from
+    the last render when the row is the same (by content)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    csv.writer(buffer, lineterminator="\n").writerow(CSV_COLUMNS)
+    made: dict[str, str] = {}
     for row in grid.rows():
-        writer.writerow({column: neutralise_cell(value) for column, value in row.cells().items()})
+        key = fingerprint(row)
+        line = made.get(key) or _ROW_TEXTS.csv.get(key) or csv_line(row)
+        made[key] = line
+        buffer.write(line)
+    _ROW_TEXTS.csv = made
+    return buffer.getvalue()
+
+
+def csv_line(row: GridRow) -> str:
+    """Return one row of the grid as a line of CSV (each cell a spreadsheet would run made text)."""
+    buffer = io.StringIO()
+    cells = row.cells()
+    csv.writer(buffer, lineterminator="\n").writerow([neutralise_cell(cells[name]) for name in CSV_COLUMNS])
     return buffer.getvalue()
 
 
@@ -234,26 +256,215 @@ def render_grid_html(
     notebook: Notebook, templates: Path, changed: int, sheet_name: str, grid: Grid | None = None
 ) -> str:
     """Render the standalone grid page (of `grid`, if already computed); each name links to its note in
-    the cheat sheet PDF."""
+    the cheat sheet PDF. A row the template wraps in `remember_row` is taken from the last render when
+    everything it is made from is the same (see `RowsHtml`)."""
+    from jinja2 import pass_context
+
     environment = make_environment(templates)
+    sources = _SourcesSeen(environment.loader)
+    environment.loader = sources
     environment.filters["inline"] = lambda text: Markup(render_inline(text))
     environment.globals.update(unsourced_globals())
-    return environment.get_template("grid.html.j2").render(
+    rows = RowsHtml(environment, sources, _ROW_TEXTS.html)
+
+    def remember_row(context: Context, *args: object, caller: Callable[..., str]) -> Markup:
+        return rows.remember(context, *args, caller=caller)
+
+    environment.globals[ROW_CALL] = pass_context(remember_row)
+    html = environment.get_template("grid.html.j2").render(
         deck=notebook.deck,
         grid=grid if grid is not None else grid_rows(notebook),
         note_href=lambda note: f"{sheet_name}#note-{note.id}",
         changed=format_day(changed),
     )
+    _ROW_TEXTS.html = rows.made
+    return html
 
 
 def unsourced_globals() -> dict[str, object]:
-    """Return what the grid templates need to mark an unsourced value and explain the mark once."""
+    """Return what the grid templates need to mark an unsourced value and explain the mark once, and
+    `remember_row` (here: each row rendered every time; the grid page keeps them, `render_grid_html`)."""
     return {
         "unsourced_mark": Markup(UNSOURCED_HTML),
         "unsourced_group_mark": Markup(UNSOURCED_GROUP_HTML),
         "unsourced_note": f"{UNSOURCED_MARK} {UNSOURCED_MEANING[:1].upper()}{UNSOURCED_MEANING[1:]}"
         " (after a name: the value the row is grouped by).",
+        ROW_CALL: _render_row,
     }
+
+
+ROW_CALL = "remember_row"
+"""What `_grid.html.j2` wraps each row's markup in (`{% call(row, columns) remember_row(row,
+table.columns) %}`): the markup reads the caller's arguments and the context, not the template's loop
+variables."""
+
+
+def _render_row(*args: object, caller: Callable[..., str]) -> Markup:
+    """Render a row's markup (the one place it is rendered)."""
+    return Markup(caller(*args))
+
+
+class _SourcesSeen(BaseLoader):
+    """A loader that remembers the text of each template it gave (the text Jinja compiled): a row's key
+    holds the text of the template that wrote it, exactly as it ran (None: it changed during the render)."""
+
+    def __init__(self, loader: BaseLoader | None) -> None:
+        assert loader is not None
+        self.loader = loader
+        self.seen: dict[str, str | None] = {}
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        """The template's text, as the wrapped loader reads it."""
+        source, filename, uptodate = self.loader.get_source(environment, template)
+        self.seen[template] = source if self.seen.get(template, source) == source else None
+        return source, filename, uptodate
+
+
+class RowsHtml:
+    """`remember_row` for one render of the grid page: a row's HTML is kept under a key of everything it
+    is made from (issue 26): the caller's arguments (the row, with its note; the table's columns), the
+    text of the template that wraps it, cheatdeck's code, and each value of the context its markup reads
+    (found in the template, its macros followed: `note_href`, `unsourced_mark` …). A row whose markup
+    reads what a key cannot hold (a loop variable of the template, a variable it sets, an included
+    template) is rendered every time: the cache only ever saves time, never changes a byte."""
+
+    def __init__(self, environment: Environment, sources: _SourcesSeen, kept: dict[str, Markup]) -> None:
+        self.environment, self.sources, self.kept = environment, sources, kept
+        self.made: dict[str, Markup] = {}
+        self.prefixes: dict[tuple[int, str], tuple[object, str]] = {}
+
+    def remember(self, context: Context, *args: object, caller: Callable[..., str]) -> Markup:
+        """The row's HTML: kept, or rendered now (`context`: the render's; `args`: the call's)."""
+        function = getattr(caller, "_func", None)  # the call's markup, compiled in the template that wrote it
+        name = getattr(function, "__globals__", {}).get("name")
+        site = getattr(getattr(function, "__code__", None), "co_firstlineno", None)  # which of its calls
+        prefix = self._prefix(context, name) if isinstance(name, str) and site is not None else ""
+        if not prefix:
+            return _render_row(*args, caller=caller)
+        key = hashlib.sha256(f"{prefix}\0{site}\0{fingerprint(args)}".encode()).hexdigest()
+        html = self.made.get(key) or self.kept.get(key)
+        if html is None:
+            html = _render_row(*args, caller=caller)
+        self.made[key] = html
+        return html
+
+    def _prefix(self, context: Context, name: str) -> str:
+        kept = self.prefixes.get((id(context), name))
+        if kept is not None and kept[0] is context:
+            return kept[1]
+        prefix = self._prefix_of(context, name)
+        self.prefixes[(id(context), name)] = (context, prefix)
+        return prefix
+
+    def _prefix_of(self, context: Context, name: str) -> str:
+        from jinja2.utils import missing
+
+        from cheatdeck.outputs import code_digest
+
+        source = self.sources.seen.get(name)
+        reads = row_reads(self.environment, source) if source is not None else None
+        if reads is None:
+            return ""
+        values = []
+        for read in sorted(reads):
+            value = context.resolve_or_missing(read)
+            values.append((read, "\0missing" if value is missing else value))
+        return fingerprint((code_digest(), name, source, values))
+
+
+class _RowTexts:
+    """The grid rows' HTML (`RowsHtml`) and CSV lines as the last render made them, by key: a one-row
+    edit renders one row. Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.html: dict[str, Markup] = {}
+        self.csv: dict[str, str] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many rows are kept (those of the last render)."""
+        return SimpleNamespace(currsize=len(self.html) + len(self.csv), maxsize=1 << 20)
+
+    def cache_clear(self) -> None:
+        """Forget every row."""
+        self.html.clear()
+        self.csv.clear()
+
+
+_ROW_TEXTS = _RowTexts()
+_READS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], frozenset[str] | None] = {}
+
+
+def row_reads(environment: Environment, source: str) -> frozenset[str] | None:
+    """The names of the context a template's `remember_row` markup reads (its macros' too), or None if
+    it reads what a key cannot hold: a variable of the template (a loop's, a `set`), the enclosing
+    `loop`, another template."""
+    key = (source, tuple(sorted(environment.filters)), tuple(sorted(environment.globals)))
+    if key not in _READS:
+        if len(_READS) >= 8:
+            _READS.clear()
+        _READS[key] = _row_reads(environment, source)
+    return _READS[key]
+
+
+_UNKEYED = frozenset({"loop", "caller", "self", "super", "varargs", "kwargs"})
+
+
+def _row_reads(environment: Environment, source: str) -> frozenset[str] | None:
+    from jinja2 import nodes
+
+    tree = environment.parse(source)
+    macros = {macro.name: macro for macro in tree.find_all(nodes.Macro)}
+    assigned = {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
+    calls = [
+        block
+        for block in tree.find_all(nodes.CallBlock)
+        if isinstance(block.call.node, nodes.Name) and block.call.node.name == ROW_CALL
+    ]
+    uses = [name for name in tree.find_all(nodes.Name) if name.name == ROW_CALL]
+    if len(uses) != len(calls):
+        return None  # `remember_row` called otherwise than as a call block: its markup is not known here
+    names: set[str] = set()
+    for block in calls:
+        call = block.call
+        if (
+            call.kwargs
+            or call.dyn_args
+            or call.dyn_kwargs
+            or _reads_templates([*block.body, *block.defaults])
+        ):
+            return None
+        names |= _free_names(environment, [*block.body, *block.defaults]) - {arg.name for arg in block.args}
+    followed: set[str] = set()
+    while pending := (names & macros.keys()) - followed:
+        for name in pending:
+            followed.add(name)
+            macro = macros[name]
+            if _reads_templates([*macro.body, *macro.defaults]):
+                return None
+            own = {arg.name for arg in macro.args} | {"caller"}
+            names |= _free_names(environment, [*macro.body, *macro.defaults]) - own
+    names -= followed
+    if names & (assigned | _UNKEYED):
+        return None  # read from a variable the template sets or loops over: not the context's
+    return frozenset(names)
+
+
+def _free_names(environment: Environment, body: Iterable[Node]) -> set[str]:
+    from jinja2 import meta, nodes
+
+    template = nodes.Template(
+        [nodes.Output([node]) if isinstance(node, nodes.Expr) else node for node in body]
+    )
+    template.set_environment(environment)
+    return set(meta.find_undeclared_variables(template))
+
+
+def _reads_templates(body: Iterable[Node]) -> bool:
+    """Whether markup reads another template (its text is not in the key)."""
+    from jinja2 import nodes
+
+    kinds = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block)
+    return any(isinstance(node, kinds) or any(True for _ in node.find_all(kinds)) for node in body)
 
 
 def one_line(text: str) -> str:
