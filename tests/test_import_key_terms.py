@@ -244,3 +244,53 @@ def test_a_table_of_terms_and_definitions_asks_every_term(tmp_path: Path) -> Non
     assert asked(notes, "Topologies") == {"Star", "Mesh", "Bus"}  # never "Star — Meaning?"
     result = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes.folder)])
     assert result.exit_code == 0 and "warning" not in result.output, result.output
+
+
+OTHER_SHAPES = """# Security notes
+
+## Social engineering
+
+Social engineering manipulates people into breaking security procedures.
+
+- **Pretexting**
+  - Inventing a scenario to obtain information from a target.
+- **Baiting**
+  - Leaving infected media where a victim will find and use it.
+
+## Physical attacks
+
+*Tailgating*: following an authorised person through a secure door without badging in.
+
+*Shoulder surfing*: watching someone enter a password or PIN over their shoulder.
+
+## Voice and text
+
+> [!definition] Vishing
+> Phishing carried out over voice calls, often with a spoofed caller ID.
+
+> [!note] Smishing
+> Phishing carried out by SMS text messages to a mobile phone.
+
+> [!tip]
+> Both are social engineering over another channel than email.
+
+## Request forgery
+
+- CSRF - cross-site request forgery, which tricks a browser into sending an authenticated request
+- SSRF - server-side request forgery, which makes a server fetch an address the attacker chose
+
+## Recovery objectives
+
+RTO - the maximum acceptable time to restore a service after an outage.
+RPO - the maximum acceptable amount of data loss, measured in time.
+"""
+
+
+def test_a_glossary_written_without_bold_is_asked_and_never_the_summary(tmp_path: Path) -> None:
+    notes = _import_text(tmp_path, OTHER_SHAPES)
+    # "- CSRF - cross-site request forgery, which …": no item says what the section is
+    assert "CSRF" not in notes.notes["Request forgery"].summary
+    assert asked(notes, "Request forgery") == {"CSRF", "SSRF"}
+    # one term a line, with no bullet: "RTO - the maximum acceptable time …"
+    assert "RTO" not in notes.notes["Recovery objectives"].summary
+    assert asked(notes, "Recovery objectives") == {"RTO", "RPO"}

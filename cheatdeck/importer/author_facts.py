@@ -30,15 +30,16 @@ from collections import Counter
 from itertools import takewhile
 from typing import Any
 
-from cheatdeck.cards.fragments import is_generic_title
 from cheatdeck.cards.lint import front_leaks, gives_figure
 from cheatdeck.cards.plan import STOPWORDS, answer_words, states_answer, words
-from cheatdeck.importer.obsidian import MAX_FACTS, MAX_HIDDEN_WORDS, highlight_facts
+from cheatdeck.importer.obsidian import MAX_FACTS, highlight_facts
 from cheatdeck.importer.summaries import (
     CODE_ITEM,
+    MAX_HIDDEN_WORDS,
     compared_sides,
     defined_term,
     is_callout,
+    plain_terms,
     split_sentence,
 )
 
@@ -436,54 +437,6 @@ def _key_value_lists(body: str) -> list[list[tuple[str, str]]]:
     if current and len(current) >= 2:
         lists.append(current)
     return lists
-
-
-_PLAIN_TERM = re.compile(
-    r"^[-*+]\s+(?P<term>[A-Za-z0-9][^:*_`\[\]()|=]{0,39}?)(?:\s*:|\s+[–—-])\s+(?P<meaning>\S.*?)\s*$"
-)
-"""A list item naming a term, plain, and its definition: "- Honeypot: a decoy system …", "- MD5 – …"."""
-_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s")
-
-
-def plain_terms(lines: list[str]) -> dict[int, tuple[str, str]]:
-    """Return, by line number, (term, meaning) for each item of a list of plain terms and their definitions
-    ("- Honeypot: a decoy system meant to attract attackers"): a list whose every item names a term of a
-    few words (or defines a **bold** one), each plain definition two words or more and one of them longer
-    than a cloze may hide. A list of short values is a table written as a list ("- Port: 22"), asked by
-    its values (`_key_value_lists`); a label ("Use cases: …") names no term."""
-    found: dict[int, tuple[str, str]] = {}
-    block: list[int] = []
-    for number, line in enumerate([*lines, "end"]):
-        if _ITEM.match(line) or (block and (not line.strip() or line.startswith((" ", "\t")))):
-            block.append(number)
-            continue
-        items = [at for at in block if _ITEM.match(lines[at])]
-        plain = {at: _PLAIN_TERM.match(lines[at].rstrip()) for at in items}
-        terms = {
-            at: (match["term"].strip(), match["meaning"].rstrip(".;"))
-            for at, match in plain.items()
-            if match and not defined_term(lines[at])
-        }
-        if (
-            len(items) >= 2
-            and terms
-            and all(at in terms or defined_term(lines[at]) for at in items)
-            and all(_names_a_term(term) and len(meaning.split()) >= 2 for term, meaning in terms.values())
-            and any(len(meaning.split()) > MAX_HIDDEN_WORDS for _, meaning in terms.values())
-        ):
-            found.update(terms)
-        block = []
-    return found
-
-
-def _names_a_term(term: str) -> bool:
-    """True for a list item's plain key that can be a term: a few words, no label ("Use cases", "Note")."""
-    return (
-        len(term.split()) <= 4
-        and not is_callout(term)
-        and not is_generic_title(term)
-        and not re.fullmatch(r"[\d\s.,%-]+", term)
-    )
 
 
 _NEXT_DEFINITION = re.compile(

@@ -30,7 +30,7 @@ from markdown_it.token import Token
 from pydantic import ValidationError
 
 from cheatdeck.cards.fragments import is_generic_title, is_numbered_case, is_overview_title
-from cheatdeck.importer.author_facts import MAX_ANSWER_WORDS, MAX_ROWS, author_facts, plain_terms
+from cheatdeck.importer.author_facts import MAX_ANSWER_WORDS, MAX_ROWS, author_facts
 from cheatdeck.importer.files import (
     Picture,
     drop_unsafe_links,
@@ -56,7 +56,7 @@ from cheatdeck.importer.obsidian import (
     statement_note,
 )
 from cheatdeck.importer.structure import REFERENCE_SECTION, outline, title_heading
-from cheatdeck.importer.summaries import choose_summary, code_list_items, defined_term
+from cheatdeck.importer.summaries import choose_summary, code_list_items, defined_term, plain_terms
 from cheatdeck.notes.kinds import BUILTIN, Kinds
 from cheatdeck.notes.markdown_sources import (
     NOTE_HEADING,

@@ -21,10 +21,9 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from cheatdeck.importer.summaries import as_summary, split_sentence
+from cheatdeck.importer.summaries import MAX_HIDDEN_WORDS, as_summary, split_sentence
 
 MAX_FACTS = 3
-MAX_HIDDEN_WORDS = 6  # a longer highlight makes no cloze (the lint's limit for a hidden part)
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp")
 _EMBED = re.compile(r"!\[\[(?P<target>[^\]|#]*)(?:#(?P<heading>[^\]|]*))?(?:\|(?P<alias>[^\]]*))?\]\]")
 _LINK = re.compile(r"(?<!!)\[\[(?P<target>[^\]|#]*)(?:#(?P<heading>[^\]|]*))?(?:\|(?P<alias>[^\]]*))?\]\]")

@@ -46,6 +46,7 @@ CODE_ITEM = re.compile(
     r"(?P<meaning>[^\s`:=—–→-].*?)\s*[.;]?$"
 )
 """A list item that is `code` (or several) and what it means: "- `~>` pessimistic constraint: …"."""
+MAX_HIDDEN_WORDS = 6  # a longer part makes no cloze (the lint's limit for a hidden part)
 _LOOK_AHEAD = 4  # how many usable sentences are weighed for one that defines
 MAX_LIST_ITEMS = 4  # a label's list is summarised by at most this many items
 
@@ -79,7 +80,12 @@ def choose_summary(body: str, title: str) -> Summary:
         candidates = [candidate for candidate in candidates if candidate.rank % 3 == 0]
     if not candidates:
         return Summary("", body, "its text defines the terms in it, and no sentence says what it is")
-    candidates = [candidate for candidate in candidates if not _RANKS_ONLY.match(_plain(candidate.text))]
+    plain = {term for term, _ in plain_terms(body.split("\n")).values()}  # "CSRF - …" defines CSRF
+    candidates = [
+        candidate
+        for candidate in candidates
+        if not _RANKS_ONLY.match(_plain(candidate.text)) and not _defines_one_of(candidate.text, plain)
+    ]
     if not candidates:
         return Summary("", body, "its only sentence says how much the topic matters, not what it is")
     sides = compared_sides(title)
@@ -115,6 +121,13 @@ _RANKS_ONLY = re.compile(
 )
 """A sentence that only says how much the topic matters: "The CIA triad is the foundation of information
 security.", "… is a key concept in networking.": no answer a learner could give to "What is it?"."""
+
+
+def _defines_one_of(text: str, terms: set[str]) -> bool:
+    """True for a sentence that opens with one of the terms a plain glossary defines ("CSRF - …")."""
+    return any(re.match(rf"{re.escape(term)}(?:\s*:|\s+[–—-])\s", text) for term in terms)
+
+
 _VERSUS = re.compile(r"\s+(?:vs\.?|versus|v\.)\s+", re.IGNORECASE)
 
 
@@ -254,6 +267,86 @@ def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidat
         _Candidate(item, "the first list item that is a sentence", rank=3 * part + 2)
         for item in sentences[:1]
     ]
+
+
+_PLAIN_TERM = re.compile(
+    r"^[-*+]\s+(?P<term>[A-Za-z0-9][^:*_`\[\]()|=]{0,39}?)(?:\s*:|\s+[–—-])\s+(?P<meaning>\S.*?)\s*$"
+)
+"""A list item naming a term, plain, and its definition: "- Honeypot: a decoy system …", "- MD5 – …"."""
+_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s")
+
+
+def plain_terms(lines: list[str]) -> dict[int, tuple[str, str]]:
+    """Return, by line number, (term, meaning) for each item of a list of plain terms and their definitions
+    ("- Honeypot: a decoy system meant to attract attackers"): a list whose every item names a term of a
+    few words (or defines a **bold** one), each plain definition two words or more and one of them longer
+    than a cloze may hide. A list of short values is a table written as a list ("- Port: 22"), asked by
+    its values (`author_facts._key_value_lists`); a label ("Use cases: …") names no term. A paragraph of
+    two lines or more, each a term, a dash and its definition ("RTO - the maximum acceptable time …"), is
+    such a list written without bullets."""
+    found = _dashed_lines(lines)
+    block: list[int] = []
+    for number, line in enumerate([*lines, "end"]):
+        if number in found:
+            continue
+        if _ITEM.match(line) or (block and (not line.strip() or line.startswith((" ", "\t")))):
+            block.append(number)
+            continue
+        items = [at for at in block if _ITEM.match(lines[at])]
+        plain = {at: _PLAIN_TERM.match(lines[at].rstrip()) for at in items}
+        terms = {
+            at: (match["term"].strip(), match["meaning"].rstrip(".;"))
+            for at, match in plain.items()
+            if match and not defined_term(lines[at])
+        }
+        if (
+            len(items) >= 2
+            and terms
+            and all(at in terms or defined_term(lines[at]) for at in items)
+            and all(_names_a_term(term) and len(meaning.split()) >= 2 for term, meaning in terms.values())
+            and any(len(meaning.split()) > MAX_HIDDEN_WORDS for _, meaning in terms.values())
+        ):
+            found.update(terms)
+        block = []
+    return found
+
+
+def _names_a_term(term: str) -> bool:
+    """True for a list item's plain key that can be a term: a few words, no label ("Use cases", "Note")."""
+    return (
+        len(term.split()) <= 4
+        and not is_callout(term)
+        and not is_generic_title(term)
+        and not re.fullmatch(r"[\d\s.,%-]+", term)
+    )
+
+
+_DASHED = re.compile(r"^(?P<term>[A-Za-z0-9][^:*_`\[\]()|=]{0,39}?)\s+[–—-]\s+(?P<meaning>\S.*?)\s*$")
+
+
+def _dashed_lines(lines: list[str]) -> dict[int, tuple[str, str]]:
+    """Return (term, meaning) by line number for each line of a paragraph whose every line (two or more)
+    is a term of a few words, a dash and a definition of three words or more."""
+    found: dict[int, tuple[str, str]] = {}
+    paragraph: list[int] = []
+    for number, line in enumerate([*lines, ""]):
+        if line.strip():
+            paragraph.append(number)
+            continue
+        matches = {at: _DASHED.match(lines[at].strip()) for at in paragraph}
+        if len(paragraph) >= 2 and all(
+            match and _names_a_term(match["term"]) and len(match["meaning"].split()) >= 3
+            for match in matches.values()
+        ):
+            found.update(
+                {
+                    at: (match["term"].strip(), match["meaning"].rstrip(".;"))
+                    for at, match in matches.items()
+                    if match
+                }
+            )
+        paragraph = []
+    return found
 
 
 _SAYS = re.compile(
