@@ -294,3 +294,17 @@ def test_a_glossary_written_without_bold_is_asked_and_never_the_summary(tmp_path
     # one term a line, with no bullet: "RTO - the maximum acceptable time …"
     assert "RTO" not in notes.notes["Recovery objectives"].summary
     assert asked(notes, "Recovery objectives") == {"RTO", "RPO"}
+
+
+def test_a_term_in_italics_under_a_bullet_or_in_a_callout_is_asked(tmp_path: Path) -> None:
+    notes = _import_text(tmp_path, OTHER_SHAPES)
+    # "- **Pretexting**" with its definition on the bullet under it
+    assert asked(notes, "Social engineering") == {"Pretexting", "Baiting"}
+    assert notes.notes["Social engineering"].summary.startswith("Manipulates people")
+    # "*Tailgating*: following …": a term in italics, never the section's summary
+    assert asked(notes, "Physical attacks") == {"Tailgating", "Shoulder surfing"}
+    assert "Tailgating" not in notes.notes["Physical attacks"].summary
+    # an Obsidian callout titled by a term and saying what it is; a tip's title is no term
+    assert asked(notes, "Voice and text") == {"Vishing", "Smishing"}
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes.folder)])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output

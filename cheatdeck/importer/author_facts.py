@@ -30,6 +30,7 @@ from collections import Counter
 from itertools import takewhile
 from typing import Any
 
+from cheatdeck.cards.fragments import is_generic_title
 from cheatdeck.cards.lint import front_leaks, gives_figure
 from cheatdeck.cards.plan import STOPWORDS, answer_words, states_answer, words
 from cheatdeck.importer.obsidian import MAX_FACTS, highlight_facts
@@ -461,7 +462,7 @@ def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, 
     plain = plain_terms(lines)
     defining = False  # the line before is a definition's (a paragraph of definitions, one a line)
     for number, line in enumerate(lines):
-        defined = defined_term(line)
+        defined = defined_term(line) or _titled_definition(lines, number)
         if number in plain:
             defined = (plain[number][0], "", plain[number][1])
         if defined is None:
@@ -471,7 +472,7 @@ def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, 
             continue
         if gap and found:
             group, gap = group + 1, False
-        if not re.match(r"^\s*([-*+]|\d+[.)])\s", line):
+        if number not in plain and not re.match(r"^\s*([-*+>]|\d+[.)])\s", line):
             if number and lines[number - 1].strip() and not defining:
                 continue  # not the paragraph's first line
             rest = _rest_of_definition(lines[number + 1 :])
@@ -484,6 +485,32 @@ def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, 
         found += [(term, "", meaning) for term, meaning in pairs]
         groups += [group] * len(pairs)
     return found
+
+
+_TITLE_ONLY = re.compile(
+    r"^(?P<indent>\s*)(?P<mark>[-*+]|\d+[.)]|>)\s*(\*\*|__)(?P<term>[^*_\n]{1,60}?):?\3:?\s*$"
+)
+
+
+def _titled_definition(lines: list[str], number: int) -> tuple[str, str, str] | None:
+    """Return (term, "", meaning) for a bold term alone on a bullet whose first nested bullet defines it
+    ("- **Pretexting**" then "  - Inventing a scenario …"), or alone on a quote's first line, the quote
+    saying what it is (an Obsidian callout titled by a term: "> **Vishing**" then "> Phishing over …")."""
+    title = _TITLE_ONLY.match(lines[number])
+    if title is None or is_callout(title["term"]) or is_generic_title(title["term"]):
+        return None
+    if title["mark"] == ">":
+        if number and lines[number - 1].lstrip().startswith(">"):
+            return None  # not the quote's first line
+        said = list(takewhile(lambda line: re.match(r"^\s*>\s*\S", line), lines[number + 1 :]))
+        meaning = " ".join(re.sub(r"^\s*>\s*", "", line) for line in said)
+    else:
+        nested = lines[number + 1] if number + 1 < len(lines) else ""
+        item = re.match(rf"^{title['indent']}\s+(?:[-*+]|\d+[.)])\s+(?P<text>\S.*)$", nested)
+        meaning = item["text"] if item else ""
+    if len(meaning.split()) < MIN_MEANING_WORDS or defined_term(meaning):
+        return None
+    return title["term"].strip(), "", meaning.strip()
 
 
 def _rest_of_definition(lines: list[str]) -> list[str]:

@@ -29,10 +29,11 @@ _DEFINES = re.compile(
 _LABEL_VALUE = re.compile(r"^(?P<label>[A-Za-z][\w /&()-]{0,30}?)\s*:\s+(?P<value>\S.*)$")
 _KEY_VALUE = re.compile(r"^[^:]{1,40}:\s+\S")
 _DEFINED = re.compile(
-    r"^(?P<bullet>\s*(?:[-*+]|\d+[.)])\s+)?(?P<mark>\*\*|__)(?P<term>[^*_\n]{1,60}?)(?P<colon>:?)(?P=mark)"
+    r"^(?P<bullet>\s*(?:[-*+]|\d+[.)])\s+)?(?P<mark>\*\*|__|\*|_)(?P<term>[^*_\n]{1,60}?)(?P<colon>:?)(?P=mark)"
     r"(?P<aside>\s*\([^()\n]{1,40}\))?(?P<sep>\s*(?:[:—–]|\s-))?\s*(?P<meaning>[^\s:—–-].*)$"
 )
-"""A bold term and its definition, on a bullet or opening a paragraph: "**Term** – …", "__Term:__ …"."""
+"""A bold (or italic) term and its definition, on a bullet or opening a paragraph: "**Term** – …", "__Term:__
+…", "*Term*: …"."""
 _CALLOUT = re.compile(
     r"((exam|pro|quick|top|key|main|common|fun|side) )?(tip|note|warning|caution|hint|remember|reminder|"
     r"important|watch out|gotcha|trap|point|example|e\.g|nb|n\.b|summary|update|edit|todo|answer|question|"
