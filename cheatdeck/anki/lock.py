@@ -23,7 +23,8 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NoReturn
 
 from cheatdeck.clock import now
 from cheatdeck.errors import LockError
@@ -51,7 +52,31 @@ MAX_TIME = 2**31 - 1  # seconds (2038-01-19); note and card ids are these times 
 _PROBLEMS_SHOWN = 20  # lock problems listed in the error; the rest are counted
 
 
-@dataclass
+class Texts(list[str]):
+    """A list of a lock entry (its fields, tags, cards): it refuses to be changed in place, as the entry
+    refuses a new value, because an entry is kept by identity (its JSON text when written, its checks when
+    read: `_EntryTexts`, `_Checked`). A new value is a new entry (`dataclasses.replace`)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError(
+            "a lock entry's list is never changed in place: make a new entry (dataclasses.replace)"
+        )
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce__(self) -> tuple[type[Texts], tuple[list[str]]]:
+        return (Texts, (list(self),))
+
+
+def _freeze_lists(entry: object) -> None:
+    """Make the plain lists of a new entry `Texts` (a value of another type is left for the checks)."""
+    for name, value in vars(entry).items():
+        if type(value) is list:
+            object.__setattr__(entry, name, Texts(value))
+
+
+@dataclass(frozen=True)
 class LockedNote:
     """What an earlier build wrote for one Anki note, and where the note is in its life cycle."""
 
@@ -68,8 +93,11 @@ class LockedNote:
     cards: list[str] = field(default_factory=list)  # the cards it was shipped with ([]: not recorded)
     retired_cards: list[str] = field(default_factory=list)  # cards no longer made, shipped as removed
 
+    def __post_init__(self) -> None:
+        _freeze_lists(self)
 
-@dataclass
+
+@dataclass(frozen=True)
 class LockedNotetype:
     """What an earlier build wrote for one note type."""
 
@@ -77,6 +105,9 @@ class LockedNotetype:
     fields: list[str]
     hash: str
     mod: int
+
+    def __post_init__(self) -> None:
+        _freeze_lists(self)
 
 
 @dataclass
@@ -107,13 +138,16 @@ def read_lock(path: Path) -> Lock:
         raw = path.read_bytes()
     except OSError as error:
         raise LockError(f"{path}: cannot read the lock file: {error.strerror or error}") from None
+    known = _TEXTS.lock_of(raw, path)
+    if known is not None:
+        return known
     try:
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
             raise TypeError(f"expected an object, got {type(data).__name__}")
         if data.get("version") not in _READABLE_VERSIONS:
             raise LockError(f"{path}: unsupported lock version {data.get('version')!r}")
-        return _parse(data, path)
+        return _TEXTS.read(raw, _parse(data, path))
     except RecursionError:
         reason = "nested too deeply"
     except UnicodeDecodeError as error:
@@ -121,6 +155,65 @@ def read_lock(path: Path) -> Lock:
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         reason = str(error)
     raise LockError(f"{path}: unreadable lock file ({reason}); restore it from version control")
+
+
+class _LockTexts:
+    """The lock text last read and the one last written, each with its lock: a `watch` save reads the
+    lock its last build wrote, twice (issue 26). A text read is the lock its parse gave; a text written
+    is the lock written, whose entries are checked as a parse of that text checks them (each entry
+    once: `_Checked`). Read by content: the bytes of the file now, compared whole. The locks handed out
+    are copies (their entries are frozen). Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.last_read: tuple[bytes, Lock] | None = None
+        self.last_written: tuple[bytes, Lock] | None = None
+
+    def lock_of(self, raw: bytes, path: Path) -> Lock | None:
+        """The lock of this text, if it is the text last read or written (None: parse it)."""
+        if self.last_read is not None and self.last_read[0] == raw:
+            return _copy(self.last_read[1])
+        if self.last_written is not None and self.last_written[0] == raw:
+            written = self.last_written[1]
+            data = {
+                "version": LOCK_VERSION,
+                "deck": written.deck,
+                "title": written.title,
+                "notes": written.notes,
+                "notetypes": written.notetypes,
+            }
+            return self.read(raw, _parse(data, path))
+        return None
+
+    def read(self, raw: bytes, lock: Lock) -> Lock:
+        """Keep the lock a text was read as; return a copy of it."""
+        self.last_read = (raw, lock)
+        return _copy(lock)
+
+    def wrote(self, text: str, lock: Lock) -> None:
+        """Keep the lock a text was written for (its notes and note types in the text's order)."""
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # no file can hold it
+            self.last_written = None
+            return
+        self.last_written = (raw, lock)
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many texts are kept (two at most)."""
+        return SimpleNamespace(
+            currsize=(self.last_read is not None) + (self.last_written is not None), maxsize=2
+        )
+
+    def cache_clear(self) -> None:
+        """Forget both texts."""
+        self.last_read = self.last_written = None
+
+
+def _copy(lock: Lock) -> Lock:
+    return Lock(dict(lock.notes), dict(lock.notetypes), lock.deck, lock.title)
+
+
+_TEXTS = _LockTexts()
 
 
 def missing_lock_warning(path: Path, state_file: Path) -> str | None:
@@ -181,20 +274,24 @@ def _parse_notes(data: dict[str, Any], problems: list[str]) -> dict[str, LockedN
         where = f"notes.{guid}"
         if not _GUID.fullmatch(guid):
             problems.append(f"{where}: expected a 20-digit hexadecimal GUID")
-        if not isinstance(raw, dict):
+        if isinstance(raw, LockedNote):  # an entry of a lock written (`_LockTexts`): checked as read
+            note = raw
+        elif not isinstance(raw, dict):
             problems.append(f"{where}: expected an object, got {type(raw).__name__}")
             continue
-        entry = raw
-        if data["version"] == 1:  # upgrade: a retired note was recognised by its tag alone
-            retired = RETIRED_TAG in raw.get("tags", [])
-            entry = {"added": raw.get("mod", 0), "state": RETIRED if retired else ACTIVE, **raw}
-        try:
-            note = LockedNote(**entry)
-        except TypeError as error:
-            problems.append(f"{where}: {error}")
-            continue
+        else:
+            entry = raw
+            if data["version"] == 1:  # upgrade: a retired note was recognised by its tag alone
+                retired = RETIRED_TAG in raw.get("tags", [])
+                entry = {"added": raw.get("mod", 0), "state": RETIRED if retired else ACTIVE, **raw}
+            try:
+                note = LockedNote(**entry)
+            except TypeError as error:
+                problems.append(f"{where}: {error}")
+                continue
         problems += [f"{where}.{problem}" for problem in _CHECKED.problems(note)]
         notes[guid] = note
+    _CHECKED.finish()
     return notes
 
 
@@ -203,7 +300,13 @@ def _parse_notetypes(data: dict[str, Any], problems: list[str]) -> dict[str, Loc
     notetypes: dict[str, LockedNotetype] = {}
     for key, entry in _mapping(data, "notetypes").items():
         try:
-            notetype = LockedNotetype(**entry) if isinstance(entry, dict) else None
+            notetype = (
+                entry
+                if isinstance(entry, LockedNotetype)
+                else LockedNotetype(**entry)
+                if isinstance(entry, dict)
+                else None
+            )
         except TypeError as error:
             problems.append(f"notetypes.{key}: {error}")
             continue
@@ -248,35 +351,46 @@ def _values(entry: LockedNote) -> tuple[Any, ...]:
 
 
 class _Checked:
-    """The problems of the lock's note entries, by their values: a build reads the lock its last build
-    wrote, where most entries are as they were (a `watch` save reads it twice; issue 26)."""
+    """The problems of the lock's note entries: a build reads the lock its last build wrote, where most
+    entries are as they were (a `watch` save reads it twice; issue 26). Kept by the entry itself (frozen,
+    kept alive here) for the entries of the last lock read, and by their values."""
 
     def __init__(self) -> None:
         self.kept: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self.entries: dict[int, tuple[LockedNote, tuple[str, ...]]] = {}
+        self.made: dict[int, tuple[LockedNote, tuple[str, ...]]] = {}
 
     def problems(self, entry: LockedNote) -> list[str]:
         """`_check_note(entry)`."""
-        try:
-            key = _values(entry)
-            found = self.kept.get(key)
-        except TypeError:  # a value no JSON lock this writes holds (an object in a list): not kept
-            return _check_note(entry)
-        if found is None:
-            found = tuple(_check_note(entry))
+        known = self.entries.get(id(entry)) or self.made.get(id(entry))
+        if known is not None and known[0] is entry:
+            found = known[1]
+        else:
+            try:
+                key = _values(entry)
+                kept = self.kept.get(key)
+            except TypeError:  # a value no JSON lock this writes holds (an object in a list): not kept
+                return _check_note(entry)
+            found = tuple(_check_note(entry)) if kept is None else kept
             if len(self.kept) >= 1 << 16:
                 self.kept.clear()
             self.kept[key] = found
+        self.made[id(entry)] = (entry, found)
         return list(found)
+
+    def finish(self) -> None:
+        """Keep the entries of the lock just read (only: an earlier lock's are dropped)."""
+        self.entries, self.made = self.made, {}
 
     def cache_info(self) -> Any:
         """How many entries' checks are kept."""
-        from types import SimpleNamespace
-
-        return SimpleNamespace(currsize=len(self.kept), maxsize=1 << 16)
+        return SimpleNamespace(currsize=len(self.kept) + len(self.entries) + len(self.made), maxsize=1 << 16)
 
     def cache_clear(self) -> None:
         """Forget every check."""
         self.kept.clear()
+        self.entries.clear()
+        self.made.clear()
 
 
 _CHECKED = _Checked()
@@ -315,20 +429,23 @@ _TYPES: dict[str, type] = {
 
 def dump_lock(lock: Lock) -> str:
     """Serialise the lock deterministically (sorted keys, one entry per line block): the text of
-    `json.dumps(…, ensure_ascii=False, indent=1, sort_keys=True)`, each entry's block written once for its
-    values (a build that changed one note writes one block afresh, issue 26)."""
+    `json.dumps(…, ensure_ascii=False, indent=1, sort_keys=True)`, each entry's block written once (a
+    build that changed one note writes one block afresh, issue 26)."""
+    entries = sorted(lock.notes.items())
     notes = "".join(
         f"{',' if index else ''}\n  {_string(guid)}: {_ENTRIES.text(entry)}"
-        for index, (guid, entry) in enumerate(sorted(lock.notes.items()))
+        for index, (guid, entry) in enumerate(entries)
     )
     _ENTRIES.finish()
-    notetypes = {key: vars(value) for key, value in sorted(lock.notetypes.items())}
-    return (
+    notetypes = sorted(lock.notetypes.items())
+    text = (
         f'{{\n "deck": {_string(lock.deck)},\n "notes": '
         + (f"{{{notes}\n }}" if lock.notes else "{}")
-        + f',\n "notetypes": {_pretty(notetypes, 1)},\n "title": {_string(lock.title)},'
-        + f'\n "version": {_pretty(LOCK_VERSION, 1)}\n}}\n'
+        + f',\n "notetypes": {_pretty({key: vars(value) for key, value in notetypes}, 1)},'
+        + f'\n "title": {_string(lock.title)},\n "version": {_pretty(LOCK_VERSION, 1)}\n}}\n'
     )
+    _TEXTS.wrote(text, Lock(dict(entries), dict(notetypes), lock.deck, lock.title))
+    return text
 
 
 _string = json.encoder.encode_basestring  # JSON text of a str, unicode kept
@@ -356,35 +473,43 @@ def _pretty(value: Any, level: int) -> str:
 
 
 class _EntryTexts:
-    """The JSON text of the lock's note entries, by their values (those of the last lock written)."""
+    """The JSON text of the lock's note entries (those of the last lock written), by the entry itself
+    (frozen, kept alive here: a build hands on the entries of the notes it did not change), else by
+    the entry's values."""
 
     def __init__(self) -> None:
-        self.kept: dict[tuple[Any, ...], str] = {}
-        self.made: dict[tuple[Any, ...], str] = {}
+        self.kept: dict[int, tuple[LockedNote, str]] = {}
+        self.made: dict[int, tuple[LockedNote, str]] = {}
+        self.by_values: dict[tuple[Any, ...], str] = {}
+        self.made_by_values: dict[tuple[Any, ...], str] = {}
 
     def text(self, entry: LockedNote) -> str:
         """The entry's JSON text, as it stands in the notes' object."""
-        key = _values(entry)
-        text = self.made.get(key) or self.kept.get(key)
-        if text is None:
-            text = _pretty(vars(entry), 2)
-        self.made[key] = text
+        known = self.made.get(id(entry)) or self.kept.get(id(entry))
+        if known is not None and known[0] is entry:
+            text = known[1]
+        else:
+            key = _values(entry)
+            text = self.made_by_values.get(key) or self.by_values.get(key) or _pretty(vars(entry), 2)
+            self.made_by_values[key] = text
+        self.made[id(entry)] = (entry, text)
         return text
 
     def finish(self) -> None:
         """Keep the texts of the lock just written (only: an earlier lock's are dropped)."""
         self.kept, self.made = self.made, {}
+        self.by_values, self.made_by_values = self.made_by_values, {}
 
     def cache_info(self) -> Any:
         """How many entries' texts are kept."""
-        from types import SimpleNamespace
-
         return SimpleNamespace(currsize=len(self.kept) + len(self.made), maxsize=1 << 20)
 
     def cache_clear(self) -> None:
         """Forget every text."""
         self.kept.clear()
         self.made.clear()
+        self.by_values.clear()
+        self.made_by_values.clear()
 
 
 _ENTRIES = _EntryTexts()

@@ -22,10 +22,12 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from cheatdeck.anki.badges import kind_css, with_kind_colours
 from cheatdeck.anki.lock import (
@@ -232,6 +234,7 @@ def plan_deck(
     run = _Reconciliation(lock, Lock(deck=deck.id, title=deck.title), next_modification_time(lock))
     run.advice += _title_changed(lock.title, deck.title)
     run.notetypes = _reconcile_notetypes(run, notetypes)
+    run.kept, run.kept_shapes = _RECONCILED.of(run.notetypes), _RECONCILED.shapes
     live = _reconcile_live(run, planned)
     forget = (lambda guid: True) if forget_retired else (deleted_in_anki or frozenset()).__contains__
     retired = _reconcile_missing(run, {note.guid for note, _ in live}, deck.title, forget)
@@ -256,6 +259,7 @@ def plan_deck(
                 imports_only=True,  # sync compares each field with the collection instead
             )
         )
+    _RECONCILED.keep(run)
     subdecks = sorted({note.deck for note in notes} - {deck.title})
     deck_ids = {deck.title: deck_id_of(deck.id)}
     deck_ids |= {name: deck_id_of(deck.id, name.removeprefix(f"{deck.title}::")) for name in subdecks}
@@ -284,6 +288,75 @@ class _Reconciliation:
     changes: DeckChanges = field(default_factory=DeckChanges)
     suspended: dict[str, tuple[int, ...]] = field(default_factory=dict)
     advice: list[Advice] = field(default_factory=list)
+    kept: dict[str, _Reconciled] = field(default_factory=dict)  # the last plan's notes
+    made: dict[str, _Reconciled] = field(default_factory=dict)  # this plan's
+    kept_shapes: dict[tuple[str, str], tuple[tuple[Any, ...], PlannedNote]] = field(default_factory=dict)
+    made_shapes: dict[tuple[str, str], tuple[tuple[Any, ...], PlannedNote]] = field(default_factory=dict)
+
+
+def _shaped(
+    run: _Reconciliation,
+    key: tuple[str, str],
+    made_of: tuple[Any, ...],
+    make: Callable[..., PlannedNote],
+) -> PlannedNote:
+    """Return `make(*made_of)`: the note the last plan made of the same (or equal) values if it made one,
+    so that a note shipped as retired, or with cards it no longer makes, is the very note it was (and
+    `_lock_note` finds it as it was at once)."""
+    kept = run.kept_shapes.get(key)
+    if kept is not None and all(a is b or a == b for a, b in zip(kept[0], made_of, strict=True)):
+        note = kept[1]
+    else:
+        note = make(*made_of)
+    run.made_shapes[key] = (made_of, note)
+    return note
+
+
+@dataclass(frozen=True)
+class _Reconciled:
+    """A note as a deck plan reconciled it: the entry it wrote for it into the new lock, and the note
+    with its time. A plan of the lock that one wrote, reading the very same note (planned, frozen), the
+    very same entry (frozen) and the same cards no longer made, under the same note type, reconciles it
+    the same way: the entry says it is known, with this content and this time (and its first time), so
+    nothing of it is worked out again and no clock is read."""
+
+    planned: PlannedNote
+    gone: tuple[str, ...]
+    entry: LockedNote
+    shipped: PlannedNote
+
+
+class _ReconciledNotes:
+    """The notes of the last deck plan as it reconciled them, with the note types it reconciled them
+    under: a `watch` save plans the deck twice, each time against the lock the last build wrote, where
+    every note but the edited ones is as it was (issue 26). Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.notes: dict[str, _Reconciled] = {}
+        self.notetypes: dict[str, PlannedNotetype] = {}
+        self.shapes: dict[tuple[str, str], tuple[tuple[Any, ...], PlannedNote]] = {}
+
+    def of(self, notetypes: dict[str, PlannedNotetype]) -> dict[str, _Reconciled]:
+        """The notes kept whose note type is the same now."""
+        same = {key for key, notetype in notetypes.items() if self.notetypes.get(key) == notetype}
+        if len(same) == len(notetypes):
+            return self.notes
+        return {guid: note for guid, note in self.notes.items() if note.planned.notetype in same}
+
+    def keep(self, run: _Reconciliation) -> None:
+        """Keep the notes of the plan just made (only), and the notes it shaped."""
+        self.notes, self.notetypes, self.shapes = run.made, dict(run.notetypes), run.made_shapes
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many notes are kept."""
+        return SimpleNamespace(currsize=len(self.notes), maxsize=1 << 20)
+
+    def cache_clear(self) -> None:
+        """Forget every note."""
+        self.notes, self.notetypes, self.shapes = {}, {}, {}
+
+
+_RECONCILED = _ReconciledNotes()
 
 
 def _title_changed(old: str, new: str) -> list[Advice]:
@@ -348,7 +421,8 @@ def _reconcile_live(
         before = set(known.retired_cards) if known else set()
         run.changes.removed_cards += [f"{note.note_id} ({card})" for card in gone if card not in before]
         run.suspended[note.guid] = _ordinals(notetype, gone)
-        live.append((_with_removed_cards(note, gone, notetype), gone))
+        shaped = _shaped(run, ("removed", note.guid), (note, gone, notetype), _with_removed_cards)
+        live.append((shaped, gone))
     return live
 
 
@@ -370,7 +444,8 @@ def _reconcile_missing(
         if locked_note.state == DELETED or (locked_note.state == RETIRED and forget(guid)):
             if locked_note.state == RETIRED:
                 run.changes.forgotten.append(locked_note.note_id)
-            run.new_lock.notes[guid] = replace(locked_note, state=DELETED, fields=[], tags=[], cards=[])
+            deleted = replace(locked_note, state=DELETED, fields=[], tags=[], cards=[])
+            run.new_lock.notes[guid] = locked_note if deleted == locked_note else deleted
             continue
         if len(locked_note.fields) != len(notetype.spec.fields):
             run.advice.append(
@@ -379,7 +454,7 @@ def _reconcile_missing(
             continue
         if locked_note.state != RETIRED:
             run.changes.retired.append(locked_note.note_id)
-        note = _retired(guid, locked_note, notetype, title)
+        note = _shaped(run, ("retired", guid), (guid, locked_note, notetype, title), _retired)
         run.suspended[guid] = _ordinals(notetype, note.cards)
         retired.append(note)
     advice = older_version_advice(outdated, run.lock.deck)
@@ -465,6 +540,11 @@ def _predecessor(run: _Reconciliation, note: PlannedNote) -> LockedNote | None:
 def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -> PlannedNote:
     """Return the note with its modification time, recorded in the new lock with its state and cards."""
     locked_note = run.lock.notes.get(note.guid)
+    kept = run.kept.get(note.guid)
+    if kept is not None and kept.planned is note and kept.entry is locked_note and kept.gone == gone:
+        run.new_lock.notes[note.guid] = kept.entry
+        run.made[note.guid] = kept
+        return kept.shipped
     known = locked_note is not None and locked_note.state != DELETED
     state = RETIRED if RETIRED_TAG in note.tags else ACTIVE
     digest = note.digest()
@@ -480,7 +560,7 @@ def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -
     added = (locked_note.added or locked_note.mod) if known and locked_note else first
     notetype = run.notetypes[note.notetype]
     _check_not_blank(note, notetype)
-    run.new_lock.notes[note.guid] = LockedNote(
+    entry = LockedNote(
         note.note_id,
         note.notetype,
         note.deck,
@@ -494,7 +574,13 @@ def _lock_note(run: _Reconciliation, note: PlannedNote, gone: tuple[str, ...]) -
         cards=[card for card in note.cards if card not in gone],
         retired_cards=list(gone),
     )
-    return replace(note, mod=mod)
+    if entry == locked_note:  # as the lock has it: the lock's own entry goes on
+        entry = locked_note
+    shipped = replace(note, mod=mod)
+    if entry.added:  # reconciled again against this entry, the note gives it back (`_Reconciled`)
+        run.made[note.guid] = _Reconciled(note, gone, entry, shipped)
+    run.new_lock.notes[note.guid] = entry
+    return shipped
 
 
 def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
@@ -524,18 +610,22 @@ def _check_lock_belongs(lock: Lock, deck_id: str) -> None:
 
 def _check_card_names(lock: Lock) -> None:
     """Refuse a lock whose notes name cards their note type does not have (a hand edit)."""
-    wrong = []
-    for note in sorted(lock.notes.values(), key=lambda locked: locked.note_id):
+    found = []
+    for note in lock.notes.values():
         spec = NOTETYPES.get(note.notetype)
         if spec is None:
             continue  # a note type of another program: refused with the foreign entries
         names = (*spec.cards, "cloze") if spec.cloze else spec.cards
         for key, cards in (("cards", note.cards), ("retired_cards", note.retired_cards)):
             if not set(cards) <= set(names):
-                wrong.append(
-                    f"note {note.note_id}: {key}: expected cards of a {note.notetype} note "
-                    f"({', '.join(names)}), got {cards!r}"
+                found.append(
+                    (
+                        note.note_id,
+                        f"note {note.note_id}: {key}: expected cards of a {note.notetype} note "
+                        f"({', '.join(names)}), got {list(cards)!r}",
+                    )
                 )
+    wrong = [message for _, message in sorted(found, key=lambda item: item[0])]  # by note, stable
     if wrong:
         more = len(wrong) - _FOREIGN_SHOWN
         shown = "\n  ".join(wrong[:_FOREIGN_SHOWN]) + (f"\n  … and {more} more" if more > 0 else "")
@@ -545,10 +635,15 @@ def _check_card_names(lock: Lock) -> None:
         )
 
 
-def _possible_guids(deck_id: str, notetype: str, note_id: str) -> set[str]:
+def _possible_guids(deck_id: str, notetype: str, note_id: str) -> frozenset[str]:
     """Return the GUIDs this note id has had in this deck, one per note-type version so far."""
-    versions = range(1, NOTETYPES[notetype].version + 1)
-    return {note_guid(deck_id, notetype, note_id, version) for version in versions}
+    return _guids_up_to(deck_id, notetype, note_id, NOTETYPES[notetype].version)
+
+
+@lru_cache(maxsize=1 << 16)
+def _guids_up_to(deck_id: str, notetype: str, note_id: str, version: int) -> frozenset[str]:
+    """Return the GUIDs of a note id under each version of its note type up to `version`."""
+    return frozenset(note_guid(deck_id, notetype, note_id, each) for each in range(1, version + 1))
 
 
 def _plan_notetype(spec: Notetype, deck_id: str, templates: Path, kinds: Kinds) -> PlannedNotetype:

@@ -645,12 +645,16 @@ class CardPlanner:
     def contrasts(self) -> list[Contrast]:
         """Return each contrast (a related pair, or three) with the fields that differ and the authored
         differences."""
-        result = []
-        for ids in contrast_groups(self.notebook):
-            notes = tuple(self.notebook.note(note_id) for note_id in ids)
-            owner, entry = _entry(notes)
-            result.append(Contrast(notes, differing_fields(notes), group_differences(notes), owner, entry))
-        return result
+        return [
+            _contrast(tuple(self.notebook.note(note_id) for note_id in ids))
+            for ids in contrast_groups(self.notebook)
+        ]
+
+
+def _contrast(notes: tuple[Note, ...]) -> Contrast:
+    """Return the contrast of these notes (a related pair, or three, in id order)."""
+    owner, entry = _entry(notes)
+    return Contrast(notes, differing_fields(notes), group_differences(notes), owner, entry)
 
 
 @dataclass(frozen=True)
@@ -763,19 +767,61 @@ def plan_source_notes(
     notebook: Notebook, media: dict[str, Path], templates: Path = SHIPPED_TEMPLATES
 ) -> list[PlannedNote]:
     """Plan every Anki note the sources make, contrast notes included (media files go into `media`)."""
-    planner, plans = CARD_PLANS.plan(notebook)
     planned: list[PlannedNote] = []
     kept = NOTE_PLANS.for_build(notebook, templates)
-    for index, cards in enumerate(plans):
+    for index, cards in enumerate(CARD_PLANS.plan(notebook)):
         planned.extend(kept.plan(cards, media, index))
     kept.finish()
     if notebook.deck.cards.contrast:
-        positions = {note.id: index for index, note in enumerate(notebook.notes)}
-        for contrast in planner.contrasts:
-            if contrast.rows or contrast.sentences:
-                position = max(positions[note.id] for note in contrast.notes)
-                planned.append(contrast_note(notebook, contrast, position, templates))
+        planned += CONTRAST_NOTES.plan(notebook, templates, kept.shared)
     return planned
+
+
+class _ContrastNotes:
+    """The contrast notes of the last deck planned, each with the notes it compares, its place and the
+    deck-wide part of the field plans' key (the deck's settings, the templates, the code: `NotePlans`):
+    a contrast whose notes are the same (or equal) is not worked out again (issue 26). Emptied by
+    `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[tuple[Note, ...], str, int, PlannedNote | None]] = {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many contrasts are kept."""
+        return SimpleNamespace(currsize=len(self.kept), maxsize=1 << 20)
+
+    def cache_clear(self) -> None:
+        """Forget every contrast."""
+        self.kept = {}
+
+    def plan(self, notebook: Notebook, templates: Path, shared: str) -> list[PlannedNote]:
+        """Return the contrast notes of the notebook (a contrast with nothing to ask makes none)."""
+        positions = {note.id: index for index, note in enumerate(notebook.notes)}
+        made: dict[str, tuple[tuple[Note, ...], str, int, PlannedNote | None]] = {}
+        planned = []
+        for ids in contrast_groups(notebook):
+            notes = tuple(notebook.note(note_id) for note_id in ids)
+            position = max(positions[note_id] for note_id in ids)
+            key = "+".join(ids)
+            kept = self.kept.get(key)
+            if (
+                kept is not None
+                and kept[1:3] == (shared, position)
+                and all(a is b or a == b for a, b in zip(kept[0], notes, strict=True))
+            ):
+                note = kept[3]
+            else:
+                contrast = _contrast(notes)
+                asks = contrast.rows or contrast.sentences
+                note = contrast_note(notebook, contrast, position, templates) if asks else None
+            made[key] = (notes, shared, position, note)
+            if note is not None:
+                planned.append(note)
+        self.kept = made
+        return planned
+
+
+CONTRAST_NOTES = _ContrastNotes()
 
 
 @dataclass(frozen=True)
@@ -820,8 +866,8 @@ class _CardPlans:
         """Forget every card plan."""
         self.last = None
 
-    def plan(self, notebook: Notebook) -> tuple[CardPlanner, list[CardPlan]]:
-        """Return a planner of this notebook and every note's card plan, in the notebook's order."""
+    def plan(self, notebook: Notebook) -> list[CardPlan]:
+        """Return every note's card plan, in the notebook's order."""
         last = self.last
         if last is not None and not (last.deck is notebook.deck or last.deck == notebook.deck):
             last = None  # other settings: every plan is made again
@@ -873,7 +919,7 @@ class _CardPlans:
             )
             plans.append(cards)
         self.last = _DeckPlanned(notebook.deck, ids, index.frequency, made)
-        return planner, plans
+        return plans
 
     @staticmethod
     def _still(
