@@ -308,3 +308,18 @@ def test_a_term_in_italics_under_a_bullet_or_in_a_callout_is_asked(tmp_path: Pat
     assert asked(notes, "Voice and text") == {"Vishing", "Smishing"}
     result = CliRunner().invoke(main, ["check", "--strict", "--source", str(notes.folder)])
     assert result.exit_code == 0 and "warning" not in result.output, result.output
+
+
+def test_a_bold_term_on_its_own_line_above_its_definition_is_asked_and_an_emoji_is_no_part_of_a_title(
+    tmp_path: Path,
+) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# Security notes\n\n## 🔐 Malware\n\nMalware is software written to harm a system or its users.\n\n"
+        "**Rootkit**\nA set of tools that hides an attacker's presence at the kernel level.\n\n"
+        "**Keylogger**\nsoftware that records every key a user presses and sends it on.\n\n"
+        "**Ports**\nSSH listens on 22 and HTTPS on 443 by default on most servers.\n",
+    )
+    assert "Malware" in notes.notes  # "🔐 Malware": the emoji is decoration
+    assert asked(notes, "Malware") == {"Rootkit", "Keylogger"}  # "**Ports**" heads a remark: no term
+    assert notes.notes["Malware"].summary == "Software written to harm a system or its users."

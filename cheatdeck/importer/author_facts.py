@@ -462,7 +462,8 @@ def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, 
     plain = plain_terms(lines)
     defining = False  # the line before is a definition's (a paragraph of definitions, one a line)
     for number, line in enumerate(lines):
-        defined = defined_term(line) or _titled_definition(lines, number)
+        titled = None if defined_term(line) else _titled_definition(lines, number)
+        defined = defined_term(line) or titled
         if number in plain:
             defined = (plain[number][0], "", plain[number][1])
         if defined is None:
@@ -472,7 +473,9 @@ def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, 
             continue
         if gap and found:
             group, gap = group + 1, False
-        if number not in plain and not re.match(r"^\s*([-*+>]|\d+[.)])\s", line):
+        if titled is not None:
+            consumed = max(consumed, number + len(_rest_of_definition(lines[number + 1 :])))
+        elif number not in plain and not re.match(r"^\s*([-*+>]|\d+[.)])\s", line):
             if number and lines[number - 1].strip() and not defining:
                 continue  # not the paragraph's first line
             rest = _rest_of_definition(lines[number + 1 :])
@@ -488,18 +491,25 @@ def _definitions(body: str, groups: list[int] | None = None) -> list[tuple[str, 
 
 
 _TITLE_ONLY = re.compile(
-    r"^(?P<indent>\s*)(?P<mark>[-*+]|\d+[.)]|>)\s*(\*\*|__)(?P<term>[^*_\n]{1,60}?):?\3:?\s*$"
+    r"^(?P<indent>\s*)(?:(?P<mark>[-*+]|\d+[.)]|>)\s*)?(?P<bold>\*\*|__)(?P<term>[^*_\n]{1,60}?):?(?P=bold):?\s*$"
 )
 
 
 def _titled_definition(lines: list[str], number: int) -> tuple[str, str, str] | None:
     """Return (term, "", meaning) for a bold term alone on a bullet whose first nested bullet defines it
-    ("- **Pretexting**" then "  - Inventing a scenario …"), or alone on a quote's first line, the quote
-    saying what it is (an Obsidian callout titled by a term: "> **Vishing**" then "> Phishing over …")."""
+    ("- **Pretexting**" then "  - Inventing a scenario …"), alone on a quote's first line, the quote
+    saying what it is (an Obsidian callout titled by a term: "> **Vishing**" then "> Phishing over …"),
+    or alone on a paragraph's first line, the next saying what it is ("**Rootkit**" then "A set of …")."""
     title = _TITLE_ONLY.match(lines[number])
     if title is None or is_callout(title["term"]) or is_generic_title(title["term"]):
         return None
-    if title["mark"] == ">":
+    if title["mark"] is None:  # "**Rootkit**" and, on the next line, "A set of tools that hides …"
+        if number and lines[number - 1].strip():
+            return None  # not the paragraph's first line
+        meaning = " ".join(_rest_of_definition(lines[number + 1 :]))
+        if not meaning or not (meaning[0].islower() or meaning.split()[0].lower() in ("a", "an", "the")):
+            return None  # "**Ports**" then "SSH listens on 22 …": a remark headed by a label
+    elif title["mark"] == ">":
         if number and lines[number - 1].lstrip().startswith(">"):
             return None  # not the quote's first line
         said = list(takewhile(lambda line: re.match(r"^\s*>\s*\S", line), lines[number + 1 :]))

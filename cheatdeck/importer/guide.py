@@ -850,13 +850,17 @@ def _generic_part(title: str, parent: str) -> bool:
 
 _SECTION_NUMBER = re.compile(r"^(\d+(\.\d+)*[.)]|\d+\s*[-–—]|0\d|\d+(\.\d+)+(?=\s+[A-Z(]))\s+(?=\S)")
 """A heading's numbering: "4. ", "01 - ", "2.2 " (an exam objective's number before a capital)."""
+_DECORATION = re.compile(
+    r"^[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\uFE0F\u200D\s]+(?=\w)"
+)
+"""Emoji and symbols before a heading's words ("🔐 Cryptography", "✅ Summary"): decoration, no title."""
 
 
 def _clean_title(title: str) -> str:
     """Return a heading as a note's title: no HTML, numbering ("4. ", "01 - ", "2.2 "), line separators
     or trailing colon."""
     title = re.sub(r"<[^>]+>", "", title).replace("\u2028", " ").replace("\u2029", " ")
-    title = _SECTION_NUMBER.sub("", " ".join(title.split()))
+    title = _SECTION_NUMBER.sub("", _DECORATION.sub("", " ".join(title.split())))
     asked = re.fullmatch(
         r"(?:what(?:'s| is| are)|who is)\s+(?:an?\s+|the\s+)?(?P<name>.+?)\s*\?", title, re.I
     )
@@ -1179,7 +1183,10 @@ def _same_sections(
 def _own_headings(path: Sequence[str]) -> tuple[str, ...]:
     """Return a heading path as the headings' own words: each title without the name before its last
     ": " and without a section number ("2.2 "), which the naming rules choose, in lowercase."""
-    return tuple(_SECTION_NUMBER.sub("", title.rpartition(": ")[2].strip()).casefold() for title in path)
+    return tuple(
+        _SECTION_NUMBER.sub("", _DECORATION.sub("", title.rpartition(": ")[2].strip())).casefold()
+        for title in path
+    )
 
 
 def _settle(slug: str, group: list[Draft], used: set[str], depth: dict[int, int]) -> list[Draft]:
