@@ -63,7 +63,7 @@ def _bump_a_note(source: Path, days: int = 3) -> int:
     (its content unchanged); return the lock's newest time then."""
     lock = read_lock(source / LOCK_FILE)
     guid = sorted(guid for guid, note in lock.notes.items() if note.state == "active")[0]
-    lock.notes[guid].mod = lock.latest() + days * 86_400
+    lock.notes[guid] = replace(lock.notes[guid], mod=lock.latest() + days * 86_400)  # entries are frozen
     (source / LOCK_FILE).write_text(dump_lock(lock), encoding="utf-8")
     return lock.latest()
 
