@@ -1,12 +1,15 @@
 """Write a planned deck as a reproducible `.apkg`: the genanki and zip adapter.
 
 Everything the package holds is decided by `cheatdeck.anki.reconcile.plan_deck`; this module only turns that
-plan into genanki objects, with the planned ids and modification times, and re-zips with fixed stamps.
+plan into genanki objects, with the planned ids and modification times, has genanki write them into the
+collection, and zips it once with fixed stamps.
 """
 
 from __future__ import annotations
 
-import shutil
+import itertools
+import json
+import sqlite3
 import tempfile
 import zipfile
 from pathlib import Path
@@ -84,17 +87,33 @@ def write_deck(plan: DeckPlan, target: Path) -> Path:
     for planned, note in zip(plan.notes, notes, strict=True):
         decks[planned.deck].add_note(note)
 
+    package = genanki.Package(list(decks.values()))
+    media = sorted(plan.media.items())
     with tempfile.TemporaryDirectory(prefix="cheatdeck-") as scratch:
-        media_paths = []
-        for name, path in sorted(plan.media.items()):
-            copy = Path(scratch, name)
-            shutil.copyfile(path, copy)
-            media_paths.append(str(copy))
-        package = genanki.Package(list(decks.values()), media_files=media_paths)
-        raw = Path(scratch, "raw.apkg")
-        package.write_to_file(str(raw), timestamp=_ID_BASE / 1000)
-        _normalise_zip(raw, target)
+        collection = _collection(package, Path(scratch, "collection.anki2"))
+    members = [
+        ("collection.anki2", collection),
+        ("media", json.dumps({index: name for index, (name, _) in enumerate(media)}).encode()),
+        *((str(index), path.read_bytes()) for index, (_, path) in enumerate(media)),
+    ]
+    _write_zip(members, target)
     return target
+
+
+def _collection(package: Any, database: Path) -> bytes:
+    """Return the collection genanki writes for a package, as `Package.write_to_file` writes it (the
+    same ids and times, so the same bytes) but into `database` (genanki's own leaves its file in the
+    temporary folder) and without waiting for the disk (a scratch file, read back at once)."""
+    connection = sqlite3.connect(database)
+    try:
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA journal_mode = MEMORY")
+        timestamp = _ID_BASE / 1000
+        package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+        connection.commit()
+    finally:
+        connection.close()
+    return database.read_bytes()
 
 
 def _assign_ids(notes: list[Any], added: list[int]) -> None:
@@ -109,14 +128,15 @@ def _assign_ids(notes: list[Any], added: list[int]) -> None:
             note.ids.append(last)
 
 
-def _normalise_zip(raw: Path, target: Path) -> None:
-    """Copy a zip with fixed member times and attributes, so identical content gives identical bytes."""
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for member in source.infolist():
-            info = zipfile.ZipInfo(member.filename, date_time=_ZIP_EPOCH)
+def _write_zip(members: list[tuple[str, bytes]], target: Path) -> None:
+    """Write the package's members, in genanki's order, as a zip with fixed member times and attributes,
+    so identical content gives identical bytes."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            out.writestr(info, source.read(member))
+            out.writestr(info, data)
 
 
 def _deck_artefact(shared: Shared) -> Artefact:
