@@ -109,12 +109,23 @@ def test_a_definition_list_gives_a_card_per_term(imported: dict[str, Imported]) 
             assert term in lines[int(number) - 1]
 
 
-def test_a_list_of_plain_terms_and_their_definitions_asks_every_term(imported: dict[str, Imported]) -> None:
+def test_a_list_of_plain_terms_and_their_definitions_asks_every_term(
+    imported: dict[str, Imported], tmp_path: Path
+) -> None:
     security = imported["security"]
     assert asked(security, "Deception technologies") == {"Honeypot", "Honeynet", "Honeyfile", "Honeytoken"}
     assert asked(security, "Cloud models") >= {"IaaS", "PaaS", "SaaS"}
     microbiology = imported["microbiology"]
     assert asked(microbiology, "Virulence factors") == {"Protein A", "IgA protease", "M protein"}
+    # a lowercase key names an option, not a term ("- regular: for sparse data and …"): its values are
+    # asked as a table written as a list's
+    notes = _import_text(
+        tmp_path,
+        "# ML notes\n\n## PCA\n\nPCA reduces the number of features of a data set.\n\nModes:\n\n"
+        "- regular: for sparse data and a moderate number of rows\n"
+        "- randomized: for many rows and features\n",
+    )
+    assert notes.hidden("PCA") == ["for many rows and features"]
     # a list of short values is a table written as a list: each value is asked, as before
     assert security.hidden("Threat vectors")[-4:] == [
         "targets a specific person or group",

@@ -313,9 +313,12 @@ def plain_terms(lines: list[str]) -> dict[int, tuple[str, str]]:
 
 
 def _names_a_term(term: str) -> bool:
-    """True for a list item's plain key that can be a term: a few words, no label ("Use cases", "Note")."""
+    """True for a list item's plain key that can be a term: a few words, written as a name is (a capital
+    or a figure first: "Honeypot", "IgA protease"; "regular: for sparse data …" names an option), no label
+    ("Use cases", "Note")."""
     return (
         len(term.split()) <= 4
+        and not term[:1].islower()
         and not is_callout(term)
         and not is_generic_title(term)
         and not re.fullmatch(r"[\d\s.,%-]+", term)
