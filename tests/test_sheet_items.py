@@ -254,3 +254,80 @@ def test_a_one_note_edit_tidies_that_note_s_item_only(
     assert any("numbered 5 now says" in html for html in tidied)
     assert not [html for html in tidied if 'id="note-concept-7"' in html]  # an unchanged note's item
     assert edited == _cold(source, tmp_path)
+
+
+@pytest.fixture
+def looped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The notes the template's item loop ran over with their item's markup (ids, as `remember_item`
+    was called with them)."""
+    from cheatdeck.sheet import items
+
+    seen: list[str] = []
+    call = items.Remember.__call__
+
+    def keep(self: Any, note: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(note.id)
+        return call(self, note, *args, **kwargs)
+
+    monkeypatch.setattr(items.Remember, "__call__", keep)
+    return seen
+
+
+def test_a_one_note_edit_runs_the_template_s_item_loop_for_that_note_only(
+    source: Path, tmp_path: Path, looped: list[str]
+) -> None:
+    """The template's loop ran over all 3,000 notes of a deck on each save, each item taken from the cache
+    (fails on f6bbf90): it now runs over the edited note, after the first of its kind (`loop.first`)."""
+    _sheet_html(source, tmp_path)
+    assert {"concept-7", "metric-2"} <= set(looped)
+    looped.clear()
+    notes = source / "notes.yaml"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("numbered 5 says", "numbered 5 now says"))
+    edited = _sheet_html(source, tmp_path)
+    assert set(looped) == {"concept-0", "concept-5"}
+    assert edited == _cold(source, tmp_path)
+
+
+_EDITS: list[Callable[[list[str]], list[str]]] = [
+    lambda notes: [notes[0].replace("says", "now says"), *notes[1:]],  # a kind's first note
+    lambda notes: [*notes[:-1], notes[-1].replace("says", "now says")],  # the last note
+    lambda notes: [_note(99), *notes],  # a note before all others
+    lambda notes: notes[1:-1],  # the first and the last gone
+    lambda notes: [*notes, _note(7, "deployment")],  # a kind of one note
+]
+
+
+@pytest.mark.parametrize(
+    ("around", "outlined"),
+    [
+        ("<hr>{{ deck.title }}", True),  # text and a name the template never sets: the same for every note
+        ("<i>{{ loop.index }}</i>", False),  # each note's number
+        ("{% if loop.first %}<hr>{% endif %}", False),
+        ("<i>{{ note.title }}</i>", False),
+    ],
+)
+def test_a_loop_writing_more_than_its_items_renders_what_a_cold_build_renders(
+    source: Path, tmp_path: Path, looped: list[str], around: str, outlined: bool
+) -> None:
+    """A learner's template may write anything around the items in its loop over the notes: only text the
+    same for every note lets the loop run over the edited notes alone; every edit renders what a cold
+    build renders, the items at the seams between kinds too."""
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    page = templates / "sheet.html.j2"
+    text = page.read_text(encoding="utf-8")
+    loop = "  {{ flow_item }}{% call remember_item(note, section, loop.first) %}"
+    assert text.count(loop) == 1
+    text = text.replace(loop, f"  {around}{loop}").replace(
+        "  {% endcall %}\n", f"  {{% endcall %}}{around}\n"
+    )
+    page.write_text(text, encoding="utf-8")
+    _sheet_html(source, tmp_path, templates)
+    for edit in _EDITS:
+        _write(source, edit(_notes()))
+        looped.clear()
+        edited = _sheet_html(source, tmp_path, templates)
+        if edit is _EDITS[0]:  # concept-0's item only changed (a note added changes every note's `titles`)
+            assert (looped == ["concept-0"]) == outlined
+        assert edited.count("<hr>") + edited.count("<i>") >= 2  # what the loop writes around the items
+        assert edited == _cold(source, tmp_path, templates)

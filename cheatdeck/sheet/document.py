@@ -486,9 +486,7 @@ def _sheet_renderer(
     ) -> str:
         switches = {"chapters": chapters, "back_matter": back_matter, "margins": margins, "frame": frame}
         values = {**context, **switches}
-        remember = ITEMS.remember(environment, template, values, in_grid)  # `unlisted` reads in_grid
-        html = template.render(**values, remember_item=remember)
-        remember.finish()
+        html = ITEMS.render(environment, template, values, in_grid)  # `unlisted` reads in_grid
         return _tidy_by_item(html)
 
     return render, [Chapter(tuple(sections), starts_page=False)] if sections else []
