@@ -334,3 +334,15 @@ def test_a_bold_term_on_its_own_line_above_its_definition_is_asked_and_an_emoji_
     assert "Malware" in notes.notes  # "🔐 Malware": the emoji is decoration
     assert asked(notes, "Malware") == {"Rootkit", "Keylogger"}  # "**Ports**" heads a remark: no term
     assert notes.notes["Malware"].summary == "Software written to harm a system or its users."
+
+
+def test_a_label_in_bold_or_italics_defines_no_term(tmp_path: Path) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# Security notes\n\n## Hashing\n\nA hash is a one-way function producing a fixed-length digest.\n\n"
+        "*Explanation*: the same input always gives the same digest, so a changed file is noticed.\n\n"
+        "**Reason**: attackers cannot work back from the digest to the password.\n\n"
+        "*Optional*: read the NIST guidance on approved hash functions for the exam.\n\n"
+        "**Salting** adds random data to a password before it is hashed.\n",
+    )
+    assert asked(notes, "Hashing") == {"Salting"}

@@ -38,7 +38,8 @@ _CALLOUT = re.compile(
     r"((exam|pro|quick|top|key|main|common|fun|side) )?(tip|note|warning|caution|hint|remember|reminder|"
     r"important|watch out|gotcha|trap|point|example|e\.g|nb|n\.b|summary|update|edit|todo|answer|question|"
     r"q|a|idea|takeaway|take-away|fact|mistake|pitfall|mnemonic|recap|bottom line|in short|tl;? ?dr|"
-    r"why( (it|this) matters)?|in practice|on the exam|heads up)s?",
+    r"why( (it|this) matters)?|in practice|on the exam|heads up|explanation|reason|rationale|result|solution|"
+    r"source|optional|caveat|context|background|aside|details?|correct answer|verdict)s?",
     re.IGNORECASE,
 )
 """A bold label that introduces a remark ("**Note:** …", "**Exam tip** – …"): no term it defines."""
