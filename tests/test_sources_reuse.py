@@ -1,5 +1,6 @@
-"""A load after an edit validates only the files that changed (issue 26): the unchanged files give back the
-very notes of the load before, and every problem is reported exactly as a first load reports it."""
+"""A load after an edit validates only the notes that changed (issue 26): the unchanged files, and the notes
+of an edited file written as they were, give back the very notes of the load before, and every problem is
+reported exactly as a first load reports it."""
 
 from __future__ import annotations
 
@@ -69,10 +70,10 @@ def test_a_load_after_an_edit_validates_the_edited_file_only_and_keeps_the_other
     b.write_text(b.read_text(encoding="utf-8").replace("What four is.", "Four, edited."), encoding="utf-8")
     validated.clear()
     second = load_sources(folder)
-    assert validated == ["four", "five"]  # b.yaml's notes only
+    assert validated == ["four"]  # the edited note only: b.yaml's other note is written as it was
     by_id = {note.id: note for note in first.notes}
     for note in second.notes:
-        assert (note is by_id[note.id]) == (note.id not in ("four", "five")), note.id
+        assert (note is by_id[note.id]) == (note.id != "four"), note.id
     assert second.note("four").summary == "Four, edited."
     validated.clear()
     assert load_sources(folder).notes == second.notes and validated == []
@@ -103,7 +104,7 @@ def test_a_duplicate_id_an_edit_brings_into_another_file_is_reported_as_a_first_
     a.write_text(a.read_text(encoding="utf-8") + _note("six"), encoding="utf-8")
     validated.clear()
     warm = _errors(folder)
-    assert validated == ["one", "two", "three", "six"]  # c.yaml's second `six` is never validated
+    assert validated == ["six"]  # the edited note only; c.yaml's `six`, now second, is never validated
     assert "c.yaml:2: notes[0].id: duplicate id 'six' (first defined at " in warm
     assert warm == _cold_errors(folder)
     # and the unchanged file's note is taken again once the duplicate goes
@@ -169,3 +170,39 @@ def test_forget_caches_forgets_the_checked_notes(tmp_path: Path, validated: list
     validated.clear()
     load_sources(folder)
     assert len(validated) == 7
+
+
+def test_an_edited_file_gives_back_its_sound_notes_written_the_same_and_checks_the_others_again(
+    tmp_path: Path, validated: list[str]
+) -> None:
+    folder = _folder(tmp_path)
+    a = folder / "a.yaml"
+    a.write_text(a.read_text(encoding="utf-8") + _note("eight", trivia="[nothing]"), encoding="utf-8")
+    first = _errors(folder)
+    assert "a.yaml:18: notes[3].trivia[0]: expected a fact's answer, got 'nothing'" in first
+    # a line more before every note: the sound ones are given back, the one with a problem read again
+    a.write_text(
+        a.read_text(encoding="utf-8").replace("notes:\n", "notes:\n  # a comment\n", 1), encoding="utf-8"
+    )
+    validated.clear()
+    warm = _errors(folder)
+    assert validated == ["eight"]
+    assert "a.yaml:19: notes[3].trivia[0]: expected a fact's answer, got 'nothing'" in warm
+    assert warm == _cold_errors(folder)
+    # a value written otherwise (text, then a number): read again, and reported
+    a.write_text(
+        a.read_text(encoding="utf-8")
+        .replace("    trivia: [nothing]\n", "")
+        .replace("title: Two\n", "title: Two\n    body: '1'\n"),
+        encoding="utf-8",
+    )
+    before = load_sources(folder)
+    a.write_text(a.read_text(encoding="utf-8").replace("body: '1'", "body: 1"), encoding="utf-8")
+    validated.clear()
+    warm = _errors(folder)
+    assert validated == ["two"] and "notes[1].body: expected text, got int 1" in warm
+    assert warm == _cold_errors(folder)
+    a.write_text(a.read_text(encoding="utf-8").replace("body: 1", "body: '1'"), encoding="utf-8")
+    after = load_sources(folder)
+    assert after.note("two").body == "1" and after.note("one") is not before.note("one")  # cold between
+    _same_as_cold(folder, after)

@@ -146,7 +146,7 @@ class _NotesReader:
         """A digest of everything a note's own checks read besides its file: what `_CHECKED` keys on."""
         return fingerprint((self.rules, self.names, self.fields))
 
-    def add(self, document: _Document, index: int, raw_note: Any, checked: _Checked) -> None:
+    def add(self, document: _Document, index: int, raw_note: Any, checked: _CheckedFile) -> None:
         """Validate the note at `notes[index]` of `document`, reporting its problems; `checked`: the
         file's notes validated before (under the same rules), taken as they are."""
         raw_id = raw_note.get("id") if isinstance(raw_note, dict) else None
@@ -163,9 +163,11 @@ class _NotesReader:
         if isinstance(raw_id, str):
             self.locations[raw_id] = Location(document.path, document.line_of(("notes", index)))
             self.places[raw_id] = (document, index)
-        kept = checked.get(index)
+        kept = checked.notes.get(index)
         if kept is None:
-            kept = checked[index] = self._check(document, index, raw_note)
+            kept = checked.notes[index] = checked.unchanged(raw_id, raw_note) or self._check(
+                document, index, raw_note
+            )
         note, found = kept
         if note is None:
             self.problems.extend(found)
@@ -198,6 +200,36 @@ class _CheckedFile:
     context: str
     notes: _Checked = field(default_factory=dict)  # by index in the file's `notes:`
     lines: dict[int, dict[str, int]] | None = None  # per index, the line of each field (`_field_lines`)
+    earlier: dict[str, tuple[Any, Note]] = field(default_factory=dict)  # the last text's sound notes
+
+    def unchanged(self, raw_id: object, raw_note: Any) -> tuple[Note, tuple[Problem, ...]] | None:
+        """The note the file's last text had under this id, if it had no problem and is written the same
+        (its lines may have moved: a sound note's checks find nothing wherever it is)."""
+        earlier = self.earlier.get(raw_id) if isinstance(raw_id, str) else None
+        if earlier is None or not _same_data(earlier[0], raw_note):
+            return None
+        return earlier[1], ()
+
+    def sound_notes(self) -> dict[str, tuple[Any, Note]]:
+        """The notes of this text that had no problem, by id, each with the data it was read from."""
+        raw = self.document.data.get("notes") or ()
+        return {
+            note.id: (raw[index], note)
+            for index, (note, found) in self.notes.items()
+            if note is not None and not found
+        }
+
+
+def _same_data(one: Any, other: Any) -> bool:
+    """Whether two values read from notes files are the same, type for type (`1`, `1.0` and `true` differ),
+    keys in the same order."""
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return list(one) == list(other) and all(_same_data(value, other[key]) for key, value in one.items())
+    if isinstance(one, list):
+        return len(one) == len(other) and all(map(_same_data, one, other))
+    return bool(one == other)
 
 
 class _CheckedNotes:
@@ -224,12 +256,14 @@ class _CheckedNotes:
         for gone in set(self.files) - set(paths):
             del self.files[gone]
 
-    def of(self, document: _Document, context: str) -> _Checked:
-        """The notes of `document` checked before under `context` (none if either changed since)."""
+    def of(self, document: _Document, context: str) -> _CheckedFile:
+        """The notes of `document` checked before under `context` (none if either changed since; a
+        changed text under the same context keeps its sound notes, to give back those written the same)."""
         kept = self.files.get(document.path)
         if kept is None or kept.document is not document or kept.context != context:
-            kept = self.files[document.path] = _CheckedFile(document, context)
-        return kept.notes
+            earlier = kept.sound_notes() if kept is not None and kept.context == context else {}
+            kept = self.files[document.path] = _CheckedFile(document, context, earlier=earlier)
+        return kept
 
     def lines_of(self, document: _Document) -> dict[int, dict[str, int]]:
         """Per note index of `document`, the line of each of its fields (worked out once per document)."""
