@@ -126,6 +126,14 @@ def test_a_list_of_plain_terms_and_their_definitions_asks_every_term(
         "- randomized: for many rows and features\n",
     )
     assert notes.hidden("PCA") == ["for many rows and features"]
+    # a term with its abbreviation in brackets: "- Recovery Time Objective (RTO): the maximum …"
+    notes = _import_text(
+        tmp_path / "abbreviations",
+        "# Security notes\n\n## Recovery\n\n- Recovery Time Objective (RTO): the longest a service may stay "
+        "down after an outage\n- Recovery Point Objective (RPO): how much data, measured in time, may be "
+        "lost\n",
+    )
+    assert asked(notes, "Recovery") == {"Recovery Time Objective (RTO)", "Recovery Point Objective (RPO)"}
     # a list of short values is a table written as a list: each value is asked, as before
     assert security.hidden("Threat vectors")[-4:] == [
         "targets a specific person or group",

@@ -272,7 +272,8 @@ def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidat
 
 
 _PLAIN_TERM = re.compile(
-    r"^[-*+]\s+(?P<term>[A-Za-z0-9][^:*_`\[\]()|=]{0,39}?)(?:\s*:|\s+[–—-])\s+(?P<meaning>\S.*?)\s*$"
+    r"^[-*+]\s+(?P<term>[A-Za-z0-9][^:*_`\[\]()|=]{0,39}?(?:\s*\([^():*_`|=]{1,40}\))?)"
+    r"(?:\s*:|\s+[–—-])\s+(?P<meaning>\S.*?)\s*$"
 )
 """A list item naming a term, plain, and its definition: "- Honeypot: a decoy system …", "- MD5 – …"."""
 _ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s")
