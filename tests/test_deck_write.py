@@ -41,3 +41,36 @@ def test_writing_a_deck_leaves_nothing_in_the_temporary_folder(
         assert import_package(collection, tmp_path / "deck.apkg").new == len(plan.notes)
     finally:
         collection.close()
+
+
+def test_an_edit_compresses_the_pieces_of_the_package_it_changed_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member is deflated 256 KiB at a time, each piece on its own: a one-note edit changes a page or
+    two of the collection, and the package is the bytes a cold write gives, read back by zipfile as
+    written (issue 26)."""
+    import cheatdeck
+    from cheatdeck.anki import deck
+
+    cheatdeck.forget_caches()
+    deflated: list[int] = []
+    deflate = deck._deflate_piece
+    monkeypatch.setattr(deck, "_deflate_piece", lambda piece: deflated.append(len(piece)) or deflate(piece))
+    words = b" ".join(b"note %d says %d things" % (n, n * 7919 % 1000) for n in range(60_000))
+    collection = bytearray(words[: 3 * deck._PIECE + 1000])
+    members = [("collection.anki2", bytes(collection)), ("media", b'{"0": "a.png"}'), ("0", b"")]
+    deck._write_zip(members, tmp_path / "first.apkg")
+    assert len(deflated) == 5  # four pieces of the collection, one of the media list
+    collection[deck._PIECE + 10] ^= 1  # a byte of the second piece
+    members[0] = ("collection.anki2", bytes(collection))
+    deflated.clear()
+    deck._write_zip(members, tmp_path / "warm.apkg")
+    assert deflated == [deck._PIECE]
+    cheatdeck.forget_caches()
+    deck._write_zip(members, tmp_path / "cold.apkg")
+    assert (tmp_path / "warm.apkg").read_bytes() == (tmp_path / "cold.apkg").read_bytes()
+    with zipfile.ZipFile(tmp_path / "warm.apkg") as package:
+        assert package.testzip() is None
+        assert [(info.filename, package.read(info)) for info in package.infolist()] == members
+        assert {info.date_time for info in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert {info.external_attr for info in package.infolist()} == {0o644 << 16}

@@ -2,7 +2,7 @@
 
 Everything the package holds is decided by `cheatdeck.anki.reconcile.plan_deck`; this module only turns that
 plan into genanki objects, with the planned ids and modification times, has genanki write them into the
-collection, and zips it once with fixed stamps.
+collection, and zips it with fixed stamps (compressed piece by piece, so an edit compresses what changed).
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import struct
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from cheatdeck.anki.reconcile import DeckPlan, PlannedNotetype
@@ -128,9 +131,85 @@ def _assign_ids(notes: list[Any], added: list[int]) -> None:
             note.ids.append(last)
 
 
+_PIECE = 1 << 18
+"""A member is compressed 256 KiB at a time, each piece on its own (`_Pieces`)."""
+_LAST_BLOCK = b"\x03\x00"  # an empty final deflate block (fixed codes): what ends every member's data
+_DOS_DAY = (0 << 9) | (1 << 5) | 1  # 1980-01-01, the zip's day for every member (_ZIP_EPOCH), at 00:00
+_ZIP_LIMIT = 0xFFFFFFFF  # sizes and offsets past this need zip64: such a package is written by zipfile
+
+
+class _Pieces:
+    """Each 256 KiB piece of the last package's members, deflated on its own (raw deflate ended by a
+    full flush, so pieces join into one stream), kept by the piece's bytes: a one-note edit changes a
+    page or two of the collection, so a save compresses those pieces, not the whole collection (issue
+    26). The bytes are a function of the members alone, whatever is kept. Emptied by
+    `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.kept: dict[bytes, bytes] = {}
+        self.made: dict[bytes, bytes] = {}
+
+    def deflate(self, data: bytes) -> bytes:
+        """Return `data` as one raw deflate stream, piece after piece."""
+        out = []
+        for start in range(0, len(data), _PIECE):
+            piece = data[start : start + _PIECE]
+            done = self.made.get(piece) or self.kept.get(piece)
+            if done is None:
+                done = _deflate_piece(piece)
+            self.made[piece] = done
+            out.append(done)
+        out.append(_LAST_BLOCK)
+        return b"".join(out)
+
+    def finish(self) -> None:
+        """Keep the pieces of the package just written (only)."""
+        self.kept, self.made = self.made, {}
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many pieces are kept."""
+        return SimpleNamespace(currsize=len(self.kept) + len(self.made), maxsize=1 << 16)
+
+    def cache_clear(self) -> None:
+        """Forget every piece."""
+        self.kept, self.made = {}, {}
+
+
+_PIECES = _Pieces()
+
+
+def _deflate_piece(piece: bytes) -> bytes:
+    """Deflate one piece at zlib's default level, ending on a byte boundary with nothing carried over."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(piece) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
 def _write_zip(members: list[tuple[str, bytes]], target: Path) -> None:
-    """Write the package's members, in genanki's order, as a zip with fixed member times and attributes,
-    so identical content gives identical bytes."""
+    """Write the package's members, in genanki's order, as a zip whose every member is deflated, dated
+    1980-01-01 and readable by all (mode 0644), so identical content gives identical bytes."""
+    local, central = bytearray(), bytearray()
+    for name, data in members:
+        packed = _PIECES.deflate(data)
+        if max(len(data), len(packed), len(local), len(members)) >= _ZIP_LIMIT:
+            break
+        crc, raw = zlib.crc32(data), name.encode("ascii")
+        common = struct.pack("<4H3L2H", 0, 8, 0, _DOS_DAY, crc, len(packed), len(data), len(raw), 0)
+        central += struct.pack("<4s2H", b"PK\x01\x02", 3 << 8 | 20, 20) + common
+        central += struct.pack("<3H2L", 0, 0, 0, 0o644 << 16, len(local)) + raw
+        local += struct.pack("<4sH", b"PK\x03\x04", 20) + common + raw + packed
+    else:
+        if max(len(local), len(central)) < _ZIP_LIMIT and len(members) < 0xFFFF:
+            _PIECES.finish()
+            count = len(members)
+            end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+            target.write_bytes(bytes(local + central + end))
+            return
+    _PIECES.finish()
+    _write_zipfile(members, target)  # zip64 is needed
+
+
+def _write_zipfile(members: list[tuple[str, bytes]], target: Path) -> None:
+    """Write the members as `_write_zip` does, with zipfile (which writes zip64 records where needed)."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in members:
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
