@@ -495,3 +495,21 @@ def test_a_note_type_version_bump_adds_new_notes_and_leaves_old_ones(
     assert collection.note_count() == before + topics
     assert len(collection.find_notes('"note:cheatdeck topic v3*"')) == topics
     assert len(collection.find_notes('"note:cheatdeck topic v2*"')) == topics
+
+
+def test_reordering_notes_rewrites_the_deck_as_a_forced_build_does(
+    scratch_source: Path, tmp_path: Path
+) -> None:
+    # New cards come in the notes' order (each card's `due`): swapping two notes changes the package
+    # though no note's content does, so the deck's stamp must see the order too.
+    _build_into(scratch_source, tmp_path / "dist", artefacts=("deck",))
+    path = scratch_source / "services.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["notes"][0], data["notes"][1] = data["notes"][1], data["notes"][0]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    _build_into(scratch_source, tmp_path / "dist", artefacts=("deck",))
+    fresh = tmp_path / "fresh"
+    shutil.copytree(scratch_source, fresh)
+    _build_into(fresh, tmp_path / "forced", artefacts=("deck",), force=True)
+    name = "aws-mls-c01.apkg"
+    assert (tmp_path / "dist" / name).read_bytes() == (tmp_path / "forced" / name).read_bytes()

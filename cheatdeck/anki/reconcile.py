@@ -148,7 +148,8 @@ class DeckPlan:
     advice: tuple[Advice, ...] = ()  # what the learner should know or do, for the command to say
 
     def digest(self) -> str:
-        """Hash everything the package will contain (ids, modification times, content, media names).
+        """Hash everything the package will contain (ids, modification times, content, media names, and
+        the notes' order, which orders their new cards).
 
         The lock already holds each note's and note type's content hash and time: reuse them."""
         return content_hash(
@@ -159,6 +160,7 @@ class DeckPlan:
             sorted((guid, n.hash, n.mod, n.added) for guid, n in self.lock.notes.items()),
             sorted(self.suspended.items()),
             sorted(self.media),
+            [note.guid for note in sorted(self.notes, key=lambda note: note.position)],
         )
 
     def card_counts(self) -> Counter[str]:
