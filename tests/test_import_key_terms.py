@@ -354,3 +354,16 @@ def test_a_label_in_bold_or_italics_defines_no_term(tmp_path: Path) -> None:
         "**Salting** adds random data to a password before it is hashed.\n",
     )
     assert asked(notes, "Hashing") == {"Salting"}
+
+
+def test_two_definitions_of_one_term_read_as_two_sentences(tmp_path: Path) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# Sec\n\n## Malware types\n\nVirus\n: Malicious code that attaches to a host file.\n"
+        ": Needs a user to run the host.\n\nWorm\n: Spreads by itself across a network\n"
+        ": needs no host file\n\nTrojan\n: Looks legitimate but hides a malicious payload.\n",
+    )
+    body = notes.notes["Malware types"].body
+    assert "**Virus**: Malicious code that attaches to a host file. Needs a user to run the host." in body
+    assert "**Worm**: Spreads by itself across a network; needs no host file" in body  # no full stop: joined
+    assert ".;" not in body

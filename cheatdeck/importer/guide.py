@@ -374,7 +374,8 @@ def _definition_lists(text: str) -> str:
             more = _DEFINITION_LINE.match(lines[follow])  # a second definition of the term
             if more is None and not lines[follow].startswith((" ", "\t")):
                 break
-            said.append(f"; {more['text'].strip()}" if more else lines[follow].strip())  # or its next line
+            ended = said[-1].endswith((".", "!", "?", ";"))  # a sentence ended: the next one follows it
+            said.append(f"{'' if ended else '; '}{more['text'].strip()}" if more else lines[follow].strip())
             lines[follow] = ""
             follow += 1
         lines[number] = f"**{term['term'].strip()}**: {' '.join(said).replace(' ; ', '; ')}"
