@@ -367,3 +367,15 @@ def test_two_definitions_of_one_term_read_as_two_sentences(tmp_path: Path) -> No
     assert "**Virus**: Malicious code that attaches to a host file. Needs a user to run the host." in body
     assert "**Worm**: Spreads by itself across a network; needs no host file" in body  # no full stop: joined
     assert ".;" not in body
+
+
+def test_a_bold_term_alone_on_a_bullet_is_never_the_section_s_summary(tmp_path: Path) -> None:
+    notes = _import_text(
+        tmp_path,
+        "# Net\n\n## Routing\n\n- **Static routing**\n  - Routes configured by hand by an administrator.\n"
+        "- **Dynamic routing**\n  - Routers learn routes from each other.\n\n## Switching\n\n"
+        "Switches forward frames by MAC address.\n",
+    )
+    routing = notes.notes["Routing"]
+    assert "Static routing" not in routing.summary  # a term defined under it, not what routing is
+    assert {"Static routing", "Dynamic routing"} <= asked(notes, "Routing")

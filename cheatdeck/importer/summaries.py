@@ -246,8 +246,13 @@ def _list_items(tokens: list[Token], start: int) -> list[str]:
     return items
 
 
+_EMPHASIS_ONLY = re.compile(r"(\*\*|__|\*|_)[^*_]+\1[.:]?")
+"""A list item that is only a term in bold or italics ("- **Static routing**", its definition nested under
+it): it names a term, it says nothing of the section."""
+
+
 def _list(items: list[str], label: str, title: str, part: int) -> list[_Candidate]:
-    items = [item for item in items if not _only_links(item)]
+    items = [item for item in items if not _only_links(item) and not _EMPHASIS_ONLY.fullmatch(item)]
     if len(items) >= 2 and all(_KEY_VALUE.match(item) or _defines_term(f"- {item}", title) for item in items):
         return []  # "r: read", "`=` exact version": a table written as a list, no item says what the topic is
     if items and _defines_term(f"- {items[0]}", title):
