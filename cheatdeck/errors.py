@@ -64,9 +64,22 @@ def template_problems(place: Path, folder: Path | None = None) -> Iterator[None]
         where = f"{error.filename or error.name}:{error.lineno}"
         raise TemplateProblem(f"{where}: template syntax error: {error.message}") from None
     except jinja2.TemplateError as error:
-        raise TemplateProblem(f"{place}: template error: {error}") from None
+        raise TemplateProblem(f"{_template_line(error) or place}: template error: {error}") from None
     except UnicodeDecodeError as error:
         raise TemplateProblem(f"{folder or place}: a template is not UTF-8 ({error.reason})") from None
+
+
+def _template_line(error: BaseException) -> str | None:
+    """The template file and line a rendering error happened at (Jinja gives its traceback the
+    template's own frames), the innermost one; None if no frame is a template's."""
+    found = None
+    trace = error.__traceback__
+    while trace is not None:
+        name = trace.tb_frame.f_code.co_filename
+        if name.endswith((".j2", ".html", ".css")) and Path(name).is_file():
+            found = f"{name}:{trace.tb_lineno}"
+        trace = trace.tb_next
+    return found
 
 
 class SyncError(Exception):

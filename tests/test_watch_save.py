@@ -242,6 +242,36 @@ def test_a_failing_sheet_keeps_the_deck_and_grid_written_and_says_so(
     assert told.endswith(f"; written before it: {DECK}, grid.csv, grid.html"), told
 
 
+def test_a_sheet_template_that_fails_keeps_the_deck_and_grid_of_the_save_written(
+    scratch_source: Path, tmp_path: Path
+) -> None:
+    """The sheet's template fails while the save is planned (before the first commit): the deck and grid
+    are planned without it and written all the same, the sheet stays pending, and the error is told."""
+    import shutil
+
+    from cheatdeck import SHIPPED_TEMPLATES
+
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    options = BuildOptions(source=scratch_source, out=tmp_path / "dist", templates=templates)
+    assert isinstance(watching.build_once(options, lambda _: None), BuildReport)
+    sheet = templates / "sheet.html.j2"
+    text = sheet.read_text(encoding="utf-8")
+    assert '<p class="summary">' in text
+    sheet.write_text(text.replace('<p class="summary">', '<p class="summary">{{ note.no_such.attr }}', 1))
+    _edit(scratch_source, "Edited.")
+    quick: list[BuildReport] = []
+    lines: list[str] = []
+    result = watching.build_once(options, lines.append, quick.append)
+    assert isinstance(result, Exception), result
+    assert [path.name for path in quick[0].written] == [DECK, "grid.csv", "grid.html"]
+    assert "Edited." in (scratch_source / LOCK_FILE).read_text(encoding="utf-8")
+    assert _pending(options.out) == ["sheet"]
+    told = "\n".join(lines)
+    assert "sheet.html.j2:" in told and "no_such" in told, told  # the template file and its line
+    assert f"written before it: {DECK}, grid.csv, grid.html" in told, told
+
+
 @pytest.mark.slow
 def test_an_edited_save_writes_what_a_forced_build_writes_planned_once(
     scratch_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -115,7 +115,18 @@ def _build(
     later: tuple[str, ...] = (),
     committed: Callable[[BuildReport], object] | None = None,
 ) -> BuildReport:
-    planned = _prepare(options)
+    try:
+        planned = _prepare(options)
+    except Exception:
+        # The later artefacts' plan failed (a sheet template's error): the others are planned and written
+        # without them, as a build of their own would write them; then the error is told.
+        first = tuple(name for name in options.artefacts if name not in later)
+        if later and first and not options.dry_run and len(first) < len(options.artefacts):
+            pending = (*options.pending, *(name for name in options.artefacts if name in later))
+            quick = _build(replace(options, artefacts=first, pending=pending))
+            if committed is not None:
+                committed(quick)
+        raise
     if isinstance(planned, BuildReport):  # up to date, or a dry run
         return planned
     names = [artefact.name for artefact in planned.artefacts]
