@@ -120,10 +120,10 @@ def _build(
     except Exception:
         # The later artefacts' plan failed (a sheet template's error): the others are planned and written
         # without them, as a build of their own would write them; then the error is told.
-        first = tuple(name for name in options.artefacts if name not in later)
-        if later and first and not options.dry_run and len(first) < len(options.artefacts):
+        quick_ones = tuple(name for name in options.artefacts if name not in later)
+        if later and quick_ones and not options.dry_run and len(quick_ones) < len(options.artefacts):
             pending = (*options.pending, *(name for name in options.artefacts if name in later))
-            quick = _build(replace(options, artefacts=first, pending=pending))
+            quick = _build(replace(options, artefacts=quick_ones, pending=pending))
             if committed is not None:
                 committed(quick)
         raise
