@@ -38,6 +38,7 @@ from cheatdeck.transaction import InputMoved, commit, recover
 from cheatdeck.tree import walk
 
 if TYPE_CHECKING:
+    from cheatdeck.sheet.pdf import Ahead
     from cheatdeck.notes.model import Notebook
     from cheatdeck.anki.reconcile import DeckPlan, SourceNotes
 
@@ -115,43 +116,95 @@ def _build(
     later: tuple[str, ...] = (),
     committed: Callable[[BuildReport], object] | None = None,
 ) -> BuildReport:
+    split = set(options.artefacts) & set(later) and set(options.artefacts) - set(later)
+    workers: list[Ahead] = []
     try:
-        planned = _prepare(options)
-    except Exception:
-        # The later artefacts' plan failed (a sheet template's error): the others are planned and written
-        # without them, as a build of their own would write them; then the error is told.
-        quick_ones = tuple(name for name in options.artefacts if name not in later)
-        if later and quick_ones and not options.dry_run and len(quick_ones) < len(options.artefacts):
-            pending = (*options.pending, *(name for name in options.artefacts if name in later))
-            quick = _build(replace(options, artefacts=quick_ones, pending=pending))
-            if committed is not None:
-                committed(quick)
+        try:
+            planned = _prepare(options, _ahead(options, later, workers) if split else None)
+        except Exception:
+            _stop(workers)
+            _write_first_alone(options, later, committed)
+            raise
+        if isinstance(planned, BuildReport):  # up to date, or a dry run
+            return planned
+        names = [artefact.name for artefact in planned.artefacts]
+        second = [name for name in names if name in later]
+        first = [name for name in names if name not in later]
+        if not (first and second):
+            return _commit(planned, names, planned.options.pending)
+        if not any(artefact.name in _AHEAD for artefact in planned.todo):
+            _stop(workers)  # what it lays out is not written
+        quick = _commit_first(planned, first, second)
+        if committed is not None:
+            committed(quick)
+        for worker in workers:  # the sheet's write finds what it laid out in the cache
+            worker.wait()
+    except BaseException:
+        _stop(workers)
         raise
-    if isinstance(planned, BuildReport):  # up to date, or a dry run
-        return planned
-    names = [artefact.name for artefact in planned.artefacts]
-    second = [name for name in names if name in later]
-    first = [name for name in names if name not in later]
-    if not (first and second):
-        return _commit(planned, names, planned.options.pending)
+    planned.started = time.perf_counter()
+    return _commit(planned, second, planned.options.pending)
+
+
+_AHEAD = ("sheet",)
+"""The outputs whose writer keeps its work in the out folder's cache (the sheet's parts, laid out): run
+ahead in a worker process while the other outputs are written, it saves the write after its time."""
+
+
+def _ahead(options: BuildOptions, later: tuple[str, ...], workers: list[Ahead]) -> Callable[[Artefact], None]:
+    """What to do with each artefact as soon as it is planned: an output of `later` in `_AHEAD` starts its
+    writer in a worker process, in `workers` (`sheet.pdf.lay_out_ahead`); not for a forced build, which
+    lays out every part again whatever the cache holds, nor for a dry run."""
+
+    def planned(artefact: Artefact) -> None:
+        if artefact.name in later and artefact.name in _AHEAD and not (options.force or options.dry_run):
+            from cheatdeck.sheet.pdf import lay_out_ahead
+
+            worker = lay_out_ahead(artefact.writers[SHEET_FILE])
+            workers.extend([worker] if worker is not None else [])
+
+    return planned
+
+
+def _write_first_alone(
+    options: BuildOptions, later: tuple[str, ...], committed: Callable[[BuildReport], object] | None
+) -> None:
+    """The plan failed while `later` artefacts were planned with others (a sheet template's error): plan
+    and write the others without them, as a build of their own would write them (`committed` is told);
+    the caller then raises the error."""
+    first = tuple(name for name in options.artefacts if name not in later)
+    if later and first and not options.dry_run and len(first) < len(options.artefacts):
+        pending = (*options.pending, *(name for name in options.artefacts if name in later))
+        quick = _build(replace(options, artefacts=first, pending=pending))
+        if committed is not None:
+            committed(quick)
+
+
+def _stop(workers: list[Ahead]) -> None:
+    for worker in workers:
+        worker.stop()
+    workers.clear()
+
+
+def _commit_first(planned: _Planned, first: list[str], second: list[str]) -> BuildReport:
+    """Commit the artefacts `first`, the others (`second`) listed as pending; return a report of it."""
     quick_up_to_date = not planned.options.deleted_in_anki and _up_to_date(
         replace(planned.options, artefacts=tuple(first)),
         planned.state,
         with_lock(planned.inputs, planned.lock),
         planned.hasher,
     )
-    report = planned.report
-    quick = _commit(planned, first, (*planned.options.pending, *second))
-    quick = replace(report, written=quick.written, unchanged=quick.unchanged, up_to_date=quick_up_to_date)
-    quick.why, quick.advice = dict(report.why), list(report.advice)
-    if committed is not None:
-        committed(quick)
-    planned.started = time.perf_counter()
-    return _commit(planned, second, planned.options.pending)
+    report = _commit(planned, first, (*planned.options.pending, *second))
+    quick = replace(report, up_to_date=quick_up_to_date, why=dict(report.why), advice=list(report.advice))
+    quick.written, quick.unchanged = list(report.written), list(report.unchanged)
+    return quick
 
 
-def _prepare(options: BuildOptions) -> BuildReport | _Planned:
-    """Plan the build; an up-to-date build, or a dry run, stops here with its report."""
+def _prepare(
+    options: BuildOptions, early: Callable[[Artefact], None] | None = None
+) -> BuildReport | _Planned:
+    """Plan the build (`early`: called with each artefact as soon as it is planned); an up-to-date
+    build, or a dry run, stops here with its report."""
     started = time.perf_counter()
     check_options(options)
     lock_path = options.source / LOCK_FILE
@@ -173,7 +226,7 @@ def _prepare(options: BuildOptions) -> BuildReport | _Planned:
     with _cyclic_gc_paused():
         notes_now = lambda: _tree_digest(options.source, "source", hasher, leave_out=LOCK_FILE)  # noqa: E731
         templates_now = lambda: _tree_digest(options.templates, "templates", hasher)  # noqa: E731
-        report, artefacts, lock_text = _plan_or_explain(options, kinds, notes_now, templates_now)
+        report, artefacts, lock_text = _plan_or_explain(options, kinds, notes_now, templates_now, early)
     report.advice[:0] = advice
     if options.dry_run:
         return report
@@ -442,10 +495,11 @@ def _plan_or_explain(
     kinds: dict[str, str],
     notes_now: Callable[[], str],
     templates_now: Callable[[], str],
+    early: Callable[[Artefact], None] | None = None,
 ) -> tuple[BuildReport, list[Artefact], str]:
     """Plan the build; turn a broken template into a `TemplateProblem` naming the file and line."""
     with template_problems(options.templates):
-        return _plan(options, kinds, notes_now, templates_now)
+        return _plan(options, kinds, notes_now, templates_now, early)
 
 
 def _check_selection(notebook: Notebook, sheet: SheetOptions) -> None:
@@ -597,8 +651,10 @@ def _plan(
     kinds: dict[str, str],
     notes_now: Callable[[], str],
     templates_now: Callable[[], str],
+    early: Callable[[Artefact], None] | None = None,
 ) -> tuple[BuildReport, list[Artefact], str]:
-    """Load and validate the sources, compute what the requested outputs need, then plan each output."""
+    """Load and validate the sources, compute what the requested outputs need, then plan each output
+    (`early`: called with each one's artefact as soon as it is planned)."""
     notebook = _NOTEBOOKS.load(options.source, kinds["notes"], notes_now)
     if "sheet" in options.artefacts:
         _check_selection(notebook, options.sheet)
@@ -620,7 +676,11 @@ def _plan(
         from cheatdeck.grid import grid_rows
 
         shared.computed["grid"] = grid_rows(notebook)
-    artefacts = [output.plan(shared) for output in outputs]
+    artefacts = []
+    for output in outputs:
+        artefacts.append(output.plan(shared))
+        if early is not None:
+            early(artefacts[-1])
     return report, artefacts, dump_lock(shared.plan.lock) if "plan" in needs else ""
 
 

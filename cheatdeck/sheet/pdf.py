@@ -10,6 +10,7 @@ over them (`cheatdeck.sheet.join`). The same parts give the same bytes: from the
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -17,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -97,16 +99,26 @@ def write_parts_pdf(
 ) -> int:
     """Write the sheet's PDF at `target` from its parts; return its page count. Parts found in `cache`
     (a folder; None: no cache) are not rendered again if `reuse`; the others render on up to `jobs`
-    processes, and are kept in `cache`."""
+    processes, and are kept in `cache`. In a worker laying the sheet out ahead (`lay_out_ahead`), only
+    that: the parts are kept in `cache`, no PDF is written, and 0 is returned."""
     load_weasyprint()
-    import weasyprint
-
-    from cheatdeck.sheet.fonts import fonts_digest
-
+    if _AHEAD.on and (sheet.frame is None or sheet.whole is not None or cache is None):
+        return 0  # a short sheet keeps nothing in the cache: it is laid out when it is written
     if sheet.frame is None:  # one document, margins and all (a short sheet of notes alone)
         return _write_one_document(sheet.parts[0], target, changed, renderer)
     if sheet.whole is not None:  # a short sheet with back matter: its two sides laid out side by side
         return _write_side_by_side(sheet, target, changed, renderer, jobs)
+    return _write_parts(sheet, target, renderer, cache, reuse, 1 if _AHEAD.on else jobs)
+
+
+def _write_parts(
+    sheet: SheetParts, target: Path, renderer: Renderer, cache: Path | None, reuse: bool, jobs: int
+) -> int:
+    """`write_parts_pdf` for a long sheet: its parts laid out (or found in the cache), joined."""
+    import weasyprint
+
+    from cheatdeck.sheet.fonts import fonts_digest
+
     fonts = fonts_digest()
     versions = (weasyprint.__version__, fonts)
     keys = [_key(part, renderer, *versions) for part in sheet.parts]
@@ -121,9 +133,11 @@ def write_parts_pdf(
         laid, back = results()
     flow += _read_before(back, parsed)  # the back matter's pages of rows, resources and references
     rendered.update(zip(missing, laid, strict=True))
-    _warn([part.rendered for part in flow] + [rendered[index] for index in range(len(sheet.parts))])
     if cache is not None:
         _store(cache, {keys[index]: rendered[index] for index in missing})
+    if _AHEAD.on:  # every part is in the cache now: the sheet's write joins them
+        return 0
+    _warn([part.rendered for part in flow] + [rendered[index] for index in range(len(sheet.parts))])
     pdfs = [part.rendered.pdf for part in flow] + [rendered[index].pdf for index in range(len(sheet.parts))]
     owned = [part.owned for part in flow] + [_owned(part) for part in sheet.parts]
     frames = _Frames(sheet, renderer, cache, versions, parsed)
@@ -156,6 +170,90 @@ def write_parts_pdf(
     fresh_parts = len(missing) + sum(part.fresh for part in flow)
     log.info("cheat sheet: %d part(s), %d laid out afresh", len(pdfs), fresh_parts)
     return pages
+
+
+class _AheadMode:
+    """Whether this process is a worker laying a sheet out ahead (`lay_out_ahead`): its sheet write
+    keeps the parts in the cache and stops before the join."""
+
+    on = False
+
+
+_AHEAD = _AheadMode()
+
+
+@dataclass
+class Ahead:
+    """A worker process laying a sheet out ahead (see `lay_out_ahead`)."""
+
+    pid: int
+    status: int | None = None  # its wait status, once reaped
+
+    def wait(self) -> bool:
+        """Wait for the worker to end; say whether it laid everything out."""
+        if self.status is None:
+            self.status = _reap(self.pid, 0)
+        code = os.waitstatus_to_exitcode(self.status)
+        if code != 0:
+            log.info("cheat sheet: the worker laying it out ahead failed (%s); laid out now", code)
+        return code == 0
+
+    def stop(self) -> None:
+        """End the worker now (its work is not needed), and reap it."""
+        if self.status is None:
+            with contextlib.suppress(ProcessLookupError):  # reaped only here: it is there
+                os.kill(self.pid, signal.SIGKILL)
+            self.status = _reap(self.pid, 0)
+
+
+def _reap(pid: int, options: int) -> int:
+    try:
+        return os.waitpid(pid, options)[1]
+    except ChildProcessError:  # reaped by another: nothing is known of how it ended
+        return 1 << 8
+
+
+def lay_out_ahead(write: Callable[[Path], object]) -> Ahead | None:
+    """Run the sheet's writer `write` in a forked worker process that lays out the parts the sheet's
+    PDF needs and keeps them in the cache, then ends without writing the PDF: the same writer, run
+    later in this process (while the worker ran, this one wrote other outputs), finds them there. A
+    short sheet, which keeps nothing in the cache, is left to the write. None where no worker is forked
+    (one core, or not Linux: fork is unsafe on macOS and absent on Windows). The worker ends with this
+    process, even killed; a worker that fails costs only time."""
+    if _cores() < 2 or not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+    gc.freeze()  # the parent's objects stay untouched by the worker's collector: no copy-on-write
+    try:
+        pid = os.fork()
+    except OSError as error:
+        gc.unfreeze()
+        log.info("cheat sheet: not laid out ahead (no worker process: %s)", error)
+        return None
+    if pid == 0:  # the worker: never returns into the build it was forked from
+        code = 1
+        try:
+            _end_with(parent)
+            _ahead_work(write)
+            code = 0
+        finally:
+            os._exit(code)
+    gc.unfreeze()
+    return Ahead(pid)
+
+
+def _ahead_work(write: Callable[[Path], object]) -> None:
+    """What the worker does: the sheet's write in ahead mode, silent (the write after says what it
+    has to say: WeasyPrint's warnings are kept with each part)."""
+    _AHEAD.on = True
+    logging.disable(logging.CRITICAL)
+    write(Path(os.devnull))
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _remember(parsed: dict[bytes, PreparedPdf], joined_from: set[bytes]) -> None:
@@ -441,7 +539,6 @@ def _end_with(parent: int) -> None:
     """Make a worker end when the build that forked it ends, even killed: left running, it would hold
     the out folder's lock (inherited), and the next build would wait for it for ever."""
     import ctypes
-    import signal
 
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the build ended before that
