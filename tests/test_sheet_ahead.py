@@ -42,9 +42,10 @@ def _notes(edit: int | None = None) -> str:
 
 @pytest.fixture
 def options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BuildOptions:
-    """A sheet of parts (a page each) on two cores, built once."""
+    """A sheet of parts (a page each) on two idle cores, built once."""
     monkeypatch.setattr(cheatdeck.sheet.document, "PARTS_FROM", 0)
     monkeypatch.setattr(cheatdeck.sheet.pdf, "_cores", lambda: 2, raising=False)
+    monkeypatch.setattr(cheatdeck.sheet.pdf, "_busy", lambda: False, raising=False)  # whatever the load
     source = tmp_path / "source"
     source.mkdir()
     (source / "deck.yaml").write_text(DECK, encoding="utf-8")
@@ -133,3 +134,16 @@ def test_a_failing_save_stops_its_worker(
     with pytest.raises(ChildProcessError):
         os.waitpid(started[0].pid, os.WNOHANG)  # reaped
     assert (options.out / "cheatsheet.pdf").read_bytes() == sheet
+
+
+def test_no_worker_is_forked_without_an_idle_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a busy machine (or one core) the worker would only take this process's time: none is forked,
+    and the sheet's write lays its pages out itself."""
+    written: list[Path] = []
+    monkeypatch.setattr(cheatdeck.sheet.pdf, "_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (8.0, 8.0, 8.0))
+    assert cheatdeck.sheet.pdf.lay_out_ahead(written.append) is None
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))
+    monkeypatch.setattr(cheatdeck.sheet.pdf, "_cores", lambda: 1)
+    assert cheatdeck.sheet.pdf.lay_out_ahead(written.append) is None
+    assert written == []

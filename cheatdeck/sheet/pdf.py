@@ -217,10 +217,11 @@ def lay_out_ahead(write: Callable[[Path], object]) -> Ahead | None:
     """Run the sheet's writer `write` in a forked worker process that lays out the parts the sheet's
     PDF needs and keeps them in the cache, then ends without writing the PDF: the same writer, run
     later in this process (while the worker ran, this one wrote other outputs), finds them there. A
-    short sheet, which keeps nothing in the cache, is left to the write. None where no worker is forked
-    (one core, or not Linux: fork is unsafe on macOS and absent on Windows). The worker ends with this
-    process, even killed; a worker that fails costs only time."""
-    if _cores() < 2 or not sys.platform.startswith("linux"):
+    short sheet, which keeps nothing in the cache, is left to the write. None where no worker is forked:
+    one core, or none idle (`_busy`: the worker would only take this process's time), or not Linux (fork
+    is unsafe on macOS and absent on Windows). The worker ends with this process, even killed; a worker
+    that fails costs only time."""
+    if _cores() < 2 or not sys.platform.startswith("linux") or _busy():
         return None
     parent = os.getpid()
     gc.freeze()  # the parent's objects stay untouched by the worker's collector: no copy-on-write
@@ -248,6 +249,13 @@ def _ahead_work(write: Callable[[Path], object]) -> None:
     _AHEAD.on = True
     logging.disable(logging.CRITICAL)
     write(Path(os.devnull))
+
+
+def _busy() -> bool:
+    """Whether no core is idle: the load average of the last minute (this process's own run in it) is
+    over the cores less a half. On 2 cores at a load of 8 a worker laying out ahead delayed the deck
+    and grid and saved nothing."""
+    return os.getloadavg()[0] > _cores() - 0.5
 
 
 def _cores() -> int:
