@@ -44,7 +44,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=1_000)
     parser.add_argument("--edits", type=int, default=3)
+    parser.add_argument(
+        "--ahead",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="lay the sheet out ahead in a worker: as the load allows (auto), always, never",
+    )
     args = parser.parse_args(argv)
+    if args.ahead != "auto":  # a tree without the worker has no `_busy`: nothing to choose
+        from cheatdeck.sheet import pdf
+
+        pdf._busy = (lambda: False) if args.ahead == "on" else (lambda: True)  # type: ignore[attr-defined]
 
     from cheatdeck.build.pipeline import build
     from cheatdeck.build.watch import build_once
@@ -68,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         fresh = [p for p in (root / "fresh").iterdir() if p.is_file() and not p.name.startswith(".")]
         same = all((root / "out" / path.name).read_bytes() == path.read_bytes() for path in fresh)
         print(
-            f"{Path(cheatdeck.__file__).resolve().parent.parent}: {args.notes} notes, "
+            f"{Path(cheatdeck.__file__).resolve().parent.parent}: {args.notes} notes, ahead {args.ahead}, "
             f"save → every output (wall/CPU s): {' '.join(times)}; "
             f"→ deck and grid (wall s): {' '.join(f'{seconds:.2f}' for seconds in quick)}; "
             f"byte-identical to --force: {same}; load {os.getloadavg()[0]:.2f}"
