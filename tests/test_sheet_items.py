@@ -331,3 +331,30 @@ def test_a_loop_writing_more_than_its_items_renders_what_a_cold_build_renders(
             assert (looped == ["concept-0"]) == outlined
         assert edited.count("<hr>") + edited.count("<i>") >= 2  # what the loop writes around the items
         assert edited == _cold(source, tmp_path, templates)
+
+
+def test_a_one_note_edit_renders_that_note_s_grid_row_of_the_sheet_only(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sheet's back matter rendered every grid row on every save (fails on 2222ff5): each row is now
+    kept as the grid page keeps its own (its key holds its note), and an edit renders that note's row."""
+    from cheatdeck import grid
+
+    _write(source, [*_notes(), *(_note(index, "service") for index in range(4))])
+    rows: list[int] = []
+    render_row = grid._render_row
+
+    def counting(*args: Any, caller: Callable[..., str]) -> Any:
+        rows.append(1)
+        return render_row(*args, caller=caller)
+
+    monkeypatch.setattr(grid, "_render_row", counting)
+    first = _sheet_html(source, tmp_path)
+    assert len(rows) >= 4 and 'id="note-service-3"' in first
+    rows.clear()
+    notes = source / "notes.yaml"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("service numbered 2 says", "service 2 says"))
+    edited = _sheet_html(source, tmp_path)
+    assert len(rows) == 1
+    assert "service 2 says" in edited
+    assert edited == _cold(source, tmp_path)

@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 from cheatdeck.cards.plan import contrast_pairs, differences
 from cheatdeck.errors import Advice
-from cheatdeck.grid import Grid, grid_rows, unsourced_globals
+from cheatdeck.grid import ROW_CALL, Grid, RowsHtml, _SourcesSeen, grid_rows, unsourced_globals
+from cheatdeck.hashing import fingerprint
 from cheatdeck.notes.kinds import LABELLED_FIELDS, KindSpec, labelled_values
 from cheatdeck.notes.model import CLOZE_SPAN, Fact, Note, Notebook, Reference
 from cheatdeck.notes.render import render_correction, render_fact, render_inline, render_markdown
@@ -30,6 +31,7 @@ from cheatdeck.sheet.anchors import anchors_in, anchors_of_text, with_stubs
 from cheatdeck.sheet.fonts import glyph_warnings
 from cheatdeck.sheet.items import ITEMS
 from cheatdeck.sheet.typeset import (
+    drawings_kept,
     forget_drawings,
     load_drawings,
     save_drawings,
@@ -40,6 +42,7 @@ from cheatdeck.templating import format_day, make_environment
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from jinja2.runtime import Context
 
     from cheatdeck.sheet.pdf import Renderer
 
@@ -420,6 +423,41 @@ def render_sheet_parts(
     return SheetParts(parts_html, frame, flow, nested, whole if short else None)
 
 
+class _SheetRows:
+    """The grid rows' HTML the sheet's back matter printed, each kept as the grid page keeps its own
+    (`grid.RowsHtml`: the row with its note, the columns, the text of its template, the context values
+    it reads) and apart from the grid page's (the sheet's filters typeset math), while the formulas'
+    drawings and the fields the grid shows (what the sheet's filters read) stay the same: a one-note edit
+    renders that note's row. Emptied by `cheatdeck.forget_caches`."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, Markup] = {}
+        self.state: object = None
+
+    def cache_info(self) -> SimpleNamespace:
+        """How many rows are kept (those of the last render)."""
+        return SimpleNamespace(currsize=len(self.kept), maxsize=1 << 20)
+
+    def cache_clear(self) -> None:
+        """Forget every row."""
+        self.kept = {}
+        self.state = None
+
+    def rows(self, environment: Environment, sources: _SourcesSeen, state: object) -> RowsHtml:
+        """`remember_row` for one build's renders, whose filters read `state`."""
+        if state != self.state:
+            self.kept, self.state = {}, state
+        return RowsHtml(environment, sources, self.kept)
+
+    def finish(self, rows: RowsHtml) -> None:
+        """Keep the rows the build's renders made or took so far (a render without rows keeps the last)."""
+        if rows.made:
+            self.kept = dict(rows.made)
+
+
+_SHEET_ROWS = _SheetRows()
+
+
 def _sheet_renderer(
     notebook: Notebook, templates: Path, options: SheetOptions, changed: int, grid: Grid | None
 ) -> tuple[Callable[..., str], list[Chapter]]:
@@ -445,6 +483,16 @@ def _sheet_renderer(
         label for name, label, _ in note_fields(note) if note.is_unsourced(name)
     }
     environment.globals.update(unsourced_globals())
+    from jinja2 import pass_context
+
+    sources = _SourcesSeen(environment.loader)  # the grid rows' key holds the text of their template
+    environment.loader = sources
+    rows = _SHEET_ROWS.rows(environment, sources, (drawings_kept(), fingerprint(in_grid)))
+
+    def remember_row(context: Context, *args: object, caller: Callable[..., str]) -> Markup:
+        return rows.remember(context, *args, caller=caller)
+
+    environment.globals[ROW_CALL] = pass_context(remember_row)
     shown = tuple(note for section in sections for note in section.notes)
     compared = comparison_tables(shown, environment) if options.layout == "sheet" else []
     template = environment.get_template("sheet.html.j2")
@@ -487,6 +535,7 @@ def _sheet_renderer(
         switches = {"chapters": chapters, "back_matter": back_matter, "margins": margins, "frame": frame}
         values = {**context, **switches}
         html = ITEMS.render(environment, template, values, in_grid)  # `unlisted` reads in_grid
+        _SHEET_ROWS.finish(rows)
         return _tidy_by_item(html)
 
     return render, [Chapter(tuple(sections), starts_page=False)] if sections else []
