@@ -10,7 +10,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -40,11 +40,10 @@ from cheatdeck.outputs import (
     stamp,
     write_text,
 )
-from cheatdeck.templating import format_day, make_environment
+from cheatdeck.templating import format_day, free_names, make_environment, reads_other_templates
 
 if TYPE_CHECKING:
     from jinja2 import Environment
-    from jinja2.nodes import Node
     from jinja2.runtime import Context
 
 _LINE_BREAK = re.compile(r"[^\S\r\n]*[\r\n]+\s*")
@@ -430,41 +429,23 @@ def _row_reads(environment: Environment, source: str) -> frozenset[str] | None:
             call.kwargs
             or call.dyn_args
             or call.dyn_kwargs
-            or _reads_templates([*block.body, *block.defaults])
+            or reads_other_templates([*block.body, *block.defaults])
         ):
             return None
-        names |= _free_names(environment, [*block.body, *block.defaults]) - {arg.name for arg in block.args}
+        names |= free_names(environment, [*block.body, *block.defaults]) - {arg.name for arg in block.args}
     followed: set[str] = set()
     while pending := (names & macros.keys()) - followed:
         for name in pending:
             followed.add(name)
             macro = macros[name]
-            if _reads_templates([*macro.body, *macro.defaults]):
+            if reads_other_templates([*macro.body, *macro.defaults]):
                 return None
             own = {arg.name for arg in macro.args} | {"caller"}
-            names |= _free_names(environment, [*macro.body, *macro.defaults]) - own
+            names |= free_names(environment, [*macro.body, *macro.defaults]) - own
     names -= followed
     if names & (assigned | _UNKEYED):
         return None  # read from a variable the template sets or loops over: not the context's
     return frozenset(names)
-
-
-def _free_names(environment: Environment, body: Iterable[Node]) -> set[str]:
-    from jinja2 import meta, nodes
-
-    template = nodes.Template(
-        [nodes.Output([node]) if isinstance(node, nodes.Expr) else node for node in body]
-    )
-    template.set_environment(environment)
-    return set(meta.find_undeclared_variables(template))
-
-
-def _reads_templates(body: Iterable[Node]) -> bool:
-    """Whether markup reads another template (its text is not in the key)."""
-    from jinja2 import nodes
-
-    kinds = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block)
-    return any(isinstance(node, kinds) or any(True for _ in node.find_all(kinds)) for node in body)
 
 
 def one_line(text: str) -> str:

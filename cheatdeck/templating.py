@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -16,6 +16,9 @@ from markupsafe import Markup
 
 from cheatdeck.notes.kinds import labelled_values
 from cheatdeck.notes.render import link_targets, normalise_link, render_formula, render_markdown
+
+if TYPE_CHECKING:
+    from jinja2.nodes import Node
 
 
 def make_environment(templates: Path) -> Environment:
@@ -115,3 +118,23 @@ def short_url(url: str) -> str:
 def format_day(timestamp: int) -> str:
     """Format a Unix time as an ISO date (UTC): the day the sources last changed."""
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
+
+
+def free_names(environment: Environment, body: Iterable[Node]) -> set[str]:
+    """The context names a piece of template syntax reads (an expression counts as printed)."""
+    from jinja2 import meta, nodes
+
+    template = nodes.Template(
+        [nodes.Output([node]) if isinstance(node, nodes.Expr) else node for node in body]
+    )
+    template.set_environment(environment)
+    return set(meta.find_undeclared_variables(template))
+
+
+def reads_other_templates(body: Iterable[Node]) -> bool:
+    """Whether a piece of template syntax reads another template (an include, import, extends or block:
+    text a cache key holding this template's text would miss)."""
+    from jinja2 import nodes
+
+    kinds = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block)
+    return any(isinstance(node, kinds) or any(True for _ in node.find_all(kinds)) for node in body)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from cheatdeck.hashing import fingerprint
+from cheatdeck.templating import free_names, reads_other_templates
 
 if TYPE_CHECKING:
     from jinja2 import Environment, Template, nodes
@@ -214,10 +215,10 @@ def _item_reads(environment: Environment, source: str) -> _Reads:
         if not (isinstance(call.node, nodes.Name) and call.node.name == ITEM_CALL):
             continue
         bound = _bound_names(call)
-        if bound is None or any(_unkeyable(node) for node in block.body):
+        if bound is None or reads_other_templates(block.body):
             return None
         note, section = bound
-        free = _free_names(environment, [*block.body, nodes.Output(list(block.defaults))])
+        free = free_names(environment, [*block.body, nodes.Output(list(block.defaults))])
         reads_first = _reads_only(block.body, "loop", {"first"})
         if not (reads_first and _reads_only(block.body, section, _SECTION_READS)):
             return None
@@ -227,11 +228,11 @@ def _item_reads(environment: Environment, source: str) -> _Reads:
         for name in pending:
             followed.add(name)
             macro = macros[name]
-            if any(_unkeyable(node) for node in macro.body):
+            if reads_other_templates(macro.body):
                 return None
             defaults = nodes.Output(list(macro.defaults))  # `by=deck.author` reads the context too
             names |= (
-                _free_names(environment, [*macro.body, defaults])
+                free_names(environment, [*macro.body, defaults])
                 - {arg.name for arg in macro.args}
                 - {"caller"}
             )
@@ -259,22 +260,6 @@ def _bound_names(call: Node) -> tuple[str, str] | None:
     ):
         return None
     return note.name, section.name
-
-
-def _free_names(environment: Environment, body: Iterable[Node]) -> set[str]:
-    from jinja2 import meta, nodes
-
-    template = nodes.Template(list(body))
-    template.set_environment(environment)
-    return set(meta.find_undeclared_variables(template))
-
-
-def _unkeyable(node: Node) -> bool:
-    """Whether an item's markup reads another template (its text is not in the key)."""
-    from jinja2 import nodes
-
-    kinds = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block)
-    return isinstance(node, kinds) or any(True for _ in node.find_all(kinds))
 
 
 def _reads_only(body: Iterable[Node], name: str, attributes: Iterable[str]) -> bool:
