@@ -488,9 +488,10 @@ def _as_named_before(notes: Path, old_titles: dict[str, str]) -> dict[str, str]:
     return renamed
 
 
-def test_reimport_keeps_the_ids_an_import_under_other_naming_rules_gave_the_same_sections(
-    tmp_path: Path,
-) -> None:
+def _imported_as_named_before(tmp_path: Path) -> tuple[Path, Path, list[str], dict[str, str], str]:
+    """Import _RENAMED_GUIDE, then give two of its notes the titles and ids an earlier cheatdeck gave them
+    (a top heading titled with the guide's whole title, a heading under an "X vs Y" heading with that
+    heading's name); return the guide, the notes folder, the ids, the renaming and Sentinel's id."""
     guide = tmp_path / "guide" / "guide.md"
     guide.parent.mkdir()
     guide.write_text(_RENAMED_GUIDE, encoding="utf-8")
@@ -499,8 +500,6 @@ def test_reimport_keeps_the_ids_an_import_under_other_naming_rules_gave_the_same
     ids = [note.id for note in load_sources(notes).notes]
     troubleshooting = next(note_id for note_id in ids if note_id.endswith("troubleshooting"))
     sentinel = next(note_id for note_id in ids if note_id.endswith("sentinel"))
-    # an earlier cheatdeck titled a top heading with the guide's whole title, and a heading under an
-    # "X vs Y" heading with that heading's name
     renamed = _as_named_before(
         notes,
         {
@@ -508,6 +507,13 @@ def test_reimport_keeps_the_ids_an_import_under_other_naming_rules_gave_the_same
             sentinel: "Terraform Cloud vs Terraform Enterprise: Sentinel",
         },
     )
+    return guide, notes, ids, renamed, sentinel
+
+
+def test_reimport_keeps_the_ids_an_import_under_other_naming_rules_gave_the_same_sections(
+    tmp_path: Path,
+) -> None:
+    guide, notes, ids, renamed, sentinel = _imported_as_named_before(tmp_path)
     text = (notes / "guide.md").read_text(encoding="utf-8")
     edited = text.replace("A policy-as-code framework", "MY EDIT: a policy-as-code framework")
     assert edited != text
@@ -527,21 +533,7 @@ def test_reimport_keeps_the_ids_an_import_under_other_naming_rules_gave_the_same
 def test_a_moved_guide_imported_under_other_naming_rules_is_recognised_by_its_headings(
     tmp_path: Path,
 ) -> None:
-    guide = tmp_path / "guide" / "guide.md"
-    guide.parent.mkdir()
-    guide.write_text(_RENAMED_GUIDE, encoding="utf-8")
-    notes = tmp_path / "notes"
-    import_guides([guide], notes)
-    ids = [note.id for note in load_sources(notes).notes]
-    troubleshooting = next(note_id for note_id in ids if note_id.endswith("troubleshooting"))
-    sentinel = next(note_id for note_id in ids if note_id.endswith("sentinel"))
-    renamed = _as_named_before(
-        notes,
-        {
-            troubleshooting: "Terraform Associate (003) – My Study Notes: Troubleshooting",
-            sentinel: "Terraform Cloud vs Terraform Enterprise: Sentinel",
-        },
-    )
+    guide, notes, ids, renamed, _ = _imported_as_named_before(tmp_path)
     before = _sections(notes / "guide.md")
     moved = tmp_path / "elsewhere" / "guide.md"
     moved.parent.mkdir()
